@@ -1,0 +1,415 @@
+package io.pushline.contracts;
+
+import com.fasterxml.jackson.core.JsonLocation;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.exc.StreamConstraintsException;
+import com.fasterxml.jackson.databind.JsonMappingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import io.cloudevents.CloudEvent;
+import io.cloudevents.SpecVersion;
+import io.cloudevents.core.builder.CloudEventBuilder;
+import io.cloudevents.kafka.CloudEventSerializer;
+import io.cloudevents.kafka.KafkaMessageFactory;
+import io.cloudevents.rw.CloudEventRWException;
+import java.net.URI;
+import java.nio.ByteBuffer;
+import java.nio.CharBuffer;
+import java.nio.charset.CharsetDecoder;
+import java.nio.charset.CoderResult;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
+import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Optional;
+import java.util.Set;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.header.Header;
+import org.apache.kafka.common.header.Headers;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Encodes {@link Envelope}s as Kafka records holding binary-mode CloudEvents 1.0 (attributes in
+ * {@code ce_*} headers, JSON data in the value, {@code content-type: application/json}), and
+ * decodes and validates such records.
+ *
+ * <p><b>Decoding never throws for bad input.</b> {@link #decode} returns {@link Decoded.Ok} or
+ * {@link Decoded.Invalid} with a {@link DeadLetterReason} and a detail that names the field(s) but
+ * never contains payload bytes or tokens. The checks run in the order documented on
+ * {@link DeadLetterReason}; the size check runs before any parsing.
+ *
+ * <p><b>Encoding validates</b>: data that breaks its JSON Schema, or whose JSON is larger than
+ * {@link #maxEventBytes()}, is a programming error and throws {@link IllegalArgumentException}, so
+ * Pushline never publishes an event its own decoder would reject. The record timestamp is left to
+ * the producer; the event time travels in {@code ce_time}. {@code ce_dataschema} carries the
+ * schema's {@code $id}.
+ *
+ * <p>Thread-safe and stateless apart from its limit: create one and share it.
+ */
+public final class CloudEventCodec {
+  /** Default largest accepted record value (data JSON), in bytes: 1 MiB. */
+  public static final int DEFAULT_MAX_EVENT_BYTES = 1_048_576;
+  /** The data content type Pushline writes and accepts. */
+  public static final String CONTENT_TYPE = "application/json";
+
+  private static final Logger LOG = LoggerFactory.getLogger(CloudEventCodec.class);
+  private static final int MAX_TYPE_CHARS = 200;
+  private static final String CONTENT_TYPE_HEADER = "content-type";
+  private static final String CE_PREFIX = "ce_";
+  private static final Pattern MISSING_ATTRIBUTE = Pattern.compile("Attribute '([A-Za-z0-9]+)' cannot be null");
+  private static final Pattern BAD_ATTRIBUTE = Pattern.compile("for \"([A-Za-z0-9]+)\"");
+  private static final Pattern JSON_MEDIA_TYPE = Pattern.compile("application/(?:[a-z0-9.+-]*\\+)?json");
+
+  private final int maxEventBytes;
+
+  /** A codec accepting values up to {@link #DEFAULT_MAX_EVENT_BYTES}. */
+  public CloudEventCodec() {
+    this(DEFAULT_MAX_EVENT_BYTES);
+  }
+
+  /**
+   * A codec accepting values up to {@code maxEventBytes}.
+   *
+   * @throws IllegalArgumentException if {@code maxEventBytes <= 0}
+   */
+  public CloudEventCodec(int maxEventBytes) {
+    this.maxEventBytes = Require.positive(maxEventBytes, "maxEventBytes");
+    Schemas.id(EventType.PUSH_TASK); // load the schemas now: a packaging error fails here, not on the first record
+  }
+
+  /** The largest record value (data JSON) this codec accepts or writes, in bytes. */
+  public int maxEventBytes() {
+    return maxEventBytes;
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Decoding
+
+  /** {@code decode(record.headers(), record.value())}. */
+  public Decoded decode(ConsumerRecord<?, byte[]> record) {
+    if (record == null) {
+      return invalid(DeadLetterReason.NO_HEADERS, "record: null");
+    }
+    return decode(record.headers(), record.value());
+  }
+
+  /**
+   * Decodes and validates a binary-mode CloudEvent. Never throws for bad input; a {@code null}
+   * or empty {@code headers} gives {@link DeadLetterReason#NO_HEADERS}.
+   *
+   * @param headers the record's headers, may be null
+   * @param value the record's value, may be null
+   */
+  public Decoded decode(Headers headers, byte[] value) {
+    try {
+      return decodeChecked(headers, value);
+    } catch (RuntimeException e) {
+      // Every expected failure is handled below; this is a bug, but the partition must keep moving.
+      LOG.warn("unexpected {} while decoding a record; dead-lettering it as NOT_A_CLOUDEVENT", e.getClass().getName());
+      LOG.debug("unexpected decode failure", e);
+      return invalid(DeadLetterReason.NOT_A_CLOUDEVENT, "undecodable: unexpected " + e.getClass().getSimpleName());
+    }
+  }
+
+  private Decoded decodeChecked(Headers headers, byte[] value) {
+    if (headers == null || !headers.iterator().hasNext()) {
+      return invalid(DeadLetterReason.NO_HEADERS, "record has no headers; expected binary-mode CloudEvent ce_* headers");
+    }
+    if (value != null && value.length > maxEventBytes) {
+      return invalid(DeadLetterReason.PAYLOAD_TOO_LARGE,
+          "data: " + value.length + " bytes exceeds the limit of " + maxEventBytes + " bytes");
+    }
+
+    Optional<String> headerProblem = checkHeaders(headers);
+    if (headerProblem.isPresent()) {
+      return invalid(DeadLetterReason.NOT_A_CLOUDEVENT, headerProblem.get());
+    }
+    CloudEvent event;
+    try {
+      event = KafkaMessageFactory.createReader(headers, value).toEvent();
+    } catch (RuntimeException e) {
+      return invalid(DeadLetterReason.NOT_A_CLOUDEVENT, describeReadFailure(e));
+    }
+    Optional<String> envelopeProblem = checkEnvelope(event);
+    if (envelopeProblem.isPresent()) {
+      return invalid(DeadLetterReason.NOT_A_CLOUDEVENT, envelopeProblem.get());
+    }
+
+    Optional<EventType> type = EventType.fromCeType(event.getType());
+    if (type.isEmpty()) {
+      return invalid(DeadLetterReason.UNKNOWN_TYPE,
+          "ce_type: unknown type '" + Require.printable(event.getType(), MAX_TYPE_CHARS) + "'");
+    }
+
+    if (value == null || value.length == 0) {
+      return invalid(DeadLetterReason.MALFORMED_JSON, "data: empty; expected a JSON object");
+    }
+    String text;
+    try {
+      text = strictUtf8(value);
+    } catch (InvalidUtf8 e) {
+      return invalid(DeadLetterReason.NOT_UTF8, "data: invalid UTF-8 at byte offset " + e.offset);
+    }
+
+    JsonNode node;
+    try {
+      node = Json.MAPPER.readTree(text);
+    } catch (StreamConstraintsException e) {
+      return invalid(DeadLetterReason.MALFORMED_JSON, "data: exceeds parser limits (nesting deeper than "
+          + Json.MAX_NESTING_DEPTH + " or a value too long)" + at(e.getLocation()));
+    } catch (JsonProcessingException e) {
+      return invalid(DeadLetterReason.MALFORMED_JSON, "data: not well-formed JSON" + at(e.getLocation()));
+    }
+    if (node == null || node.isMissingNode()) {
+      return invalid(DeadLetterReason.MALFORMED_JSON, "data: no JSON value (only whitespace)");
+    }
+
+    List<String> violations;
+    try {
+      violations = Schemas.violations(type.get(), node);
+    } catch (RuntimeException e) {
+      LOG.warn("schema validation of {} failed with {}", type.get(), e.getClass().getName());
+      return invalid(DeadLetterReason.SCHEMA_VIOLATION, "(root): could not be validated (" + e.getClass().getSimpleName() + ")");
+    }
+    if (!violations.isEmpty()) {
+      return invalid(DeadLetterReason.SCHEMA_VIOLATION, String.join("; ", violations));
+    }
+
+    EventData data;
+    try {
+      data = Json.MAPPER.treeToValue(node, type.get().dataClass());
+    } catch (JsonProcessingException | RuntimeException e) {
+      // The schema accepted it but the record did not (e.g. a date-time java.time cannot represent).
+      return invalid(DeadLetterReason.SCHEMA_VIOLATION, bindingPath(e) + ": cannot be bound to "
+          + type.get().dataClass().getSimpleName());
+    }
+    return new Decoded.Ok(Envelope.of(event.getId(), event.getSource(), event.getTime().toInstant(), data));
+  }
+
+  /** Problems the SDK would not report, or would report as an unhelpful exception. */
+  private static Optional<String> checkHeaders(Headers headers) {
+    Set<String> seen = new HashSet<>();
+    String contentType = null;
+    for (Header h : headers) {
+      if (h == null || h.key() == null) {
+        continue;
+      }
+      String key = h.key().toLowerCase(Locale.ROOT);
+      if (!key.startsWith(CE_PREFIX) && !key.equals(CONTENT_TYPE_HEADER)) {
+        continue;
+      }
+      String shown = Require.printable(key, 64);
+      if (!seen.add(key)) {
+        return Optional.of(shown + ": duplicate header");
+      }
+      if (h.value() == null) {
+        return Optional.of(shown + ": header has no value");
+      }
+      if (key.equals(CONTENT_TYPE_HEADER)) {
+        contentType = new String(h.value(), StandardCharsets.UTF_8);
+      }
+    }
+    if (contentType != null && contentType.trim().toLowerCase(Locale.ROOT).startsWith("application/cloudevents")) {
+      return Optional.of("content-type: structured mode is not supported; send a binary-mode CloudEvent (ce_* headers)");
+    }
+    return Optional.empty();
+  }
+
+  private static String describeReadFailure(RuntimeException e) {
+    String message = e.getMessage() == null ? "" : e.getMessage();
+    if (e instanceof CloudEventRWException) {
+      CloudEventRWException rw = (CloudEventRWException) e;
+      switch (rw.getKind()) {
+        case UNKNOWN_ENCODING:
+          return "ce_specversion: required (expected a binary-mode CloudEvent)";
+        case INVALID_SPEC_VERSION:
+          return "ce_specversion: unsupported; must be 1.0";
+        case INVALID_ATTRIBUTE_VALUE:
+        case INVALID_ATTRIBUTE_TYPE: {
+          Matcher m = BAD_ATTRIBUTE.matcher(message);
+          return m.find() ? CE_PREFIX + m.group(1) + ": invalid value" : "invalid CloudEvent attribute value";
+        }
+        case INVALID_ATTRIBUTE_NAME:
+        case INVALID_EXTENSION_NAME:
+          return "ce_*: invalid attribute or extension name";
+        default:
+          return "not a valid CloudEvent (" + rw.getKind() + ")";
+      }
+    }
+    Matcher m = MISSING_ATTRIBUTE.matcher(message);
+    if (m.find()) {
+      return CE_PREFIX + m.group(1) + ": required";
+    }
+    return "not a valid CloudEvent (" + e.getClass().getSimpleName() + ")";
+  }
+
+  /** Pushline's rules on top of CloudEvents 1.0. */
+  private static Optional<String> checkEnvelope(CloudEvent event) {
+    List<String> problems = new ArrayList<>();
+    if (event.getSpecVersion() != SpecVersion.V1) {
+      problems.add("ce_specversion: must be 1.0");
+    }
+    if (!Require.ID.matcher(event.getId()).matches()) {
+      problems.add("ce_id: must match " + Require.ID.pattern());
+    }
+    if (event.getTime() == null) {
+      problems.add("ce_time: required");
+    }
+    String contentType = event.getDataContentType();
+    if (contentType != null && !isJson(contentType)) {
+      problems.add("content-type: must be " + CONTENT_TYPE);
+    }
+    return problems.isEmpty() ? Optional.empty() : Optional.of(String.join("; ", problems));
+  }
+
+  private static boolean isJson(String contentType) {
+    int semicolon = contentType.indexOf(';');
+    String mediaType = (semicolon >= 0 ? contentType.substring(0, semicolon) : contentType).trim().toLowerCase(Locale.ROOT);
+    return JSON_MEDIA_TYPE.matcher(mediaType).matches();
+  }
+
+  private static String strictUtf8(byte[] value) throws InvalidUtf8 {
+    CharsetDecoder decoder = StandardCharsets.UTF_8.newDecoder()
+        .onMalformedInput(CodingErrorAction.REPORT)
+        .onUnmappableCharacter(CodingErrorAction.REPORT);
+    ByteBuffer in = ByteBuffer.wrap(value);
+    CharBuffer out = CharBuffer.allocate(value.length); // UTF-8 never yields more chars than bytes
+    CoderResult result = decoder.decode(in, out, true);
+    if (!result.isError()) {
+      result = decoder.flush(out);
+    }
+    if (result.isError()) {
+      throw new InvalidUtf8(in.position());
+    }
+    return out.flip().toString();
+  }
+
+  private static String at(JsonLocation location) {
+    if (location == null || location.getLineNr() < 0) {
+      return "";
+    }
+    return " at line " + location.getLineNr() + ", column " + location.getColumnNr();
+  }
+
+  private static String bindingPath(Exception e) {
+    if (!(e instanceof JsonMappingException)) {
+      return "(root)";
+    }
+    StringBuilder b = new StringBuilder();
+    for (JsonMappingException.Reference ref : ((JsonMappingException) e).getPath()) {
+      if (ref.getFieldName() != null) {
+        if (b.length() > 0) {
+          b.append('.');
+        }
+        b.append(Require.printable(ref.getFieldName(), 64));
+      } else if (ref.getIndex() >= 0) {
+        b.append('[').append(ref.getIndex()).append(']');
+      }
+    }
+    return b.length() == 0 ? "(root)" : b.toString();
+  }
+
+  private static Decoded invalid(DeadLetterReason reason, String detail) {
+    return new Decoded.Invalid(reason, detail);
+  }
+
+  private static final class InvalidUtf8 extends Exception {
+    private final int offset;
+
+    InvalidUtf8(int offset) {
+      super(null, null, false, false);
+      this.offset = offset;
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Encoding
+
+  /**
+   * A record for {@code topic} keyed by {@link Envelope#key()}, with no explicit partition (Kafka's
+   * default partitioner places it by key).
+   *
+   * @throws IllegalArgumentException if the data breaks its schema or is larger than {@link #maxEventBytes()}
+   */
+  public ProducerRecord<String, byte[]> toRecord(String topic, Envelope<?> envelope) {
+    Require.nonNull(envelope, "envelope");
+    return toRecord(topic, null, envelope.key(), envelope);
+  }
+
+  /**
+   * A record for {@code topic} with an explicit partition (null: by key) and key (may be null), as
+   * the state topics need (keyed {@code a|b}, partitioned by {@code a}: see {@link Keys}).
+   *
+   * @throws IllegalArgumentException if the data breaks its schema or is larger than {@link #maxEventBytes()}
+   */
+  public ProducerRecord<String, byte[]> toRecord(String topic, Integer partition, String key, Envelope<?> envelope) {
+    Require.nonNull(topic, "topic");
+    if (partition != null && partition < 0) {
+      throw new IllegalArgumentException("partition must be >= 0 or null but was " + partition);
+    }
+    CloudEvent event = toCloudEvent(envelope);
+    return KafkaMessageFactory.<String>createWriter(topic, partition, key).writeBinary(event);
+  }
+
+  /**
+   * Writes the {@code ce_*} and {@code content-type} headers of {@code envelope} into
+   * {@code headersOut}, replacing any already there, and returns the record value (the data JSON).
+   * For callers that build records themselves, such as a Kafka Streams processor.
+   *
+   * @throws IllegalArgumentException if the data breaks its schema or is larger than {@link #maxEventBytes()}
+   * @throws IllegalStateException if {@code headersOut} is read-only
+   */
+  public byte[] encode(Envelope<?> envelope, Headers headersOut) {
+    Require.nonNull(headersOut, "headersOut");
+    CloudEvent event = toCloudEvent(envelope);
+    Set<String> stale = new HashSet<>();
+    for (Header h : headersOut) {
+      String key = h.key().toLowerCase(Locale.ROOT);
+      if (key.startsWith(CE_PREFIX) || key.equals(CONTENT_TYPE_HEADER)) {
+        stale.add(h.key());
+      }
+    }
+    stale.forEach(headersOut::remove);
+    try (CloudEventSerializer serializer = new CloudEventSerializer()) { // binary mode unless configured otherwise
+      return serializer.serialize(null, headersOut, event);
+    }
+  }
+
+  private CloudEvent toCloudEvent(Envelope<?> envelope) {
+    Require.nonNull(envelope, "envelope");
+    EventType type = envelope.type();
+    JsonNode node = Json.MAPPER.valueToTree(envelope.data());
+    List<String> violations = Schemas.violations(type, node);
+    if (!violations.isEmpty()) {
+      throw new IllegalArgumentException(type.dataClass().getSimpleName() + " breaks " + type.schemaName()
+          + ".schema.json: " + String.join("; ", violations));
+    }
+    byte[] data;
+    try {
+      data = Json.MAPPER.writeValueAsBytes(node);
+    } catch (JsonProcessingException e) {
+      throw new IllegalStateException("cannot write " + type.dataClass().getSimpleName() + " as JSON", e);
+    }
+    if (data.length > maxEventBytes) {
+      throw new IllegalArgumentException(type.dataClass().getSimpleName() + " is " + data.length
+          + " bytes of JSON but maxEventBytes is " + maxEventBytes);
+    }
+    OffsetDateTime time = envelope.time().atOffset(ZoneOffset.UTC);
+    return CloudEventBuilder.v1()
+        .withId(envelope.id())
+        .withSource(envelope.source())
+        .withType(type.ceType())
+        .withTime(time)
+        .withDataContentType(CONTENT_TYPE)
+        .withDataSchema(URI.create(Schemas.id(type)))
+        .withData(data)
+        .build();
+  }
+}

@@ -1,0 +1,58 @@
+package io.pushline.contracts;
+
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import org.apache.kafka.common.header.Headers;
+
+/**
+ * Header names of dead-letter records on {@link Topics#DEAD_LETTERS}. A dead letter keeps the
+ * original record's key, value and headers and adds these; every value is a UTF-8 string.
+ * Stateless and thread-safe.
+ */
+public final class DeadLetters {
+  /** The {@link DeadLetterReason} name. */
+  public static final String REASON = "pushline.dlq.reason";
+  /** Human-readable detail naming the field(s); never the payload or a token. */
+  public static final String DETAIL = "pushline.dlq.detail";
+  /** Topic the record was read from. */
+  public static final String SOURCE_TOPIC = "pushline.dlq.source.topic";
+  /** Partition the record was read from, in decimal. */
+  public static final String SOURCE_PARTITION = "pushline.dlq.source.partition";
+  /** Offset the record was read from, in decimal. */
+  public static final String SOURCE_OFFSET = "pushline.dlq.source.offset";
+  /** When the record was dead-lettered, ISO-8601 UTC, e.g. {@code 2025-01-31T12:00:00Z}. */
+  public static final String DEAD_LETTERED_AT = "pushline.dlq.time";
+
+  /** Longer details are cut to this many characters. */
+  public static final int MAX_DETAIL_CHARS = 1024;
+
+  private DeadLetters() {
+  }
+
+  /**
+   * Adds the dead-letter headers to {@code headers}, replacing any earlier dead-letter headers
+   * (a record dead-lettered twice carries only the latest). {@code detail} may be null (written
+   * as empty) and is cut to {@link #MAX_DETAIL_CHARS}.
+   *
+   * @throws IllegalStateException if {@code headers} is read-only
+   */
+  public static void addTo(Headers headers, DeadLetterReason reason, String detail, String topic,
+                           int partition, long offset, Instant at) {
+    Require.nonNull(headers, "headers");
+    Require.nonNull(reason, "reason");
+    Require.nonNull(topic, "topic");
+    Require.nonNull(at, "at");
+    String d = detail == null ? "" : detail.length() > MAX_DETAIL_CHARS ? detail.substring(0, MAX_DETAIL_CHARS) : detail;
+    put(headers, REASON, reason.name());
+    put(headers, DETAIL, d);
+    put(headers, SOURCE_TOPIC, topic);
+    put(headers, SOURCE_PARTITION, Integer.toString(partition));
+    put(headers, SOURCE_OFFSET, Long.toString(offset));
+    put(headers, DEAD_LETTERED_AT, at.toString());
+  }
+
+  private static void put(Headers headers, String key, String value) {
+    headers.remove(key);
+    headers.add(key, value.getBytes(StandardCharsets.UTF_8));
+  }
+}

@@ -1,0 +1,108 @@
+package io.pushline.contracts;
+
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Optional;
+import java.util.function.Function;
+
+/**
+ * Every Pushline event type: its CloudEvents {@code type}, its data record, its JSON Schema and
+ * its Kafka partition key.
+ *
+ * <p>The key rule is part of the contract: publishers must use {@link #keyOf(EventData)} (or
+ * {@link Envelope#key()}) as the record key on {@link Topics#EVENTS}, so that all events about one
+ * entity land on one partition, in order.
+ *
+ * <table>
+ *   <caption>Event types</caption>
+ *   <tr><th>constant</th><th>ce_type</th><th>key</th></tr>
+ *   <tr><td>DEVICE_REGISTERED</td><td>io.pushline.device.registered.v1</td><td>token</td></tr>
+ *   <tr><td>DEVICE_UNREGISTERED</td><td>io.pushline.device.unregistered.v1</td><td>token</td></tr>
+ *   <tr><td>FOLLOW_CREATED</td><td>io.pushline.follow.created.v1</td><td>followerId</td></tr>
+ *   <tr><td>FOLLOW_REMOVED</td><td>io.pushline.follow.removed.v1</td><td>followerId</td></tr>
+ *   <tr><td>POST_CREATED</td><td>io.pushline.post.created.v1</td><td>authorId</td></tr>
+ *   <tr><td>LIKE_CREATED</td><td>io.pushline.like.created.v1</td><td>postOwnerId</td></tr>
+ *   <tr><td>TIMELINE_POSTED</td><td>io.pushline.timeline.posted.v1</td><td>authorId</td></tr>
+ *   <tr><td>PROFILE_BANNED</td><td>io.pushline.profile.banned.v1</td><td>profileId</td></tr>
+ *   <tr><td>PUSH_TASK</td><td>io.pushline.push.task.v1</td><td>userId</td></tr>
+ *   <tr><td>PUSH_RECEIPT</td><td>io.pushline.push.receipt.v1</td><td>pushId</td></tr>
+ * </table>
+ */
+public enum EventType {
+  DEVICE_REGISTERED("io.pushline.device.registered.v1", DeviceRegistered.class, "device-registered",
+      DeviceRegistered::token),
+  DEVICE_UNREGISTERED("io.pushline.device.unregistered.v1", DeviceUnregistered.class, "device-unregistered",
+      DeviceUnregistered::token),
+  FOLLOW_CREATED("io.pushline.follow.created.v1", FollowCreated.class, "follow-created",
+      FollowCreated::followerId),
+  FOLLOW_REMOVED("io.pushline.follow.removed.v1", FollowRemoved.class, "follow-removed",
+      FollowRemoved::followerId),
+  POST_CREATED("io.pushline.post.created.v1", PostCreated.class, "post-created", PostCreated::authorId),
+  LIKE_CREATED("io.pushline.like.created.v1", LikeCreated.class, "like-created", LikeCreated::postOwnerId),
+  TIMELINE_POSTED("io.pushline.timeline.posted.v1", TimelinePosted.class, "timeline-posted",
+      TimelinePosted::authorId),
+  PROFILE_BANNED("io.pushline.profile.banned.v1", ProfileBanned.class, "profile-banned",
+      ProfileBanned::profileId),
+  PUSH_TASK("io.pushline.push.task.v1", PushTask.class, "push-task", PushTask::userId),
+  PUSH_RECEIPT("io.pushline.push.receipt.v1", PushReceipt.class, "push-receipt", PushReceipt::pushId);
+
+  private static final Map<String, EventType> BY_CE_TYPE = new HashMap<>();
+
+  static {
+    for (EventType t : values()) {
+      BY_CE_TYPE.put(t.ceType, t);
+    }
+  }
+
+  private final String ceType;
+  private final Class<? extends EventData> dataClass;
+  private final String schemaName;
+  private final Function<EventData, String> key;
+
+  <D extends EventData> EventType(String ceType, Class<D> dataClass, String schemaName, Function<D, String> key) {
+    this.ceType = ceType;
+    this.dataClass = dataClass;
+    this.schemaName = schemaName;
+    this.key = data -> key.apply(dataClass.cast(data));
+  }
+
+  /** The CloudEvents {@code type} attribute ({@code ce_type} header), e.g. {@code io.pushline.push.task.v1}. */
+  public String ceType() {
+    return ceType;
+  }
+
+  /** The record class holding this type's data. */
+  public Class<? extends EventData> dataClass() {
+    return dataClass;
+  }
+
+  /** The schema's short name, e.g. {@code push-task}. */
+  public String schemaName() {
+    return schemaName;
+  }
+
+  /** The classpath resource of this type's JSON Schema: {@code /schemas/v1/<schemaName>.schema.json}. */
+  public String schemaResource() {
+    return "/schemas/v1/" + schemaName + ".schema.json";
+  }
+
+  /** The event type with this CloudEvents {@code type}, or empty if Pushline does not know it. */
+  public static Optional<EventType> fromCeType(String ceType) {
+    return ceType == null ? Optional.empty() : Optional.ofNullable(BY_CE_TYPE.get(ceType));
+  }
+
+  /**
+   * The Kafka record key (and partition key) for {@code data}; see the table above.
+   *
+   * @throws IllegalArgumentException if {@code data} is not of this type
+   */
+  public String keyOf(EventData data) {
+    Require.nonNull(data, "data");
+    if (!dataClass.isInstance(data)) {
+      throw new IllegalArgumentException(
+          "EventType " + name() + " keys " + dataClass.getSimpleName() + " but data is a "
+              + data.getClass().getSimpleName());
+    }
+    return key.apply(data);
+  }
+}

@@ -1,0 +1,65 @@
+package io.pushline.contracts;
+
+import java.util.Collections;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * One notification to one device. Kafka key: {@code userId}; topic by {@link #lane()}
+ * ({@link Topics#PUSH_HIGH} or {@link Topics#PUSH_BULK}).
+ *
+ * <p>{@code pushId} is deterministic ({@link PushIds#pushId(String, String)}), so a task that is
+ * produced twice, or retried, is recognised by the receipts check.
+ *
+ * @param pushId {@code PushIds.pushId(sourceEventId, token)}
+ * @param sourceEventId CloudEvent id of the event that caused this push
+ * @param userId recipient
+ * @param token push token; never log it
+ * @param platform provider the token belongs to
+ * @param appId APNs topic (bundle id) or FCM app id
+ * @param title notification title, 1 to 256 characters
+ * @param body notification body, at most 2048 characters, may be empty
+ * @param data custom key/value data (at most 16 entries); copied, unmodifiable, sorted by key
+ * @param collapseKey optional: notifications with the same key replace each other on the device
+ * @param ttlSeconds optional: how long the provider keeps trying (0 to 28 days); null means the
+ *     provider's default
+ * @param priority provider delivery priority
+ * @param lane Pushline lane
+ */
+public record PushTask(String pushId, String sourceEventId, String userId, String token, Platform platform,
+                       String appId, String title, String body, Map<String, String> data,
+                       @Nullable String collapseKey, @Nullable Integer ttlSeconds, Priority priority, Lane lane)
+    implements EventData {
+
+  /** Rejects {@code null} required components and {@code null} keys or values in {@code data}. */
+  public PushTask {
+    Require.nonNull(pushId, "PushTask.pushId");
+    Require.nonNull(sourceEventId, "PushTask.sourceEventId");
+    Require.nonNull(userId, "PushTask.userId");
+    Require.nonNull(token, "PushTask.token");
+    Require.nonNull(platform, "PushTask.platform");
+    Require.nonNull(appId, "PushTask.appId");
+    Require.nonNull(title, "PushTask.title");
+    Require.nonNull(body, "PushTask.body");
+    Require.nonNull(data, "PushTask.data");
+    Require.nonNull(priority, "PushTask.priority");
+    Require.nonNull(lane, "PushTask.lane");
+    TreeMap<String, String> copy = new TreeMap<>();
+    data.forEach((k, v) -> copy.put(Require.nonNull(k, "PushTask.data key"), Require.nonNull(v, "PushTask.data[" + k + "]")));
+    data = Collections.unmodifiableMap(copy);
+  }
+
+  @Override
+  public EventType type() {
+    return EventType.PUSH_TASK;
+  }
+
+  /** Omits the token, so the record can be logged. */
+  @Override
+  public String toString() {
+    return "PushTask[pushId=" + pushId + ", sourceEventId=" + sourceEventId + ", userId=" + userId
+        + ", token=<redacted>, platform=" + platform + ", appId=" + appId + ", title=" + title
+        + ", body=" + body + ", data=" + data + ", collapseKey=" + collapseKey + ", ttlSeconds=" + ttlSeconds
+        + ", priority=" + priority + ", lane=" + lane + "]";
+  }
+}

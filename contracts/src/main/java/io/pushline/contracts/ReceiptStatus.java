@@ -1,0 +1,13 @@
+package io.pushline.contracts;
+
+/** The final outcome of one push, recorded in a {@link PushReceipt}. Every status is final. */
+public enum ReceiptStatus {
+  /** The provider accepted the notification. */
+  DELIVERED,
+  /** The provider refused it permanently (invalid token, bad payload); do not retry. */
+  REJECTED,
+  /** The time to live passed before it could be delivered. */
+  EXPIRED,
+  /** Pushline gave up after its retries (provider unavailable, circuit open too long). */
+  FAILED
+}

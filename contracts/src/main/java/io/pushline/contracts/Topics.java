@@ -1,0 +1,82 @@
+package io.pushline.contracts;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import org.apache.kafka.common.config.TopicConfig;
+
+/**
+ * The catalogue of Pushline's Kafka topics: names, keys, cleanup and retention.
+ *
+ * <p>The state, job and push topics are <b>co-partitioned</b>: they share one partition count,
+ * and records about user {@code u} live on partition {@code Keys.partitionFor(u, n)} of each, so
+ * the partition that knows "F follows A" also holds F's devices. Never change the partition count
+ * of an existing deployment: keys would move.
+ *
+ * <p>{@link #EVENTS} and {@link #DEAD_LETTERS} accept records up to {@link #MAX_EVENTS_MESSAGE_BYTES}
+ * (8 MiB), larger than the codec's limit, so an oversize event still reaches the router and is
+ * dead-lettered with its original bytes. Producers writing to them need {@code max.request.size}
+ * at least that large. Stateless.
+ */
+public final class Topics {
+  /** Ingress: every published event. Key: {@link EventType#keyOf}. Delete, 7 days, 8 MiB messages. */
+  public static final String EVENTS = "pushline.events";
+  /** Records that failed to decode, with {@link DeadLetters} headers and the original bytes. Delete, 14 days. */
+  public static final String DEAD_LETTERS = "pushline.dead-letters";
+  /** Internal: device events re-keyed by token. Key: token. Delete, 7 days. */
+  public static final String DEVICE_EVENTS_BY_TOKEN = "pushline.router.device-events";
+  /** Devices per user. Compacted; key {@code userId|token}; partitioned by userId. */
+  public static final String STATE_DEVICES = "pushline.state.devices";
+  /** Follow edges. Compacted; key {@code followerId|followeeId}; partitioned by followerId. */
+  public static final String STATE_FOLLOWS = "pushline.state.follows";
+  /** Fanout jobs; each job is written to every partition. Delete, 1 day. */
+  public static final String FANOUT_JOBS = "pushline.fanout.jobs";
+  /** Push tasks of the high lane (bounded flows). Key: userId. Delete, 1 day. */
+  public static final String PUSH_HIGH = "pushline.push.high";
+  /** Push tasks of the bulk lane (fanouts). Key: userId. Delete, 1 day. */
+  public static final String PUSH_BULK = "pushline.push.bulk";
+  /** Push outcomes. Compacted; key pushId. */
+  public static final String PUSH_RECEIPTS = "pushline.push.receipts";
+
+  /** {@code max.message.bytes} of {@link #EVENTS} and {@link #DEAD_LETTERS}: 8 MiB. */
+  public static final int MAX_EVENTS_MESSAGE_BYTES = 8_388_608;
+  /** Replication factor of {@link #catalogue(int)}: 1, for a single broker. */
+  public static final short DEFAULT_REPLICATION_FACTOR = 1;
+
+  private static final Duration ONE_DAY = Duration.ofDays(1);
+
+  private Topics() {
+  }
+
+  /** {@link #catalogue(int, short)} with replication factor {@link #DEFAULT_REPLICATION_FACTOR}. */
+  public static List<TopicSpec> catalogue(int partitions) {
+    return catalogue(partitions, DEFAULT_REPLICATION_FACTOR);
+  }
+
+  /**
+   * Every topic above, each with {@code partitions} partitions (the co-partitioned ones must share
+   * one count; the others use it too, for one knob).
+   *
+   * @throws IllegalArgumentException if {@code partitions} or {@code replicationFactor} is not positive
+   */
+  public static List<TopicSpec> catalogue(int partitions, short replicationFactor) {
+    Require.positive(partitions, "partitions");
+    Require.positive(replicationFactor, "replicationFactor");
+    Map<String, String> large = Map.of(TopicConfig.MAX_MESSAGE_BYTES_CONFIG, Integer.toString(MAX_EVENTS_MESSAGE_BYTES));
+    Map<String, String> none = Map.of();
+    short rf = replicationFactor;
+    int n = partitions;
+    return List.of(
+        new TopicSpec(EVENTS, "EventType.keyOf(data)", n, rf, CleanupPolicy.DELETE, Duration.ofDays(7), large),
+        new TopicSpec(DEAD_LETTERS, "the original record's key", n, rf, CleanupPolicy.DELETE, Duration.ofDays(14), large),
+        new TopicSpec(DEVICE_EVENTS_BY_TOKEN, "token", n, rf, CleanupPolicy.DELETE, Duration.ofDays(7), none),
+        new TopicSpec(STATE_DEVICES, "userId|token, partitioned by userId", n, rf, CleanupPolicy.COMPACT, null, none),
+        new TopicSpec(STATE_FOLLOWS, "followerId|followeeId, partitioned by followerId", n, rf, CleanupPolicy.COMPACT,
+            null, none),
+        new TopicSpec(FANOUT_JOBS, "job id; each job is written to every partition", n, rf, CleanupPolicy.DELETE,
+            ONE_DAY, none),
+        new TopicSpec(PUSH_HIGH, "userId", n, rf, CleanupPolicy.DELETE, ONE_DAY, none),
+        new TopicSpec(PUSH_BULK, "userId", n, rf, CleanupPolicy.DELETE, ONE_DAY, none),
+        new TopicSpec(PUSH_RECEIPTS, "pushId", n, rf, CleanupPolicy.COMPACT, null, none));
+  }
+}

@@ -1,0 +1,65 @@
+package io.pushline.contracts;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.nio.charset.StandardCharsets;
+import java.util.Random;
+import java.util.UUID;
+import org.apache.kafka.clients.producer.internals.BuiltInPartitioner;
+import org.junit.jupiter.api.Test;
+
+class KeysTest {
+
+  @Test
+  void compoundKeysSplitBackIntoTheirParts() {
+    String key = Keys.compound("user-1", Samples.FCM_TOKEN);
+    assertThat(key).isEqualTo("user-1|" + Samples.FCM_TOKEN);
+    assertThat(Keys.first(key)).isEqualTo("user-1");
+    assertThat(Keys.second(key)).isEqualTo(Samples.FCM_TOKEN);
+    assertThat(Keys.second(Keys.compound("a", ""))).isEmpty();
+  }
+
+  @Test
+  void compoundRejectsPartsThatWouldBeAmbiguous() {
+    assertThatThrownBy(() -> Keys.compound("a|b", "c"))
+        .isInstanceOf(IllegalArgumentException.class).hasMessage("compound key part a must not contain '|' but was 'a|b'");
+    assertThatThrownBy(() -> Keys.compound("a", "b|c")).isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> Keys.compound(null, "c")).isInstanceOf(NullPointerException.class).hasMessage("a must not be null");
+    assertThatThrownBy(() -> Keys.first("no-separator"))
+        .isInstanceOf(IllegalArgumentException.class).hasMessage("compound key must contain '|' but was 'no-separator'");
+  }
+
+  @Test
+  void partitionForMatchesKafkasDefaultPartitioner() {
+    Random random = new Random(7);
+    for (int i = 0; i < 10_000; i++) {
+      String id = i % 3 == 0 ? UUID.randomUUID().toString() : "user-" + random.nextInt() + (i % 7 == 0 ? "-é✓" : "");
+      int n = 1 + random.nextInt(512);
+      assertThat(Keys.partitionFor(id, n))
+          .as("%s over %d partitions", id, n)
+          .isEqualTo(BuiltInPartitioner.partitionForKey(id.getBytes(StandardCharsets.UTF_8), n));
+    }
+    assertThat(Keys.partitionFor("", 6)).isEqualTo(BuiltInPartitioner.partitionForKey(new byte[0], 6));
+  }
+
+  @Test
+  void partitionForRejectsBadArguments() {
+    assertThatThrownBy(() -> Keys.partitionFor("u", 0))
+        .isInstanceOf(IllegalArgumentException.class).hasMessage("numPartitions must be > 0 but was 0");
+    assertThatThrownBy(() -> Keys.partitionFor(null, 3)).isInstanceOf(NullPointerException.class);
+  }
+
+  @Test
+  void pushIdsAreDeterministicVersion3Uuids() {
+    String id = PushIds.pushId("event-1", Samples.TOKEN);
+    assertThat(id).isEqualTo(PushIds.pushId("event-1", Samples.TOKEN))
+        .isEqualTo(UUID.nameUUIDFromBytes(("event-1|" + Samples.TOKEN).getBytes(StandardCharsets.UTF_8)).toString())
+        .isNotEqualTo(PushIds.pushId("event-2", Samples.TOKEN))
+        .isNotEqualTo(PushIds.pushId("event-1", Samples.FCM_TOKEN));
+    assertThat(UUID.fromString(id).version()).isEqualTo(3);
+    assertThat(Require.ID.matcher(id).matches()).as("a push id is a valid contract id").isTrue();
+    // A fixed vector, so other languages can check their implementation.
+    assertThat(PushIds.pushId("e1", "tok")).isEqualTo(UUID.nameUUIDFromBytes("e1|tok".getBytes(StandardCharsets.UTF_8)).toString());
+  }
+}

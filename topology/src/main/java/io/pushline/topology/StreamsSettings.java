@@ -1,0 +1,56 @@
+package io.pushline.topology;
+
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.streams.StreamsConfig;
+
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Properties;
+
+/**
+ * Kafka Streams settings for the Pushline topology, with the choices that matter for correctness spelled out.
+ *
+ * @param applicationId      the Streams application id (consumer group, internal topic prefix)
+ * @param bootstrapServers   the Kafka cluster
+ * @param stateDir           where RocksDB state lives; rebuilt from changelogs when lost
+ * @param exactlyOnce        {@code exactly_once_v2}: expansion output, state and input offsets commit atomically, so a
+ *                           crashed expansion never emits a push task twice
+ * @param replicationFactor  of internal topics; {@code -1} uses the broker default
+ * @param clientOverrides    anything else (security settings, tuning), applied last
+ */
+public record StreamsSettings(String applicationId, String bootstrapServers, Path stateDir, boolean exactlyOnce,
+                              int replicationFactor, Map<String, Object> clientOverrides) {
+    public static final String DEFAULT_APPLICATION_ID = "pushline-topology";
+    /** Large enough for an oversize event to reach the dead-letter topic with its original bytes. */
+    public static final int MAX_REQUEST_BYTES = 10 * 1024 * 1024;
+
+    public StreamsSettings {
+        Objects.requireNonNull(applicationId, "applicationId");
+        Objects.requireNonNull(bootstrapServers, "bootstrapServers");
+        Objects.requireNonNull(stateDir, "stateDir");
+        if (replicationFactor == 0 || replicationFactor < -1) {
+            throw new IllegalArgumentException("replicationFactor must be -1 (broker default) or >= 1, was " + replicationFactor);
+        }
+        clientOverrides = Map.copyOf(clientOverrides);
+    }
+
+    public Properties toProperties() {
+        Properties props = new Properties();
+        props.put(StreamsConfig.APPLICATION_ID_CONFIG, applicationId);
+        props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
+        props.put(StreamsConfig.STATE_DIR_CONFIG, stateDir.toString());
+        props.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, exactlyOnce ? StreamsConfig.EXACTLY_ONCE_V2 : StreamsConfig.AT_LEAST_ONCE);
+        props.put(StreamsConfig.REPLICATION_FACTOR_CONFIG, replicationFactor);
+        props.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, 100);
+        props.put(StreamsConfig.consumerPrefix(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG), "earliest");
+        props.put(StreamsConfig.consumerPrefix(ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG), MAX_REQUEST_BYTES);
+        props.put(StreamsConfig.producerPrefix(ProducerConfig.MAX_REQUEST_SIZE_CONFIG), MAX_REQUEST_BYTES);
+        props.put(StreamsConfig.producerPrefix(ProducerConfig.COMPRESSION_TYPE_CONFIG), "lz4");
+        props.put(StreamsConfig.producerPrefix(ProducerConfig.LINGER_MS_CONFIG), 5);
+        props.put("processing.exception.handler.global.enabled", true);
+        props.putAll(clientOverrides);
+        return props;
+    }
+}

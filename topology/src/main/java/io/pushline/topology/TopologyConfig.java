@@ -1,0 +1,43 @@
+package io.pushline.topology;
+
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.pushline.contracts.CloudEventCodec;
+
+import java.net.URI;
+import java.time.Duration;
+import java.util.Objects;
+
+/**
+ * Settings of the Pushline topology. Immutable; validated on construction.
+ *
+ * @param maxEventBytes   events larger than this are dead-lettered with {@code PAYLOAD_TOO_LARGE}
+ * @param timelinePushTtl how long a timeline push stays worth sending; later it is dropped by the worker
+ * @param source          the CloudEvents {@code source} of records this topology writes
+ * @param meterRegistry   where the topology's counters go
+ */
+public record TopologyConfig(int maxEventBytes, Duration timelinePushTtl, URI source, MeterRegistry meterRegistry) {
+    public static final int DEFAULT_MAX_EVENT_BYTES = CloudEventCodec.DEFAULT_MAX_EVENT_BYTES;
+    public static final Duration DEFAULT_TIMELINE_PUSH_TTL = Duration.ofHours(6);
+    public static final URI DEFAULT_SOURCE = URI.create("pushline://topology");
+
+    public TopologyConfig {
+        if (maxEventBytes <= 0) {
+            throw new IllegalArgumentException("maxEventBytes must be > 0, was " + maxEventBytes);
+        }
+        Objects.requireNonNull(timelinePushTtl, "timelinePushTtl");
+        if (timelinePushTtl.isNegative() || timelinePushTtl.isZero()) {
+            throw new IllegalArgumentException("timelinePushTtl must be positive, was " + timelinePushTtl);
+        }
+        Objects.requireNonNull(source, "source");
+        Objects.requireNonNull(meterRegistry, "meterRegistry");
+    }
+
+    public static TopologyConfig defaults() {
+        return new TopologyConfig(DEFAULT_MAX_EVENT_BYTES, DEFAULT_TIMELINE_PUSH_TTL, DEFAULT_SOURCE, new SimpleMeterRegistry());
+    }
+
+    public TopologyConfig withMeterRegistry(MeterRegistry registry) {
+        return new TopologyConfig(maxEventBytes, timelinePushTtl, source, registry);
+    }
+}
