@@ -1,0 +1,134 @@
+package io.pushline.localkafka;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Set;
+
+/** The files LocalBroker writes into its data dir before launching a child JVM. */
+final class BrokerFiles {
+
+    static final String HOST = "127.0.0.1";
+    static final int MAX_MESSAGE_BYTES = 10 * 1024 * 1024;
+
+    /** Keys LocalBroker sets itself; extraConfig may not override them, or readiness and the pid logic break. */
+    static final Set<String> RESERVED_KEYS = Set.of(
+            "process.roles", "node.id", "listeners", "advertised.listeners", "listener.security.protocol.map",
+            "inter.broker.listener.name", "controller.listener.names", "controller.quorum.voters",
+            "controller.quorum.bootstrap.servers", "log.dirs", "log.dir", "metadata.log.dir");
+
+    private BrokerFiles() {}
+
+    static Path serverProperties(Path dataDir) {
+        return dataDir.resolve("server.properties");
+    }
+
+    static Path logDir(Path dataDir) {
+        return dataDir.resolve("logs");
+    }
+
+    /** Written by the storage format; its presence means "formatted, keep the data". */
+    static Path metaProperties(Path dataDir) {
+        return logDir(dataDir).resolve("meta.properties");
+    }
+
+    /** Kafka holds an OS file lock on this file while a broker uses the log dir. */
+    static Path lockFile(Path dataDir) {
+        return logDir(dataDir).resolve(".lock");
+    }
+
+    static Path pidFile(Path dataDir) {
+        return dataDir.resolve("broker.pid");
+    }
+
+    static Path classpathArgFile(Path dataDir) {
+        return dataDir.resolve("broker-classpath.args");
+    }
+
+    static Path logbackConfig(Path dataDir) {
+        return dataDir.resolve("broker-logback.xml");
+    }
+
+    static Path log4j2Config(Path dataDir) {
+        return dataDir.resolve("broker-log4j2.properties");
+    }
+
+    static Map<String, String> serverConfig(Path dataDir, int port, int controllerPort, Map<String, String> extraConfig) {
+        Map<String, String> config = new LinkedHashMap<>();
+        config.put("process.roles", "broker,controller");
+        config.put("node.id", "1");
+        // A single-node dynamic quorum (formatted with --standalone).
+        config.put("controller.quorum.bootstrap.servers", HOST + ":" + controllerPort);
+        config.put("listeners", "PLAINTEXT://" + HOST + ":" + port + ",CONTROLLER://" + HOST + ":" + controllerPort);
+        config.put("advertised.listeners", "PLAINTEXT://" + HOST + ":" + port + ",CONTROLLER://" + HOST + ":" + controllerPort);
+        config.put("listener.security.protocol.map", "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT");
+        config.put("inter.broker.listener.name", "PLAINTEXT");
+        config.put("controller.listener.names", "CONTROLLER");
+        config.put("log.dirs", logDir(dataDir).toString());
+        // Internal topics must fit on one node, or consumer groups and transactions (Streams EOS) fail.
+        config.put("offsets.topic.replication.factor", "1");
+        config.put("transaction.state.log.replication.factor", "1");
+        config.put("transaction.state.log.min.isr", "1");
+        config.put("share.coordinator.state.topic.replication.factor", "1");
+        config.put("share.coordinator.state.topic.min.isr", "1");
+        config.put("group.initial.rebalance.delay.ms", "0");
+        config.put("auto.create.topics.enable", "false");
+        // Dead letters carry events of 2 MB.
+        config.put("message.max.bytes", Integer.toString(MAX_MESSAGE_BYTES));
+        config.put("replica.fetch.max.bytes", Integer.toString(MAX_MESSAGE_BYTES));
+        config.putAll(extraConfig);
+        return config;
+    }
+
+    static void writeServerProperties(Path file, Map<String, String> config) throws IOException {
+        StringBuilder text = new StringBuilder("# Written by Pushline's LocalBroker on every start; edits are overwritten.\n"
+                + "# Add settings with LocalBroker.builder().extraConfig(...).\n");
+        config.forEach((key, value) -> text.append(escape(key)).append('=').append(escape(value)).append('\n'));
+        Files.writeString(file, text, StandardCharsets.UTF_8);
+    }
+
+    /** Properties syntax: only backslashes and line breaks need escaping in what we write. */
+    private static String escape(String s) {
+        return s.replace("\\", "\\\\").replace("\n", "\\n").replace("\r", "\\r");
+    }
+
+    /** A java launcher @argfile with the classpath, so a long classpath never hits the OS argument limit. */
+    static void writeClasspathArgFile(Path file, String classpath) throws IOException {
+        String quoted = "\"" + classpath.replace("\\", "\\\\").replace("\"", "\\\"") + "\"";
+        Files.writeString(file, "-cp\n" + quoted + "\n", StandardCharsets.UTF_8);
+    }
+
+    /**
+     * Kafka 4.3's broker logs through SLF4J to whichever provider the classpath has (logback in Pushline), and its
+     * logger-level endpoint uses log4j-core directly. Both get a WARN config writing to stdout, which LocalBroker
+     * sends to the log file.
+     */
+    static void writeLoggingConfigs(Path dataDir) throws IOException {
+        Files.writeString(logbackConfig(dataDir), """
+                <?xml version="1.0" encoding="UTF-8"?>
+                <!-- Written by Pushline's LocalBroker: the child broker logs warnings and errors only. -->
+                <configuration>
+                  <appender name="OUT" class="ch.qos.logback.core.ConsoleAppender">
+                    <encoder><pattern>%d{ISO8601} %-5level [%thread] %logger - %msg%n</pattern></encoder>
+                  </appender>
+                  <logger name="kafka.server.KafkaRaftServer" level="INFO"/>
+                  <root level="WARN"><appender-ref ref="OUT"/></root>
+                </configuration>
+                """, StandardCharsets.UTF_8);
+        Files.writeString(log4j2Config(dataDir), """
+                # Written by Pushline's LocalBroker: the child broker logs warnings and errors only.
+                status = warn
+                appender.out.type = Console
+                appender.out.name = OUT
+                appender.out.layout.type = PatternLayout
+                appender.out.layout.pattern = %d{ISO8601} %-5p [%t] %c - %m%n
+                logger.raft.name = kafka.server.KafkaRaftServer
+                logger.raft.level = info
+                rootLogger.level = warn
+                rootLogger.appenderRef.out.ref = OUT
+                """, StandardCharsets.UTF_8);
+    }
+}
