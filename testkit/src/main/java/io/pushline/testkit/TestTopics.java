@@ -1,7 +1,16 @@
 package io.pushline.testkit;
 
+import org.apache.kafka.clients.admin.Admin;
+
+import java.time.Duration;
+import java.time.Instant;
 import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.stream.Collectors;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.regex.Pattern;
 
@@ -29,5 +38,34 @@ public final class TestTopics {
         }
         return prefix + "-" + COUNTER.incrementAndGet() + "-"
                 + Integer.toHexString(ThreadLocalRandom.current().nextInt(0x1000_0000, Integer.MAX_VALUE));
+    }
+
+    /**
+     * Deletes every topic whose name starts with {@code prefix} and waits until the broker no longer lists them, at
+     * most {@code timeout}. For tests of code whose topic names are fixed (Pushline's catalogue): they start from
+     * empty topics on the shared broker.
+     *
+     * @return the topics deleted
+     */
+    public static Set<String> deleteAll(Admin admin, String prefix, Duration timeout)
+            throws InterruptedException, ExecutionException, TimeoutException {
+        Objects.requireNonNull(prefix, "prefix");
+        Set<String> doomed = admin.listTopics().names().get(timeout.toMillis(), TimeUnit.MILLISECONDS).stream()
+                .filter(name -> name.startsWith(prefix))
+                .collect(Collectors.toUnmodifiableSet());
+        if (doomed.isEmpty()) {
+            return doomed;
+        }
+        admin.deleteTopics(doomed).all().get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+        Instant deadline = Instant.now().plus(timeout);
+        long pauseMillis = 10;
+        while (admin.listTopics().names().get(timeout.toMillis(), TimeUnit.MILLISECONDS).stream().anyMatch(doomed::contains)) {
+            if (Instant.now().isAfter(deadline)) {
+                throw new TimeoutException("topics " + doomed + " still listed " + timeout + " after deletion");
+            }
+            TimeUnit.MILLISECONDS.sleep(pauseMillis);   // poll interval of a bounded wait for a condition
+            pauseMillis = Math.min(200, pauseMillis * 2);
+        }
+        return doomed;
     }
 }

@@ -40,10 +40,8 @@ import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
-import java.util.stream.Collectors;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
@@ -65,11 +63,7 @@ class DeadLetterIntegrationTest {
     @BeforeEach
     void start(KafkaBroker broker) throws Exception {
         Admin admin = broker.admin();
-        Set<String> ours = admin.listTopics().names().get(30, TimeUnit.SECONDS).stream()
-                .filter(n -> n.startsWith("pushline")).collect(Collectors.toSet());
-        admin.deleteTopics(ours).all().get(30, TimeUnit.SECONDS);
-        await().atMost(Duration.ofSeconds(60)).until(() ->
-                admin.listTopics().names().get(30, TimeUnit.SECONDS).stream().noneMatch(ours::contains));
+        TestTopics.deleteAll(admin, "pushline", Duration.ofMinutes(1));
         new TopicProvisioner(admin, Duration.ofSeconds(30)).ensure(Topics.catalogue(3, (short) 1));
         StreamsSettings settings = new StreamsSettings(TestTopics.unique("pushline-dlq"), broker.bootstrapServers(), stateDir,
                 true, 1, Map.of());

@@ -1,0 +1,158 @@
+package io.pushline.app;
+
+import io.micrometer.core.instrument.MeterRegistry;
+import io.pushline.contracts.Lane;
+import io.pushline.contracts.TopicProvisioner;
+import io.pushline.contracts.Topics;
+import io.pushline.push.Platform;
+import io.pushline.push.PushProvider;
+import io.pushline.topology.PushlineTopology;
+import io.pushline.topology.StreamsSettings;
+import io.pushline.topology.TopologyConfig;
+import io.pushline.workers.PushWorker;
+import io.pushline.workers.WorkerConfig;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.Producer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.apache.kafka.streams.KafkaStreams;
+import org.apache.kafka.streams.errors.StreamsUncaughtExceptionHandler;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Wires the roles of one Pushline process: topics, the Streams topology (router role), and one worker per lane
+ * (workers role). Owns what it creates and closes it in reverse order; the providers belong to the caller.
+ */
+final class Pipeline implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(Pipeline.class);
+
+    /**
+     * @param bootstrapServers the Kafka cluster
+     * @param clientConfig     extra client settings (security), applied to every client
+     * @param partitions       partition count of the co-partitioned topics
+     * @param replicationFactor of Pushline's topics
+     * @param stateDir         Kafka Streams state directory
+     * @param applicationId    Kafka Streams application id
+     * @param workerInFlight   pushes in flight per lane
+     */
+    record Settings(String bootstrapServers, Map<String, Object> clientConfig, int partitions, short replicationFactor,
+                    Path stateDir, String applicationId, int workerInFlight) {
+        Map<String, Object> clients() {
+            Map<String, Object> config = new HashMap<>(clientConfig);
+            config.put("bootstrap.servers", bootstrapServers);
+            return config;
+        }
+    }
+
+    private final List<AutoCloseable> owned = new ArrayList<>();
+    private KafkaStreams streams;
+    private final List<PushWorker> workers = new ArrayList<>();
+
+    private Pipeline() {
+    }
+
+    static Pipeline start(Settings settings, Set<Role> roles, Map<Platform, PushProvider> providers, MeterRegistry registry) {
+        Pipeline pipeline = new Pipeline();
+        try {
+            pipeline.doStart(settings, roles, providers, registry);
+            return pipeline;
+        } catch (RuntimeException e) {
+            pipeline.close();
+            throw e;
+        }
+    }
+
+    private void doStart(Settings settings, Set<Role> roles, Map<Platform, PushProvider> providers, MeterRegistry registry) {
+        try (Admin admin = Admin.create(settings.clients())) {
+            new TopicProvisioner(admin, Duration.ofSeconds(60)).ensure(Topics.catalogue(settings.partitions(), settings.replicationFactor()));
+        }
+        if (roles.contains(Role.ROUTER)) {
+            StreamsSettings streamsSettings = new StreamsSettings(settings.applicationId(), settings.bootstrapServers(),
+                    settings.stateDir(), true, settings.replicationFactor(), settings.clientConfig());
+            streams = new KafkaStreams(PushlineTopology.build(TopologyConfig.defaults().withMeterRegistry(registry)),
+                    streamsSettings.toProperties());
+            streams.setUncaughtExceptionHandler(error -> {
+                log.error("stream thread failed; replacing it", error);
+                return StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse.REPLACE_THREAD;
+            });
+            CountDownLatch running = new CountDownLatch(1);
+            streams.setStateListener((now, before) -> {
+                if (now == KafkaStreams.State.RUNNING) {
+                    running.countDown();
+                }
+            });
+            streams.start();
+            owned.add(() -> streams.close(Duration.ofSeconds(30)));
+            await(running, Duration.ofSeconds(120), "the topology to reach RUNNING");
+        }
+        if (roles.contains(Role.WORKERS)) {
+            Producer<String, byte[]> producer = new KafkaProducer<>(producerConfig(settings.clients()), new StringSerializer(), new ByteArraySerializer());
+            owned.add(() -> producer.close(Duration.ofSeconds(10)));
+            for (Lane lane : Lane.values()) {
+                PushWorker worker = new PushWorker(WorkerConfig.defaults(lane).withMaxInFlight(settings.workerInFlight()),
+                        settings.clients(), producer, providers, registry);
+                worker.start();
+                workers.add(worker);
+                owned.add(worker);
+            }
+        }
+    }
+
+    static Map<String, Object> producerConfig(Map<String, Object> clients) {
+        Map<String, Object> config = new HashMap<>(clients);
+        config.put(ProducerConfig.ACKS_CONFIG, "all");
+        config.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
+        config.put(ProducerConfig.LINGER_MS_CONFIG, 5);
+        config.put(ProducerConfig.COMPRESSION_TYPE_CONFIG, "lz4");
+        config.put(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, StreamsSettings.MAX_REQUEST_BYTES);
+        return config;
+    }
+
+    /** Waits until every worker has its first partition assignment. */
+    void awaitWorkersAssigned(Duration timeout) throws InterruptedException {
+        Instant deadline = Instant.now().plus(timeout);
+        for (PushWorker worker : workers) {
+            Duration left = Duration.between(Instant.now(), deadline);
+            if (left.isNegative() || !worker.awaitAssignment(left)) {
+                throw new IllegalStateException("workers got no partitions within " + timeout);
+            }
+        }
+    }
+
+    private static void await(CountDownLatch latch, Duration timeout, String what) {
+        try {
+            if (!latch.await(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
+                throw new IllegalStateException("timed out after " + timeout + " waiting for " + what);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted waiting for " + what, e);
+        }
+    }
+
+    @Override
+    public void close() {
+        for (int i = owned.size() - 1; i >= 0; i--) {
+            try {
+                owned.get(i).close();
+            } catch (Exception e) {
+                log.warn("closing {} failed", owned.get(i), e);
+            }
+        }
+        owned.clear();
+    }
+}

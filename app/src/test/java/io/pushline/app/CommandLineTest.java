@@ -1,0 +1,68 @@
+package io.pushline.app;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** Bad command lines get a usage message naming the problem and exit code 2, before anything starts. */
+class CommandLineTest {
+
+    private record Result(int code, String err) {}
+
+    private static Result run(String... args) {
+        PrintStream originalErr = System.err;
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
+        try {
+            int code = PushlineCommand.execute(args);
+            return new Result(code, err.toString(StandardCharsets.UTF_8));
+        } finally {
+            System.setErr(originalErr);
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {
+            "demo --users 1|--users must be at least 2",
+            "demo --users 10 --devices 5|--devices must be at least --users",
+            "demo --posts 0|--posts must be between 1",
+            "demo --partitions 0|--partitions must be between 1 and 1000",
+            "demo --kafka-port 70000|--kafka-port must be between 0 and 65535",
+            "demo --timeout soon|'soon' is not a duration",
+            "demo --timeout 0s|must be a positive duration",
+            "demo --users many|Invalid value for option '--users'",
+            "demo --no-such-option|Unknown option: '--no-such-option'",
+            "run --role conductor|unknown role 'conductor'",
+            "run --partitions 0|--partitions must be between 1 and 10000",
+            "run --in-flight 0|--in-flight must be between 1 and 100000",
+            "run --kafka-config /nonexistent/kafka.properties|--kafka-config: cannot read",
+            "run --role workers|the workers role needs a provider",
+            "run --role workers --apns-key-file /nonexistent/key.p8|--apns-key-file: cannot read",
+            "frobnicate|Unmatched argument"
+    })
+    void badInputIsAUsageErrorNamingTheProblem(String line) {
+        String[] parts = line.split("\\|");
+        Result result = run(parts[0].split(" "));
+        assertThat(result.code()).as(parts[0]).isEqualTo(2);
+        assertThat(result.err()).as(parts[0]).contains(parts[1]).contains("Usage:");
+    }
+
+    @Test
+    void noCommandIsAUsageError() {
+        Result result = run();
+        assertThat(result.code()).isEqualTo(2);
+        assertThat(result.err()).contains("a command is required");
+    }
+
+    @Test
+    void helpExitsZero() {
+        assertThat(run("demo", "--help").code()).isZero();
+        assertThat(run("--help").code()).isZero();
+    }
+}

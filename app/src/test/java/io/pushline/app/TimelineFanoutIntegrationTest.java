@@ -1,0 +1,154 @@
+package io.pushline.app;
+
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.pushline.contracts.CloudEventCodec;
+import io.pushline.contracts.DeviceRegistered;
+import io.pushline.contracts.Envelope;
+import io.pushline.contracts.EventData;
+import io.pushline.contracts.FollowCreated;
+import io.pushline.contracts.FollowRemoved;
+import io.pushline.contracts.Platform;
+import io.pushline.contracts.PushIds;
+import io.pushline.contracts.TimelinePosted;
+import io.pushline.contracts.Topics;
+import io.pushline.testkit.KafkaBroker;
+import io.pushline.testkit.KafkaIntegrationTest;
+import io.pushline.testkit.TestTopics;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.net.URI;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.EnumSet;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.UUID;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/**
+ * The thin path, end to end, against the real broker: TimelinePosted → router → follower-partitioned state →
+ * partition-local expansion → push tasks in Kafka → worker → Pushy's MockApnsServer (HTTP/2, TLS) and the fake FCM
+ * server driven by the real Firebase Admin SDK.
+ *
+ * <p>The expected deliveries are computed here from the graph the test defines, independently of the pipeline.
+ */
+@KafkaIntegrationTest
+class TimelineFanoutIntegrationTest {
+    private static final URI SOURCE = URI.create("test://timeline-fanout");
+    private final CloudEventCodec codec = new CloudEventCodec();
+
+    record Device(String user, String token, Platform platform) {}
+
+    @Test
+    void everyFollowerDeviceGetsEachPostOnceAndNobodyElseGetsAny(KafkaBroker broker, @TempDir Path stateDir) throws Exception {
+        Admin admin = broker.admin();
+        TestTopics.deleteAll(admin, "pushline", Duration.ofMinutes(1));
+
+        // 50 users; users 0-19 have 3 devices, users 20-49 have 2: 120 devices, alternating platforms.
+        List<String> users = new ArrayList<>();
+        List<Device> devices = new ArrayList<>();
+        for (int u = 0; u < 50; u++) {
+            String user = "user-" + u;
+            users.add(user);
+            for (int d = 0; d < (u < 20 ? 3 : 2); d++) {
+                Platform platform = devices.size() % 2 == 0 ? Platform.APNS : Platform.FCM;
+                devices.add(new Device(user, "tok" + u + "x" + d + "-" + UUID.randomUUID(), platform));
+            }
+        }
+        assertThat(devices).hasSize(120);
+        // Authors user-0, user-1, user-2. Even users follow user-0, multiples of 3 follow user-1, users 40-49 follow user-2.
+        Map<String, Set<String>> followers = new HashMap<>();
+        List<FollowCreated> follows = new ArrayList<>();
+        for (int u = 3; u < 50; u++) {
+            if (u % 2 == 0) {
+                follows.add(new FollowCreated("user-" + u, "user-0"));
+            }
+            if (u % 3 == 0) {
+                follows.add(new FollowCreated("user-" + u, "user-1"));
+            }
+            if (u >= 40) {
+                follows.add(new FollowCreated("user-" + u, "user-2"));
+            }
+            follows.add(new FollowCreated("user-" + u, "user-" + (u % 7 + 30)));   // noise: edges to non-authors
+        }
+        follows.forEach(f -> followers.computeIfAbsent(f.followeeId(), k -> new HashSet<>()).add(f.followerId()));
+        // user-10 unfollows user-0 before the posts: user-10 follows nobody who posts, so must receive nothing.
+        FollowRemoved unfollow = new FollowRemoved("user-10", "user-0");
+        followers.get("user-0").remove("user-10");
+        assertThat(followers.get("user-1")).doesNotContain("user-10");
+
+        SimpleMeterRegistry registry = new SimpleMeterRegistry();
+        String appId = TestTopics.unique("pushline-it");
+        Pipeline.Settings settings = new Pipeline.Settings(broker.bootstrapServers(), Map.of(), 3, (short) 1, stateDir, appId, 64);
+        try (MockProviders mocks = MockProviders.start(registry);
+             Pipeline pipeline = Pipeline.start(settings, EnumSet.allOf(Role.class), mocks.providers, registry);
+             KafkaProducer<String, byte[]> producer = new KafkaProducer<>(Pipeline.producerConfig(settings.clients()),
+                     new StringSerializer(), new ByteArraySerializer())) {
+            Instant registeredAt = Instant.now();
+            for (Device d : devices) {
+                publish(producer, new DeviceRegistered(d.user(), d.token(), d.platform(),
+                        d.platform() == Platform.APNS ? "io.pushline.test" : "io.pushline.test.android", registeredAt));
+            }
+            follows.forEach(f -> publish(producer, f));
+            publish(producer, unfollow);
+            producer.flush();
+            ConsumerLag lag = new ConsumerLag(admin);
+            lag.awaitCaughtUp(appId, List.of(Topics.EVENTS, Topics.DEVICE_EVENTS_BY_TOKEN, Topics.STATE_FOLLOWS, Topics.STATE_DEVICES),
+                    Duration.ofMinutes(2));
+
+            Map<String, Set<String>> expectedByToken = new HashMap<>();
+            Set<String> expectedPushIds = new HashSet<>();
+            for (String author : List.of("user-0", "user-1", "user-2")) {
+                String eventId = UUID.randomUUID().toString();
+                for (Device d : devices) {
+                    if (followers.getOrDefault(author, Set.of()).contains(d.user())) {
+                        String pushId = PushIds.pushId(eventId, d.token());
+                        expectedByToken.computeIfAbsent(d.token(), k -> new HashSet<>()).add(pushId);
+                        expectedPushIds.add(pushId);
+                    }
+                }
+                publish(producer, eventId, new TimelinePosted("post-of-" + author, author, author + " posted", "hello"));
+            }
+            producer.flush();
+            assertThat(expectedPushIds).hasSizeGreaterThan(100);
+
+            await().atMost(Duration.ofMinutes(2)).pollInterval(Duration.ofMillis(100))
+                    .until(() -> mocks.acceptedByPushId().keySet().containsAll(expectedPushIds));
+            lag.awaitCaughtUp("pushline-workers-bulk", List.of(Topics.PUSH_BULK), Duration.ofMinutes(1));
+
+            Map<String, Integer> byPushId = mocks.acceptedByPushId();
+            assertThat(byPushId.keySet()).as("exactly the expected pushes, nobody else").isEqualTo(expectedPushIds);
+            assertThat(byPushId.values()).as("each push accepted once").containsOnly(1);
+            Map<String, Integer> byToken = new HashMap<>(mocks.apns.ledger().countsByToken());
+            mocks.fcm.ledger().countsByToken().forEach((t, n) -> byToken.merge(t, n, Integer::sum));
+            for (Device d : devices) {
+                int expected = expectedByToken.getOrDefault(d.token(), Set.of()).size();
+                assertThat(byToken.getOrDefault(d.token(), 0)).as("pushes to %s of %s", d.platform(), d.user()).isEqualTo(expected);
+            }
+            devices.stream().filter(d -> d.user().equals("user-10"))
+                    .forEach(d -> assertThat(byToken).doesNotContainKey(d.token()));
+            assertThat(mocks.apns.ledger().acceptedCount()).isPositive();
+            assertThat(mocks.fcm.ledger().acceptedCount()).isPositive();
+        }
+    }
+
+    private void publish(KafkaProducer<String, byte[]> producer, EventData data) {
+        publish(producer, UUID.randomUUID().toString(), data);
+    }
+
+    private void publish(KafkaProducer<String, byte[]> producer, String id, EventData data) {
+        producer.send(codec.toRecord(Topics.EVENTS, Envelope.of(id, SOURCE, Instant.now(), data)));
+    }
+}

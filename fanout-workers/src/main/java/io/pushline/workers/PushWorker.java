@@ -1,0 +1,429 @@
+package io.pushline.workers;
+
+import io.micrometer.core.instrument.MeterRegistry;
+import io.pushline.contracts.CloudEventCodec;
+import io.pushline.contracts.DeadLetterReason;
+import io.pushline.contracts.DeadLetters;
+import io.pushline.contracts.Decoded;
+import io.pushline.contracts.DeviceUnregistered;
+import io.pushline.contracts.Envelope;
+import io.pushline.contracts.PushReceipt;
+import io.pushline.contracts.PushTask;
+import io.pushline.contracts.ReceiptStatus;
+import io.pushline.contracts.Topics;
+import io.pushline.push.Platform;
+import io.pushline.push.Priority;
+import io.pushline.push.PushOutcome;
+import io.pushline.push.PushProvider;
+import io.pushline.push.PushRequest;
+import io.pushline.push.PushType;
+import io.pushline.push.Tokens;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.clients.producer.Producer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.WakeupException;
+import org.apache.kafka.common.header.internals.RecordHeaders;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import reactor.core.publisher.Flux;
+import reactor.core.publisher.FluxSink;
+import reactor.core.publisher.Mono;
+import reactor.core.Disposable;
+
+import java.nio.charset.StandardCharsets;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayDeque;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * Consumes one lane's push tasks and delivers them through the push providers, at least once, with deterministic ids
+ * and a receipt check before every send.
+ *
+ * <p>One poll thread owns the {@link KafkaConsumer}: it keeps polling, hands records to a reactor-core pipeline only
+ * as far as that pipeline has demand ({@code maxInFlight} pushes at most), pauses every partition when demand is
+ * exhausted and resumes them when it returns, and commits on the poll thread only up to the lowest unfinished record
+ * of each partition. A receipt is written (and acknowledged) before its record counts as finished, so after a crash
+ * only pushes in flight at that moment can be sent twice.
+ *
+ * <p>Lifecycle: {@link #start()} once, {@link #close()} once (drains in-flight pushes within the drain timeout, commits,
+ * and leaves the group). The producer and providers are owned by the caller and are not closed here. Thread-safe.
+ */
+public final class PushWorker implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(PushWorker.class);
+
+    private final WorkerConfig config;
+    private final Map<String, Object> consumerConfig;
+    private final Producer<String, byte[]> producer;
+    private final Map<Platform, PushProvider> providers;
+    private final WorkerMetrics metrics;
+    private final Clock clock;
+    private final CloudEventCodec codec = new CloudEventCodec(CloudEventCodec.DEFAULT_MAX_EVENT_BYTES);
+    private final OffsetTracker offsets = new OffsetTracker();
+    private final AtomicLong requested = new AtomicLong();
+    private final AtomicInteger inFlight = new AtomicInteger();
+    private final AtomicInteger pausedCount = new AtomicInteger();
+    private final ArrayDeque<ConsumerRecord<String, byte[]>> backlog = new ArrayDeque<>();  // poll thread only
+    private final CountDownLatch stopped = new CountDownLatch(1);
+    private final CountDownLatch firstAssignment = new CountDownLatch(1);
+    private volatile boolean running;
+    private volatile ReceiptLog receipts;
+    private volatile FluxSink<ConsumerRecord<String, byte[]>> sink;
+    private KafkaConsumer<String, byte[]> consumer;
+    private Disposable pipeline;
+    private Thread pollThread;
+    private Instant lastCommit = Instant.EPOCH;
+
+    /**
+     * @param config        this lane's settings
+     * @param clientConfig  Kafka client settings shared by the consumer (bootstrap servers, security); group and
+     *                      offset settings are this worker's
+     * @param producer      for receipts, dead letters and token invalidations; idempotent, {@code acks=all}
+     * @param providers     one provider per platform
+     * @param registry      where the worker's metrics go
+     */
+    public PushWorker(WorkerConfig config, Map<String, Object> clientConfig, Producer<String, byte[]> producer,
+                      Map<Platform, PushProvider> providers, MeterRegistry registry) {
+        this(config, clientConfig, producer, providers, registry, Clock.systemUTC());
+    }
+
+    PushWorker(WorkerConfig config, Map<String, Object> clientConfig, Producer<String, byte[]> producer,
+               Map<Platform, PushProvider> providers, MeterRegistry registry, Clock clock) {
+        this.config = Objects.requireNonNull(config, "config");
+        this.producer = Objects.requireNonNull(producer, "producer");
+        this.providers = Map.copyOf(providers);
+        this.clock = clock;
+        this.metrics = new WorkerMetrics(registry, config.lane().name().toLowerCase(java.util.Locale.ROOT));
+        Map<String, Object> consumerConfig = new HashMap<>(clientConfig);
+        consumerConfig.put(ConsumerConfig.GROUP_ID_CONFIG, config.groupId());
+        consumerConfig.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
+        consumerConfig.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+        consumerConfig.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, Math.max(1, Math.min(500, config.maxInFlight())));
+        consumerConfig.putIfAbsent(ConsumerConfig.CLIENT_ID_CONFIG, config.groupId() + "-" + UUID.randomUUID().toString().substring(0, 8));
+        this.consumerConfig = consumerConfig;
+        metrics.gauges(inFlight::get, pausedCount::get);
+    }
+
+    /** Restores the receipts, subscribes, and starts the poll thread. */
+    public synchronized void start() {
+        if (pollThread != null) {
+            throw new IllegalStateException("worker already started");
+        }
+        receipts = ReceiptLog.restore(consumerConfig, Topics.PUSH_RECEIPTS, Duration.ofMinutes(2));
+        log.info("{} lane: {} receipts restored", config.lane(), receipts.size());
+        consumer = new KafkaConsumer<>(consumerConfig, new StringDeserializer(), new ByteArrayDeserializer());
+        pipeline = Flux.<ConsumerRecord<String, byte[]>>create(s -> {
+                    sink = s;
+                    s.onRequest(n -> requested.getAndAccumulate(n, (a, b) -> a + b < 0 ? Long.MAX_VALUE : a + b));
+                }, FluxSink.OverflowStrategy.ERROR)
+                .flatMap(this::handle, config.maxInFlight(), 1)
+                .subscribe(ignored -> { }, error -> log.error("{} lane: push pipeline failed", config.lane(), error));
+        running = true;
+        pollThread = new Thread(this::pollLoop, "pushline-worker-" + config.lane().name().toLowerCase(java.util.Locale.ROOT));
+        pollThread.start();
+    }
+
+    /** Waits until the consumer has its first assignment; for tests and orderly demos. */
+    public boolean awaitAssignment(Duration timeout) throws InterruptedException {
+        return firstAssignment.await(timeout.toMillis(), TimeUnit.MILLISECONDS);
+    }
+
+    public int inFlight() {
+        return inFlight.get();
+    }
+
+    private void pollLoop() {
+        try {
+            consumer.subscribe(List.of(config.topic()), new Rebalance());
+            while (running) {
+                adjustPause();
+                for (ConsumerRecord<String, byte[]> record : consumer.poll(Duration.ofMillis(100))) {
+                    backlog.add(record);
+                }
+                dispatch();
+                commitIfDue(false);
+            }
+        } catch (WakeupException e) {
+            if (running) {
+                log.error("{} lane: unexpected wakeup", config.lane(), e);
+            }
+        } catch (RuntimeException e) {
+            log.error("{} lane: poll loop failed", config.lane(), e);
+        } finally {
+            drainAndClose();
+            stopped.countDown();
+        }
+    }
+
+    private void dispatch() {
+        while (!backlog.isEmpty() && requested.get() > 0) {
+            ConsumerRecord<String, byte[]> record = backlog.poll();
+            requested.decrementAndGet();
+            offsets.dispatched(new TopicPartition(record.topic(), record.partition()), record.offset());
+            inFlight.incrementAndGet();
+            sink.next(record);
+        }
+    }
+
+    /** Demand exhausted (records wait in the backlog): pause everything; demand back: resume. */
+    private void adjustPause() {
+        Set<TopicPartition> assignment = consumer.assignment();
+        if (!backlog.isEmpty()) {
+            Set<TopicPartition> toPause = new HashSet<>(assignment);
+            toPause.removeAll(consumer.paused());
+            if (!toPause.isEmpty()) {
+                consumer.pause(toPause);
+            }
+        } else if (!consumer.paused().isEmpty()) {
+            consumer.resume(consumer.paused());
+        }
+        pausedCount.set(consumer.paused().size());
+    }
+
+    private void commitIfDue(boolean force) {
+        Instant now = clock.instant();
+        if (!force && now.isBefore(lastCommit.plus(config.commitInterval()))) {
+            return;
+        }
+        lastCommit = now;
+        commit(offsets.toCommit());
+    }
+
+    private void commit(Map<TopicPartition, Long> toCommit) {
+        if (toCommit.isEmpty()) {
+            return;
+        }
+        Map<TopicPartition, OffsetAndMetadata> commits = new HashMap<>();
+        toCommit.forEach((partition, offset) -> commits.put(partition, new OffsetAndMetadata(offset)));
+        consumer.commitSync(commits);
+        offsets.markCommitted(toCommit);
+    }
+
+    private void drainAndClose() {
+        try {
+            backlog.clear();
+            if (!consumer.assignment().isEmpty()) {
+                consumer.pause(consumer.assignment());
+            }
+            boolean drained = offsets.awaitFinished(offsets.tracked(), config.drainTimeout().toMillis());
+            if (!drained) {
+                log.warn("{} lane: {} pushes still in flight after {}; their records stay uncommitted and will be redelivered",
+                        config.lane(), offsets.unfinished(), config.drainTimeout());
+            }
+            commit(offsets.toCommit());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (RuntimeException e) {
+            log.warn("{} lane: final commit failed; records since the last commit will be redelivered", config.lane(), e);
+        } finally {
+            if (sink != null) {
+                sink.complete();
+            }
+            consumer.close(Duration.ofSeconds(5));
+        }
+    }
+
+    private final class Rebalance implements ConsumerRebalanceListener {
+        @Override
+        public void onPartitionsRevoked(Collection<TopicPartition> revoked) {
+            backlog.removeIf(r -> revoked.contains(new TopicPartition(r.topic(), r.partition())));
+            try {
+                if (!offsets.awaitFinished(revoked, config.drainTimeout().toMillis())) {
+                    log.warn("{} lane: revoked partitions still have {} pushes in flight; they stay uncommitted",
+                            config.lane(), offsets.unfinished(revoked));
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            Map<TopicPartition, Long> toCommit = new HashMap<>(offsets.toCommit());
+            toCommit.keySet().retainAll(revoked);
+            commit(toCommit);
+            offsets.forget(revoked);
+        }
+
+        @Override
+        public void onPartitionsAssigned(Collection<TopicPartition> assigned) {
+            if (!backlog.isEmpty() || requested.get() == 0) {
+                consumer.pause(assigned);   // no demand: new partitions start paused
+            }
+            firstAssignment.countDown();
+        }
+
+        @Override
+        public void onPartitionsLost(Collection<TopicPartition> lost) {
+            backlog.removeIf(r -> lost.contains(new TopicPartition(r.topic(), r.partition())));
+            offsets.forget(lost);
+        }
+    }
+
+    // ---- processing, on reactor / provider threads ----
+
+    private Mono<Void> handle(ConsumerRecord<String, byte[]> record) {
+        TopicPartition partition = new TopicPartition(record.topic(), record.partition());
+        return Mono.defer(() -> Mono.fromCompletionStage(process(record)))
+                .onErrorResume(error -> {
+                    log.error("{} lane: unexpected failure on {}-{}@{}", config.lane(), record.topic(), record.partition(), record.offset(), error);
+                    return Mono.fromCompletionStage(deadLetter(record, DeadLetterReason.PROCESSING_FAILED, error.getClass().getSimpleName()));
+                })
+                .onErrorResume(error -> {
+                    // Even the dead letter could not be written: leave the record unfinished so it is never committed.
+                    log.error("{} lane: could not dead-letter {}-{}@{}; it stays uncommitted", config.lane(),
+                            record.topic(), record.partition(), record.offset(), error);
+                    return Mono.never();
+                })
+                .doFinally(signal -> {
+                    inFlight.decrementAndGet();
+                    offsets.finished(partition, record.offset());
+                });
+    }
+
+    private CompletableFuture<Void> process(ConsumerRecord<String, byte[]> record) {
+        Decoded decoded = codec.decode(record.headers(), record.value());
+        if (decoded instanceof Decoded.Invalid invalid) {
+            return deadLetter(record, invalid.reason(), invalid.detail());
+        }
+        Envelope<?> envelope = ((Decoded.Ok) decoded).envelope();
+        if (!(envelope.data() instanceof PushTask task)) {
+            return deadLetter(record, DeadLetterReason.UNKNOWN_TYPE, "expected a push task, got " + envelope.type().ceType());
+        }
+        String platform = task.platform().name();
+        Instant expiresAt = task.ttlSeconds() == null ? null : envelope.time().plusSeconds(task.ttlSeconds());
+        if (expiresAt != null && clock.instant().isAfter(expiresAt)) {
+            metrics.outcome(platform, "expired");
+            return receipt(task, ReceiptStatus.EXPIRED, null, "expired at " + expiresAt);
+        }
+        if (receipts.contains(task.pushId())) {
+            metrics.deduplicated();
+            return CompletableFuture.completedFuture(null);
+        }
+        PushProvider provider = providers.get(Platform.valueOf(platform));
+        if (provider == null) {
+            return deadLetter(record, DeadLetterReason.NO_PROVIDER, "no push provider is configured for " + platform);
+        }
+        PushRequest request = new PushRequest(task.pushId(), Platform.valueOf(platform), task.token(), task.appId(),
+                task.title(), task.body(), task.data() == null ? Map.of() : task.data(), task.collapseKey(), expiresAt,
+                task.priority() == io.pushline.contracts.Priority.HIGH ? Priority.HIGH : Priority.NORMAL,
+                task.title() == null && task.body() == null ? PushType.BACKGROUND : PushType.ALERT);
+        return send(provider, request, 1).thenCompose(outcome -> settle(record, task, outcome));
+    }
+
+    private CompletableFuture<PushOutcome> send(PushProvider provider, PushRequest request, int attempt) {
+        return provider.send(request).thenCompose(outcome -> {
+            if (outcome instanceof PushOutcome.RetryLater later && attempt < config.maxAttempts()) {
+                metrics.retry(request.platform().name());
+                Duration wait = later.retryAfter() != null ? later.retryAfter() : backoff(attempt);
+                log.debug("{} lane: retry {} of push {} to {} in {}: {}", config.lane(), attempt, request.pushId(),
+                        Tokens.mask(request.token()), wait, later.cause());
+                return CompletableFuture.supplyAsync(() -> null, CompletableFuture.delayedExecutor(wait.toMillis(), TimeUnit.MILLISECONDS))
+                        .thenCompose(ignored -> send(provider, request, attempt + 1));
+            }
+            return CompletableFuture.completedFuture(outcome);
+        });
+    }
+
+    /** Exponential backoff with full jitter: a provider outage sees spread-out retries, not a storm. */
+    private Duration backoff(int attempt) {
+        long cap = Math.min(config.maxBackoff().toMillis(), config.initialBackoff().toMillis() << Math.min(attempt - 1, 20));
+        return Duration.ofMillis(ThreadLocalRandom.current().nextLong(cap / 2, cap + 1));
+    }
+
+    private CompletableFuture<Void> settle(ConsumerRecord<String, byte[]> record, PushTask task, PushOutcome outcome) {
+        String platform = task.platform().name();
+        if (outcome instanceof PushOutcome.Delivered delivered) {
+            metrics.outcome(platform, "delivered");
+            return receipt(task, ReceiptStatus.DELIVERED, delivered.providerId(), null);
+        }
+        if (outcome instanceof PushOutcome.Rejected rejected) {
+            metrics.outcome(platform, "rejected");
+            CompletableFuture<Void> written = receipt(task, ReceiptStatus.REJECTED, null, rejected.reason());
+            if (!rejected.tokenInvalid()) {
+                return written;
+            }
+            metrics.tokenInvalidated(platform);
+            Instant at = rejected.invalidatedAt() != null ? rejected.invalidatedAt() : clock.instant();
+            Envelope<DeviceUnregistered> event = Envelope.of(
+                    UUID.nameUUIDFromBytes(("unregistered|" + task.pushId()).getBytes(StandardCharsets.UTF_8)).toString(),
+                    config.source(), clock.instant(), new DeviceUnregistered(task.token(), at, rejected.reason()));
+            return written.thenCompose(ignored -> send(codec.toRecord(Topics.EVENTS, event)));
+        }
+        PushOutcome.RetryLater later = (PushOutcome.RetryLater) outcome;
+        metrics.outcome(platform, "failed");
+        return receipt(task, ReceiptStatus.FAILED, null, "gave up after " + config.maxAttempts() + " attempts: " + later.cause())
+                .thenCompose(ignored -> deadLetter(record, DeadLetterReason.RETRIES_EXHAUSTED,
+                        "gave up after " + config.maxAttempts() + " attempts: " + later.cause()));
+    }
+
+    private CompletableFuture<Void> receipt(PushTask task, ReceiptStatus status, String providerId, String reason) {
+        Instant now = clock.instant();
+        PushReceipt receipt = new PushReceipt(task.pushId(), task.sourceEventId(), task.token(), task.platform(),
+                status, providerId, reason, now);
+        Envelope<PushReceipt> envelope = Envelope.of(
+                UUID.nameUUIDFromBytes(("receipt|" + task.pushId()).getBytes(StandardCharsets.UTF_8)).toString(),
+                config.source(), now, receipt);
+        return send(codec.toRecord(Topics.PUSH_RECEIPTS, envelope)).thenRun(() -> receipts.add(task.pushId()));
+    }
+
+    private CompletableFuture<Void> deadLetter(ConsumerRecord<String, byte[]> record, DeadLetterReason reason, String detail) {
+        RecordHeaders headers = new RecordHeaders(record.headers().toArray());
+        DeadLetters.addTo(headers, reason, detail, record.topic(), record.partition(), record.offset(), clock.instant());
+        metrics.deadLettered(reason.name());
+        log.warn("{} lane: dead-lettered {}-{}@{}: {} ({})", config.lane(), record.topic(), record.partition(), record.offset(), reason, detail);
+        return send(new ProducerRecord<>(Topics.DEAD_LETTERS, null, record.key(), record.value(), headers));
+    }
+
+    private CompletableFuture<Void> send(ProducerRecord<String, byte[]> record) {
+        CompletableFuture<Void> acked = new CompletableFuture<>();
+        producer.send(record, (metadata, error) -> {
+            if (error == null) {
+                acked.complete(null);
+            } else {
+                acked.completeExceptionally(error);
+            }
+        });
+        return acked;
+    }
+
+    /** Stops consuming, drains in-flight pushes (bounded by the drain timeout), commits, and leaves the group. */
+    @Override
+    public void close() {
+        Thread thread;
+        synchronized (this) {
+            thread = pollThread;
+            if (thread == null || !running) {
+                return;
+            }
+            running = false;
+        }
+        try {
+            if (!stopped.await(config.drainTimeout().toMillis() + 10_000, TimeUnit.MILLISECONDS)) {
+                log.warn("{} lane: poll thread did not stop in time", config.lane());
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        if (pipeline != null) {
+            pipeline.dispose();
+        }
+    }
+}

@@ -1,0 +1,222 @@
+package io.pushline.workers;
+
+import com.google.auth.oauth2.AccessToken;
+import com.google.auth.oauth2.GoogleCredentials;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.pushline.contracts.CloudEventCodec;
+import io.pushline.contracts.DeadLetterReason;
+import io.pushline.contracts.DeadLetters;
+import io.pushline.contracts.Decoded;
+import io.pushline.contracts.DeviceUnregistered;
+import io.pushline.contracts.Envelope;
+import io.pushline.contracts.Lane;
+import io.pushline.contracts.PushIds;
+import io.pushline.contracts.PushReceipt;
+import io.pushline.contracts.PushTask;
+import io.pushline.contracts.ReceiptStatus;
+import io.pushline.contracts.TopicProvisioner;
+import io.pushline.contracts.Topics;
+import io.pushline.mock.Behaviour;
+import io.pushline.mock.FakeFcm;
+import io.pushline.mock.MockApns;
+import io.pushline.mock.Verdict;
+import io.pushline.push.ApnsProvider;
+import io.pushline.push.FcmProvider;
+import io.pushline.push.Platform;
+import io.pushline.push.PushProvider;
+import io.pushline.testkit.KafkaBroker;
+import io.pushline.testkit.KafkaIntegrationTest;
+import io.pushline.testkit.TestTopics;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.header.internals.RecordHeaders;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Date;
+import java.util.EnumMap;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/**
+ * The worker against the real broker and the real Pushy client / Firebase Admin SDK talking to the mock servers:
+ * delivery with receipts, no second send of a redelivered task, expired tasks dropped, invalid tokens turned into
+ * DeviceUnregistered events, bad records dead-lettered.
+ */
+@KafkaIntegrationTest
+class PushWorkerIntegrationTest {
+    private static final URI SOURCE = URI.create("test://workers");
+    private final CloudEventCodec codec = new CloudEventCodec();
+    private final SimpleMeterRegistry registry = new SimpleMeterRegistry();
+    private final List<AutoCloseable> closeables = new ArrayList<>();
+    private MockApns apns;
+    private FakeFcm fcm;
+    private Map<Platform, PushProvider> providers;
+    private KafkaProducer<String, byte[]> producer;
+    private KafkaBroker broker;
+
+    @BeforeEach
+    void setUp(KafkaBroker broker) throws Exception {
+        this.broker = broker;
+        TestTopics.deleteAll(broker.admin(), "pushline", Duration.ofMinutes(1));
+        new TopicProvisioner(broker.admin(), Duration.ofSeconds(30)).ensure(Topics.catalogue(3, (short) 1));
+        apns = MockApns.start();
+        fcm = FakeFcm.start();
+        closeables.add(apns);
+        closeables.add(fcm);
+        providers = new EnumMap<>(Platform.class);
+        providers.put(Platform.APNS, ApnsProvider.builder().server(apns.host(), apns.port())
+                .trustedServerCertificatePem(apns.trustedCertificatePem())
+                .signingKey(apns.signingMaterial().pkcs8Pem(), apns.signingMaterial().teamId(), apns.signingMaterial().keyId())
+                .build());
+        providers.put(Platform.FCM, FcmProvider.builder().projectId("worker-test")
+                .credentials(GoogleCredentials.create(new AccessToken("test", Date.from(Instant.now().plus(Duration.ofDays(1))))))
+                .endpoint(fcm.baseUrl()).build());
+        providers.values().forEach(closeables::add);
+        Map<String, Object> config = new HashMap<>(broker.clientConfig());
+        config.put(ProducerConfig.ACKS_CONFIG, "all");
+        config.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
+        producer = new KafkaProducer<>(config, new StringSerializer(), new ByteArraySerializer());
+        closeables.add(producer);
+    }
+
+    @AfterEach
+    void tearDown() throws Exception {
+        for (int i = closeables.size() - 1; i >= 0; i--) {
+            closeables.get(i).close();
+        }
+    }
+
+    private PushWorker startWorker() {
+        PushWorker worker = new PushWorker(WorkerConfig.defaults(Lane.BULK).withGroupId(TestTopics.unique("workers")).withMaxInFlight(16),
+                broker.clientConfig(), producer, providers, registry);
+        worker.start();
+        return worker;
+    }
+
+    private PushTask task(String eventId, int n, Platform platform, Integer ttlSeconds) {
+        String token = (platform == Platform.APNS ? "apns" : "fcm") + "-token-" + n + "-" + eventId.substring(0, 8);
+        return new PushTask(PushIds.pushId(eventId, token), eventId, "user-" + n, token,
+                platform == Platform.APNS ? io.pushline.contracts.Platform.APNS : io.pushline.contracts.Platform.FCM,
+                platform == Platform.APNS ? "io.pushline.test" : "io.pushline.test.android",
+                "title", "body", Map.of("n", Integer.toString(n)), null, ttlSeconds,
+                io.pushline.contracts.Priority.NORMAL, Lane.BULK);
+    }
+
+    private void publish(PushTask task, Instant createdAt) throws Exception {
+        producer.send(codec.toRecord(Topics.PUSH_BULK, Envelope.of(task.pushId(), SOURCE, createdAt, task))).get();
+    }
+
+    private List<ConsumerRecord<String, byte[]>> readAll(String topic, int atLeast) {
+        Map<String, Object> config = new HashMap<>(broker.clientConfig());
+        config.put(ConsumerConfig.GROUP_ID_CONFIG, TestTopics.unique("reader"));
+        config.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+        List<ConsumerRecord<String, byte[]>> records = new ArrayList<>();
+        try (KafkaConsumer<String, byte[]> consumer = new KafkaConsumer<>(config, new StringDeserializer(), new ByteArrayDeserializer())) {
+            consumer.subscribe(List.of(topic));
+            await().atMost(Duration.ofMinutes(1)).until(() -> {
+                consumer.poll(Duration.ofMillis(200)).forEach(records::add);
+                return records.size() >= atLeast;
+            });
+        }
+        return records;
+    }
+
+    @Test
+    void deliversWithReceiptsAndNeverSendsARedeliveredTaskTwice() throws Exception {
+        String eventId = UUID.randomUUID().toString();
+        List<PushTask> first = new ArrayList<>();
+        for (int n = 0; n < 20; n++) {
+            first.add(task(eventId, n, n % 2 == 0 ? Platform.APNS : Platform.FCM, 3600));
+        }
+        for (PushTask t : first) {
+            publish(t, Instant.now());
+        }
+        PushWorker worker = startWorker();
+        await().atMost(Duration.ofMinutes(1)).until(() -> apns.ledger().acceptedCount() + fcm.ledger().acceptedCount() == 20);
+        worker.close();
+
+        List<ConsumerRecord<String, byte[]>> receipts = readAll(Topics.PUSH_RECEIPTS, 20);
+        assertThat(receipts).hasSize(20);
+        assertThat(receipts).allSatisfy(r -> {
+            PushReceipt receipt = (PushReceipt) ((Decoded.Ok) codec.decode(r.headers(), r.value())).envelope().data();
+            assertThat(receipt.status()).isEqualTo(ReceiptStatus.DELIVERED);
+            assertThat(r.key()).isEqualTo(receipt.pushId());
+        });
+
+        // The same 20 tasks again (a redelivery after a crash looks like this), and 5 new ones, to a new worker.
+        String second = UUID.randomUUID().toString();
+        for (PushTask t : first) {
+            publish(t, Instant.now());
+        }
+        for (int n = 0; n < 5; n++) {
+            publish(task(second, n, Platform.APNS, 3600), Instant.now());
+        }
+        PushWorker restarted = startWorker();
+        await().atMost(Duration.ofMinutes(1)).until(() -> apns.ledger().acceptedCount() + fcm.ledger().acceptedCount() == 25);
+        await().atMost(Duration.ofMinutes(1)).until(() ->
+                registry.find(WorkerMetrics.DEDUPLICATED).counters().stream().mapToDouble(c -> c.count()).sum() >= 40);
+        restarted.close();
+        assertThat(apns.ledger().duplicateCount() + fcm.ledger().duplicateCount()).isZero();
+        assertThat(apns.ledger().acceptedCount() + fcm.ledger().acceptedCount()).isEqualTo(25);
+    }
+
+    @Test
+    void expiredTasksAreDroppedInvalidTokensBecomeEventsAndBadRecordsAreDeadLettered() throws Exception {
+        String eventId = UUID.randomUUID().toString();
+        PushTask expired = task(eventId, 1, Platform.APNS, 60);
+        PushTask dead = task(eventId, 2, Platform.APNS, 3600);
+        PushTask fine = task(eventId, 3, Platform.FCM, 3600);
+        Instant invalidatedAt = Instant.parse("2026-06-01T12:00:00Z");
+        apns.behaviour(Behaviour.forTokens(dead.token()::equals, Verdict.unregistered(invalidatedAt)).orElse(Behaviour.acceptAll()));
+
+        publish(expired, Instant.now().minus(Duration.ofHours(1)));
+        publish(dead, Instant.now());
+        producer.send(new ProducerRecord<>(Topics.PUSH_BULK, null, "k", "{oops".getBytes(StandardCharsets.UTF_8), new RecordHeaders())).get();
+        publish(fine, Instant.now());
+        PushWorker worker = startWorker();
+
+        List<ConsumerRecord<String, byte[]>> events = readAll(Topics.EVENTS, 1);
+        DeviceUnregistered unregistered = (DeviceUnregistered) ((Decoded.Ok) codec.decode(events.get(0).headers(), events.get(0).value()))
+                .envelope().data();
+        assertThat(unregistered.token()).isEqualTo(dead.token());
+        assertThat(unregistered.invalidatedAt()).isEqualTo(invalidatedAt);
+        assertThat(events.get(0).key()).as("keyed by token, like every device event").isEqualTo(dead.token());
+
+        List<ConsumerRecord<String, byte[]>> letters = readAll(Topics.DEAD_LETTERS, 1);
+        assertThat(new String(letters.get(0).headers().lastHeader(DeadLetters.REASON).value(), StandardCharsets.UTF_8))
+                .isEqualTo(DeadLetterReason.NO_HEADERS.name());
+
+        List<ConsumerRecord<String, byte[]>> receipts = readAll(Topics.PUSH_RECEIPTS, 3);
+        Map<String, ReceiptStatus> statuses = new HashMap<>();
+        receipts.forEach(r -> {
+            PushReceipt receipt = (PushReceipt) ((Decoded.Ok) codec.decode(r.headers(), r.value())).envelope().data();
+            statuses.put(receipt.pushId(), receipt.status());
+        });
+        worker.close();
+        assertThat(statuses).containsEntry(expired.pushId(), ReceiptStatus.EXPIRED)
+                .containsEntry(dead.pushId(), ReceiptStatus.REJECTED)
+                .containsEntry(fine.pushId(), ReceiptStatus.DELIVERED);
+        assertThat(apns.ledger().countsByToken()).doesNotContainKey(expired.token()).doesNotContainKey(dead.token());
+        assertThat(fcm.ledger().countsByToken()).containsEntry(fine.token(), 1);
+    }
+}

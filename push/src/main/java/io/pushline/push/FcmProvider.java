@@ -1,0 +1,321 @@
+package io.pushline.push;
+
+import com.google.api.core.ApiFuture;
+import com.google.auth.oauth2.GoogleCredentials;
+import com.google.auth.oauth2.ServiceAccountCredentials;
+import com.google.firebase.FirebaseApp;
+import com.google.firebase.FirebaseOptions;
+import com.google.firebase.messaging.AndroidConfig;
+import com.google.firebase.messaging.FirebaseMessaging;
+import com.google.firebase.messaging.Message;
+import com.google.firebase.messaging.Notification;
+import io.micrometer.core.instrument.MeterRegistry;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.Objects;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Sends pushes to FCM (HTTP v1) with the Firebase Admin SDK. Each provider owns a
+ * {@link FirebaseApp} with a unique name, deleted on {@link #close()}.
+ *
+ * <p>In flight: the SDK's {@code sendAsync} is a blocking HTTP call on the app's executor; ours
+ * has {@code maxConcurrency} threads, and at most that many pushes are in flight. Up to
+ * {@code maxQueued} more wait; beyond that {@link #send} answers {@code RetryLater} at once.
+ * Payloads (notification + data as JSON) over 4096 bytes are rejected without a round trip.
+ *
+ * <p>Outcomes: success → {@code Delivered(message name)}; {@code UNREGISTERED} →
+ * {@code Rejected(tokenInvalid, now)}; {@code INVALID_ARGUMENT} about the token →
+ * {@code Rejected(tokenInvalid)}; {@code QUOTA_EXCEEDED} → {@code RetryLater(Retry-After, else 60 s)};
+ * {@code UNAVAILABLE}, {@code INTERNAL} → {@code RetryLater(Retry-After if given)}; no answer
+ * (connection refused, timeout) → {@code RetryLater}; anything else → {@code Rejected}. Note that
+ * the SDK itself retries a 503 up to four times with exponential backoff (honouring a Retry-After
+ * of at most 60 s) before we see {@code UNAVAILABLE}; the slot stays taken meanwhile.
+ *
+ * <p>Thread-safe; meant to be one per process. Must be {@linkplain #close() closed}. Futures
+ * complete on the provider's {@code pushline-fcm-*} threads.
+ */
+public final class FcmProvider implements PushProvider {
+
+    public static final int DEFAULT_MAX_CONCURRENCY = 64;
+    static final Duration CONNECT_TIMEOUT = Duration.ofSeconds(10);
+    static final Duration READ_TIMEOUT = Duration.ofSeconds(30);
+    static final Duration CLOSE_TIMEOUT = Duration.ofSeconds(30);
+
+    private static final Logger log = LoggerFactory.getLogger(FcmProvider.class);
+
+    private final FirebaseApp app;
+    private final FirebaseMessaging messaging;
+    private final FcmThreads threads;
+    private final InFlightLimiter limiter;
+    private final PushMeters meters;
+    private final Clock clock;
+    private final AtomicBoolean closed = new AtomicBoolean();
+
+    private FcmProvider(FirebaseApp app, FcmThreads threads, InFlightLimiter limiter, MeterRegistry registry, Clock clock) {
+        this.app = app;
+        this.messaging = FirebaseMessaging.getInstance(app);
+        this.threads = threads;
+        this.limiter = limiter;
+        this.meters = PushMeters.create(registry, Platform.FCM, limiter);
+        this.clock = clock;
+    }
+
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    @Override
+    public Platform platform() {
+        return Platform.FCM;
+    }
+
+    @Override
+    public CompletableFuture<PushOutcome> send(PushRequest request) {
+        Objects.requireNonNull(request, "request");
+        if (request.platform() != Platform.FCM) {
+            throw new IllegalArgumentException("FcmProvider sends FCM pushes only, got " + request.platform() + " for " + request.pushId());
+        }
+        int bytes = Payloads.fcmPayloadBytes(request);
+        if (bytes > Payloads.MAX_PAYLOAD_BYTES) {
+            log.debug("push {} to {} not sent: payload {} bytes", request.pushId(), Tokens.mask(request.token()), bytes);
+            return CompletableFuture.completedFuture(meters.refused(PushMeters.Refusal.PAYLOAD_TOO_LARGE, Payloads.tooLarge(bytes)));
+        }
+        Message message;
+        try {
+            message = message(request, clock);
+        } catch (IllegalArgumentException e) {
+            return CompletableFuture.completedFuture(meters.outcome(new PushOutcome.Rejected("invalid message: " + e.getMessage(), false, null)));
+        }
+        return limiter.submit(
+                () -> sendAsync(message).handle((name, failure) -> {
+                    PushOutcome outcome = failure == null ? FcmOutcomes.delivered(name) : FcmOutcomes.fromFailure(failure, clock);
+                    if (outcome == null) {
+                        log.warn("push {} to {} failed unexpectedly", request.pushId(), Tokens.mask(request.token()), failure);
+                        throw new IllegalStateException("unexpected failure sending push " + request.pushId(), failure);
+                    }
+                    log.debug("push {} to {}: {}", request.pushId(), Tokens.mask(request.token()), outcome);
+                    return meters.outcome(outcome);
+                }),
+                refusal -> refusal == InFlightLimiter.Refusal.CLOSED
+                        ? meters.refused(PushMeters.Refusal.CLOSED, new PushOutcome.RetryLater("provider closed", null))
+                        : meters.refused(PushMeters.Refusal.SATURATED, new PushOutcome.RetryLater(
+                                "FCM in-flight limit reached: " + limiter.maxInFlight() + " in flight and the queue full", null)));
+    }
+
+    /**
+     * Refuses new pushes, answers queued ones {@code RetryLater("provider closed")}, deletes the
+     * FirebaseApp and waits up to 30 s for SDK calls still running.
+     */
+    @Override
+    public void close() {
+        if (!closed.compareAndSet(false, true)) {
+            return;
+        }
+        limiter.close();
+        app.delete();
+        try {
+            if (!threads.awaitTermination(CLOSE_TIMEOUT)) {
+                log.warn("FCM calls still running {} after close", CLOSE_TIMEOUT);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "FcmProvider[app=" + app.getName() + ", inFlight=" + limiter.inFlight() + "/" + limiter.maxInFlight()
+                + ", queued=" + limiter.queued() + "]";
+    }
+
+    // Message.Builder.setToken is deprecated since SDK 9.10 in favour of setFid (Firebase Installation
+    // IDs); FCM still accepts registration tokens, which is what devices register with us today.
+    @SuppressWarnings("deprecation")
+    static Message message(PushRequest request, Clock clock) {
+        Message.Builder message = Message.builder()
+                .setToken(request.token())
+                .putAllData(request.data())
+                .putData(PushRequest.PUSH_ID_DATA_KEY, request.pushId());
+        if (request.pushType() == PushType.ALERT && (request.title() != null || request.body() != null)) {
+            message.setNotification(Notification.builder().setTitle(request.title()).setBody(request.body()).build());
+        }
+        AndroidConfig.Builder android = AndroidConfig.builder()
+                .setPriority(request.priority() == Priority.HIGH ? AndroidConfig.Priority.HIGH : AndroidConfig.Priority.NORMAL);
+        if (request.collapseKey() != null) {
+            android.setCollapseKey(request.collapseKey());
+        }
+        if (request.expiresAt() != null) {
+            long ttlMillis = Math.max(0, Duration.between(clock.instant(), request.expiresAt()).toMillis());
+            android.setTtl(ttlMillis);
+        }
+        return message.setAndroidConfig(android.build()).build();
+    }
+
+    /** The SDK throws at once when the app was deleted by a concurrent close(); that is a failure like any other. */
+    private CompletableFuture<String> sendAsync(Message message) {
+        try {
+            return completable(messaging.sendAsync(message));
+        } catch (RuntimeException e) {
+            return CompletableFuture.failedFuture(e);
+        }
+    }
+
+    private static <T> CompletableFuture<T> completable(ApiFuture<T> future) {
+        CompletableFuture<T> result = new CompletableFuture<>();
+        future.addListener(() -> {
+            try {
+                result.complete(future.get());
+            } catch (ExecutionException e) {
+                result.completeExceptionally(e.getCause() != null ? e.getCause() : e);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                result.completeExceptionally(e);
+            } catch (RuntimeException e) {
+                result.completeExceptionally(e);
+            }
+        }, Runnable::run);
+        return result;
+    }
+
+    /**
+     * Configures an {@link FcmProvider}. Set exactly one of {@link #credentials} and
+     * {@link #serviceAccountJson}. {@link #build()} validates and names the offending field and
+     * value (never a secret). Not thread-safe.
+     */
+    public static final class Builder {
+
+        private String projectId;
+        private GoogleCredentials credentials;
+        private Path serviceAccountJson;
+        private URI endpoint;
+        private int maxConcurrency = DEFAULT_MAX_CONCURRENCY;
+        private Integer maxQueued;
+        private MeterRegistry meterRegistry;
+        private Clock clock = Clock.systemUTC();
+
+        private Builder() {
+        }
+
+        /** The Firebase project; optional with {@link #serviceAccountJson}, which names it. */
+        public Builder projectId(String projectId) {
+            this.projectId = projectId;
+            return this;
+        }
+
+        /** Credentials used as they are (e.g. {@code GoogleCredentials.create(accessToken)} for a fake server). */
+        public Builder credentials(GoogleCredentials credentials) {
+            this.credentials = credentials;
+            return this;
+        }
+
+        /** A service account key file; read by {@link #build()}. */
+        public Builder serviceAccountJson(Path serviceAccountJson) {
+            this.serviceAccountJson = serviceAccountJson;
+            return this;
+        }
+
+        /**
+         * Sends to this base URL (e.g. {@code http://127.0.0.1:8080}) instead of
+         * {@code https://fcm.googleapis.com}; null for FCM itself.
+         */
+        public Builder endpoint(URI baseUrl) {
+            this.endpoint = baseUrl;
+            return this;
+        }
+
+        /** Pushes in flight (and SDK threads); default {@value FcmProvider#DEFAULT_MAX_CONCURRENCY}. */
+        public Builder maxConcurrency(int maxConcurrency) {
+            this.maxConcurrency = maxConcurrency;
+            return this;
+        }
+
+        /** Pushes that may wait for a slot before {@code send} answers {@code RetryLater}; default: {@code maxConcurrency}. */
+        public Builder maxQueued(int maxQueued) {
+            this.maxQueued = maxQueued;
+            return this;
+        }
+
+        /** Where to register {@link PushMetrics}; null for none. */
+        public Builder meterRegistry(MeterRegistry meterRegistry) {
+            this.meterRegistry = meterRegistry;
+            return this;
+        }
+
+        Builder clock(Clock clock) {
+            this.clock = Objects.requireNonNull(clock, "clock");
+            return this;
+        }
+
+        /**
+         * @throws IllegalArgumentException naming the field and value when the configuration is invalid
+         */
+        public FcmProvider build() {
+            if ((credentials != null) == (serviceAccountJson != null)) {
+                throw new IllegalArgumentException("exactly one of credentials(...) or serviceAccountJson(...) must be set, got "
+                        + (credentials != null ? "both" : "neither"));
+            }
+            if (maxConcurrency < 1) {
+                throw new IllegalArgumentException("maxConcurrency must be >= 1, was " + maxConcurrency);
+            }
+            int queued = maxQueued == null ? maxConcurrency : maxQueued;
+            if (queued < 0) {
+                throw new IllegalArgumentException("maxQueued must be >= 0, was " + queued);
+            }
+            if (endpoint != null) {
+                FcmEndpoint.validate(endpoint);
+            }
+            GoogleCredentials resolved = credentials;
+            String project = projectId;
+            if (serviceAccountJson != null) {
+                ServiceAccountCredentials serviceAccount = loadServiceAccount(serviceAccountJson);
+                resolved = serviceAccount;
+                if (project == null) {
+                    project = serviceAccount.getProjectId();
+                }
+            }
+            if (project == null || project.isBlank()) {
+                throw new IllegalArgumentException("projectId must be set (or come from serviceAccountJson), was "
+                        + (project == null ? "null" : "'" + project + "'"));
+            }
+
+            FcmThreads threads = new FcmThreads(maxConcurrency);
+            FirebaseOptions.Builder options = FirebaseOptions.builder()
+                    .setCredentials(resolved)
+                    .setProjectId(project)
+                    .setThreadManager(threads)
+                    .setConnectTimeout((int) CONNECT_TIMEOUT.toMillis())
+                    .setReadTimeout((int) READ_TIMEOUT.toMillis());
+            if (endpoint != null) {
+                options.setHttpTransport(FcmEndpoint.rewritingTransport(endpoint));
+            }
+            FirebaseApp app = FirebaseApp.initializeApp(options.build(), "pushline-fcm-" + UUID.randomUUID());
+            try {
+                return new FcmProvider(app, threads, new InFlightLimiter(maxConcurrency, queued), meterRegistry, clock);
+            } catch (RuntimeException e) {
+                app.delete();
+                throw e;
+            }
+        }
+
+        private static ServiceAccountCredentials loadServiceAccount(Path path) {
+            try (InputStream in = Files.newInputStream(path)) {
+                return ServiceAccountCredentials.fromStream(in);
+            } catch (IOException | RuntimeException e) {
+                // No cause: parser messages may quote the file.
+                throw new IllegalArgumentException("serviceAccountJson " + path + " is not a readable service account key ("
+                        + e.getClass().getSimpleName() + ")");
+            }
+        }
+    }
+}

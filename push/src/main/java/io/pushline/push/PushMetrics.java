@@ -1,0 +1,36 @@
+package io.pushline.push;
+
+/**
+ * Names and tags of the meters the providers register when given a {@code MeterRegistry}. APNs
+ * additionally gets Pushy's own meters ({@code MicrometerApnsClientMetricsListener}: notifications
+ * sent/accepted/rejected, write failures, open connections, round-trip timer).
+ */
+public final class PushMetrics {
+
+    /** Counter: every outcome a provider returned. Tags {@link #TAG_PLATFORM}, {@link #TAG_OUTCOME}. */
+    public static final String OUTCOMES = "pushline.push.outcomes";
+
+    /**
+     * Counter: pushes answered locally without a round trip (payload too large, in-flight limit and
+     * queue full, provider closed). Tags {@link #TAG_PLATFORM}, {@link #TAG_REASON}.
+     */
+    public static final String REFUSED = "pushline.push.refused";
+
+    /** Gauge: pushes sent and not yet answered. Tag {@link #TAG_PLATFORM}. */
+    public static final String IN_FLIGHT = "pushline.push.in_flight";
+
+    /** Gauge: pushes waiting for an in-flight slot. Tag {@link #TAG_PLATFORM}. */
+    public static final String QUEUED = "pushline.push.queued";
+
+    /** {@code apns} or {@code fcm}. */
+    public static final String TAG_PLATFORM = "platform";
+
+    /** {@code delivered}, {@code rejected}, {@code token_invalid} (a rejection that invalidates the token) or {@code retry_later}. */
+    public static final String TAG_OUTCOME = "outcome";
+
+    /** {@code payload_too_large}, {@code saturated} or {@code closed}. */
+    public static final String TAG_REASON = "reason";
+
+    private PushMetrics() {
+    }
+}

@@ -1,0 +1,254 @@
+package io.pushline.push;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.google.auth.oauth2.AccessToken;
+import com.google.auth.oauth2.GoogleCredentials;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.pushline.mock.Behaviour;
+import io.pushline.mock.FakeFcm;
+import io.pushline.mock.Verdict;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.KeyPairGenerator;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.Date;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The real Firebase Admin SDK against FakeFcm over HTTP on loopback. */
+@Timeout(60)
+class FcmProviderTest {
+
+    private static final Duration WAIT = Duration.ofSeconds(20);
+    private static final Instant NOW = Instant.parse("2030-01-02T03:04:05Z");
+
+    private FakeFcm fcm;
+    private final List<FcmProvider> providers = new ArrayList<>();
+
+    @BeforeEach
+    void start() {
+        fcm = FakeFcm.start();
+    }
+
+    @AfterEach
+    void stop() {
+        providers.forEach(FcmProvider::close);
+        fcm.close();
+    }
+
+    @Test
+    void deliveredWithTheMessageNameAndThePushIdArrivesInData() {
+        FcmProvider provider = provider(builder());
+        PushRequest request = Requests.fcm(Requests.FCM_TOKEN);
+
+        PushOutcome outcome = send(provider, request);
+
+        assertThat(outcome).isInstanceOfSatisfying(PushOutcome.Delivered.class,
+                delivered -> assertThat(delivered.providerId()).matches("projects/demo-project/messages/fake-\\d+"));
+        assertThat(fcm.ledger().accepted()).singleElement().satisfies(accepted -> {
+            assertThat(accepted.token()).isEqualTo(Requests.FCM_TOKEN);
+            assertThat(accepted.pushId()).isEqualTo(request.pushId());
+        });
+    }
+
+    @Test
+    void fakeAccessTokenIsSentAsIsAndNothingIsRefreshed() {
+        FcmProvider provider = provider(builder());
+
+        for (int i = 0; i < 3; i++) {
+            assertThat(send(provider, Requests.fcm(Requests.FCM_TOKEN))).isInstanceOf(PushOutcome.Delivered.class);
+        }
+
+        assertThat(fcm.authorizations()).containsExactly("Bearer fake");
+        assertThat(fcm.tokenRequests()).isZero();
+        assertThat(fcm.unmatchedRequests()).isZero();
+    }
+
+    @Test
+    void unregisteredIsATokenInvalidationAsOfNow() {
+        fcm.behaviour(Behaviour.forTokens(Requests.FCM_TOKEN::equals, Verdict.unregistered(NOW.minusSeconds(60))).orElse(Behaviour.acceptAll()));
+        FcmProvider provider = provider(builder().clock(Clock.fixed(NOW, ZoneOffset.UTC)));
+
+        assertThat(send(provider, Requests.fcm(Requests.FCM_TOKEN))).isEqualTo(new PushOutcome.Rejected("UNREGISTERED", true, NOW));
+        assertThat(fcm.ledger().acceptedCount()).isZero();
+    }
+
+    @Test
+    void invalidArgumentAboutTheTokenInvalidatesIt() {
+        fcm.behaviour(Behaviour.always(Verdict.badDeviceToken()));
+        FcmProvider provider = provider(builder().clock(Clock.fixed(NOW, ZoneOffset.UTC)));
+
+        assertThat(send(provider, Requests.fcm(Requests.FCM_TOKEN))).isInstanceOfSatisfying(PushOutcome.Rejected.class, rejected -> {
+            assertThat(rejected.reason()).startsWith("INVALID_ARGUMENT").contains("registration token");
+            assertThat(rejected.tokenInvalid()).isTrue();
+            assertThat(rejected.invalidatedAt()).isEqualTo(NOW);
+        });
+    }
+
+    @Test
+    void quotaExceededIsRetryLaterWithRetryAfterOrSixtySeconds() {
+        FcmProvider provider = provider(builder());
+
+        fcm.behaviour(Behaviour.always(Verdict.tooManyRequests(Duration.ofSeconds(42))));
+        assertThat(send(provider, Requests.fcm(Requests.FCM_TOKEN))).isEqualTo(new PushOutcome.RetryLater("QUOTA_EXCEEDED", Duration.ofSeconds(42)));
+
+        fcm.behaviour(Behaviour.always(Verdict.tooManyRequests(null)));
+        assertThat(send(provider, Requests.fcm(Requests.FCM_TOKEN))).isEqualTo(new PushOutcome.RetryLater("QUOTA_EXCEEDED", Duration.ofSeconds(60)));
+        assertThat(fcm.receivedCount()).as("the SDK does not retry 429 itself").isEqualTo(2);
+    }
+
+    @Test
+    void unavailableIsRetryLaterWithTheProvidersRetryAfter() {
+        // A Retry-After beyond 60 s stops the SDK's own 503 retries, so this is one round trip.
+        fcm.behaviour(Behaviour.always(Verdict.serviceUnavailable(Duration.ofMinutes(2))));
+        FcmProvider provider = provider(builder());
+
+        assertThat(send(provider, Requests.fcm(Requests.FCM_TOKEN))).isEqualTo(new PushOutcome.RetryLater("UNAVAILABLE", Duration.ofMinutes(2)));
+        assertThat(fcm.receivedCount()).isEqualTo(1);
+    }
+
+    @Test
+    void theSdkRetriesA503FourTimesBeforeWeSeeIt() {
+        // Worth knowing when sizing maxConcurrency: each retry holds the slot (here 4 × 1 s).
+        fcm.behaviour(Behaviour.always(Verdict.serviceUnavailable(Duration.ofSeconds(1))));
+        FcmProvider provider = provider(builder());
+
+        assertThat(send(provider, Requests.fcm(Requests.FCM_TOKEN))).isEqualTo(new PushOutcome.RetryLater("UNAVAILABLE", Duration.ofSeconds(1)));
+        assertThat(fcm.receivedCount()).isEqualTo(5);
+    }
+
+    @Test
+    void internalErrorIsRetryLater() {
+        fcm.behaviour(Behaviour.always(Verdict.internalError()));
+        FcmProvider provider = provider(builder());
+
+        assertThat(send(provider, Requests.fcm(Requests.FCM_TOKEN))).isEqualTo(new PushOutcome.RetryLater("INTERNAL", null));
+    }
+
+    @Test
+    void oversizePayloadIsRejectedWithoutARoundTrip() {
+        FcmProvider provider = provider(builder());
+
+        PushOutcome outcome = send(provider, Requests.withBody(Requests.fcm(Requests.FCM_TOKEN), "é".repeat(2100)));
+
+        assertThat(outcome).isInstanceOfSatisfying(PushOutcome.Rejected.class,
+                rejected -> assertThat(rejected.reason()).matches("payload too large: \\d+ bytes > 4096"));
+        assertThat(fcm.receivedCount()).isZero();
+        assertThat(fcm.ledger().acceptedCount()).isZero();
+    }
+
+    @Test
+    void neverMoreThanMaxConcurrencyAtTheServer() {
+        fcm.behaviour(Behaviour.always(Verdict.accept().after(Duration.ofMillis(30))));
+        SimpleMeterRegistry registry = new SimpleMeterRegistry();
+        FcmProvider provider = provider(builder().maxConcurrency(3).maxQueued(100).meterRegistry(registry));
+
+        List<CompletableFuture<PushOutcome>> outcomes = new ArrayList<>();
+        for (int i = 0; i < 30; i++) {
+            outcomes.add(provider.send(Requests.fcm(Requests.FCM_TOKEN)));
+        }
+        CompletableFuture.allOf(outcomes.toArray(CompletableFuture[]::new)).orTimeout(WAIT.toSeconds(), TimeUnit.SECONDS).join();
+
+        assertThat(outcomes).allSatisfy(outcome -> assertThat(outcome.join()).isInstanceOf(PushOutcome.Delivered.class));
+        assertThat(fcm.ledger().acceptedCount()).isEqualTo(30);
+        assertThat(fcm.maxConcurrentRequests()).isBetween(1, 3);
+        assertThat(registry.get(PushMetrics.OUTCOMES).tag(PushMetrics.TAG_OUTCOME, "delivered").counter().count()).isEqualTo(30);
+    }
+
+    @Test
+    void beyondTheQueueSendIsAnsweredAtOnce() {
+        fcm.behaviour(Behaviour.always(Verdict.accept().after(Duration.ofMillis(200))));
+        FcmProvider provider = provider(builder().maxConcurrency(1).maxQueued(1));
+
+        CompletableFuture<PushOutcome> first = provider.send(Requests.fcm(Requests.FCM_TOKEN));
+        CompletableFuture<PushOutcome> second = provider.send(Requests.fcm(Requests.FCM_TOKEN));
+        CompletableFuture<PushOutcome> third = provider.send(Requests.fcm(Requests.FCM_TOKEN));
+
+        assertThat(third.getNow(null)).isInstanceOfSatisfying(PushOutcome.RetryLater.class,
+                retry -> assertThat(retry.cause()).isEqualTo("FCM in-flight limit reached: 1 in flight and the queue full"));
+        assertThat(first.orTimeout(WAIT.toSeconds(), TimeUnit.SECONDS).join()).isInstanceOf(PushOutcome.Delivered.class);
+        assertThat(second.orTimeout(WAIT.toSeconds(), TimeUnit.SECONDS).join()).isInstanceOf(PushOutcome.Delivered.class);
+        assertThat(fcm.receivedCount()).isEqualTo(2);
+    }
+
+    @Test
+    void noServerIsRetryLater() throws Exception {
+        int freePort;
+        try (ServerSocket socket = new ServerSocket(0)) {
+            freePort = socket.getLocalPort();
+        }
+        FcmProvider provider = provider(builder().endpoint(URI.create("http://127.0.0.1:" + freePort)));
+
+        assertThat(send(provider, Requests.fcm(Requests.FCM_TOKEN))).isInstanceOf(PushOutcome.RetryLater.class);
+    }
+
+    @Test
+    void serviceAccountJsonGetsItsTokenFromTheTokenUri(@TempDir Path dir) throws Exception {
+        Path json = serviceAccountJson(dir, fcm.baseUrl() + "/token");
+        FcmProvider provider = provider(FcmProvider.builder().serviceAccountJson(json).endpoint(fcm.baseUrl()));
+
+        assertThat(send(provider, Requests.fcm(Requests.FCM_TOKEN))).isInstanceOfSatisfying(PushOutcome.Delivered.class,
+                delivered -> assertThat(delivered.providerId()).startsWith("projects/sa-project/messages/"));
+        assertThat(fcm.tokenRequests()).isEqualTo(1);
+        assertThat(fcm.authorizations()).containsExactly("Bearer fake-fcm-access-token");
+        assertThat(provider.toString()).doesNotContain("PRIVATE");
+    }
+
+    @Test
+    void afterCloseSendsAreRetryLaterAndTheAppIsDeleted() {
+        FcmProvider provider = provider(builder());
+        assertThat(send(provider, Requests.fcm(Requests.FCM_TOKEN))).isInstanceOf(PushOutcome.Delivered.class);
+        int appsBefore = com.google.firebase.FirebaseApp.getApps().size();
+
+        provider.close();
+        provider.close();
+
+        assertThat(com.google.firebase.FirebaseApp.getApps()).hasSize(appsBefore - 1);
+        assertThat(send(provider, Requests.fcm(Requests.FCM_TOKEN))).isEqualTo(new PushOutcome.RetryLater("provider closed", null));
+    }
+
+    private FcmProvider.Builder builder() {
+        GoogleCredentials fake = GoogleCredentials.create(new AccessToken("fake", Date.from(Instant.now().plus(3650, ChronoUnit.DAYS))));
+        return FcmProvider.builder().projectId("demo-project").credentials(fake).endpoint(fcm.baseUrl());
+    }
+
+    private FcmProvider provider(FcmProvider.Builder builder) {
+        FcmProvider provider = builder.build();
+        providers.add(provider);
+        return provider;
+    }
+
+    private static PushOutcome send(PushProvider provider, PushRequest request) {
+        return provider.send(request).orTimeout(WAIT.toSeconds(), TimeUnit.SECONDS).join();
+    }
+
+    static Path serviceAccountJson(Path dir, String tokenUri) throws Exception {
+        KeyPairGenerator generator = KeyPairGenerator.getInstance("RSA");
+        generator.initialize(2048);
+        String key = "-----BEGIN PRIVATE KEY-----\\n"
+                + Base64.getEncoder().encodeToString(generator.generateKeyPair().getPrivate().getEncoded())
+                + "\\n-----END PRIVATE KEY-----\\n";
+        String json = "{\"type\":\"service_account\",\"project_id\":\"sa-project\",\"private_key_id\":\"key-1\","
+                + "\"private_key\":\"" + key + "\",\"client_email\":\"pushline@sa-project.iam.gserviceaccount.com\","
+                + "\"client_id\":\"1234567890\",\"token_uri\":\"" + tokenUri + "\"}";
+        Path file = dir.resolve("service-account.json");
+        Files.writeString(file, json, StandardCharsets.UTF_8);
+        return file;
+    }
+}
