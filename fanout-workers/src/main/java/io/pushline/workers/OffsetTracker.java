@@ -55,6 +55,18 @@ final class OffsetTracker {
         return java.util.Set.copyOf(partitions.keySet());
     }
 
+    /**
+     * The consumer's position moved past offsets that hold no record for us (transaction markers, compacted gaps):
+     * when nothing of the partition is unfinished, everything below {@code position} may be committed. Without this,
+     * a partition written transactionally would show a lag of one marker forever.
+     */
+    synchronized void idleAt(TopicPartition partition, long position) {
+        PartitionState state = partitions.computeIfAbsent(partition, p -> new PartitionState());
+        if (state.unfinished.isEmpty() && position > state.nextToCommit) {
+            state.nextToCommit = position;
+        }
+    }
+
     /** The offset to commit for a partition: the lowest unfinished record, or one past the highest dispatched. */
     synchronized OptionalLong committable(TopicPartition partition) {
         PartitionState state = partitions.get(partition);

@@ -86,6 +86,7 @@ public final class PushWorker implements AutoCloseable {
     private final AtomicInteger pausedCount = new AtomicInteger();
     private final ArrayDeque<ConsumerRecord<String, byte[]>> backlog = new ArrayDeque<>();  // poll thread only
     private final CountDownLatch stopped = new CountDownLatch(1);
+    private final java.util.concurrent.ExecutorService callbacks;
     private final CountDownLatch firstAssignment = new CountDownLatch(1);
     private volatile boolean running;
     private volatile ReceiptLog receipts;
@@ -122,6 +123,13 @@ public final class PushWorker implements AutoCloseable {
         consumerConfig.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, Math.max(1, Math.min(500, config.maxInFlight())));
         consumerConfig.putIfAbsent(ConsumerConfig.CLIENT_ID_CONFIG, config.groupId() + "-" + UUID.randomUUID().toString().substring(0, 8));
         this.consumerConfig = consumerConfig;
+        String lane = config.lane().name().toLowerCase(java.util.Locale.ROOT);
+        AtomicInteger threads = new AtomicInteger();
+        this.callbacks = java.util.concurrent.Executors.newFixedThreadPool(2, r -> {
+            Thread t = new Thread(r, "pushline-worker-" + lane + "-acks-" + threads.incrementAndGet());
+            t.setDaemon(true);
+            return t;
+        });
         metrics.gauges(inFlight::get, pausedCount::get);
     }
 
@@ -207,6 +215,13 @@ public final class PushWorker implements AutoCloseable {
             return;
         }
         lastCommit = now;
+        Set<TopicPartition> waiting = new HashSet<>();
+        backlog.forEach(r -> waiting.add(new TopicPartition(r.topic(), r.partition())));
+        for (TopicPartition partition : consumer.assignment()) {
+            if (!waiting.contains(partition)) {
+                offsets.idleAt(partition, consumer.position(partition, Duration.ofSeconds(5)));
+            }
+        }
         commit(offsets.toCommit());
     }
 
@@ -394,13 +409,15 @@ public final class PushWorker implements AutoCloseable {
 
     private CompletableFuture<Void> send(ProducerRecord<String, byte[]> record) {
         CompletableFuture<Void> acked = new CompletableFuture<>();
-        producer.send(record, (metadata, error) -> {
+        // Complete on our own executor, never on the producer's I/O thread: what runs next may send again, and a
+        // send that waits for metadata on the I/O thread waits for itself (until max.block.ms).
+        producer.send(record, (metadata, error) -> callbacks.execute(() -> {
             if (error == null) {
                 acked.complete(null);
             } else {
                 acked.completeExceptionally(error);
             }
-        });
+        }));
         return acked;
     }
 
@@ -425,5 +442,6 @@ public final class PushWorker implements AutoCloseable {
         if (pipeline != null) {
             pipeline.dispose();
         }
+        callbacks.shutdown();
     }
 }

@@ -58,4 +58,18 @@ class OffsetTrackerTest {
         tracker.dispatched(p0, 1);
         assertThat(tracker.awaitFinished(List.of(p0), 1)).as("times out while unfinished").isFalse();
     }
+
+    @Test
+    void anIdlePartitionCommitsPastTransactionMarkersButNeverPastUnfinishedRecords() {
+        OffsetTracker tracker = new OffsetTracker();
+        tracker.dispatched(p0, 0);
+        tracker.idleAt(p0, 2);           // offset 1 is a marker, but record 0 is unfinished
+        assertThat(tracker.toCommit()).containsEntry(p0, 0L);
+        tracker.finished(p0, 0);
+        assertThat(tracker.toCommit()).containsEntry(p0, 1L);
+        tracker.idleAt(p0, 2);
+        assertThat(tracker.toCommit()).containsEntry(p0, 2L);
+        tracker.idleAt(p1, 7);           // nothing dispatched yet: the position alone is committable
+        assertThat(tracker.toCommit()).containsEntry(p1, 7L);
+    }
 }
