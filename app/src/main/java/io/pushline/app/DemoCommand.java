@@ -208,6 +208,8 @@ final class DemoCommand implements Callable<Integer> {
                 summary.put("unexpected", unexpected);
                 summary.put("lost", lost);
                 summary.put("deadLettered", deadLettered);
+                summary.put("retries", Math.round(registry.find(io.pushline.workers.WorkerMetrics.RETRIES).counters().stream()
+                        .mapToDouble(io.micrometer.core.instrument.Counter::count).sum()));
                 summary.put("malformedPublished", badPublished);
                 summary.put("deliveryMs", deliveryMillis);
                 summary.put("pushesPerSecond", deliveryMillis == 0 ? 0 : Math.round(delivered * 1000.0 / deliveryMillis));

@@ -23,6 +23,7 @@ import java.util.Map;
  * SDK. Both count what they accept by token and push id.
  */
 final class MockProviders implements AutoCloseable {
+
     final MockApns apns;
     final FakeFcm fcm;
     final Map<Platform, PushProvider> providers;
@@ -41,6 +42,7 @@ final class MockProviders implements AutoCloseable {
                 .server(apns.host(), apns.port())
                 .trustedServerCertificatePem(apns.trustedCertificatePem())
                 .signingKey(apns.signingMaterial().pkcs8Pem(), apns.signingMaterial().teamId(), apns.signingMaterial().keyId())
+                .maxQueued(Pipeline.PROVIDER_QUEUE)
                 .meterRegistry(registry)
                 .build());
         // Fake credentials: an access token valid far into the future, so the SDK never asks Google for one.
@@ -50,6 +52,8 @@ final class MockProviders implements AutoCloseable {
                 .projectId("pushline-demo")
                 .credentials(credentials)
                 .endpoint(fcm.baseUrl())
+                .maxQueued(Pipeline.PROVIDER_QUEUE)
+                .meterRegistry(registry)
                 .build());
         return new MockProviders(apns, fcm, providers);
     }

@@ -41,6 +41,12 @@ final class Pipeline implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(Pipeline.class);
 
     /**
+     * Pushes a provider lets wait for a connection slot. Larger than what both lanes' workers can have in flight, so
+     * the workers' own bound is what applies back-pressure, not "queue full" retries from the provider.
+     */
+    static final int PROVIDER_QUEUE = 4096;
+
+    /**
      * @param bootstrapServers the Kafka cluster
      * @param clientConfig     extra client settings (security), applied to every client
      * @param partitions       partition count of the co-partitioned topics

@@ -159,6 +159,7 @@ final class RunCommand implements Callable<Integer> {
             PushProvider apns = ApnsProvider.builder()
                     .server(apnsHost, apnsPort)
                     .signingKey(Files.readString(apnsKeyFile, StandardCharsets.US_ASCII), apnsTeamId, apnsKeyId)
+                    .maxQueued(Math.max(Pipeline.PROVIDER_QUEUE, 2 * inFlight))
                     .meterRegistry(registry)
                     .build();
             resources.add(apns);
@@ -166,7 +167,8 @@ final class RunCommand implements Callable<Integer> {
         }
         if (fcmServiceAccount != null) {
             requireReadable("--fcm-service-account-file", fcmServiceAccount);
-            FcmProvider.Builder builder = FcmProvider.builder().serviceAccountJson(fcmServiceAccount).meterRegistry(registry);
+            FcmProvider.Builder builder = FcmProvider.builder().serviceAccountJson(fcmServiceAccount)
+                    .maxQueued(Math.max(Pipeline.PROVIDER_QUEUE, 2 * inFlight)).meterRegistry(registry);
             if (fcmProjectId != null) {
                 builder.projectId(fcmProjectId);
             }
