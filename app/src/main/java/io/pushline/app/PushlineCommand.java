@@ -24,6 +24,28 @@ public final class PushlineCommand implements Runnable {
     }
 
     static int execute(String... args) {
-        return new CommandLine(new PushlineCommand()).execute(args);
+        return new CommandLine(new PushlineCommand())
+                .setExecutionExceptionHandler(PushlineCommand::failed)
+                .execute(args);
+    }
+
+    /**
+     * A failure at run time (a port in use, a broker that does not answer, a conflicting topic) is one clear line on
+     * stderr and exit code 1; the stack trace only when asked for with {@code PUSHLINE_LOG_LEVEL=DEBUG}.
+     */
+    private static int failed(Exception error, CommandLine commandLine, CommandLine.ParseResult parsed) {
+        StringBuilder message = new StringBuilder(commandLine.getCommandName()).append(": ").append(describe(error));
+        for (Throwable cause = error.getCause(); cause != null && cause != cause.getCause(); cause = cause.getCause()) {
+            message.append("\n  caused by: ").append(describe(cause));
+        }
+        commandLine.getErr().println(message);
+        if ("DEBUG".equalsIgnoreCase(System.getenv("PUSHLINE_LOG_LEVEL"))) {
+            error.printStackTrace(commandLine.getErr());
+        }
+        return 1;
+    }
+
+    private static String describe(Throwable t) {
+        return t.getMessage() == null ? t.getClass().getSimpleName() : t.getMessage();
     }
 }

@@ -65,4 +65,14 @@ class CommandLineTest {
         assertThat(run("demo", "--help").code()).isZero();
         assertThat(run("--help").code()).isZero();
     }
+
+    @Test
+    void aRuntimeFailureIsOneClearLineAndExitCodeOne() throws Exception {
+        try (java.net.ServerSocket taken = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            Result result = run("demo", "--kafka-port", Integer.toString(taken.getLocalPort()),
+                    "--data-dir", java.nio.file.Files.createTempDirectory("pushline-demo").toString());
+            assertThat(result.code()).isEqualTo(1);
+            assertThat(result.err()).contains("port " + taken.getLocalPort()).contains("already in use").doesNotContain("\tat ");
+        }
+    }
 }
