@@ -100,8 +100,11 @@ final class DemoCommand implements Callable<Integer> {
         try {
             out.printf("Pushline demo: %,d users, %,d devices, %d timeline posts%n", users, devices, posts);
             out.print("  starting Kafka broker (KRaft, child process) ... ");
-            LocalBroker broker = LocalBroker.builder().port(kafkaPort).controllerPort(0).dataDir(runDir.resolve("kafka")).build().start();
+            // Our shutdown hook stops the broker, last, after the clients have drained and committed.
+            LocalBroker broker = LocalBroker.builder().port(kafkaPort).controllerPort(0).dataDir(runDir.resolve("kafka"))
+                    .shutdownHook(false).build();
             resources.add(broker);
+            broker.start();
             out.printf("up at %s (pid %d)%n", broker.bootstrapServers(), broker.pid());
 
             SimpleMeterRegistry registry = new SimpleMeterRegistry();

@@ -74,6 +74,7 @@ public final class LocalBroker implements AutoCloseable {
     private final String heap;
     private final Path logFile;
     private final Duration startTimeout;
+    private final boolean ownShutdownHook;
     private final Map<String, String> extraConfig;
     private final Path javaExecutable;
     private final String classpath;
@@ -94,6 +95,7 @@ public final class LocalBroker implements AutoCloseable {
         this.heap = b.heap;
         this.logFile = logFile;
         this.startTimeout = b.startTimeout;
+        this.ownShutdownHook = b.shutdownHook;
         this.extraConfig = Map.copyOf(b.extraConfig);
         this.javaExecutable = b.javaExecutable.toAbsolutePath();
         this.classpath = absoluteClasspath(b.classpath);
@@ -289,8 +291,10 @@ public final class LocalBroker implements AutoCloseable {
                 throw new LocalBrokerException("the broker was closed while it was starting");
             }
             // Registered before the child exists, so Ctrl-C at any moment from here on stops it.
-            Runtime.getRuntime().addShutdownHook(hook);
-            shutdownHook = hook;
+            if (ownShutdownHook) {
+                Runtime.getRuntime().addShutdownHook(hook);
+                shutdownHook = hook;
+            }
             process = spawn(command);
         }
         try {
@@ -464,6 +468,7 @@ public final class LocalBroker implements AutoCloseable {
         private String heap = DEFAULT_HEAP;
         private Path logFile;
         private Duration startTimeout = DEFAULT_START_TIMEOUT;
+        private boolean shutdownHook = true;
         private final Map<String, String> extraConfig = new LinkedHashMap<>();
         private Path javaExecutable = Path.of(System.getProperty("java.home"), "bin", "java");
         private String classpath = System.getProperty("java.class.path");
@@ -497,6 +502,16 @@ public final class LocalBroker implements AutoCloseable {
         /** Where the child's output goes (appended); default {@code <dataDir>/broker.log}. */
         public Builder logFile(Path logFile) {
             this.logFile = logFile;
+            return this;
+        }
+
+        /**
+         * Whether the broker registers its own JVM shutdown hook (default true). JVM shutdown hooks run concurrently:
+         * an owner that must stop its Kafka clients before the broker (to drain and commit) turns this off and closes
+         * the broker from its own hook, last.
+         */
+        public Builder shutdownHook(boolean shutdownHook) {
+            this.shutdownHook = shutdownHook;
             return this;
         }
 
