@@ -2,7 +2,6 @@ package io.pushline.app;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
-import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.pushline.contracts.CloudEventCodec;
 import io.pushline.contracts.DeviceRegistered;
 import io.pushline.contracts.Envelope;
@@ -11,9 +10,6 @@ import io.pushline.contracts.FollowRemoved;
 import io.pushline.contracts.PushIds;
 import io.pushline.contracts.TimelinePosted;
 import io.pushline.contracts.Topics;
-import io.pushline.localkafka.LocalBroker;
-import io.pushline.topology.StreamsSettings;
-import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
@@ -27,7 +23,6 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
 
-import java.io.IOException;
 import java.io.PrintStream;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
@@ -36,7 +31,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.EnumSet;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -94,41 +88,30 @@ final class DemoCommand implements Callable<Integer> {
         PrintStream out = System.out;
         Instant started = Instant.now();
         Path runDir = dataDir.toAbsolutePath().resolve("run-" + started.toEpochMilli());
-        List<AutoCloseable> resources = new ArrayList<>();
-        Thread hook = new Thread(() -> closeAll(resources), "pushline-demo-shutdown");
+        LocalStack[] stackRef = new LocalStack[1];
+        Thread hook = new Thread(() -> {
+            synchronized (stackRef) {
+                if (stackRef[0] != null) {
+                    stackRef[0].close();
+                }
+            }
+        }, "pushline-demo-shutdown");
         Runtime.getRuntime().addShutdownHook(hook);
         try {
             out.printf("Pushline demo: %,d users, %,d devices, %d timeline posts%n", users, devices, posts);
-            out.print("  starting Kafka broker (KRaft, child process) ... ");
-            // Our shutdown hook stops the broker, last, after the clients have drained and committed.
-            LocalBroker broker = LocalBroker.builder().port(kafkaPort).controllerPort(0).dataDir(runDir.resolve("kafka"))
-                    .shutdownHook(false).build();
-            resources.add(broker);
-            broker.start();
-            out.printf("up at %s (pid %d)%n", broker.bootstrapServers(), broker.pid());
-
-            SimpleMeterRegistry registry = new SimpleMeterRegistry();
-            out.print("  starting mock APNs (Pushy MockApnsServer, TLS) and fake FCM (HTTP) ... ");
-            MockProviders mocks = MockProviders.start(registry);
-            resources.add(mocks);
-            out.printf("APNs on 127.0.0.1:%d, FCM at %s%n", mocks.apns.port(), mocks.fcm.baseUrl());
-
-            out.print("  starting router, expansion and workers ... ");
-            Pipeline.Settings settings = new Pipeline.Settings(broker.bootstrapServers(), Map.of(), partitions, (short) 1,
-                    runDir.resolve("streams"), StreamsSettings.DEFAULT_APPLICATION_ID, 512);
-            Pipeline pipeline = Pipeline.start(settings, EnumSet.allOf(Role.class), mocks.providers, registry);
-            resources.add(pipeline);
-            out.println("running");
-
+            LocalStack stack;
+            synchronized (stackRef) {
+                stack = LocalStack.start(new LocalStack.Options(null, kafkaPort, runDir, partitions, 512), out);
+                stackRef[0] = stack;
+            }
             SocialGraph graph = SocialGraph.generate(users, devices, posts, seed);
-            Map<String, Object> clients = settings.clients();
+            Map<String, Object> clients = stack.clientConfig();
             CloudEventCodec codec = new CloudEventCodec();
             URI source = URI.create(SOURCE);
             long published = 0;
             int badPublished;
-            try (KafkaProducer<String, byte[]> producer = new KafkaProducer<>(seedProducerConfig(clients), new StringSerializer(), new ByteArraySerializer());
-                 Admin admin = Admin.create(clients)) {
-                ConsumerLag lag = new ConsumerLag(admin);
+            try (KafkaProducer<String, byte[]> producer = new KafkaProducer<>(seedProducerConfig(stack.producerConfig()),
+                    new StringSerializer(), new ByteArraySerializer())) {
                 Instant seedStart = Instant.now();
                 for (SocialGraph.Device d : graph.devices) {
                     producer.send(codec.toRecord(Topics.EVENTS, Envelope.of(UUID.randomUUID().toString(), source, Instant.now(),
@@ -156,8 +139,7 @@ final class DemoCommand implements Callable<Integer> {
 
                 out.println("  waiting for device and follow state to be materialised (the malformed events are dead-lettered)");
                 Instant materialiseStart = Instant.now();
-                lag.awaitCaughtUp(StreamsSettings.DEFAULT_APPLICATION_ID,
-                        List.of(Topics.EVENTS, Topics.DEVICE_EVENTS_BY_TOKEN, Topics.STATE_FOLLOWS, Topics.STATE_DEVICES), deadline);
+                stack.awaitStateMaterialised(deadline);
                 out.printf("  state materialised in %d ms%n", Duration.between(materialiseStart, Instant.now()).toMillis());
 
                 Set<String> expected = new HashSet<>();
@@ -180,19 +162,20 @@ final class DemoCommand implements Callable<Integer> {
                 Instant deliveryStart = Instant.now();
                 Progress progress = new Progress(out, expected.size());
                 ConsumerLag.awaitCondition(() -> {
-                    progress.show(mocks.acceptedCount());
-                    return mocks.acceptedByPushId().keySet().containsAll(expected);
-                }, deadline, () -> "only " + mocks.acceptedCount() + " of " + expected.size() + " pushes arrived");
+                    progress.show(stack.acceptedCount());
+                    return stack.acceptedByPushId().keySet().containsAll(expected);
+                }, deadline, () -> "only " + stack.acceptedCount() + " of " + expected.size() + " pushes arrived");
                 // Wait until the workers have committed everything, so any redelivery would already have shown.
-                lag.awaitCaughtUp("pushline-workers-bulk", List.of(Topics.PUSH_BULK), Duration.ofMinutes(1));
+                stack.awaitWorkersCaughtUp(Duration.ofMinutes(1));
                 int badCount = badPublished;
-                ConsumerLag.awaitCondition(() -> countRecords(clients, Topics.DEAD_LETTERS) >= badCount, Duration.ofSeconds(30),
-                        () -> "only " + countRecords(clients, Topics.DEAD_LETTERS) + " of " + badCount + " malformed events were dead-lettered");
-                long deadLettered = countRecords(clients, Topics.DEAD_LETTERS);
-                progress.done(mocks.acceptedCount());
+                Duration readTimeout = Duration.ofSeconds(30);
+                ConsumerLag.awaitCondition(() -> stack.countRecords(Topics.DEAD_LETTERS, readTimeout) >= badCount, readTimeout,
+                        () -> "only " + stack.countRecords(Topics.DEAD_LETTERS, readTimeout) + " of " + badCount + " malformed events were dead-lettered");
+                long deadLettered = stack.countRecords(Topics.DEAD_LETTERS, readTimeout);
+                progress.done(stack.acceptedCount());
                 long deliveryMillis = Duration.between(deliveryStart, Instant.now()).toMillis();
 
-                Map<String, Integer> accepted = mocks.acceptedByPushId();
+                Map<String, Integer> accepted = stack.acceptedByPushId();
                 long delivered = expected.stream().filter(accepted::containsKey).count();
                 long duplicates = accepted.values().stream().mapToLong(n -> n - 1L).sum();
                 long unexpected = accepted.keySet().stream().filter(id -> !expected.contains(id)).count();
@@ -205,13 +188,13 @@ final class DemoCommand implements Callable<Integer> {
                 summary.put("timelinePosts", graph.authors.size());
                 summary.put("pushesExpected", expected.size());
                 summary.put("pushesDelivered", delivered);
-                summary.put("apnsAccepted", mocks.apns.ledger().acceptedCount());
-                summary.put("fcmAccepted", mocks.fcm.ledger().acceptedCount());
+                summary.put("apnsAccepted", stack.apns().ledger().acceptedCount());
+                summary.put("fcmAccepted", stack.fcm().ledger().acceptedCount());
                 summary.put("duplicates", duplicates);
                 summary.put("unexpected", unexpected);
                 summary.put("lost", lost);
                 summary.put("deadLettered", deadLettered);
-                summary.put("retries", Math.round(registry.find(io.pushline.workers.WorkerMetrics.RETRIES).counters().stream()
+                summary.put("retries", Math.round(stack.registry().find(io.pushline.workers.WorkerMetrics.RETRIES).counters().stream()
                         .mapToDouble(io.micrometer.core.instrument.Counter::count).sum()));
                 summary.put("malformedPublished", badPublished);
                 summary.put("deliveryMs", deliveryMillis);
@@ -229,13 +212,17 @@ final class DemoCommand implements Callable<Integer> {
                 boolean ok = lost == 0 && duplicates == 0 && unexpected == 0;
                 out.println(ok ? "ALL-PUSHES-DELIVERED-ONCE" : "DELIVERY-FAILED");
                 if (keepRunning) {
-                    out.printf("  still running (broker at %s); Ctrl-C to stop%n", broker.bootstrapServers());
+                    out.printf("  still running (broker at %s); Ctrl-C to stop%n", stack.bootstrapServers());
                     new java.util.concurrent.CountDownLatch(1).await();
                 }
                 return ok ? 0 : 1;
             }
         } finally {
-            closeAll(resources);
+            synchronized (stackRef) {
+                if (stackRef[0] != null) {
+                    stackRef[0].close();
+                }
+            }
             try {
                 Runtime.getRuntime().removeShutdownHook(hook);
             } catch (IllegalStateException shuttingDown) {
@@ -300,49 +287,10 @@ final class DemoCommand implements Callable<Integer> {
         return config;
     }
 
-    /**
-     * Records on a topic, read to its end with {@code read_committed}. End offsets alone over-count: transactional
-     * writers (the topology runs exactly-once) leave commit markers that take offsets but are no records.
-     */
-    private static long countRecords(Map<String, Object> clients, String topic) {
-        Map<String, Object> config = new HashMap<>(clients);
-        config.put(org.apache.kafka.clients.consumer.ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
-        try (org.apache.kafka.clients.consumer.KafkaConsumer<byte[], byte[]> consumer = new org.apache.kafka.clients.consumer.KafkaConsumer<>(
-                config, new org.apache.kafka.common.serialization.ByteArrayDeserializer(), new org.apache.kafka.common.serialization.ByteArrayDeserializer())) {
-            List<org.apache.kafka.common.TopicPartition> partitions = consumer.partitionsFor(topic, Duration.ofSeconds(30)).stream()
-                    .map(p -> new org.apache.kafka.common.TopicPartition(topic, p.partition())).toList();
-            consumer.assign(partitions);
-            consumer.seekToBeginning(partitions);
-            Map<org.apache.kafka.common.TopicPartition, Long> end = consumer.endOffsets(partitions, Duration.ofSeconds(30));
-            long count = 0;
-            Instant deadline = Instant.now().plusSeconds(60);
-            while (partitions.stream().anyMatch(p -> consumer.position(p) < end.get(p))) {
-                if (Instant.now().isAfter(deadline)) {
-                    throw new IllegalStateException("could not read " + topic + " to its end within 60 s");
-                }
-                count += consumer.poll(Duration.ofMillis(200)).count();
-            }
-            return count;
-        }
-    }
-
     private static void printSummary(PrintStream out, Map<String, Object> summary) {
         out.println();
         out.println("  Summary");
         summary.forEach((k, v) -> out.printf("    %-20s %s%n", k, v instanceof Number n ? String.format("%,d", n.longValue()) : v));
-    }
-
-    private static void closeAll(List<AutoCloseable> resources) {
-        synchronized (resources) {
-            for (int i = resources.size() - 1; i >= 0; i--) {
-                try {
-                    resources.get(i).close();
-                } catch (Exception e) {
-                    System.err.println("  closing " + resources.get(i).getClass().getSimpleName() + " failed: " + e);
-                }
-            }
-            resources.clear();
-        }
     }
 
     /** One progress line, redrawn in place on a terminal and printed every few seconds otherwise. */

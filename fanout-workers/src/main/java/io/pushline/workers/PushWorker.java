@@ -120,6 +120,9 @@ public final class PushWorker implements AutoCloseable {
         consumerConfig.put(ConsumerConfig.GROUP_ID_CONFIG, config.groupId());
         consumerConfig.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
         consumerConfig.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+        // Push tasks are written in transactions (the topology runs exactly-once): a task of an aborted transaction
+        // must never be sent, so read only committed ones.
+        consumerConfig.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
         consumerConfig.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, Math.max(1, Math.min(500, config.maxInFlight())));
         consumerConfig.putIfAbsent(ConsumerConfig.CLIENT_ID_CONFIG, config.groupId() + "-" + UUID.randomUUID().toString().substring(0, 8));
         this.consumerConfig = consumerConfig;

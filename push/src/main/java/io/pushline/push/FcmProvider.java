@@ -71,6 +71,14 @@ public final class FcmProvider implements PushProvider {
         this.clock = clock;
     }
 
+    /**
+     * An HTTP transport for the Firebase Admin SDK that sends what is addressed to FCM to {@code baseUrl} instead and
+     * leaves every other host alone: for emulators, test servers, and benchmarks of the bare SDK against them.
+     */
+    public static com.google.api.client.http.HttpTransport endpointTransport(URI baseUrl) {
+        return FcmEndpoint.rewritingTransport(FcmEndpoint.validate(baseUrl));
+    }
+
     public static Builder builder() {
         return new Builder();
     }

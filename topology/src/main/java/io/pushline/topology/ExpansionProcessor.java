@@ -36,11 +36,18 @@ import java.util.Map;
  * follow edges whose follower hashes to it and those followers' devices. A fanout job is written to every partition,
  * so each task expands exactly its own shard and together they reach the whole audience with no hot key.
  *
- * <p>The follow index is keyed {@code followee|follower}, so the followers of an author are one prefix range scan.
+ * <p>The follow index is keyed {@code followee|follower}, so the followers of an author are one range scan. A job is
+ * expanded in bounded pages (at most {@link TopologyConfig#pageSize()} devices per page, a page per
+ * {@link TopologyConfig#pageInterval()}), with its cursor in a changelog-backed store: memory and transactions stay
+ * bounded however large the audience, the stream thread is never blocked for long, and after a crash the job resumes
+ * from its last committed cursor. Followers who unfollow before their page is reached get no push.
  */
 final class ExpansionProcessor implements Processor<byte[], byte[], byte[], byte[]> {
     static final String FOLLOW_INDEX = "follow-index";
     static final String USER_DEVICES = "user-devices";
+    static final String JOBS = "fanout-jobs";
+    /** Sorts after every character an id may have ({@code [A-Za-z0-9._:@-]}), so it ends a prefix range. */
+    private static final String RANGE_END = "~";
     private static final byte[] PRESENT = new byte[0];
     /** Ends an id inside a compound key, so "a1|" never matches "a10|...". */
     private static final String PREFIX_END = "|";
@@ -52,9 +59,14 @@ final class ExpansionProcessor implements Processor<byte[], byte[], byte[], byte
     private ProcessorContext<byte[], byte[]> context;
     private KeyValueStore<String, byte[]> followIndex;
     private KeyValueStore<String, byte[]> userDevices;
+    private KeyValueStore<String, byte[]> jobs;
 
     /** What expansion needs of a device; kept small because there may be millions per instance. */
     record DeviceRef(Platform platform, String appId) {}
+
+    /** A running fanout on this partition: the post, and the last follower whose devices were emitted. */
+    record Job(String eventId, String postId, String authorId, String title, String body, String cursor, long timestamp,
+               long emitted) {}
 
     ExpansionProcessor(CloudEventCodec codec, TopologyConfig config, TopologyMetrics metrics) {
         this.codec = codec;
@@ -67,6 +79,8 @@ final class ExpansionProcessor implements Processor<byte[], byte[], byte[], byte
         this.context = context;
         this.followIndex = context.getStateStore(FOLLOW_INDEX);
         this.userDevices = context.getStateStore(USER_DEVICES);
+        this.jobs = context.getStateStore(JOBS);
+        context.schedule(config.pageInterval(), org.apache.kafka.streams.processor.PunctuationType.WALL_CLOCK_TIME, ts -> expandPages());
     }
 
     @Override
@@ -111,18 +125,80 @@ final class ExpansionProcessor implements Processor<byte[], byte[], byte[], byte
         if (envelope == null || !(envelope.data() instanceof TimelinePosted post)) {
             return;
         }
-        metrics.jobExpanded();
+        if (jobs.get(envelope.id()) != null) {
+            return;   // the same event again (a publisher's retry) while its expansion runs: one job, not two
+        }
+        Job job = new Job(envelope.id(), post.postId(), post.authorId(), post.title(), post.body(), null, record.timestamp(), 0);
+        storeJob(job);
+        metrics.jobStarted();
+        expand(job, config.pageSize());   // the first page at once, for latency; the rest on the punctuator
+    }
+
+    /**
+     * One bounded page of every running job, so that no transaction and no stream-thread step grows with the audience:
+     * the cursor (the last follower done) commits with the page's push tasks, and a crash resumes from it.
+     */
+    private void expandPages() {
+        int budget = config.pageSize();
+        try (KeyValueIterator<String, byte[]> running = jobs.all()) {
+            while (running.hasNext() && budget > 0) {
+                budget -= expand(readJob(running.next().value), budget);
+            }
+        }
+    }
+
+    /** Expands up to about {@code budget} devices of {@code job} from its cursor; returns the devices emitted. */
+    private int expand(Job job, int budget) {
         Instant now = Instant.now();
-        try (KeyValueIterator<String, byte[]> followers = followIndex.prefixScan(post.authorId() + PREFIX_END, Serdes.String().serializer())) {
+        TimelinePosted post = new TimelinePosted(job.postId(), job.authorId(), job.title(), job.body());
+        String from = job.authorId() + PREFIX_END + (job.cursor() == null ? "" : job.cursor());
+        String to = job.authorId() + PREFIX_END + RANGE_END;
+        int emitted = 0;
+        String cursor = job.cursor();
+        boolean exhausted = true;
+        try (KeyValueIterator<String, byte[]> followers = followIndex.range(from, to)) {
             while (followers.hasNext()) {
                 String follower = Keys.second(followers.next().key);
+                if (follower.equals(job.cursor())) {
+                    continue;   // range() includes the cursor, which the previous page already did
+                }
+                if (emitted >= budget) {
+                    exhausted = false;
+                    break;
+                }
                 try (KeyValueIterator<String, byte[]> devices = userDevices.prefixScan(follower + PREFIX_END, Serdes.String().serializer())) {
                     while (devices.hasNext()) {
                         KeyValue<String, byte[]> device = devices.next();
-                        emitPush(envelope.id(), post, follower, Keys.second(device.key), readRef(device.value), record.timestamp(), now);
+                        emitPush(job.eventId(), post, follower, Keys.second(device.key), readRef(device.value), job.timestamp(), now);
+                        emitted++;
                     }
                 }
+                cursor = follower;
             }
+        }
+        if (exhausted) {
+            jobs.delete(job.eventId());
+            metrics.jobExpanded();
+        } else {
+            storeJob(new Job(job.eventId(), job.postId(), job.authorId(), job.title(), job.body(), cursor, job.timestamp(),
+                    job.emitted() + emitted));
+        }
+        return emitted;
+    }
+
+    private void storeJob(Job job) {
+        try {
+            jobs.put(job.eventId(), json.writeValueAsBytes(job));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    private Job readJob(byte[] bytes) {
+        try {
+            return json.readValue(bytes, Job.class);
+        } catch (IOException e) {
+            throw new UncheckedIOException("fanout-jobs store entry is unreadable", e);
         }
     }
 

@@ -77,6 +77,8 @@ public final class PushlineTopology {
                         Serdes.String(), Serdes.ByteArray()), EXPANSION)
                 .addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(ExpansionProcessor.USER_DEVICES),
                         Serdes.String(), Serdes.ByteArray()), EXPANSION)
+                .addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(ExpansionProcessor.JOBS),
+                        Serdes.String(), Serdes.ByteArray()), EXPANSION)
                 .addSink(PUSH_BULK_SINK, Topics.PUSH_BULK, bytesOut, bytesOut, EXPANSION)
 
                 .addSink(DEAD_LETTER_SINK, Topics.DEAD_LETTERS, bytesOut, bytesOut, ROUTER)

@@ -15,11 +15,16 @@ import java.util.Objects;
  * @param timelinePushTtl how long a timeline push stays worth sending; later it is dropped by the worker
  * @param source          the CloudEvents {@code source} of records this topology writes
  * @param meterRegistry   where the topology's counters go
+ * @param pageSize        devices one expansion page emits at most (per partition and page)
+ * @param pageInterval    how often each partition expands the next page of its running jobs
  */
-public record TopologyConfig(int maxEventBytes, Duration timelinePushTtl, URI source, MeterRegistry meterRegistry) {
+public record TopologyConfig(int maxEventBytes, Duration timelinePushTtl, URI source, MeterRegistry meterRegistry,
+                             int pageSize, Duration pageInterval) {
     public static final int DEFAULT_MAX_EVENT_BYTES = CloudEventCodec.DEFAULT_MAX_EVENT_BYTES;
     public static final Duration DEFAULT_TIMELINE_PUSH_TTL = Duration.ofHours(6);
     public static final URI DEFAULT_SOURCE = URI.create("pushline://topology");
+    public static final int DEFAULT_PAGE_SIZE = 2_000;
+    public static final Duration DEFAULT_PAGE_INTERVAL = Duration.ofMillis(50);
 
     public TopologyConfig {
         if (maxEventBytes <= 0) {
@@ -31,13 +36,25 @@ public record TopologyConfig(int maxEventBytes, Duration timelinePushTtl, URI so
         }
         Objects.requireNonNull(source, "source");
         Objects.requireNonNull(meterRegistry, "meterRegistry");
+        if (pageSize < 1) {
+            throw new IllegalArgumentException("pageSize must be >= 1, was " + pageSize);
+        }
+        Objects.requireNonNull(pageInterval, "pageInterval");
+        if (pageInterval.isNegative() || pageInterval.isZero()) {
+            throw new IllegalArgumentException("pageInterval must be positive, was " + pageInterval);
+        }
     }
 
     public static TopologyConfig defaults() {
-        return new TopologyConfig(DEFAULT_MAX_EVENT_BYTES, DEFAULT_TIMELINE_PUSH_TTL, DEFAULT_SOURCE, new SimpleMeterRegistry());
+        return new TopologyConfig(DEFAULT_MAX_EVENT_BYTES, DEFAULT_TIMELINE_PUSH_TTL, DEFAULT_SOURCE, new SimpleMeterRegistry(),
+                DEFAULT_PAGE_SIZE, DEFAULT_PAGE_INTERVAL);
     }
 
     public TopologyConfig withMeterRegistry(MeterRegistry registry) {
-        return new TopologyConfig(maxEventBytes, timelinePushTtl, source, registry);
+        return new TopologyConfig(maxEventBytes, timelinePushTtl, source, registry, pageSize, pageInterval);
+    }
+
+    public TopologyConfig withPaging(int size, Duration interval) {
+        return new TopologyConfig(maxEventBytes, timelinePushTtl, source, meterRegistry, size, interval);
     }
 }

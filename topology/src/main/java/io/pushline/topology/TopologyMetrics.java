@@ -18,7 +18,9 @@ public final class TopologyMetrics {
     public static final String DEAD_LETTERS = "pushline.router.dead.letters";
     /** Device state changes ignored because a newer registration or invalidation already won, tagged {@code kind}. */
     public static final String DEVICE_STALE = "pushline.devices.stale";
-    /** Fanout jobs expanded (one per job and partition). */
+    /** Fanout jobs started (one per job and partition). */
+    public static final String JOBS_STARTED = "pushline.expansion.jobs.started";
+    /** Fanout jobs expanded to the end (one per job and partition). */
     public static final String JOBS_EXPANDED = "pushline.expansion.jobs";
     /** Push tasks emitted by expansion. */
     public static final String DEVICES_EXPANDED = "pushline.expansion.devices";
@@ -28,6 +30,7 @@ public final class TopologyMetrics {
     private final Counter staleRegistration;
     private final Counter staleInvalidation;
     private final Counter jobs;
+    private final Counter jobsStarted;
     private final Counter devices;
 
     public TopologyMetrics(MeterRegistry registry) {
@@ -40,6 +43,7 @@ public final class TopologyMetrics {
         staleRegistration = Counter.builder(DEVICE_STALE).tag("kind", "registration").register(registry);
         staleInvalidation = Counter.builder(DEVICE_STALE).tag("kind", "invalidation").register(registry);
         jobs = Counter.builder(JOBS_EXPANDED).register(registry);
+        jobsStarted = Counter.builder(JOBS_STARTED).register(registry);
         devices = Counter.builder(DEVICES_EXPANDED).register(registry);
     }
 
@@ -48,5 +52,6 @@ public final class TopologyMetrics {
     void staleRegistration() { staleRegistration.increment(); }
     void staleInvalidation() { staleInvalidation.increment(); }
     void jobExpanded() { jobs.increment(); }
+    void jobStarted() { jobsStarted.increment(); }
     void deviceExpanded() { devices.increment(); }
 }

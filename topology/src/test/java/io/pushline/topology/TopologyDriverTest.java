@@ -65,7 +65,9 @@ class TopologyDriverTest {
         props.put(StreamsConfig.APPLICATION_ID_CONFIG, "driver-test");
         props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, "unused:9092");
         props.put(StreamsConfig.STATE_DIR_CONFIG, stateDir.toString());
-        driver = new TopologyTestDriver(PushlineTopology.build(TopologyConfig.defaults().withMeterRegistry(registry)), props);
+        // Pages of 3 devices, so that the tests see a job expanded over several punctuations.
+        driver = new TopologyTestDriver(PushlineTopology.build(TopologyConfig.defaults().withMeterRegistry(registry)
+                .withPaging(3, java.time.Duration.ofMillis(50))), props);
         events = driver.createInputTopic(Topics.EVENTS, new ByteArraySerializer(), new ByteArraySerializer());
     }
 
@@ -83,7 +85,15 @@ class TopologyDriverTest {
         events.pipeInput(new TestRecord<>(record.key().getBytes(StandardCharsets.UTF_8), record.value(), record.headers(), Instant.now()));
     }
 
+    /** Lets the wall-clock punctuator expand every remaining page. */
+    private void expandAllPages() {
+        for (int i = 0; i < 100; i++) {
+            driver.advanceWallClockTime(java.time.Duration.ofMillis(50));
+        }
+    }
+
     private List<PushTask> pushTasks() {
+        expandAllPages();
         return driver.createOutputTopic(Topics.PUSH_BULK, new ByteArrayDeserializer(), new ByteArrayDeserializer())
                 .readRecordsToList().stream()
                 .map(r -> codec.decode(r.headers(), r.value()))
@@ -185,6 +195,29 @@ class TopologyDriverTest {
             assertThat(byFirst.partitions("t", (user + "|anything").getBytes(StandardCharsets.UTF_8), null, 6))
                     .contains(Set.of(io.pushline.contracts.Keys.partitionFor(user, 6)));
         }
+    }
+
+    @Test
+    void aLargeAudienceIsExpandedInBoundedPagesAndUnfollowsBeforeTheirPageAreHonoured() {
+        Instant t = Instant.parse("2026-01-01T00:00:00Z");
+        for (int i = 0; i < 20; i++) {
+            String user = String.format("fan-%02d", i);
+            publish(new DeviceRegistered(user, "token-of-" + user, Platform.APNS, "io.app", t));
+            publish(new FollowCreated(user, "star"));
+        }
+        publish(new TimelinePosted("p1", "star", "t", "b"));
+        // The first page goes out at once; the rest waits for the punctuator.
+        List<TestRecord<byte[], byte[]>> firstPage = driver.createOutputTopic(Topics.PUSH_BULK, new ByteArrayDeserializer(),
+                new ByteArrayDeserializer()).readRecordsToList();
+        assertThat(firstPage).hasSize(3);
+        // fan-19 unfollows before its page is reached: no push for it.
+        publish(new FollowRemoved("fan-19", "star"));
+
+        List<PushTask> rest = pushTasks();
+        assertThat(rest).hasSize(16);
+        assertThat(rest).extracting(PushTask::token).doesNotContain("token-of-fan-19").doesNotHaveDuplicates();
+        assertThat(registry.get(TopologyMetrics.JOBS_EXPANDED).counter().count()).isEqualTo(1.0);
+        assertThat(registry.get(TopologyMetrics.DEVICES_EXPANDED).counter().count()).isEqualTo(19.0);
     }
 
     private static String header(TestRecord<byte[], byte[]> record, String name) {

@@ -1,0 +1,224 @@
+package io.pushline.app;
+
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.pushline.contracts.Topics;
+import io.pushline.localkafka.LocalBroker;
+import io.pushline.mock.FakeFcm;
+import io.pushline.mock.MockApns;
+import io.pushline.topology.StreamsSettings;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.EnumSet;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * Everything Pushline needs on one machine, started in order and stopped in reverse: a real single-node Kafka broker
+ * (a KRaft child process, or an existing cluster), the mock APNs and FCM servers with real providers pointed at them,
+ * and every role. The demo and the benchmarks run on it.
+ *
+ * <p>Not thread-safe to start or close; the accessors are. Must be closed; {@link #close()} is idempotent and safe to
+ * call from a shutdown hook.
+ */
+public final class LocalStack implements AutoCloseable {
+    /** Worker group of each lane, as {@link io.pushline.workers.WorkerConfig#defaults} names them. */
+    public static final String BULK_GROUP = "pushline-workers-bulk";
+    public static final String HIGH_GROUP = "pushline-workers-high";
+    public static final String TOPOLOGY_GROUP = StreamsSettings.DEFAULT_APPLICATION_ID;
+
+    /**
+     * @param bootstrapServers an existing cluster to use, or null to start a local broker
+     * @param kafkaPort        port of the local broker on 127.0.0.1 (0 = any free port)
+     * @param dataDir          broker data and state stores
+     * @param partitions       partitions of Pushline's topics
+     * @param inFlight         pushes in flight per lane
+     */
+    public record Options(String bootstrapServers, int kafkaPort, Path dataDir, int partitions, int inFlight) {
+        public Options {
+            Objects.requireNonNull(dataDir, "dataDir");
+            if (kafkaPort < 0 || kafkaPort > 65535) {
+                throw new IllegalArgumentException("kafkaPort must be between 0 and 65535, was " + kafkaPort);
+            }
+            if (partitions < 1) {
+                throw new IllegalArgumentException("partitions must be >= 1, was " + partitions);
+            }
+            if (inFlight < 1) {
+                throw new IllegalArgumentException("inFlight must be >= 1, was " + inFlight);
+            }
+        }
+    }
+
+    private final List<AutoCloseable> resources = new ArrayList<>();
+    private final SimpleMeterRegistry registry = new SimpleMeterRegistry();
+    private String bootstrapServers;
+    private MockProviders mocks;
+    private Admin admin;
+
+    private LocalStack() {
+    }
+
+    /**
+     * Starts everything; on failure, stops what had started and rethrows.
+     *
+     * @param progress where to say what is starting (one line each), or null for silence
+     */
+    public static LocalStack start(Options options, PrintStream progress) {
+        LocalStack stack = new LocalStack();
+        try {
+            stack.doStart(options, progress == null ? new PrintStream(PrintStream.nullOutputStream()) : progress);
+            return stack;
+        } catch (RuntimeException e) {
+            stack.close();
+            throw e;
+        }
+    }
+
+    private void doStart(Options options, PrintStream out) {
+        if (options.bootstrapServers() == null) {
+            out.print("  starting Kafka broker (KRaft, child process) ... ");
+            // The stack's owner stops the broker, last, after the clients have drained and committed.
+            LocalBroker broker = LocalBroker.builder().port(options.kafkaPort()).controllerPort(0)
+                    .dataDir(options.dataDir().resolve("kafka")).shutdownHook(false).build();
+            synchronized (resources) {
+                resources.add(broker);
+            }
+            broker.start();
+            bootstrapServers = broker.bootstrapServers();
+            out.printf("up at %s (pid %d)%n", bootstrapServers, broker.pid());
+        } else {
+            bootstrapServers = options.bootstrapServers();
+            out.printf("  using the Kafka cluster at %s%n", bootstrapServers);
+        }
+        admin = Admin.create(clientConfig());
+        add(admin);
+
+        out.print("  starting mock APNs (Pushy MockApnsServer, TLS) and fake FCM (HTTP) ... ");
+        mocks = MockProviders.start(registry);
+        add(mocks);
+        out.printf("APNs on 127.0.0.1:%d, FCM at %s%n", mocks.apns.port(), mocks.fcm.baseUrl());
+
+        out.print("  starting router, expansion and workers ... ");
+        Pipeline.Settings settings = new Pipeline.Settings(bootstrapServers, Map.of(), options.partitions(), (short) 1,
+                options.dataDir().resolve("streams"), TOPOLOGY_GROUP, options.inFlight());
+        add(Pipeline.start(settings, EnumSet.allOf(Role.class), mocks.providers, registry));
+        out.println("running");
+    }
+
+    private void add(AutoCloseable resource) {
+        synchronized (resources) {
+            resources.add(resource);
+        }
+    }
+
+    public String bootstrapServers() {
+        return bootstrapServers;
+    }
+
+    /** What a Kafka client needs to reach the stack's cluster (a fresh, mutable copy). */
+    public Map<String, Object> clientConfig() {
+        Map<String, Object> config = new HashMap<>();
+        config.put("bootstrap.servers", bootstrapServers);
+        return config;
+    }
+
+    /** Producer settings of the pipeline: idempotent, {@code acks=all}, lz4. */
+    public Map<String, Object> producerConfig() {
+        return Pipeline.producerConfig(clientConfig());
+    }
+
+    public Admin admin() {
+        return admin;
+    }
+
+    public MeterRegistry registry() {
+        return registry;
+    }
+
+    public MockApns apns() {
+        return mocks.apns;
+    }
+
+    public FakeFcm fcm() {
+        return mocks.fcm;
+    }
+
+    /** Pushes accepted by both mock providers. */
+    public long acceptedCount() {
+        return mocks.acceptedCount();
+    }
+
+    /** Accepted pushes by push id, over both mock providers (a count above 1 is a duplicate). */
+    public Map<String, Integer> acceptedByPushId() {
+        return mocks.acceptedByPushId();
+    }
+
+    /** Records not yet consumed and committed by {@code group} on {@code topics}. */
+    public long lag(String group, List<String> topics) {
+        return new ConsumerLag(admin).lag(group, topics);
+    }
+
+    /** Waits until the topology has consumed every device and follow event published so far. */
+    public void awaitStateMaterialised(Duration timeout) {
+        new ConsumerLag(admin).awaitCaughtUp(TOPOLOGY_GROUP,
+                List.of(Topics.EVENTS, Topics.DEVICE_EVENTS_BY_TOKEN, Topics.STATE_FOLLOWS, Topics.STATE_DEVICES), timeout);
+    }
+
+    /** Waits until both lanes' workers have committed every push task. */
+    public void awaitWorkersCaughtUp(Duration timeout) {
+        ConsumerLag lag = new ConsumerLag(admin);
+        lag.awaitCaughtUp(BULK_GROUP, List.of(Topics.PUSH_BULK), timeout);
+        lag.awaitCaughtUp(HIGH_GROUP, List.of(Topics.PUSH_HIGH), timeout);
+    }
+
+    /**
+     * Records on a topic, read to its end with {@code read_committed}. End offsets alone over-count: transactional
+     * writers (the topology runs exactly-once) leave commit markers that take offsets but are no records.
+     */
+    public long countRecords(String topic, Duration timeout) {
+        Map<String, Object> config = clientConfig();
+        config.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+        try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(config, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
+            List<TopicPartition> partitions = consumer.partitionsFor(topic, timeout).stream()
+                    .map(p -> new TopicPartition(topic, p.partition())).toList();
+            consumer.assign(partitions);
+            consumer.seekToBeginning(partitions);
+            Map<TopicPartition, Long> end = consumer.endOffsets(partitions, timeout);
+            long count = 0;
+            Instant deadline = Instant.now().plus(timeout);
+            while (partitions.stream().anyMatch(p -> consumer.position(p) < end.get(p))) {
+                if (Instant.now().isAfter(deadline)) {
+                    throw new IllegalStateException("could not read " + topic + " to its end within " + timeout);
+                }
+                count += consumer.poll(Duration.ofMillis(200)).count();
+            }
+            return count;
+        }
+    }
+
+    /** Stops the roles (draining in-flight pushes), the mock providers, and last the broker. */
+    @Override
+    public void close() {
+        synchronized (resources) {
+            for (int i = resources.size() - 1; i >= 0; i--) {
+                try {
+                    resources.get(i).close();
+                } catch (Exception e) {
+                    System.err.println("  closing " + resources.get(i).getClass().getSimpleName() + " failed: " + e);
+                }
+            }
+            resources.clear();
+        }
+    }
+}

@@ -1,0 +1,137 @@
+package io.pushline.loadtests;
+
+import io.pushline.app.LocalStack;
+import io.pushline.contracts.CloudEventCodec;
+import io.pushline.contracts.DeviceRegistered;
+import io.pushline.contracts.Envelope;
+import io.pushline.contracts.FollowCreated;
+import io.pushline.contracts.Platform;
+import io.pushline.contracts.PushIds;
+import io.pushline.contracts.TimelinePosted;
+import io.pushline.contracts.Topics;
+import io.pushline.loadtests.report.ProgressBar;
+import io.pushline.loadtests.report.Recording;
+import io.pushline.mock.PushLedger;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+
+import java.net.URI;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * One author, an audience of {@code devices} devices (followers with one or two devices each, both platforms), one
+ * {@code TimelinePosted}: measured from the event's {@code ce_time} to the moment the mock providers accepted the last
+ * push. Seeding is batched and not measured.
+ */
+final class FanoutScenario {
+    static final String AUTHOR = "author-0";
+    private static final URI SOURCE = URI.create("pushline://bench/fanout");
+
+    record Result(long expected, long delivered, long lost, long duplicates, long unexpected, Instant postedAt,
+                  Instant lastAcceptedAt, long seedMillis, long materialiseMillis) {
+        double pushesPerSec() {
+            double seconds = Duration.between(postedAt, lastAcceptedAt).toNanos() / 1e9;
+            return seconds <= 0 ? 0 : delivered / seconds;
+        }
+    }
+
+    private FanoutScenario() {
+    }
+
+    /** Seeds the audience and returns the tokens, in seeding order. */
+    static List<String> seed(LocalStack stack, int devices, Duration timeout) {
+        CloudEventCodec codec = new CloudEventCodec();
+        Map<String, Object> config = stack.producerConfig();
+        config.put(ProducerConfig.LINGER_MS_CONFIG, 50);
+        config.put(ProducerConfig.BATCH_SIZE_CONFIG, 512 * 1024);
+        config.put(ProducerConfig.BUFFER_MEMORY_CONFIG, 128L * 1024 * 1024);
+        List<String> tokens = new java.util.ArrayList<>(devices);
+        ProgressBar bar = new ProgressBar(System.out, "seeding devices", devices);
+        Instant registeredAt = Instant.now();
+        try (KafkaProducer<String, byte[]> producer = new KafkaProducer<>(config, new StringSerializer(), new ByteArraySerializer())) {
+            int follower = 0;
+            int d = 0;
+            while (d < devices) {
+                String user = String.format("follower-%08d", follower++);
+                producer.send(codec.toRecord(Topics.EVENTS, Envelope.of(UUID.randomUUID().toString(), SOURCE, registeredAt,
+                        new FollowCreated(user, AUTHOR))));
+                int own = (follower % 2 == 0) ? 2 : 1;    // 1.5 devices per follower on average
+                for (int k = 0; k < own && d < devices; k++, d++) {
+                    boolean apns = d % 2 == 0;
+                    String token = apns ? (UUID.randomUUID().toString() + UUID.randomUUID()).replace("-", "")
+                            : UUID.randomUUID().toString().replace("-", "") + ":APA91b" + UUID.randomUUID().toString().replace("-", "");
+                    tokens.add(token);
+                    producer.send(codec.toRecord(Topics.EVENTS, Envelope.of(UUID.randomUUID().toString(), SOURCE, registeredAt,
+                            new DeviceRegistered(user, token, apns ? Platform.APNS : Platform.FCM,
+                                    apns ? "io.pushline.bench" : "io.pushline.bench.android", registeredAt))));
+                }
+                if (d % 10_000 < 2) {
+                    bar.update(d);
+                }
+            }
+            producer.flush();
+        }
+        bar.finish(devices);
+        return tokens;
+    }
+
+    /** Publishes the post and waits for every push; {@code recording} gets one latency per accepted push. */
+    static Result run(LocalStack stack, List<String> tokens, long seedMillis, long materialiseMillis, Recording recording,
+                      Duration timeout) throws Exception {
+        stack.apns().ledger().clear();
+        stack.fcm().ledger().clear();
+        String eventId = UUID.randomUUID().toString();
+        Set<String> expected = new HashSet<>(tokens.size() * 2);
+        for (String token : tokens) {
+            expected.add(PushIds.pushId(eventId, token));
+        }
+        CloudEventCodec codec = new CloudEventCodec();
+        Instant postedAt;
+        try (KafkaProducer<String, byte[]> producer = new KafkaProducer<>(stack.producerConfig(), new StringSerializer(), new ByteArraySerializer())) {
+            postedAt = Instant.now();
+            producer.send(codec.toRecord(Topics.EVENTS, Envelope.of(eventId, SOURCE, postedAt,
+                    new TimelinePosted("post-0", AUTHOR, AUTHOR + " posted", "Something new on " + AUTHOR + "'s timeline")))).get(30, TimeUnit.SECONDS);
+        }
+        ProgressBar bar = new ProgressBar(System.out, "delivering pushes", expected.size());
+        Instant deadline = Instant.now().plus(timeout);
+        long accepted;
+        while ((accepted = stack.acceptedCount()) < expected.size()) {
+            bar.update(accepted);
+            if (Instant.now().isAfter(deadline)) {
+                break;   // what is missing is reported as lost
+            }
+            TimeUnit.MILLISECONDS.sleep(100);   // progress-bar refresh interval while waiting, bounded by the deadline
+        }
+        bar.finish(stack.acceptedCount());
+        if (accepted >= expected.size()) {
+            stack.awaitWorkersCaughtUp(Duration.ofMinutes(2));   // everything committed: a late duplicate would show now
+        }
+
+        Instant last = postedAt;
+        Map<String, Integer> counts = stack.acceptedByPushId();
+        for (PushLedger ledger : List.of(stack.apns().ledger(), stack.fcm().ledger())) {
+            for (PushLedger.Accepted a : ledger.accepted()) {
+                if (expected.contains(a.pushId())) {
+                    recording.recordLatencyMicros(Math.max(0, Duration.between(postedAt, a.acceptedAt()).toNanos() / 1000));
+                    if (a.acceptedAt().isAfter(last)) {
+                        last = a.acceptedAt();
+                    }
+                }
+            }
+        }
+        long delivered = expected.stream().filter(counts::containsKey).count();
+        long duplicates = counts.values().stream().mapToLong(n -> n - 1L).sum();
+        long unexpected = counts.keySet().stream().filter(id -> !expected.contains(id)).count();
+        return new Result(expected.size(), delivered, expected.size() - delivered, duplicates, unexpected, postedAt, last,
+                seedMillis, materialiseMillis);
+    }
+}

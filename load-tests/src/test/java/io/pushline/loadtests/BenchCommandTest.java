@@ -1,0 +1,97 @@
+package io.pushline.loadtests;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.TimeUnit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * The bench runner's behaviour (not its speed): bad options are usage errors, an unreachable broker fails fast, and
+ * small runs of both scenarios write complete reports with nothing lost.
+ */
+class BenchCommandTest {
+
+    private record Result(int code, String err) {}
+
+    private static Result run(String... args) {
+        PrintStream originalErr = System.err;
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
+        try {
+            return new Result(BenchCommand.execute(args), err.toString(StandardCharsets.UTF_8));
+        } finally {
+            System.setErr(originalErr);
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {
+            "fanout|Missing required option: '--report=DIR'",
+            "fanout --report x --devices 5|--devices must be between 100",
+            "fanout --report x --devices lots|Invalid value for option '--devices'",
+            "limits --report x --records 10|--records must be between 1000",
+            "limits --report x --partitions 0|--partitions must be between 1 and 1000",
+            "limits --report x --timeout 0|--timeout must be between 1 and 1440",
+            "storm --report x|Unmatched argument",
+            "fanout --report x --nope|Unknown option: '--nope'"
+    })
+    void badOptionsAreUsageErrors(String line) {
+        String[] parts = line.split("\\|");
+        Result result = run(parts[0].split(" "));
+        assertThat(result.code()).as(parts[0]).isEqualTo(2);
+        assertThat(result.err()).as(parts[0]).contains(parts[1]).contains("Usage:");
+    }
+
+    @Test
+    void anUnreachableBrokerFailsFastWithAClearMessage(@TempDir Path dir) throws Exception {
+        int closedPort;
+        try (java.net.ServerSocket s = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            closedPort = s.getLocalPort();
+        }
+        Result result = run("limits", "--report", dir.toString(), "--bootstrap-servers", "127.0.0.1:" + closedPort);
+        assertThat(result.code()).isEqualTo(1);
+        assertThat(result.err()).contains("cannot reach Kafka at 127.0.0.1:" + closedPort);
+    }
+
+    @Test
+    @Tag("integration")
+    @Timeout(value = 6, unit = TimeUnit.MINUTES)
+    void smallRunsOfBothScenariosWriteCompleteReports(@TempDir Path dir) throws Exception {
+        Path limits = dir.resolve("limits");
+        assertThat(run("limits", "--report", limits.toString(), "--records", "5000", "--pushes", "1000", "--partitions", "3",
+                "--data-dir", dir.resolve("data").toString()).code()).isZero();
+        JsonNode l = new ObjectMapper().readTree(limits.resolve("report.json").toFile());
+        assertThat(l.get("scenario").asText()).isEqualTo("limits");
+        assertThat(l.get("figures").get("kafkaProduceRecordsPerSec").asDouble()).isPositive();
+        assertThat(l.get("figures").get("bareMixedPushesPerSec").asDouble()).isPositive();
+        assertThat(l.get("figures").get("bareProviderErrors").asLong()).isZero();
+
+        Path fanout = dir.resolve("fanout");
+        assertThat(run("fanout", "--report", fanout.toString(), "--devices", "3000", "--baseline-pushes", "1000",
+                "--partitions", "3", "--data-dir", dir.resolve("data").toString()).code()).isZero();
+        JsonNode f = new ObjectMapper().readTree(fanout.resolve("report.json").toFile());
+        for (String field : new String[]{"scenario", "params", "throughputPerSec", "latencyMs", "baseline", "ratio", "lost",
+                "duplicates", "peakHeapMb", "elapsedMs", "machine"}) {
+            assertThat(f.has(field)).as(field).isTrue();
+        }
+        assertThat(f.get("lost").asLong()).isZero();
+        assertThat(f.get("duplicates").asLong()).isZero();
+        assertThat(f.get("figures").get("pushesDelivered").asLong()).isEqualTo(3000);
+        assertThat(f.get("latencyMs").get("p50").asDouble()).isPositive();
+        assertThat(f.get("baseline").get("throughputPerSec").asDouble()).isPositive();
+        assertThat(Files.readString(fanout.resolve("report.html"))).contains("data:image/png;base64,");
+    }
+}
