@@ -82,7 +82,7 @@ final class BareProviders {
         return (UUID.randomUUID().toString() + UUID.randomUUID()).replace("-", "");
     }
 
-    private static final class PushyRunner implements AutoCloseable {
+    static final class PushyRunner implements AutoCloseable {
         private final ApnsClient client;
 
         PushyRunner(MockApns apns) throws Exception {
@@ -132,7 +132,7 @@ final class BareProviders {
         }
     }
 
-    private static final class FirebaseRunner implements AutoCloseable {
+    static final class FirebaseRunner implements AutoCloseable {
         private final FirebaseApp app;
         private final FirebaseMessaging messaging;
 

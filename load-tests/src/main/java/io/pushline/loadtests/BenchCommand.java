@@ -28,14 +28,14 @@ import java.util.concurrent.atomic.AtomicLong;
 @Command(name = "pushline bench", mixinStandardHelpOptions = true,
         description = {"Runs a load-test scenario against a local broker (or --bootstrap-servers) and writes",
                 "DIR/report.json and DIR/report.html. Every figure comes with a baseline measured in the same run."},
-        subcommands = {BenchCommand.Limits.class, BenchCommand.Fanout.class, CommandLine.HelpCommand.class})
+        subcommands = {BenchCommand.Limits.class, BenchCommand.Fanout.class, BenchCommand.Providers.class, CommandLine.HelpCommand.class})
 public final class BenchCommand implements Runnable {
     @Spec
     CommandSpec spec;
 
     @Override
     public void run() {
-        throw new ParameterException(spec.commandLine(), "a scenario is required: limits or fanout");
+        throw new ParameterException(spec.commandLine(), "a scenario is required: limits, fanout or providers");
     }
 
     public static void main(String[] args) {
@@ -182,6 +182,72 @@ public final class BenchCommand implements Runnable {
                 finish(options, report, recording);
                 return r.lost() == 0 && r.duplicates() == 0 && r.unexpected() == 0 ? 0 : 1;
             }
+        }
+    }
+
+    @Command(name = "providers", mixinStandardHelpOptions = true, sortOptions = false,
+            description = {"Pushline's APNs and FCM providers against Pushy and the Firebase Admin SDK used directly, same",
+                    "mock servers, same connection and in-flight bounds, same run. No Kafka involved."})
+    static final class Providers implements Callable<Integer> {
+        @Spec
+        CommandSpec spec;
+
+        @Option(names = "--report", paramLabel = "DIR", required = true, description = "Where to write report.json and report.html.")
+        java.nio.file.Path report;
+
+        @Option(names = "--pushes", paramLabel = "N", defaultValue = "20000", description = "Pushes per measurement (default: ${DEFAULT-VALUE}).")
+        int pushes;
+
+        @Option(names = "--timeout", paramLabel = "MINUTES", defaultValue = "30", description = "Give up after this many minutes (default: ${DEFAULT-VALUE}).")
+        int timeoutMinutes;
+
+        @Override
+        public Integer call() throws Exception {
+            if (pushes < 1000 || pushes > 10_000_000) {
+                throw new ParameterException(spec.commandLine(), "--pushes must be between 1000 and 10000000, was " + pushes);
+            }
+            if (timeoutMinutes < 1 || timeoutMinutes > 24 * 60) {
+                throw new ParameterException(spec.commandLine(), "--timeout must be between 1 and 1440 minutes, was " + timeoutMinutes);
+            }
+            System.out.printf("pushline bench providers: %,d pushes per measurement, bare and ours alternately%n", pushes);
+            Recording recording = new Recording();
+            Instant start = Instant.now();
+            try (io.pushline.mock.MockApns apns = io.pushline.mock.MockApns.start();
+                 io.pushline.mock.FakeFcm fcm = io.pushline.mock.FakeFcm.start();
+                 Sampler ignored = new Sampler(recording, () -> apns.receivedCount() + fcm.receivedCount(), null)) {
+                ProvidersScenario.Result r = ProvidersScenario.run(apns, fcm, pushes, Duration.ofMinutes(timeoutMinutes));
+                Map<String, Object> params = new LinkedHashMap<>();
+                params.put("pushes", pushes);
+                params.put("apnsConnections", BareProviders.APNS_CONNECTIONS);
+                params.put("apnsInFlight", BareProviders.APNS_IN_FLIGHT);
+                params.put("fcmInFlight", BareProviders.FCM_IN_FLIGHT);
+                Map<String, Object> figures = new LinkedHashMap<>();
+                figures.put("ourApnsPushesPerSec", round(r.ourApns().pushesPerSec()));
+                figures.put("bareApnsPushesPerSec", round(r.bareApns().pushesPerSec()));
+                figures.put("apnsRatio", round3(r.ourApns().pushesPerSec() / r.bareApns().pushesPerSec()));
+                figures.put("ourApnsCpuMicrosPerPush", round(r.ourApns().cpuMicrosPerPush()));
+                figures.put("bareApnsCpuMicrosPerPush", round(r.bareApns().cpuMicrosPerPush()));
+                figures.put("ourFcmPushesPerSec", round(r.ourFcm().pushesPerSec()));
+                figures.put("bareFcmPushesPerSec", round(r.bareFcm().pushesPerSec()));
+                figures.put("fcmRatio", round3(r.ourFcm().pushesPerSec() / r.bareFcm().pushesPerSec()));
+                figures.put("ourFcmCpuMicrosPerPush", round(r.ourFcm().cpuMicrosPerPush()));
+                figures.put("bareFcmCpuMicrosPerPush", round(r.bareFcm().cpuMicrosPerPush()));
+                figures.put("ourFailures", r.ourApns().failures() + r.ourFcm().failures());
+                figures.put("bareFailures", r.bareApns().failures() + r.bareFcm().failures());
+                figures.put("note", "headline is APNs (ours vs bare Pushy); FCM figures beside it; CPU is the whole process's, "
+                        + "mock servers included, per push");
+                BenchReport result = new BenchReport("providers", params, round(r.ourApns().pushesPerSec()), null,
+                        new Baseline("bare-pushy", round(r.bareApns().pushesPerSec())),
+                        round3(r.ourApns().pushesPerSec() / r.bareApns().pushesPerSec()), 0, 0,
+                        round(recording.peakHeapAfterGcMb()), Duration.between(start, Instant.now()).toMillis(), Machine.current(), figures);
+                ReportWriter.write(report, result, recording);
+                System.out.println();
+                System.out.println(SummaryTable.render(result));
+                System.out.printf("  FCM: ours %,.0f/s vs bare Firebase Admin SDK %,.0f/s, ratio %.3f%n", r.ourFcm().pushesPerSec(),
+                        r.bareFcm().pushesPerSec(), r.ourFcm().pushesPerSec() / r.bareFcm().pushesPerSec());
+                System.out.println("  report: " + report.resolve("report.json") + " and " + report.resolve("report.html"));
+            }
+            return 0;
         }
     }
 

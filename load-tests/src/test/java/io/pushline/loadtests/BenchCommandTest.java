@@ -46,7 +46,9 @@ class BenchCommandTest {
             "limits --report x --partitions 0|--partitions must be between 1 and 1000",
             "limits --report x --timeout 0|--timeout must be between 1 and 1440",
             "storm --report x|Unmatched argument",
-            "fanout --report x --nope|Unknown option: '--nope'"
+            "fanout --report x --nope|Unknown option: '--nope'",
+            "providers --report x --pushes 3|--pushes must be between 1000",
+            "providers|Missing required option: '--report=DIR'"
     })
     void badOptionsAreUsageErrors(String line) {
         String[] parts = line.split("\\|");
@@ -93,5 +95,19 @@ class BenchCommandTest {
         assertThat(f.get("latencyMs").get("p50").asDouble()).isPositive();
         assertThat(f.get("baseline").get("throughputPerSec").asDouble()).isPositive();
         assertThat(Files.readString(fanout.resolve("report.html"))).contains("data:image/png;base64,");
+    }
+
+    @Test
+    @Tag("integration")
+    @Timeout(value = 3, unit = TimeUnit.MINUTES)
+    void providersComparesOursWithTheBareClientsInOneRun(@TempDir Path dir) throws Exception {
+        assertThat(run("providers", "--report", dir.toString(), "--pushes", "1000").code()).isZero();
+        JsonNode figures = new ObjectMapper().readTree(dir.resolve("report.json").toFile()).get("figures");
+        for (String rate : new String[]{"ourApnsPushesPerSec", "bareApnsPushesPerSec", "ourFcmPushesPerSec", "bareFcmPushesPerSec",
+                "ourApnsCpuMicrosPerPush", "ourFcmCpuMicrosPerPush"}) {
+            assertThat(figures.get(rate).asDouble()).as(rate).isPositive();
+        }
+        assertThat(figures.get("ourFailures").asLong()).isZero();
+        assertThat(figures.get("bareFailures").asLong()).isZero();
     }
 }

@@ -1,0 +1,159 @@
+package io.pushline.loadtests;
+
+import com.google.auth.oauth2.AccessToken;
+import com.google.auth.oauth2.GoogleCredentials;
+import io.pushline.mock.FakeFcm;
+import io.pushline.mock.MockApns;
+import io.pushline.push.ApnsProvider;
+import io.pushline.push.FcmProvider;
+import io.pushline.push.Platform;
+import io.pushline.push.Priority;
+import io.pushline.push.PushOutcome;
+import io.pushline.push.PushProvider;
+import io.pushline.push.PushRequest;
+import io.pushline.push.PushType;
+
+import java.lang.management.ManagementFactory;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Date;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * Pushline's providers against the bare clients they wrap, in the same run, against the same mock servers, with the
+ * same connection and in-flight bounds: our {@link ApnsProvider} against Pushy used directly, our {@link FcmProvider}
+ * against the Firebase Admin SDK used directly. Measured alternately (bare, ours, bare, ours) so that drift on a
+ * shared machine hits both sides alike; each side's rate is the mean of its rounds.
+ */
+final class ProvidersScenario {
+    record Side(double pushesPerSec, double cpuMicrosPerPush, long failures) {}
+
+    record Result(Side bareApns, Side ourApns, Side bareFcm, Side ourFcm) {}
+
+    private static final int ROUNDS = 2;
+
+    private ProvidersScenario() {
+    }
+
+    static Result run(MockApns apns, FakeFcm fcm, int pushes, Duration timeout) throws Exception {
+        AtomicLong bareErrors = new AtomicLong();
+        try (BareProviders.PushyRunner pushy = new BareProviders.PushyRunner(apns);
+             BareProviders.FirebaseRunner firebase = new BareProviders.FirebaseRunner(fcm);
+             PushProvider ourApns = ApnsProvider.builder().server(apns.host(), apns.port())
+                     .trustedServerCertificatePem(apns.trustedCertificatePem())
+                     .signingKey(apns.signingMaterial().pkcs8Pem(), apns.signingMaterial().teamId(), apns.signingMaterial().keyId())
+                     .build();
+             PushProvider ourFcm = FcmProvider.builder().projectId("pushline-bench")
+                     .credentials(GoogleCredentials.create(new AccessToken("bench", Date.from(Instant.now().plus(Duration.ofDays(1))))))
+                     .endpoint(fcm.baseUrl()).build()) {
+            // Warm-up of all four: TLS, HTTP/2, connection pools, JIT.
+            pushy.send(Math.min(pushes, 2000), bareErrors, timeout);
+            ours(ourApns, Platform.APNS, Math.min(pushes, 2000), BareProviders.APNS_IN_FLIGHT, timeout);
+            firebase.send(Math.min(pushes, 1000), bareErrors, timeout);
+            ours(ourFcm, Platform.FCM, Math.min(pushes, 1000), BareProviders.FCM_IN_FLIGHT, timeout);
+
+            Acc bareA = new Acc();
+            Acc ourA = new Acc();
+            Acc bareF = new Acc();
+            Acc ourF = new Acc();
+            for (int round = 0; round < ROUNDS; round++) {
+                long before = bareErrors.get();
+                bareA.add(measure(pushes, () -> pushy.send(pushes, bareErrors, timeout)), bareErrors.get() - before);
+                ourA.add(measure(pushes, () -> ours(ourApns, Platform.APNS, pushes, BareProviders.APNS_IN_FLIGHT, timeout)));
+                before = bareErrors.get();
+                bareF.add(measure(pushes, () -> firebase.send(pushes, bareErrors, timeout)), bareErrors.get() - before);
+                ourF.add(measure(pushes, () -> ours(ourFcm, Platform.FCM, pushes, BareProviders.FCM_IN_FLIGHT, timeout)));
+            }
+            return new Result(bareA.side(), ourA.side(), bareF.side(), ourF.side());
+        } finally {
+            apns.ledger().clear();
+            fcm.ledger().clear();
+        }
+    }
+
+    /** Rate and process CPU per push of one measurement; the failures come back from the runnable. */
+    private record Measurement(double pushesPerSec, double cpuMicrosPerPush, long failures) {}
+
+    private interface Run {
+        long run() throws Exception;
+    }
+
+    private static Measurement measure(int pushes, Run run) throws Exception {
+        com.sun.management.OperatingSystemMXBean os =
+                (com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
+        long cpuBefore = os.getProcessCpuTime();
+        long start = System.nanoTime();
+        long failures = run.run();
+        double seconds = (System.nanoTime() - start) / 1e9;
+        double cpuMicros = (os.getProcessCpuTime() - cpuBefore) / 1000.0;
+        return new Measurement(pushes / seconds, cpuMicros / pushes, failures);
+    }
+
+    private static Measurement measure(int pushes, Runnable run) throws Exception {
+        return measure(pushes, () -> {
+            run.run();
+            return 0L;
+        });
+    }
+
+    /** Sends through a Pushline provider with the same in-flight bound the bare client gets; returns non-delivered. */
+    static long ours(PushProvider provider, Platform platform, int count, int inFlight, Duration timeout) {
+        Semaphore permits = new Semaphore(inFlight);
+        CountDownLatch done = new CountDownLatch(count);
+        AtomicLong failures = new AtomicLong();
+        Instant expiresAt = Instant.now().plus(Duration.ofHours(6));
+        try {
+            for (int i = 0; i < count; i++) {
+                permits.acquire();
+                String token = platform == Platform.APNS
+                        ? (UUID.randomUUID().toString() + UUID.randomUUID()).replace("-", "")
+                        : (UUID.randomUUID().toString() + UUID.randomUUID()).replace("-", "") + ":" + UUID.randomUUID().toString().replace("-", "");
+                PushRequest request = new PushRequest(UUID.randomUUID().toString(), platform, token,
+                        platform == Platform.APNS ? "io.pushline.bench" : "io.pushline.bench.android",
+                        "author-0 posted", "Something new", Map.of("postId", "post-0", "authorId", "author-0"),
+                        "post-post-0", expiresAt, Priority.NORMAL, PushType.ALERT);
+                provider.send(request).whenComplete((outcome, error) -> {
+                    if (error != null || !(outcome instanceof PushOutcome.Delivered)) {
+                        failures.incrementAndGet();
+                    }
+                    permits.release();
+                    done.countDown();
+                });
+            }
+            if (!done.await(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
+                throw new IllegalStateException(platform + " provider sends did not finish within " + timeout);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted", e);
+        }
+        return failures.get();
+    }
+
+    private static final class Acc {
+        private double rate;
+        private double cpu;
+        private long failures;
+        private int n;
+
+        void add(Measurement m) {
+            add(m, m.failures());
+        }
+
+        void add(Measurement m, long fails) {
+            rate += m.pushesPerSec();
+            cpu += m.cpuMicrosPerPush();
+            failures += fails;
+            n++;
+        }
+
+        Side side() {
+            return new Side(rate / n, cpu / n, failures);
+        }
+    }
+}
