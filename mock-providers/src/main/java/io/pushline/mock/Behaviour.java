@@ -1,5 +1,7 @@
 package io.pushline.mock;
 
+import java.time.Clock;
+import java.time.Instant;
 import java.util.Objects;
 import java.util.function.Predicate;
 
@@ -36,6 +38,27 @@ public interface Behaviour {
         Objects.requireNonNull(tokens, "tokens");
         Objects.requireNonNull(verdict, "verdict");
         return (token, pushId) -> tokens.test(token) ? verdict : null;
+    }
+
+    /**
+     * Answers every push with {@code verdict} while {@code from <= clock.instant() < until}; no
+     * opinion (null) before and after. Combine with {@link #orElse} for the rest of the time, e.g. a
+     * 503 outage: {@code Behaviour.during(clock, t0, t0.plusSeconds(30), Verdict.serviceUnavailable(null)).orElse(Behaviour.acceptAll())}.
+     *
+     * @throws IllegalArgumentException if {@code until} is before {@code from}
+     */
+    static Behaviour during(Clock clock, Instant from, Instant until, Verdict verdict) {
+        Objects.requireNonNull(clock, "clock");
+        Objects.requireNonNull(from, "from");
+        Objects.requireNonNull(until, "until");
+        Objects.requireNonNull(verdict, "verdict");
+        if (until.isBefore(from)) {
+            throw new IllegalArgumentException("until must not be before from, was " + until + " < " + from);
+        }
+        return (token, pushId) -> {
+            Instant now = clock.instant();
+            return !now.isBefore(from) && now.isBefore(until) ? verdict : null;
+        };
     }
 
     /** This behaviour, falling back to {@code fallback} where this one has no opinion. */

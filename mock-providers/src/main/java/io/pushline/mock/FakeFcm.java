@@ -39,7 +39,8 @@ import org.slf4j.LoggerFactory;
  * {@link #ledger()} and answered {@code 200 {"name":"projects/<p>/messages/<id>"}}; rejections
  * use FCM's error JSON ({@code error.status} and a {@code FcmError} detail with the
  * {@code errorCode} the SDK maps to {@code MessagingErrorCode}). Requests with
- * {@code validate_only: true} are answered but not recorded. Bad JSON gets 400
+ * {@code validate_only: true} are answered but not recorded. {@link Verdict#connectionDrop()} closes
+ * the connection without an answer. Bad JSON gets 400
  * {@code INVALID_ARGUMENT}, unknown paths 404.
  *
  * <p>It also answers {@code POST /token} with a fake OAuth access token, so a service-account
@@ -235,6 +236,8 @@ public final class FakeFcm implements AutoCloseable {
                     error(429, "RESOURCE_EXHAUSTED", "Quota exceeded for the sending rate.", "QUOTA_EXCEEDED"), retryAfter);
             case SERVICE_UNAVAILABLE -> respond(exchange, 503, error(503, "UNAVAILABLE", "The service is currently unavailable.", "UNAVAILABLE"), retryAfter);
             case INTERNAL_ERROR -> respond(exchange, 500, error(500, "INTERNAL", "Internal error encountered.", "INTERNAL"), null);
+            // Closing an exchange before any response headers closes the connection (JDK HttpServer).
+            case CONNECTION_DROP -> log.debug("fake FCM drops a connection (scripted)");
         }
     }
 

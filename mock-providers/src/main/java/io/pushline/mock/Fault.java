@@ -11,6 +11,8 @@ package io.pushline.mock;
  *   <tr><td>TOO_MANY_REQUESTS</td><td>429 {@code TooManyRequests}</td><td>429 {@code QUOTA_EXCEEDED} (+ Retry-After)</td></tr>
  *   <tr><td>SERVICE_UNAVAILABLE</td><td>503 {@code ServiceUnavailable}</td><td>503 {@code UNAVAILABLE} (+ Retry-After)</td></tr>
  *   <tr><td>INTERNAL_ERROR</td><td>500 {@code InternalServerError}</td><td>500 {@code INTERNAL}</td></tr>
+ *   <tr><td>CONNECTION_DROP</td><td>GOAWAY ({@code INTERNAL_ERROR}) and the connection closed, no answer to the push</td>
+ *       <td>the connection closed without an answer</td></tr>
  * </table>
  */
 public enum Fault {
@@ -18,5 +20,7 @@ public enum Fault {
     BAD_DEVICE_TOKEN,
     TOO_MANY_REQUESTS,
     SERVICE_UNAVAILABLE,
-    INTERNAL_ERROR
+    INTERNAL_ERROR,
+    /** The connection is dropped instead of answering; the push is not recorded. */
+    CONNECTION_DROP
 }

@@ -37,6 +37,9 @@ import org.slf4j.LoggerFactory;
  * {@link #maxConcurrentRequests()} never exceeds the number of client connections (at most two
  * event loop threads).
  *
+ * <p>{@link Verdict#connectionDrop()} makes the mock send GOAWAY and close the connection the push
+ * came on, without answering it; the client reconnects for later pushes.
+ *
  * <p>Thread-safe. Must be {@linkplain #close() closed}; closing shuts the server and its event loop down.
  */
 public final class MockApns implements AutoCloseable {
@@ -180,6 +183,7 @@ public final class MockApns implements AutoCloseable {
             case TOO_MANY_REQUESTS -> new RejectedNotificationException(RejectionReason.TOO_MANY_REQUESTS);
             case SERVICE_UNAVAILABLE -> new RejectedNotificationException(RejectionReason.SERVICE_UNAVAILABLE);
             case INTERNAL_ERROR -> new RejectedNotificationException(RejectionReason.INTERNAL_SERVER_ERROR);
+            case CONNECTION_DROP -> throw new ConnectionDrop();
         };
     }
 
@@ -192,6 +196,17 @@ public final class MockApns implements AutoCloseable {
     private static String pushId(Http2Headers headers) {
         CharSequence apnsId = headers.get(APNS_ID_HEADER);
         return apnsId == null ? "" : apnsId.toString();
+    }
+
+    /**
+     * Thrown out of the handler: Pushy's mock has no hook to close a connection, but an unexpected
+     * exception from the handler is a connection error to Netty's HTTP/2 codec, which sends GOAWAY
+     * ({@code INTERNAL_ERROR}) and closes the connection without answering the push.
+     */
+    private static final class ConnectionDrop extends RuntimeException {
+        ConnectionDrop() {
+            super("mock APNs drops the connection (scripted)", null, false, false);
+        }
     }
 
     /** Called on the event loop after the accept response is written and before it is flushed. */

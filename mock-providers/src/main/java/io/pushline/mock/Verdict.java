@@ -74,6 +74,11 @@ public sealed interface Verdict permits Verdict.Accept, Verdict.Reject {
         return new Reject(Fault.SERVICE_UNAVAILABLE, null, retryAfter, Duration.ZERO);
     }
 
+    /** Drop the connection instead of answering (see {@link Fault#CONNECTION_DROP}). */
+    static Verdict connectionDrop() {
+        return new Reject(Fault.CONNECTION_DROP, null, null, Duration.ZERO);
+    }
+
     static Verdict internalError() {
         return new Reject(Fault.INTERNAL_ERROR, null, null, Duration.ZERO);
     }

@@ -50,6 +50,11 @@ final class FcmOutcomes {
         return null;
     }
 
+    /** The whole {@code sendEach} call failed: every push of the batch is to be retried. */
+    static PushOutcome fromBatchFailure(Throwable failure) {
+        return new PushOutcome.RetryLater("FCM batch failed: " + describe(unwrap(failure)), null);
+    }
+
     private static PushOutcome fromMessagingException(FirebaseMessagingException e, Clock clock) {
         MessagingErrorCode code = e.getMessagingErrorCode();
         String message = e.getMessage() == null ? "" : e.getMessage();

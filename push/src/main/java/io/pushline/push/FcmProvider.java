@@ -6,9 +6,12 @@ import com.google.auth.oauth2.ServiceAccountCredentials;
 import com.google.firebase.FirebaseApp;
 import com.google.firebase.FirebaseOptions;
 import com.google.firebase.messaging.AndroidConfig;
+import com.google.firebase.messaging.BatchResponse;
+import com.google.firebase.messaging.SendResponse;
 import com.google.firebase.messaging.FirebaseMessaging;
 import com.google.firebase.messaging.Message;
 import com.google.firebase.messaging.Notification;
+import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.io.IOException;
 import java.io.InputStream;
@@ -17,10 +20,14 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.List;
 import java.util.Objects;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -29,8 +36,19 @@ import org.slf4j.LoggerFactory;
  * Sends pushes to FCM (HTTP v1) with the Firebase Admin SDK. Each provider owns a
  * {@link FirebaseApp} with a unique name, deleted on {@link #close()}.
  *
- * <p>In flight: the SDK's {@code sendAsync} is a blocking HTTP call on the app's executor; ours
- * has {@code maxConcurrency} threads, and at most that many pushes are in flight. Up to
+ * <p>Batching: pushes are collected into batches of at most {@code maxBatchSize} (default
+ * {@value #DEFAULT_MAX_BATCH_SIZE}, FCM's limit) and sent with {@code sendEachAsync} when a batch is
+ * full or {@code batchLinger} (default 5 ms) after its first push, whichever comes first; at most
+ * {@code maxBatchesInFlight} batches are sent at once. Each push gets the outcome of its own
+ * {@code SendResponse}; when the batch call fails as a whole, every push of it is {@code RetryLater}.
+ * Firebase Admin 9.x sends a batch as one HTTP request per message, run in parallel on the app's
+ * executor: ours, with {@code sdkThreads} threads (default {@code maxConcurrency}). The SDK answers
+ * a batch as a whole, so every push of a batch completes (and frees its in-flight slot) when the
+ * slowest push of the batch is answered; to keep batches full, set {@code maxConcurrency} to a
+ * few times {@code maxBatchSize} and {@code sdkThreads} to the HTTP concurrency you want.
+ *
+ * <p>In flight: at most {@code maxConcurrency} pushes are in flight (collected into a batch or
+ * sent and not answered); a batch is therefore never larger than {@code maxConcurrency}. Up to
  * {@code maxQueued} more wait; beyond that {@link #send} answers {@code RetryLater} at once.
  * Payloads (notification + data as JSON) over 4096 bytes are rejected without a round trip.
  *
@@ -48,6 +66,10 @@ import org.slf4j.LoggerFactory;
 public final class FcmProvider implements PushProvider {
 
     public static final int DEFAULT_MAX_CONCURRENCY = 64;
+    /** FCM's own limit for {@code sendEach}. */
+    public static final int DEFAULT_MAX_BATCH_SIZE = 500;
+    public static final Duration DEFAULT_BATCH_LINGER = Duration.ofMillis(5);
+    public static final int DEFAULT_MAX_BATCHES_IN_FLIGHT = 4;
     static final Duration CONNECT_TIMEOUT = Duration.ofSeconds(10);
     static final Duration READ_TIMEOUT = Duration.ofSeconds(30);
     static final Duration CLOSE_TIMEOUT = Duration.ofSeconds(30);
@@ -57,18 +79,33 @@ public final class FcmProvider implements PushProvider {
     private final FirebaseApp app;
     private final FirebaseMessaging messaging;
     private final FcmThreads threads;
+    private final ScheduledExecutorService lingerTimer;
+    private final FcmBatcher<Message, SendResponse> batcher;
     private final InFlightLimiter limiter;
     private final PushMeters meters;
     private final Clock clock;
     private final AtomicBoolean closed = new AtomicBoolean();
 
-    private FcmProvider(FirebaseApp app, FcmThreads threads, InFlightLimiter limiter, MeterRegistry registry, Clock clock) {
+    private FcmProvider(FirebaseApp app, FcmThreads threads, InFlightLimiter limiter, Builder config, Clock clock) {
         this.app = app;
         this.messaging = FirebaseMessaging.getInstance(app);
         this.threads = threads;
         this.limiter = limiter;
-        this.meters = PushMeters.create(registry, Platform.FCM, limiter);
+        this.meters = PushMeters.create(config.meterRegistry, Platform.FCM, limiter);
         this.clock = clock;
+        this.lingerTimer = Executors.newSingleThreadScheduledExecutor(runnable -> {
+            Thread thread = new Thread(runnable, "pushline-fcm-linger-" + app.getName().substring("pushline-fcm-".length()));
+            thread.setDaemon(true);
+            return thread;
+        });
+        DistributionSummary batchSize = config.meterRegistry == null ? null
+                : DistributionSummary.builder(PushMetrics.FCM_BATCH_SIZE).tag(PushMetrics.TAG_PLATFORM, "fcm").register(config.meterRegistry);
+        this.batcher = new FcmBatcher<>(config.maxBatchSize, config.batchLinger, config.maxBatchesInFlight, lingerTimer,
+                this::sendEach, size -> {
+                    if (batchSize != null) {
+                        batchSize.record(size);
+                    }
+                });
     }
 
     /**
@@ -106,19 +143,46 @@ public final class FcmProvider implements PushProvider {
             return CompletableFuture.completedFuture(meters.outcome(new PushOutcome.Rejected("invalid message: " + e.getMessage(), false, null)));
         }
         return limiter.submit(
-                () -> sendAsync(message).handle((name, failure) -> {
-                    PushOutcome outcome = failure == null ? FcmOutcomes.delivered(name) : FcmOutcomes.fromFailure(failure, clock);
-                    if (outcome == null) {
-                        log.warn("push {} to {} failed unexpectedly", request.pushId(), Tokens.mask(request.token()), failure);
-                        throw new IllegalStateException("unexpected failure sending push " + request.pushId(), failure);
-                    }
+                () -> batcher.add(message).handle((response, failure) -> {
+                    PushOutcome outcome = outcome(request, response, failure);
                     log.debug("push {} to {}: {}", request.pushId(), Tokens.mask(request.token()), outcome);
-                    return meters.outcome(outcome);
+                    return outcome;
                 }),
                 refusal -> refusal == InFlightLimiter.Refusal.CLOSED
                         ? meters.refused(PushMeters.Refusal.CLOSED, new PushOutcome.RetryLater("provider closed", null))
                         : meters.refused(PushMeters.Refusal.SATURATED, new PushOutcome.RetryLater(
                                 "FCM in-flight limit reached: " + limiter.maxInFlight() + " in flight and the queue full", null)));
+    }
+
+    private PushOutcome outcome(PushRequest request, SendResponse response, Throwable failure) {
+        if (failure != null) {
+            Throwable cause = failure instanceof CompletionException && failure.getCause() != null ? failure.getCause() : failure;
+            if (cause instanceof FcmBatcher.ClosedException) {
+                return meters.refused(PushMeters.Refusal.CLOSED, new PushOutcome.RetryLater("provider closed", null));
+            }
+            log.debug("batch with push {} failed as a whole", request.pushId(), cause);
+            return meters.outcome(FcmOutcomes.fromBatchFailure(cause));
+        }
+        if (response.isSuccessful()) {
+            return meters.outcome(FcmOutcomes.delivered(response.getMessageId()));
+        }
+        PushOutcome outcome = FcmOutcomes.fromFailure(response.getException(), clock);
+        if (outcome == null) {
+            // A SendResponse only ever carries a FirebaseMessagingException, which always maps.
+            log.warn("push {} to {} failed unexpectedly", request.pushId(), Tokens.mask(request.token()), response.getException());
+            outcome = new PushOutcome.Rejected("unexpected: " + response.getException(), false, null);
+        }
+        return meters.outcome(outcome);
+    }
+
+    /** Batches handed to {@code sendEachAsync} so far (for tests). */
+    long batchesSent() {
+        return batcher.batchesSent();
+    }
+
+    /** The most batches that were in flight at once (for tests). */
+    int maxBatchesInFlightSeen() {
+        return batcher.maxBatchesInFlightSeen();
     }
 
     /**
@@ -131,6 +195,8 @@ public final class FcmProvider implements PushProvider {
             return;
         }
         limiter.close();
+        batcher.close();
+        lingerTimer.shutdownNow();
         app.delete();
         try {
             if (!threads.awaitTermination(CLOSE_TIMEOUT)) {
@@ -144,7 +210,7 @@ public final class FcmProvider implements PushProvider {
     @Override
     public String toString() {
         return "FcmProvider[app=" + app.getName() + ", inFlight=" + limiter.inFlight() + "/" + limiter.maxInFlight()
-                + ", queued=" + limiter.queued() + "]";
+                + ", queued=" + limiter.queued() + ", batchesSent=" + batcher.batchesSent() + "]";
     }
 
     // Message.Builder.setToken is deprecated since SDK 9.10 in favour of setFid (Firebase Installation
@@ -170,10 +236,10 @@ public final class FcmProvider implements PushProvider {
         return message.setAndroidConfig(android.build()).build();
     }
 
-    /** The SDK throws at once when the app was deleted by a concurrent close(); that is a failure like any other. */
-    private CompletableFuture<String> sendAsync(Message message) {
+    /** The SDK throws at once when the app was deleted by a concurrent close(); that fails the batch like any other failure. */
+    private CompletableFuture<List<SendResponse>> sendEach(List<Message> messages) {
         try {
-            return completable(messaging.sendAsync(message));
+            return completable(messaging.sendEachAsync(messages)).thenApply(BatchResponse::getResponses);
         } catch (RuntimeException e) {
             return CompletableFuture.failedFuture(e);
         }
@@ -208,6 +274,10 @@ public final class FcmProvider implements PushProvider {
         private Path serviceAccountJson;
         private URI endpoint;
         private int maxConcurrency = DEFAULT_MAX_CONCURRENCY;
+        private Integer sdkThreads;
+        private int maxBatchSize = DEFAULT_MAX_BATCH_SIZE;
+        private Duration batchLinger = DEFAULT_BATCH_LINGER;
+        private int maxBatchesInFlight = DEFAULT_MAX_BATCHES_IN_FLIGHT;
         private Integer maxQueued;
         private MeterRegistry meterRegistry;
         private Clock clock = Clock.systemUTC();
@@ -242,9 +312,39 @@ public final class FcmProvider implements PushProvider {
             return this;
         }
 
-        /** Pushes in flight (and SDK threads); default {@value FcmProvider#DEFAULT_MAX_CONCURRENCY}. */
+        /**
+         * Pushes in flight (collected into a batch, or sent and not answered); default
+         * {@value FcmProvider#DEFAULT_MAX_CONCURRENCY}. Also the default of {@link #sdkThreads}.
+         */
         public Builder maxConcurrency(int maxConcurrency) {
             this.maxConcurrency = maxConcurrency;
+            return this;
+        }
+
+        /**
+         * Threads of the FirebaseApp's executor, i.e. HTTP requests to FCM at once (the SDK sends each
+         * message of a batch as its own request); default: {@code maxConcurrency}.
+         */
+        public Builder sdkThreads(int sdkThreads) {
+            this.sdkThreads = sdkThreads;
+            return this;
+        }
+
+        /** Most pushes per {@code sendEach} call, 1..500; default {@value FcmProvider#DEFAULT_MAX_BATCH_SIZE}. */
+        public Builder maxBatchSize(int maxBatchSize) {
+            this.maxBatchSize = maxBatchSize;
+            return this;
+        }
+
+        /** How long a batch waits for more pushes after its first before it is sent anyway; default 5 ms; zero sends at once. */
+        public Builder batchLinger(Duration batchLinger) {
+            this.batchLinger = batchLinger;
+            return this;
+        }
+
+        /** Batches sent and not yet answered at once; default {@value FcmProvider#DEFAULT_MAX_BATCHES_IN_FLIGHT}. */
+        public Builder maxBatchesInFlight(int maxBatchesInFlight) {
+            this.maxBatchesInFlight = maxBatchesInFlight;
             return this;
         }
 
@@ -280,6 +380,19 @@ public final class FcmProvider implements PushProvider {
             if (queued < 0) {
                 throw new IllegalArgumentException("maxQueued must be >= 0, was " + queued);
             }
+            int threadCount = sdkThreads == null ? maxConcurrency : sdkThreads;
+            if (threadCount < 1) {
+                throw new IllegalArgumentException("sdkThreads must be >= 1, was " + threadCount);
+            }
+            if (maxBatchSize < 1 || maxBatchSize > DEFAULT_MAX_BATCH_SIZE) {
+                throw new IllegalArgumentException("maxBatchSize must be within 1.." + DEFAULT_MAX_BATCH_SIZE + ", was " + maxBatchSize);
+            }
+            if (batchLinger == null || batchLinger.isNegative()) {
+                throw new IllegalArgumentException("batchLinger must be >= 0, was " + batchLinger);
+            }
+            if (maxBatchesInFlight < 1) {
+                throw new IllegalArgumentException("maxBatchesInFlight must be >= 1, was " + maxBatchesInFlight);
+            }
             if (endpoint != null) {
                 FcmEndpoint.validate(endpoint);
             }
@@ -297,7 +410,7 @@ public final class FcmProvider implements PushProvider {
                         + (project == null ? "null" : "'" + project + "'"));
             }
 
-            FcmThreads threads = new FcmThreads(maxConcurrency);
+            FcmThreads threads = new FcmThreads(threadCount);
             FirebaseOptions.Builder options = FirebaseOptions.builder()
                     .setCredentials(resolved)
                     .setProjectId(project)
@@ -309,7 +422,7 @@ public final class FcmProvider implements PushProvider {
             }
             FirebaseApp app = FirebaseApp.initializeApp(options.build(), "pushline-fcm-" + UUID.randomUUID());
             try {
-                return new FcmProvider(app, threads, new InFlightLimiter(maxConcurrency, queued), meterRegistry, clock);
+                return new FcmProvider(app, threads, new InFlightLimiter(maxConcurrency, queued), this, clock);
             } catch (RuntimeException e) {
                 app.delete();
                 throw e;

@@ -12,9 +12,12 @@ public final class PushMetrics {
 
     /**
      * Counter: pushes answered locally without a round trip (payload too large, in-flight limit and
-     * queue full, provider closed). Tags {@link #TAG_PLATFORM}, {@link #TAG_REASON}.
+     * queue full, provider closed, circuit open, rate-limit wait too long). Tags {@link #TAG_PLATFORM}, {@link #TAG_REASON}.
      */
     public static final String REFUSED = "pushline.push.refused";
+
+    /** Counter: pushes a {@link GuardedProvider} held back until a rate-limiter permit was free. Tag {@link #TAG_PLATFORM}. */
+    public static final String RATE_LIMIT_WAITS = "pushline.push.rate_limit.waits";
 
     /** Gauge: pushes sent and not yet answered. Tag {@link #TAG_PLATFORM}. */
     public static final String IN_FLIGHT = "pushline.push.in_flight";
@@ -22,13 +25,22 @@ public final class PushMetrics {
     /** Gauge: pushes waiting for an in-flight slot. Tag {@link #TAG_PLATFORM}. */
     public static final String QUEUED = "pushline.push.queued";
 
+    /**
+     * Distribution summary: the size of each batch FCM was sent with {@code sendEach} (its count is the
+     * number of batches). Tag {@link #TAG_PLATFORM} ({@code fcm}).
+     */
+    public static final String FCM_BATCH_SIZE = "pushline.push.fcm.batch_size";
+
     /** {@code apns} or {@code fcm}. */
     public static final String TAG_PLATFORM = "platform";
 
     /** {@code delivered}, {@code rejected}, {@code token_invalid} (a rejection that invalidates the token) or {@code retry_later}. */
     public static final String TAG_OUTCOME = "outcome";
 
-    /** {@code payload_too_large}, {@code saturated} or {@code closed}. */
+    /**
+     * {@code payload_too_large}, {@code saturated} or {@code closed}; from a {@link GuardedProvider} also
+     * {@code circuit_open} or {@code rate_limited}.
+     */
     public static final String TAG_REASON = "reason";
 
     private PushMetrics() {

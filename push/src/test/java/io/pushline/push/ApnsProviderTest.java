@@ -188,6 +188,33 @@ class ApnsProviderTest {
                         .counter().count()).isEqualTo(1));
     }
 
+    @Test
+    void aDroppedConnectionIsRetryLaterAndTheNextPushGetsThrough() {
+        apns.behaviour(Behaviour.forTokens(Requests.APNS_TOKEN::equals, Verdict.connectionDrop()).orElse(Behaviour.acceptAll()));
+        ApnsProvider provider = provider(ApnsProvider.builder());
+
+        assertThat(send(provider, Requests.apns(Requests.APNS_TOKEN))).isInstanceOf(PushOutcome.RetryLater.class);
+        assertThat(apns.ledger().acceptedCount()).isZero();
+
+        String otherToken = "f".repeat(64);
+        assertThat(send(provider, Requests.apns(otherToken))).isInstanceOf(PushOutcome.Delivered.class);
+        assertThat(apns.ledger().countsByToken()).containsOnlyKeys(otherToken);
+    }
+
+    @Test
+    void anOutageWindowIsRetryLaterOnlyWhileItLasts() {
+        MutableClock mockClock = new MutableClock(Instant.parse("2030-01-02T03:04:05Z"));
+        Instant from = mockClock.instant().plusSeconds(10);
+        apns.behaviour(Behaviour.during(mockClock, from, from.plusSeconds(30), Verdict.serviceUnavailable(null)).orElse(Behaviour.acceptAll()));
+        ApnsProvider provider = provider(ApnsProvider.builder());
+
+        assertThat(send(provider, Requests.apns(Requests.APNS_TOKEN))).isInstanceOf(PushOutcome.Delivered.class);
+        mockClock.advance(Duration.ofSeconds(10));
+        assertThat(send(provider, Requests.apns(Requests.APNS_TOKEN))).isEqualTo(new PushOutcome.RetryLater("ServiceUnavailable", null));
+        mockClock.advance(Duration.ofSeconds(30));
+        assertThat(send(provider, Requests.apns(Requests.APNS_TOKEN))).isInstanceOf(PushOutcome.Delivered.class);
+    }
+
     private ApnsProvider provider(ApnsProvider.Builder builder) {
         return providerFor(apns, builder);
     }

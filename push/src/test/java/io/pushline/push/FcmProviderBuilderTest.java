@@ -36,6 +36,14 @@ class FcmProviderBuilderTest {
                 .withMessage("endpoint must be an absolute http(s) URI without query or fragment, was ftp://127.0.0.1:21");
         assertThatIllegalArgumentException().isThrownBy(() -> valid().projectId(null).build())
                 .withMessage("projectId must be set (or come from serviceAccountJson), was null");
+        assertThatIllegalArgumentException().isThrownBy(() -> valid().maxBatchSize(501).build())
+                .withMessage("maxBatchSize must be within 1..500, was 501");
+        assertThatIllegalArgumentException().isThrownBy(() -> valid().batchLinger(java.time.Duration.ofMillis(-5)).build())
+                .withMessage("batchLinger must be >= 0, was PT-0.005S");
+        assertThatIllegalArgumentException().isThrownBy(() -> valid().maxBatchesInFlight(0).build())
+                .withMessage("maxBatchesInFlight must be >= 1, was 0");
+        assertThatIllegalArgumentException().isThrownBy(() -> valid().sdkThreads(0).build())
+                .withMessage("sdkThreads must be >= 1, was 0");
     }
 
     @Test

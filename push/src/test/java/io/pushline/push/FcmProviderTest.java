@@ -188,6 +188,113 @@ class FcmProviderTest {
     }
 
     @Test
+    void twelveHundredPushesGoInThreeBatchesOfAtMost500() {
+        SimpleMeterRegistry registry = new SimpleMeterRegistry();
+        // A long linger so the trailing 200 are one batch however slowly this thread sends.
+        FcmProvider provider = provider(builder().maxConcurrency(1200).maxQueued(0).sdkThreads(16)
+                .batchLinger(Duration.ofSeconds(1)).meterRegistry(registry));
+
+        List<CompletableFuture<PushOutcome>> outcomes = new ArrayList<>();
+        for (int i = 0; i < 1200; i++) {
+            outcomes.add(provider.send(Requests.fcm(Requests.FCM_TOKEN + "-" + i)));
+        }
+        CompletableFuture.allOf(outcomes.toArray(CompletableFuture[]::new)).orTimeout(WAIT.toSeconds(), TimeUnit.SECONDS).join();
+
+        assertThat(outcomes).allSatisfy(outcome -> assertThat(outcome.join()).isInstanceOf(PushOutcome.Delivered.class));
+        assertThat(provider.batchesSent()).isEqualTo(3);
+        var batchSize = registry.get(PushMetrics.FCM_BATCH_SIZE).summary();
+        assertThat(batchSize.count()).isEqualTo(3);
+        assertThat(batchSize.max()).isEqualTo(500);
+        assertThat(batchSize.totalAmount()).isEqualTo(1200);
+        assertThat(fcm.ledger().acceptedCount()).isEqualTo(1200);
+        assertThat(fcm.ledger().distinctPushIds()).isEqualTo(1200);
+    }
+
+    @Test
+    void eachPushOfABatchGetsItsOwnOutcome() {
+        fcm.behaviour(Behaviour.forTokens(token -> token.startsWith("dead-"), Verdict.unregistered(NOW.minusSeconds(60)))
+                .orElse(Behaviour.acceptAll()));
+        FcmProvider provider = provider(builder().maxBatchSize(10).batchLinger(Duration.ofSeconds(5)).clock(Clock.fixed(NOW, ZoneOffset.UTC)));
+
+        List<PushRequest> requests = new ArrayList<>();
+        List<CompletableFuture<PushOutcome>> outcomes = new ArrayList<>();
+        for (int i = 0; i < 10; i++) {
+            PushRequest request = Requests.fcm((i % 3 == 0 ? "dead-" : "live-") + i + "-" + Requests.FCM_TOKEN);
+            requests.add(request);
+            outcomes.add(provider.send(request));
+        }
+        CompletableFuture.allOf(outcomes.toArray(CompletableFuture[]::new)).orTimeout(WAIT.toSeconds(), TimeUnit.SECONDS).join();
+
+        assertThat(provider.batchesSent()).isEqualTo(1);
+        for (int i = 0; i < 10; i++) {
+            if (requests.get(i).token().startsWith("dead-")) {
+                assertThat(outcomes.get(i).join()).as("push %d", i).isEqualTo(new PushOutcome.Rejected("UNREGISTERED", true, NOW));
+            } else {
+                assertThat(outcomes.get(i).join()).as("push %d", i).isInstanceOf(PushOutcome.Delivered.class);
+            }
+        }
+        assertThat(fcm.ledger().countsByToken()).containsOnlyKeys(
+                requests.stream().map(PushRequest::token).filter(token -> token.startsWith("live-")).toArray(String[]::new));
+    }
+
+    @Test
+    void lingerSendsAPartialBatch() {
+        FcmProvider provider = provider(builder().maxBatchSize(500).batchLinger(Duration.ofMillis(50)));
+
+        List<CompletableFuture<PushOutcome>> outcomes = List.of(
+                provider.send(Requests.fcm(Requests.FCM_TOKEN)), provider.send(Requests.fcm(Requests.FCM_TOKEN)),
+                provider.send(Requests.fcm(Requests.FCM_TOKEN)));
+
+        CompletableFuture.allOf(outcomes.toArray(CompletableFuture[]::new)).orTimeout(WAIT.toSeconds(), TimeUnit.SECONDS).join();
+        assertThat(outcomes).allSatisfy(outcome -> assertThat(outcome.join()).isInstanceOf(PushOutcome.Delivered.class));
+        assertThat(provider.batchesSent()).isEqualTo(1);
+        assertThat(fcm.ledger().acceptedCount()).isEqualTo(3);
+    }
+
+    @Test
+    void batchesInFlightAreBounded() {
+        fcm.behaviour(Behaviour.always(Verdict.accept().after(Duration.ofMillis(20))));
+        FcmProvider provider = provider(builder().maxConcurrency(20).maxBatchSize(2).maxBatchesInFlight(2).batchLinger(Duration.ZERO));
+
+        List<CompletableFuture<PushOutcome>> outcomes = new ArrayList<>();
+        for (int i = 0; i < 20; i++) {
+            outcomes.add(provider.send(Requests.fcm(Requests.FCM_TOKEN)));
+        }
+        CompletableFuture.allOf(outcomes.toArray(CompletableFuture[]::new)).orTimeout(WAIT.toSeconds(), TimeUnit.SECONDS).join();
+
+        assertThat(outcomes).allSatisfy(outcome -> assertThat(outcome.join()).isInstanceOf(PushOutcome.Delivered.class));
+        assertThat(provider.maxBatchesInFlightSeen()).isBetween(1, 2);
+        assertThat(fcm.maxConcurrentRequests()).isLessThanOrEqualTo(2);
+    }
+
+    @Test
+    void aDroppedConnectionIsRetryLaterForThatPushOnly() {
+        fcm.behaviour(Behaviour.forTokens(token -> token.startsWith("drop-"), Verdict.connectionDrop()).orElse(Behaviour.acceptAll()));
+        FcmProvider provider = provider(builder().maxBatchSize(2).batchLinger(Duration.ofSeconds(5)));
+
+        CompletableFuture<PushOutcome> dropped = provider.send(Requests.fcm("drop-" + Requests.FCM_TOKEN));
+        CompletableFuture<PushOutcome> fine = provider.send(Requests.fcm(Requests.FCM_TOKEN));
+
+        assertThat(dropped.orTimeout(WAIT.toSeconds(), TimeUnit.SECONDS).join()).isInstanceOf(PushOutcome.RetryLater.class);
+        assertThat(fine.orTimeout(WAIT.toSeconds(), TimeUnit.SECONDS).join()).isInstanceOf(PushOutcome.Delivered.class);
+        assertThat(provider.batchesSent()).isEqualTo(1);
+        assertThat(fcm.ledger().countsByToken()).containsOnlyKeys(Requests.FCM_TOKEN);
+    }
+
+    @Test
+    void anOutageWindowIsRetryLaterOnlyWhileItLasts() {
+        MutableClock mockClock = new MutableClock(NOW);
+        fcm.behaviour(Behaviour.during(mockClock, NOW.plusSeconds(10), NOW.plusSeconds(40), Verdict.internalError()).orElse(Behaviour.acceptAll()));
+        FcmProvider provider = provider(builder());
+
+        assertThat(send(provider, Requests.fcm(Requests.FCM_TOKEN))).isInstanceOf(PushOutcome.Delivered.class);
+        mockClock.advance(Duration.ofSeconds(10));
+        assertThat(send(provider, Requests.fcm(Requests.FCM_TOKEN))).isEqualTo(new PushOutcome.RetryLater("INTERNAL", null));
+        mockClock.advance(Duration.ofSeconds(30));
+        assertThat(send(provider, Requests.fcm(Requests.FCM_TOKEN))).isInstanceOf(PushOutcome.Delivered.class);
+    }
+
+    @Test
     void noServerIsRetryLater() throws Exception {
         int freePort;
         try (ServerSocket socket = new ServerSocket(0)) {
