@@ -25,11 +25,30 @@ import java.util.TreeMap;
  *     provider's default
  * @param priority provider delivery priority
  * @param lane Pushline lane
+ * @param badge optional: the app icon's badge number (0 clears it); APNs {@code aps.badge}, FCM Android
+ *     {@code notification_count}
+ * @param sound optional: a sound file in the app bundle, or {@code default}; null means the platform's
+ *     default sound for an alert
+ * @param kind optional: {@link PushKind#ALERT} (null means alert) or {@link PushKind#BACKGROUND}
  */
 public record PushTask(String pushId, String sourceEventId, String userId, String token, Platform platform,
                        String appId, String title, String body, Map<String, String> data,
-                       @Nullable String collapseKey, @Nullable Integer ttlSeconds, Priority priority, Lane lane)
+                       @Nullable String collapseKey, @Nullable Integer ttlSeconds, Priority priority, Lane lane,
+                       @Nullable Integer badge, @Nullable String sound, @Nullable PushKind kind)
     implements EventData {
+
+  /** An alert with the platform's default sound and no badge. */
+  public PushTask(String pushId, String sourceEventId, String userId, String token, Platform platform,
+                  String appId, String title, String body, Map<String, String> data,
+                  @Nullable String collapseKey, @Nullable Integer ttlSeconds, Priority priority, Lane lane) {
+    this(pushId, sourceEventId, userId, token, platform, appId, title, body, data, collapseKey, ttlSeconds, priority,
+        lane, null, null, null);
+  }
+
+  /** {@link #kind()}, with null read as {@link PushKind#ALERT}. */
+  public PushKind kindOrAlert() {
+    return kind == null ? PushKind.ALERT : kind;
+  }
 
   /** Rejects {@code null} required components and {@code null} keys or values in {@code data}. */
   public PushTask {
@@ -60,6 +79,6 @@ public record PushTask(String pushId, String sourceEventId, String userId, Strin
     return "PushTask[pushId=" + pushId + ", sourceEventId=" + sourceEventId + ", userId=" + userId
         + ", token=<redacted>, platform=" + platform + ", appId=" + appId + ", title=" + title
         + ", body=" + body + ", data=" + data + ", collapseKey=" + collapseKey + ", ttlSeconds=" + ttlSeconds
-        + ", priority=" + priority + ", lane=" + lane + "]";
+        + ", priority=" + priority + ", lane=" + lane + ", badge=" + badge + ", sound=" + sound + ", kind=" + kind + "]";
   }
 }

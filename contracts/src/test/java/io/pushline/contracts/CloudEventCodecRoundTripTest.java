@@ -75,6 +75,28 @@ class CloudEventCodecRoundTripTest {
   }
 
   @Test
+  void badgeSoundAndKindRoundTripAndAreOmittedWhenNull() throws Exception {
+    PushTask plain = Samples.pushTask(null, null);
+    PushTask background = new PushTask(plain.pushId(), plain.sourceEventId(), plain.userId(), plain.token(),
+        plain.platform(), plain.appId(), plain.title(), plain.body(), plain.data(), null, null, plain.priority(),
+        plain.lane(), 3, "chime.caf", PushKind.BACKGROUND);
+    Headers headers = new RecordHeaders();
+    byte[] bytes = codec.encode(Samples.envelope(background), headers);
+
+    Decoded decoded = codec.decode(headers, bytes);
+    assertThat(decoded).isInstanceOf(Decoded.Ok.class);
+    assertThat(((Decoded.Ok) decoded).envelope().data()).isEqualTo(background);
+    assertThat(background.kindOrAlert()).isEqualTo(PushKind.BACKGROUND);
+
+    JsonNode json = Json.MAPPER.readTree(codec.encode(Samples.envelope(plain), new RecordHeaders()));
+    assertThat(json.has("badge")).isFalse();
+    assertThat(json.has("sound")).isFalse();
+    assertThat(json.has("kind")).isFalse();
+    assertThat(json.has("kindOrAlert")).isFalse();
+    assertThat(plain.kindOrAlert()).isEqualTo(PushKind.ALERT);
+  }
+
+  @Test
   void optionalFieldsRoundTripWhenSet() {
     Envelope<PushTask> envelope = Samples.envelope(Samples.pushTask("like:post-9", 3600));
     ProducerRecord<String, byte[]> record = codec.toRecord(Topics.PUSH_HIGH, envelope);

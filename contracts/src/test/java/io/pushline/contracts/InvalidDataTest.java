@@ -71,6 +71,12 @@ class InvalidDataTest {
             "data: key 'google.x' is not allowed"),
         Arguments.of("data not an object", EventType.PUSH_TASK, edit(j -> j.putArray("data")),
             "data: must be object but was array"),
+        Arguments.of("negative badge", EventType.PUSH_TASK, edit(j -> j.put("badge", -1)),
+            "badge: must have a minimum value of 0"),
+        Arguments.of("sound as a path", EventType.PUSH_TASK, edit(j -> j.put("sound", "../etc/passwd")),
+            "sound: must match ^[A-Za-z0-9._-]{1,64}$"),
+        Arguments.of("unknown push kind", EventType.PUSH_TASK, edit(j -> j.put("kind", "VOIP")),
+            "kind: must be one of [ALERT, BACKGROUND, null]"),
         Arguments.of("null for a required property", EventType.FOLLOW_REMOVED, edit(j -> j.putNull("followeeId")),
             "followeeId: must be string but was null"));
   }

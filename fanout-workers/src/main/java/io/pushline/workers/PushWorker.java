@@ -342,7 +342,8 @@ public final class PushWorker implements AutoCloseable {
         PushRequest request = new PushRequest(task.pushId(), Platform.valueOf(platform), task.token(), task.appId(),
                 task.title(), task.body(), task.data() == null ? Map.of() : task.data(), task.collapseKey(), expiresAt,
                 task.priority() == io.pushline.contracts.Priority.HIGH ? Priority.HIGH : Priority.NORMAL,
-                task.title() == null && task.body() == null ? PushType.BACKGROUND : PushType.ALERT);
+                task.kindOrAlert() == io.pushline.contracts.PushKind.BACKGROUND ? PushType.BACKGROUND : PushType.ALERT,
+                task.badge(), task.sound());
         return send(provider, request, 1).thenCompose(outcome -> settle(record, task, outcome));
     }
 

@@ -181,6 +181,43 @@ class PushWorkerIntegrationTest {
     }
 
     @Test
+    void badgeSoundKindCollapseKeyAndTtlOfATaskReachTheProvidersWire() throws Exception {
+        String eventId = UUID.randomUUID().toString();
+        PushTask base = task(eventId, 1, Platform.APNS, 3600);
+        PushTask alert = new PushTask(base.pushId(), eventId, base.userId(), base.token(), base.platform(), base.appId(),
+                "Alice liked your post", "", Map.of("post", "p-1"), "like-p-1", 3600, io.pushline.contracts.Priority.HIGH,
+                Lane.BULK, 4, "chime.caf", null);
+        PushTask fcmBase = task(eventId, 2, Platform.FCM, 3600);
+        PushTask silent = new PushTask(fcmBase.pushId(), eventId, fcmBase.userId(), fcmBase.token(), fcmBase.platform(),
+                fcmBase.appId(), "unused", "", Map.of("sync", "1"), null, null, io.pushline.contracts.Priority.NORMAL,
+                Lane.BULK, 2, "chime", io.pushline.contracts.PushKind.BACKGROUND);
+        Instant createdAt = Instant.now();
+        publish(alert, createdAt);
+        publish(silent, createdAt);
+        PushWorker worker = startWorker();
+        await().atMost(Duration.ofMinutes(1)).until(() -> apns.ledger().acceptedCount() + fcm.ledger().acceptedCount() == 2);
+        worker.close();
+
+        com.fasterxml.jackson.databind.ObjectMapper json = new com.fasterxml.jackson.databind.ObjectMapper();
+        io.pushline.mock.PushLedger.WireRequest apnsWire = apns.ledger().wireRequest(alert.pushId()).orElseThrow();
+        assertThat(apnsWire.headers()).containsEntry("apns-collapse-id", "like-p-1").containsEntry("apns-priority", "10")
+                .containsEntry("apns-push-type", "alert").containsEntry("apns-topic", alert.appId());
+        // The TTL runs from the task's ce_time, not from when the worker got to it.
+        assertThat(Long.parseLong(apnsWire.headers().get("apns-expiration")))
+                .isBetween(createdAt.getEpochSecond() + 3599, createdAt.getEpochSecond() + 3601);
+        com.fasterxml.jackson.databind.JsonNode aps = json.readTree(apnsWire.body()).path("aps");
+        assertThat(aps.path("badge").asInt()).isEqualTo(4);
+        assertThat(aps.path("sound").asText()).isEqualTo("chime.caf");
+        assertThat(aps.at("/alert/title").asText()).isEqualTo("Alice liked your post");
+
+        com.fasterxml.jackson.databind.JsonNode message = json.readTree(fcm.ledger().wireRequest(silent.pushId()).orElseThrow().body());
+        assertThat(message.has("notification")).isFalse();
+        assertThat(message.at("/android/notification").isMissingNode()).isTrue();
+        assertThat(message.at("/android/priority").asText()).isEqualTo("normal");
+        assertThat(message.at("/data/sync").asText()).isEqualTo("1");
+    }
+
+    @Test
     void expiredTasksAreDroppedInvalidTokensBecomeEventsAndBadRecordsAreDeadLettered() throws Exception {
         String eventId = UUID.randomUUID().toString();
         PushTask expired = task(eventId, 1, Platform.APNS, 60);

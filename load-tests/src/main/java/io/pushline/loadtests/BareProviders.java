@@ -44,7 +44,7 @@ import java.util.concurrent.atomic.AtomicLong;
 final class BareProviders {
     static final int APNS_CONNECTIONS = 2;
     static final int APNS_IN_FLIGHT = 2 * 1000;
-    static final int FCM_IN_FLIGHT = 64;
+    static final int FCM_IN_FLIGHT = FcmProvider.DEFAULT_SDK_THREADS;
 
     /** Rates of one measurement, in sends accepted per second. */
     record Rates(double apnsPerSec, double fcmPerSec, double mixedPerSec, long errors) {}

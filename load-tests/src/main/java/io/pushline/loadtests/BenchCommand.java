@@ -201,10 +201,25 @@ public final class BenchCommand implements Runnable {
         @Option(names = "--timeout", paramLabel = "MINUTES", defaultValue = "30", description = "Give up after this many minutes (default: ${DEFAULT-VALUE}).")
         int timeoutMinutes;
 
+        @Option(names = "--fcm-batch-size", paramLabel = "N", defaultValue = "" + io.pushline.push.FcmProvider.DEFAULT_MAX_BATCH_SIZE,
+                description = "Our FCM provider's maxBatchSize, 1..500 (default: ${DEFAULT-VALUE}).")
+        int fcmBatchSize;
+
+        @Option(names = "--fcm-max-concurrency", paramLabel = "N", defaultValue = "" + io.pushline.push.FcmProvider.DEFAULT_MAX_CONCURRENCY,
+                description = "Our FCM provider's pushes in flight (default: ${DEFAULT-VALUE}); its HTTP concurrency stays that of the bare SDK.")
+        int fcmMaxConcurrency;
+
         @Override
         public Integer call() throws Exception {
             if (pushes < 1000 || pushes > 10_000_000) {
                 throw new ParameterException(spec.commandLine(), "--pushes must be between 1000 and 10000000, was " + pushes);
+            }
+            if (fcmBatchSize < 1 || fcmBatchSize > io.pushline.push.FcmProvider.DEFAULT_MAX_BATCH_SIZE) {
+                throw new ParameterException(spec.commandLine(), "--fcm-batch-size must be between 1 and 500, was " + fcmBatchSize);
+            }
+            if (fcmMaxConcurrency < BareProviders.FCM_IN_FLIGHT || fcmMaxConcurrency > 100_000) {
+                throw new ParameterException(spec.commandLine(), "--fcm-max-concurrency must be between "
+                        + BareProviders.FCM_IN_FLIGHT + " and 100000, was " + fcmMaxConcurrency);
             }
             if (timeoutMinutes < 1 || timeoutMinutes > 24 * 60) {
                 throw new ParameterException(spec.commandLine(), "--timeout must be between 1 and 1440 minutes, was " + timeoutMinutes);
@@ -215,12 +230,14 @@ public final class BenchCommand implements Runnable {
             try (io.pushline.mock.MockApns apns = io.pushline.mock.MockApns.start();
                  io.pushline.mock.FakeFcm fcm = io.pushline.mock.FakeFcm.start();
                  Sampler ignored = new Sampler(recording, () -> apns.receivedCount() + fcm.receivedCount(), null)) {
-                ProvidersScenario.Result r = ProvidersScenario.run(apns, fcm, pushes, Duration.ofMinutes(timeoutMinutes));
+                ProvidersScenario.Result r = ProvidersScenario.run(apns, fcm, pushes, fcmBatchSize, fcmMaxConcurrency, Duration.ofMinutes(timeoutMinutes));
                 Map<String, Object> params = new LinkedHashMap<>();
                 params.put("pushes", pushes);
                 params.put("apnsConnections", BareProviders.APNS_CONNECTIONS);
                 params.put("apnsInFlight", BareProviders.APNS_IN_FLIGHT);
                 params.put("fcmInFlight", BareProviders.FCM_IN_FLIGHT);
+                params.put("fcmOursMaxConcurrency", fcmMaxConcurrency);
+                params.put("fcmOursMaxBatchSize", fcmBatchSize);
                 Map<String, Object> figures = new LinkedHashMap<>();
                 figures.put("ourApnsPushesPerSec", round(r.ourApns().pushesPerSec()));
                 figures.put("bareApnsPushesPerSec", round(r.bareApns().pushesPerSec()));

@@ -27,7 +27,10 @@ import java.util.concurrent.atomic.AtomicLong;
 /**
  * Pushline's providers against the bare clients they wrap, in the same run, against the same mock servers, with the
  * same connection and in-flight bounds: our {@link ApnsProvider} against Pushy used directly, our {@link FcmProvider}
- * against the Firebase Admin SDK used directly. Measured alternately (bare, ours, bare, ours) so that drift on a
+ * against the Firebase Admin SDK used directly. For FCM the bound both sides share is HTTP requests at once
+ * ({@value BareProviders#FCM_IN_FLIGHT}: the bare SDK's {@code sendAsync} with that many in flight, our provider's
+ * {@code sdkThreads}); ours is offered its default {@code maxConcurrency} pushes, because it sends them with
+ * {@code sendEachAsync} in batches that each wait for their slowest answer. Measured alternately (bare, ours, bare, ours) so that drift on a
  * shared machine hits both sides alike; each side's rate is the mean of its rounds.
  */
 final class ProvidersScenario {
@@ -40,7 +43,7 @@ final class ProvidersScenario {
     private ProvidersScenario() {
     }
 
-    static Result run(MockApns apns, FakeFcm fcm, int pushes, Duration timeout) throws Exception {
+    static Result run(MockApns apns, FakeFcm fcm, int pushes, int fcmBatchSize, int fcmMaxConcurrency, Duration timeout) throws Exception {
         AtomicLong bareErrors = new AtomicLong();
         try (BareProviders.PushyRunner pushy = new BareProviders.PushyRunner(apns);
              BareProviders.FirebaseRunner firebase = new BareProviders.FirebaseRunner(fcm);
@@ -50,12 +53,13 @@ final class ProvidersScenario {
                      .build();
              PushProvider ourFcm = FcmProvider.builder().projectId("pushline-bench")
                      .credentials(GoogleCredentials.create(new AccessToken("bench", Date.from(Instant.now().plus(Duration.ofDays(1))))))
-                     .endpoint(fcm.baseUrl()).build()) {
+                     .endpoint(fcm.baseUrl()).sdkThreads(BareProviders.FCM_IN_FLIGHT)
+                     .maxBatchSize(fcmBatchSize).maxConcurrency(fcmMaxConcurrency).build()) {
             // Warm-up of all four: TLS, HTTP/2, connection pools, JIT.
             pushy.send(Math.min(pushes, 2000), bareErrors, timeout);
             ours(ourApns, Platform.APNS, Math.min(pushes, 2000), BareProviders.APNS_IN_FLIGHT, timeout);
             firebase.send(Math.min(pushes, 1000), bareErrors, timeout);
-            ours(ourFcm, Platform.FCM, Math.min(pushes, 1000), BareProviders.FCM_IN_FLIGHT, timeout);
+            ours(ourFcm, Platform.FCM, Math.min(pushes, 1000), fcmMaxConcurrency, timeout);
 
             Acc bareA = new Acc();
             Acc ourA = new Acc();
@@ -67,7 +71,7 @@ final class ProvidersScenario {
                 ourA.add(measure(pushes, () -> ours(ourApns, Platform.APNS, pushes, BareProviders.APNS_IN_FLIGHT, timeout)));
                 before = bareErrors.get();
                 bareF.add(measure(pushes, () -> firebase.send(pushes, bareErrors, timeout)), bareErrors.get() - before);
-                ourF.add(measure(pushes, () -> ours(ourFcm, Platform.FCM, pushes, BareProviders.FCM_IN_FLIGHT, timeout)));
+                ourF.add(measure(pushes, () -> ours(ourFcm, Platform.FCM, pushes, fcmMaxConcurrency, timeout)));
             }
             return new Result(bareA.side(), ourA.side(), bareF.side(), ourF.side());
         } finally {

@@ -15,6 +15,7 @@ import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
@@ -56,6 +57,7 @@ public final class FakeFcm implements AutoCloseable {
     public static final String PUSH_ID_DATA_KEY = "pushline_push_id";
 
     static final int THREADS = 16;
+    private static final String NODELAY_PROPERTY = "sun.net.httpserver.nodelay";
 
     private static final Logger log = LoggerFactory.getLogger(FakeFcm.class);
     private static final Pattern SEND_PATH = Pattern.compile("^/v1/projects/([^/]+)/messages:send$");
@@ -83,6 +85,12 @@ public final class FakeFcm implements AutoCloseable {
             return thread;
         });
         ((ThreadPoolExecutor) executor).allowCoreThreadTimeOut(true);
+        // The JDK server leaves Nagle's algorithm on; with the client's delayed ACKs every answer then waits ~40 ms, a
+        // latency real FCM does not have (and which made every FCM figure a measure of it). The JDK reads this once, at
+        // its first HttpServer; an explicit setting by the embedding application wins.
+        if (System.getProperty(NODELAY_PROPERTY) == null) {
+            System.setProperty(NODELAY_PROPERTY, "true");
+        }
         this.server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), 128);
         server.setExecutor(executor);
         server.createContext("/", this::handle);
@@ -218,7 +226,7 @@ public final class FakeFcm implements AutoCloseable {
             }
             String name = "projects/" + project + "/messages/" + (validateOnly ? "fake_message_id" : "fake-" + messageIds.incrementAndGet());
             if (!validateOnly) {
-                ledger.record(token, pushId, clock.instant());
+                ledger.record(token, pushId, clock.instant(), Map.of(), message.toString());
             }
             respond(exchange, 200, json.createObjectNode().put("name", name).toString(), null);
         } finally {

@@ -14,6 +14,7 @@ import io.netty.util.concurrent.DefaultThreadFactory;
 import java.security.cert.X509Certificate;
 import java.time.Clock;
 import java.time.Instant;
+import java.util.Map;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -214,7 +215,15 @@ public final class MockApns implements AutoCloseable {
 
         @Override
         public void handlePushNotificationAccepted(Http2Headers headers, ByteBuf payload) {
-            ledger.record(token(headers), pushId(headers), clock.instant());
+            Map<String, String> apnsHeaders = new java.util.TreeMap<>();
+            headers.forEach(header -> {
+                String name = header.getKey().toString();
+                if (name.startsWith("apns-")) {
+                    apnsHeaders.put(name, header.getValue().toString());
+                }
+            });
+            String body = payload.toString(payload.readerIndex(), payload.readableBytes(), java.nio.charset.StandardCharsets.UTF_8);
+            ledger.record(token(headers), pushId(headers), clock.instant(), apnsHeaders, body);
         }
 
         @Override

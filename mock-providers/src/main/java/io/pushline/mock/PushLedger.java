@@ -32,7 +32,28 @@ public final class PushLedger {
         }
     }
 
+    /**
+     * What an accepted push looked like on the wire, for tests of the request mapping: the provider's request headers
+     * that matter (APNs: {@code apns-*}; FCM: none) and the JSON body (APNs: the payload; FCM: the {@code message}).
+     */
+    public record WireRequest(String pushId, Map<String, String> headers, String body) {
+        public WireRequest {
+            Objects.requireNonNull(pushId, "pushId");
+            headers = Map.copyOf(headers);
+            Objects.requireNonNull(body, "body");
+        }
+    }
+
+    /** How many wire requests are kept (the latest), so that a million-push run does not keep a million bodies. */
+    public static final int WIRE_REQUESTS_KEPT = 1024;
+
     private final ConcurrentLinkedQueue<Accepted> accepted = new ConcurrentLinkedQueue<>();
+    private final Map<String, WireRequest> wire = new java.util.LinkedHashMap<>(16, 0.75f, false) {
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<String, WireRequest> eldest) {
+            return size() > WIRE_REQUESTS_KEPT;
+        }
+    };
     private final ConcurrentHashMap<String, Integer> byPushId = new ConcurrentHashMap<>();
     private final ConcurrentHashMap<String, Integer> byToken = new ConcurrentHashMap<>();
     private final AtomicLong count = new AtomicLong();
@@ -44,6 +65,22 @@ public final class PushLedger {
         byPushId.merge(entry.pushId(), 1, Integer::sum);
         byToken.merge(entry.token(), 1, Integer::sum);
         count.incrementAndGet();
+    }
+
+    /** Records one accepted push and its wire request (kept among the latest {@value #WIRE_REQUESTS_KEPT}). */
+    public void record(String token, String pushId, Instant acceptedAt, Map<String, String> headers, String body) {
+        record(token, pushId, acceptedAt);
+        WireRequest request = new WireRequest(pushId == null ? "" : pushId, headers, body);
+        synchronized (wire) {
+            wire.put(request.pushId(), request);
+        }
+    }
+
+    /** The wire request of the latest accepted push with this id, if it is among the latest kept. */
+    public java.util.Optional<WireRequest> wireRequest(String pushId) {
+        synchronized (wire) {
+            return java.util.Optional.ofNullable(wire.get(pushId));
+        }
     }
 
     public long acceptedCount() {
@@ -79,6 +116,9 @@ public final class PushLedger {
         byPushId.clear();
         byToken.clear();
         count.set(0);
+        synchronized (wire) {
+            wire.clear();
+        }
     }
 
     @Override

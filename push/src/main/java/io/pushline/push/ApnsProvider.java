@@ -159,7 +159,10 @@ public final class ApnsProvider implements PushProvider {
             if (request.body() != null) {
                 payload.setAlertBody(request.body());
             }
-            payload.setSound(ApnsPayloadBuilder.DEFAULT_SOUND_FILENAME);
+            payload.setSound(request.sound() != null ? request.sound() : ApnsPayloadBuilder.DEFAULT_SOUND_FILENAME);
+            if (request.badge() != null) {
+                payload.setBadgeNumber(request.badge());
+            }
         } else {
             payload.setContentAvailable(true);
         }

@@ -6,6 +6,7 @@ import com.google.auth.oauth2.ServiceAccountCredentials;
 import com.google.firebase.FirebaseApp;
 import com.google.firebase.FirebaseOptions;
 import com.google.firebase.messaging.AndroidConfig;
+import com.google.firebase.messaging.AndroidNotification;
 import com.google.firebase.messaging.BatchResponse;
 import com.google.firebase.messaging.SendResponse;
 import com.google.firebase.messaging.FirebaseMessaging;
@@ -42,10 +43,11 @@ import org.slf4j.LoggerFactory;
  * {@code maxBatchesInFlight} batches are sent at once. Each push gets the outcome of its own
  * {@code SendResponse}; when the batch call fails as a whole, every push of it is {@code RetryLater}.
  * Firebase Admin 9.x sends a batch as one HTTP request per message, run in parallel on the app's
- * executor: ours, with {@code sdkThreads} threads (default {@code maxConcurrency}). The SDK answers
+ * executor: ours, with {@code sdkThreads} threads (default {@value #DEFAULT_SDK_THREADS}). The SDK answers
  * a batch as a whole, so every push of a batch completes (and frees its in-flight slot) when the
- * slowest push of the batch is answered; to keep batches full, set {@code maxConcurrency} to a
- * few times {@code maxBatchSize} and {@code sdkThreads} to the HTTP concurrency you want.
+ * slowest push of the batch is answered; that is why {@code maxConcurrency} (default
+ * {@value #DEFAULT_MAX_CONCURRENCY}) is a few times the HTTP concurrency: while one batch waits for its slowest
+ * answer, the next is already being sent.
  *
  * <p>In flight: at most {@code maxConcurrency} pushes are in flight (collected into a batch or
  * sent and not answered); a batch is therefore never larger than {@code maxConcurrency}. Up to
@@ -65,7 +67,10 @@ import org.slf4j.LoggerFactory;
  */
 public final class FcmProvider implements PushProvider {
 
-    public static final int DEFAULT_MAX_CONCURRENCY = 64;
+    /** Pushes in flight: enough to keep two full batches going while one waits for its slowest answer. */
+    public static final int DEFAULT_MAX_CONCURRENCY = 1000;
+    /** HTTP requests to FCM at once: the SDK sends each message of a batch as its own request on one of these threads. */
+    public static final int DEFAULT_SDK_THREADS = 64;
     /** FCM's own limit for {@code sendEach}. */
     public static final int DEFAULT_MAX_BATCH_SIZE = 500;
     public static final Duration DEFAULT_BATCH_LINGER = Duration.ofMillis(5);
@@ -229,6 +234,16 @@ public final class FcmProvider implements PushProvider {
         if (request.collapseKey() != null) {
             android.setCollapseKey(request.collapseKey());
         }
+        if (request.pushType() == PushType.ALERT && (request.sound() != null || request.badge() != null)) {
+            AndroidNotification.Builder notification = AndroidNotification.builder();
+            if (request.sound() != null) {
+                notification.setSound(request.sound());
+            }
+            if (request.badge() != null) {
+                notification.setNotificationCount(request.badge());
+            }
+            android.setNotification(notification.build());
+        }
         if (request.expiresAt() != null) {
             long ttlMillis = Math.max(0, Duration.between(clock.instant(), request.expiresAt()).toMillis());
             android.setTtl(ttlMillis);
@@ -314,7 +329,8 @@ public final class FcmProvider implements PushProvider {
 
         /**
          * Pushes in flight (collected into a batch, or sent and not answered); default
-         * {@value FcmProvider#DEFAULT_MAX_CONCURRENCY}. Also the default of {@link #sdkThreads}.
+         * {@value FcmProvider#DEFAULT_MAX_CONCURRENCY}. A batch never holds more than this, so keep it at least
+         * twice {@code maxBatchSize} for full batches.
          */
         public Builder maxConcurrency(int maxConcurrency) {
             this.maxConcurrency = maxConcurrency;
@@ -323,7 +339,8 @@ public final class FcmProvider implements PushProvider {
 
         /**
          * Threads of the FirebaseApp's executor, i.e. HTTP requests to FCM at once (the SDK sends each
-         * message of a batch as its own request); default: {@code maxConcurrency}.
+         * message of a batch as its own request); default {@value FcmProvider#DEFAULT_SDK_THREADS}, capped at
+         * {@code maxConcurrency}.
          */
         public Builder sdkThreads(int sdkThreads) {
             this.sdkThreads = sdkThreads;
@@ -380,7 +397,7 @@ public final class FcmProvider implements PushProvider {
             if (queued < 0) {
                 throw new IllegalArgumentException("maxQueued must be >= 0, was " + queued);
             }
-            int threadCount = sdkThreads == null ? maxConcurrency : sdkThreads;
+            int threadCount = sdkThreads == null ? Math.min(DEFAULT_SDK_THREADS, maxConcurrency) : sdkThreads;
             if (threadCount < 1) {
                 throw new IllegalArgumentException("sdkThreads must be >= 1, was " + threadCount);
             }

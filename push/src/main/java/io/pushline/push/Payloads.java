@@ -39,6 +39,16 @@ final class Payloads {
             }
             json.append("},");
         }
+        if (request.pushType() == PushType.ALERT && (request.sound() != null || request.badge() != null)) {
+            json.append("\"android\":{\"notification\":{");
+            if (request.sound() != null) {
+                appendString(json.append("\"sound\":"), request.sound());
+            }
+            if (request.badge() != null) {
+                json.append(request.sound() != null ? "," : "").append("\"notification_count\":").append(request.badge());
+            }
+            json.append("}},");
+        }
         json.append("\"data\":{");
         Map<String, String> data = new TreeMap<>(request.data());
         data.put(PushRequest.PUSH_ID_DATA_KEY, request.pushId());

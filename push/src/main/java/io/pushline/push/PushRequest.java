@@ -26,10 +26,21 @@ import java.util.UUID;
  * @param expiresAt   after this the provider should drop the push; null for the provider's default
  * @param priority    delivery priority
  * @param pushType    alert or background
+ * @param badge       app icon badge number, 0 clears it (APNs {@code aps.badge}, FCM Android
+ *                    {@code notification_count}); nullable; not sent for {@link PushType#BACKGROUND}
+ * @param sound       sound file name in the app, or {@code default}; null means the default sound on
+ *                    APNs and none set on FCM; not sent for {@link PushType#BACKGROUND}
  */
 public record PushRequest(String pushId, Platform platform, String token, String appId,
                           String title, String body, Map<String, String> data, String collapseKey,
-                          Instant expiresAt, Priority priority, PushType pushType) {
+                          Instant expiresAt, Priority priority, PushType pushType, Integer badge, String sound) {
+
+    /** A push without badge and with the default sound. */
+    public PushRequest(String pushId, Platform platform, String token, String appId,
+                       String title, String body, Map<String, String> data, String collapseKey,
+                       Instant expiresAt, Priority priority, PushType pushType) {
+        this(pushId, platform, token, appId, title, body, data, collapseKey, expiresAt, priority, pushType, null, null);
+    }
 
     /** The data key that carries {@link #pushId()} to the device on both platforms. */
     public static final String PUSH_ID_DATA_KEY = "pushline_push_id";
@@ -49,6 +60,12 @@ public record PushRequest(String pushId, Platform platform, String token, String
         data = data == null ? Map.of() : copyData(data);
         Objects.requireNonNull(priority, "priority");
         Objects.requireNonNull(pushType, "pushType");
+        if (badge != null && badge < 0) {
+            throw new IllegalArgumentException("badge must be >= 0, was " + badge);
+        }
+        if (sound != null && (sound.isBlank() || sound.length() > 256)) {
+            throw new IllegalArgumentException("sound must be 1 to 256 non-blank characters, was '" + sound + "'");
+        }
     }
 
     /** Masks the token and leaves out title, body and data values (user content). */
@@ -56,7 +73,8 @@ public record PushRequest(String pushId, Platform platform, String token, String
     public String toString() {
         return "PushRequest[pushId=" + pushId + ", platform=" + platform + ", token=" + Tokens.mask(token)
                 + ", appId=" + appId + ", dataKeys=" + new TreeSet<>(data.keySet()) + ", collapseKey=" + collapseKey
-                + ", expiresAt=" + expiresAt + ", priority=" + priority + ", pushType=" + pushType + "]";
+                + ", expiresAt=" + expiresAt + ", priority=" + priority + ", pushType=" + pushType
+                + ", badge=" + badge + ", sound=" + sound + "]";
     }
 
     private static String canonicalUuid(String pushId) {

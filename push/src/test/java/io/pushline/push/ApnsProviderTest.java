@@ -57,6 +57,65 @@ class ApnsProviderTest {
     }
 
     @Test
+    void everyFieldOfTheRequestReachesTheWireAsApnsExpectsIt() throws Exception {
+        ApnsProvider provider = provider(ApnsProvider.builder());
+        Instant expiresAt = Instant.now().plus(2, ChronoUnit.HOURS).truncatedTo(ChronoUnit.SECONDS);
+        PushRequest request = new PushRequest(java.util.UUID.randomUUID().toString(), Platform.APNS, Requests.APNS_TOKEN,
+                Requests.TOPIC, "Alice liked your post", "Tap to see it", Map.of("post", "p-42"), "like-p-42", expiresAt,
+                Priority.HIGH, PushType.ALERT, 7, "chime.caf");
+
+        assertThat(send(provider, request)).isInstanceOf(PushOutcome.Delivered.class);
+
+        io.pushline.mock.PushLedger.WireRequest wire = apns.ledger().wireRequest(request.pushId()).orElseThrow();
+        assertThat(wire.headers()).containsEntry("apns-id", request.pushId())
+                .containsEntry("apns-topic", Requests.TOPIC)
+                .containsEntry("apns-collapse-id", "like-p-42")
+                .containsEntry("apns-expiration", Long.toString(expiresAt.getEpochSecond()))
+                .containsEntry("apns-priority", "10")
+                .containsEntry("apns-push-type", "alert");
+        com.fasterxml.jackson.databind.JsonNode payload = new com.fasterxml.jackson.databind.ObjectMapper().readTree(wire.body());
+        assertThat(payload.at("/aps/alert/title").asText()).isEqualTo("Alice liked your post");
+        assertThat(payload.at("/aps/alert/body").asText()).isEqualTo("Tap to see it");
+        assertThat(payload.at("/aps/badge").asInt()).isEqualTo(7);
+        assertThat(payload.at("/aps/sound").asText()).isEqualTo("chime.caf");
+        assertThat(payload.path("post").asText()).isEqualTo("p-42");
+        assertThat(payload.path(PushRequest.PUSH_ID_DATA_KEY).asText()).isEqualTo(request.pushId());
+    }
+
+    @Test
+    void aBackgroundPushIsSilentWithPriorityFiveAndNoAlertBadgeOrSound() throws Exception {
+        ApnsProvider provider = provider(ApnsProvider.builder());
+        PushRequest request = new PushRequest(java.util.UUID.randomUUID().toString(), Platform.APNS, Requests.APNS_TOKEN,
+                Requests.TOPIC, "ignored", "ignored", Map.of("sync", "1"), null, null, Priority.HIGH, PushType.BACKGROUND, 3, "chime.caf");
+
+        assertThat(send(provider, request)).isInstanceOf(PushOutcome.Delivered.class);
+
+        io.pushline.mock.PushLedger.WireRequest wire = apns.ledger().wireRequest(request.pushId()).orElseThrow();
+        assertThat(wire.headers()).containsEntry("apns-priority", "5").containsEntry("apns-push-type", "background")
+                .doesNotContainKey("apns-collapse-id");
+        com.fasterxml.jackson.databind.JsonNode aps = new com.fasterxml.jackson.databind.ObjectMapper().readTree(wire.body()).path("aps");
+        assertThat(aps.path("content-available").asInt()).isEqualTo(1);
+        assertThat(aps.has("alert")).isFalse();
+        assertThat(aps.has("badge")).isFalse();
+        assertThat(aps.has("sound")).isFalse();
+    }
+
+    @Test
+    void normalPriorityIsFiveAndAnAlertWithoutSoundGetsTheDefaultSound() throws Exception {
+        ApnsProvider provider = provider(ApnsProvider.builder());
+        PushRequest request = new PushRequest(java.util.UUID.randomUUID().toString(), Platform.APNS, Requests.APNS_TOKEN,
+                Requests.TOPIC, "t", "b", Map.of(), null, null, Priority.NORMAL, PushType.ALERT);
+
+        assertThat(send(provider, request)).isInstanceOf(PushOutcome.Delivered.class);
+
+        io.pushline.mock.PushLedger.WireRequest wire = apns.ledger().wireRequest(request.pushId()).orElseThrow();
+        assertThat(wire.headers()).containsEntry("apns-priority", "5");
+        com.fasterxml.jackson.databind.JsonNode aps = new com.fasterxml.jackson.databind.ObjectMapper().readTree(wire.body()).path("aps");
+        assertThat(aps.path("sound").asText()).isEqualTo("default");
+        assertThat(aps.has("badge")).isFalse();
+    }
+
+    @Test
     void backgroundPushIsDelivered() {
         ApnsProvider provider = provider(ApnsProvider.builder());
         PushRequest background = new PushRequest(java.util.UUID.randomUUID().toString(), Platform.APNS, Requests.APNS_TOKEN,

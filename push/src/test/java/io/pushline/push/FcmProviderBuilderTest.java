@@ -72,7 +72,7 @@ class FcmProviderBuilderTest {
     @Test
     void buildsWithTheSdksOwnTransportForRealFcm() {
         try (FcmProvider provider = valid().build()) {
-            assertThat(provider.toString()).startsWith("FcmProvider[app=pushline-fcm-").contains("inFlight=0/64");
+            assertThat(provider.toString()).startsWith("FcmProvider[app=pushline-fcm-").contains("inFlight=0/" + FcmProvider.DEFAULT_MAX_CONCURRENCY);
         }
     }
 

@@ -68,6 +68,45 @@ class FcmProviderTest {
     }
 
     @Test
+    void everyFieldOfTheRequestReachesTheWireAsFcmExpectsIt() throws Exception {
+        FcmProvider provider = provider(builder().clock(Clock.fixed(NOW, ZoneOffset.UTC)));
+        PushRequest request = new PushRequest(java.util.UUID.randomUUID().toString(), Platform.FCM, Requests.FCM_TOKEN,
+                null, "Alice liked your post", "Tap to see it", java.util.Map.of("post", "p-42"), "like-p-42",
+                NOW.plusSeconds(3600), Priority.HIGH, PushType.ALERT, 7, "chime");
+
+        assertThat(send(provider, request)).isInstanceOf(PushOutcome.Delivered.class);
+
+        com.fasterxml.jackson.databind.JsonNode message = new com.fasterxml.jackson.databind.ObjectMapper()
+                .readTree(fcm.ledger().wireRequest(request.pushId()).orElseThrow().body());
+        assertThat(message.path("token").asText()).isEqualTo(Requests.FCM_TOKEN);
+        assertThat(message.at("/notification/title").asText()).isEqualTo("Alice liked your post");
+        assertThat(message.at("/notification/body").asText()).isEqualTo("Tap to see it");
+        assertThat(message.at("/data/post").asText()).isEqualTo("p-42");
+        assertThat(message.at("/data/" + PushRequest.PUSH_ID_DATA_KEY).asText()).isEqualTo(request.pushId());
+        assertThat(message.at("/android/priority").asText()).isEqualTo("high");
+        assertThat(message.at("/android/collapse_key").asText()).isEqualTo("like-p-42");
+        assertThat(message.at("/android/ttl").asText()).isEqualTo("3600s");
+        assertThat(message.at("/android/notification/sound").asText()).isEqualTo("chime");
+        assertThat(message.at("/android/notification/notification_count").asInt()).isEqualTo(7);
+    }
+
+    @Test
+    void aBackgroundPushIsADataMessageWithNormalPriorityFieldsLeftOut() throws Exception {
+        FcmProvider provider = provider(builder());
+        PushRequest request = new PushRequest(java.util.UUID.randomUUID().toString(), Platform.FCM, Requests.FCM_TOKEN,
+                null, "ignored", "ignored", java.util.Map.of("sync", "1"), null, null, Priority.NORMAL, PushType.BACKGROUND, 3, "chime");
+
+        assertThat(send(provider, request)).isInstanceOf(PushOutcome.Delivered.class);
+
+        com.fasterxml.jackson.databind.JsonNode message = new com.fasterxml.jackson.databind.ObjectMapper()
+                .readTree(fcm.ledger().wireRequest(request.pushId()).orElseThrow().body());
+        assertThat(message.has("notification")).isFalse();
+        assertThat(message.at("/android/priority").asText()).isEqualTo("normal");
+        assertThat(message.at("/android/notification").isMissingNode()).isTrue();
+        assertThat(message.at("/data/sync").asText()).isEqualTo("1");
+    }
+
+    @Test
     void fakeAccessTokenIsSentAsIsAndNothingIsRefreshed() {
         FcmProvider provider = provider(builder());
 
