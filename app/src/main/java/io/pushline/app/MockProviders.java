@@ -8,6 +8,7 @@ import io.pushline.mock.MockApns;
 import io.pushline.mock.PushLedger;
 import io.pushline.push.ApnsProvider;
 import io.pushline.push.FcmProvider;
+import io.pushline.push.GuardedProvider;
 import io.pushline.push.Platform;
 import io.pushline.push.PushProvider;
 
@@ -38,24 +39,29 @@ final class MockProviders implements AutoCloseable {
         MockApns apns = MockApns.start();
         FakeFcm fcm = FakeFcm.start();
         Map<Platform, PushProvider> providers = new EnumMap<>(Platform.class);
-        providers.put(Platform.APNS, ApnsProvider.builder()
+        providers.put(Platform.APNS, guarded(registry, ApnsProvider.builder()
                 .server(apns.host(), apns.port())
                 .trustedServerCertificatePem(apns.trustedCertificatePem())
                 .signingKey(apns.signingMaterial().pkcs8Pem(), apns.signingMaterial().teamId(), apns.signingMaterial().keyId())
                 .maxQueued(Pipeline.PROVIDER_QUEUE)
                 .meterRegistry(registry)
-                .build());
+                .build()));
         // Fake credentials: an access token valid far into the future, so the SDK never asks Google for one.
         GoogleCredentials credentials = GoogleCredentials.create(
                 new AccessToken("pushline-demo", Date.from(Instant.now().plus(3650, ChronoUnit.DAYS))));
-        providers.put(Platform.FCM, FcmProvider.builder()
+        providers.put(Platform.FCM, guarded(registry, FcmProvider.builder()
                 .projectId("pushline-demo")
                 .credentials(credentials)
                 .endpoint(fcm.baseUrl())
                 .maxQueued(Pipeline.PROVIDER_QUEUE)
                 .meterRegistry(registry)
-                .build());
+                .build()));
         return new MockProviders(apns, fcm, providers);
+    }
+
+    /** The same guard (circuit breaker, no rate limits) the real providers get by default. */
+    private static PushProvider guarded(MeterRegistry registry, PushProvider provider) {
+        return GuardedProvider.builder(provider).meterRegistry(registry).build();
     }
 
     /** Accepted pushes by push id, over both providers. */

@@ -1,12 +1,11 @@
 package io.pushline.app;
 
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
-import io.pushline.push.ApnsProvider;
-import io.pushline.push.FcmProvider;
 import io.pushline.push.Platform;
 import io.pushline.push.PushProvider;
 import io.pushline.topology.StreamsSettings;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
@@ -66,29 +65,8 @@ final class RunCommand implements Callable<Integer> {
             description = "Pushes in flight per lane (env PUSHLINE_IN_FLIGHT; default: ${DEFAULT-VALUE}).")
     int inFlight;
 
-    @Option(names = "--apns-key-file", paramLabel = "FILE", defaultValue = "${env:PUSHLINE_APNS_KEY_FILE}",
-            description = "APNs token-auth signing key (.p8) (env PUSHLINE_APNS_KEY_FILE).")
-    Path apnsKeyFile;
-
-    @Option(names = "--apns-team-id", paramLabel = "ID", defaultValue = "${env:PUSHLINE_APNS_TEAM_ID}", description = "APNs team id (env PUSHLINE_APNS_TEAM_ID).")
-    String apnsTeamId;
-
-    @Option(names = "--apns-key-id", paramLabel = "ID", defaultValue = "${env:PUSHLINE_APNS_KEY_ID}", description = "APNs key id (env PUSHLINE_APNS_KEY_ID).")
-    String apnsKeyId;
-
-    @Option(names = "--apns-host", paramLabel = "HOST", defaultValue = "${env:PUSHLINE_APNS_HOST:-api.push.apple.com}",
-            description = "APNs host (env PUSHLINE_APNS_HOST; default: ${DEFAULT-VALUE}; api.sandbox.push.apple.com for development).")
-    String apnsHost;
-
-    @Option(names = "--apns-port", paramLabel = "PORT", defaultValue = "${env:PUSHLINE_APNS_PORT:-443}", description = "APNs port (default: ${DEFAULT-VALUE}).")
-    int apnsPort;
-
-    @Option(names = "--fcm-service-account-file", paramLabel = "FILE", defaultValue = "${env:PUSHLINE_FCM_SERVICE_ACCOUNT_FILE}",
-            description = "Firebase service-account JSON (env PUSHLINE_FCM_SERVICE_ACCOUNT_FILE).")
-    Path fcmServiceAccount;
-
-    @Option(names = "--fcm-project-id", paramLabel = "ID", defaultValue = "${env:PUSHLINE_FCM_PROJECT_ID}", description = "Firebase project id (env PUSHLINE_FCM_PROJECT_ID).")
-    String fcmProjectId;
+    @Mixin
+    ProviderOptions providerOptions = new ProviderOptions();
 
     @Option(names = "--mock-providers", defaultValue = "${env:PUSHLINE_MOCK_PROVIDERS:-false}",
             description = "Send to in-process mock APNs and FCM servers instead (local use only; env PUSHLINE_MOCK_PROVIDERS).")
@@ -115,18 +93,27 @@ final class RunCommand implements Callable<Integer> {
         SimpleMeterRegistry registry = new SimpleMeterRegistry();
         List<AutoCloseable> resources = new ArrayList<>();
         Map<Platform, PushProvider> providers = new EnumMap<>(Platform.class);
-        if (roles.contains(Role.WORKERS)) {
-            if (mockProviders) {
-                MockProviders mocks = MockProviders.start(registry);
-                resources.add(mocks);
-                providers.putAll(mocks.providers);
-            } else {
-                providers.putAll(realProviders(registry, resources));
+        try {
+            providerOptions.validate();
+            if (roles.contains(Role.WORKERS)) {
+                if (mockProviders) {
+                    MockProviders mocks = MockProviders.start(registry);
+                    resources.add(mocks);
+                    providers.putAll(mocks.providers);
+                } else {
+                    Map<Platform, PushProvider> real = providerOptions.realProviders(registry,
+                            Math.max(Pipeline.PROVIDER_QUEUE, 2 * inFlight), System::getenv);
+                    resources.addAll(real.values());
+                    providers.putAll(real);
+                }
+                if (providers.isEmpty()) {
+                    throw new ParameterException(spec.commandLine(), "the workers role needs a provider: give --apns-key-file "
+                            + "(with --apns-team-id and --apns-key-id) or --apns-app, and/or --fcm-service-account-file "
+                            + "(or env " + ProviderOptions.FCM_SERVICE_ACCOUNT_JSON_ENV + "), or --mock-providers");
+                }
             }
-            if (providers.isEmpty()) {
-                throw new ParameterException(spec.commandLine(), "the workers role needs a provider: give --apns-key-file "
-                        + "(with --apns-team-id and --apns-key-id) and/or --fcm-service-account-file, or --mock-providers");
-            }
+        } catch (ProviderOptions.Invalid e) {
+            throw new ParameterException(spec.commandLine(), e.getMessage());
         }
         Pipeline.Settings settings = new Pipeline.Settings(bootstrapServers, clientConfig, partitions, replicationFactor,
                 stateDir, StreamsSettings.DEFAULT_APPLICATION_ID, inFlight);
@@ -149,48 +136,14 @@ final class RunCommand implements Callable<Integer> {
         return 0;
     }
 
-    private Map<Platform, PushProvider> realProviders(SimpleMeterRegistry registry, List<AutoCloseable> resources) throws IOException {
-        Map<Platform, PushProvider> providers = new EnumMap<>(Platform.class);
-        if (apnsKeyFile != null) {
-            requireReadable("--apns-key-file", apnsKeyFile);
-            if (apnsTeamId == null || apnsKeyId == null) {
-                throw new ParameterException(spec.commandLine(), "--apns-key-file needs --apns-team-id and --apns-key-id");
-            }
-            PushProvider apns = ApnsProvider.builder()
-                    .server(apnsHost, apnsPort)
-                    .signingKey(Files.readString(apnsKeyFile, StandardCharsets.US_ASCII), apnsTeamId, apnsKeyId)
-                    .maxQueued(Math.max(Pipeline.PROVIDER_QUEUE, 2 * inFlight))
-                    .meterRegistry(registry)
-                    .build();
-            resources.add(apns);
-            providers.put(Platform.APNS, apns);
-        }
-        if (fcmServiceAccount != null) {
-            requireReadable("--fcm-service-account-file", fcmServiceAccount);
-            FcmProvider.Builder builder = FcmProvider.builder().serviceAccountJson(fcmServiceAccount)
-                    .maxQueued(Math.max(Pipeline.PROVIDER_QUEUE, 2 * inFlight)).meterRegistry(registry);
-            if (fcmProjectId != null) {
-                builder.projectId(fcmProjectId);
-            }
-            PushProvider fcm = builder.build();
-            resources.add(fcm);
-            providers.put(Platform.FCM, fcm);
-        }
-        return providers;
-    }
-
-    private void requireReadable(String option, Path file) {
-        if (!Files.isReadable(file)) {
-            throw new ParameterException(spec.commandLine(), option + ": cannot read " + file);
-        }
-    }
-
     private Map<String, Object> loadKafkaConfig() throws IOException {
         Map<String, Object> config = new HashMap<>();
         if (kafkaConfig == null) {
             return config;
         }
-        requireReadable("--kafka-config", kafkaConfig);
+        if (!Files.isReadable(kafkaConfig)) {
+            throw new ParameterException(spec.commandLine(), "--kafka-config: cannot read " + kafkaConfig);
+        }
         Properties props = new Properties();
         try (Reader reader = Files.newBufferedReader(kafkaConfig, StandardCharsets.UTF_8)) {
             props.load(reader);

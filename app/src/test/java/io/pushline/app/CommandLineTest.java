@@ -44,6 +44,21 @@ class CommandLineTest {
             "run --kafka-config /nonexistent/kafka.properties|--kafka-config: cannot read",
             "run --role workers|the workers role needs a provider",
             "run --role workers --apns-key-file /nonexistent/key.p8|--apns-key-file: cannot read",
+            "run --role workers --apns-app bundle=io.x|give key-file, team-id and key-id (token auth) or cert-file",
+            "run --role workers --apns-app io.x|'io.x' is not key=value",
+            "run --role workers --apns-app bundle=io.x,colour=red|unknown key 'colour'",
+            "run --role workers --apns-app bundle=io.x,key-file=/nonexistent.p8,team-id=T,key-id=K|--apns-app io.x key-file: cannot read",
+            "run --role workers --apns-app bundle=io.x,key-file=/k.p8|token auth needs key-file, team-id and key-id",
+            "run --role workers --apns-app bundle=io.x,cert-file=/nonexistent.p12|--apns-app io.x cert-file: cannot read",
+            "run --provider-rate-limit -1|--provider-rate-limit must be >= 0",
+            "run --app-rate-limit -5|--app-rate-limit must be >= 0",
+            "run --circuit-failure-rate 0|--circuit-failure-rate must be within (0, 100]",
+            "run --circuit-failure-rate 101|--circuit-failure-rate must be within (0, 100]",
+            "run --circuit-open soon|--circuit-open:",
+            "run --circuit-open 0s|must be a positive duration",
+            "run --circuit-open 2h|--circuit-open must be between 1s and 1h",
+            "run --apns-connections 0|--apns-connections must be between 1 and 64",
+            "run --role workers --fcm-service-account-file /nonexistent.json|--fcm-service-account-file: cannot read",
             "frobnicate|Unmatched argument"
     })
     void badInputIsAUsageErrorNamingTheProblem(String line) {

@@ -287,6 +287,8 @@ public final class FcmProvider implements PushProvider {
         private String projectId;
         private GoogleCredentials credentials;
         private Path serviceAccountJson;
+        private String serviceAccountJsonText;
+        private String serviceAccountSource;
         private URI endpoint;
         private int maxConcurrency = DEFAULT_MAX_CONCURRENCY;
         private Integer sdkThreads;
@@ -315,6 +317,16 @@ public final class FcmProvider implements PushProvider {
         /** A service account key file; read by {@link #build()}. */
         public Builder serviceAccountJson(Path serviceAccountJson) {
             this.serviceAccountJson = serviceAccountJson;
+            return this;
+        }
+
+        /**
+         * A service account key given as its JSON text (for example from an environment variable); read by
+         * {@link #build()}, which names {@code source} (never the content) if it is not a service account key.
+         */
+        public Builder serviceAccountJson(String json, String source) {
+            this.serviceAccountJsonText = json;
+            this.serviceAccountSource = source;
             return this;
         }
 
@@ -386,7 +398,10 @@ public final class FcmProvider implements PushProvider {
          * @throws IllegalArgumentException naming the field and value when the configuration is invalid
          */
         public FcmProvider build() {
-            if ((credentials != null) == (serviceAccountJson != null)) {
+            if (serviceAccountJson != null && serviceAccountJsonText != null) {
+                throw new IllegalArgumentException("give the service account key as a file or as text, not both");
+            }
+            if ((credentials != null) == (serviceAccountJson != null || serviceAccountJsonText != null)) {
                 throw new IllegalArgumentException("exactly one of credentials(...) or serviceAccountJson(...) must be set, got "
                         + (credentials != null ? "both" : "neither"));
             }
@@ -415,8 +430,10 @@ public final class FcmProvider implements PushProvider {
             }
             GoogleCredentials resolved = credentials;
             String project = projectId;
-            if (serviceAccountJson != null) {
-                ServiceAccountCredentials serviceAccount = loadServiceAccount(serviceAccountJson);
+            if (serviceAccountJson != null || serviceAccountJsonText != null) {
+                ServiceAccountCredentials serviceAccount = serviceAccountJson != null
+                        ? loadServiceAccount(serviceAccountJson)
+                        : parseServiceAccount(serviceAccountJsonText, serviceAccountSource);
                 resolved = serviceAccount;
                 if (project == null) {
                     project = serviceAccount.getProjectId();
@@ -443,6 +460,16 @@ public final class FcmProvider implements PushProvider {
             } catch (RuntimeException e) {
                 app.delete();
                 throw e;
+            }
+        }
+
+        private static ServiceAccountCredentials parseServiceAccount(String json, String source) {
+            try (InputStream in = new java.io.ByteArrayInputStream(json.getBytes(java.nio.charset.StandardCharsets.UTF_8))) {
+                return ServiceAccountCredentials.fromStream(in);
+            } catch (IOException | RuntimeException e) {
+                // No cause and no content: parser messages may quote the key.
+                throw new IllegalArgumentException("service account key from " + source + " is not a service account key ("
+                        + e.getClass().getSimpleName() + ")");
             }
         }
 

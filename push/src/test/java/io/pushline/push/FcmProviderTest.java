@@ -357,6 +357,23 @@ class FcmProviderTest {
     }
 
     @Test
+    void serviceAccountJsonTextWorksLikeTheFileAndABadOneNamesItsSourceNotItsContent(@TempDir Path dir) throws Exception {
+        String json = Files.readString(serviceAccountJson(dir, fcm.baseUrl() + "/token"));
+        FcmProvider provider = provider(FcmProvider.builder().serviceAccountJson(json, "PUSHLINE_FCM_SERVICE_ACCOUNT_JSON")
+                .endpoint(fcm.baseUrl()));
+        assertThat(send(provider, Requests.fcm(Requests.FCM_TOKEN))).isInstanceOf(PushOutcome.Delivered.class);
+
+        String broken = json.replace("\"type\":\"service_account\"", "\"type\":\"authorized_user\"").replace("BEGIN", "BEGlN");
+        org.assertj.core.api.Assertions.assertThatIllegalArgumentException()
+                .isThrownBy(() -> FcmProvider.builder().serviceAccountJson(broken, "PUSHLINE_FCM_SERVICE_ACCOUNT_JSON").build())
+                .withMessageStartingWith("service account key from PUSHLINE_FCM_SERVICE_ACCOUNT_JSON is not a service account key")
+                .satisfies(e -> {
+                    assertThat(e.getMessage()).doesNotContain("PRIVATE").doesNotContain("sa-project");
+                    assertThat(e.getCause()).isNull();
+                });
+    }
+
+    @Test
     void afterCloseSendsAreRetryLaterAndTheAppIsDeleted() {
         FcmProvider provider = provider(builder());
         assertThat(send(provider, Requests.fcm(Requests.FCM_TOKEN))).isInstanceOf(PushOutcome.Delivered.class);
