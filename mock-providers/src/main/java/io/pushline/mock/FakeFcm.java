@@ -246,6 +246,12 @@ public final class FakeFcm implements AutoCloseable {
             case INTERNAL_ERROR -> respond(exchange, 500, error(500, "INTERNAL", "Internal error encountered.", "INTERNAL"), null);
             // Closing an exchange before any response headers closes the connection (JDK HttpServer).
             case CONNECTION_DROP -> log.debug("fake FCM drops a connection (scripted)");
+            case BAD_TOPIC, TOPIC_DISALLOWED, SENDER_ID_MISMATCH -> respond(exchange, 403,
+                    error(403, "PERMISSION_DENIED", "SenderId mismatch", "SENDER_ID_MISMATCH"), null);
+            case PAYLOAD_TOO_LARGE -> respond(exchange, 400,
+                    error(400, "INVALID_ARGUMENT", "Request contains an invalid argument: message is too big", "INVALID_ARGUMENT"), null);
+            case THIRD_PARTY_AUTH_ERROR -> respond(exchange, 401,
+                    error(401, "UNAUTHENTICATED", "Auth error from APNS or Web Push Service", "THIRD_PARTY_AUTH_ERROR"), null);
         }
     }
 

@@ -22,5 +22,15 @@ public enum Fault {
     SERVICE_UNAVAILABLE,
     INTERNAL_ERROR,
     /** The connection is dropped instead of answering; the push is not recorded. */
-    CONNECTION_DROP
+    CONNECTION_DROP,
+    /** APNs 400 {@code BadTopic}; FCM, which has no topics, answers 403 {@code SENDER_ID_MISMATCH} instead. */
+    BAD_TOPIC,
+    /** APNs 400 {@code TopicDisallowed}; FCM answers 403 {@code SENDER_ID_MISMATCH} instead. */
+    TOPIC_DISALLOWED,
+    /** APNs 413 {@code PayloadTooLarge}; FCM 400 {@code INVALID_ARGUMENT} ("message is too big"). */
+    PAYLOAD_TOO_LARGE,
+    /** FCM 403 {@code SENDER_ID_MISMATCH}; APNs answers 400 {@code TopicDisallowed}, its nearest equivalent. */
+    SENDER_ID_MISMATCH,
+    /** FCM 401 {@code THIRD_PARTY_AUTH_ERROR} (APNs certificate or key rejected); APNs answers 403 {@code InvalidProviderToken}. */
+    THIRD_PARTY_AUTH_ERROR
 }

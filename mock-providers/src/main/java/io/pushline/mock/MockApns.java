@@ -185,6 +185,10 @@ public final class MockApns implements AutoCloseable {
             case SERVICE_UNAVAILABLE -> new RejectedNotificationException(RejectionReason.SERVICE_UNAVAILABLE);
             case INTERNAL_ERROR -> new RejectedNotificationException(RejectionReason.INTERNAL_SERVER_ERROR);
             case CONNECTION_DROP -> throw new ConnectionDrop();
+            case BAD_TOPIC -> new RejectedNotificationException(RejectionReason.BAD_TOPIC);
+            case TOPIC_DISALLOWED, SENDER_ID_MISMATCH -> new RejectedNotificationException(RejectionReason.TOPIC_DISALLOWED);
+            case PAYLOAD_TOO_LARGE -> new RejectedNotificationException(RejectionReason.PAYLOAD_TOO_LARGE);
+            case THIRD_PARTY_AUTH_ERROR -> new RejectedNotificationException(RejectionReason.INVALID_PROVIDER_TOKEN);
         };
     }
 

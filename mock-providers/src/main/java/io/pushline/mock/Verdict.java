@@ -79,6 +79,14 @@ public sealed interface Verdict permits Verdict.Accept, Verdict.Reject {
         return new Reject(Fault.CONNECTION_DROP, null, null, Duration.ZERO);
     }
 
+    /** A rejection that says the sender is misconfigured (see {@link Fault#BAD_TOPIC} and the faults after it). */
+    static Verdict misconfigured(Fault fault) {
+        if (fault.ordinal() < Fault.BAD_TOPIC.ordinal()) {
+            throw new IllegalArgumentException(fault + " is not a misconfiguration fault");
+        }
+        return new Reject(fault, null, null, Duration.ZERO);
+    }
+
     static Verdict internalError() {
         return new Reject(Fault.INTERNAL_ERROR, null, null, Duration.ZERO);
     }

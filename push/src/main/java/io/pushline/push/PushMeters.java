@@ -4,6 +4,8 @@ import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.util.Locale;
+import java.util.Set;
+import java.util.concurrent.atomic.AtomicLong;
 
 /** Records {@link PushMetrics} for one provider; does nothing without a registry. Thread-safe. */
 final class PushMeters {
@@ -21,9 +23,22 @@ final class PushMeters {
     private final Counter tokenInvalid;
     private final Counter retryLater;
     private final Counter[] refused = new Counter[Refusal.values().length];
+    private final MeterRegistry registry;
+    private final String platformTag;
+    private final AtomicLong lastConfigWarning = new AtomicLong(Long.MIN_VALUE);
+
+    /** Rejection codes that say the configuration is wrong; see {@link PushMetrics#CONFIG_REJECTIONS}. */
+    static final Set<String> CONFIG_REASONS = Set.of(
+            "PayloadTooLarge", "BadTopic", "TopicDisallowed", "MissingTopic", "BadCertificate", "BadCertificateEnvironment",
+            "ExpiredProviderToken", "InvalidProviderToken", "MissingProviderToken", "Forbidden",
+            "SENDER_ID_MISMATCH", "THIRD_PARTY_AUTH_ERROR", "PERMISSION_DENIED", "UNAUTHENTICATED");
+    private static final long CONFIG_WARNING_INTERVAL_NANOS = java.util.concurrent.TimeUnit.MINUTES.toNanos(1);
+    private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(PushMeters.class);
 
     private PushMeters(MeterRegistry registry, Platform platform, InFlightLimiter limiter) {
         String platformTag = platform.name().toLowerCase(Locale.ROOT);
+        this.registry = registry;
+        this.platformTag = platformTag;
         if (registry == null) {
             delivered = rejected = tokenInvalid = retryLater = null;
             return;
@@ -53,6 +68,9 @@ final class PushMeters {
             counter = delivered;
         } else if (outcome instanceof PushOutcome.Rejected r) {
             counter = r.tokenInvalid() ? tokenInvalid : rejected;
+            if (!r.tokenInvalid()) {
+                configRejection(r);
+            }
         } else {
             counter = retryLater;
         }
@@ -68,6 +86,29 @@ final class PushMeters {
             counter.increment();
         }
         return outcome(outcome);
+    }
+
+    /** Counts a rejection that means misconfiguration, and says so in the log at most once a minute per provider. */
+    private void configRejection(PushOutcome.Rejected rejected) {
+        String reason = code(rejected.reason());
+        if (!CONFIG_REASONS.contains(reason)) {
+            return;
+        }
+        if (registry != null) {
+            registry.counter(PushMetrics.CONFIG_REJECTIONS, PushMetrics.TAG_PLATFORM, platformTag, PushMetrics.TAG_REASON, reason).increment();
+        }
+        long now = System.nanoTime();
+        long last = lastConfigWarning.get();
+        if ((last == Long.MIN_VALUE || now - last >= CONFIG_WARNING_INTERVAL_NANOS) && lastConfigWarning.compareAndSet(last, now)) {
+            log.error("{} rejects pushes as misconfigured ({}): check the app's credentials, topic and payloads; "
+                    + "further ones are counted in {} and logged at most once a minute", platformTag, reason, PushMetrics.CONFIG_REJECTIONS);
+        }
+    }
+
+    /** The provider's code at the start of a rejection reason ({@code "SENDER_ID_MISMATCH: ..."} → {@code SENDER_ID_MISMATCH}). */
+    static String code(String reason) {
+        int colon = reason.indexOf(':');
+        return (colon < 0 ? reason : reason.substring(0, colon)).trim();
     }
 
     private static Counter outcomeCounter(MeterRegistry registry, String platform, String outcome) {

@@ -16,6 +16,14 @@ public final class PushMetrics {
      */
     public static final String REFUSED = "pushline.push.refused";
 
+    /**
+     * Counter: permanent rejections that mean Pushline or the app is misconfigured, not that a device is gone (APNs
+     * {@code PayloadTooLarge}, {@code BadTopic}, {@code TopicDisallowed}, certificate and provider-token errors; FCM
+     * {@code SENDER_ID_MISMATCH}, {@code THIRD_PARTY_AUTH_ERROR}, {@code PERMISSION_DENIED}, {@code UNAUTHENTICATED}).
+     * Tags: platform, reason (the provider's code). Any increase deserves an alert.
+     */
+    public static final String CONFIG_REJECTIONS = "pushline.push.config_rejections";
+
     /** Counter: pushes a {@link GuardedProvider} held back until a rate-limiter permit was free. Tag {@link #TAG_PLATFORM}. */
     public static final String RATE_LIMIT_WAITS = "pushline.push.rate_limit.waits";
 

@@ -144,6 +144,20 @@ class ApnsProviderTest {
         assertThat(send(provider, Requests.apns(Requests.APNS_TOKEN))).isEqualTo(new PushOutcome.Rejected("BadDeviceToken", true, now));
     }
 
+    @org.junit.jupiter.params.ParameterizedTest
+    @org.junit.jupiter.params.provider.CsvSource({"BAD_TOPIC,BadTopic", "TOPIC_DISALLOWED,TopicDisallowed", "PAYLOAD_TOO_LARGE,PayloadTooLarge",
+            "THIRD_PARTY_AUTH_ERROR,InvalidProviderToken"})
+    void misconfigurationIsPermanentCountedAndKeepsTheToken(io.pushline.mock.Fault fault, String reason) {
+        SimpleMeterRegistry registry = new SimpleMeterRegistry();
+        apns.behaviour(Behaviour.always(Verdict.misconfigured(fault)));
+        ApnsProvider provider = provider(ApnsProvider.builder().meterRegistry(registry));
+
+        assertThat(send(provider, Requests.apns(Requests.APNS_TOKEN))).isEqualTo(new PushOutcome.Rejected(reason, false, null));
+        assertThat(send(provider, Requests.apns(Requests.APNS_TOKEN))).isInstanceOf(PushOutcome.Rejected.class);
+        assertThat(registry.get(PushMetrics.CONFIG_REJECTIONS).tag(PushMetrics.TAG_PLATFORM, "apns").tag(PushMetrics.TAG_REASON, reason)
+                .counter().count()).isEqualTo(2);
+    }
+
     @Test
     void throttlingAndOutagesAreRetryLater() {
         ApnsProvider provider = provider(ApnsProvider.builder());

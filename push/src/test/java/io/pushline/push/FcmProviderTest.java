@@ -172,6 +172,36 @@ class FcmProviderTest {
         assertThat(fcm.receivedCount()).isEqualTo(5);
     }
 
+    @org.junit.jupiter.params.ParameterizedTest
+    // THIRD_PARTY_AUTH_ERROR comes with HTTP 401: the SDK refreshes its access token and tries again, and after the
+    // second 401 the JDK HTTP client hands it no error body, so the code we see is the status, UNAUTHENTICATED.
+    @org.junit.jupiter.params.provider.CsvSource({"SENDER_ID_MISMATCH,SENDER_ID_MISMATCH", "THIRD_PARTY_AUTH_ERROR,UNAUTHENTICATED"})
+    void misconfigurationIsPermanentCountedAndKeepsTheToken(io.pushline.mock.Fault fault, String reason, @TempDir Path dir) throws Exception {
+        io.micrometer.core.instrument.simple.SimpleMeterRegistry registry = new io.micrometer.core.instrument.simple.SimpleMeterRegistry();
+        fcm.behaviour(Behaviour.always(Verdict.misconfigured(fault)));
+        // A service account, as in production: on a 401 the SDK refreshes its access token and tries once more.
+        FcmProvider provider = provider(FcmProvider.builder().serviceAccountJson(serviceAccountJson(dir, fcm.baseUrl() + "/token"))
+                .endpoint(fcm.baseUrl()).meterRegistry(registry));
+
+        assertThat(send(provider, Requests.fcm(Requests.FCM_TOKEN))).isInstanceOfSatisfying(PushOutcome.Rejected.class, rejected -> {
+            assertThat(rejected.reason()).startsWith(reason);
+            assertThat(rejected.tokenInvalid()).isFalse();
+        });
+        assertThat(registry.get(PushMetrics.CONFIG_REJECTIONS).tag(PushMetrics.TAG_PLATFORM, "fcm").tag(PushMetrics.TAG_REASON, reason)
+                .counter().count()).isEqualTo(1);
+    }
+
+    @Test
+    void anFcmPayloadTooBigAnswerIsPermanentAndKeepsTheToken() {
+        fcm.behaviour(Behaviour.always(Verdict.misconfigured(io.pushline.mock.Fault.PAYLOAD_TOO_LARGE)));
+        FcmProvider provider = provider(builder());
+
+        assertThat(send(provider, Requests.fcm(Requests.FCM_TOKEN))).isInstanceOfSatisfying(PushOutcome.Rejected.class, rejected -> {
+            assertThat(rejected.reason()).startsWith("INVALID_ARGUMENT").contains("too big");
+            assertThat(rejected.tokenInvalid()).isFalse();
+        });
+    }
+
     @Test
     void internalErrorIsRetryLater() {
         fcm.behaviour(Behaviour.always(Verdict.internalError()));
