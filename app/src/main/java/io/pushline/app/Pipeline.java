@@ -56,7 +56,14 @@ final class Pipeline implements AutoCloseable {
      * @param workerInFlight   pushes in flight per lane
      */
     record Settings(String bootstrapServers, Map<String, Object> clientConfig, int partitions, short replicationFactor,
-                    Path stateDir, String applicationId, int workerInFlight) {
+                    Path stateDir, String applicationId, int workerInFlight, int expansionPageSize, Duration expansionPageInterval) {
+
+        Settings(String bootstrapServers, Map<String, Object> clientConfig, int partitions, short replicationFactor,
+                 Path stateDir, String applicationId, int workerInFlight) {
+            this(bootstrapServers, clientConfig, partitions, replicationFactor, stateDir, applicationId, workerInFlight,
+                    TopologyConfig.DEFAULT_PAGE_SIZE, TopologyConfig.DEFAULT_PAGE_INTERVAL);
+        }
+
         Map<String, Object> clients() {
             Map<String, Object> config = new HashMap<>(clientConfig);
             config.put("bootstrap.servers", bootstrapServers);
@@ -89,7 +96,8 @@ final class Pipeline implements AutoCloseable {
         if (roles.contains(Role.ROUTER)) {
             StreamsSettings streamsSettings = new StreamsSettings(settings.applicationId(), settings.bootstrapServers(),
                     settings.stateDir(), true, settings.replicationFactor(), settings.clientConfig());
-            streams = new KafkaStreams(PushlineTopology.build(TopologyConfig.defaults().withMeterRegistry(registry)),
+            streams = new KafkaStreams(PushlineTopology.build(TopologyConfig.defaults().withMeterRegistry(registry)
+                            .withPaging(settings.expansionPageSize(), settings.expansionPageInterval())),
                     streamsSettings.toProperties());
             streams.setUncaughtExceptionHandler(error -> {
                 log.error("stream thread failed; replacing it", error);

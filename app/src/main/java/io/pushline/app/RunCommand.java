@@ -4,6 +4,7 @@ import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.pushline.push.Platform;
 import io.pushline.push.PushProvider;
 import io.pushline.topology.StreamsSettings;
+import io.pushline.topology.TopologyConfig;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -65,6 +66,14 @@ final class RunCommand implements Callable<Integer> {
             description = "Pushes in flight per lane (env PUSHLINE_IN_FLIGHT; default: ${DEFAULT-VALUE}).")
     int inFlight;
 
+    @Option(names = "--expansion-page-size", paramLabel = "N", defaultValue = "${env:PUSHLINE_EXPANSION_PAGE_SIZE:-" + TopologyConfig.DEFAULT_PAGE_SIZE + "}",
+            description = "Devices a running fanout expands per page and partition (env PUSHLINE_EXPANSION_PAGE_SIZE; default: ${DEFAULT-VALUE}).")
+    int expansionPageSize;
+
+    @Option(names = "--expansion-page-interval", paramLabel = "DURATION", defaultValue = "${env:PUSHLINE_EXPANSION_PAGE_INTERVAL:-50ms}",
+            description = "Time between pages of a running fanout (env PUSHLINE_EXPANSION_PAGE_INTERVAL; default: ${DEFAULT-VALUE}).")
+    String expansionPageInterval;
+
     @Mixin
     ProviderOptions providerOptions = new ProviderOptions();
 
@@ -88,6 +97,18 @@ final class RunCommand implements Callable<Integer> {
         }
         if (inFlight < 1 || inFlight > 100_000) {
             throw new ParameterException(spec.commandLine(), "--in-flight must be between 1 and 100000, was " + inFlight);
+        }
+        if (expansionPageSize < 1 || expansionPageSize > 100_000) {
+            throw new ParameterException(spec.commandLine(), "--expansion-page-size must be between 1 and 100000, was " + expansionPageSize);
+        }
+        java.time.Duration pageInterval;
+        try {
+            pageInterval = Durations.parse(expansionPageInterval);
+        } catch (IllegalArgumentException e) {
+            throw new ParameterException(spec.commandLine(), "--expansion-page-interval: " + e.getMessage());
+        }
+        if (pageInterval.compareTo(java.time.Duration.ofMillis(1)) < 0 || pageInterval.compareTo(java.time.Duration.ofMinutes(1)) > 0) {
+            throw new ParameterException(spec.commandLine(), "--expansion-page-interval must be between 1ms and 1m, was " + expansionPageInterval);
         }
         Map<String, Object> clientConfig = loadKafkaConfig();
         SimpleMeterRegistry registry = new SimpleMeterRegistry();
@@ -116,7 +137,7 @@ final class RunCommand implements Callable<Integer> {
             throw new ParameterException(spec.commandLine(), e.getMessage());
         }
         Pipeline.Settings settings = new Pipeline.Settings(bootstrapServers, clientConfig, partitions, replicationFactor,
-                stateDir, StreamsSettings.DEFAULT_APPLICATION_ID, inFlight);
+                stateDir, StreamsSettings.DEFAULT_APPLICATION_ID, inFlight, expansionPageSize, pageInterval);
         CountDownLatch stopped = new CountDownLatch(1);
         Pipeline pipeline = Pipeline.start(settings, roles, providers, registry);
         resources.add(pipeline);

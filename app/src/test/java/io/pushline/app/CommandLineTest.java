@@ -59,6 +59,9 @@ class CommandLineTest {
             "run --circuit-open 2h|--circuit-open must be between 1s and 1h",
             "run --apns-connections 0|--apns-connections must be between 1 and 64",
             "run --role workers --fcm-service-account-file /nonexistent.json|--fcm-service-account-file: cannot read",
+            "run --expansion-page-size 0|--expansion-page-size must be between 1 and 100000",
+            "run --expansion-page-interval never|--expansion-page-interval:",
+            "run --expansion-page-interval 2m|--expansion-page-interval must be between 1ms and 1m",
             "frobnicate|Unmatched argument"
     })
     void badInputIsAUsageErrorNamingTheProblem(String line) {

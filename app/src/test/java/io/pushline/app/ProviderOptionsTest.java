@@ -17,9 +17,7 @@ import picocli.CommandLine;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.KeyPairGenerator;
 import java.util.ArrayList;
-import java.util.Base64;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
@@ -92,7 +90,7 @@ class ProviderOptionsTest {
     void fcmFromAServiceAccountKeyInTheEnvironment(@TempDir Path dir) throws Exception {
         FakeFcm fake = FakeFcm.start();
         closeables.add(fake);
-        String json = serviceAccountJson(fake.baseUrl() + "/token");
+        String json = TestCredentials.serviceAccountJson(fake.baseUrl() + "/token");
         ProviderOptions options = parse("--fcm-endpoint", fake.baseUrl().toString());
 
         Map<Platform, PushProvider> providers = options.realProviders(new SimpleMeterRegistry(), 100,
@@ -108,7 +106,7 @@ class ProviderOptionsTest {
 
     @Test
     void aBrokenKeyInTheEnvironmentIsNamedButNeverQuoted() throws Exception {
-        String broken = serviceAccountJson("http://127.0.0.1:9/token").replace("service_account", "authorized_user");
+        String broken = TestCredentials.serviceAccountJson("http://127.0.0.1:9/token").replace("service_account", "authorized_user");
 
         assertThatThrownBy(() -> parse().realProviders(new SimpleMeterRegistry(), 100,
                 name -> name.equals(ProviderOptions.FCM_SERVICE_ACCOUNT_JSON_ENV) ? broken : null))
@@ -137,16 +135,5 @@ class ProviderOptionsTest {
                 .isInstanceOf(ProviderOptions.Invalid.class)
                 .hasMessageStartingWith("--apns-app: ")
                 .satisfies(e -> assertThat(e.getMessage()).doesNotContain("AAAA"));
-    }
-
-    private static String serviceAccountJson(String tokenUri) throws Exception {
-        KeyPairGenerator generator = KeyPairGenerator.getInstance("RSA");
-        generator.initialize(2048);
-        String key = "-----BEGIN PRIVATE KEY-----\\n"
-                + Base64.getEncoder().encodeToString(generator.generateKeyPair().getPrivate().getEncoded())
-                + "\\n-----END PRIVATE KEY-----\\n";
-        return "{\"type\":\"service_account\",\"project_id\":\"sa-project\",\"private_key_id\":\"key-1\","
-                + "\"private_key\":\"" + key + "\",\"client_email\":\"pushline@sa-project.iam.gserviceaccount.com\","
-                + "\"client_id\":\"1234567890\",\"token_uri\":\"" + tokenUri + "\"}";
     }
 }

@@ -18,6 +18,7 @@ import io.pushline.push.PushProvider;
 import io.pushline.push.PushRequest;
 import io.pushline.push.PushType;
 import io.pushline.push.Tokens;
+import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -42,6 +43,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayDeque;
+import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -67,14 +69,28 @@ import java.util.concurrent.atomic.AtomicLong;
  * of each partition. A receipt is written (and acknowledged) before its record counts as finished, so after a crash
  * only pushes in flight at that moment can be sent twice.
  *
- * <p>Lifecycle: {@link #start()} once, {@link #close()} once (drains in-flight pushes within the drain timeout, commits,
- * and leaves the group). The producer and providers are owned by the caller and are not closed here. Thread-safe.
+ * <p>Retries never hold a slot or a partition: a retry-later outcome writes the task unchanged, with an attempt number
+ * and a not-before instant (the provider's Retry-After, else exponential backoff with jitter), to one of the lane's
+ * {@link RetryTopics}, and the original record counts as finished once that write is acknowledged. The same consumer
+ * reads the retry topics; it holds a retry partition paused until its head record is due (a timer on the poll loop, no
+ * sleeping thread), then sends it through the same path as a fresh task: receipt check, TTL check, send. After
+ * {@code maxAttempts} sends a push is dead-lettered ({@code RETRIES_EXHAUSTED}) and gets a {@code FAILED} receipt; a push
+ * whose TTL runs out, or would before its next attempt, gets an {@code EXPIRED} receipt and is not sent.
+ *
+ * <p>Lifecycle: {@link #start()} once (it creates missing retry topics unless configured not to), {@link #close()} once
+ * (drains in-flight pushes within the drain timeout, commits, and leaves the group; retry records read but not yet due
+ * are left uncommitted and read again by the next owner). The producer and providers are owned by the caller and are not closed here. Thread-safe.
  */
 public final class PushWorker implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(PushWorker.class);
 
+    private static final Duration MAX_POLL_WAIT = Duration.ofMillis(100);
+
     private final WorkerConfig config;
+    private final Map<String, Object> clientConfig;
     private final Map<String, Object> consumerConfig;
+    private final List<String> retryTopics;                 // shortest delay first
+    private final DelayedRetries delayed = new DelayedRetries();   // poll thread only
     private final Producer<String, byte[]> producer;
     private final Map<Platform, PushProvider> providers;
     private final WorkerMetrics metrics;
@@ -100,7 +116,8 @@ public final class PushWorker implements AutoCloseable {
      * @param config        this lane's settings
      * @param clientConfig  Kafka client settings shared by the consumer (bootstrap servers, security); group and
      *                      offset settings are this worker's
-     * @param producer      for receipts, dead letters and token invalidations; idempotent, {@code acks=all}
+     * @param producer      for receipts, retry records, dead letters and token invalidations; idempotent,
+     *                      {@code acks=all} (a record counts as finished only once what it led to is acknowledged)
      * @param providers     one provider per platform
      * @param registry      where the worker's metrics go
      */
@@ -126,6 +143,8 @@ public final class PushWorker implements AutoCloseable {
         consumerConfig.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, Math.max(1, Math.min(500, config.maxInFlight())));
         consumerConfig.putIfAbsent(ConsumerConfig.CLIENT_ID_CONFIG, config.groupId() + "-" + UUID.randomUUID().toString().substring(0, 8));
         this.consumerConfig = consumerConfig;
+        this.clientConfig = java.util.Collections.unmodifiableMap(new HashMap<>(clientConfig));
+        this.retryTopics = RetryTopics.names(config);
         String lane = config.lane().name().toLowerCase(java.util.Locale.ROOT);
         AtomicInteger threads = new AtomicInteger();
         this.callbacks = java.util.concurrent.Executors.newFixedThreadPool(2, r -> {
@@ -133,13 +152,23 @@ public final class PushWorker implements AutoCloseable {
             t.setDaemon(true);
             return t;
         });
-        metrics.gauges(inFlight::get, pausedCount::get);
+        metrics.gauges(inFlight::get, pausedCount::get, delayed::size);
     }
 
-    /** Restores the receipts, subscribes, and starts the poll thread. */
+    /**
+     * Creates the lane's missing retry topics (unless {@link WorkerConfig#provisionRetryTopics()} is false), restores
+     * the receipts, subscribes to the lane topic and its retry topics, and starts the poll thread.
+     *
+     * @throws IllegalStateException if started twice, or if the lane topic does not exist when retry topics are to be created
+     */
     public synchronized void start() {
         if (pollThread != null) {
             throw new IllegalStateException("worker already started");
+        }
+        if (config.provisionRetryTopics()) {
+            try (Admin admin = Admin.create(clientConfig)) {
+                RetryTopics.ensure(admin, config, Duration.ofSeconds(60));
+            }
         }
         receipts = ReceiptLog.restore(consumerConfig, Topics.PUSH_RECEIPTS, Duration.ofMinutes(2));
         log.info("{} lane: {} receipts restored", config.lane(), receipts.size());
@@ -166,12 +195,21 @@ public final class PushWorker implements AutoCloseable {
 
     private void pollLoop() {
         try {
-            consumer.subscribe(List.of(config.topic()), new Rebalance());
+            List<String> topics = new ArrayList<>();
+            topics.add(config.topic());
+            topics.addAll(retryTopics);
+            consumer.subscribe(topics, new Rebalance());
             while (running) {
+                delayed.releaseDue(clock.instant(), backlog::add);
                 adjustPause();
-                for (ConsumerRecord<String, byte[]> record : consumer.poll(Duration.ofMillis(100))) {
-                    backlog.add(record);
+                for (ConsumerRecord<String, byte[]> record : consumer.poll(pollTimeout())) {
+                    if (isRetryTopic(record.topic())) {
+                        delayed.add(record);
+                    } else {
+                        backlog.add(record);
+                    }
                 }
+                delayed.releaseDue(clock.instant(), backlog::add);
                 dispatch();
                 commitIfDue(false);
             }
@@ -197,19 +235,50 @@ public final class PushWorker implements AutoCloseable {
         }
     }
 
-    /** Demand exhausted (records wait in the backlog): pause everything; demand back: resume. */
+    private boolean isRetryTopic(String topic) {
+        return retryTopics.contains(topic);
+    }
+
+    /**
+     * Demand exhausted (records wait in the backlog): pause everything. Otherwise pause only the retry partitions whose
+     * head record is not due yet, and every retry partition while the retry records held in memory are at their bound;
+     * resume the rest.
+     */
     private void adjustPause() {
         Set<TopicPartition> assignment = consumer.assignment();
+        Set<TopicPartition> wanted = new HashSet<>();
         if (!backlog.isEmpty()) {
-            Set<TopicPartition> toPause = new HashSet<>(assignment);
-            toPause.removeAll(consumer.paused());
-            if (!toPause.isEmpty()) {
-                consumer.pause(toPause);
+            wanted.addAll(assignment);
+        } else {
+            boolean full = delayed.size() >= config.maxRetriesWaiting();
+            for (TopicPartition partition : assignment) {
+                if (isRetryTopic(partition.topic()) && (full || delayed.holds(partition))) {
+                    wanted.add(partition);
+                }
             }
-        } else if (!consumer.paused().isEmpty()) {
-            consumer.resume(consumer.paused());
+        }
+        Set<TopicPartition> paused = consumer.paused();
+        Set<TopicPartition> toPause = new HashSet<>(wanted);
+        toPause.removeAll(paused);
+        Set<TopicPartition> toResume = new HashSet<>(paused);
+        toResume.removeAll(wanted);
+        if (!toPause.isEmpty()) {
+            consumer.pause(toPause);
+        }
+        if (!toResume.isEmpty()) {
+            consumer.resume(toResume);
         }
         pausedCount.set(consumer.paused().size());
+    }
+
+    /** The poll loop's timer: wake up when the next waiting retry is due, or after {@link #MAX_POLL_WAIT}. */
+    private Duration pollTimeout() {
+        Instant next = delayed.nextDue();
+        if (next == null) {
+            return MAX_POLL_WAIT;
+        }
+        long millis = Duration.between(clock.instant(), next).toMillis() + 1;
+        return Duration.ofMillis(Math.max(1, Math.min(MAX_POLL_WAIT.toMillis(), millis)));
     }
 
     private void commitIfDue(boolean force) {
@@ -220,6 +289,7 @@ public final class PushWorker implements AutoCloseable {
         lastCommit = now;
         Set<TopicPartition> waiting = new HashSet<>();
         backlog.forEach(r -> waiting.add(new TopicPartition(r.topic(), r.partition())));
+        waiting.addAll(delayed.partitions());   // the position is past records that still wait: never commit it
         for (TopicPartition partition : consumer.assignment()) {
             if (!waiting.contains(partition)) {
                 offsets.idleAt(partition, consumer.position(partition, Duration.ofSeconds(5)));
@@ -241,6 +311,7 @@ public final class PushWorker implements AutoCloseable {
     private void drainAndClose() {
         try {
             backlog.clear();
+            delayed.clear();
             if (!consumer.assignment().isEmpty()) {
                 consumer.pause(consumer.assignment());
             }
@@ -266,6 +337,7 @@ public final class PushWorker implements AutoCloseable {
         @Override
         public void onPartitionsRevoked(Collection<TopicPartition> revoked) {
             backlog.removeIf(r -> revoked.contains(new TopicPartition(r.topic(), r.partition())));
+            delayed.remove(revoked);
             try {
                 if (!offsets.awaitFinished(revoked, config.drainTimeout().toMillis())) {
                     log.warn("{} lane: revoked partitions still have {} pushes in flight; they stay uncommitted",
@@ -291,6 +363,7 @@ public final class PushWorker implements AutoCloseable {
         @Override
         public void onPartitionsLost(Collection<TopicPartition> lost) {
             backlog.removeIf(r -> lost.contains(new TopicPartition(r.topic(), r.partition())));
+            delayed.remove(lost);
             offsets.forget(lost);
         }
     }
@@ -326,14 +399,16 @@ public final class PushWorker implements AutoCloseable {
             return deadLetter(record, DeadLetterReason.UNKNOWN_TYPE, "expected a push task, got " + envelope.type().ceType());
         }
         String platform = task.platform().name();
+        // The receipt check comes first: a retry (or redelivery) of a push that has a receipt meanwhile must neither be
+        // sent again nor overwrite its receipt, even if its TTL has run out since.
+        if (receipts.contains(task.pushId())) {
+            metrics.deduplicated();
+            return CompletableFuture.completedFuture(null);
+        }
         Instant expiresAt = task.ttlSeconds() == null ? null : envelope.time().plusSeconds(task.ttlSeconds());
         if (expiresAt != null && clock.instant().isAfter(expiresAt)) {
             metrics.outcome(platform, "expired");
             return receipt(task, ReceiptStatus.EXPIRED, null, "expired at " + expiresAt);
-        }
-        if (receipts.contains(task.pushId())) {
-            metrics.deduplicated();
-            return CompletableFuture.completedFuture(null);
         }
         PushProvider provider = providers.get(Platform.valueOf(platform));
         if (provider == null) {
@@ -344,30 +419,27 @@ public final class PushWorker implements AutoCloseable {
                 task.priority() == io.pushline.contracts.Priority.HIGH ? Priority.HIGH : Priority.NORMAL,
                 task.kindOrAlert() == io.pushline.contracts.PushKind.BACKGROUND ? PushType.BACKGROUND : PushType.ALERT,
                 task.badge(), task.sound());
-        return send(provider, request, 1).thenCompose(outcome -> settle(record, task, outcome));
+        // A lane record is always a first attempt, even one replayed from the dead letters with old retry headers.
+        int attempt = isRetryTopic(record.topic()) ? RetryTopics.attempt(record.headers()) : 1;
+        return provider.send(request).thenCompose(outcome -> settle(record, task, expiresAt, attempt, outcome));
     }
 
-    private CompletableFuture<PushOutcome> send(PushProvider provider, PushRequest request, int attempt) {
-        return provider.send(request).thenCompose(outcome -> {
-            if (outcome instanceof PushOutcome.RetryLater later && attempt < config.maxAttempts()) {
-                metrics.retry(request.platform().name());
-                Duration wait = later.retryAfter() != null ? later.retryAfter() : backoff(attempt);
-                log.debug("{} lane: retry {} of push {} to {} in {}: {}", config.lane(), attempt, request.pushId(),
-                        Tokens.mask(request.token()), wait, later.cause());
-                return CompletableFuture.supplyAsync(() -> null, CompletableFuture.delayedExecutor(wait.toMillis(), TimeUnit.MILLISECONDS))
-                        .thenCompose(ignored -> send(provider, request, attempt + 1));
-            }
-            return CompletableFuture.completedFuture(outcome);
-        });
+    /**
+     * The wait before the next attempt: the provider's Retry-After (at least {@code initialBackoff}), else exponential
+     * backoff with full jitter, drawn between {@code initialBackoff} and {@code min(maxBackoff, initialBackoff × 2^attempt)},
+     * so that the pushes caught by an outage come back spread out, not as a storm.
+     */
+    private Duration retryWait(PushOutcome.RetryLater later, int attempt) {
+        long floor = config.initialBackoff().toMillis();
+        if (later.retryAfter() != null) {
+            return later.retryAfter().toMillis() >= floor ? later.retryAfter() : config.initialBackoff();
+        }
+        long cap = Math.min(config.maxBackoff().toMillis(), floor << Math.min(attempt, 20));
+        return Duration.ofMillis(ThreadLocalRandom.current().nextLong(floor, Math.max(floor, cap) + 1));
     }
 
-    /** Exponential backoff with full jitter: a provider outage sees spread-out retries, not a storm. */
-    private Duration backoff(int attempt) {
-        long cap = Math.min(config.maxBackoff().toMillis(), config.initialBackoff().toMillis() << Math.min(attempt - 1, 20));
-        return Duration.ofMillis(ThreadLocalRandom.current().nextLong(cap / 2, cap + 1));
-    }
-
-    private CompletableFuture<Void> settle(ConsumerRecord<String, byte[]> record, PushTask task, PushOutcome outcome) {
+    private CompletableFuture<Void> settle(ConsumerRecord<String, byte[]> record, PushTask task, Instant expiresAt,
+                                           int attempt, PushOutcome outcome) {
         String platform = task.platform().name();
         if (outcome instanceof PushOutcome.Delivered delivered) {
             metrics.outcome(platform, "delivered");
@@ -387,10 +459,46 @@ public final class PushWorker implements AutoCloseable {
             return written.thenCompose(ignored -> send(codec.toRecord(Topics.EVENTS, event)));
         }
         PushOutcome.RetryLater later = (PushOutcome.RetryLater) outcome;
+        if (attempt < config.maxAttempts()) {
+            Duration wait = retryWait(later, attempt);
+            Instant notBefore = clock.instant().plus(wait);
+            if (expiresAt != null && notBefore.isAfter(expiresAt)) {
+                metrics.outcome(platform, "expired");
+                return receipt(task, ReceiptStatus.EXPIRED, null, "expires at " + expiresAt + ", before its next attempt at "
+                        + notBefore + " (" + later.cause() + ")");
+            }
+            return scheduleRetry(record, task, attempt + 1, wait, notBefore, later.cause());
+        }
         metrics.outcome(platform, "failed");
-        return receipt(task, ReceiptStatus.FAILED, null, "gave up after " + config.maxAttempts() + " attempts: " + later.cause())
-                .thenCompose(ignored -> deadLetter(record, DeadLetterReason.RETRIES_EXHAUSTED,
-                        "gave up after " + config.maxAttempts() + " attempts: " + later.cause()));
+        metrics.retriesExhausted(platform);
+        String detail = "gave up after " + attempt + " attempts: " + later.cause();
+        // Dead letter first: if the receipt write fails or we crash in between, the task is redelivered and dead-lettered
+        // again (a duplicate), whereas a receipt written first would make the redelivery a silent no-op.
+        return deadLetter(record, DeadLetterReason.RETRIES_EXHAUSTED, detail)
+                .thenCompose(ignored -> receipt(task, ReceiptStatus.FAILED, null, detail));
+    }
+
+    /**
+     * Writes the task unchanged, with the next attempt number and its not-before instant, to the retry topic for
+     * {@code wait}; the returned future (and so the original record) completes when the broker acknowledged it.
+     */
+    private CompletableFuture<Void> scheduleRetry(ConsumerRecord<String, byte[]> record, PushTask task, int nextAttempt,
+                                                  Duration wait, Instant notBefore, String cause) {
+        int rung = RetryTopics.rung(config.retryDelays(), wait);
+        String topic = retryTopics.get(rung);
+        String origin = isRetryTopic(record.topic()) ? RetryTopics.origin(record.headers()) : null;
+        if (origin == null) {
+            origin = record.topic() + "-" + record.partition() + "@" + record.offset();
+        }
+        RecordHeaders headers = new RecordHeaders(record.headers().toArray());
+        RetryTopics.addTo(headers, nextAttempt, notBefore, cause, origin);
+        String delay = RetryTopics.label(config.retryDelays().get(rung));
+        log.debug("{} lane: attempt {} of push {} to {} not before {} (in {}, via {}): {}", config.lane(), nextAttempt,
+                task.pushId(), Tokens.mask(task.token()), notBefore, wait, topic, cause);
+        return send(new ProducerRecord<>(topic, null, record.key(), record.value(), headers)).thenRun(() -> {
+            metrics.retry(task.platform().name());
+            metrics.retryScheduled(delay);
+        });
     }
 
     private CompletableFuture<Void> receipt(PushTask task, ReceiptStatus status, String providerId, String reason) {

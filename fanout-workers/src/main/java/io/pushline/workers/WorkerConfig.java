@@ -5,29 +5,45 @@ import io.pushline.contracts.Topics;
 
 import java.net.URI;
 import java.time.Duration;
+import java.util.List;
 import java.util.Objects;
 
 /**
  * Settings of one lane's worker. Immutable; every value is checked and a bad one is named with its value.
  *
- * @param lane            which lane (topic and capacity) this worker serves
- * @param groupId         consumer group; one group per lane so each lane's lag is visible on its own
- * @param maxInFlight     pushes in flight to the providers at most; when reached, partitions pause
- * @param maxAttempts     sends per push before it is dead-lettered as failed
- * @param initialBackoff  first wait after a retry-later outcome without a provider-given delay (doubles, with jitter)
- * @param maxBackoff      cap of that wait
- * @param commitInterval  how often finished offsets are committed
- * @param drainTimeout    how long shutdown and revocation wait for in-flight pushes
- * @param source          CloudEvents source of the receipts and invalidations this worker writes
+ * @param lane                 which lane (topic and capacity) this worker serves
+ * @param groupId              consumer group; one group per lane so each lane's lag is visible on its own
+ * @param maxInFlight          pushes in flight to the providers at most; when reached, partitions pause
+ * @param maxAttempts          sends per push (the first one included) before it is dead-lettered as failed
+ * @param initialBackoff       shortest wait after a retry-later outcome; without a provider-given delay the wait is
+ *                             drawn between this and {@code initialBackoff × 2^attempt} (full jitter), capped at
+ *                             {@code maxBackoff}; a provider's Retry-After shorter than this is raised to it
+ * @param maxBackoff           cap of the backoff drawn without a provider-given delay; {@code >= initialBackoff}
+ * @param commitInterval       how often finished offsets are committed
+ * @param drainTimeout         how long shutdown and revocation wait for in-flight pushes
+ * @param source               CloudEvents source of the receipts and invalidations this worker writes
+ * @param retryDelays          the ladder of retry topics, one per delay, strictly increasing: a wait goes to the
+ *                             smallest topic whose delay is at least the wait, else to the largest (see
+ *                             {@link RetryTopics}); changing it renames topics, so every instance of a lane must agree
+ * @param maxRetriesWaiting    retry records read ahead and held in memory until due, at most (a poll may add up to
+ *                             {@code max.poll.records} more); when reached, the retry topics pause
+ * @param provisionRetryTopics whether {@link PushWorker#start()} creates missing retry topics (with the lane topic's
+ *                             partition count and replication factor); false where workers may not create topics
  */
 public record WorkerConfig(Lane lane, String groupId, int maxInFlight, int maxAttempts, Duration initialBackoff,
-                           Duration maxBackoff, Duration commitInterval, Duration drainTimeout, URI source) {
+                           Duration maxBackoff, Duration commitInterval, Duration drainTimeout, URI source,
+                           List<Duration> retryDelays, int maxRetriesWaiting, boolean provisionRetryTopics) {
     public static final int DEFAULT_MAX_IN_FLIGHT = 512;
     public static final int DEFAULT_MAX_ATTEMPTS = 8;
     public static final Duration DEFAULT_INITIAL_BACKOFF = Duration.ofMillis(500);
     public static final Duration DEFAULT_MAX_BACKOFF = Duration.ofSeconds(60);
     public static final Duration DEFAULT_COMMIT_INTERVAL = Duration.ofMillis(500);
     public static final Duration DEFAULT_DRAIN_TIMEOUT = Duration.ofSeconds(30);
+    /** 5 s, 30 s, 5 min: covers APNs/FCM throttling (seconds), FCM's default quota wait (60 s) and long outages. */
+    public static final List<Duration> DEFAULT_RETRY_DELAYS = List.of(Duration.ofSeconds(5), Duration.ofSeconds(30), Duration.ofMinutes(5));
+    public static final int DEFAULT_MAX_RETRIES_WAITING = 1_000;
+    /** More rungs than this would mean more topics to fetch from than the head-of-line bound is worth. */
+    public static final int MAX_RETRY_DELAYS = 8;
 
     public WorkerConfig {
         Objects.requireNonNull(lane, "lane");
@@ -43,9 +59,36 @@ public record WorkerConfig(Lane lane, String groupId, int maxInFlight, int maxAt
         }
         positive("initialBackoff", initialBackoff);
         positive("maxBackoff", maxBackoff);
+        if (maxBackoff.compareTo(initialBackoff) < 0) {
+            throw new IllegalArgumentException("maxBackoff must be >= initialBackoff (" + initialBackoff + "), was " + maxBackoff);
+        }
         positive("commitInterval", commitInterval);
         positive("drainTimeout", drainTimeout);
         Objects.requireNonNull(source, "source");
+        Objects.requireNonNull(retryDelays, "retryDelays");
+        if (retryDelays.isEmpty() || retryDelays.size() > MAX_RETRY_DELAYS) {
+            throw new IllegalArgumentException("retryDelays must hold 1 to " + MAX_RETRY_DELAYS + " delays, was " + retryDelays);
+        }
+        Duration previous = Duration.ZERO;
+        for (Duration delay : retryDelays) {
+            Objects.requireNonNull(delay, "retryDelays must not contain null");
+            if (delay.compareTo(previous) <= 0 || delay.toMillis() * 1_000_000L != delay.toNanos()) {
+                throw new IllegalArgumentException("retryDelays must be positive whole milliseconds in strictly increasing order, was "
+                        + retryDelays);
+            }
+            previous = delay;
+        }
+        retryDelays = List.copyOf(retryDelays);
+        if (maxRetriesWaiting < 1) {
+            throw new IllegalArgumentException("maxRetriesWaiting must be >= 1, was " + maxRetriesWaiting);
+        }
+    }
+
+    /** The settings as they were before retry topics existed; retry settings take their defaults. */
+    public WorkerConfig(Lane lane, String groupId, int maxInFlight, int maxAttempts, Duration initialBackoff,
+                        Duration maxBackoff, Duration commitInterval, Duration drainTimeout, URI source) {
+        this(lane, groupId, maxInFlight, maxAttempts, initialBackoff, maxBackoff, commitInterval, drainTimeout, source,
+                DEFAULT_RETRY_DELAYS, DEFAULT_MAX_RETRIES_WAITING, true);
     }
 
     public static WorkerConfig defaults(Lane lane) {
@@ -55,11 +98,44 @@ public record WorkerConfig(Lane lane, String groupId, int maxInFlight, int maxAt
     }
 
     public WorkerConfig withGroupId(String id) {
-        return new WorkerConfig(lane, id, maxInFlight, maxAttempts, initialBackoff, maxBackoff, commitInterval, drainTimeout, source);
+        return new WorkerConfig(lane, id, maxInFlight, maxAttempts, initialBackoff, maxBackoff, commitInterval, drainTimeout,
+                source, retryDelays, maxRetriesWaiting, provisionRetryTopics);
     }
 
     public WorkerConfig withMaxInFlight(int n) {
-        return new WorkerConfig(lane, groupId, n, maxAttempts, initialBackoff, maxBackoff, commitInterval, drainTimeout, source);
+        return new WorkerConfig(lane, groupId, n, maxAttempts, initialBackoff, maxBackoff, commitInterval, drainTimeout,
+                source, retryDelays, maxRetriesWaiting, provisionRetryTopics);
+    }
+
+    public WorkerConfig withMaxAttempts(int n) {
+        return new WorkerConfig(lane, groupId, maxInFlight, n, initialBackoff, maxBackoff, commitInterval, drainTimeout,
+                source, retryDelays, maxRetriesWaiting, provisionRetryTopics);
+    }
+
+    /** Both bounds of the backoff at once, so that narrowing them never trips the {@code max >= initial} check midway. */
+    public WorkerConfig withBackoff(Duration initial, Duration max) {
+        return new WorkerConfig(lane, groupId, maxInFlight, maxAttempts, initial, max, commitInterval, drainTimeout,
+                source, retryDelays, maxRetriesWaiting, provisionRetryTopics);
+    }
+
+    public WorkerConfig withCommitInterval(Duration interval) {
+        return new WorkerConfig(lane, groupId, maxInFlight, maxAttempts, initialBackoff, maxBackoff, interval, drainTimeout,
+                source, retryDelays, maxRetriesWaiting, provisionRetryTopics);
+    }
+
+    public WorkerConfig withRetryDelays(List<Duration> delays) {
+        return new WorkerConfig(lane, groupId, maxInFlight, maxAttempts, initialBackoff, maxBackoff, commitInterval, drainTimeout,
+                source, delays, maxRetriesWaiting, provisionRetryTopics);
+    }
+
+    public WorkerConfig withMaxRetriesWaiting(int n) {
+        return new WorkerConfig(lane, groupId, maxInFlight, maxAttempts, initialBackoff, maxBackoff, commitInterval, drainTimeout,
+                source, retryDelays, n, provisionRetryTopics);
+    }
+
+    public WorkerConfig withProvisionRetryTopics(boolean provision) {
+        return new WorkerConfig(lane, groupId, maxInFlight, maxAttempts, initialBackoff, maxBackoff, commitInterval, drainTimeout,
+                source, retryDelays, maxRetriesWaiting, provision);
     }
 
     /** The topic of this lane. */

@@ -1,6 +1,7 @@
 package io.pushline.workers;
 
 import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 
 import java.util.concurrent.ConcurrentHashMap;
@@ -11,8 +12,20 @@ import java.util.function.Supplier;
 public final class WorkerMetrics {
     /** Push outcomes, tagged {@code lane}, {@code platform}, {@code outcome} (delivered, rejected, expired, failed). */
     public static final String PUSHES = "pushline.worker.pushes";
-    /** Sends retried after a retry-later outcome, tagged {@code lane}, {@code platform}. */
+    /** Retry-later outcomes given another attempt (written to a retry topic), tagged {@code lane}, {@code platform}. */
     public static final String RETRIES = "pushline.worker.retries";
+    /**
+     * Retry records written to the retry topics, tagged {@code lane} and {@code delay}: the delay of the retry topic
+     * the wait fell into ({@code 5s}, {@code 30s}, {@code 5m} by default; see {@link RetryTopics}).
+     */
+    public static final String RETRIES_SCHEDULED = "pushline.worker.retries.scheduled";
+    /**
+     * Retry records read and held in memory until their not-before instant, tagged {@code lane} (a gauge; bounded by
+     * {@link WorkerConfig#maxRetriesWaiting()} plus one poll). Retries not read yet show as the retry topics' lag.
+     */
+    public static final String RETRIES_WAITING = "pushline.worker.retries.waiting";
+    /** Pushes still answered retry-later at their last allowed attempt, then dead-lettered, tagged {@code lane}, {@code platform}. */
+    public static final String RETRIES_EXHAUSTED = "pushline.worker.retries.exhausted";
     /** Tasks skipped because a receipt for their push id exists, tagged {@code lane}. */
     public static final String DEDUPLICATED = "pushline.worker.deduplicated";
     /** Tasks dead-lettered (undecodable, or out of retries), tagged {@code lane}, {@code reason}. */
@@ -21,7 +34,7 @@ public final class WorkerMetrics {
     public static final String TOKENS_INVALIDATED = "pushline.worker.tokens.invalidated";
     /** Pushes in flight to providers, tagged {@code lane}. */
     public static final String IN_FLIGHT = "pushline.worker.in.flight";
-    /** Partitions paused for want of demand, tagged {@code lane}. */
+    /** Partitions paused, for want of demand or until their head retry record is due, tagged {@code lane}. */
     public static final String PAUSED_PARTITIONS = "pushline.worker.paused.partitions";
 
     private final MeterRegistry registry;
@@ -33,9 +46,16 @@ public final class WorkerMetrics {
         this.lane = lane;
     }
 
-    void gauges(Supplier<Number> inFlight, Supplier<Number> paused) {
-        registry.gauge(IN_FLIGHT, io.micrometer.core.instrument.Tags.of("lane", lane), inFlight, s -> s.get().doubleValue());
-        registry.gauge(PAUSED_PARTITIONS, io.micrometer.core.instrument.Tags.of("lane", lane), paused, s -> s.get().doubleValue());
+    void gauges(Supplier<Number> inFlight, Supplier<Number> paused, Supplier<Number> retriesWaiting) {
+        gauge(IN_FLIGHT, inFlight);
+        gauge(PAUSED_PARTITIONS, paused);
+        gauge(RETRIES_WAITING, retriesWaiting);
+    }
+
+    // Strong references: the suppliers are method references nothing else holds, and a registry's default weak
+    // reference would let them be collected, turning the gauge into NaN.
+    private void gauge(String name, Supplier<Number> value) {
+        Gauge.builder(name, value).tag("lane", lane).strongReference(true).register(registry);
     }
 
     void outcome(String platform, String outcome) {
@@ -44,6 +64,14 @@ public final class WorkerMetrics {
 
     void retry(String platform) {
         counter(RETRIES, "platform", platform).increment();
+    }
+
+    void retryScheduled(String delay) {
+        counter(RETRIES_SCHEDULED, "delay", delay).increment();
+    }
+
+    void retriesExhausted(String platform) {
+        counter(RETRIES_EXHAUSTED, "platform", platform).increment();
     }
 
     void deduplicated() {

@@ -1,0 +1,357 @@
+package io.pushline.app;
+
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.pushline.contracts.CloudEventCodec;
+import io.pushline.contracts.DeviceRegistered;
+import io.pushline.contracts.Envelope;
+import io.pushline.contracts.EventData;
+import io.pushline.contracts.FollowCreated;
+import io.pushline.contracts.Platform;
+import io.pushline.contracts.PushIds;
+import io.pushline.contracts.TimelinePosted;
+import io.pushline.contracts.Topics;
+import io.pushline.mock.FakeFcm;
+import io.pushline.mock.MockApns;
+import io.pushline.testkit.KafkaBroker;
+import io.pushline.testkit.KafkaIntegrationTest;
+import io.pushline.testkit.TestTopics;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.File;
+import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.EnumSet;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * A fanout survives SIGKILL. The role under test runs as {@code pushline run} in a separate JVM and is killed with
+ * SIGKILL halfway, then started again; the broker, the mock providers (which count every push they accept, across
+ * both lives of the role) and the other role stay up in this JVM.
+ *
+ * <ul>
+ *   <li>Workers killed halfway through a 200,000-device fanout: nothing is lost, and the duplicates (pushes the mock
+ *       accepted twice) are at most the pushes in flight at the kill: the worker's in-flight window.</li>
+ *   <li>The router (expansion) killed mid-expansion: after the restart the job resumes from its cursor; every device
+ *       gets exactly one push, and the push-task topic holds exactly one committed task per device (nothing
+ *       re-expanded).</li>
+ * </ul>
+ */
+@KafkaIntegrationTest
+@Timeout(value = 12, unit = TimeUnit.MINUTES)
+class CrashRecoveryIntegrationTest {
+    private static final URI SOURCE = URI.create("test://crash-recovery");
+    private static final String AUTHOR = "author-0";
+    private static final int PARTITIONS = 3;
+    private static final int IN_FLIGHT = 256;
+
+    private final CloudEventCodec codec = new CloudEventCodec();
+    private final List<AutoCloseable> closeables = new ArrayList<>();
+    private final List<Process> children = new ArrayList<>();
+    private KafkaBroker broker;
+    private MockApns apns;
+    private FakeFcm fcm;
+    private Path dir;
+
+    @BeforeEach
+    void setUp(KafkaBroker broker, @TempDir Path dir) throws Exception {
+        this.broker = broker;
+        this.dir = dir;
+        Admin admin = broker.admin();
+        TestTopics.deleteAll(admin, "pushline", Duration.ofMinutes(1));
+        // Default group ids are shared with other tests in this JVM: start from no committed offsets.
+        try {
+            admin.deleteConsumerGroups(List.of(LocalStack.BULK_GROUP, LocalStack.HIGH_GROUP, LocalStack.TOPOLOGY_GROUP))
+                    .all().get(30, TimeUnit.SECONDS);
+        } catch (java.util.concurrent.ExecutionException e) {
+            // groups that never existed
+        }
+        apns = MockApns.start();
+        fcm = FakeFcm.start();
+        closeables.add(apns);
+        closeables.add(fcm);
+    }
+
+    @AfterEach
+    void tearDown() throws Exception {
+        for (Process child : children) {
+            child.destroyForcibly();
+            child.waitFor(30, TimeUnit.SECONDS);
+        }
+        for (int i = closeables.size() - 1; i >= 0; i--) {
+            closeables.get(i).close();
+        }
+    }
+
+    @Test
+    void workersKilledHalfwayLoseNothingAndDuplicateAtMostTheirInFlightWindow() throws Exception {
+        int devices = 200_000;
+        SimpleMeterRegistry registry = new SimpleMeterRegistry();
+        Pipeline router = Pipeline.start(settings(dir.resolve("router-state")), EnumSet.of(Role.ROUTER), Map.of(), registry);
+        closeables.add(router);
+        List<String> tokens = seed(devices);
+        new ConsumerLag(broker.admin()).awaitCaughtUp(LocalStack.TOPOLOGY_GROUP,
+                List.of(Topics.EVENTS, Topics.DEVICE_EVENTS_BY_TOKEN, Topics.STATE_FOLLOWS, Topics.STATE_DEVICES), Duration.ofMinutes(4));
+
+        Process first = startRole("workers", "workers-1");
+        String eventId = post();
+        Set<String> expected = pushIds(eventId, tokens);
+        awaitAccepted(devices / 2, Duration.ofMinutes(4), first);
+        first.destroyForcibly();   // SIGKILL
+        assertThat(first.waitFor(30, TimeUnit.SECONDS)).isTrue();
+        long acceptedAtKill = accepted();
+
+        Process second = startRole("workers", "workers-2");
+        awaitAccepted(expected, Duration.ofMinutes(5), second);
+        new ConsumerLag(broker.admin()).awaitCaughtUp(LocalStack.BULK_GROUP, List.of(Topics.PUSH_BULK), Duration.ofMinutes(2));
+
+        Map<String, Integer> counts = acceptedByPushId();
+        long lost = expected.stream().filter(id -> !counts.containsKey(id)).count();
+        long duplicates = counts.values().stream().mapToLong(n -> n - 1L).sum();
+        long unexpected = counts.keySet().stream().filter(id -> !expected.contains(id)).count();
+        System.out.printf("CrashRecoveryIntegrationTest: workers SIGKILLed after %,d of %,d pushes; after restart lost %d, "
+                + "duplicates %d (bound: in-flight window %d), unexpected %d%n", acceptedAtKill, devices, lost, duplicates, IN_FLIGHT, unexpected);
+        assertThat(lost).isZero();
+        assertThat(unexpected).isZero();
+        assertThat(duplicates).isLessThanOrEqualTo(IN_FLIGHT);
+    }
+
+    @Test
+    void routerKilledMidExpansionResumesFromItsCursorAndNoDeviceGetsASecondPush() throws Exception {
+        int devices = 100_000;
+        Process first = startRole("router", "router-1");
+        awaitCondition(() -> topicExists(Topics.STATE_DEVICES), Duration.ofMinutes(2), first, "the router to create its topics");
+        List<String> tokens = seed(devices);
+        new ConsumerLag(broker.admin()).awaitCaughtUp(LocalStack.TOPOLOGY_GROUP,
+                List.of(Topics.EVENTS, Topics.DEVICE_EVENTS_BY_TOKEN, Topics.STATE_FOLLOWS, Topics.STATE_DEVICES), Duration.ofMinutes(4));
+
+        SimpleMeterRegistry registry = new SimpleMeterRegistry();
+        Pipeline workers = Pipeline.start(settings(dir.resolve("unused")), EnumSet.of(Role.WORKERS), providers(registry), registry);
+        closeables.add(workers);
+        String eventId = post();
+        Set<String> expected = pushIds(eventId, tokens);
+        // Kill while the job is still expanding: some tasks are out, far from all (the expansion runs ahead of delivery).
+        awaitCondition(() -> endOffsets(Topics.PUSH_BULK) >= 4_000, Duration.ofMinutes(2), first, "the expansion to start");
+        first.destroyForcibly();   // SIGKILL
+        assertThat(first.waitFor(30, TimeUnit.SECONDS)).isTrue();
+        long tasksAtKill = endOffsets(Topics.PUSH_BULK);
+
+        Process second = startRole("router", "router-2");
+        awaitAccepted(expected, Duration.ofMinutes(5), second);
+        new ConsumerLag(broker.admin()).awaitCaughtUp(LocalStack.BULK_GROUP, List.of(Topics.PUSH_BULK), Duration.ofMinutes(2));
+
+        Map<String, Integer> counts = acceptedByPushId();
+        long lost = expected.stream().filter(id -> !counts.containsKey(id)).count();
+        long duplicates = counts.values().stream().mapToLong(n -> n - 1L).sum();
+        long committedTasks = countCommitted(Topics.PUSH_BULK);
+        System.out.printf("CrashRecoveryIntegrationTest: router SIGKILLed with %,d of %,d task offsets written; after restart "
+                + "lost %d, duplicates %d, committed push tasks %,d%n", tasksAtKill, devices, lost, duplicates, committedTasks);
+        assertThat(tasksAtKill).as("killed mid-expansion").isLessThan(devices);
+        assertThat(lost).isZero();
+        assertThat(duplicates).isZero();
+        assertThat(committedTasks).as("one committed task per device: resumed from the cursor, nothing expanded twice").isEqualTo(devices);
+    }
+
+    // ---------------------------------------------------------------------------------------------------------------
+
+    private Pipeline.Settings settings(Path stateDir) {
+        return new Pipeline.Settings(broker.bootstrapServers(), Map.of(), PARTITIONS, (short) 1, stateDir, LocalStack.TOPOLOGY_GROUP, IN_FLIGHT);
+    }
+
+    private Map<io.pushline.push.Platform, io.pushline.push.PushProvider> providers(SimpleMeterRegistry registry) throws Exception {
+        ProviderOptions options = new ProviderOptions();
+        new picocli.CommandLine(options).parseArgs(providerArgs().toArray(String[]::new));
+        Map<io.pushline.push.Platform, io.pushline.push.PushProvider> providers = options.realProviders(registry, 4096, name -> null);
+        providers.values().forEach(closeables::add);
+        return providers;
+    }
+
+    /** The provider options that point `pushline run` at this JVM's mock servers, with their credentials in files. */
+    private List<String> providerArgs() throws Exception {
+        Path key = dir.resolve("apns.p8");
+        Path ca = dir.resolve("apns-ca.pem");
+        Path serviceAccount = dir.resolve("fcm-service-account.json");
+        if (!Files.exists(key)) {
+            Files.writeString(key, apns.signingMaterial().pkcs8Pem());
+            Files.writeString(ca, apns.trustedCertificatePem());
+            Files.writeString(serviceAccount, TestCredentials.serviceAccountJson(fcm.baseUrl() + "/token"));
+        }
+        return List.of("--apns-host", apns.host(), "--apns-port", Integer.toString(apns.port()), "--apns-ca-file", ca.toString(),
+                "--apns-key-file", key.toString(), "--apns-team-id", apns.signingMaterial().teamId(),
+                "--apns-key-id", apns.signingMaterial().keyId(),
+                "--fcm-service-account-file", serviceAccount.toString(), "--fcm-endpoint", fcm.baseUrl().toString());
+    }
+
+    /** {@code pushline run --role ROLE} in a new JVM on this test's class path; output goes to {@code name.log}. */
+    private Process startRole(String role, String name) throws Exception {
+        List<String> command = new ArrayList<>(List.of(
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx512m",
+                "-cp", System.getProperty("java.class.path"), PushlineCommand.class.getName(),
+                "run", "--role", role, "--bootstrap-servers", broker.bootstrapServers(),
+                "--partitions", Integer.toString(PARTITIONS), "--in-flight", Integer.toString(IN_FLIGHT),
+                "--state-dir", dir.resolve(name + "-state").toString()));
+        if (role.equals("workers")) {
+            command.addAll(providerArgs());
+        } else {
+            // Small pages (200 devices per partition every 50 ms) so that the kill lands mid-expansion.
+            command.addAll(List.of("--expansion-page-size", "200", "--expansion-page-interval", "50ms"));
+        }
+        File log = dir.resolve(name + ".log").toFile();
+        Process process = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log).start();
+        children.add(process);
+        return process;
+    }
+
+    private List<String> seed(int devices) throws Exception {
+        Map<String, Object> config = new HashMap<>(Pipeline.producerConfig(Map.of("bootstrap.servers", broker.bootstrapServers())));
+        config.put(ProducerConfig.LINGER_MS_CONFIG, 20);
+        config.put(ProducerConfig.BATCH_SIZE_CONFIG, 256 * 1024);
+        List<String> tokens = new ArrayList<>(devices);
+        Instant registeredAt = Instant.now();
+        try (KafkaProducer<String, byte[]> producer = new KafkaProducer<>(config, new StringSerializer(), new ByteArraySerializer())) {
+            for (int d = 0; d < devices; d += 2) {
+                String user = String.format("follower-%07d", d / 2);
+                publish(producer, new FollowCreated(user, AUTHOR), registeredAt);
+                String apnsToken = (UUID.randomUUID().toString() + UUID.randomUUID()).replace("-", "");
+                String fcmToken = UUID.randomUUID().toString().replace("-", "") + ":APA91b" + UUID.randomUUID().toString().replace("-", "");
+                tokens.add(apnsToken);
+                tokens.add(fcmToken);
+                publish(producer, new DeviceRegistered(user, apnsToken, Platform.APNS, "io.pushline.crash", registeredAt), registeredAt);
+                publish(producer, new DeviceRegistered(user, fcmToken, Platform.FCM, "io.pushline.crash.android", registeredAt), registeredAt);
+            }
+            producer.flush();
+        }
+        return tokens;
+    }
+
+    private String post() throws Exception {
+        String eventId = UUID.randomUUID().toString();
+        try (KafkaProducer<String, byte[]> producer = new KafkaProducer<>(Pipeline.producerConfig(Map.of("bootstrap.servers", broker.bootstrapServers())),
+                new StringSerializer(), new ByteArraySerializer())) {
+            producer.send(codec.toRecord(Topics.EVENTS, Envelope.of(eventId, SOURCE, Instant.now(),
+                    new TimelinePosted("post-0", AUTHOR, AUTHOR + " posted", "Something new")))).get(30, TimeUnit.SECONDS);
+        }
+        return eventId;
+    }
+
+    private void publish(KafkaProducer<String, byte[]> producer, EventData data, Instant time) {
+        producer.send(codec.toRecord(Topics.EVENTS, Envelope.of(UUID.randomUUID().toString(), SOURCE, time, data)));
+    }
+
+    private static Set<String> pushIds(String eventId, List<String> tokens) {
+        Set<String> ids = new HashSet<>(tokens.size() * 2);
+        tokens.forEach(token -> ids.add(PushIds.pushId(eventId, token)));
+        return ids;
+    }
+
+    private long accepted() {
+        return apns.ledger().acceptedCount() + fcm.ledger().acceptedCount();
+    }
+
+    private Map<String, Integer> acceptedByPushId() {
+        Map<String, Integer> all = new HashMap<>(apns.ledger().countsByPushId());
+        fcm.ledger().countsByPushId().forEach((id, n) -> all.merge(id, n, Integer::sum));
+        return all;
+    }
+
+    private void awaitAccepted(long count, Duration timeout, Process child) {
+        awaitCondition(() -> accepted() >= count, timeout, child, count + " accepted pushes");
+    }
+
+    private void awaitAccepted(Set<String> expected, Duration timeout, Process child) {
+        awaitCondition(() -> accepted() >= expected.size() && acceptedByPushId().keySet().containsAll(expected), timeout, child,
+                "every expected push (" + expected.size() + ") accepted");
+    }
+
+    /** Waits for the condition; fails at once, with the child's log, if the child died. */
+    private void awaitCondition(java.util.function.BooleanSupplier condition, Duration timeout, Process child, String what) {
+        ConsumerLag.awaitCondition(() -> {
+            if (!child.isAlive()) {
+                throw new IllegalStateException("the child JVM exited with " + child.exitValue() + " while waiting for " + what
+                        + "; its log:\n" + childLogs());
+            }
+            return condition.getAsBoolean();
+        }, timeout, () -> what + " (accepted so far: " + accepted() + ")");
+    }
+
+    private String childLogs() {
+        StringBuilder logs = new StringBuilder();
+        try (var files = Files.list(dir)) {
+            for (Path log : files.filter(p -> p.toString().endsWith(".log")).toList()) {
+                String text = Files.readString(log);
+                logs.append("--- ").append(log.getFileName()).append('\n').append(text, Math.max(0, text.length() - 4000), text.length());
+            }
+        } catch (Exception e) {
+            logs.append("(could not read the logs: ").append(e).append(')');
+        }
+        return logs.toString();
+    }
+
+    private boolean topicExists(String topic) {
+        try {
+            return broker.admin().listTopics().names().get(10, TimeUnit.SECONDS).contains(topic);
+        } catch (Exception e) {
+            return false;
+        }
+    }
+
+    private long endOffsets(String topic) {
+        try (KafkaConsumer<byte[], byte[]> consumer = consumer("read_uncommitted")) {
+            List<TopicPartition> partitions = partitions(consumer, topic);
+            return consumer.endOffsets(partitions).values().stream().mapToLong(Long::longValue).sum();
+        }
+    }
+
+    /** Records on the topic as a read_committed consumer sees them (transaction markers and aborted writes excluded). */
+    private long countCommitted(String topic) {
+        try (KafkaConsumer<byte[], byte[]> consumer = consumer("read_committed")) {
+            List<TopicPartition> partitions = partitions(consumer, topic);
+            consumer.assign(partitions);
+            consumer.seekToBeginning(partitions);
+            Map<TopicPartition, Long> end = consumer.endOffsets(partitions);
+            long count = 0;
+            Instant deadline = Instant.now().plus(Duration.ofMinutes(2));
+            while (partitions.stream().anyMatch(p -> consumer.position(p) < end.get(p))) {
+                assertThat(Instant.now()).as("reading " + topic + " to its end").isBefore(deadline);
+                count += consumer.poll(Duration.ofMillis(200)).count();
+            }
+            return count;
+        }
+    }
+
+    private KafkaConsumer<byte[], byte[]> consumer(String isolation) {
+        Map<String, Object> config = new HashMap<>();
+        config.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers());
+        config.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, isolation);
+        config.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, 5000);
+        return new KafkaConsumer<>(config, new ByteArrayDeserializer(), new ByteArrayDeserializer());
+    }
+
+    private static List<TopicPartition> partitions(KafkaConsumer<byte[], byte[]> consumer, String topic) {
+        return consumer.partitionsFor(topic, Duration.ofSeconds(30)).stream().map(p -> new TopicPartition(topic, p.partition())).toList();
+    }
+}
