@@ -54,8 +54,9 @@ import static org.assertj.core.api.Assertions.assertThat;
  * both lives of the role) and the other role stay up in this JVM.
  *
  * <ul>
- *   <li>Workers killed halfway through a 200,000-device fanout: nothing is lost, and the duplicates (pushes the mock
- *       accepted twice) are at most the pushes in flight at the kill: the worker's in-flight window.</li>
+ *   <li>Workers killed halfway through a 200,000-device fanout, restarted, and joined by a second worker at three
+ *       quarters (a rebalance): nothing is lost, and the duplicates (pushes the mock accepted twice) are at most the
+ *       pushes in flight at the kill: the worker's in-flight window.</li>
  *   <li>The router (expansion) killed mid-expansion: after the restart the job resumes from its cursor; every device
  *       gets exactly one push, and the push-task topic holds exactly one committed task per device (nothing
  *       re-expanded).</li>
@@ -108,7 +109,7 @@ class CrashRecoveryIntegrationTest {
     }
 
     @Test
-    void workersKilledHalfwayLoseNothingAndDuplicateAtMostTheirInFlightWindow() throws Exception {
+    void workersKilledHalfwayThenRebalancedLoseNothingAndDuplicateAtMostTheirInFlightWindow() throws Exception {
         int devices = 200_000;
         SimpleMeterRegistry registry = new SimpleMeterRegistry();
         Pipeline router = Pipeline.start(settings(dir.resolve("router-state")), EnumSet.of(Role.ROUTER), Map.of(), registry);
@@ -126,6 +127,12 @@ class CrashRecoveryIntegrationTest {
         long acceptedAtKill = accepted();
 
         Process second = startRole("workers", "workers-2");
+        // A second worker joins while the first restarted one is at work: the bulk lane's partitions are rebalanced.
+        awaitAccepted(devices * 3L / 4, Duration.ofMinutes(4), second);
+        long acceptedAtJoin = accepted();
+        Process third = startRole("workers", "workers-3");
+        awaitCondition(() -> membersWithPartitions(LocalStack.BULK_GROUP) == 2, Duration.ofMinutes(2), third,
+                "both workers to own bulk partitions");
         awaitAccepted(expected, Duration.ofMinutes(5), second);
         new ConsumerLag(broker.admin()).awaitCaughtUp(LocalStack.BULK_GROUP, List.of(Topics.PUSH_BULK), Duration.ofMinutes(2));
 
@@ -133,8 +140,9 @@ class CrashRecoveryIntegrationTest {
         long lost = expected.stream().filter(id -> !counts.containsKey(id)).count();
         long duplicates = counts.values().stream().mapToLong(n -> n - 1L).sum();
         long unexpected = counts.keySet().stream().filter(id -> !expected.contains(id)).count();
-        System.out.printf("CrashRecoveryIntegrationTest: workers SIGKILLed after %,d of %,d pushes; after restart lost %d, "
-                + "duplicates %d (bound: in-flight window %d), unexpected %d%n", acceptedAtKill, devices, lost, duplicates, IN_FLIGHT, unexpected);
+        System.out.printf("CrashRecoveryIntegrationTest: workers SIGKILLed after %,d of %,d pushes, restarted, joined by a second "
+                + "worker after %,d; lost %d, duplicates %d (bound: in-flight window %d), unexpected %d%n",
+                acceptedAtKill, devices, acceptedAtJoin, lost, duplicates, IN_FLIGHT, unexpected);
         assertThat(lost).isZero();
         assertThat(unexpected).isZero();
         assertThat(duplicates).isLessThanOrEqualTo(IN_FLIGHT);
@@ -309,6 +317,16 @@ class CrashRecoveryIntegrationTest {
             logs.append("(could not read the logs: ").append(e).append(')');
         }
         return logs.toString();
+    }
+
+    /** Members of the group that own at least one partition. */
+    private int membersWithPartitions(String group) {
+        try {
+            return (int) broker.admin().describeConsumerGroups(List.of(group)).all().get(10, TimeUnit.SECONDS).get(group)
+                    .members().stream().filter(m -> !m.assignment().topicPartitions().isEmpty()).count();
+        } catch (Exception e) {
+            return 0;
+        }
     }
 
     private boolean topicExists(String topic) {

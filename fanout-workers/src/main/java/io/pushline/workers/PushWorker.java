@@ -85,6 +85,8 @@ public final class PushWorker implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(PushWorker.class);
 
     private static final Duration MAX_POLL_WAIT = Duration.ofMillis(100);
+    /** Unregistered devices remembered at most (about 100 bytes each). */
+    static final int DEVICE_GATE_MAX_ENTRIES = 1_000_000;
 
     private final WorkerConfig config;
     private final Map<String, Object> clientConfig;
@@ -95,6 +97,7 @@ public final class PushWorker implements AutoCloseable {
     private final Map<Platform, PushProvider> providers;
     private final WorkerMetrics metrics;
     private final Clock clock;
+    private volatile DeviceGate gate;   // null when the check is off
     private final CloudEventCodec codec = new CloudEventCodec(CloudEventCodec.DEFAULT_MAX_EVENT_BYTES);
     private final OffsetTracker offsets = new OffsetTracker();
     private final AtomicLong requested = new AtomicLong();
@@ -169,6 +172,20 @@ public final class PushWorker implements AutoCloseable {
             try (Admin admin = Admin.create(clientConfig)) {
                 RetryTopics.ensure(admin, config, Duration.ofSeconds(60));
             }
+        }
+        if (!config.deviceGateLookback().isZero()) {
+            DeviceGate started = new DeviceGate(clientConfig, config.deviceGateLookback(), DEVICE_GATE_MAX_ENTRIES, clock);
+            started.start();
+            try {
+                if (!started.awaitCaughtUp(Duration.ofMinutes(2))) {
+                    log.warn("{} lane: the device gate did not catch up within 2 minutes; starting anyway", config.lane());
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                started.close();
+                throw new IllegalStateException("interrupted while starting", e);
+            }
+            gate = started;
         }
         receipts = ReceiptLog.restore(consumerConfig, Topics.PUSH_RECEIPTS, Duration.ofMinutes(2));
         log.info("{} lane: {} receipts restored", config.lane(), receipts.size());
@@ -410,6 +427,12 @@ public final class PushWorker implements AutoCloseable {
             metrics.outcome(platform, "expired");
             return receipt(task, ReceiptStatus.EXPIRED, null, "expired at " + expiresAt);
         }
+        DeviceGate devices = gate;
+        if (devices != null && devices.isUnregistered(task.userId(), task.token())) {
+            // Unregistered (or moved to another user) after this push was queued: not sent, and said so.
+            metrics.outcome(platform, "unregistered");
+            return receipt(task, ReceiptStatus.REJECTED, null, "device unregistered before the push was sent");
+        }
         PushProvider provider = providers.get(Platform.valueOf(platform));
         if (provider == null) {
             return deadLetter(record, DeadLetterReason.NO_PROVIDER, "no push provider is configured for " + platform);
@@ -553,6 +576,10 @@ public final class PushWorker implements AutoCloseable {
         }
         if (pipeline != null) {
             pipeline.dispose();
+        }
+        DeviceGate devices = gate;
+        if (devices != null) {
+            devices.close();
         }
         callbacks.shutdown();
     }

@@ -27,12 +27,15 @@ import java.util.Objects;
  *                             {@link RetryTopics}); changing it renames topics, so every instance of a lane must agree
  * @param maxRetriesWaiting    retry records read ahead and held in memory until due, at most (a poll may add up to
  *                             {@code max.poll.records} more); when reached, the retry topics pause
+ * @param deviceGateLookback   how far back unregistered devices are remembered, so that their queued pushes are
+ *                             skipped (see {@link DeviceGate}); {@link Duration#ZERO} turns the check off
  * @param provisionRetryTopics whether {@link PushWorker#start()} creates missing retry topics (with the lane topic's
  *                             partition count and replication factor); false where workers may not create topics
  */
 public record WorkerConfig(Lane lane, String groupId, int maxInFlight, int maxAttempts, Duration initialBackoff,
                            Duration maxBackoff, Duration commitInterval, Duration drainTimeout, URI source,
-                           List<Duration> retryDelays, int maxRetriesWaiting, boolean provisionRetryTopics) {
+                           List<Duration> retryDelays, int maxRetriesWaiting, boolean provisionRetryTopics,
+                           Duration deviceGateLookback) {
     public static final int DEFAULT_MAX_IN_FLIGHT = 512;
     public static final int DEFAULT_MAX_ATTEMPTS = 8;
     public static final Duration DEFAULT_INITIAL_BACKOFF = Duration.ofMillis(500);
@@ -42,6 +45,8 @@ public record WorkerConfig(Lane lane, String groupId, int maxInFlight, int maxAt
     /** 5 s, 30 s, 5 min: covers APNs/FCM throttling (seconds), FCM's default quota wait (60 s) and long outages. */
     public static final List<Duration> DEFAULT_RETRY_DELAYS = List.of(Duration.ofSeconds(5), Duration.ofSeconds(30), Duration.ofMinutes(5));
     public static final int DEFAULT_MAX_RETRIES_WAITING = 1_000;
+    /** Longer than the timeline pushes' TTL (6 h): a push older than this has expired anyway. */
+    public static final Duration DEFAULT_DEVICE_GATE_LOOKBACK = Duration.ofHours(24);
     /** More rungs than this would mean more topics to fetch from than the head-of-line bound is worth. */
     public static final int MAX_RETRY_DELAYS = 8;
 
@@ -82,13 +87,16 @@ public record WorkerConfig(Lane lane, String groupId, int maxInFlight, int maxAt
         if (maxRetriesWaiting < 1) {
             throw new IllegalArgumentException("maxRetriesWaiting must be >= 1, was " + maxRetriesWaiting);
         }
+        if (deviceGateLookback == null || deviceGateLookback.isNegative()) {
+            throw new IllegalArgumentException("deviceGateLookback must be >= 0, was " + deviceGateLookback);
+        }
     }
 
     /** The settings as they were before retry topics existed; retry settings take their defaults. */
     public WorkerConfig(Lane lane, String groupId, int maxInFlight, int maxAttempts, Duration initialBackoff,
                         Duration maxBackoff, Duration commitInterval, Duration drainTimeout, URI source) {
         this(lane, groupId, maxInFlight, maxAttempts, initialBackoff, maxBackoff, commitInterval, drainTimeout, source,
-                DEFAULT_RETRY_DELAYS, DEFAULT_MAX_RETRIES_WAITING, true);
+                DEFAULT_RETRY_DELAYS, DEFAULT_MAX_RETRIES_WAITING, true, DEFAULT_DEVICE_GATE_LOOKBACK);
     }
 
     public static WorkerConfig defaults(Lane lane) {
@@ -99,43 +107,49 @@ public record WorkerConfig(Lane lane, String groupId, int maxInFlight, int maxAt
 
     public WorkerConfig withGroupId(String id) {
         return new WorkerConfig(lane, id, maxInFlight, maxAttempts, initialBackoff, maxBackoff, commitInterval, drainTimeout,
-                source, retryDelays, maxRetriesWaiting, provisionRetryTopics);
+                source, retryDelays, maxRetriesWaiting, provisionRetryTopics, deviceGateLookback);
     }
 
     public WorkerConfig withMaxInFlight(int n) {
         return new WorkerConfig(lane, groupId, n, maxAttempts, initialBackoff, maxBackoff, commitInterval, drainTimeout,
-                source, retryDelays, maxRetriesWaiting, provisionRetryTopics);
+                source, retryDelays, maxRetriesWaiting, provisionRetryTopics, deviceGateLookback);
     }
 
     public WorkerConfig withMaxAttempts(int n) {
         return new WorkerConfig(lane, groupId, maxInFlight, n, initialBackoff, maxBackoff, commitInterval, drainTimeout,
-                source, retryDelays, maxRetriesWaiting, provisionRetryTopics);
+                source, retryDelays, maxRetriesWaiting, provisionRetryTopics, deviceGateLookback);
     }
 
     /** Both bounds of the backoff at once, so that narrowing them never trips the {@code max >= initial} check midway. */
     public WorkerConfig withBackoff(Duration initial, Duration max) {
         return new WorkerConfig(lane, groupId, maxInFlight, maxAttempts, initial, max, commitInterval, drainTimeout,
-                source, retryDelays, maxRetriesWaiting, provisionRetryTopics);
+                source, retryDelays, maxRetriesWaiting, provisionRetryTopics, deviceGateLookback);
     }
 
     public WorkerConfig withCommitInterval(Duration interval) {
         return new WorkerConfig(lane, groupId, maxInFlight, maxAttempts, initialBackoff, maxBackoff, interval, drainTimeout,
-                source, retryDelays, maxRetriesWaiting, provisionRetryTopics);
+                source, retryDelays, maxRetriesWaiting, provisionRetryTopics, deviceGateLookback);
     }
 
     public WorkerConfig withRetryDelays(List<Duration> delays) {
         return new WorkerConfig(lane, groupId, maxInFlight, maxAttempts, initialBackoff, maxBackoff, commitInterval, drainTimeout,
-                source, delays, maxRetriesWaiting, provisionRetryTopics);
+                source, delays, maxRetriesWaiting, provisionRetryTopics, deviceGateLookback);
     }
 
     public WorkerConfig withMaxRetriesWaiting(int n) {
         return new WorkerConfig(lane, groupId, maxInFlight, maxAttempts, initialBackoff, maxBackoff, commitInterval, drainTimeout,
-                source, retryDelays, n, provisionRetryTopics);
+                source, retryDelays, n, provisionRetryTopics, deviceGateLookback);
+    }
+
+    /** How far back unregistered devices are remembered; {@link Duration#ZERO} for no check. */
+    public WorkerConfig withDeviceGateLookback(Duration lookback) {
+        return new WorkerConfig(lane, groupId, maxInFlight, maxAttempts, initialBackoff, maxBackoff, commitInterval, drainTimeout,
+                source, retryDelays, maxRetriesWaiting, provisionRetryTopics, lookback);
     }
 
     public WorkerConfig withProvisionRetryTopics(boolean provision) {
         return new WorkerConfig(lane, groupId, maxInFlight, maxAttempts, initialBackoff, maxBackoff, commitInterval, drainTimeout,
-                source, retryDelays, maxRetriesWaiting, provision);
+                source, retryDelays, maxRetriesWaiting, provision, deviceGateLookback);
     }
 
     /** The topic of this lane. */

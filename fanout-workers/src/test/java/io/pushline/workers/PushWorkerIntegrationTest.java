@@ -218,6 +218,38 @@ class PushWorkerIntegrationTest {
     }
 
     @Test
+    void aDeviceUnregisteredAfterItsPushWasQueuedIsSkippedAndOneRegisteredAgainIsNot() throws Exception {
+        String eventId = UUID.randomUUID().toString();
+        PushTask gone = task(eventId, 1, Platform.APNS, 3600);
+        PushTask back = task(eventId, 2, Platform.FCM, 3600);
+        PushTask fine = task(eventId, 3, Platform.APNS, 3600);
+        for (PushTask t : List.of(gone, back, fine)) {
+            publish(t, Instant.now());
+        }
+        // What the registry writes to state.devices: a tombstone when a device is unregistered, a value when registered.
+        producer.send(new ProducerRecord<>(Topics.STATE_DEVICES, io.pushline.contracts.Keys.compound(gone.userId(), gone.token()), null)).get();
+        producer.send(new ProducerRecord<>(Topics.STATE_DEVICES, io.pushline.contracts.Keys.compound(back.userId(), back.token()), null)).get();
+        producer.send(new ProducerRecord<>(Topics.STATE_DEVICES, io.pushline.contracts.Keys.compound(back.userId(), back.token()),
+                "registered again".getBytes(StandardCharsets.UTF_8))).get();
+
+        PushWorker worker = startWorker();
+        List<ConsumerRecord<String, byte[]>> receipts = readAll(Topics.PUSH_RECEIPTS, 3);
+        worker.close();
+
+        Map<String, PushReceipt> byPushId = new HashMap<>();
+        receipts.forEach(r -> {
+            PushReceipt receipt = (PushReceipt) ((Decoded.Ok) codec.decode(r.headers(), r.value())).envelope().data();
+            byPushId.put(receipt.pushId(), receipt);
+        });
+        assertThat(byPushId.get(gone.pushId()).status()).isEqualTo(ReceiptStatus.REJECTED);
+        assertThat(byPushId.get(gone.pushId()).reason()).isEqualTo("device unregistered before the push was sent");
+        assertThat(byPushId.get(back.pushId()).status()).isEqualTo(ReceiptStatus.DELIVERED);
+        assertThat(byPushId.get(fine.pushId()).status()).isEqualTo(ReceiptStatus.DELIVERED);
+        assertThat(apns.ledger().countsByPushId()).containsOnlyKeys(fine.pushId());
+        assertThat(fcm.ledger().countsByPushId()).containsOnlyKeys(back.pushId());
+    }
+
+    @Test
     void expiredTasksAreDroppedInvalidTokensBecomeEventsAndBadRecordsAreDeadLettered() throws Exception {
         String eventId = UUID.randomUUID().toString();
         PushTask expired = task(eventId, 1, Platform.APNS, 60);
