@@ -7,7 +7,7 @@ package io.pushline.contracts;
  */
 public sealed interface EventData
     permits DeviceRegistered, DeviceUnregistered, FollowCreated, FollowRemoved, PostCreated,
-    LikeCreated, TimelinePosted, ProfileBanned, PushTask, PushReceipt {
+    LikeCreated, TimelinePosted, ProfileBanned, PushTask, PushReceipt, ContentRemoval {
 
   /** The event type this data belongs to; fixed per record class. */
   EventType type();

@@ -26,6 +26,7 @@ import java.util.function.Function;
  *   <tr><td>PROFILE_BANNED</td><td>io.pushline.profile.banned.v1</td><td>profileId</td></tr>
  *   <tr><td>PUSH_TASK</td><td>io.pushline.push.task.v1</td><td>userId</td></tr>
  *   <tr><td>PUSH_RECEIPT</td><td>io.pushline.push.receipt.v1</td><td>pushId</td></tr>
+ *   <tr><td>CONTENT_REMOVAL</td><td>io.pushline.content.removal.v1</td><td>profileId</td></tr>
  * </table>
  */
 public enum EventType {
@@ -44,7 +45,9 @@ public enum EventType {
   PROFILE_BANNED("io.pushline.profile.banned.v1", ProfileBanned.class, "profile-banned",
       ProfileBanned::profileId),
   PUSH_TASK("io.pushline.push.task.v1", PushTask.class, "push-task", PushTask::userId),
-  PUSH_RECEIPT("io.pushline.push.receipt.v1", PushReceipt.class, "push-receipt", PushReceipt::pushId);
+  PUSH_RECEIPT("io.pushline.push.receipt.v1", PushReceipt.class, "push-receipt", PushReceipt::pushId),
+  CONTENT_REMOVAL("io.pushline.content.removal.v1", ContentRemoval.class, "content-removal",
+      ContentRemoval::profileId);
 
   private static final Map<String, EventType> BY_CE_TYPE = new HashMap<>();
 

@@ -92,6 +92,21 @@ public final class TopicProvisioner {
     }
 
     List<TopicSpec> missing = byName.values().stream().filter(s -> !observed.containsKey(s.name())).toList();
+    // A topic created moments ago may not be visible to describe yet. Ask the controller first (validate only, which
+    // creates nothing): topics it already knows are checked for conflicts before anything is created.
+    if (!missing.isEmpty()) {
+      Set<String> known = existingAccordingToController(missing, deadline);
+      if (!known.isEmpty()) {
+        Map<String, ObservedTopic> knownObserved = describeUntilVisible(known, deadline);
+        Map<String, TopicSpec> knownSpecs = new LinkedHashMap<>();
+        known.forEach(name -> knownSpecs.put(name, byName.get(name)));
+        List<String> knownConflicts = conflicts(knownSpecs, knownObserved);
+        if (!knownConflicts.isEmpty()) {
+          throw new TopicConflictException(knownConflicts);
+        }
+        missing = missing.stream().filter(spec -> !known.contains(spec.name())).toList();
+      }
+    }
     List<String> created = new ArrayList<>();
     Set<String> raced = new TreeSet<>();
     if (!missing.isEmpty()) {
@@ -131,6 +146,24 @@ public final class TopicProvisioner {
 
     List<String> existing = byName.keySet().stream().filter(n -> !created.contains(n)).toList();
     return new ProvisionReport(created, existing);
+  }
+
+  /** The topics among {@code specs} that the controller says exist, by a validate-only create. */
+  private Set<String> existingAccordingToController(List<TopicSpec> specs, long deadline) {
+    Map<String, KafkaFuture<Void>> results = admin.createTopics(specs.stream().map(TopicSpec::toNewTopic).toList(),
+        new CreateTopicsOptions().validateOnly(true).timeoutMs(remainingMs(deadline))).values();
+    Set<String> existing = new TreeSet<>();
+    for (TopicSpec spec : specs) {
+      try {
+        await(results.get(spec.name()), deadline, "validate topic " + spec.name());
+      } catch (ExecutionException e) {
+        if (e.getCause() instanceof TopicExistsException) {
+          existing.add(spec.name());
+        }
+        // any other failure shows again, with its cause, when the topic is created for real
+      }
+    }
+    return existing;
   }
 
   private List<String> conflicts(Map<String, TopicSpec> specs, Map<String, ObservedTopic> observed) {

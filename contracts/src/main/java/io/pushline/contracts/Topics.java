@@ -25,6 +25,12 @@ public final class Topics {
   public static final String DEAD_LETTERS = "pushline.dead-letters";
   /** Internal: device events re-keyed by token. Key: token. Delete, 7 days. */
   public static final String DEVICE_EVENTS_BY_TOKEN = "pushline.router.device-events";
+  /**
+   * Internal: content and ban events re-keyed by the profile they belong to ({@link PostCreated}
+   * by authorId, {@link LikeCreated} by actorId, {@link ProfileBanned} by profileId), so a
+   * profile's content index lives on one partition. Delete, 7 days.
+   */
+  public static final String CONTENT_EVENTS_BY_PROFILE = "pushline.router.content-events";
   /** Devices per user. Compacted; key {@code userId|token}; partitioned by userId. */
   public static final String STATE_DEVICES = "pushline.state.devices";
   /** Follow edges. Compacted; key {@code followerId|followeeId}; partitioned by followerId. */
@@ -37,6 +43,16 @@ public final class Topics {
   public static final String PUSH_BULK = "pushline.push.bulk";
   /** Push outcomes. Compacted; key pushId. */
   public static final String PUSH_RECEIPTS = "pushline.push.receipts";
+  /**
+   * Banned profiles: the {@link ProfileBanned} event per profile. Compacted; key profileId. Small;
+   * for consumers that must drop work about a banned profile (e.g. workers, unsent pushes).
+   */
+  public static final String STATE_BANNED_PROFILES = "pushline.state.banned-profiles";
+  /**
+   * {@link ContentRemoval} commands of ban cascades, one per piece of content, with deterministic
+   * ids. Key: profileId. Delete, 7 days.
+   */
+  public static final String MODERATION_REMOVALS = "pushline.moderation.removals";
 
   /** {@code max.message.bytes} of {@link #EVENTS} and {@link #DEAD_LETTERS}: 8 MiB. */
   public static final int MAX_EVENTS_MESSAGE_BYTES = 8_388_608;
@@ -70,6 +86,8 @@ public final class Topics {
         new TopicSpec(EVENTS, "EventType.keyOf(data)", n, rf, CleanupPolicy.DELETE, Duration.ofDays(7), large),
         new TopicSpec(DEAD_LETTERS, "the original record's key", n, rf, CleanupPolicy.DELETE, Duration.ofDays(14), large),
         new TopicSpec(DEVICE_EVENTS_BY_TOKEN, "token", n, rf, CleanupPolicy.DELETE, Duration.ofDays(7), none),
+        new TopicSpec(CONTENT_EVENTS_BY_PROFILE, "profileId (post author, like actor, banned profile)", n, rf,
+            CleanupPolicy.DELETE, Duration.ofDays(7), none),
         new TopicSpec(STATE_DEVICES, "userId|token, partitioned by userId", n, rf, CleanupPolicy.COMPACT, null, none),
         new TopicSpec(STATE_FOLLOWS, "followerId|followeeId, partitioned by followerId", n, rf, CleanupPolicy.COMPACT,
             null, none),
@@ -77,6 +95,8 @@ public final class Topics {
             ONE_DAY, none),
         new TopicSpec(PUSH_HIGH, "userId", n, rf, CleanupPolicy.DELETE, ONE_DAY, none),
         new TopicSpec(PUSH_BULK, "userId", n, rf, CleanupPolicy.DELETE, ONE_DAY, none),
-        new TopicSpec(PUSH_RECEIPTS, "pushId", n, rf, CleanupPolicy.COMPACT, null, none));
+        new TopicSpec(PUSH_RECEIPTS, "pushId", n, rf, CleanupPolicy.COMPACT, null, none),
+        new TopicSpec(STATE_BANNED_PROFILES, "profileId", n, rf, CleanupPolicy.COMPACT, null, none),
+        new TopicSpec(MODERATION_REMOVALS, "profileId", n, rf, CleanupPolicy.DELETE, Duration.ofDays(7), none));
   }
 }

@@ -45,6 +45,7 @@ class EventTypeTest {
     assertThat(EventType.PUSH_TASK.keyOf(s.get(EventType.PUSH_TASK))).isEqualTo("user-1");
     PushReceipt receipt = (PushReceipt) s.get(EventType.PUSH_RECEIPT);
     assertThat(EventType.PUSH_RECEIPT.keyOf(receipt)).isEqualTo(receipt.pushId());
+    assertThat(EventType.CONTENT_REMOVAL.keyOf(new ContentRemoval("p", ContentKind.POST, "x", "p", "e"))).isEqualTo("p");
   }
 
   @Test

@@ -62,4 +62,20 @@ class KeysTest {
     // A fixed vector, so other languages can check their implementation.
     assertThat(PushIds.pushId("e1", "tok")).isEqualTo(UUID.nameUUIDFromBytes("e1|tok".getBytes(StandardCharsets.UTF_8)).toString());
   }
+
+  @Test
+  void removalIdsAreDeterministicVersion3UuidsOfBanKindAndPost() {
+    String id = ContentRemoval.removalId("ban-1", ContentKind.POST, "post-9");
+    assertThat(id).isEqualTo(ContentRemoval.removalId("ban-1", ContentKind.POST, "post-9"))
+        .isNotEqualTo(ContentRemoval.removalId("ban-2", ContentKind.POST, "post-9"))
+        .isNotEqualTo(ContentRemoval.removalId("ban-1", ContentKind.LIKE, "post-9"))
+        .isNotEqualTo(ContentRemoval.removalId("ban-1", ContentKind.POST, "post-8"));
+    assertThat(UUID.fromString(id).version()).isEqualTo(3);
+    assertThat(Require.ID.matcher(id).matches()).as("a removal id is a valid CloudEvent id").isTrue();
+    // A fixed vector, so other languages can check their implementation.
+    assertThat(ContentRemoval.removalId("e1", ContentKind.LIKE, "p1"))
+        .isEqualTo(UUID.nameUUIDFromBytes("e1|LIKE|p1".getBytes(StandardCharsets.UTF_8)).toString());
+    assertThatThrownBy(() -> ContentRemoval.removalId(null, ContentKind.POST, "p")).isInstanceOf(NullPointerException.class)
+        .hasMessage("banEventId must not be null");
+  }
 }

@@ -32,6 +32,7 @@ final class Samples {
     m.put(EventType.PUSH_TASK, pushTask(null, null));
     m.put(EventType.PUSH_RECEIPT, new PushReceipt(PushIds.pushId(EVENT_ID, TOKEN), EVENT_ID, TOKEN, Platform.APNS,
         ReceiptStatus.DELIVERED, "6F5D3C9B-8E7A-4B1C-9D2E-1A2B3C4D5E6F", null, T0));
+    m.put(EventType.CONTENT_REMOVAL, new ContentRemoval("user-3", ContentKind.LIKE, "post-9", "user-1", EVENT_ID));
     return m;
   }
 

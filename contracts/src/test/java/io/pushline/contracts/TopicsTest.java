@@ -40,7 +40,11 @@ class TopicsTest {
     assertThat(specs.get(Topics.FANOUT_JOBS).retention()).isEqualTo(Duration.ofDays(1));
     assertThat(specs.get(Topics.PUSH_HIGH).retention()).isEqualTo(Duration.ofDays(1));
     assertThat(specs.get(Topics.PUSH_BULK).retention()).isEqualTo(Duration.ofDays(1));
-    for (String compacted : List.of(Topics.STATE_DEVICES, Topics.STATE_FOLLOWS, Topics.PUSH_RECEIPTS)) {
+    assertThat(specs.get(Topics.CONTENT_EVENTS_BY_PROFILE).retention()).isEqualTo(Duration.ofDays(7));
+    assertThat(specs.get(Topics.MODERATION_REMOVALS).retention()).isEqualTo(Duration.ofDays(7));
+    assertThat(specs.get(Topics.MODERATION_REMOVALS).cleanupPolicy()).isEqualTo(CleanupPolicy.DELETE);
+    for (String compacted : List.of(Topics.STATE_DEVICES, Topics.STATE_FOLLOWS, Topics.PUSH_RECEIPTS,
+        Topics.STATE_BANNED_PROFILES)) {
       assertThat(specs.get(compacted).cleanupPolicy()).as(compacted).isEqualTo(CleanupPolicy.COMPACT);
       assertThat(specs.get(compacted).retention()).as(compacted).isNull();
       assertThat(specs.get(compacted).topicConfigs()).as(compacted).containsEntry("cleanup.policy", "compact");

@@ -10,6 +10,7 @@ import io.pushline.contracts.Keys;
 import io.pushline.contracts.Lane;
 import io.pushline.contracts.Platform;
 import io.pushline.contracts.Priority;
+import io.pushline.contracts.ProfileBanned;
 import io.pushline.contracts.PushIds;
 import io.pushline.contracts.PushTask;
 import io.pushline.contracts.TimelinePosted;
@@ -24,6 +25,8 @@ import org.apache.kafka.streams.processor.api.Record;
 import org.apache.kafka.streams.processor.api.RecordMetadata;
 import org.apache.kafka.streams.state.KeyValueIterator;
 import org.apache.kafka.streams.state.KeyValueStore;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -41,11 +44,23 @@ import java.util.Map;
  * {@link TopologyConfig#pageInterval()}), with its cursor in a changelog-backed store: memory and transactions stay
  * bounded however large the audience, the stream thread is never blocked for long, and after a crash the job resumes
  * from its last committed cursor. Followers who unfollow before their page is reached get no push.
+ *
+ * <p>Bans reach every partition too. Each partition records the profile as banned (so no fanout by it starts here
+ * again), marks its running fanouts by the profile cancelled (they emit nothing more), and removes its follow edges
+ * that touch the profile: those where the profile is followed (found in the follow index) and, on the profile's own
+ * partition, those where it follows (found in a second index keyed {@code follower|followee}). Edge removal is paged
+ * with a cursor like a fanout; each removed edge is also tombstoned on the follows state topic. An edge to or from a
+ * banned profile that arrives later is tombstoned instead of indexed.
  */
 final class ExpansionProcessor implements Processor<byte[], byte[], byte[], byte[]> {
+    private static final Logger log = LoggerFactory.getLogger(ExpansionProcessor.class);
+
     static final String FOLLOW_INDEX = "follow-index";
+    static final String FOLLOWS_BY_FOLLOWER = "follows-by-follower";
     static final String USER_DEVICES = "user-devices";
     static final String JOBS = "fanout-jobs";
+    static final String BANNED = "banned-authors";
+    static final String EDGE_JOBS = "ban-edge-jobs";
     /** Sorts after every character an id may have ({@code [A-Za-z0-9._:@-]}), so it ends a prefix range. */
     private static final String RANGE_END = "~";
     private static final byte[] PRESENT = new byte[0];
@@ -58,15 +73,35 @@ final class ExpansionProcessor implements Processor<byte[], byte[], byte[], byte
     private final ObjectMapper json = new ObjectMapper();
     private ProcessorContext<byte[], byte[]> context;
     private KeyValueStore<String, byte[]> followIndex;
+    private KeyValueStore<String, byte[]> followsByFollower;
     private KeyValueStore<String, byte[]> userDevices;
     private KeyValueStore<String, byte[]> jobs;
+    private KeyValueStore<String, byte[]> banned;
+    private KeyValueStore<String, byte[]> edgeJobs;
 
     /** What expansion needs of a device; kept small because there may be millions per instance. */
     record DeviceRef(Platform platform, String appId) {}
 
-    /** A running fanout on this partition: the post, and the last follower whose devices were emitted. */
+    /**
+     * A fanout on this partition: the post, and the last follower whose devices were emitted. {@code cancelledBy} is the
+     * id of the ban that stopped it (null while it runs); a cancelled job is kept for the push TTL, then dropped.
+     */
     record Job(String eventId, String postId, String authorId, String title, String body, String cursor, long timestamp,
-               long emitted) {}
+               long emitted, String cancelledBy) {
+        Job withProgress(String newCursor, long newlyEmitted) {
+            return new Job(eventId, postId, authorId, title, body, newCursor, timestamp, emitted + newlyEmitted, cancelledBy);
+        }
+
+        Job cancelled(String banEventId) {
+            return new Job(eventId, postId, authorId, title, body, cursor, timestamp, emitted, banEventId);
+        }
+    }
+
+    /** Which edges of a banned profile an edge job is removing: first those to it, then those from it. */
+    enum EdgePhase { FOLLOWERS, FOLLOWING }
+
+    /** Removal of a banned profile's follow edges on this partition; {@code cursor} is the last other end done. */
+    record EdgeJob(String banEventId, String profileId, EdgePhase phase, String cursor, long removed) {}
 
     ExpansionProcessor(CloudEventCodec codec, TopologyConfig config, TopologyMetrics metrics) {
         this.codec = codec;
@@ -78,9 +113,15 @@ final class ExpansionProcessor implements Processor<byte[], byte[], byte[], byte
     public void init(ProcessorContext<byte[], byte[]> context) {
         this.context = context;
         this.followIndex = context.getStateStore(FOLLOW_INDEX);
+        this.followsByFollower = context.getStateStore(FOLLOWS_BY_FOLLOWER);
         this.userDevices = context.getStateStore(USER_DEVICES);
         this.jobs = context.getStateStore(JOBS);
-        context.schedule(config.pageInterval(), org.apache.kafka.streams.processor.PunctuationType.WALL_CLOCK_TIME, ts -> expandPages());
+        this.banned = context.getStateStore(BANNED);
+        this.edgeJobs = context.getStateStore(EDGE_JOBS);
+        context.schedule(config.pageInterval(), org.apache.kafka.streams.processor.PunctuationType.WALL_CLOCK_TIME, ts -> {
+            expandPages(ts);
+            removeEdgePages();
+        });
     }
 
     @Override
@@ -96,12 +137,26 @@ final class ExpansionProcessor implements Processor<byte[], byte[], byte[], byte
 
     private void onFollowEdge(Record<byte[], byte[]> record) {
         String edge = new String(record.key(), StandardCharsets.UTF_8);
-        String indexKey = Keys.compound(Keys.second(edge), Keys.first(edge));
+        String follower = Keys.first(edge);
+        String followee = Keys.second(edge);
         if (record.value() == null) {
-            followIndex.delete(indexKey);
+            followIndex.delete(Keys.compound(followee, follower));
+            followsByFollower.delete(edge);
+        } else if (banned.get(follower) != null || banned.get(followee) != null) {
+            // Created after the ban, or reached this partition after it: not an edge any more.
+            removeEdge(follower, followee, record.timestamp());
         } else {
-            followIndex.put(indexKey, PRESENT);
+            followIndex.put(Keys.compound(followee, follower), PRESENT);
+            followsByFollower.put(edge, PRESENT);
         }
+    }
+
+    private void removeEdge(String follower, String followee, long timestamp) {
+        followIndex.delete(Keys.compound(followee, follower));
+        followsByFollower.delete(Keys.compound(follower, followee));
+        context.forward(new Record<>(RouterProcessor.utf8(Keys.compound(follower, followee)), (byte[]) null, timestamp,
+                new RecordHeaders()), PushlineTopology.EXPANSION_FOLLOWS_SINK);
+        metrics.followEdgeRemoved();
     }
 
     private void onDevice(Record<byte[], byte[]> record, RecordMetadata origin) {
@@ -122,29 +177,124 @@ final class ExpansionProcessor implements Processor<byte[], byte[], byte[], byte
 
     private void onJob(Record<byte[], byte[]> record, RecordMetadata origin) {
         Envelope<?> envelope = decodeOrDeadLetter(record, origin);
+        if (envelope != null && envelope.data() instanceof ProfileBanned ban) {
+            onBan(envelope.id(), ban.profileId(), record);
+            return;
+        }
         if (envelope == null || !(envelope.data() instanceof TimelinePosted post)) {
             return;
         }
         if (jobs.get(envelope.id()) != null) {
             return;   // the same event again (a publisher's retry) while its expansion runs: one job, not two
         }
-        Job job = new Job(envelope.id(), post.postId(), post.authorId(), post.title(), post.body(), null, record.timestamp(), 0);
+        if (banned.get(post.authorId()) != null) {
+            metrics.jobRefused();
+            return;
+        }
+        Job job = new Job(envelope.id(), post.postId(), post.authorId(), post.title(), post.body(), null, record.timestamp(), 0,
+                null);
         storeJob(job);
         metrics.jobStarted();
         expand(job, config.pageSize());   // the first page at once, for latency; the rest on the punctuator
     }
 
     /**
+     * The profile's fanouts on this partition stop, no new one starts, and its follow edges here are removed in pages.
+     * Jobs and bans of one author reach every partition in the order they were published (both are keyed by the author
+     * on the events topic), so a fanout published before the ban is cancelled wherever it runs.
+     */
+    private void onBan(String banEventId, String profileId, Record<byte[], byte[]> record) {
+        if (banned.get(profileId) != null) {
+            return;   // a repeated ban: the first one did the work
+        }
+        banned.put(profileId, RouterProcessor.utf8(banEventId));
+        try (KeyValueIterator<String, byte[]> all = jobs.all()) {   // running fanouts: few, unlike their audiences
+            while (all.hasNext()) {
+                Job job = readJob(all.next().value);
+                if (job.authorId().equals(profileId) && job.cancelledBy() == null) {
+                    storeJob(job.cancelled(banEventId));
+                    metrics.jobCancelled();
+                    log.info("fanout {} by banned profile {} cancelled after {} pushes on partition {}", job.eventId(),
+                            profileId, job.emitted(), context.taskId().partition());
+                }
+            }
+        }
+        EdgeJob edges = new EdgeJob(banEventId, profileId, EdgePhase.FOLLOWERS, null, 0);
+        edgeJobs.put(profileId, write(edges));
+        removeEdges(edges, config.pageSize(), record.timestamp());
+    }
+
+    /**
      * One bounded page of every running job, so that no transaction and no stream-thread step grows with the audience:
      * the cursor (the last follower done) commits with the page's push tasks, and a crash resumes from it.
      */
-    private void expandPages() {
+    private void expandPages(long now) {
         int budget = config.pageSize();
         try (KeyValueIterator<String, byte[]> running = jobs.all()) {
             while (running.hasNext() && budget > 0) {
-                budget -= expand(readJob(running.next().value), budget);
+                Job job = readJob(running.next().value);
+                if (job.cancelledBy() != null) {
+                    if (job.timestamp() + config.timelinePushTtl().toMillis() < now) {
+                        jobs.delete(job.eventId());   // its pushes would have expired by now: a retry is harmless
+                    }
+                    continue;
+                }
+                budget -= expand(job, budget);
             }
         }
+    }
+
+    /** One bounded page of follow-edge removals over every running edge job. */
+    private void removeEdgePages() {
+        int budget = config.pageSize();
+        try (KeyValueIterator<String, byte[]> running = edgeJobs.all()) {
+            while (running.hasNext() && budget > 0) {
+                EdgeJob job = read(running.next().value, EdgeJob.class, EDGE_JOBS);
+                budget -= removeEdges(job, budget, context.currentSystemTimeMs());
+            }
+        }
+    }
+
+    /** Removes up to {@code budget} edges of {@code job} from its cursor, moving on to the next phase; returns how many. */
+    private int removeEdges(EdgeJob job, int budget, long timestamp) {
+        boolean followers = job.phase() == EdgePhase.FOLLOWERS;
+        String prefix = job.profileId() + PREFIX_END;
+        String from = prefix + (job.cursor() == null ? "" : job.cursor());
+        int removed = 0;
+        String cursor = job.cursor();
+        boolean exhausted = true;
+        // FOLLOWERS scans profile|follower in the follow index; FOLLOWING scans profile|followee in the follower index.
+        try (KeyValueIterator<String, byte[]> edges = (followers ? followIndex : followsByFollower).range(from, prefix + RANGE_END)) {
+            while (edges.hasNext()) {
+                String other = Keys.second(edges.next().key);
+                if (other.equals(job.cursor())) {
+                    continue;
+                }
+                if (removed >= budget) {
+                    exhausted = false;
+                    break;
+                }
+                if (followers) {
+                    removeEdge(other, job.profileId(), timestamp);
+                } else {
+                    removeEdge(job.profileId(), other, timestamp);
+                }
+                cursor = other;
+                removed++;
+            }
+        }
+        if (!exhausted) {
+            edgeJobs.put(job.profileId(), write(new EdgeJob(job.banEventId(), job.profileId(), job.phase(), cursor, job.removed() + removed)));
+        } else if (followers) {
+            EdgeJob next = new EdgeJob(job.banEventId(), job.profileId(), EdgePhase.FOLLOWING, null, job.removed() + removed);
+            edgeJobs.put(job.profileId(), write(next));
+            removed += budget > removed ? removeEdges(next, budget - removed, timestamp) : 0;
+        } else {
+            edgeJobs.delete(job.profileId());
+            log.info("ban {}: {} follow edges of profile {} removed on partition {}", job.banEventId(), job.removed() + removed,
+                    job.profileId(), context.taskId().partition());
+        }
+        return removed;
     }
 
     /** Expands up to about {@code budget} devices of {@code job} from its cursor; returns the devices emitted. */
@@ -180,25 +330,32 @@ final class ExpansionProcessor implements Processor<byte[], byte[], byte[], byte
             jobs.delete(job.eventId());
             metrics.jobExpanded();
         } else {
-            storeJob(new Job(job.eventId(), job.postId(), job.authorId(), job.title(), job.body(), cursor, job.timestamp(),
-                    job.emitted() + emitted));
+            storeJob(job.withProgress(cursor, emitted));
         }
         return emitted;
     }
 
     private void storeJob(Job job) {
+        jobs.put(job.eventId(), write(job));
+    }
+
+    private Job readJob(byte[] bytes) {
+        return read(bytes, Job.class, JOBS);
+    }
+
+    private byte[] write(Object value) {
         try {
-            jobs.put(job.eventId(), json.writeValueAsBytes(job));
+            return json.writeValueAsBytes(value);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
     }
 
-    private Job readJob(byte[] bytes) {
+    private <T> T read(byte[] bytes, Class<T> type, String store) {
         try {
-            return json.readValue(bytes, Job.class);
+            return json.readValue(bytes, type);
         } catch (IOException e) {
-            throw new UncheckedIOException("fanout-jobs store entry is unreadable", e);
+            throw new UncheckedIOException(store + " store entry is unreadable", e);
         }
     }
 

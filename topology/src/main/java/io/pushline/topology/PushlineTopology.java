@@ -8,25 +8,33 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.streams.Topology;
 import org.apache.kafka.streams.processor.StreamPartitioner;
+import org.apache.kafka.streams.state.KeyValueBytesStoreSupplier;
+import org.apache.kafka.streams.state.KeyValueStore;
+import org.apache.kafka.streams.state.StoreBuilder;
 import org.apache.kafka.streams.state.Stores;
 
 import java.nio.charset.StandardCharsets;
 import java.util.Optional;
 import java.util.Set;
+import java.util.function.Function;
 import java.util.stream.Collectors;
 import java.util.stream.IntStream;
 
 /**
- * Builds Pushline's Kafka Streams topology: routing with dead letters, the device registry, and partition-local
- * audience expansion over follower-partitioned, compacted state. Kafka is the only store: every state store is
- * changelog-backed and rebuilt from Kafka on restore.
+ * Builds Pushline's Kafka Streams topology: routing with dead letters, the device registry, partition-local
+ * audience expansion over follower-partitioned, compacted state, and the ban cascade over a profile-partitioned
+ * content index. Kafka is the only store: every state store is changelog-backed and rebuilt from Kafka on restore.
  *
  * <pre>
  *  events ──router──┬─► dead-letters                     (undecodable or invalid, original bytes)
  *                   ├─► router.device-events (by token) ──device registry──► state.devices (user|token, by user)
  *                   ├─► state.follows (follower|followee, by follower)
- *                   └─► fanout.jobs (every partition)
- *  state.follows + state.devices + fanout.jobs ──expansion (per partition)──► push.bulk (by user)
+ *                   ├─► fanout.jobs (every partition: timeline posts and bans)
+ *                   ├─► router.content-events (posts, likes, bans; by profile)
+ *                   └─► state.banned-profiles (by profile)
+ *  state.follows + state.devices + fanout.jobs ──expansion (per partition)──┬─► push.bulk (by user)
+ *                                                                          └─► state.follows (tombstones of banned edges)
+ *  router.content-events ──moderation (content index, ban jobs)──► moderation.removals (by profile)
  * </pre>
  *
  * <p>The topology is stateless to build and may be built any number of times; the returned {@link Topology} belongs
@@ -39,6 +47,7 @@ public final class PushlineTopology {
     static final String DEAD_LETTER_SINK = "router-dead-letters";
     static final String REGISTRY_DEAD_LETTER_SINK = "device-registry-dead-letters";
     static final String EXPANSION_DEAD_LETTER_SINK = "expansion-dead-letters";
+    static final String MODERATION_DEAD_LETTER_SINK = "moderation-dead-letters";
     static final String DEVICE_EVENTS_SINK = "device-events-by-token";
     static final String FOLLOWS_SINK = "follows-state";
     static final String JOBS_SINK = "fanout-jobs";
@@ -48,11 +57,28 @@ public final class PushlineTopology {
     static final String STATE_SOURCE = "expansion-inputs";
     static final String EXPANSION = "expansion";
     static final String PUSH_BULK_SINK = "push-bulk";
+    static final String EXPANSION_FOLLOWS_SINK = "banned-follows-tombstones";
+    static final String CONTENT_EVENTS_SINK = "content-events-by-profile";
+    static final String BANNED_SINK = "banned-profiles-state";
+    static final String CONTENT_EVENTS_SOURCE = "content-events";
+    static final String MODERATION = "moderation";
+    static final String REMOVALS_SINK = "moderation-removals";
 
     private PushlineTopology() {
     }
 
     public static Topology build(TopologyConfig config) {
+        return build(config, Stores::persistentKeyValueStore);
+    }
+
+    /**
+     * The topology with stores from {@code stores} (by store name). Production uses persistent RocksDB stores; tests of
+     * large volumes on the TopologyTestDriver, which commits and flushes every store after every record, may use
+     * in-memory stores, which order keys the same way (unsigned bytes).
+     */
+    static Topology build(TopologyConfig config, Function<String, KeyValueBytesStoreSupplier> stores) {
+        Function<String, StoreBuilder<KeyValueStore<String, byte[]>>> store =
+                name -> Stores.keyValueStoreBuilder(stores.apply(name), Serdes.String(), Serdes.ByteArray());
         CloudEventCodec codec = new CloudEventCodec(config.maxEventBytes());
         TopologyMetrics metrics = new TopologyMetrics(config.meterRegistry());
         ByteArrayDeserializer bytesIn = new ByteArrayDeserializer();
@@ -64,26 +90,36 @@ public final class PushlineTopology {
                 .addSink(DEVICE_EVENTS_SINK, Topics.DEVICE_EVENTS_BY_TOKEN, bytesOut, bytesOut, ROUTER)
                 .addSink(FOLLOWS_SINK, Topics.STATE_FOLLOWS, bytesOut, bytesOut, byFirstKeyPart(), ROUTER)
                 .addSink(JOBS_SINK, Topics.FANOUT_JOBS, bytesOut, bytesOut, everyPartition(), ROUTER)
+                .addSink(CONTENT_EVENTS_SINK, Topics.CONTENT_EVENTS_BY_PROFILE, bytesOut, bytesOut, ROUTER)
+                .addSink(BANNED_SINK, Topics.STATE_BANNED_PROFILES, bytesOut, bytesOut, ROUTER)
 
                 .addSource(DEVICE_EVENTS_SOURCE, bytesIn, bytesIn, Topics.DEVICE_EVENTS_BY_TOKEN)
                 .addProcessor(DEVICE_REGISTRY, () -> new DeviceRegistryProcessor(codec, metrics), DEVICE_EVENTS_SOURCE)
-                .addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(DeviceRegistryProcessor.STORE),
-                        Serdes.String(), Serdes.ByteArray()), DEVICE_REGISTRY)
+                .addStateStore(store.apply(DeviceRegistryProcessor.STORE), DEVICE_REGISTRY)
                 .addSink(DEVICES_SINK, Topics.STATE_DEVICES, bytesOut, bytesOut, byFirstKeyPart(), DEVICE_REGISTRY)
 
                 .addSource(STATE_SOURCE, bytesIn, bytesIn, Topics.STATE_FOLLOWS, Topics.STATE_DEVICES, Topics.FANOUT_JOBS)
                 .addProcessor(EXPANSION, () -> new ExpansionProcessor(codec, config, metrics), STATE_SOURCE)
-                .addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(ExpansionProcessor.FOLLOW_INDEX),
-                        Serdes.String(), Serdes.ByteArray()), EXPANSION)
-                .addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(ExpansionProcessor.USER_DEVICES),
-                        Serdes.String(), Serdes.ByteArray()), EXPANSION)
-                .addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(ExpansionProcessor.JOBS),
-                        Serdes.String(), Serdes.ByteArray()), EXPANSION)
+                .addStateStore(store.apply(ExpansionProcessor.FOLLOW_INDEX), EXPANSION)
+                .addStateStore(store.apply(ExpansionProcessor.USER_DEVICES), EXPANSION)
+                .addStateStore(store.apply(ExpansionProcessor.JOBS), EXPANSION)
+                .addStateStore(store.apply(ExpansionProcessor.FOLLOWS_BY_FOLLOWER), EXPANSION)
+                .addStateStore(store.apply(ExpansionProcessor.BANNED), EXPANSION)
+                .addStateStore(store.apply(ExpansionProcessor.EDGE_JOBS), EXPANSION)
                 .addSink(PUSH_BULK_SINK, Topics.PUSH_BULK, bytesOut, bytesOut, EXPANSION)
+                .addSink(EXPANSION_FOLLOWS_SINK, Topics.STATE_FOLLOWS, bytesOut, bytesOut, byFirstKeyPart(), EXPANSION)
+
+                .addSource(CONTENT_EVENTS_SOURCE, bytesIn, bytesIn, Topics.CONTENT_EVENTS_BY_PROFILE)
+                .addProcessor(MODERATION, () -> new ModerationProcessor(codec, config, metrics), CONTENT_EVENTS_SOURCE)
+                .addStateStore(store.apply(ModerationProcessor.CONTENT_INDEX), MODERATION)
+                .addStateStore(store.apply(ModerationProcessor.BAN_JOBS), MODERATION)
+                .addStateStore(store.apply(ModerationProcessor.BANNED), MODERATION)
+                .addSink(REMOVALS_SINK, Topics.MODERATION_REMOVALS, bytesOut, bytesOut, MODERATION)
 
                 .addSink(DEAD_LETTER_SINK, Topics.DEAD_LETTERS, bytesOut, bytesOut, ROUTER)
                 .addSink(REGISTRY_DEAD_LETTER_SINK, Topics.DEAD_LETTERS, bytesOut, bytesOut, DEVICE_REGISTRY)
-                .addSink(EXPANSION_DEAD_LETTER_SINK, Topics.DEAD_LETTERS, bytesOut, bytesOut, EXPANSION);
+                .addSink(EXPANSION_DEAD_LETTER_SINK, Topics.DEAD_LETTERS, bytesOut, bytesOut, EXPANSION)
+                .addSink(MODERATION_DEAD_LETTER_SINK, Topics.DEAD_LETTERS, bytesOut, bytesOut, MODERATION);
         return topology;
     }
 

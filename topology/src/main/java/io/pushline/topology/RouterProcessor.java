@@ -11,6 +11,9 @@ import io.pushline.contracts.EventType;
 import io.pushline.contracts.FollowCreated;
 import io.pushline.contracts.FollowRemoved;
 import io.pushline.contracts.Keys;
+import io.pushline.contracts.LikeCreated;
+import io.pushline.contracts.PostCreated;
+import io.pushline.contracts.ProfileBanned;
 import io.pushline.contracts.TimelinePosted;
 import org.apache.kafka.common.header.internals.RecordHeaders;
 import org.apache.kafka.streams.processor.api.Processor;
@@ -26,7 +29,9 @@ import java.time.Instant;
 /**
  * Decodes and validates every record on the events topic and routes it: bad input to the dead-letter topic (original
  * bytes untouched, reason and origin in headers), device events to the token-keyed device registry, follow edges to
- * the follower-partitioned state topic, and fanout triggers to every partition of the jobs topic.
+ * the follower-partitioned state topic, fanout triggers to every partition of the jobs topic, and content and bans to
+ * the profile-keyed content topic. A ban also goes to every partition of the jobs topic (each partition drops its
+ * follow edges to the profile and its fanouts by it) and to the compacted banned-profiles topic.
  *
  * <p>It never throws for bad input, so one bad record cannot stop its partition.
  */
@@ -75,14 +80,24 @@ final class RouterProcessor implements Processor<byte[], byte[], byte[], byte[]>
                 context.forward(new Record<>(utf8(post.authorId()), record.value(), record.timestamp(), copy(record)),
                         PushlineTopology.JOBS_SINK);
             }
-            case PUSH_TASK, PUSH_RECEIPT -> {
+            case POST_CREATED -> forwardByProfile(record, ((PostCreated) envelope.data()).authorId());
+            case LIKE_CREATED -> forwardByProfile(record, ((LikeCreated) envelope.data()).actorId());
+            case PROFILE_BANNED -> {
+                String profileId = ((ProfileBanned) envelope.data()).profileId();
+                forwardByProfile(record, profileId);
+                context.forward(new Record<>(utf8(profileId), record.value(), record.timestamp(), copy(record)),
+                        PushlineTopology.JOBS_SINK);
+                context.forward(new Record<>(utf8(profileId), record.value(), record.timestamp(), copy(record)),
+                        PushlineTopology.BANNED_SINK);
+            }
+            case PUSH_TASK, PUSH_RECEIPT, CONTENT_REMOVAL -> {
                 deadLetter(record, DeadLetterReason.UNKNOWN_TYPE,
                         "ce_type " + type.ceType() + " is internal to Pushline and is not accepted on the events topic");
                 return;
             }
             default -> {
-                // Valid events that no stage of this version acts on (posts, likes, bans) stay on the events
-                // topic for the consumers that do; they are counted, not dropped silently.
+                // Valid events that no stage of this version acts on stay on the events topic for the consumers
+                // that do; they are counted, not dropped silently.
             }
         }
         metrics.routed(type);
@@ -91,6 +106,12 @@ final class RouterProcessor implements Processor<byte[], byte[], byte[], byte[]>
     private void forwardByToken(Record<byte[], byte[]> record, String token) {
         context.forward(new Record<>(utf8(token), record.value(), record.timestamp(), copy(record)),
                 PushlineTopology.DEVICE_EVENTS_SINK);
+    }
+
+    /** A like is keyed by the post's owner on the events topic; the content index needs it with its actor. */
+    private void forwardByProfile(Record<byte[], byte[]> record, String profileId) {
+        context.forward(new Record<>(utf8(profileId), record.value(), record.timestamp(), copy(record)),
+                PushlineTopology.CONTENT_EVENTS_SINK);
     }
 
     private void deadLetter(Record<byte[], byte[]> record, DeadLetterReason reason, String detail) {

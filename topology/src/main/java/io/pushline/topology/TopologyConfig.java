@@ -15,8 +15,9 @@ import java.util.Objects;
  * @param timelinePushTtl how long a timeline push stays worth sending; later it is dropped by the worker
  * @param source          the CloudEvents {@code source} of records this topology writes
  * @param meterRegistry   where the topology's counters go
- * @param pageSize        devices one expansion page emits at most (per partition and page)
- * @param pageInterval    how often each partition expands the next page of its running jobs
+ * @param pageSize        devices one expansion page emits at most (per partition and page); also the most follow edges
+ *                        and the most content removals one page of ban work emits
+ * @param pageInterval    how often each partition runs the next page of its running fanout and ban jobs
  */
 public record TopologyConfig(int maxEventBytes, Duration timelinePushTtl, URI source, MeterRegistry meterRegistry,
                              int pageSize, Duration pageInterval) {

@@ -1,12 +1,15 @@
 package io.pushline.topology;
 
 import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.pushline.contracts.ContentKind;
 import io.pushline.contracts.DeadLetterReason;
 import io.pushline.contracts.EventType;
 
 import java.util.EnumMap;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * Metric names of the topology, in one place. Every dead letter and every ignored record increments a counter.
@@ -24,6 +27,22 @@ public final class TopologyMetrics {
     public static final String JOBS_EXPANDED = "pushline.expansion.jobs";
     /** Push tasks emitted by expansion. */
     public static final String DEVICES_EXPANDED = "pushline.expansion.devices";
+    /** Fanout jobs stopped because their author was banned (one per job and partition). */
+    public static final String JOBS_CANCELLED = "pushline.expansion.jobs.cancelled";
+    /** Fanout jobs not started because their author is banned (one per job and partition). */
+    public static final String JOBS_REFUSED = "pushline.expansion.jobs.refused";
+    /** Ban jobs started (one per banned profile). */
+    public static final String BAN_JOBS_STARTED = "pushline.moderation.bans.started";
+    /** Ban jobs that emitted a removal for every piece of the profile's indexed content. */
+    public static final String BAN_JOBS_FINISHED = "pushline.moderation.bans.finished";
+    /** Ban jobs running in this instance (a gauge). */
+    public static final String BAN_JOBS_RUNNING = "pushline.moderation.bans.running";
+    /** Bans of a profile that was already banned; ignored. */
+    public static final String BANS_REPEATED = "pushline.moderation.bans.repeated";
+    /** Content removal commands emitted, tagged {@code kind} ({@code POST}, {@code LIKE}). */
+    public static final String REMOVALS_EMITTED = "pushline.moderation.removals";
+    /** Follow edges removed because one of their ends is banned. */
+    public static final String FOLLOW_EDGES_REMOVED = "pushline.moderation.follow.edges.removed";
 
     private final Map<EventType, Counter> routed = new EnumMap<>(EventType.class);
     private final Map<DeadLetterReason, Counter> deadLetters = new EnumMap<>(DeadLetterReason.class);
@@ -32,6 +51,14 @@ public final class TopologyMetrics {
     private final Counter jobs;
     private final Counter jobsStarted;
     private final Counter devices;
+    private final Counter jobsCancelled;
+    private final Counter jobsRefused;
+    private final Counter bansStarted;
+    private final Counter bansFinished;
+    private final Counter bansRepeated;
+    private final AtomicLong bansRunning = new AtomicLong();
+    private final Map<ContentKind, Counter> removals = new EnumMap<>(ContentKind.class);
+    private final Counter edgesRemoved;
 
     public TopologyMetrics(MeterRegistry registry) {
         for (EventType type : EventType.values()) {
@@ -45,6 +72,16 @@ public final class TopologyMetrics {
         jobs = Counter.builder(JOBS_EXPANDED).register(registry);
         jobsStarted = Counter.builder(JOBS_STARTED).register(registry);
         devices = Counter.builder(DEVICES_EXPANDED).register(registry);
+        jobsCancelled = Counter.builder(JOBS_CANCELLED).register(registry);
+        jobsRefused = Counter.builder(JOBS_REFUSED).register(registry);
+        bansStarted = Counter.builder(BAN_JOBS_STARTED).register(registry);
+        bansFinished = Counter.builder(BAN_JOBS_FINISHED).register(registry);
+        bansRepeated = Counter.builder(BANS_REPEATED).register(registry);
+        Gauge.builder(BAN_JOBS_RUNNING, bansRunning, AtomicLong::get).register(registry);
+        for (ContentKind kind : ContentKind.values()) {
+            removals.put(kind, Counter.builder(REMOVALS_EMITTED).tag("kind", kind.name()).register(registry));
+        }
+        edgesRemoved = Counter.builder(FOLLOW_EDGES_REMOVED).register(registry);
     }
 
     void routed(EventType type) { routed.get(type).increment(); }
@@ -54,4 +91,13 @@ public final class TopologyMetrics {
     void jobExpanded() { jobs.increment(); }
     void jobStarted() { jobsStarted.increment(); }
     void deviceExpanded() { devices.increment(); }
+    void jobCancelled() { jobsCancelled.increment(); }
+    void jobRefused() { jobsRefused.increment(); }
+    void banStarted() { bansStarted.increment(); bansRunning.incrementAndGet(); }
+    void banFinished() { bansFinished.increment(); bansRunning.decrementAndGet(); }
+    void banRepeated() { bansRepeated.increment(); }
+    /** Ban jobs a task took over ({@code +n}, resumed from its store) or gave up ({@code -n}, on close). */
+    void bansRunning(long delta) { bansRunning.addAndGet(delta); }
+    void removalEmitted(ContentKind kind) { removals.get(kind).increment(); }
+    void followEdgeRemoved() { edgesRemoved.increment(); }
 }

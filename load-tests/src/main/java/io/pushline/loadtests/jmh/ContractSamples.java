@@ -68,6 +68,8 @@ final class ContractSamples {
             case PUSH_RECEIPT:
                 return new PushReceipt(pushId, EVENT_ID, APNS_TOKEN, Platform.APNS, ReceiptStatus.DELIVERED,
                         "6F5D3C9B-8E7A-4B1C-9D2E-1A2B3C4D5E6F", null, TIME);
+            case CONTENT_REMOVAL:
+                return new io.pushline.contracts.ContentRemoval("user-3", io.pushline.contracts.ContentKind.POST, "post-9", "user-3", EVENT_ID);
             default:
                 throw new IllegalStateException("no benchmark sample for event type " + type
                         + "; add one to " + ContractSamples.class.getName());
