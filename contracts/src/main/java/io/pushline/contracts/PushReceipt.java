@@ -3,8 +3,8 @@ package io.pushline.contracts;
 import java.time.Instant;
 
 /**
- * The final outcome of one push. Kafka key: {@code pushId}, on the compacted
- * {@link Topics#PUSH_RECEIPTS}. Workers check receipts before sending, so a push that has a
+ * The final outcome of one push. Kafka key: {@code userId|pushId} on the partition of {@code userId}, on the
+ * compacted {@link Topics#PUSH_RECEIPTS} (co-partitioned with the push tasks). Workers check receipts before sending, so a push that has a
  * receipt is not sent again.
  *
  * @param pushId the push ({@link PushTask#pushId()})

@@ -41,7 +41,7 @@ public final class Topics {
   public static final String PUSH_HIGH = "pushline.push.high";
   /** Push tasks of the bulk lane (fanouts). Key: userId. Delete, 1 day. */
   public static final String PUSH_BULK = "pushline.push.bulk";
-  /** Push outcomes. Compacted; key pushId. */
+  /** Push outcomes. Compacted; key {@code userId|pushId}, partitioned by userId (co-partitioned with the push tasks). */
   public static final String PUSH_RECEIPTS = "pushline.push.receipts";
   /**
    * Banned profiles: the {@link ProfileBanned} event per profile. Compacted; key profileId. Small;
@@ -95,7 +95,7 @@ public final class Topics {
             ONE_DAY, none),
         new TopicSpec(PUSH_HIGH, "userId", n, rf, CleanupPolicy.DELETE, ONE_DAY, none),
         new TopicSpec(PUSH_BULK, "userId", n, rf, CleanupPolicy.DELETE, ONE_DAY, none),
-        new TopicSpec(PUSH_RECEIPTS, "pushId", n, rf, CleanupPolicy.COMPACT, null, none),
+        new TopicSpec(PUSH_RECEIPTS, "userId|pushId, partitioned by userId (older receipts: pushId)", n, rf, CleanupPolicy.COMPACT, null, none),
         new TopicSpec(STATE_BANNED_PROFILES, "profileId", n, rf, CleanupPolicy.COMPACT, null, none),
         new TopicSpec(MODERATION_REMOVALS, "profileId", n, rf, CleanupPolicy.DELETE, Duration.ofDays(7), none));
   }

@@ -7,6 +7,7 @@ import io.pushline.contracts.DeadLetters;
 import io.pushline.contracts.Decoded;
 import io.pushline.contracts.DeviceUnregistered;
 import io.pushline.contracts.Envelope;
+import io.pushline.contracts.Keys;
 import io.pushline.contracts.PushReceipt;
 import io.pushline.contracts.PushTask;
 import io.pushline.contracts.ReceiptStatus;
@@ -69,6 +70,14 @@ import java.util.concurrent.atomic.AtomicLong;
  * of each partition. A receipt is written (and acknowledged) before its record counts as finished, so after a crash
  * only pushes in flight at that moment can be sent twice.
  *
+ * <p>Receipts are co-partitioned with the tasks (key {@code userId|pushId}, on the partition of {@code userId}; see
+ * {@link ReceiptStore}). The worker holds only the receipts of the partition numbers it owns across its lane and retry
+ * topics: they are read from the receipts topic when a number is assigned, by a thread of their own, and every task
+ * partition of that number stays paused until they are; afterwards they are followed, so receipts written by another
+ * member for the same number are seen within about 100 ms. A receipt keyed by a bare push id (the previous version)
+ * still counts, but only on the partition it was written to, that of its push id: a task redelivered after an upgrade
+ * whose old receipt sits on a partition number its new owner does not own is sent again.
+ *
  * <p>Retries never hold a slot or a partition: a retry-later outcome writes the task unchanged, with an attempt number
  * and a not-before instant (the provider's Retry-After, else exponential backoff with jitter), to one of the lane's
  * {@link RetryTopics}, and the original record counts as finished once that write is acknowledged. The same consumer
@@ -108,7 +117,7 @@ public final class PushWorker implements AutoCloseable {
     private final java.util.concurrent.ExecutorService callbacks;
     private final CountDownLatch firstAssignment = new CountDownLatch(1);
     private volatile boolean running;
-    private volatile ReceiptLog receipts;
+    private volatile ReceiptStore receipts;
     private volatile FluxSink<ConsumerRecord<String, byte[]>> sink;
     private KafkaConsumer<String, byte[]> consumer;
     private Disposable pipeline;
@@ -156,13 +165,20 @@ public final class PushWorker implements AutoCloseable {
             return t;
         });
         metrics.gauges(inFlight::get, pausedCount::get, delayed::size);
+        metrics.receiptGauge(() -> {
+            ReceiptStore store = receipts;
+            return store == null ? 0 : store.size();
+        });
     }
 
     /**
-     * Creates the lane's missing retry topics (unless {@link WorkerConfig#provisionRetryTopics()} is false), restores
-     * the receipts, subscribes to the lane topic and its retry topics, and starts the poll thread.
+     * Creates the lane's missing retry topics (unless {@link WorkerConfig#provisionRetryTopics()} is false), starts the
+     * receipts store, subscribes to the lane topic and its retry topics, and starts the poll thread. Receipts are
+     * restored per partition as partitions are assigned, not here.
      *
-     * @throws IllegalStateException if started twice, or if the lane topic does not exist when retry topics are to be created
+     * @throws IllegalStateException if started twice, if the lane topic does not exist when retry topics are to be
+     *                               created, if the receipts topic does not exist, or if the lane topic's partition count
+     *                               differs from the receipts topic's
      */
     public synchronized void start() {
         if (pollThread != null) {
@@ -187,9 +203,27 @@ public final class PushWorker implements AutoCloseable {
             }
             gate = started;
         }
-        receipts = ReceiptLog.restore(consumerConfig, Topics.PUSH_RECEIPTS, Duration.ofMinutes(2));
-        log.info("{} lane: {} receipts restored", config.lane(), receipts.size());
-        consumer = new KafkaConsumer<>(consumerConfig, new StringDeserializer(), new ByteArrayDeserializer());
+        ReceiptStore store = new ReceiptStore(clientConfig, Topics.PUSH_RECEIPTS,
+                config.lane().name().toLowerCase(java.util.Locale.ROOT), metrics::receiptsRestored);
+        KafkaConsumer<String, byte[]> created = null;
+        try {
+            store.start(Duration.ofSeconds(60));
+            created = new KafkaConsumer<>(consumerConfig, new StringDeserializer(), new ByteArrayDeserializer());
+            checkCoPartitioned(created, store.partitions());
+        } catch (RuntimeException e) {
+            if (created != null) {
+                created.close(Duration.ofSeconds(5));
+            }
+            store.close();
+            DeviceGate devices = gate;
+            if (devices != null) {
+                devices.close();
+                gate = null;
+            }
+            throw e;
+        }
+        receipts = store;
+        consumer = created;
         pipeline = Flux.<ConsumerRecord<String, byte[]>>create(s -> {
                     sink = s;
                     s.onRequest(n -> requested.getAndAccumulate(n, (a, b) -> a + b < 0 ? Long.MAX_VALUE : a + b));
@@ -199,6 +233,37 @@ public final class PushWorker implements AutoCloseable {
         running = true;
         pollThread = new Thread(this::pollLoop, "pushline-worker-" + config.lane().name().toLowerCase(java.util.Locale.ROOT));
         pollThread.start();
+    }
+
+    /**
+     * The receipts store keys each receipts partition by partition number, so the lane topic must have the receipts
+     * topic's partition count (its retry topics are created with the lane topic's): otherwise the receipts of a task
+     * would sit on a partition its owner does not restore, and redeliveries would be sent again.
+     */
+    private void checkCoPartitioned(KafkaConsumer<String, byte[]> c, int receiptPartitions) {
+        List<org.apache.kafka.common.PartitionInfo> lane = c.partitionsFor(config.topic(), Duration.ofSeconds(60));
+        if (lane != null && !lane.isEmpty() && lane.size() != receiptPartitions) {
+            throw new IllegalStateException("lane topic " + config.topic() + " has " + lane.size() + " partitions but "
+                    + Topics.PUSH_RECEIPTS + " has " + receiptPartitions + "; they must be co-partitioned (one count)");
+        }
+    }
+
+    /** The receipts partitions whose receipts this worker holds now; for tests. */
+    Set<Integer> receiptPartitions() {
+        ReceiptStore store = receipts;
+        return store == null ? Set.of() : store.heldPartitions();
+    }
+
+    /** Receipts held now, over {@link #receiptPartitions()}; for tests. */
+    long receiptsHeld() {
+        ReceiptStore store = receipts;
+        return store == null ? 0 : store.size();
+    }
+
+    /** Whether a receipt for {@code pushId} is held; for tests. */
+    boolean holdsReceipt(String pushId) {
+        ReceiptStore store = receipts;
+        return store != null && store.contains(pushId);
     }
 
     /** Waits until the consumer has its first assignment; for tests and orderly demos. */
@@ -217,14 +282,29 @@ public final class PushWorker implements AutoCloseable {
             topics.addAll(retryTopics);
             consumer.subscribe(topics, new Rebalance());
             while (running) {
+                RuntimeException storeFailure = receipts.failure();
+                if (storeFailure != null) {
+                    throw new IllegalStateException("the receipts store stopped following " + Topics.PUSH_RECEIPTS, storeFailure);
+                }
                 delayed.releaseDue(clock.instant(), backlog::add);
                 adjustPause();
+                Map<TopicPartition, Long> rewind = new HashMap<>();
                 for (ConsumerRecord<String, byte[]> record : consumer.poll(pollTimeout())) {
+                    TopicPartition partition = new TopicPartition(record.topic(), record.partition());
+                    if (rewind.containsKey(partition) || !receipts.isRestored(record.partition())) {
+                        // Not expected (such partitions are paused from their assignment on): read it again once restored.
+                        rewind.putIfAbsent(partition, record.offset());
+                        continue;
+                    }
                     if (isRetryTopic(record.topic())) {
                         delayed.add(record);
                     } else {
                         backlog.add(record);
                     }
+                }
+                if (!rewind.isEmpty()) {
+                    rewind.forEach(consumer::seek);
+                    consumer.pause(rewind.keySet());
                 }
                 delayed.releaseDue(clock.instant(), backlog::add);
                 dispatch();
@@ -252,6 +332,19 @@ public final class PushWorker implements AutoCloseable {
         }
     }
 
+    /**
+     * Tells the receipts store which partition numbers this worker owns, across the lane and retry topics. Called when
+     * an assignment completes only: between a revocation and the next assignment (an eager rebalance can span polls)
+     * the old numbers are kept, so a number assigned again is not restored again.
+     */
+    private void trackReceiptPartitions() {
+        Set<Integer> numbers = new HashSet<>();
+        for (TopicPartition partition : consumer.assignment()) {
+            numbers.add(partition.partition());
+        }
+        receipts.track(numbers);
+    }
+
     private boolean isRetryTopic(String topic) {
         return retryTopics.contains(topic);
     }
@@ -259,11 +352,16 @@ public final class PushWorker implements AutoCloseable {
     /**
      * Demand exhausted (records wait in the backlog): pause everything. Otherwise pause only the retry partitions whose
      * head record is not due yet, and every retry partition while the retry records held in memory are at their bound;
-     * resume the rest.
+     * resume the rest. Partitions whose receipts are not restored yet stay paused whatever the demand.
      */
     private void adjustPause() {
         Set<TopicPartition> assignment = consumer.assignment();
         Set<TopicPartition> wanted = new HashSet<>();
+        for (TopicPartition partition : assignment) {
+            if (!receipts.isRestored(partition.partition())) {
+                wanted.add(partition);
+            }
+        }
         if (!backlog.isEmpty()) {
             wanted.addAll(assignment);
         } else {
@@ -371,14 +469,23 @@ public final class PushWorker implements AutoCloseable {
 
         @Override
         public void onPartitionsAssigned(Collection<TopicPartition> assigned) {
+            trackReceiptPartitions();
             if (!backlog.isEmpty() || requested.get() == 0) {
                 consumer.pause(assigned);   // no demand: new partitions start paused
+            } else {
+                // Nothing of a partition is processed before its receipts are restored (by the store's own thread;
+                // this poll thread keeps polling meanwhile, so max.poll.interval.ms is never at stake).
+                List<TopicPartition> unrestored = assigned.stream().filter(p -> !receipts.isRestored(p.partition())).toList();
+                if (!unrestored.isEmpty()) {
+                    consumer.pause(unrestored);
+                }
             }
             firstAssignment.countDown();
         }
 
         @Override
         public void onPartitionsLost(Collection<TopicPartition> lost) {
+            // The receipts of their numbers stay followed until the next assignment says which numbers are still ours.
             backlog.removeIf(r -> lost.contains(new TopicPartition(r.topic(), r.partition())));
             delayed.remove(lost);
             offsets.forget(lost);
@@ -531,7 +638,12 @@ public final class PushWorker implements AutoCloseable {
         Envelope<PushReceipt> envelope = Envelope.of(
                 UUID.nameUUIDFromBytes(("receipt|" + task.pushId()).getBytes(StandardCharsets.UTF_8)).toString(),
                 config.source(), now, receipt);
-        return send(codec.toRecord(Topics.PUSH_RECEIPTS, envelope)).thenRun(() -> receipts.add(task.pushId()));
+        // Co-partitioned with the task: keyed userId|pushId, on the partition the task's own key (userId) has.
+        ProducerRecord<String, byte[]> encoded = codec.toRecord(Topics.PUSH_RECEIPTS, envelope);
+        ReceiptStore store = receipts;
+        int partition = ReceiptStore.partitionOf(task.userId(), store.partitions());
+        return send(new ProducerRecord<>(Topics.PUSH_RECEIPTS, partition, Keys.compound(task.userId(), task.pushId()),
+                encoded.value(), encoded.headers())).thenRun(() -> store.add(partition, task.pushId()));
     }
 
     private CompletableFuture<Void> deadLetter(ConsumerRecord<String, byte[]> record, DeadLetterReason reason, String detail) {
@@ -580,6 +692,10 @@ public final class PushWorker implements AutoCloseable {
         DeviceGate devices = gate;
         if (devices != null) {
             devices.close();
+        }
+        ReceiptStore store = receipts;
+        if (store != null) {
+            store.close();
         }
         callbacks.shutdown();
     }

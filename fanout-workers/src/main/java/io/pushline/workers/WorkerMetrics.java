@@ -3,6 +3,9 @@ package io.pushline.workers;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+
+import java.time.Duration;
 
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
@@ -37,6 +40,17 @@ public final class WorkerMetrics {
     /** Partitions paused, for want of demand or until their head retry record is due, tagged {@code lane}. */
     public static final String PAUSED_PARTITIONS = "pushline.worker.paused.partitions";
 
+    /**
+     * Receipts (push ids) held in memory for duplicate checks, tagged {@code lane} (a gauge): those of the receipts
+     * partitions whose numbers the worker owns, so it grows and shrinks with the assignment (about 100 bytes each).
+     */
+    public static final String RECEIPTS_HELD = "pushline.worker.receipts.held";
+    /**
+     * Time to restore the receipts of newly assigned partition numbers, from the assignment to their end offsets,
+     * tagged {@code lane} (a timer, one sample per restore); the partitions' tasks wait, paused, meanwhile.
+     */
+    public static final String RECEIPTS_RESTORE = "pushline.worker.receipts.restore";
+
     private final MeterRegistry registry;
     private final String lane;
     private final ConcurrentMap<String, Counter> counters = new ConcurrentHashMap<>();
@@ -50,6 +64,14 @@ public final class WorkerMetrics {
         gauge(IN_FLIGHT, inFlight);
         gauge(PAUSED_PARTITIONS, paused);
         gauge(RETRIES_WAITING, retriesWaiting);
+    }
+
+    void receiptGauge(Supplier<Number> held) {
+        gauge(RECEIPTS_HELD, held);
+    }
+
+    void receiptsRestored(Duration took) {
+        Timer.builder(RECEIPTS_RESTORE).tag("lane", lane).register(registry).record(took);
     }
 
     // Strong references: the suppliers are method references nothing else holds, and a registry's default weak

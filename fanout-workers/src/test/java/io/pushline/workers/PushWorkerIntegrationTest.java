@@ -157,10 +157,15 @@ class PushWorkerIntegrationTest {
 
         List<ConsumerRecord<String, byte[]>> receipts = readAll(Topics.PUSH_RECEIPTS, 20);
         assertThat(receipts).hasSize(20);
+        Map<String, PushTask> byPushId = new HashMap<>();
+        first.forEach(t -> byPushId.put(t.pushId(), t));
         assertThat(receipts).allSatisfy(r -> {
             PushReceipt receipt = (PushReceipt) ((Decoded.Ok) codec.decode(r.headers(), r.value())).envelope().data();
             assertThat(receipt.status()).isEqualTo(ReceiptStatus.DELIVERED);
-            assertThat(r.key()).isEqualTo(receipt.pushId());
+            // Co-partitioned with the task: keyed userId|pushId, on the partition of the task's key (userId).
+            String userId = byPushId.get(receipt.pushId()).userId();
+            assertThat(r.key()).isEqualTo(io.pushline.contracts.Keys.compound(userId, receipt.pushId()));
+            assertThat(r.partition()).isEqualTo(io.pushline.contracts.Keys.partitionFor(userId, 3));
         });
 
         // The same 20 tasks again (a redelivery after a crash looks like this), and 5 new ones, to a new worker.
