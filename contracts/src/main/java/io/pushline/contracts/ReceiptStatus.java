@@ -9,5 +9,7 @@ public enum ReceiptStatus {
   /** The time to live passed before it could be delivered. */
   EXPIRED,
   /** Pushline gave up after its retries (provider unavailable, circuit open too long). */
-  FAILED
+  FAILED,
+  /** Not sent: overtaken before its turn (the device was unregistered, or the profile it is about was banned). */
+  CANCELLED
 }

@@ -40,7 +40,7 @@ class InvalidDataTest {
         Arguments.of("lower-case enum", EventType.PUSH_TASK, edit(j -> j.put("lane", "bulk")),
             "lane: must be one of [HIGH, BULK]"),
         Arguments.of("receipt status", EventType.PUSH_RECEIPT, edit(j -> j.put("status", "SENT")),
-            "status: must be one of [DELIVERED, REJECTED, EXPIRED, FAILED]"),
+            "status: must be one of [DELIVERED, REJECTED, EXPIRED, FAILED, CANCELLED]"),
         Arguments.of("content kind", EventType.CONTENT_REMOVAL, edit(j -> j.put("kind", "COMMENT")),
             "kind: must be one of [POST, LIKE]"),
         Arguments.of("ban event id with the key separator", EventType.CONTENT_REMOVAL,

@@ -94,6 +94,8 @@ public final class PushWorker implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(PushWorker.class);
 
     private static final Duration MAX_POLL_WAIT = Duration.ofMillis(100);
+    /** The push data key naming the profile a push is about (the author of a timeline post); see the expansion. */
+    static final String ABOUT_PROFILE_DATA_KEY = "authorId";
     /** Unregistered devices remembered at most (about 100 bytes each). */
     static final int DEVICE_GATE_MAX_ENTRIES = 1_000_000;
 
@@ -106,7 +108,8 @@ public final class PushWorker implements AutoCloseable {
     private final Map<Platform, PushProvider> providers;
     private final WorkerMetrics metrics;
     private final Clock clock;
-    private volatile DeviceGate gate;   // null when the check is off
+    private volatile CompactedKeySet gate;   // unregistered devices; null when the check is off
+    private volatile CompactedKeySet banned;   // banned profiles
     private final CloudEventCodec codec = new CloudEventCodec(CloudEventCodec.DEFAULT_MAX_EVENT_BYTES);
     private final OffsetTracker offsets = new OffsetTracker();
     private final AtomicLong requested = new AtomicLong();
@@ -190,7 +193,7 @@ public final class PushWorker implements AutoCloseable {
             }
         }
         if (!config.deviceGateLookback().isZero()) {
-            DeviceGate started = new DeviceGate(clientConfig, config.deviceGateLookback(), DEVICE_GATE_MAX_ENTRIES, clock);
+            CompactedKeySet started = CompactedKeySet.devices(clientConfig, config.deviceGateLookback(), DEVICE_GATE_MAX_ENTRIES, clock);
             started.start();
             try {
                 if (!started.awaitCaughtUp(Duration.ofMinutes(2))) {
@@ -203,6 +206,18 @@ public final class PushWorker implements AutoCloseable {
             }
             gate = started;
         }
+        CompactedKeySet bans = CompactedKeySet.bannedProfiles(clientConfig, DEVICE_GATE_MAX_ENTRIES, clock);
+        bans.start();
+        try {
+            if (!bans.awaitCaughtUp(Duration.ofMinutes(2))) {
+                log.warn("{} lane: the banned profiles were not read within 2 minutes; starting anyway", config.lane());
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            bans.close();
+            throw new IllegalStateException("interrupted while starting", e);
+        }
+        banned = bans;
         ReceiptStore store = new ReceiptStore(clientConfig, Topics.PUSH_RECEIPTS,
                 config.lane().name().toLowerCase(java.util.Locale.ROOT), metrics::receiptsRestored);
         KafkaConsumer<String, byte[]> created = null;
@@ -215,11 +230,7 @@ public final class PushWorker implements AutoCloseable {
                 created.close(Duration.ofSeconds(5));
             }
             store.close();
-            DeviceGate devices = gate;
-            if (devices != null) {
-                devices.close();
-                gate = null;
-            }
+            closeSets();
             throw e;
         }
         receipts = store;
@@ -534,11 +545,18 @@ public final class PushWorker implements AutoCloseable {
             metrics.outcome(platform, "expired");
             return receipt(task, ReceiptStatus.EXPIRED, null, "expired at " + expiresAt);
         }
-        DeviceGate devices = gate;
+        CompactedKeySet devices = gate;
         if (devices != null && devices.isUnregistered(task.userId(), task.token())) {
             // Unregistered (or moved to another user) after this push was queued: not sent, and said so.
             metrics.outcome(platform, "unregistered");
-            return receipt(task, ReceiptStatus.REJECTED, null, "device unregistered before the push was sent");
+            return receipt(task, ReceiptStatus.CANCELLED, null, "device unregistered before the push was sent");
+        }
+        CompactedKeySet bans = banned;
+        String about = task.data() == null ? null : task.data().get(ABOUT_PROFILE_DATA_KEY);
+        if (bans != null && about != null && bans.contains(about)) {
+            // A push about a banned profile's content (a timeline post of theirs) that was queued before the ban.
+            metrics.outcome(platform, "banned");
+            return receipt(task, ReceiptStatus.CANCELLED, null, "profile " + about + " was banned before the push was sent");
         }
         PushProvider provider = providers.get(Platform.valueOf(platform));
         if (provider == null) {
@@ -668,6 +686,16 @@ public final class PushWorker implements AutoCloseable {
         return acked;
     }
 
+    private void closeSets() {
+        for (CompactedKeySet set : new CompactedKeySet[] {gate, banned}) {
+            if (set != null) {
+                set.close();
+            }
+        }
+        gate = null;
+        banned = null;
+    }
+
     /** Stops consuming, drains in-flight pushes (bounded by the drain timeout), commits, and leaves the group. */
     @Override
     public void close() {
@@ -689,10 +717,7 @@ public final class PushWorker implements AutoCloseable {
         if (pipeline != null) {
             pipeline.dispose();
         }
-        DeviceGate devices = gate;
-        if (devices != null) {
-            devices.close();
-        }
+        closeSets();
         ReceiptStore store = receipts;
         if (store != null) {
             store.close();

@@ -28,7 +28,7 @@ import java.util.Objects;
  * @param maxRetriesWaiting    retry records read ahead and held in memory until due, at most (a poll may add up to
  *                             {@code max.poll.records} more); when reached, the retry topics pause
  * @param deviceGateLookback   how far back unregistered devices are remembered, so that their queued pushes are
- *                             skipped (see {@link DeviceGate}); {@link Duration#ZERO} turns the check off
+ *                             skipped (see {@link CompactedKeySet#devices}); {@link Duration#ZERO} turns the check off
  * @param provisionRetryTopics whether {@link PushWorker#start()} creates missing retry topics (with the lane topic's
  *                             partition count and replication factor); false where workers may not create topics
  */

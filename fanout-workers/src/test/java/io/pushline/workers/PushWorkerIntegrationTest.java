@@ -246,12 +246,41 @@ class PushWorkerIntegrationTest {
             PushReceipt receipt = (PushReceipt) ((Decoded.Ok) codec.decode(r.headers(), r.value())).envelope().data();
             byPushId.put(receipt.pushId(), receipt);
         });
-        assertThat(byPushId.get(gone.pushId()).status()).isEqualTo(ReceiptStatus.REJECTED);
+        assertThat(byPushId.get(gone.pushId()).status()).isEqualTo(ReceiptStatus.CANCELLED);
         assertThat(byPushId.get(gone.pushId()).reason()).isEqualTo("device unregistered before the push was sent");
         assertThat(byPushId.get(back.pushId()).status()).isEqualTo(ReceiptStatus.DELIVERED);
         assertThat(byPushId.get(fine.pushId()).status()).isEqualTo(ReceiptStatus.DELIVERED);
         assertThat(apns.ledger().countsByPushId()).containsOnlyKeys(fine.pushId());
         assertThat(fcm.ledger().countsByPushId()).containsOnlyKeys(back.pushId());
+    }
+
+    @Test
+    void aPushAboutABannedProfileQueuedBeforeTheBanIsCancelled() throws Exception {
+        String eventId = UUID.randomUUID().toString();
+        PushTask base = task(eventId, 1, Platform.APNS, 3600);
+        PushTask aboutBanned = new PushTask(base.pushId(), eventId, base.userId(), base.token(), base.platform(), base.appId(),
+                "spammer posted", "", Map.of("postId", "p-1", "authorId", "spammer"), null, 3600,
+                io.pushline.contracts.Priority.NORMAL, Lane.BULK);
+        PushTask other = task(eventId, 2, Platform.FCM, 3600);
+        publish(aboutBanned, Instant.now());
+        publish(other, Instant.now());
+        // What the topology writes on a ban: the profile on the compacted banned-profiles topic.
+        producer.send(new ProducerRecord<>(Topics.STATE_BANNED_PROFILES, "spammer", "banned".getBytes(StandardCharsets.UTF_8))).get();
+
+        PushWorker worker = startWorker();
+        List<ConsumerRecord<String, byte[]>> receipts = readAll(Topics.PUSH_RECEIPTS, 2);
+        worker.close();
+
+        Map<String, PushReceipt> byPushId = new HashMap<>();
+        receipts.forEach(r -> {
+            PushReceipt receipt = (PushReceipt) ((Decoded.Ok) codec.decode(r.headers(), r.value())).envelope().data();
+            byPushId.put(receipt.pushId(), receipt);
+        });
+        assertThat(byPushId.get(aboutBanned.pushId()).status()).isEqualTo(ReceiptStatus.CANCELLED);
+        assertThat(byPushId.get(aboutBanned.pushId()).reason()).isEqualTo("profile spammer was banned before the push was sent");
+        assertThat(byPushId.get(other.pushId()).status()).isEqualTo(ReceiptStatus.DELIVERED);
+        assertThat(apns.ledger().acceptedCount()).isZero();
+        assertThat(fcm.ledger().countsByPushId()).containsOnlyKeys(other.pushId());
     }
 
     @Test

@@ -23,38 +23,61 @@ import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 
 /**
- * Which devices were unregistered recently, so that a push queued before its device was unregistered is not sent.
+ * The keys of a compacted topic whose latest record is a tombstone ({@link Mode#TOMBSTONES}) or a value
+ * ({@link Mode#VALUES}), followed by one daemon thread from {@code lookback} ago (or from the beginning), so that a
+ * worker can ask cheaply, before a send, whether the push has been overtaken:
  *
- * <p>It follows the registry's compacted output, {@code pushline.state.devices} (key {@code userId|token}; a
- * registration is a value, an unregistration or a move to another user a tombstone), from {@code lookback} ago: a
- * tombstone marks the pair unregistered, a later registration of the same pair clears it. Pushes older than the
- * lookback are expired anyway (their TTL), so older unregistrations do not matter; the registry itself has already
- * kept such devices out of every expansion since. At most {@code maxEntries} pairs are kept (the oldest are
- * forgotten first, and counted).
+ * <ul>
+ *   <li>{@link #devices}: {@code pushline.state.devices} (key {@code userId|token}; a registration is a value, an
+ *       unregistration or a move to another user a tombstone), tombstones of the last 24 h: a device unregistered
+ *       after its push was queued. Pushes older than that have expired anyway (their TTL), and the registry has kept
+ *       such devices out of every expansion since.</li>
+ *   <li>{@link #bannedProfiles}: {@code pushline.state.banned-profiles} (key profile id), values from the beginning:
+ *       the banned profiles (few).</li>
+ * </ul>
  *
- * <p>It is eventually consistent: an unregistration reaches it within about a poll (100 ms) of the registry writing it.
- * One daemon thread; thread-safe queries.
+ * <p>At most {@code maxEntries} keys are kept (the oldest are forgotten first, and counted). Eventually consistent: a
+ * change reaches it within about a poll (100 ms) of being written. Thread-safe queries.
  */
-final class DeviceGate implements AutoCloseable {
-    private static final Logger log = LoggerFactory.getLogger(DeviceGate.class);
+final class CompactedKeySet implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(CompactedKeySet.class);
+
+    /** Which keys are in the set: those whose latest record is a tombstone, or those whose latest record is a value. */
+    enum Mode { TOMBSTONES, VALUES }
+
+    /** Devices unregistered (or moved) within {@code lookback}, by {@code userId|token}. */
+    static CompactedKeySet devices(Map<String, Object> clientConfig, Duration lookback, int maxEntries, Clock clock) {
+        return new CompactedKeySet(clientConfig, Topics.STATE_DEVICES, Mode.TOMBSTONES, lookback, maxEntries, clock);
+    }
+
+    /** Banned profiles, by profile id. */
+    static CompactedKeySet bannedProfiles(Map<String, Object> clientConfig, int maxEntries, Clock clock) {
+        return new CompactedKeySet(clientConfig, Topics.STATE_BANNED_PROFILES, Mode.VALUES, null, maxEntries, clock);
+    }
+
+    private final String topic;
+    private final Mode mode;
 
     private final Map<String, Object> consumerConfig;
     private final Duration lookback;
     private final int maxEntries;
     private final Clock clock;
-    private final Map<String, Long> unregistered;   // userId|token -> time of the tombstone; guarded by itself
+    private final Map<String, Long> unregistered;   // key -> time of its record; guarded by itself
     private volatile boolean running = true;
     private volatile boolean caughtUp;
     private volatile long forgotten;
     private KafkaConsumer<String, byte[]> consumer;
     private Thread thread;
 
-    DeviceGate(Map<String, Object> clientConfig, Duration lookback, int maxEntries, Clock clock) {
+    /** @param lookback how far back to start; null for the beginning of the topic */
+    CompactedKeySet(Map<String, Object> clientConfig, String topic, Mode mode, Duration lookback, int maxEntries, Clock clock) {
+        this.topic = topic;
+        this.mode = mode;
         Map<String, Object> config = new HashMap<>(clientConfig);
         config.remove(ConsumerConfig.GROUP_ID_CONFIG);
         config.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
         config.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
-        config.put(ConsumerConfig.CLIENT_ID_CONFIG, "pushline-device-gate-" + UUID.randomUUID().toString().substring(0, 8));
+        config.put(ConsumerConfig.CLIENT_ID_CONFIG, "pushline-" + topic + "-" + UUID.randomUUID().toString().substring(0, 8));
         this.consumerConfig = config;
         this.lookback = lookback;
         this.maxEntries = maxEntries;
@@ -62,7 +85,7 @@ final class DeviceGate implements AutoCloseable {
         this.unregistered = new LinkedHashMap<>(1024, 0.75f, false) {
             @Override
             protected boolean removeEldestEntry(Map.Entry<String, Long> eldest) {
-                if (size() > DeviceGate.this.maxEntries) {
+                if (size() > CompactedKeySet.this.maxEntries) {
                     forgotten++;
                     return true;
                 }
@@ -71,22 +94,26 @@ final class DeviceGate implements AutoCloseable {
         };
     }
 
-    /** Assigns every partition of the devices topic from {@code lookback} ago and starts following it. */
+    /** Assigns every partition of the topic from {@code lookback} ago (or the beginning) and starts following it. */
     synchronized void start() {
         consumer = new KafkaConsumer<>(consumerConfig, new StringDeserializer(), new ByteArrayDeserializer());
-        List<TopicPartition> partitions = consumer.partitionsFor(Topics.STATE_DEVICES, Duration.ofSeconds(60)).stream()
+        List<TopicPartition> partitions = consumer.partitionsFor(topic, Duration.ofSeconds(60)).stream()
                 .map(p -> new TopicPartition(p.topic(), p.partition())).toList();
         consumer.assign(partitions);
-        long since = clock.millis() - lookback.toMillis();
-        Map<TopicPartition, Long> query = new HashMap<>();
-        partitions.forEach(p -> query.put(p, since));
-        Map<TopicPartition, OffsetAndTimestamp> starts = consumer.offsetsForTimes(query, Duration.ofSeconds(60));
         Map<TopicPartition, Long> ends = consumer.endOffsets(partitions, Duration.ofSeconds(60));
-        for (TopicPartition partition : partitions) {
-            OffsetAndTimestamp start = starts.get(partition);
-            consumer.seek(partition, start == null ? ends.get(partition) : start.offset());
+        if (lookback == null) {
+            consumer.seekToBeginning(partitions);
+        } else {
+            long since = clock.millis() - lookback.toMillis();
+            Map<TopicPartition, Long> query = new HashMap<>();
+            partitions.forEach(p -> query.put(p, since));
+            Map<TopicPartition, OffsetAndTimestamp> starts = consumer.offsetsForTimes(query, Duration.ofSeconds(60));
+            for (TopicPartition partition : partitions) {
+                OffsetAndTimestamp start = starts.get(partition);
+                consumer.seek(partition, start == null ? ends.get(partition) : start.offset());
+            }
         }
-        thread = new Thread(() -> follow(ends), "pushline-device-gate");
+        thread = new Thread(() -> follow(ends), "pushline-follow-" + topic);
         thread.setDaemon(true);
         thread.start();
     }
@@ -99,25 +126,25 @@ final class DeviceGate implements AutoCloseable {
                 }
                 if (!caughtUp && initialEnds.entrySet().stream().allMatch(e -> consumer.position(e.getKey()) >= e.getValue())) {
                     caughtUp = true;
-                    log.info("device gate caught up: {} devices unregistered in the last {}", size(), lookback);
+                    log.info("caught up with {}: {} keys", topic, size());
                 }
             }
         } catch (WakeupException e) {
             // closing
         } catch (RuntimeException e) {
-            log.error("device gate stopped following {}; unregistered devices are no longer skipped", Topics.STATE_DEVICES, e);
+            log.error("stopped following {}; pushes it would stop are sent", topic, e);
         } finally {
             consumer.close(Duration.ofSeconds(5));
         }
     }
 
-    /** A record of the devices topic: a tombstone unregisters the pair, a value registers it. */
+    /** A record of the topic: depending on the mode, a tombstone or a value puts its key in the set, the other removes it. */
     void apply(String key, boolean tombstone, long timestamp) {
         if (key == null) {
             return;
         }
         synchronized (unregistered) {
-            if (tombstone) {
+            if (tombstone == (mode == Mode.TOMBSTONES)) {
                 unregistered.remove(key);   // re-inserted at the young end
                 unregistered.put(key, timestamp);
             } else {
@@ -126,9 +153,12 @@ final class DeviceGate implements AutoCloseable {
         }
     }
 
-    /** Whether the device was unregistered (and not registered again) within the lookback. */
+    /** Whether the device was unregistered (and not registered again) within the lookback (a {@link #devices} set). */
     boolean isUnregistered(String userId, String token) {
-        String key = Keys.compound(userId, token);
+        return contains(Keys.compound(userId, token));
+    }
+
+    boolean contains(String key) {
         synchronized (unregistered) {
             return unregistered.containsKey(key);
         }
