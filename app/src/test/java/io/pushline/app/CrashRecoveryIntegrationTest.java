@@ -150,7 +150,7 @@ class CrashRecoveryIntegrationTest {
 
     @Test
     void routerKilledMidExpansionResumesFromItsCursorAndNoDeviceGetsASecondPush() throws Exception {
-        int devices = 100_000;
+        int devices = 60_000;
         Process first = startRole("router", "router-1");
         awaitCondition(() -> topicExists(Topics.STATE_DEVICES), Duration.ofMinutes(2), first, "the router to create its topics");
         List<String> tokens = seed(devices);

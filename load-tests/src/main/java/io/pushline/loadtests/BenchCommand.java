@@ -28,14 +28,15 @@ import java.util.concurrent.atomic.AtomicLong;
 @Command(name = "pushline bench", mixinStandardHelpOptions = true,
         description = {"Runs a load-test scenario against a local broker (or --bootstrap-servers) and writes",
                 "DIR/report.json and DIR/report.html. Every figure comes with a baseline measured in the same run."},
-        subcommands = {BenchCommand.Limits.class, BenchCommand.Fanout.class, BenchCommand.Providers.class, CommandLine.HelpCommand.class})
+        subcommands = {BenchCommand.Limits.class, BenchCommand.Fanout.class, BenchCommand.SlowProvider.class, BenchCommand.Mixed.class,
+                BenchCommand.Providers.class, CommandLine.HelpCommand.class})
 public final class BenchCommand implements Runnable {
     @Spec
     CommandSpec spec;
 
     @Override
     public void run() {
-        throw new ParameterException(spec.commandLine(), "a scenario is required: limits, fanout or providers");
+        throw new ParameterException(spec.commandLine(), "a scenario is required: limits, fanout, slow-provider, mixed or providers");
     }
 
     public static void main(String[] args) {
@@ -133,47 +134,20 @@ public final class BenchCommand implements Runnable {
 
         @Override
         public Integer call() throws Exception {
-            options.validate(spec.commandLine());
-            if (devices < 100 || devices > 20_000_000) {
-                throw new ParameterException(spec.commandLine(), "--devices must be between 100 and 20000000, was " + devices);
-            }
-            if (baselinePushes < 1000 || baselinePushes > 10_000_000) {
-                throw new ParameterException(spec.commandLine(), "--baseline-pushes must be between 1000 and 10000000, was " + baselinePushes);
-            }
+            validateFanout(spec, options, devices, baselinePushes);
             System.out.printf("pushline bench fanout: one timeline post to %,d devices%n", devices);
             Instant start = Instant.now();
             try (LocalStack stack = options.startStack()) {
-                Instant seedStart = Instant.now();
-                List<String> tokens = FanoutScenario.seed(stack, devices, options.timeout());
-                long seedMillis = Duration.between(seedStart, Instant.now()).toMillis();
-                System.out.println("  waiting for the audience to be materialised ...");
-                Instant materialiseStart = Instant.now();
-                stack.awaitStateMaterialised(options.timeout());
-                long materialiseMillis = Duration.between(materialiseStart, Instant.now()).toMillis();
-                System.out.printf("  seeded in %,d ms, materialised in %,d ms%n", seedMillis, materialiseMillis);
-
-                System.out.printf("  baseline: bare Pushy and Firebase SDK to the same mocks, %,d pushes each way ...%n", baselinePushes);
-                BareProviders.Rates baseline = BareProviders.measure(stack.apns(), stack.fcm(), baselinePushes, options.timeout());
+                FanoutScenario.Audience audience = FanoutScenario.prepare(stack, devices, options.timeout());
+                BareProviders.Rates baseline = bareBaseline(stack, baselinePushes, options);
 
                 Recording recording = new Recording();
                 FanoutScenario.Result r;
                 try (Sampler ignored = new Sampler(recording, stack::acceptedCount, stack)) {
-                    r = FanoutScenario.run(stack, tokens, seedMillis, materialiseMillis, recording, options.timeout());
+                    r = FanoutScenario.run(stack, audience, recording, options.timeout());
                 }
-                Map<String, Object> params = options.params();
-                params.put("devices", devices);
-                params.put("followers", (devices * 2 + 2) / 3);
-                params.put("baselinePushes", baselinePushes);
-                Map<String, Object> figures = new LinkedHashMap<>();
-                figures.put("pushesExpected", r.expected());
-                figures.put("pushesDelivered", r.delivered());
-                figures.put("unexpected", r.unexpected());
-                figures.put("seedMs", r.seedMillis());
-                figures.put("materialiseMs", r.materialiseMillis());
-                figures.put("deliveryMs", Duration.between(r.postedAt(), r.lastAcceptedAt()).toMillis());
-                figures.put("bareApnsPushesPerSec", round(baseline.apnsPerSec()));
-                figures.put("bareFcmPushesPerSec", round(baseline.fcmPerSec()));
-                figures.put("bareMixedPushesPerSec", round(baseline.mixedPerSec()));
+                Map<String, Object> params = fanoutParams(options, devices, baselinePushes);
+                Map<String, Object> figures = fanoutFigures(r, baseline);
                 BenchReport report = new BenchReport("fanout", params, round(r.pushesPerSec()),
                         LatencyMs.of(recording.latencyMicros()),
                         new Baseline("bare-providers-mixed", round(baseline.mixedPerSec())),
@@ -183,6 +157,252 @@ public final class BenchCommand implements Runnable {
                 return r.lost() == 0 && r.duplicates() == 0 && r.unexpected() == 0 ? 0 : 1;
             }
         }
+    }
+
+    @Command(name = "slow-provider", mixinStandardHelpOptions = true, sortOptions = false,
+            description = {"The fanout with both mock providers about 10x slower than the bare provider rate measured first in",
+                    "the same run (every push answered after a fixed delay). Shows back-pressure: pushes/s against the bare",
+                    "rate / 10, peak heap after GC (limit 256 MB; run with PUSHLINE_JAVA_OPTS=-Xmx256m to enforce it) and",
+                    "whether it stays flat, the most partitions the bulk worker paused, and its lag growing then draining.",
+                    "Delivery takes about devices / (bare mixed rate / 10) seconds: on 2 cores 50,000 devices took 4:47",
+                    "(7 minutes in all), so the default of 30,000 takes about 5 minutes in all."})
+    static final class SlowProvider implements Callable<Integer> {
+        @Spec
+        CommandSpec spec;
+        @Mixin
+        BenchOptions options;
+
+        @Option(names = "--devices", paramLabel = "N", defaultValue = "30000", description = "Devices in the audience (default: ${DEFAULT-VALUE}).")
+        int devices;
+
+        @Option(names = "--baseline-pushes", paramLabel = "N", defaultValue = "20000", description = "Pushes for the bare-provider baseline (default: ${DEFAULT-VALUE}).")
+        int baselinePushes;
+
+        @Override
+        public Integer call() throws Exception {
+            validateFanout(spec, options, devices, baselinePushes);
+            System.out.printf("pushline bench slow-provider: one timeline post to %,d devices, providers %dx slower than bare%n",
+                    devices, SlowProviderScenario.SLOWDOWN);
+            long maxHeapMb = Runtime.getRuntime().maxMemory() / 1048576;
+            if (maxHeapMb > SlowProviderScenario.HEAP_LIMIT_MB) {
+                System.out.printf("  note: this JVM may grow its heap to %,d MB; run with PUSHLINE_JAVA_OPTS=-Xmx256m to hold the "
+                        + "pipeline to the 256 MB it must stay within%n", maxHeapMb);
+            }
+            Instant start = Instant.now();
+            try (LocalStack stack = options.startStack()) {
+                FanoutScenario.Audience audience = FanoutScenario.prepare(stack, devices, options.timeout());
+                BareProviders.Rates bare = bareBaseline(stack, baselinePushes, options);
+                SlowProviderScenario.Delays delays = SlowProviderScenario.choose(bare);
+                System.out.println("  slowing the mocks down: " + delays.explain());
+                SlowProviderScenario.slowDown(stack, delays);
+
+                Recording recording = new Recording();
+                FanoutScenario.Result r;
+                Sampler.WorkerGauges bulk;
+                Sampler.WorkerGauges high;
+                try (Sampler sampler = new Sampler(recording, stack::acceptedCount, stack)) {
+                    r = FanoutScenario.run(stack, audience, recording, options.timeout());
+                    bulk = sampler.workerGauges("bulk");
+                    high = sampler.workerGauges("high");
+                }
+                long finalBulkLag = stack.lag(LocalStack.BULK_GROUP, List.of(io.pushline.contracts.Topics.PUSH_BULK));
+                long maxBulkLag = SlowProviderScenario.maxLag(recording.samples(), "bulk");
+                double deliverySeconds = Duration.between(r.postedAt(), r.lastAcceptedAt()).toMillis() / 1000.0;
+                SlowProviderScenario.Heap heap = SlowProviderScenario.heap(stack, recording, 0, deliverySeconds);
+                double peak = recording.peakHeapAfterGcMb();
+                boolean withinLimit = peak <= SlowProviderScenario.HEAP_LIMIT_MB;
+
+                Map<String, Object> params = fanoutParams(options, devices, baselinePushes);
+                params.put("slowdown", SlowProviderScenario.SLOWDOWN);
+                params.put("apnsDelayMs", round3(delays.apns().toNanos() / 1e6));
+                params.put("fcmDelayMs", round3(delays.fcm().toNanos() / 1e6));
+                Map<String, Object> figures = fanoutFigures(r, bare);
+                figures.put("targetPushesPerSec", round(delays.targetPerSec()));
+                figures.put("delayChoice", delays.explain());
+                figures.put("mockApnsMaxConcurrentAnswers", stack.apns().maxConcurrentRequests());
+                figures.put("mockFcmMaxConcurrentAnswers", stack.fcm().maxConcurrentRequests());
+                figures.put("heapLimitMb", SlowProviderScenario.HEAP_LIMIT_MB);
+                figures.put("maxHeapMb", maxHeapMb);
+                figures.put("peakHeapWithinLimit", withinLimit);
+                figures.put("heapAfterGcFirstHalfMaxMb", round(heap.firstHalfMaxMb()));
+                figures.put("heapAfterGcLastHalfMaxMb", round(heap.lastHalfMaxMb()));
+                figures.put("ledgerMbPerMillionPushes", round(heap.ledgerMbPerMillionPushes()));
+                figures.put("pipelineHeapFirstHalfMaxMb", round(heap.pipelineFirstHalfMaxMb()));
+                figures.put("pipelineHeapLastHalfMaxMb", round(heap.pipelineLastHalfMaxMb()));
+                figures.put("heapFlat", heap.flat());
+                figures.put("bulkMaxPausedPartitions", bulk.maxPausedPartitions());
+                figures.put("bulkSamplesPaused", bulk.samplesPaused());
+                figures.put("bulkSamples", bulk.samples());
+                figures.put("bulkMaxInFlight", bulk.maxInFlight());
+                figures.put("highMaxPausedPartitions", high.maxPausedPartitions());
+                figures.put("bulkMaxLag", maxBulkLag);
+                figures.put("bulkFinalLag", finalBulkLag);
+                figures.put("lagGrewThenDrained", maxBulkLag > 0 && finalBulkLag == 0);
+                figures.put("note", "baseline: the bare mixed rate / " + SlowProviderScenario.SLOWDOWN + ", what the slowed mocks allow; "
+                        + "heap halves are of the delivery; the pipeline's share leaves out the mocks' ledgers (harness), "
+                        + "measured in this run by clearing them between two full collections; paused partitions count the "
+                        + "bulk topic's and its retry topics'");
+                BenchReport report = new BenchReport("slow-provider", params, round(r.pushesPerSec()),
+                        LatencyMs.of(recording.latencyMicros()),
+                        new Baseline("bare-providers-mixed/" + SlowProviderScenario.SLOWDOWN, round(delays.targetPerSec())),
+                        round3(r.pushesPerSec() / delays.targetPerSec()), r.lost(), r.duplicates(),
+                        round(peak), Duration.between(start, Instant.now()).toMillis(), Machine.current(), figures);
+                finish(options, report, recording);
+                System.out.printf("  back-pressure: bulk worker paused up to %d partitions (in %d of %d samples), at most %,d pushes "
+                                + "in flight; bulk lag peaked at %,d and ended at %,d%n", bulk.maxPausedPartitions(), bulk.samplesPaused(),
+                        bulk.samples(), bulk.maxInFlight(), maxBulkLag, finalBulkLag);
+                System.out.printf("  heap after GC: max %.1f MB in the first half of the delivery, %.1f MB in the last; without the "
+                                + "mocks' ledgers (%.1f MB per million pushes) %.1f → %.1f MB: %s%n", heap.firstHalfMaxMb(),
+                        heap.lastHalfMaxMb(), heap.ledgerMbPerMillionPushes(), heap.pipelineFirstHalfMaxMb(),
+                        heap.pipelineLastHalfMaxMb(), heap.flat() ? "flat" : "GROWING");
+                if (!withinLimit) {
+                    System.out.printf("  FAILED: peak heap after GC %.1f MB exceeds the %.0f MB limit%s%n", peak,
+                            SlowProviderScenario.HEAP_LIMIT_MB, maxHeapMb > SlowProviderScenario.HEAP_LIMIT_MB
+                                    ? " (the heap was unbounded, so this may be garbage not yet collected: rerun with -Xmx256m)" : "");
+                }
+                return r.lost() == 0 && r.duplicates() == 0 && r.unexpected() == 0 && withinLimit ? 0 : 1;
+            }
+        }
+    }
+
+    @Command(name = "mixed", mixinStandardHelpOptions = true, sortOptions = false,
+            description = {"Likes on the high lane (the push tasks a like produces) at --like-rate, first alone for",
+                    "--like-seconds (the baseline), then during a fanout to --devices devices. Headline: like p99 latency",
+                    "during the fanout / without it (goal: at most 2). Also the fanout's pushes/s against the bare",
+                    "provider rate measured in the same run. On a shared 2-core machine 200,000 devices took 5.6 minutes",
+                    "in all, so the default of 400,000 takes about 9-10 and the goal's 1,000,000 about 20."})
+    static final class Mixed implements Callable<Integer> {
+        @Spec
+        CommandSpec spec;
+        @Mixin
+        BenchOptions options;
+
+        @Option(names = "--devices", paramLabel = "N", defaultValue = "400000", description = "Devices in the audience (default: ${DEFAULT-VALUE}).")
+        int devices;
+
+        @Option(names = "--like-rate", paramLabel = "N", defaultValue = "200", description = "Likes per second (default: ${DEFAULT-VALUE}).")
+        int likeRate;
+
+        @Option(names = "--like-warmup", paramLabel = "S", defaultValue = "10", description = "Seconds of likes before the baseline, not measured (default: ${DEFAULT-VALUE}).")
+        int likeWarmup;
+
+        @Option(names = "--like-seconds", paramLabel = "S", defaultValue = "30", description = "Seconds of likes with no fanout, the baseline (default: ${DEFAULT-VALUE}).")
+        int likeSeconds;
+
+        @Option(names = "--baseline-pushes", paramLabel = "N", defaultValue = "20000", description = "Pushes for the bare-provider baseline (default: ${DEFAULT-VALUE}).")
+        int baselinePushes;
+
+        @Override
+        public Integer call() throws Exception {
+            validateFanout(spec, options, devices, baselinePushes);
+            if (likeRate < 1 || likeRate > 10_000) {
+                throw new ParameterException(spec.commandLine(), "--like-rate must be between 1 and 10000, was " + likeRate);
+            }
+            if (likeSeconds < 1 || likeSeconds > 3600) {
+                throw new ParameterException(spec.commandLine(), "--like-seconds must be between 1 and 3600, was " + likeSeconds);
+            }
+            if (likeWarmup < 0 || likeWarmup > 600) {
+                throw new ParameterException(spec.commandLine(), "--like-warmup must be between 0 and 600, was " + likeWarmup);
+            }
+            System.out.printf("pushline bench mixed: likes at %,d/s, alone for %d s, then during a post to %,d devices%n",
+                    likeRate, likeSeconds, devices);
+            Instant start = Instant.now();
+            try (LocalStack stack = options.startStack()) {
+                FanoutScenario.Audience audience = FanoutScenario.prepare(stack, devices, options.timeout());
+                BareProviders.Rates bare = bareBaseline(stack, baselinePushes, options);
+
+                Recording recording = new Recording();
+                MixedScenario.Result r = MixedScenario.run(stack, audience, likeRate, likeWarmup, likeSeconds, recording, options.timeout());
+                LatencyMs alone = LatencyMs.of(r.aloneOutcome().latencyMicros());
+                LatencyMs during = LatencyMs.of(r.duringOutcome().latencyMicros());
+                FanoutScenario.Result f = r.fanout();
+
+                Map<String, Object> params = fanoutParams(options, devices, baselinePushes);
+                params.put("likeRatePerSec", likeRate);
+                params.put("likeWarmupSeconds", likeWarmup);
+                params.put("likeSecondsAlone", likeSeconds);
+                Map<String, Object> figures = new LinkedHashMap<>();
+                figures.put("likeP99RatioDuringFanout", round3(r.p99Ratio()));
+                figures.put("likeP99RatioGoal", 2);
+                figures.put("likeLatencyAloneMs", latencyFigure(alone));
+                figures.put("likeLatencyDuringFanoutMs", latencyFigure(during));
+                figures.put("likesAlone", r.alone().sentAt().size());
+                figures.put("likesAloneRatePerSec", round(r.alone().ratePerSec()));
+                figures.put("likesDuringFanout", r.during().sentAt().size());
+                figures.put("likesDuringFanoutRatePerSec", round(r.during().ratePerSec()));
+                figures.put("likesLost", r.aloneOutcome().lost() + r.duringOutcome().lost());
+                figures.put("likeSendFailures", r.alone().sendFailures() + r.during().sendFailures());
+                figures.putAll(fanoutFigures(f, bare));
+                figures.put("fanoutLatencyMs", latencyFigure(LatencyMs.of(r.fanoutLatencyMicros())));
+                figures.put("note", "throughput and ratio are the fanout's (pushes/s against the bare mixed provider rate); "
+                        + "latency is the likes' during the fanout, from ce_time to the mock's acceptance; likes during the "
+                        + "fanout run from its first accepted push to its last");
+                long lost = f.lost() + r.aloneOutcome().lost() + r.duringOutcome().lost();
+                long duplicates = f.duplicates() + r.aloneOutcome().duplicates();
+                BenchReport report = new BenchReport("mixed", params, round(f.pushesPerSec()), during,
+                        new Baseline("bare-providers-mixed", round(bare.mixedPerSec())),
+                        round3(f.pushesPerSec() / bare.mixedPerSec()), lost, duplicates,
+                        round(recording.peakHeapAfterGcMb()), Duration.between(start, Instant.now()).toMillis(), Machine.current(), figures);
+                finish(options, report, recording);
+                System.out.printf("  likes at %,d/s: p99 %s ms during the fanout vs %s ms without it: ratio %.2f (goal <= 2)%n", likeRate,
+                        during == null ? "-" : String.format("%.1f", during.p99()), alone == null ? "-" : String.format("%.1f", alone.p99()),
+                        r.p99Ratio());
+                return lost == 0 && duplicates == 0 && f.unexpected() == 0 ? 0 : 1;
+            }
+        }
+    }
+
+    private static void validateFanout(CommandSpec spec, BenchOptions options, int devices, int baselinePushes) {
+        options.validate(spec.commandLine());
+        if (devices < 100 || devices > 20_000_000) {
+            throw new ParameterException(spec.commandLine(), "--devices must be between 100 and 20000000, was " + devices);
+        }
+        if (baselinePushes < 1000 || baselinePushes > 10_000_000) {
+            throw new ParameterException(spec.commandLine(), "--baseline-pushes must be between 1000 and 10000000, was " + baselinePushes);
+        }
+    }
+
+    private static BareProviders.Rates bareBaseline(LocalStack stack, int pushes, BenchOptions options) throws Exception {
+        System.out.printf("  baseline: bare Pushy and Firebase SDK to the same mocks, %,d pushes each way ...%n", pushes);
+        BareProviders.Rates rates = BareProviders.measure(stack.apns(), stack.fcm(), pushes, options.timeout());
+        System.out.printf("  bare rates: APNs %,.0f/s, FCM %,.0f/s, both at once (50/50) %,.0f/s%n", rates.apnsPerSec(),
+                rates.fcmPerSec(), rates.mixedPerSec());
+        return rates;
+    }
+
+    private static Map<String, Object> fanoutParams(BenchOptions options, int devices, int baselinePushes) {
+        Map<String, Object> params = options.params();
+        params.put("devices", devices);
+        params.put("followers", (devices * 2 + 2) / 3);
+        params.put("baselinePushes", baselinePushes);
+        return params;
+    }
+
+    /** Percentiles as a figure: p50, p99, p999 and max in ms, or "not measured". */
+    private static Object latencyFigure(LatencyMs latency) {
+        if (latency == null) {
+            return "not measured";
+        }
+        Map<String, Object> figure = new LinkedHashMap<>();
+        figure.put("p50", latency.p50());
+        figure.put("p99", latency.p99());
+        figure.put("p999", latency.p999());
+        figure.put("max", latency.max());
+        return figure;
+    }
+
+    private static Map<String, Object> fanoutFigures(FanoutScenario.Result r, BareProviders.Rates baseline) {
+        Map<String, Object> figures = new LinkedHashMap<>();
+        figures.put("pushesExpected", r.expected());
+        figures.put("pushesDelivered", r.delivered());
+        figures.put("unexpected", r.unexpected());
+        figures.put("seedMs", r.seedMillis());
+        figures.put("materialiseMs", r.materialiseMillis());
+        figures.put("deliveryMs", Duration.between(r.postedAt(), r.lastAcceptedAt()).toMillis());
+        figures.put("bareApnsPushesPerSec", round(baseline.apnsPerSec()));
+        figures.put("bareFcmPushesPerSec", round(baseline.fcmPerSec()));
+        figures.put("bareMixedPushesPerSec", round(baseline.mixedPerSec()));
+        return figures;
     }
 
     @Command(name = "providers", mixinStandardHelpOptions = true, sortOptions = false,

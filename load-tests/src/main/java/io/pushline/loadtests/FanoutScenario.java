@@ -26,6 +26,8 @@ import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
+import java.util.function.LongSupplier;
+import java.util.function.Predicate;
 
 /**
  * One author, an audience of {@code devices} devices (followers with one or two devices each, both platforms), one
@@ -84,9 +86,36 @@ final class FanoutScenario {
         return tokens;
     }
 
+    /** The seeded audience: its tokens, in seeding order, and what seeding and materialising took. */
+    record Audience(List<String> tokens, long seedMillis, long materialiseMillis) {}
+
+    /** A published post: the push ids it must lead to, one per token, and its {@code ce_time}. */
+    record Post(String eventId, Set<String> expected, Instant postedAt) {}
+
+    /** Seeds {@code devices} devices and waits until the topology has materialised them. */
+    static Audience prepare(LocalStack stack, int devices, Duration timeout) {
+        Instant seedStart = Instant.now();
+        List<String> tokens = seed(stack, devices, timeout);
+        long seedMillis = Duration.between(seedStart, Instant.now()).toMillis();
+        System.out.println("  waiting for the audience to be materialised ...");
+        Instant materialiseStart = Instant.now();
+        stack.awaitStateMaterialised(timeout);
+        long materialiseMillis = Duration.between(materialiseStart, Instant.now()).toMillis();
+        System.out.printf("  seeded in %,d ms, materialised in %,d ms%n", seedMillis, materialiseMillis);
+        return new Audience(tokens, seedMillis, materialiseMillis);
+    }
+
     /** Publishes the post and waits for every push; {@code recording} gets one latency per accepted push. */
-    static Result run(LocalStack stack, List<String> tokens, long seedMillis, long materialiseMillis, Recording recording,
-                      Duration timeout) throws Exception {
+    static Result run(LocalStack stack, Audience audience, Recording recording, Duration timeout) throws Exception {
+        Post post = post(stack, audience.tokens());
+        if (awaitDelivered(stack, post, () -> 0, Instant.now().plus(timeout))) {
+            stack.awaitWorkersCaughtUp(Duration.ofMinutes(2));   // everything committed: a late duplicate would show now
+        }
+        return measure(stack, post, audience, recording, id -> false);
+    }
+
+    /** Forgets what the mocks accepted so far and publishes the post. */
+    static Post post(LocalStack stack, List<String> tokens) throws Exception {
         stack.apns().ledger().clear();
         stack.fcm().ledger().clear();
         String eventId = UUID.randomUUID().toString();
@@ -101,37 +130,53 @@ final class FanoutScenario {
             producer.send(codec.toRecord(Topics.EVENTS, Envelope.of(eventId, SOURCE, postedAt,
                     new TimelinePosted("post-0", AUTHOR, AUTHOR + " posted", "Something new on " + AUTHOR + "'s timeline")))).get(30, TimeUnit.SECONDS);
         }
-        ProgressBar bar = new ProgressBar(System.out, "delivering pushes", expected.size());
-        Instant deadline = Instant.now().plus(timeout);
+        return new Post(eventId, expected, postedAt);
+    }
+
+    /**
+     * Waits, with a progress bar, until the mocks have accepted as many pushes as the post expects plus
+     * {@code others} (pushes of other flows accepted since the post, e.g. likes), or until {@code deadline}.
+     *
+     * @return whether every expected push was accepted in time (what is missing is reported as lost)
+     */
+    static boolean awaitDelivered(LocalStack stack, Post post, LongSupplier others, Instant deadline) throws InterruptedException {
+        int expected = post.expected().size();
+        ProgressBar bar = new ProgressBar(System.out, "delivering pushes", expected);
         long accepted;
-        while ((accepted = stack.acceptedCount()) < expected.size()) {
-            bar.update(accepted);
+        while ((accepted = stack.acceptedCount()) < expected + others.getAsLong()) {
+            bar.update(Math.max(0, accepted - others.getAsLong()));
             if (Instant.now().isAfter(deadline)) {
-                break;   // what is missing is reported as lost
+                break;
             }
             TimeUnit.MILLISECONDS.sleep(100);   // progress-bar refresh interval while waiting, bounded by the deadline
         }
-        bar.finish(stack.acceptedCount());
-        if (accepted >= expected.size()) {
-            stack.awaitWorkersCaughtUp(Duration.ofMinutes(2));   // everything committed: a late duplicate would show now
-        }
+        long done = Math.max(0, stack.acceptedCount() - others.getAsLong());
+        bar.finish(Math.min(done, expected));
+        return done >= expected;
+    }
 
-        Instant last = postedAt;
-        Map<String, Integer> counts = stack.acceptedByPushId();
+    /**
+     * Counts what the mocks accepted for the post: delivered, lost, duplicates (of any push id) and unexpected (push
+     * ids neither the post's nor {@code others}'). {@code recording} gets the latency of each of the post's pushes.
+     */
+    static Result measure(LocalStack stack, Post post, Audience audience, Recording recording, Predicate<String> others) {
+        Set<String> expected = post.expected();
+        Instant last = post.postedAt();
         for (PushLedger ledger : List.of(stack.apns().ledger(), stack.fcm().ledger())) {
             for (PushLedger.Accepted a : ledger.accepted()) {
                 if (expected.contains(a.pushId())) {
-                    recording.recordLatencyMicros(Math.max(0, Duration.between(postedAt, a.acceptedAt()).toNanos() / 1000));
+                    recording.recordLatencyMicros(Math.max(0, Duration.between(post.postedAt(), a.acceptedAt()).toNanos() / 1000));
                     if (a.acceptedAt().isAfter(last)) {
                         last = a.acceptedAt();
                     }
                 }
             }
         }
+        Map<String, Integer> counts = stack.acceptedByPushId();
         long delivered = expected.stream().filter(counts::containsKey).count();
         long duplicates = counts.values().stream().mapToLong(n -> n - 1L).sum();
-        long unexpected = counts.keySet().stream().filter(id -> !expected.contains(id)).count();
-        return new Result(expected.size(), delivered, expected.size() - delivered, duplicates, unexpected, postedAt, last,
-                seedMillis, materialiseMillis);
+        long unexpected = counts.keySet().stream().filter(id -> !expected.contains(id) && !others.test(id)).count();
+        return new Result(expected.size(), delivered, expected.size() - delivered, duplicates, unexpected, post.postedAt(), last,
+                audience.seedMillis(), audience.materialiseMillis());
     }
 }

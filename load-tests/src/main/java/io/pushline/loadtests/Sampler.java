@@ -2,7 +2,9 @@ package io.pushline.loadtests;
 
 import io.pushline.app.LocalStack;
 import io.pushline.contracts.Topics;
+import io.micrometer.core.instrument.Gauge;
 import io.pushline.loadtests.report.Recording;
+import io.pushline.workers.WorkerMetrics;
 
 import java.lang.management.ManagementFactory;
 import java.lang.management.MemoryPoolMXBean;
@@ -11,6 +13,7 @@ import java.lang.management.MemoryUsage;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -19,7 +22,9 @@ import java.util.function.LongSupplier;
 /**
  * Samples a running scenario twice a second: completed work, consumer lag per lane (records, from the AdminClient),
  * heap used now and after the last collection. The pipeline runs in this JVM, so the heap is the pipeline's (with the
- * mock providers and the harness, which are small next to it).
+ * mock providers and the harness, which are small next to it). It also keeps, per lane, the highest number of
+ * partitions the worker had paused and of pushes it had in flight (the workers' gauges), and how many samples saw
+ * the lane paused: back-pressure shows there.
  */
 final class Sampler implements AutoCloseable {
     private final ScheduledExecutorService scheduler = Executors.newSingleThreadScheduledExecutor(r -> {
@@ -29,6 +34,22 @@ final class Sampler implements AutoCloseable {
     });
     private final Recording recording;
     private final long startNanos = System.nanoTime();
+    private final Map<String, WorkerGauges> gauges = new ConcurrentHashMap<>();
+
+    /**
+     * What the sampler saw of one lane's worker gauges.
+     *
+     * @param maxPausedPartitions the most partitions paused at once (the lane's topic and its retry topics)
+     * @param samplesPaused samples in which at least one partition was paused
+     * @param samples samples taken
+     * @param maxInFlight the most pushes in flight at once
+     */
+    record WorkerGauges(long maxPausedPartitions, long samplesPaused, long samples, long maxInFlight) {
+        WorkerGauges plus(long paused, long inFlight) {
+            return new WorkerGauges(Math.max(maxPausedPartitions, paused), samplesPaused + (paused > 0 ? 1 : 0), samples + 1,
+                    Math.max(maxInFlight, inFlight));
+        }
+    }
 
     Sampler(Recording recording, LongSupplier completed, LocalStack stack) {
         this.recording = recording;
@@ -42,11 +63,28 @@ final class Sampler implements AutoCloseable {
                 lag.put("bulk", stack.lag(LocalStack.BULK_GROUP, List.of(Topics.PUSH_BULK)));
                 lag.put("high", stack.lag(LocalStack.HIGH_GROUP, List.of(Topics.PUSH_HIGH)));
                 lag.put("topology", stack.lag(LocalStack.TOPOLOGY_GROUP, List.of(Topics.EVENTS, Topics.FANOUT_JOBS)));
+                for (String lane : List.of("bulk", "high")) {
+                    long paused = gauge(stack, WorkerMetrics.PAUSED_PARTITIONS, lane);
+                    long inFlight = gauge(stack, WorkerMetrics.IN_FLIGHT, lane);
+                    gauges.merge(lane, new WorkerGauges(0, 0, 0, 0).plus(paused, inFlight),
+                            (old, one) -> old.plus(paused, inFlight));
+                }
             }
             recording.sample((System.nanoTime() - startNanos) / 1e9, completed.getAsLong(), lag, heapUsedMb(), heapAfterGcMb());
         } catch (RuntimeException e) {
             // A missed sample (the admin client timing out under load) is a gap in a plot, not a failed run.
         }
+    }
+
+    private static long gauge(LocalStack stack, String name, String lane) {
+        Gauge gauge = stack.registry().find(name).tag("lane", lane).gauge();
+        double value = gauge == null ? Double.NaN : gauge.value();
+        return Double.isFinite(value) ? (long) value : 0;
+    }
+
+    /** The worker gauges of {@code lane} ({@code bulk} or {@code high}) over the samples so far; zeros if none. */
+    WorkerGauges workerGauges(String lane) {
+        return gauges.getOrDefault(lane, new WorkerGauges(0, 0, 0, 0));
     }
 
     static double heapUsedMb() {

@@ -20,7 +20,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * The bench runner's behaviour (not its speed): bad options are usage errors, an unreachable broker fails fast, and
- * small runs of both scenarios write complete reports with nothing lost.
+ * small runs of every scenario write complete reports with nothing lost.
  */
 class BenchCommandTest {
 
@@ -48,7 +48,13 @@ class BenchCommandTest {
             "storm --report x|Unmatched argument",
             "fanout --report x --nope|Unknown option: '--nope'",
             "providers --report x --pushes 3|--pushes must be between 1000",
-            "providers|Missing required option: '--report=DIR'"
+            "providers|Missing required option: '--report=DIR'",
+            "slow-provider --report x --devices 5|--devices must be between 100",
+            "slow-provider --report x --in-flight 0|--in-flight must be between 1 and 100000",
+            "mixed --report x --like-rate 0|--like-rate must be between 1 and 10000",
+            "mixed --report x --like-seconds 0|--like-seconds must be between 1 and 3600",
+            "mixed --report x --like-warmup -1|--like-warmup must be between 0 and 600",
+            "mixed --report x --devices 5|--devices must be between 100"
     })
     void badOptionsAreUsageErrors(String line) {
         String[] parts = line.split("\\|");
@@ -109,5 +115,59 @@ class BenchCommandTest {
         }
         assertThat(figures.get("ourFailures").asLong()).isZero();
         assertThat(figures.get("bareFailures").asLong()).isZero();
+    }
+
+    @Test
+    @Tag("integration")
+    @Timeout(value = 3, unit = TimeUnit.MINUTES)
+    void aSlowProviderPausesTheWorkerAndItsLagDrains(@TempDir Path dir) throws Exception {
+        // --in-flight 32: demand runs out at once and stays out, so the pause is seen whatever the machine's speed.
+        assertThat(run("slow-provider", "--report", dir.toString(), "--devices", "300", "--baseline-pushes", "1000",
+                "--partitions", "3", "--in-flight", "32", "--data-dir", dir.resolve("data").toString()).code()).isZero();
+        JsonNode r = new ObjectMapper().readTree(dir.resolve("report.json").toFile());
+        assertComplete(r, "slow-provider");
+        JsonNode figures = r.get("figures");
+        assertThat(figures.get("pushesDelivered").asLong()).isEqualTo(300);
+        assertThat(figures.get("targetPushesPerSec").asDouble()).isPositive();
+        assertThat(figures.get("delayChoice").asText()).contains("ms per push");
+        assertThat(figures.get("bulkMaxPausedPartitions").asLong()).isPositive();
+        assertThat(figures.get("bulkMaxInFlight").asLong()).isBetween(1L, 32L);
+        assertThat(figures.get("bulkMaxLag").asLong()).isPositive();
+        assertThat(figures.get("bulkFinalLag").asLong()).isZero();
+        assertThat(figures.get("peakHeapWithinLimit").asBoolean()).isTrue();
+        assertThat(figures.has("heapFlat")).isTrue();
+        assertThat(Files.readString(dir.resolve("report.html"))).contains("data:image/png;base64,");
+    }
+
+    @Test
+    @Tag("integration")
+    @Timeout(value = 3, unit = TimeUnit.MINUTES)
+    void mixedMeasuresLikesAloneAndDuringAFanout(@TempDir Path dir) throws Exception {
+        assertThat(run("mixed", "--report", dir.toString(), "--devices", "1000", "--baseline-pushes", "1000", "--like-rate", "100",
+                "--like-warmup", "1", "--like-seconds", "2", "--partitions", "3", "--data-dir", dir.resolve("data").toString()).code()).isZero();
+        JsonNode r = new ObjectMapper().readTree(dir.resolve("report.json").toFile());
+        assertComplete(r, "mixed");
+        JsonNode figures = r.get("figures");
+        assertThat(figures.get("pushesDelivered").asLong()).isEqualTo(1000);
+        assertThat(figures.get("likesAlone").asLong()).isEqualTo(200);
+        assertThat(figures.get("likesDuringFanout").asLong()).isPositive();
+        assertThat(figures.get("likesLost").asLong()).isZero();
+        assertThat(figures.get("likeLatencyAloneMs").get("p99").asDouble()).isPositive();
+        assertThat(figures.get("likeLatencyDuringFanoutMs").get("p99").asDouble()).isPositive();
+        assertThat(figures.get("likeP99RatioDuringFanout").asDouble()).isPositive();
+        assertThat(Files.readString(dir.resolve("report.html"))).contains("data:image/png;base64,");
+    }
+
+    private static void assertComplete(JsonNode report, String scenario) {
+        for (String field : new String[]{"scenario", "params", "throughputPerSec", "latencyMs", "baseline", "ratio", "lost",
+                "duplicates", "peakHeapMb", "elapsedMs", "machine", "figures"}) {
+            assertThat(report.has(field)).as(field).isTrue();
+        }
+        assertThat(report.get("scenario").asText()).isEqualTo(scenario);
+        assertThat(report.get("lost").asLong()).isZero();
+        assertThat(report.get("duplicates").asLong()).isZero();
+        assertThat(report.get("figures").get("unexpected").asLong()).isZero();
+        assertThat(report.get("latencyMs").get("p99").asDouble()).isPositive();
+        assertThat(report.get("baseline").get("throughputPerSec").asDouble()).isPositive();
     }
 }

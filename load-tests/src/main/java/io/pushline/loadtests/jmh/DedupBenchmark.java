@@ -23,9 +23,9 @@ import org.openjdk.jmh.annotations.Warmup;
  * The worker's receipt check: is there already a receipt for this push id? Every push task pays one lookup
  * before it is sent.
  *
- * <p>{@code io.pushline.workers.ReceiptLog} is package-private, so this benchmarks the structure it is built on,
- * directly: a {@code ConcurrentHashMap.newKeySet()} of push ids ({@link PushIds#pushId}, 36-character UUID
- * strings) and its {@code contains}. Keep the two in step if ReceiptLog changes structure.
+ * <p>{@code io.pushline.workers.ReceiptStore} is package-private, so this benchmarks the structure it is built on,
+ * directly: per owned partition, a {@code ConcurrentHashMap.newKeySet()} of push ids ({@link PushIds#pushId}, 36-character UUID
+ * strings) and its {@code contains}. Keep the two in step if ReceiptStore changes structure.
  *
  * <p>Probes are 65,536 ids in random order, so lookups spread over the whole table (cache misses included, as in
  * a worker). They are separate String instances with their own arrays, so {@code equals} compares characters;
