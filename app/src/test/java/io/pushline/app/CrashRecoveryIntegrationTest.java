@@ -1,14 +1,6 @@
 package io.pushline.app;
 
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
-import io.pushline.contracts.CloudEventCodec;
-import io.pushline.contracts.DeviceRegistered;
-import io.pushline.contracts.Envelope;
-import io.pushline.contracts.EventData;
-import io.pushline.contracts.FollowCreated;
-import io.pushline.contracts.Platform;
-import io.pushline.contracts.PushIds;
-import io.pushline.contracts.TimelinePosted;
 import io.pushline.contracts.Topics;
 import io.pushline.mock.FakeFcm;
 import io.pushline.mock.MockApns;
@@ -18,12 +10,8 @@ import io.pushline.testkit.TestTopics;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
-import org.apache.kafka.common.serialization.ByteArraySerializer;
-import org.apache.kafka.common.serialization.StringSerializer;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -31,7 +19,6 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.File;
-import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -39,11 +26,9 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -65,12 +50,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 @KafkaIntegrationTest
 @Timeout(value = 12, unit = TimeUnit.MINUTES)
 class CrashRecoveryIntegrationTest {
-    private static final URI SOURCE = URI.create("test://crash-recovery");
-    private static final String AUTHOR = "author-0";
     private static final int PARTITIONS = 3;
     private static final int IN_FLIGHT = 256;
 
-    private final CloudEventCodec codec = new CloudEventCodec();
     private final List<AutoCloseable> closeables = new ArrayList<>();
     private final List<Process> children = new ArrayList<>();
     private KafkaBroker broker;
@@ -114,13 +96,13 @@ class CrashRecoveryIntegrationTest {
         SimpleMeterRegistry registry = new SimpleMeterRegistry();
         Pipeline router = Pipeline.start(settings(dir.resolve("router-state")), EnumSet.of(Role.ROUTER), Map.of(), registry);
         closeables.add(router);
-        List<String> tokens = seed(devices);
+        List<String> tokens = TestAudience.seed(broker.bootstrapServers(), devices);
         new ConsumerLag(broker.admin()).awaitCaughtUp(LocalStack.TOPOLOGY_GROUP,
                 List.of(Topics.EVENTS, Topics.DEVICE_EVENTS_BY_TOKEN, Topics.STATE_FOLLOWS, Topics.STATE_DEVICES), Duration.ofMinutes(4));
 
         Process first = startRole("workers", "workers-1");
-        String eventId = post();
-        Set<String> expected = pushIds(eventId, tokens);
+        String eventId = TestAudience.post(broker.bootstrapServers());
+        Set<String> expected = TestAudience.pushIds(eventId, tokens);
         awaitAccepted(devices / 2, Duration.ofMinutes(4), first);
         first.destroyForcibly();   // SIGKILL
         assertThat(first.waitFor(30, TimeUnit.SECONDS)).isTrue();
@@ -153,15 +135,15 @@ class CrashRecoveryIntegrationTest {
         int devices = 60_000;
         Process first = startRole("router", "router-1");
         awaitCondition(() -> topicExists(Topics.STATE_DEVICES), Duration.ofMinutes(2), first, "the router to create its topics");
-        List<String> tokens = seed(devices);
+        List<String> tokens = TestAudience.seed(broker.bootstrapServers(), devices);
         new ConsumerLag(broker.admin()).awaitCaughtUp(LocalStack.TOPOLOGY_GROUP,
                 List.of(Topics.EVENTS, Topics.DEVICE_EVENTS_BY_TOKEN, Topics.STATE_FOLLOWS, Topics.STATE_DEVICES), Duration.ofMinutes(4));
 
         SimpleMeterRegistry registry = new SimpleMeterRegistry();
         Pipeline workers = Pipeline.start(settings(dir.resolve("unused")), EnumSet.of(Role.WORKERS), providers(registry), registry);
         closeables.add(workers);
-        String eventId = post();
-        Set<String> expected = pushIds(eventId, tokens);
+        String eventId = TestAudience.post(broker.bootstrapServers());
+        Set<String> expected = TestAudience.pushIds(eventId, tokens);
         // Kill while the job is still expanding: some tasks are out, far from all (the expansion runs ahead of delivery).
         awaitCondition(() -> endOffsets(Topics.PUSH_BULK) >= 4_000, Duration.ofMinutes(2), first, "the expansion to start");
         first.destroyForcibly();   // SIGKILL
@@ -232,48 +214,6 @@ class CrashRecoveryIntegrationTest {
         Process process = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log).start();
         children.add(process);
         return process;
-    }
-
-    private List<String> seed(int devices) throws Exception {
-        Map<String, Object> config = new HashMap<>(Pipeline.producerConfig(Map.of("bootstrap.servers", broker.bootstrapServers())));
-        config.put(ProducerConfig.LINGER_MS_CONFIG, 20);
-        config.put(ProducerConfig.BATCH_SIZE_CONFIG, 256 * 1024);
-        List<String> tokens = new ArrayList<>(devices);
-        Instant registeredAt = Instant.now();
-        try (KafkaProducer<String, byte[]> producer = new KafkaProducer<>(config, new StringSerializer(), new ByteArraySerializer())) {
-            for (int d = 0; d < devices; d += 2) {
-                String user = String.format("follower-%07d", d / 2);
-                publish(producer, new FollowCreated(user, AUTHOR), registeredAt);
-                String apnsToken = (UUID.randomUUID().toString() + UUID.randomUUID()).replace("-", "");
-                String fcmToken = UUID.randomUUID().toString().replace("-", "") + ":APA91b" + UUID.randomUUID().toString().replace("-", "");
-                tokens.add(apnsToken);
-                tokens.add(fcmToken);
-                publish(producer, new DeviceRegistered(user, apnsToken, Platform.APNS, "io.pushline.crash", registeredAt), registeredAt);
-                publish(producer, new DeviceRegistered(user, fcmToken, Platform.FCM, "io.pushline.crash.android", registeredAt), registeredAt);
-            }
-            producer.flush();
-        }
-        return tokens;
-    }
-
-    private String post() throws Exception {
-        String eventId = UUID.randomUUID().toString();
-        try (KafkaProducer<String, byte[]> producer = new KafkaProducer<>(Pipeline.producerConfig(Map.of("bootstrap.servers", broker.bootstrapServers())),
-                new StringSerializer(), new ByteArraySerializer())) {
-            producer.send(codec.toRecord(Topics.EVENTS, Envelope.of(eventId, SOURCE, Instant.now(),
-                    new TimelinePosted("post-0", AUTHOR, AUTHOR + " posted", "Something new")))).get(30, TimeUnit.SECONDS);
-        }
-        return eventId;
-    }
-
-    private void publish(KafkaProducer<String, byte[]> producer, EventData data, Instant time) {
-        producer.send(codec.toRecord(Topics.EVENTS, Envelope.of(UUID.randomUUID().toString(), SOURCE, time, data)));
-    }
-
-    private static Set<String> pushIds(String eventId, List<String> tokens) {
-        Set<String> ids = new HashSet<>(tokens.size() * 2);
-        tokens.forEach(token -> ids.add(PushIds.pushId(eventId, token)));
-        return ids;
     }
 
     private long accepted() {
