@@ -1,5 +1,6 @@
 package io.pushline.topology;
 
+import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.pushline.contracts.CloudEventCodec;
 import io.pushline.contracts.DeadLetters;
@@ -25,6 +26,7 @@ import org.apache.kafka.streams.processor.api.Record;
 import org.apache.kafka.streams.processor.api.RecordMetadata;
 import org.apache.kafka.streams.state.KeyValueIterator;
 import org.apache.kafka.streams.state.KeyValueStore;
+import org.apache.kafka.streams.state.ReadOnlyKeyValueStore;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -32,6 +34,9 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -51,6 +56,12 @@ import java.util.Map;
  * partition, those where it follows (found in a second index keyed {@code follower|followee}). Edge removal is paged
  * with a cursor like a fanout; each removed edge is also tombstoned on the follows state topic. An edge to or from a
  * banned profile that arrives later is tombstoned instead of indexed.
+ *
+ * <p>Progress is visible per job and partition. Each partition counts the followers of every followee in its follow
+ * index (changed exactly when the index gains or loses an edge, so a repeated follow or an unfollow of an absent edge
+ * counts nothing), and a job records that count as its total when it starts; with its followers done, devices
+ * expanded and start time it is checkpointed with the cursor, and exported as the {@code pushline.expansion.job.*}
+ * gauges of {@link TopologyMetrics} while the job runs on the partition.
  */
 final class ExpansionProcessor implements Processor<byte[], byte[], byte[], byte[]> {
     private static final Logger log = LoggerFactory.getLogger(ExpansionProcessor.class);
@@ -61,16 +72,23 @@ final class ExpansionProcessor implements Processor<byte[], byte[], byte[], byte
     static final String JOBS = "fanout-jobs";
     static final String BANNED = "banned-authors";
     static final String EDGE_JOBS = "ban-edge-jobs";
+    /** Followee → followers of it in this partition's follow index (no entry for none). */
+    static final String FOLLOWER_COUNTS = "follower-counts";
+    /**
+     * In the follower counts once they have been counted from the follow index, which a version without them filled
+     * (ids have no {@code |}, so this key is no followee).
+     */
+    static final String COUNTED = "|counted";
     /** Sorts after every character an id may have ({@code [A-Za-z0-9._:@-]}), so it ends a prefix range. */
     private static final String RANGE_END = "~";
     private static final byte[] PRESENT = new byte[0];
     /** Ends an id inside a compound key, so "a1|" never matches "a10|...". */
     private static final String PREFIX_END = "|";
+    private static final ObjectMapper JSON = new ObjectMapper();
 
     private final CloudEventCodec codec;
     private final TopologyConfig config;
     private final TopologyMetrics metrics;
-    private final ObjectMapper json = new ObjectMapper();
     private ProcessorContext<byte[], byte[]> context;
     private KeyValueStore<String, byte[]> followIndex;
     private KeyValueStore<String, byte[]> followsByFollower;
@@ -78,6 +96,9 @@ final class ExpansionProcessor implements Processor<byte[], byte[], byte[], byte
     private KeyValueStore<String, byte[]> jobs;
     private KeyValueStore<String, byte[]> banned;
     private KeyValueStore<String, byte[]> edgeJobs;
+    private KeyValueStore<String, Long> followerCounts;
+    /** Progress gauges of the jobs running on this task's partition that outlived their first page. */
+    private final Map<String, TopologyMetrics.JobGauges> gauges = new HashMap<>();
 
     /** What expansion needs of a device; kept small because there may be millions per instance. */
     record DeviceRef(Platform platform, String appId) {}
@@ -85,15 +106,29 @@ final class ExpansionProcessor implements Processor<byte[], byte[], byte[], byte
     /**
      * A fanout on this partition: the post, and the last follower whose devices were emitted. {@code cancelledBy} is the
      * id of the ban that stopped it (null while it runs); a cancelled job is kept for the push TTL, then dropped.
+     * {@code emitted} is the push tasks emitted so far, {@code followersDone} the followers the cursor has passed,
+     * {@code followersTotal} the author's followers on this partition at the start and {@code startedAt} the wall-clock
+     * start (epoch ms). Jobs stored by the version before progress lack the last three: they read as null, 0 and null
+     * (unknown). Unknown fields are ignored, so that a later version's fields do not stop this one.
      */
+    @JsonIgnoreProperties(ignoreUnknown = true)
     record Job(String eventId, String postId, String authorId, String title, String body, String cursor, long timestamp,
-               long emitted, String cancelledBy) {
-        Job withProgress(String newCursor, long newlyEmitted) {
-            return new Job(eventId, postId, authorId, title, body, newCursor, timestamp, emitted + newlyEmitted, cancelledBy);
+               long emitted, String cancelledBy, Long followersTotal, long followersDone, Long startedAt) {
+        Job withProgress(String newCursor, long newlyEmitted, long newlyDone) {
+            return new Job(eventId, postId, authorId, title, body, newCursor, timestamp, emitted + newlyEmitted, cancelledBy,
+                    followersTotal, followersDone + newlyDone, startedAt);
         }
 
         Job cancelled(String banEventId) {
-            return new Job(eventId, postId, authorId, title, body, cursor, timestamp, emitted, banEventId);
+            return new Job(eventId, postId, authorId, title, body, cursor, timestamp, emitted, banEventId, followersTotal,
+                    followersDone, startedAt);
+        }
+
+        JobProgress progress(int partition, Instant now) {
+            return new JobProgress(eventId, authorId, partition,
+                    cancelledBy == null ? JobProgress.State.RUNNING : JobProgress.State.CANCELLED,
+                    followersTotal == null ? JobProgress.UNKNOWN : followersTotal, followersDone, emitted,
+                    startedAt == null ? null : Instant.ofEpochMilli(startedAt), now, Double.NaN).at(now);
         }
     }
 
@@ -118,10 +153,64 @@ final class ExpansionProcessor implements Processor<byte[], byte[], byte[], byte
         this.jobs = context.getStateStore(JOBS);
         this.banned = context.getStateStore(BANNED);
         this.edgeJobs = context.getStateStore(EDGE_JOBS);
+        this.followerCounts = context.getStateStore(FOLLOWER_COUNTS);
+        countFollowersOnce();
+        Instant now = Instant.ofEpochMilli(context.currentSystemTimeMs());
+        try (KeyValueIterator<String, byte[]> resumed = jobs.all()) {   // after a restart or a rebalance
+            while (resumed.hasNext()) {
+                Job job = readJob(resumed.next().value);
+                if (job.cancelledBy() == null) {
+                    track(job, now);
+                }
+            }
+        }
         context.schedule(config.pageInterval(), org.apache.kafka.streams.processor.PunctuationType.WALL_CLOCK_TIME, ts -> {
             expandPages(ts);
             removeEdgePages();
+            Instant at = Instant.ofEpochMilli(ts);
+            gauges.values().forEach(g -> g.update(g.progress().at(at)));   // ETAs of jobs this page did not reach too
         });
+    }
+
+    @Override
+    public void close() {
+        // The partition may move to another thread or instance, which registers its own gauges for these jobs.
+        gauges.values().forEach(TopologyMetrics.JobGauges::remove);
+        gauges.clear();
+    }
+
+    /**
+     * Counts the follow index into the follower counts if that was never done: once, when this version first runs over
+     * a follow index filled without counts. One pass in key order ({@code followee|follower}), constant memory.
+     */
+    private void countFollowersOnce() {
+        if (followerCounts.get(COUNTED) != null) {
+            return;
+        }
+        String followee = null;
+        long followers = 0;
+        long edges = 0;
+        try (KeyValueIterator<String, byte[]> all = followIndex.all()) {
+            while (all.hasNext()) {
+                String next = Keys.first(all.next().key);
+                if (!next.equals(followee)) {
+                    if (followee != null) {
+                        followerCounts.put(followee, followers);
+                    }
+                    followee = next;
+                    followers = 0;
+                }
+                followers++;
+                edges++;
+            }
+        }
+        if (followee != null) {
+            followerCounts.put(followee, followers);
+        }
+        followerCounts.put(COUNTED, 1L);
+        if (edges > 0) {
+            log.info("counted {} follow edges into follower counts on partition {}", edges, context.taskId().partition());
+        }
     }
 
     @Override
@@ -140,20 +229,38 @@ final class ExpansionProcessor implements Processor<byte[], byte[], byte[], byte
         String follower = Keys.first(edge);
         String followee = Keys.second(edge);
         if (record.value() == null) {
-            followIndex.delete(Keys.compound(followee, follower));
-            followsByFollower.delete(edge);
+            unindexEdge(follower, followee);
         } else if (banned.get(follower) != null || banned.get(followee) != null) {
             // Created after the ban, or reached this partition after it: not an edge any more.
             removeEdge(follower, followee, record.timestamp());
         } else {
-            followIndex.put(Keys.compound(followee, follower), PRESENT);
+            if (followIndex.putIfAbsent(Keys.compound(followee, follower), PRESENT) == null) {
+                countFollowers(followee, 1);
+            }
             followsByFollower.put(edge, PRESENT);
         }
     }
 
-    private void removeEdge(String follower, String followee, long timestamp) {
-        followIndex.delete(Keys.compound(followee, follower));
+    /** Drops the edge from both indexes; the follower count changes only if the edge was there. */
+    private void unindexEdge(String follower, String followee) {
+        if (followIndex.delete(Keys.compound(followee, follower)) != null) {
+            countFollowers(followee, -1);
+        }
         followsByFollower.delete(Keys.compound(follower, followee));
+    }
+
+    private void countFollowers(String followee, long delta) {
+        Long count = followerCounts.get(followee);
+        long next = (count == null ? 0 : count) + delta;
+        if (next > 0) {
+            followerCounts.put(followee, next);
+        } else {
+            followerCounts.delete(followee);
+        }
+    }
+
+    private void removeEdge(String follower, String followee, long timestamp) {
+        unindexEdge(follower, followee);
         context.forward(new Record<>(RouterProcessor.utf8(Keys.compound(follower, followee)), (byte[]) null, timestamp,
                 new RecordHeaders()), PushlineTopology.EXPANSION_FOLLOWS_SINK);
         metrics.followEdgeRemoved();
@@ -168,7 +275,7 @@ final class ExpansionProcessor implements Processor<byte[], byte[], byte[], byte
         Envelope<?> envelope = decodeOrDeadLetter(record, origin);
         if (envelope != null && envelope.data() instanceof DeviceRegistered device) {
             try {
-                userDevices.put(key, json.writeValueAsBytes(new DeviceRef(device.platform(), device.appId())));
+                userDevices.put(key, JSON.writeValueAsBytes(new DeviceRef(device.platform(), device.appId())));
             } catch (IOException e) {
                 throw new UncheckedIOException(e);
             }
@@ -191,8 +298,9 @@ final class ExpansionProcessor implements Processor<byte[], byte[], byte[], byte
             metrics.jobRefused();
             return;
         }
+        Long followers = followerCounts.get(post.authorId());
         Job job = new Job(envelope.id(), post.postId(), post.authorId(), post.title(), post.body(), null, record.timestamp(), 0,
-                null);
+                null, followers == null ? 0 : followers, 0, context.currentSystemTimeMs());
         storeJob(job);
         metrics.jobStarted();
         expand(job, config.pageSize());   // the first page at once, for latency; the rest on the punctuator
@@ -213,6 +321,7 @@ final class ExpansionProcessor implements Processor<byte[], byte[], byte[], byte
                 Job job = readJob(all.next().value);
                 if (job.authorId().equals(profileId) && job.cancelledBy() == null) {
                     storeJob(job.cancelled(banEventId));
+                    untrack(job.eventId());
                     metrics.jobCancelled();
                     log.info("fanout {} by banned profile {} cancelled after {} pushes on partition {}", job.eventId(),
                             profileId, job.emitted(), context.taskId().partition());
@@ -304,6 +413,7 @@ final class ExpansionProcessor implements Processor<byte[], byte[], byte[], byte
         String from = job.authorId() + PREFIX_END + (job.cursor() == null ? "" : job.cursor());
         String to = job.authorId() + PREFIX_END + RANGE_END;
         int emitted = 0;
+        int followersDone = 0;
         String cursor = job.cursor();
         boolean exhausted = true;
         try (KeyValueIterator<String, byte[]> followers = followIndex.range(from, to)) {
@@ -324,15 +434,53 @@ final class ExpansionProcessor implements Processor<byte[], byte[], byte[], byte
                     }
                 }
                 cursor = follower;
+                followersDone++;
             }
         }
+        Job next = job.withProgress(cursor, emitted, followersDone);
         if (exhausted) {
             jobs.delete(job.eventId());
+            untrack(job.eventId());
             metrics.jobExpanded();
+            log.debug("fanout {} finished on partition {}: {} of {} followers, {} devices", job.eventId(),
+                    context.taskId().partition(), next.followersDone(), next.followersTotal(), next.emitted());
         } else {
-            storeJob(job.withProgress(cursor, emitted));
+            storeJob(next);
+            track(next, Instant.ofEpochMilli(context.currentSystemTimeMs()));
         }
         return emitted;
+    }
+
+    /** Shows {@code job}'s progress in its gauges, registering them the first time. */
+    private void track(Job job, Instant now) {
+        JobProgress progress = job.progress(context.taskId().partition(), now);
+        TopologyMetrics.JobGauges jobGauges = gauges.get(job.eventId());
+        if (jobGauges == null) {
+            gauges.put(job.eventId(), metrics.jobGauges(progress));
+        } else {
+            jobGauges.update(progress);
+        }
+    }
+
+    private void untrack(String eventId) {
+        TopologyMetrics.JobGauges jobGauges = gauges.remove(eventId);
+        if (jobGauges != null) {
+            jobGauges.remove();
+        }
+    }
+
+    /**
+     * The progress of the jobs in a partition's job store (running and cancelled; finished ones have left it), with ETAs
+     * at {@code now}. For a dashboard over interactive queries ({@link PushlineTopology#jobProgress}).
+     */
+    static List<JobProgress> progress(ReadOnlyKeyValueStore<String, byte[]> store, int partition, Instant now) {
+        List<JobProgress> out = new ArrayList<>();
+        try (KeyValueIterator<String, byte[]> all = store.all()) {
+            while (all.hasNext()) {
+                out.add(read(all.next().value, Job.class, JOBS).progress(partition, now));
+            }
+        }
+        return out;
     }
 
     private void storeJob(Job job) {
@@ -345,15 +493,15 @@ final class ExpansionProcessor implements Processor<byte[], byte[], byte[], byte
 
     private byte[] write(Object value) {
         try {
-            return json.writeValueAsBytes(value);
+            return JSON.writeValueAsBytes(value);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
     }
 
-    private <T> T read(byte[] bytes, Class<T> type, String store) {
+    private static <T> T read(byte[] bytes, Class<T> type, String store) {
         try {
-            return json.readValue(bytes, type);
+            return JSON.readValue(bytes, type);
         } catch (IOException e) {
             throw new UncheckedIOException(store + " store entry is unreadable", e);
         }
@@ -379,7 +527,7 @@ final class ExpansionProcessor implements Processor<byte[], byte[], byte[], byte
 
     private DeviceRef readRef(byte[] bytes) {
         try {
-            return json.readValue(bytes, DeviceRef.class);
+            return JSON.readValue(bytes, DeviceRef.class);
         } catch (IOException e) {
             throw new UncheckedIOException("user-devices store entry is unreadable", e);
         }

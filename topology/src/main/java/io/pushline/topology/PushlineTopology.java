@@ -3,17 +3,27 @@ package io.pushline.topology;
 import io.pushline.contracts.CloudEventCodec;
 import io.pushline.contracts.Keys;
 import io.pushline.contracts.Topics;
+import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.Serdes;
+import org.apache.kafka.streams.KafkaStreams;
+import org.apache.kafka.streams.StoreQueryParameters;
+import org.apache.kafka.streams.TaskMetadata;
+import org.apache.kafka.streams.ThreadMetadata;
 import org.apache.kafka.streams.Topology;
 import org.apache.kafka.streams.processor.StreamPartitioner;
 import org.apache.kafka.streams.state.KeyValueBytesStoreSupplier;
 import org.apache.kafka.streams.state.KeyValueStore;
+import org.apache.kafka.streams.state.QueryableStoreTypes;
+import org.apache.kafka.streams.state.ReadOnlyKeyValueStore;
 import org.apache.kafka.streams.state.StoreBuilder;
 import org.apache.kafka.streams.state.Stores;
 
 import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 import java.util.function.Function;
@@ -106,6 +116,8 @@ public final class PushlineTopology {
                 .addStateStore(store.apply(ExpansionProcessor.FOLLOWS_BY_FOLLOWER), EXPANSION)
                 .addStateStore(store.apply(ExpansionProcessor.BANNED), EXPANSION)
                 .addStateStore(store.apply(ExpansionProcessor.EDGE_JOBS), EXPANSION)
+                .addStateStore(Stores.keyValueStoreBuilder(stores.apply(ExpansionProcessor.FOLLOWER_COUNTS), Serdes.String(),
+                        Serdes.Long()), EXPANSION)
                 .addSink(PUSH_BULK_SINK, Topics.PUSH_BULK, bytesOut, bytesOut, EXPANSION)
                 .addSink(EXPANSION_FOLLOWS_SINK, Topics.STATE_FOLLOWS, bytesOut, bytesOut, byFirstKeyPart(), EXPANSION)
 
@@ -121,6 +133,32 @@ public final class PushlineTopology {
                 .addSink(EXPANSION_DEAD_LETTER_SINK, Topics.DEAD_LETTERS, bytesOut, bytesOut, EXPANSION)
                 .addSink(MODERATION_DEAD_LETTER_SINK, Topics.DEAD_LETTERS, bytesOut, bytesOut, MODERATION);
         return topology;
+    }
+
+    /**
+     * The progress of the fanout jobs on the partitions this instance runs (active tasks only), read from the job store
+     * by interactive queries, with ETAs at {@code now}. Running and cancelled jobs are listed; a job that finished its
+     * share of a partition has left that partition's store. Other instances hold the other partitions.
+     *
+     * @throws org.apache.kafka.streams.errors.InvalidStateStoreException while {@code streams} is not running or a
+     *         partition is migrating; retry once it runs again
+     */
+    public static List<JobProgress> jobProgress(KafkaStreams streams, Instant now) {
+        List<JobProgress> out = new ArrayList<>();
+        for (ThreadMetadata thread : streams.metadataForLocalThreads()) {
+            for (TaskMetadata task : thread.activeTasks()) {
+                for (TopicPartition partition : task.topicPartitions()) {
+                    if (!partition.topic().equals(Topics.FANOUT_JOBS)) {
+                        continue;
+                    }
+                    ReadOnlyKeyValueStore<String, byte[]> jobs = streams.store(StoreQueryParameters
+                            .fromNameAndType(ExpansionProcessor.JOBS, QueryableStoreTypes.<String, byte[]>keyValueStore())
+                            .withPartition(partition.partition()));
+                    out.addAll(ExpansionProcessor.progress(jobs, partition.partition(), now));
+                }
+            }
+        }
+        return out;
     }
 
     /** Compound keys {@code a|b} go where a plain key {@code a} would: the entity's state lives with the entity. */

@@ -2,17 +2,34 @@ package io.pushline.topology;
 
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Tags;
 import io.pushline.contracts.ContentKind;
 import io.pushline.contracts.DeadLetterReason;
 import io.pushline.contracts.EventType;
 
 import java.util.EnumMap;
+import java.util.List;
 import java.util.Map;
+import java.util.function.ToDoubleFunction;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * Metric names of the topology, in one place. Every dead letter and every ignored record increments a counter.
+ *
+ * <p>Fanout progress is exported per running job and partition as the {@code pushline.expansion.job.*} gauges, tagged
+ * {@link #TAG_JOB}, {@link #TAG_AUTHOR} and {@link #TAG_PARTITION}. They exist only while the job runs on that partition
+ * (a job that finishes within its first page never gets them), so their cardinality is bounded by the running jobs.
+ * The job tag is the post's event id, named {@code event_id} (not {@code job}, which is Prometheus's own target label).
+ * Rate and ETA across partitions come from the time series; in PromQL:
+ * <pre>
+ *  devices per second of a job:  sum by (event_id) (rate(pushline_expansion_job_devices[1m]))
+ *  followers per second:         sum by (event_id) (rate(pushline_expansion_job_followers_done[1m]))
+ *  ETA in seconds:               sum by (event_id) (pushline_expansion_job_followers - pushline_expansion_job_followers_done)
+ *                                  / sum by (event_id) (rate(pushline_expansion_job_followers_done[1m]))
+ *  devices per second, all jobs: rate(pushline_expansion_devices_total[1m])
+ * </pre>
  */
 public final class TopologyMetrics {
     /** Events decoded and routed, tagged {@code type}. */
@@ -44,6 +61,30 @@ public final class TopologyMetrics {
     /** Follow edges removed because one of their ends is banned. */
     public static final String FOLLOW_EDGES_REMOVED = "pushline.moderation.follow.edges.removed";
 
+    /**
+     * Followers of the author on the partition when the fanout started there, tagged {@code job}, {@code author},
+     * {@code partition}; NaN for a job started by a version that did not count followers. A gauge per running job.
+     * Followers who follow or unfollow while the job runs may make the job do a few more or fewer than this.
+     */
+    public static final String JOB_FOLLOWERS = "pushline.expansion.job.followers";
+    /** Followers the fanout has passed on the partition (its cursor's progress), tagged like {@link #JOB_FOLLOWERS}. */
+    public static final String JOB_FOLLOWERS_DONE = "pushline.expansion.job.followers.done";
+    /** Push tasks the fanout has emitted on the partition, tagged like {@link #JOB_FOLLOWERS}. */
+    public static final String JOB_DEVICES = "pushline.expansion.job.devices";
+    /**
+     * Seconds the fanout still needs on the partition at its own average rate since it started there (remaining
+     * followers / followers done per second), tagged like {@link #JOB_FOLLOWERS}; NaN before any progress is measurable.
+     * Base unit seconds, so Prometheus shows {@code pushline_expansion_job_eta_seconds}.
+     */
+    public static final String JOB_ETA = "pushline.expansion.job.eta";
+    /** Tag of the per-job gauges: the event id of the {@code TimelinePosted} being expanded. */
+    public static final String TAG_JOB = "event_id";
+    /** Tag of the per-job gauges: the author of the post. */
+    public static final String TAG_AUTHOR = "author";
+    /** Tag of the per-job gauges: the partition (stream task) expanding this share of the audience. */
+    public static final String TAG_PARTITION = "partition";
+
+    private final MeterRegistry registry;
     private final Map<EventType, Counter> routed = new EnumMap<>(EventType.class);
     private final Map<DeadLetterReason, Counter> deadLetters = new EnumMap<>(DeadLetterReason.class);
     private final Counter staleRegistration;
@@ -61,6 +102,7 @@ public final class TopologyMetrics {
     private final Counter edgesRemoved;
 
     public TopologyMetrics(MeterRegistry registry) {
+        this.registry = registry;
         for (EventType type : EventType.values()) {
             routed.put(type, Counter.builder(EVENTS_ROUTED).tag("type", type.schemaName()).register(registry));
         }
@@ -100,4 +142,50 @@ public final class TopologyMetrics {
     void bansRunning(long delta) { bansRunning.addAndGet(delta); }
     void removalEmitted(ContentKind kind) { removals.get(kind).increment(); }
     void followEdgeRemoved() { edgesRemoved.increment(); }
+
+    /** Registers the progress gauges of a job running on a partition, showing {@code initial} until updated. */
+    JobGauges jobGauges(JobProgress initial) {
+        return new JobGauges(registry, initial);
+    }
+
+    /**
+     * The progress gauges of one job on one partition. The stream thread that runs the job updates them; any thread may
+     * read them (the progress is one volatile reference). They must be removed when the job stops running here, or the
+     * task is closed, so that a later owner of the partition registers its own.
+     */
+    static final class JobGauges {
+        private final MeterRegistry registry;
+        private final List<Meter> meters;
+        private volatile JobProgress progress;
+
+        private JobGauges(MeterRegistry registry, JobProgress initial) {
+            this.registry = registry;
+            this.progress = initial;
+            Tags tags = Tags.of(TAG_JOB, initial.eventId(), TAG_AUTHOR, initial.authorId(),
+                    TAG_PARTITION, Integer.toString(initial.partition()));
+            this.meters = List.of(
+                    gauge(JOB_FOLLOWERS, tags, null, p -> p.followersTotal() < 0 ? Double.NaN : p.followersTotal()),
+                    gauge(JOB_FOLLOWERS_DONE, tags, null, JobProgress::followersDone),
+                    gauge(JOB_DEVICES, tags, null, JobProgress::devicesExpanded),
+                    gauge(JOB_ETA, tags, "seconds", JobProgress::etaSeconds));
+        }
+
+        private Meter gauge(String name, Tags tags, String baseUnit, ToDoubleFunction<JobProgress> value) {
+            // A strong reference: the registry, not only the processor's map, keeps the gauge alive until removed.
+            return Gauge.builder(name, this, g -> value.applyAsDouble(g.progress)).tags(tags).baseUnit(baseUnit)
+                    .strongReference(true).register(registry);
+        }
+
+        JobProgress progress() {
+            return progress;
+        }
+
+        void update(JobProgress latest) {
+            progress = latest;
+        }
+
+        void remove() {
+            meters.forEach(registry::remove);
+        }
+    }
 }
