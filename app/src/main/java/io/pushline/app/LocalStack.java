@@ -112,7 +112,7 @@ public final class LocalStack implements AutoCloseable {
         out.print("  starting router, expansion and workers ... ");
         Pipeline.Settings settings = new Pipeline.Settings(bootstrapServers, Map.of(), options.partitions(), (short) 1,
                 options.dataDir().resolve("streams"), TOPOLOGY_GROUP, options.inFlight());
-        add(Pipeline.start(settings, EnumSet.allOf(Role.class), mocks.providers, registry));
+        add(Pipeline.startLanes(settings, EnumSet.allOf(Role.class), mocks.byLane(), registry));
         out.println("running");
     }
 

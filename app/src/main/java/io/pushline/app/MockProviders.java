@@ -6,6 +6,7 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.pushline.mock.FakeFcm;
 import io.pushline.mock.MockApns;
 import io.pushline.mock.PushLedger;
+import io.pushline.contracts.Lane;
 import io.pushline.push.ApnsProvider;
 import io.pushline.push.FcmProvider;
 import io.pushline.push.GuardedProvider;
@@ -27,19 +28,28 @@ final class MockProviders implements AutoCloseable {
 
     final MockApns apns;
     final FakeFcm fcm;
+    /** The bulk lane's providers (and every lane's, where a caller uses one set). */
     final Map<Platform, PushProvider> providers;
+    /** The high lane's own providers, pointed at the same mocks. */
+    final Map<Platform, PushProvider> highProviders;
 
-    private MockProviders(MockApns apns, FakeFcm fcm, Map<Platform, PushProvider> providers) {
+    private MockProviders(MockApns apns, FakeFcm fcm, Map<Platform, PushProvider> providers, Map<Platform, PushProvider> highProviders) {
         this.apns = apns;
         this.fcm = fcm;
         this.providers = providers;
+        this.highProviders = highProviders;
     }
 
     static MockProviders start(MeterRegistry registry) {
         MockApns apns = MockApns.start();
         FakeFcm fcm = FakeFcm.start();
+        return new MockProviders(apns, fcm, clients(apns, fcm, registry, "bulk"), clients(apns, fcm, registry, "high"));
+    }
+
+    /** A provider per platform pointed at the mocks, with its own connections and capacity, guarded. */
+    private static Map<Platform, PushProvider> clients(MockApns apns, FakeFcm fcm, MeterRegistry registry, String lane) {
         Map<Platform, PushProvider> providers = new EnumMap<>(Platform.class);
-        providers.put(Platform.APNS, guarded(registry, ApnsProvider.builder()
+        providers.put(Platform.APNS, guarded(registry, "apns-" + lane, ApnsProvider.builder()
                 .server(apns.host(), apns.port())
                 .trustedServerCertificatePem(apns.trustedCertificatePem())
                 .signingKey(apns.signingMaterial().pkcs8Pem(), apns.signingMaterial().teamId(), apns.signingMaterial().keyId())
@@ -49,19 +59,27 @@ final class MockProviders implements AutoCloseable {
         // Fake credentials: an access token valid far into the future, so the SDK never asks Google for one.
         GoogleCredentials credentials = GoogleCredentials.create(
                 new AccessToken("pushline-demo", Date.from(Instant.now().plus(3650, ChronoUnit.DAYS))));
-        providers.put(Platform.FCM, guarded(registry, FcmProvider.builder()
+        providers.put(Platform.FCM, guarded(registry, "fcm-" + lane, FcmProvider.builder()
                 .projectId("pushline-demo")
                 .credentials(credentials)
                 .endpoint(fcm.baseUrl())
                 .maxQueued(Pipeline.PROVIDER_QUEUE)
                 .meterRegistry(registry)
                 .build()));
-        return new MockProviders(apns, fcm, providers);
+        return providers;
     }
 
     /** The same guard (circuit breaker, no rate limits) the real providers get by default. */
-    private static PushProvider guarded(MeterRegistry registry, PushProvider provider) {
-        return GuardedProvider.builder(provider).meterRegistry(registry).build();
+    private static PushProvider guarded(MeterRegistry registry, String name, PushProvider provider) {
+        return GuardedProvider.builder(provider).name(name).meterRegistry(registry).build();
+    }
+
+    /** The providers of each lane: the high lane has its own. */
+    Map<Lane, Map<Platform, PushProvider>> byLane() {
+        Map<Lane, Map<Platform, PushProvider>> byLane = new EnumMap<>(Lane.class);
+        byLane.put(Lane.BULK, providers);
+        byLane.put(Lane.HIGH, highProviders);
+        return byLane;
     }
 
     /** Accepted pushes by push id, over both providers. */
@@ -82,6 +100,7 @@ final class MockProviders implements AutoCloseable {
     @Override
     public void close() {
         providers.values().forEach(PushProvider::close);
+        highProviders.values().forEach(PushProvider::close);
         apns.close();
         fcm.close();
     }

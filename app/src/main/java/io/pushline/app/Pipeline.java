@@ -78,7 +78,20 @@ final class Pipeline implements AutoCloseable {
     private Pipeline() {
     }
 
+    /** Both lanes share {@code providers}. */
     static Pipeline start(Settings settings, Set<Role> roles, Map<Platform, PushProvider> providers, MeterRegistry registry) {
+        Map<Lane, Map<Platform, PushProvider>> byLane = new java.util.EnumMap<>(Lane.class);
+        for (Lane lane : Lane.values()) {
+            byLane.put(lane, providers);
+        }
+        return startLanes(settings, roles, byLane, registry);
+    }
+
+    /**
+     * Each lane sends through its own providers, so that high-priority pushes have their own connections and in-flight
+     * capacity and never queue behind a bulk fanout's.
+     */
+    static Pipeline startLanes(Settings settings, Set<Role> roles, Map<Lane, Map<Platform, PushProvider>> providers, MeterRegistry registry) {
         Pipeline pipeline = new Pipeline();
         try {
             pipeline.doStart(settings, roles, providers, registry);
@@ -89,7 +102,7 @@ final class Pipeline implements AutoCloseable {
         }
     }
 
-    private void doStart(Settings settings, Set<Role> roles, Map<Platform, PushProvider> providers, MeterRegistry registry) {
+    private void doStart(Settings settings, Set<Role> roles, Map<Lane, Map<Platform, PushProvider>> providers, MeterRegistry registry) {
         try (Admin admin = Admin.create(settings.clients())) {
             new TopicProvisioner(admin, Duration.ofSeconds(60)).ensure(Topics.catalogue(settings.partitions(), settings.replicationFactor()));
         }
@@ -118,7 +131,7 @@ final class Pipeline implements AutoCloseable {
             owned.add(() -> producer.close(Duration.ofSeconds(10)));
             for (Lane lane : Lane.values()) {
                 PushWorker worker = new PushWorker(WorkerConfig.defaults(lane).withMaxInFlight(settings.workerInFlight()),
-                        settings.clients(), producer, providers, registry);
+                        settings.clients(), producer, providers.getOrDefault(lane, Map.of()), registry);
                 worker.start();
                 workers.add(worker);
                 owned.add(worker);

@@ -133,9 +133,9 @@ final class ProviderOptions {
         }
     }
 
-    /** Wraps a provider in the configured guard; the guard owns it. */
-    PushProvider guard(PushProvider provider, MeterRegistry registry) throws Invalid {
-        return GuardedProvider.builder(provider)
+    /** Wraps a provider in the configured guard (named for metrics); the guard owns it. */
+    PushProvider guard(PushProvider provider, MeterRegistry registry, String name) throws Invalid {
+        return GuardedProvider.builder(provider).name(name)
                 .failureRateThreshold(circuitFailureRate)
                 .waitDurationInOpenState(circuitOpenDuration())
                 .providerPermitsPerSecond(providerRateLimit)
@@ -149,16 +149,22 @@ final class ProviderOptions {
      * is closed.
      */
     Map<Platform, PushProvider> realProviders(MeterRegistry registry, int maxQueued, Function<String, String> env) throws Invalid, IOException {
+        return realProviders(registry, maxQueued, env, null);
+    }
+
+    /** As above, with the guards named {@code apns-<suffix>}, {@code fcm-<suffix>} (null: {@code apns}, {@code fcm}). */
+    Map<Platform, PushProvider> realProviders(MeterRegistry registry, int maxQueued, Function<String, String> env, String suffix)
+            throws Invalid, IOException {
         validate();
         Map<Platform, PushProvider> providers = new EnumMap<>(Platform.class);
         try {
             PushProvider apns = apns(registry, maxQueued, env);
             if (apns != null) {
-                providers.put(Platform.APNS, guard(apns, registry));
+                providers.put(Platform.APNS, guard(apns, registry, suffix == null ? "apns" : "apns-" + suffix));
             }
             PushProvider fcm = fcm(registry, maxQueued, env);
             if (fcm != null) {
-                providers.put(Platform.FCM, guard(fcm, registry));
+                providers.put(Platform.FCM, guard(fcm, registry, suffix == null ? "fcm" : "fcm-" + suffix));
             }
             return providers;
         } catch (Invalid | IOException | RuntimeException e) {

@@ -1,6 +1,7 @@
 package io.pushline.app;
 
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.pushline.contracts.Lane;
 import io.pushline.push.Platform;
 import io.pushline.push.PushProvider;
 import io.pushline.topology.StreamsSettings;
@@ -113,21 +114,25 @@ final class RunCommand implements Callable<Integer> {
         Map<String, Object> clientConfig = loadKafkaConfig();
         SimpleMeterRegistry registry = new SimpleMeterRegistry();
         List<AutoCloseable> resources = new ArrayList<>();
-        Map<Platform, PushProvider> providers = new EnumMap<>(Platform.class);
+        Map<Lane, Map<Platform, PushProvider>> providers = new EnumMap<>(Lane.class);
         try {
             providerOptions.validate();
             if (roles.contains(Role.WORKERS)) {
                 if (mockProviders) {
                     MockProviders mocks = MockProviders.start(registry);
                     resources.add(mocks);
-                    providers.putAll(mocks.providers);
+                    providers.putAll(mocks.byLane());
                 } else {
-                    Map<Platform, PushProvider> real = providerOptions.realProviders(registry,
-                            Math.max(Pipeline.PROVIDER_QUEUE, 2 * inFlight), System::getenv);
-                    resources.addAll(real.values());
-                    providers.putAll(real);
+                    // Each lane gets its own clients (connections, in-flight capacity, circuit), so likes and follows
+                    // never queue behind a fanout.
+                    for (Lane lane : Lane.values()) {
+                        Map<Platform, PushProvider> real = providerOptions.realProviders(registry,
+                                Math.max(Pipeline.PROVIDER_QUEUE, 2 * inFlight), System::getenv, lane.name().toLowerCase(java.util.Locale.ROOT));
+                        resources.addAll(real.values());
+                        providers.put(lane, real);
+                    }
                 }
-                if (providers.isEmpty()) {
+                if (providers.values().stream().allMatch(Map::isEmpty)) {
                     throw new ParameterException(spec.commandLine(), "the workers role needs a provider: give --apns-key-file "
                             + "(with --apns-team-id and --apns-key-id) or --apns-app, and/or --fcm-service-account-file "
                             + "(or env " + ProviderOptions.FCM_SERVICE_ACCOUNT_JSON_ENV + "), or --mock-providers");
@@ -139,7 +144,7 @@ final class RunCommand implements Callable<Integer> {
         Pipeline.Settings settings = new Pipeline.Settings(bootstrapServers, clientConfig, partitions, replicationFactor,
                 stateDir, StreamsSettings.DEFAULT_APPLICATION_ID, inFlight, expansionPageSize, pageInterval);
         CountDownLatch stopped = new CountDownLatch(1);
-        Pipeline pipeline = Pipeline.start(settings, roles, providers, registry);
+        Pipeline pipeline = Pipeline.startLanes(settings, roles, providers, registry);
         resources.add(pipeline);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             System.out.println("pushline: stopping (draining in-flight pushes)");
@@ -152,7 +157,8 @@ final class RunCommand implements Callable<Integer> {
             }
             stopped.countDown();
         }, "pushline-shutdown"));
-        System.out.printf("pushline: running %s against %s (providers: %s)%n", roles, bootstrapServers, providers.keySet());
+        System.out.printf("pushline: running %s against %s (providers: %s)%n", roles, bootstrapServers,
+                providers.getOrDefault(Lane.BULK, Map.of()).keySet());
         stopped.await();
         return 0;
     }
