@@ -65,6 +65,7 @@ public final class LocalStack implements AutoCloseable {
     private String bootstrapServers;
     private MockProviders mocks;
     private Admin admin;
+    private volatile long brokerPid = -1;
 
     private LocalStack() {
     }
@@ -96,6 +97,7 @@ public final class LocalStack implements AutoCloseable {
             }
             broker.start();
             bootstrapServers = broker.bootstrapServers();
+            brokerPid = broker.pid();
             out.printf("up at %s (pid %d)%n", bootstrapServers, broker.pid());
         } else {
             bootstrapServers = options.bootstrapServers();
@@ -120,6 +122,11 @@ public final class LocalStack implements AutoCloseable {
         synchronized (resources) {
             resources.add(resource);
         }
+    }
+
+    /** The local broker's process id, or -1 when the stack uses an existing cluster. */
+    public long brokerPid() {
+        return brokerPid;
     }
 
     public String bootstrapServers() {

@@ -7,10 +7,9 @@ import com.fasterxml.jackson.databind.JsonMappingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.cloudevents.CloudEvent;
 import io.cloudevents.SpecVersion;
-import io.cloudevents.core.builder.CloudEventBuilder;
-import io.cloudevents.kafka.CloudEventSerializer;
 import io.cloudevents.kafka.KafkaMessageFactory;
 import io.cloudevents.rw.CloudEventRWException;
+import java.io.IOException;
 import java.net.URI;
 import java.nio.ByteBuffer;
 import java.nio.CharBuffer;
@@ -18,7 +17,7 @@ import java.nio.charset.CharsetDecoder;
 import java.nio.charset.CoderResult;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
-import java.time.OffsetDateTime;
+import java.time.Instant;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -32,6 +31,7 @@ import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.header.Header;
 import org.apache.kafka.common.header.Headers;
+import org.apache.kafka.common.header.internals.RecordHeaders;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -47,7 +47,13 @@ import org.slf4j.LoggerFactory;
  *
  * <p><b>Encoding validates</b>: data that breaks its JSON Schema, or whose JSON is larger than
  * {@link #maxEventBytes()}, is a programming error and throws {@link IllegalArgumentException}, so
- * Pushline never publishes an event its own decoder would reject. The record timestamp is left to
+ * Pushline never publishes an event its own decoder would reject. A codec made with {@link #trusting}
+ * skips the schema check (both ways) for the types it names: Pushline's internal records on its hot
+ * path.
+ *
+ * <p>Records in exactly the shape Pushline writes are decoded by a fast path (no CloudEvents SDK reader,
+ * no JSON tree for trusted types); any other record, and any record the fast path cannot decode, goes
+ * through the full path, which names the exact problem. The record timestamp is left to
  * the producer; the event time travels in {@code ce_time}. {@code ce_dataschema} carries the
  * schema's {@code $id}.
  *
@@ -63,11 +69,14 @@ public final class CloudEventCodec {
   private static final int MAX_TYPE_CHARS = 200;
   private static final String CONTENT_TYPE_HEADER = "content-type";
   private static final String CE_PREFIX = "ce_";
+  private static final byte[] SPEC_VERSION_1 = "1.0".getBytes(StandardCharsets.US_ASCII);
+  private static final byte[] CONTENT_TYPE_BYTES = "application/json".getBytes(StandardCharsets.US_ASCII);
   private static final Pattern MISSING_ATTRIBUTE = Pattern.compile("Attribute '([A-Za-z0-9]+)' cannot be null");
   private static final Pattern BAD_ATTRIBUTE = Pattern.compile("for \"([A-Za-z0-9]+)\"");
   private static final Pattern JSON_MEDIA_TYPE = Pattern.compile("application/(?:[a-z0-9.+-]*\\+)?json");
 
   private final int maxEventBytes;
+  private final Set<EventType> trusted;
 
   /** A codec accepting values up to {@link #DEFAULT_MAX_EVENT_BYTES}. */
   public CloudEventCodec() {
@@ -80,8 +89,32 @@ public final class CloudEventCodec {
    * @throws IllegalArgumentException if {@code maxEventBytes <= 0}
    */
   public CloudEventCodec(int maxEventBytes) {
+    this(maxEventBytes, Set.of());
+  }
+
+  private CloudEventCodec(int maxEventBytes, Set<EventType> trusted) {
     this.maxEventBytes = Require.positive(maxEventBytes, "maxEventBytes");
+    this.trusted = trusted.isEmpty() ? Set.of() : Set.copyOf(trusted);
     Schemas.id(EventType.PUSH_TASK); // load the schemas now: a packaging error fails here, not on the first record
+  }
+
+  /**
+   * A codec like this one that skips the JSON Schema check, on encode and on decode, for {@code types}: for
+   * Pushline's internal records (push tasks, receipts) on its hot path, which only Pushline's own roles write (the
+   * deployment's ACLs say so) from typed records. Such a record is still bound strictly (unknown, duplicate or
+   * missing required properties, wrong types, trailing data and invalid UTF-8 are still dead-lettered, with the
+   * same reasons), but a constraint only the schema states (a length, a pattern) is not checked. Every other type
+   * is validated as by {@link #CloudEventCodec(int)}.
+   */
+  public CloudEventCodec trusting(EventType... types) {
+    Set<EventType> all = new HashSet<>(trusted);
+    all.addAll(List.of(types));
+    return new CloudEventCodec(maxEventBytes, all);
+  }
+
+  /** The types whose schema check this codec skips; see {@link #trusting}. */
+  public Set<EventType> trusted() {
+    return trusted;
   }
 
   /** The largest record value (data JSON) this codec accepts or writes, in bytes. */
@@ -109,7 +142,8 @@ public final class CloudEventCodec {
    */
   public Decoded decode(Headers headers, byte[] value) {
     try {
-      return decodeChecked(headers, value);
+      Decoded fast = decodeFast(headers, value);
+      return fast != null ? fast : decodeFull(headers, value);
     } catch (RuntimeException e) {
       // Every expected failure is handled below; this is a bug, but the partition must keep moving.
       LOG.warn("unexpected {} while decoding a record; dead-lettering it as NOT_A_CLOUDEVENT", e.getClass().getName());
@@ -118,7 +152,153 @@ public final class CloudEventCodec {
     }
   }
 
-  private Decoded decodeChecked(Headers headers, byte[] value) {
+  /**
+   * The common case, without the CloudEvents SDK's reader and without a JSON tree for trusted types: exactly the
+   * attributes Pushline writes (specversion 1.0, id, source, type, time, optional dataschema equal to the type's
+   * schema id, content-type {@code application/json}), each once, and data that binds. Anything else (a missing,
+   * duplicate, extra or odd header; data that does not parse, bind or validate) returns null, and the full path
+   * decodes the record again and gives the exact reason: this path only ever accepts what that path accepts (but for
+   * the schema check of {@link #trusted} types).
+   */
+  private Decoded decodeFast(Headers headers, byte[] value) {
+    if (headers == null || value == null || value.length == 0 || value.length > maxEventBytes) {
+      return null;
+    }
+    String id = null;
+    String source = null;
+    String ceType = null;
+    String time = null;
+    String dataSchema = null;
+    boolean json = false;
+    boolean v1 = false;
+    for (Header h : headers) {
+      String key = h == null ? null : h.key();
+      if (key == null) {
+        continue;
+      }
+      byte[] v = h.value();
+      switch (key) {
+        case "ce_specversion":
+          if (v1 || v == null || v.length != 3 || v[0] != '1' || v[1] != '.' || v[2] != '0') {
+            return null;
+          }
+          v1 = true;
+          break;
+        case "ce_id":
+          if (id != null || v == null) {
+            return null;
+          }
+          id = new String(v, StandardCharsets.UTF_8);
+          break;
+        case "ce_source":
+          if (source != null || v == null) {
+            return null;
+          }
+          source = new String(v, StandardCharsets.UTF_8);
+          break;
+        case "ce_type":
+          if (ceType != null || v == null) {
+            return null;
+          }
+          ceType = new String(v, StandardCharsets.UTF_8);
+          break;
+        case "ce_time":
+          if (time != null || v == null) {
+            return null;
+          }
+          time = new String(v, StandardCharsets.UTF_8);
+          break;
+        case "ce_dataschema":
+          if (dataSchema != null || v == null) {
+            return null;
+          }
+          dataSchema = new String(v, StandardCharsets.UTF_8);
+          break;
+        case CONTENT_TYPE_HEADER:
+          if (json || v == null || !CONTENT_TYPE.equals(new String(v, StandardCharsets.US_ASCII))) {
+            return null;
+          }
+          json = true;
+          break;
+        default:
+          if (key.regionMatches(true, 0, CE_PREFIX, 0, CE_PREFIX.length()) || key.equalsIgnoreCase(CONTENT_TYPE_HEADER)) {
+            return null;   // an extension, a second specversion, or a name in another case: the full path decides
+          }
+      }
+    }
+    if (!v1 || id == null || source == null || ceType == null || time == null || !json || !Require.ID.matcher(id).matches()) {
+      return null;
+    }
+    EventType type = EventType.fromCeType(ceType).orElse(null);
+    if (type == null || (dataSchema != null && !dataSchema.equals(Schemas.id(type)))) {
+      return null;
+    }
+    URI sourceUri = Uris.parse(source);
+    if (sourceUri == null) {
+      return null;
+    }
+    Instant at;
+    try {
+      at = io.cloudevents.types.Time.parseTime(time).toInstant();
+    } catch (RuntimeException e) {
+      return null;
+    }
+    if (!plainUtf8Object(value)) {
+      return null;
+    }
+    EventData data;
+    try {
+      if (trusted.contains(type)) {
+        data = Json.MAPPER.readValue(value, type.dataClass());
+      } else {
+        JsonNode node = Json.MAPPER.readTree(value);
+        if (node == null || node.isMissingNode() || !Schemas.violations(type, node).isEmpty()) {
+          return null;
+        }
+        data = Json.MAPPER.treeToValue(node, type.dataClass());
+      }
+    } catch (IOException | RuntimeException e) {
+      return null;
+    }
+    if (data == null) {
+      return null;
+    }
+    return new Decoded.Ok(Envelope.of(id, sourceUri, at, data));
+  }
+
+  /**
+   * Whether Jackson's byte parser will read {@code value} as the full path reads it (as strict UTF-8 text): it starts
+   * with '{' (no BOM, no leading space), none of its first four bytes is NUL (so Jackson cannot guess UTF-16 or
+   * UTF-32), and it is strictly valid UTF-8 (checked only when it is not plain ASCII).
+   */
+  private static boolean plainUtf8Object(byte[] value) {
+    if (value[0] != '{') {
+      return false;
+    }
+    boolean ascii = true;
+    for (int i = 0; i < value.length; i++) {
+      byte b = value[i];
+      if (b == 0 && i < 4) {
+        return false;
+      }
+      if (b < 0) {
+        ascii = false;
+        break;
+      }
+    }
+    if (ascii) {
+      return true;
+    }
+    try {
+      strictUtf8(value);
+      return true;
+    } catch (InvalidUtf8 e) {
+      return false;
+    }
+  }
+
+  /** The full path: every check, in the order {@link DeadLetterReason} documents; package-private for tests. */
+  Decoded decodeFull(Headers headers, byte[] value) {
     if (headers == null || !headers.iterator().hasNext()) {
       return invalid(DeadLetterReason.NO_HEADERS, "record has no headers; expected binary-mode CloudEvent ce_* headers");
     }
@@ -354,8 +534,9 @@ public final class CloudEventCodec {
     if (partition != null && partition < 0) {
       throw new IllegalArgumentException("partition must be >= 0 or null but was " + partition);
     }
-    CloudEvent event = toCloudEvent(envelope);
-    return KafkaMessageFactory.<String>createWriter(topic, partition, key).writeBinary(event);
+    RecordHeaders headers = new RecordHeaders();
+    byte[] value = encode(envelope, headers);
+    return new ProducerRecord<>(topic, partition, key, value, headers);
   }
 
   /**
@@ -368,32 +549,51 @@ public final class CloudEventCodec {
    */
   public byte[] encode(Envelope<?> envelope, Headers headersOut) {
     Require.nonNull(headersOut, "headersOut");
-    CloudEvent event = toCloudEvent(envelope);
-    Set<String> stale = new HashSet<>();
+    Require.nonNull(envelope, "envelope");
+    byte[] data = dataOf(envelope);
+    Set<String> stale = null;
     for (Header h : headersOut) {
       String key = h.key().toLowerCase(Locale.ROOT);
       if (key.startsWith(CE_PREFIX) || key.equals(CONTENT_TYPE_HEADER)) {
+        if (stale == null) {
+          stale = new HashSet<>();
+        }
         stale.add(h.key());
       }
     }
-    stale.forEach(headersOut::remove);
-    try (CloudEventSerializer serializer = new CloudEventSerializer()) { // binary mode unless configured otherwise
-      return serializer.serialize(null, headersOut, event);
+    if (stale != null) {
+      stale.forEach(headersOut::remove);
     }
+    // What the CloudEvents SDK's binary-mode Kafka writer writes (CloudEventCodecFastPathTest compares the two),
+    // without building a CloudEvent first.
+    EventType type = envelope.type();
+    headersOut.add("ce_specversion", SPEC_VERSION_1);
+    headersOut.add("ce_id", envelope.id().getBytes(StandardCharsets.UTF_8));
+    headersOut.add("ce_source", envelope.source().toString().getBytes(StandardCharsets.UTF_8));
+    headersOut.add("ce_type", type.ceType().getBytes(StandardCharsets.UTF_8));
+    headersOut.add("ce_dataschema", Schemas.id(type).getBytes(StandardCharsets.UTF_8));
+    headersOut.add("ce_time", io.cloudevents.types.Time.writeTime(envelope.time().atOffset(ZoneOffset.UTC))
+        .getBytes(StandardCharsets.UTF_8));
+    headersOut.add(CONTENT_TYPE_HEADER, CONTENT_TYPE_BYTES);
+    return data;
   }
 
-  private CloudEvent toCloudEvent(Envelope<?> envelope) {
-    Require.nonNull(envelope, "envelope");
+  /** The data's JSON, schema-checked unless its type is trusted, within {@link #maxEventBytes()}. */
+  private byte[] dataOf(Envelope<?> envelope) {
     EventType type = envelope.type();
-    JsonNode node = Json.MAPPER.valueToTree(envelope.data());
-    List<String> violations = Schemas.violations(type, node);
-    if (!violations.isEmpty()) {
-      throw new IllegalArgumentException(type.dataClass().getSimpleName() + " breaks " + type.schemaName()
-          + ".schema.json: " + String.join("; ", violations));
-    }
     byte[] data;
     try {
-      data = Json.MAPPER.writeValueAsBytes(node);
+      if (trusted.contains(type)) {
+        data = Json.MAPPER.writeValueAsBytes(envelope.data());
+      } else {
+        JsonNode node = Json.MAPPER.valueToTree(envelope.data());
+        List<String> violations = Schemas.violations(type, node);
+        if (!violations.isEmpty()) {
+          throw new IllegalArgumentException(type.dataClass().getSimpleName() + " breaks " + type.schemaName()
+              + ".schema.json: " + String.join("; ", violations));
+        }
+        data = Json.MAPPER.writeValueAsBytes(node);
+      }
     } catch (JsonProcessingException e) {
       throw new IllegalStateException("cannot write " + type.dataClass().getSimpleName() + " as JSON", e);
     }
@@ -401,15 +601,7 @@ public final class CloudEventCodec {
       throw new IllegalArgumentException(type.dataClass().getSimpleName() + " is " + data.length
           + " bytes of JSON but maxEventBytes is " + maxEventBytes);
     }
-    OffsetDateTime time = envelope.time().atOffset(ZoneOffset.UTC);
-    return CloudEventBuilder.v1()
-        .withId(envelope.id())
-        .withSource(envelope.source())
-        .withType(type.ceType())
-        .withTime(time)
-        .withDataContentType(CONTENT_TYPE)
-        .withDataSchema(URI.create(Schemas.id(type)))
-        .withData(data)
-        .build();
+    return data;
   }
+
 }

@@ -110,7 +110,14 @@ public final class PushWorker implements AutoCloseable {
     private final Clock clock;
     private volatile CompactedKeySet gate;   // unregistered devices; null when the check is off
     private volatile CompactedKeySet banned;   // banned profiles
-    private final CloudEventCodec codec = new CloudEventCodec(CloudEventCodec.DEFAULT_MAX_EVENT_BYTES);
+    /**
+     * Push tasks (written by the expansion) and receipts (by workers) skip their schema check: they are Pushline's own
+     * records, still strictly bound, and the check was a fifth of a push's cost in the pipeline (see
+     * {@link CloudEventCodec#trusting}). A constraint only the schema states is then left to the provider's guards
+     * (payload size) and answers (a bad token is a permanent rejection).
+     */
+    private final CloudEventCodec codec = new CloudEventCodec(CloudEventCodec.DEFAULT_MAX_EVENT_BYTES)
+            .trusting(io.pushline.contracts.EventType.PUSH_TASK, io.pushline.contracts.EventType.PUSH_RECEIPT);
     private final OffsetTracker offsets = new OffsetTracker();
     private final AtomicLong requested = new AtomicLong();
     private final AtomicInteger inFlight = new AtomicInteger();

@@ -47,7 +47,7 @@ final class BareProviders {
     static final int FCM_IN_FLIGHT = FcmProvider.DEFAULT_SDK_THREADS;
 
     /** Rates of one measurement, in sends accepted per second. */
-    record Rates(double apnsPerSec, double fcmPerSec, double mixedPerSec, long errors) {}
+    record Rates(double apnsPerSec, double fcmPerSec, double mixedPerSec, long errors, double mixedCpuMicrosPerPush) {}
 
     private BareProviders() {
     }
@@ -60,12 +60,14 @@ final class BareProviders {
             firebase.send(Math.min(count, 500), errors, timeout);
             double apnsRate = rate(count, () -> pushy.send(count, errors, timeout));
             double fcmRate = rate(count, () -> firebase.send(count, errors, timeout));
+            long cpuBefore = CpuClock.ownNanos();
             double mixed = rate(count, () -> {
                 CompletableFuture<Void> a = CompletableFuture.runAsync(() -> pushy.send(count / 2, errors, timeout));
                 CompletableFuture<Void> f = CompletableFuture.runAsync(() -> firebase.send(count - count / 2, errors, timeout));
                 CompletableFuture.allOf(a, f).join();
             });
-            return new Rates(apnsRate, fcmRate, mixed, errors.get());
+            double cpuPerPush = (CpuClock.ownNanos() - cpuBefore) / 1000.0 / count;
+            return new Rates(apnsRate, fcmRate, mixed, errors.get(), cpuPerPush);
         } finally {
             apns.ledger().clear();
             fcm.ledger().clear();

@@ -39,7 +39,7 @@ final class FanoutScenario {
     private static final URI SOURCE = URI.create("pushline://bench/fanout");
 
     record Result(long expected, long delivered, long lost, long duplicates, long unexpected, Instant postedAt,
-                  Instant lastAcceptedAt, long seedMillis, long materialiseMillis) {
+                  Instant lastAcceptedAt, long seedMillis, long materialiseMillis, double cpuMicrosPerPush) {
         double pushesPerSec() {
             double seconds = Duration.between(postedAt, lastAcceptedAt).toNanos() / 1e9;
             return seconds <= 0 ? 0 : delivered / seconds;
@@ -90,7 +90,14 @@ final class FanoutScenario {
     record Audience(List<String> tokens, long seedMillis, long materialiseMillis) {}
 
     /** A published post: the push ids it must lead to, one per token, and its {@code ce_time}. */
-    record Post(String eventId, Set<String> expected, Instant postedAt) {}
+    record Post(String eventId, Set<String> expected, Instant postedAt, long cpuNanosAtPost,
+                java.util.concurrent.atomic.AtomicLong cpuNanosAtDelivered) {
+        /** CPU (this JVM and the local broker) per push from the post until the wait for delivery ended. */
+        double cpuMicrosPerPush(long pushes) {
+            long end = cpuNanosAtDelivered.get();
+            return pushes <= 0 || end == 0 ? 0 : (end - cpuNanosAtPost) / 1000.0 / pushes;
+        }
+    }
 
     /** Seeds {@code devices} devices and waits until the topology has materialised them. */
     static Audience prepare(LocalStack stack, int devices, Duration timeout) {
@@ -125,12 +132,13 @@ final class FanoutScenario {
         }
         CloudEventCodec codec = new CloudEventCodec();
         Instant postedAt;
+        long cpuAtPost = CpuClock.withBrokerNanos(stack);
         try (KafkaProducer<String, byte[]> producer = new KafkaProducer<>(stack.producerConfig(), new StringSerializer(), new ByteArraySerializer())) {
             postedAt = Instant.now();
             producer.send(codec.toRecord(Topics.EVENTS, Envelope.of(eventId, SOURCE, postedAt,
                     new TimelinePosted("post-0", AUTHOR, AUTHOR + " posted", "Something new on " + AUTHOR + "'s timeline")))).get(30, TimeUnit.SECONDS);
         }
-        return new Post(eventId, expected, postedAt);
+        return new Post(eventId, expected, postedAt, cpuAtPost, new java.util.concurrent.atomic.AtomicLong());
     }
 
     /**
@@ -151,6 +159,7 @@ final class FanoutScenario {
             TimeUnit.MILLISECONDS.sleep(100);   // progress-bar refresh interval while waiting, bounded by the deadline
         }
         long done = Math.max(0, stack.acceptedCount() - others.getAsLong());
+        post.cpuNanosAtDelivered().set(CpuClock.withBrokerNanos(stack));
         bar.finish(Math.min(done, expected));
         return done >= expected;
     }
@@ -177,6 +186,6 @@ final class FanoutScenario {
         long duplicates = counts.values().stream().mapToLong(n -> n - 1L).sum();
         long unexpected = counts.keySet().stream().filter(id -> !expected.contains(id) && !others.test(id)).count();
         return new Result(expected.size(), delivered, expected.size() - delivered, duplicates, unexpected, post.postedAt(), last,
-                audience.seedMillis(), audience.materialiseMillis());
+                audience.seedMillis(), audience.materialiseMillis(), post.cpuMicrosPerPush(delivered));
     }
 }
