@@ -24,8 +24,12 @@ final class CpuClock {
 
     /** This JVM's CPU time plus the local broker's, in nanoseconds. */
     static long withBrokerNanos(LocalStack stack) {
-        long broker = stack.brokerPid() < 0 ? 0 : ProcessHandle.of(stack.brokerPid())
+        return ownNanos() + brokerNanos(stack);
+    }
+
+    /** The local broker's CPU time, in nanoseconds (0 without a local broker). */
+    static long brokerNanos(LocalStack stack) {
+        return stack.brokerPid() < 0 ? 0 : ProcessHandle.of(stack.brokerPid())
                 .flatMap(h -> h.info().totalCpuDuration()).map(Duration::toNanos).orElse(0L);
-        return ownNanos() + broker;
     }
 }

@@ -39,7 +39,8 @@ final class FanoutScenario {
     private static final URI SOURCE = URI.create("pushline://bench/fanout");
 
     record Result(long expected, long delivered, long lost, long duplicates, long unexpected, Instant postedAt,
-                  Instant lastAcceptedAt, long seedMillis, long materialiseMillis, double cpuMicrosPerPush) {
+                  Instant lastAcceptedAt, long seedMillis, long materialiseMillis, double cpuMicrosPerPush,
+                  double brokerCpuMicrosPerPush) {
         double pushesPerSec() {
             double seconds = Duration.between(postedAt, lastAcceptedAt).toNanos() / 1e9;
             return seconds <= 0 ? 0 : delivered / seconds;
@@ -90,12 +91,18 @@ final class FanoutScenario {
     record Audience(List<String> tokens, long seedMillis, long materialiseMillis) {}
 
     /** A published post: the push ids it must lead to, one per token, and its {@code ce_time}. */
-    record Post(String eventId, Set<String> expected, Instant postedAt, long cpuNanosAtPost,
-                java.util.concurrent.atomic.AtomicLong cpuNanosAtDelivered) {
+    record Post(String eventId, Set<String> expected, Instant postedAt, long cpuNanosAtPost, long brokerNanosAtPost,
+                java.util.concurrent.atomic.AtomicLong cpuNanosAtDelivered, java.util.concurrent.atomic.AtomicLong brokerNanosAtDelivered) {
         /** CPU (this JVM and the local broker) per push from the post until the wait for delivery ended. */
         double cpuMicrosPerPush(long pushes) {
             long end = cpuNanosAtDelivered.get();
             return pushes <= 0 || end == 0 ? 0 : (end - cpuNanosAtPost) / 1000.0 / pushes;
+        }
+
+        /** The broker's part of {@link #cpuMicrosPerPush}. */
+        double brokerCpuMicrosPerPush(long pushes) {
+            long end = brokerNanosAtDelivered.get();
+            return pushes <= 0 || end == 0 ? 0 : (end - brokerNanosAtPost) / 1000.0 / pushes;
         }
     }
 
@@ -133,12 +140,14 @@ final class FanoutScenario {
         CloudEventCodec codec = new CloudEventCodec();
         Instant postedAt;
         long cpuAtPost = CpuClock.withBrokerNanos(stack);
+        long brokerAtPost = CpuClock.brokerNanos(stack);
         try (KafkaProducer<String, byte[]> producer = new KafkaProducer<>(stack.producerConfig(), new StringSerializer(), new ByteArraySerializer())) {
             postedAt = Instant.now();
             producer.send(codec.toRecord(Topics.EVENTS, Envelope.of(eventId, SOURCE, postedAt,
                     new TimelinePosted("post-0", AUTHOR, AUTHOR + " posted", "Something new on " + AUTHOR + "'s timeline")))).get(30, TimeUnit.SECONDS);
         }
-        return new Post(eventId, expected, postedAt, cpuAtPost, new java.util.concurrent.atomic.AtomicLong());
+        return new Post(eventId, expected, postedAt, cpuAtPost, brokerAtPost, new java.util.concurrent.atomic.AtomicLong(),
+                new java.util.concurrent.atomic.AtomicLong());
     }
 
     /**
@@ -160,6 +169,7 @@ final class FanoutScenario {
         }
         long done = Math.max(0, stack.acceptedCount() - others.getAsLong());
         post.cpuNanosAtDelivered().set(CpuClock.withBrokerNanos(stack));
+        post.brokerNanosAtDelivered().set(CpuClock.brokerNanos(stack));
         bar.finish(Math.min(done, expected));
         return done >= expected;
     }
@@ -186,6 +196,7 @@ final class FanoutScenario {
         long duplicates = counts.values().stream().mapToLong(n -> n - 1L).sum();
         long unexpected = counts.keySet().stream().filter(id -> !expected.contains(id) && !others.test(id)).count();
         return new Result(expected.size(), delivered, expected.size() - delivered, duplicates, unexpected, post.postedAt(), last,
-                audience.seedMillis(), audience.materialiseMillis(), post.cpuMicrosPerPush(delivered));
+                audience.seedMillis(), audience.materialiseMillis(), post.cpuMicrosPerPush(delivered),
+                post.brokerCpuMicrosPerPush(delivered));
     }
 }
