@@ -63,6 +63,8 @@ final class MockProviders implements AutoCloseable {
                 .projectId("pushline-demo")
                 .credentials(credentials)
                 .endpoint(fcm.baseUrl())
+                // The high lane sends at once; the bulk lane waits up to 5 ms for fuller batches.
+                .batchLinger("high".equals(lane) ? java.time.Duration.ZERO : FcmProvider.DEFAULT_BATCH_LINGER)
                 .maxQueued(Pipeline.PROVIDER_QUEUE)
                 .meterRegistry(registry)
                 .build()));

@@ -9,6 +9,7 @@ import io.pushline.push.PushProvider;
 import io.pushline.topology.PushlineTopology;
 import io.pushline.topology.StreamsSettings;
 import io.pushline.topology.TopologyConfig;
+import io.pushline.workers.LaneGovernor;
 import io.pushline.workers.PushWorker;
 import io.pushline.workers.WorkerConfig;
 import org.apache.kafka.clients.admin.Admin;
@@ -129,9 +130,11 @@ final class Pipeline implements AutoCloseable {
         if (roles.contains(Role.WORKERS)) {
             Producer<String, byte[]> producer = new KafkaProducer<>(producerConfig(settings.clients()), new StringSerializer(), new ByteArraySerializer());
             owned.add(() -> producer.close(Duration.ofSeconds(10)));
+            // Both lanes in one process share its CPU: the bulk lane gives way while the high lane is slow.
+            LaneGovernor governor = LaneGovernor.forBulkWidth(settings.workerInFlight()).bindTo(registry);
             for (Lane lane : Lane.values()) {
                 PushWorker worker = new PushWorker(WorkerConfig.defaults(lane).withMaxInFlight(settings.workerInFlight()),
-                        settings.clients(), producer, providers.getOrDefault(lane, Map.of()), registry);
+                        settings.clients(), producer, providers.getOrDefault(lane, Map.of()), registry, governor);
                 worker.start();
                 workers.add(worker);
                 owned.add(worker);

@@ -162,7 +162,7 @@ final class ProviderOptions {
             if (apns != null) {
                 providers.put(Platform.APNS, guard(apns, registry, suffix == null ? "apns" : "apns-" + suffix));
             }
-            PushProvider fcm = fcm(registry, maxQueued, env);
+            PushProvider fcm = fcm(registry, maxQueued, env, "high".equals(suffix));
             if (fcm != null) {
                 providers.put(Platform.FCM, guard(fcm, registry, suffix == null ? "fcm" : "fcm-" + suffix));
             }
@@ -230,7 +230,8 @@ final class ProviderOptions {
         return builder;
     }
 
-    private PushProvider fcm(MeterRegistry registry, int maxQueued, Function<String, String> env) throws Invalid {
+    /** {@code noLinger}: the high lane sends each batch at once (no 5 ms wait for a fuller batch). */
+    private PushProvider fcm(MeterRegistry registry, int maxQueued, Function<String, String> env, boolean noLinger) throws Invalid {
         String jsonText = env.apply(FCM_SERVICE_ACCOUNT_JSON_ENV);
         boolean fromEnv = jsonText != null && !jsonText.isBlank();
         if (fcmServiceAccount == null && !fromEnv) {
@@ -240,6 +241,9 @@ final class ProviderOptions {
             throw new Invalid("give either --fcm-service-account-file or " + FCM_SERVICE_ACCOUNT_JSON_ENV + ", not both");
         }
         FcmProvider.Builder builder = FcmProvider.builder().maxQueued(maxQueued).meterRegistry(registry);
+        if (noLinger) {
+            builder.batchLinger(java.time.Duration.ZERO);
+        }
         if (fcmServiceAccount != null) {
             requireReadable("--fcm-service-account-file", fcmServiceAccount);
             builder.serviceAccountJson(fcmServiceAccount);

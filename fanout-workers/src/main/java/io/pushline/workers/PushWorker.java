@@ -126,6 +126,9 @@ public final class PushWorker implements AutoCloseable {
     private final CountDownLatch stopped = new CountDownLatch(1);
     private final java.util.concurrent.ExecutorService callbacks;
     private final CountDownLatch firstAssignment = new CountDownLatch(1);
+    /** Released whenever demand returns (a push finished, or the pipeline asked for more): wakes a blocked poll loop. */
+    private final java.util.concurrent.Semaphore capacity = new java.util.concurrent.Semaphore(0);
+    private final LaneGovernor governor;   // null: no other lane to give way to
     private volatile boolean running;
     private volatile ReceiptStore receipts;
     private volatile FluxSink<ConsumerRecord<String, byte[]>> sink;
@@ -145,12 +148,27 @@ public final class PushWorker implements AutoCloseable {
      */
     public PushWorker(WorkerConfig config, Map<String, Object> clientConfig, Producer<String, byte[]> producer,
                       Map<Platform, PushProvider> providers, MeterRegistry registry) {
-        this(config, clientConfig, producer, providers, registry, Clock.systemUTC());
+        this(config, clientConfig, producer, providers, registry, (LaneGovernor) null);
+    }
+
+    /**
+     * As above, with a {@link LaneGovernor} shared by the lanes of this process: a high-lane worker reports its
+     * latency to it, a bulk-lane worker keeps no more pushes in flight than it allows. Null: no governor.
+     */
+    public PushWorker(WorkerConfig config, Map<String, Object> clientConfig, Producer<String, byte[]> producer,
+                      Map<Platform, PushProvider> providers, MeterRegistry registry, LaneGovernor governor) {
+        this(config, clientConfig, producer, providers, registry, Clock.systemUTC(), governor);
     }
 
     PushWorker(WorkerConfig config, Map<String, Object> clientConfig, Producer<String, byte[]> producer,
                Map<Platform, PushProvider> providers, MeterRegistry registry, Clock clock) {
+        this(config, clientConfig, producer, providers, registry, clock, null);
+    }
+
+    PushWorker(WorkerConfig config, Map<String, Object> clientConfig, Producer<String, byte[]> producer,
+               Map<Platform, PushProvider> providers, MeterRegistry registry, Clock clock, LaneGovernor governor) {
         this.config = Objects.requireNonNull(config, "config");
+        this.governor = governor;
         this.producer = Objects.requireNonNull(producer, "producer");
         this.providers = Map.copyOf(providers);
         this.clock = clock;
@@ -244,7 +262,10 @@ public final class PushWorker implements AutoCloseable {
         consumer = created;
         pipeline = Flux.<ConsumerRecord<String, byte[]>>create(s -> {
                     sink = s;
-                    s.onRequest(n -> requested.getAndAccumulate(n, (a, b) -> a + b < 0 ? Long.MAX_VALUE : a + b));
+                    s.onRequest(n -> {
+                        requested.getAndAccumulate(n, (a, b) -> a + b < 0 ? Long.MAX_VALUE : a + b);
+                        capacity.release();
+                    });
                 }, FluxSink.OverflowStrategy.ERROR)
                 .flatMap(this::handle, config.maxInFlight(), 1)
                 .subscribe(ignored -> { }, error -> log.error("{} lane: push pipeline failed", config.lane(), error));
@@ -305,9 +326,14 @@ public final class PushWorker implements AutoCloseable {
                     throw new IllegalStateException("the receipts store stopped following " + Topics.PUSH_RECEIPTS, storeFailure);
                 }
                 delayed.releaseDue(clock.instant(), backlog::add);
+                dispatch();
+                awaitCapacityIfBlocked();
+                dispatch();
                 adjustPause();
                 Map<TopicPartition, Long> rewind = new HashMap<>();
-                for (ConsumerRecord<String, byte[]> record : consumer.poll(pollTimeout())) {
+                // With records waiting every partition is paused: poll only for the group's sake, without waiting (the
+                // wait for capacity above bounds the loop's pace).
+                for (ConsumerRecord<String, byte[]> record : consumer.poll(backlog.isEmpty() ? pollTimeout() : Duration.ZERO)) {
                     TopicPartition partition = new TopicPartition(record.topic(), record.partition());
                     if (rewind.containsKey(partition) || !receipts.isRestored(record.partition())) {
                         // Not expected (such partitions are paused from their assignment on): read it again once restored.
@@ -328,6 +354,9 @@ public final class PushWorker implements AutoCloseable {
                 dispatch();
                 commitIfDue(false);
             }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            log.warn("{} lane: poll thread interrupted; stopping", config.lane());
         } catch (WakeupException e) {
             if (running) {
                 log.error("{} lane: unexpected wakeup", config.lane(), e);
@@ -340,8 +369,30 @@ public final class PushWorker implements AutoCloseable {
         }
     }
 
+    /** Whether the next record may go: the pipeline has demand and, on the bulk lane, the governor allows it. */
+    private boolean canDispatch() {
+        if (requested.get() <= 0) {
+            return false;
+        }
+        return governor == null || config.lane() != io.pushline.contracts.Lane.BULK || inFlight.get() < governor.bulkLimit();
+    }
+
+    /**
+     * Records wait but none may go: wait until a push finishes or demand returns (at most one poll interval), rather
+     * than polling paused partitions for the full poll timeout, which left capacity unused for up to 100 ms.
+     */
+    private void awaitCapacityIfBlocked() throws InterruptedException {
+        if (backlog.isEmpty() || canDispatch()) {
+            return;
+        }
+        capacity.drainPermits();
+        if (!canDispatch()) {
+            capacity.tryAcquire(pollTimeout().toMillis(), TimeUnit.MILLISECONDS);
+        }
+    }
+
     private void dispatch() {
-        while (!backlog.isEmpty() && requested.get() > 0) {
+        while (!backlog.isEmpty() && canDispatch()) {
             ConsumerRecord<String, byte[]> record = backlog.poll();
             requested.decrementAndGet();
             offsets.dispatched(new TopicPartition(record.topic(), record.partition()), record.offset());
@@ -528,6 +579,7 @@ public final class PushWorker implements AutoCloseable {
                 .doFinally(signal -> {
                     inFlight.decrementAndGet();
                     offsets.finished(partition, record.offset());
+                    capacity.release();
                 });
     }
 
@@ -576,6 +628,11 @@ public final class PushWorker implements AutoCloseable {
                 task.badge(), task.sound());
         // A lane record is always a first attempt, even one replayed from the dead letters with old retry headers.
         int attempt = isRetryTopic(record.topic()) ? RetryTopics.attempt(record.headers()) : 1;
+        if (governor != null && config.lane() == io.pushline.contracts.Lane.HIGH) {
+            // The wait inside Pushline (task written → about to be sent), not the provider's round trip: a provider
+            // that is simply far away (APNs is ~100 ms from most data centres) must not throttle the bulk lane.
+            governor.highLaneWaited(Duration.between(envelope.time(), clock.instant()));
+        }
         return provider.send(request).thenCompose(outcome -> settle(record, task, expiresAt, attempt, outcome));
     }
 
