@@ -110,8 +110,12 @@ final class Pipeline implements AutoCloseable {
         if (roles.contains(Role.ROUTER)) {
             StreamsSettings streamsSettings = new StreamsSettings(settings.applicationId(), settings.bootstrapServers(),
                     settings.stateDir(), true, settings.replicationFactor(), settings.clientConfig());
+            ExpansionGate gate = new ExpansionGate(settings.clients(), WorkerConfig.defaults(Lane.BULK).groupId(),
+                    ExpansionGate.DEFAULT_MAX_AHEAD, Duration.ofMillis(500), registry);
+            owned.add(gate);
             streams = new KafkaStreams(PushlineTopology.build(TopologyConfig.defaults().withMeterRegistry(registry)
-                            .withPaging(settings.expansionPageSize(), settings.expansionPageInterval())),
+                            .withPaging(settings.expansionPageSize(), settings.expansionPageInterval())
+                            .withExpansionGate(gate)),
                     streamsSettings.toProperties());
             streams.setUncaughtExceptionHandler(error -> {
                 log.error("stream thread failed; replacing it", error);

@@ -165,7 +165,9 @@ final class ExpansionProcessor implements Processor<byte[], byte[], byte[], byte
             }
         }
         context.schedule(config.pageInterval(), org.apache.kafka.streams.processor.PunctuationType.WALL_CLOCK_TIME, ts -> {
-            expandPages(ts);
+            if (config.mayExpand().getAsBoolean()) {
+                expandPages(ts);
+            }
             removeEdgePages();
             Instant at = Instant.ofEpochMilli(ts);
             gauges.values().forEach(g -> g.update(g.progress().at(at)));   // ETAs of jobs this page did not reach too

@@ -18,9 +18,10 @@ import java.util.Objects;
  * @param pageSize        devices one expansion page emits at most (per partition and page); also the most follow edges
  *                        and the most content removals one page of ban work emits
  * @param pageInterval    how often each partition runs the next page of its running fanout and ban jobs
+ * @param mayExpand       whether fanout pages may run now (see {@link #withExpansionGate})
  */
 public record TopologyConfig(int maxEventBytes, Duration timelinePushTtl, URI source, MeterRegistry meterRegistry,
-                             int pageSize, Duration pageInterval) {
+                             int pageSize, Duration pageInterval, java.util.function.BooleanSupplier mayExpand) {
     public static final int DEFAULT_MAX_EVENT_BYTES = CloudEventCodec.DEFAULT_MAX_EVENT_BYTES;
     public static final Duration DEFAULT_TIMELINE_PUSH_TTL = Duration.ofHours(6);
     public static final URI DEFAULT_SOURCE = URI.create("pushline://topology");
@@ -44,18 +45,28 @@ public record TopologyConfig(int maxEventBytes, Duration timelinePushTtl, URI so
         if (pageInterval.isNegative() || pageInterval.isZero()) {
             throw new IllegalArgumentException("pageInterval must be positive, was " + pageInterval);
         }
+        Objects.requireNonNull(mayExpand, "mayExpand");
     }
 
     public static TopologyConfig defaults() {
         return new TopologyConfig(DEFAULT_MAX_EVENT_BYTES, DEFAULT_TIMELINE_PUSH_TTL, DEFAULT_SOURCE, new SimpleMeterRegistry(),
-                DEFAULT_PAGE_SIZE, DEFAULT_PAGE_INTERVAL);
+                DEFAULT_PAGE_SIZE, DEFAULT_PAGE_INTERVAL, () -> true);
     }
 
     public TopologyConfig withMeterRegistry(MeterRegistry registry) {
-        return new TopologyConfig(maxEventBytes, timelinePushTtl, source, registry, pageSize, pageInterval);
+        return new TopologyConfig(maxEventBytes, timelinePushTtl, source, registry, pageSize, pageInterval, mayExpand);
     }
 
     public TopologyConfig withPaging(int size, Duration interval) {
-        return new TopologyConfig(maxEventBytes, timelinePushTtl, source, meterRegistry, size, interval);
+        return new TopologyConfig(maxEventBytes, timelinePushTtl, source, meterRegistry, size, interval, mayExpand);
+    }
+
+    /**
+     * Fanout pages after a job's first run only while {@code gate} says so (checked once per punctuation): the app
+     * closes it while the bulk lane's backlog is at its bound, so expansion keeps pace with delivery instead of
+     * racing ahead of it for the same CPU. Ban cascades and edge removals are not gated.
+     */
+    public TopologyConfig withExpansionGate(java.util.function.BooleanSupplier gate) {
+        return new TopologyConfig(maxEventBytes, timelinePushTtl, source, meterRegistry, pageSize, pageInterval, gate);
     }
 }

@@ -55,6 +55,7 @@ class JobProgressDriverTest {
     @TempDir
     Path stateDir;
 
+    private final java.util.concurrent.atomic.AtomicBoolean gate = new java.util.concurrent.atomic.AtomicBoolean(true);
     private TopologyTestDriver driver;
     private TestInputTopic<byte[], byte[]> events;
     private TestOutputTopic<byte[], byte[]> pushes;
@@ -67,7 +68,7 @@ class JobProgressDriverTest {
         props.put(StreamsConfig.STATE_DIR_CONFIG, stateDir.toString());
         props.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, StreamsConfig.EXACTLY_ONCE_V2);
         driver = new TopologyTestDriver(PushlineTopology.build(TopologyConfig.defaults().withMeterRegistry(registry)
-                .withPaging(3, INTERVAL)), props);
+                .withPaging(3, INTERVAL).withExpansionGate(gate::get)), props);
         events = driver.createInputTopic(Topics.EVENTS, new ByteArraySerializer(), new ByteArraySerializer());
         pushes = driver.createOutputTopic(Topics.PUSH_BULK, new ByteArrayDeserializer(), new ByteArrayDeserializer());
     }
@@ -198,6 +199,37 @@ class JobProgressDriverTest {
         assertThat(driver.<String, byte[]>getKeyValueStore(ExpansionProcessor.JOBS).get(postId))
                 .as("no devices: the first page finished it").isNull();
         assertThat(jobGauges()).isEmpty();
+    }
+
+    @Test
+    void aClosedGateHoldsAFanoutAfterItsFirstPageAndItResumesWhereItStoppedWhenTheGateOpens() {
+        Instant t = Instant.parse("2026-12-01T00:00:00Z");
+        for (int i = 0; i < 10; i++) {
+            String fan = String.format("fan-%02d", i);
+            publish(new DeviceRegistered(fan, "token-of-" + fan, Platform.APNS, "io.app", t));
+            publish(new FollowCreated(fan, "star"));
+        }
+        gate.set(false);
+        publish(new TimelinePosted("p1", "star", "t", "b"));
+        assertThat(pushes.readRecordsToList()).hasSize(3);   // the first page runs at once, gate or not
+        for (int i = 0; i < 5; i++) {
+            driver.advanceWallClockTime(INTERVAL);
+        }
+        assertThat(pushes.readRecordsToList()).isEmpty();     // held: delivery is behind
+
+        gate.set(true);
+        driver.advanceWallClockTime(INTERVAL);
+        assertThat(pushes.readRecordsToList()).hasSize(3);    // one page per interval again, from the cursor
+        gate.set(false);
+        driver.advanceWallClockTime(INTERVAL);
+        assertThat(pushes.readRecordsToList()).isEmpty();
+        gate.set(true);
+        java.util.Set<String> rest = new java.util.HashSet<>();
+        for (int i = 0; i < 5; i++) {
+            driver.advanceWallClockTime(INTERVAL);
+            pushes.readRecordsToList().forEach(r -> rest.add(new String(r.key(), StandardCharsets.UTF_8)));
+        }
+        assertThat(rest).hasSize(4);   // the last four followers, each once: nothing skipped, nothing repeated
     }
 
     private String publish(EventData data) {
