@@ -20,6 +20,7 @@ import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
@@ -71,6 +72,8 @@ public final class CloudEventCodec {
   private static final String CE_PREFIX = "ce_";
   private static final byte[] SPEC_VERSION_1 = "1.0".getBytes(StandardCharsets.US_ASCII);
   private static final byte[] CONTENT_TYPE_BYTES = "application/json".getBytes(StandardCharsets.US_ASCII);
+  /** The string attributes the fast decode path reads, in its slot order. */
+  private static final List<String> FAST_ATTRIBUTES = List.of("ce_id", "ce_source", "ce_type", "ce_time", "ce_dataschema");
   private static final Pattern MISSING_ATTRIBUTE = Pattern.compile("Attribute '([A-Za-z0-9]+)' cannot be null");
   private static final Pattern BAD_ATTRIBUTE = Pattern.compile("for \"([A-Za-z0-9]+)\"");
   private static final Pattern JSON_MEDIA_TYPE = Pattern.compile("application/(?:[a-z0-9.+-]*\\+)?json");
@@ -164,11 +167,7 @@ public final class CloudEventCodec {
     if (headers == null || value == null || value.length == 0 || value.length > maxEventBytes) {
       return null;
     }
-    String id = null;
-    String source = null;
-    String ceType = null;
-    String time = null;
-    String dataSchema = null;
+    String[] attributes = new String[FAST_ATTRIBUTES.size()];   // id, source, type, time, dataschema
     boolean json = false;
     boolean v1 = false;
     for (Header h : headers) {
@@ -177,55 +176,31 @@ public final class CloudEventCodec {
         continue;
       }
       byte[] v = h.value();
-      switch (key) {
-        case "ce_specversion":
-          if (v1 || v == null || v.length != 3 || v[0] != '1' || v[1] != '.' || v[2] != '0') {
-            return null;
-          }
-          v1 = true;
-          break;
-        case "ce_id":
-          if (id != null || v == null) {
-            return null;
-          }
-          id = new String(v, StandardCharsets.UTF_8);
-          break;
-        case "ce_source":
-          if (source != null || v == null) {
-            return null;
-          }
-          source = new String(v, StandardCharsets.UTF_8);
-          break;
-        case "ce_type":
-          if (ceType != null || v == null) {
-            return null;
-          }
-          ceType = new String(v, StandardCharsets.UTF_8);
-          break;
-        case "ce_time":
-          if (time != null || v == null) {
-            return null;
-          }
-          time = new String(v, StandardCharsets.UTF_8);
-          break;
-        case "ce_dataschema":
-          if (dataSchema != null || v == null) {
-            return null;
-          }
-          dataSchema = new String(v, StandardCharsets.UTF_8);
-          break;
-        case CONTENT_TYPE_HEADER:
-          if (json || v == null || !CONTENT_TYPE.equals(new String(v, StandardCharsets.US_ASCII))) {
-            return null;
-          }
-          json = true;
-          break;
-        default:
-          if (key.regionMatches(true, 0, CE_PREFIX, 0, CE_PREFIX.length()) || key.equalsIgnoreCase(CONTENT_TYPE_HEADER)) {
-            return null;   // an extension, a second specversion, or a name in another case: the full path decides
-          }
+      int slot = FAST_ATTRIBUTES.indexOf(key);
+      if (slot >= 0) {
+        if (attributes[slot] != null || v == null) {
+          return null;   // a duplicate or an empty attribute: the full path names it
+        }
+        attributes[slot] = new String(v, StandardCharsets.UTF_8);
+      } else if (key.equals("ce_specversion")) {
+        if (v1 || v == null || !Arrays.equals(v, SPEC_VERSION_1)) {
+          return null;
+        }
+        v1 = true;
+      } else if (key.equals(CONTENT_TYPE_HEADER)) {
+        if (json || v == null || !Arrays.equals(v, CONTENT_TYPE_BYTES)) {
+          return null;
+        }
+        json = true;
+      } else if (key.regionMatches(true, 0, CE_PREFIX, 0, CE_PREFIX.length()) || key.equalsIgnoreCase(CONTENT_TYPE_HEADER)) {
+        return null;   // an extension, or a name in another case: the full path decides
       }
     }
+    String id = attributes[0];
+    String source = attributes[1];
+    String ceType = attributes[2];
+    String time = attributes[3];
+    String dataSchema = attributes[4];
     if (!v1 || id == null || source == null || ceType == null || time == null || !json || !Require.ID.matcher(id).matches()) {
       return null;
     }
@@ -603,5 +578,4 @@ public final class CloudEventCodec {
     }
     return data;
   }
-
 }
