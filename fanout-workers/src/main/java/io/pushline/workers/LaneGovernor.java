@@ -9,10 +9,10 @@ import java.util.function.LongSupplier;
 
 /**
  * Keeps the high lane fast when both lanes share a machine: the bulk lane's pushes in flight are capped by a limit
- * that halves whenever the high lane's wait (a push's age when it is about to be sent: from its task's
- * {@code ce_time}, so the provider's own round trip does not count) went over {@code target} during the last window, and grows back by a sixteenth of the maximum per
- * window otherwise (additive increase, multiplicative decrease, as TCP does with a congestion window). With no high-lane
- * traffic the bulk lane runs at its full width.
+ * that halves whenever the high lane's wait (a push's age when it is about to be sent, from its task's
+ * {@code ce_time}, so the provider's own round trip does not count) went over {@code target} during the last window,
+ * and grows back by a sixteenth of the maximum per window otherwise (additive increase, multiplicative decrease, as
+ * TCP does with a congestion window). With no high-lane traffic the bulk lane runs at its full width.
  *
  * <p>Lanes have their own topics, consumers and provider clients; what they cannot have apart on one machine is CPU,
  * and a bulk fanout saturates it. Fewer bulk pushes in flight use less of it: the fanout slows while likes are slow,
@@ -34,14 +34,14 @@ public final class LaneGovernor {
     private final long targetMicros;
     private final long windowNanos;
     private final LongSupplier nanoClock;
-    private final AtomicLong windowWorstMicros = new AtomicLong(-1);   // -1: no high-lane answer in this window
+    private final AtomicLong windowWorstMicros = new AtomicLong(-1);   // -1: no high-lane push in this window
     private volatile long windowStart;
     private volatile int limit;
 
     /**
      * @param maximum   the bulk lane's full width (its configured in-flight bound)
      * @param minimum   the least the bulk lane keeps in flight, however slow the high lane
-     * @param target    the high-lane latency above which the bulk lane backs off
+     * @param target    the high-lane wait above which the bulk lane backs off
      * @param window    how often the limit is revised
      * @param nanoClock monotonic nanoseconds ({@code System::nanoTime})
      */

@@ -264,7 +264,7 @@ public final class PushWorker implements AutoCloseable {
                     sink = s;
                     s.onRequest(n -> {
                         requested.getAndAccumulate(n, (a, b) -> a + b < 0 ? Long.MAX_VALUE : a + b);
-                        capacity.release();
+                        signalCapacity();
                     });
                 }, FluxSink.OverflowStrategy.ERROR)
                 .flatMap(this::handle, config.maxInFlight(), 1)
@@ -388,6 +388,16 @@ public final class PushWorker implements AutoCloseable {
         capacity.drainPermits();
         if (!canDispatch()) {
             capacity.tryAcquire(pollTimeout().toMillis(), TimeUnit.MILLISECONDS);
+        }
+    }
+
+    /**
+     * Wakes a poll loop waiting for capacity. One permit is enough (the loop drains them before it waits); releasing
+     * one per finished push would pile up permits while nobody waits, until the semaphore's count overflows.
+     */
+    private void signalCapacity() {
+        if (capacity.availablePermits() == 0) {
+            capacity.release();
         }
     }
 
@@ -579,7 +589,7 @@ public final class PushWorker implements AutoCloseable {
                 .doFinally(signal -> {
                     inFlight.decrementAndGet();
                     offsets.finished(partition, record.offset());
-                    capacity.release();
+                    signalCapacity();
                 });
     }
 
