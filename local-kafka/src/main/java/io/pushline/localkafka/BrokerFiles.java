@@ -56,6 +56,9 @@ final class BrokerFiles {
         return dataDir.resolve("broker-log4j2.properties");
     }
 
+    /** The log cleaner's offset map; see {@link #serverConfig}. */
+    static final int DEDUPE_BUFFER_BYTES = 16 * 1024 * 1024;
+
     static Map<String, String> serverConfig(Path dataDir, int port, int controllerPort, Map<String, String> extraConfig) {
         Map<String, String> config = new LinkedHashMap<>();
         config.put("process.roles", "broker,controller");
@@ -79,6 +82,11 @@ final class BrokerFiles {
         // Dead letters carry events of 2 MB.
         config.put("message.max.bytes", Integer.toString(MAX_MESSAGE_BYTES));
         config.put("replica.fetch.max.bytes", Integer.toString(MAX_MESSAGE_BYTES));
+        // The log cleaner's offset map is one array of log.cleaner.dedupe.buffer.size (128 MiB by default),
+        // allocated at start-up: in a small heap (the tests use 256m) that contiguous humongous allocation
+        // failed with OutOfMemoryError once CI's broker restarted after a kill -9. 16 MiB still maps about
+        // 600,000 keys per cleaning pass; a bigger compacted topic is just cleaned in more passes.
+        config.put("log.cleaner.dedupe.buffer.size", Integer.toString(DEDUPE_BUFFER_BYTES));
         config.putAll(extraConfig);
         return config;
     }

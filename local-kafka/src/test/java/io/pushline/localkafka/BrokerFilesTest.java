@@ -40,6 +40,7 @@ class BrokerFilesTest {
                 .containsEntry("group.initial.rebalance.delay.ms", "0")
                 .containsEntry("auto.create.topics.enable", "false")
                 .containsEntry("message.max.bytes", "10485760")
+                .containsEntry("log.cleaner.dedupe.buffer.size", Integer.toString(16 * 1024 * 1024))
                 .containsEntry("log.retention.hours", "1")
                 .containsEntry("num.partitions", "3")
                 .doesNotContainKey("controller.quorum.voters");
