@@ -7,7 +7,8 @@ package io.pushline.contracts;
  */
 public sealed interface EventData
     permits DeviceRegistered, DeviceUnregistered, FollowCreated, FollowRemoved, PostCreated,
-    LikeCreated, TimelinePosted, ProfileBanned, PushTask, PushReceipt, ContentRemoval {
+    LikeCreated, LikeRemoved, TimelinePosted, ProfileBanned, PushTask, PushReceipt, ContentRemoval,
+    TimelineEntryUpdated, ActivityRecorded, NotificationUpdated {
 
   /** The event type this data belongs to; fixed per record class. */
   EventType type();

@@ -22,12 +22,20 @@ import java.util.function.Function;
  *   <tr><td>FOLLOW_REMOVED</td><td>io.pushline.follow.removed.v1</td><td>followerId</td></tr>
  *   <tr><td>POST_CREATED</td><td>io.pushline.post.created.v1</td><td>authorId</td></tr>
  *   <tr><td>LIKE_CREATED</td><td>io.pushline.like.created.v1</td><td>postOwnerId</td></tr>
+ *   <tr><td>LIKE_REMOVED</td><td>io.pushline.like.removed.v1</td><td>postOwnerId</td></tr>
  *   <tr><td>TIMELINE_POSTED</td><td>io.pushline.timeline.posted.v1</td><td>authorId</td></tr>
  *   <tr><td>PROFILE_BANNED</td><td>io.pushline.profile.banned.v1</td><td>profileId</td></tr>
  *   <tr><td>PUSH_TASK</td><td>io.pushline.push.task.v1</td><td>userId</td></tr>
  *   <tr><td>PUSH_RECEIPT</td><td>io.pushline.push.receipt.v1</td><td>pushId</td></tr>
  *   <tr><td>CONTENT_REMOVAL</td><td>io.pushline.content.removal.v1</td><td>profileId</td></tr>
+ *   <tr><td>TIMELINE_ENTRY_UPDATED</td><td>io.pushline.timeline.entry.updated.v1</td><td>ownerId</td></tr>
+ *   <tr><td>ACTIVITY_RECORDED</td><td>io.pushline.activity.recorded.v1</td><td>recipientId</td></tr>
+ *   <tr><td>NOTIFICATION_UPDATED</td><td>io.pushline.notification.updated.v1</td><td>recipientId</td></tr>
  * </table>
+ *
+ * <p>{@code TIMELINE_ENTRY_UPDATED}, {@code ACTIVITY_RECORDED} and {@code NOTIFICATION_UPDATED} are
+ * outputs: Pushline's coordinators write them (on {@link Topics#TIMELINE_ENTRIES},
+ * {@link Topics#ACTIVITY} and {@link Topics#NOTIFICATIONS}) for other services to consume.
  */
 public enum EventType {
   DEVICE_REGISTERED("io.pushline.device.registered.v1", DeviceRegistered.class, "device-registered",
@@ -40,6 +48,7 @@ public enum EventType {
       FollowRemoved::followerId),
   POST_CREATED("io.pushline.post.created.v1", PostCreated.class, "post-created", PostCreated::authorId),
   LIKE_CREATED("io.pushline.like.created.v1", LikeCreated.class, "like-created", LikeCreated::postOwnerId),
+  LIKE_REMOVED("io.pushline.like.removed.v1", LikeRemoved.class, "like-removed", LikeRemoved::postOwnerId),
   TIMELINE_POSTED("io.pushline.timeline.posted.v1", TimelinePosted.class, "timeline-posted",
       TimelinePosted::authorId),
   PROFILE_BANNED("io.pushline.profile.banned.v1", ProfileBanned.class, "profile-banned",
@@ -47,7 +56,13 @@ public enum EventType {
   PUSH_TASK("io.pushline.push.task.v1", PushTask.class, "push-task", PushTask::userId),
   PUSH_RECEIPT("io.pushline.push.receipt.v1", PushReceipt.class, "push-receipt", PushReceipt::pushId),
   CONTENT_REMOVAL("io.pushline.content.removal.v1", ContentRemoval.class, "content-removal",
-      ContentRemoval::profileId);
+      ContentRemoval::profileId),
+  TIMELINE_ENTRY_UPDATED("io.pushline.timeline.entry.updated.v1", TimelineEntryUpdated.class,
+      "timeline-entry-updated", TimelineEntryUpdated::ownerId),
+  ACTIVITY_RECORDED("io.pushline.activity.recorded.v1", ActivityRecorded.class, "activity-recorded",
+      ActivityRecorded::recipientId),
+  NOTIFICATION_UPDATED("io.pushline.notification.updated.v1", NotificationUpdated.class, "notification-updated",
+      NotificationUpdated::recipientId);
 
   private static final Map<String, EventType> BY_CE_TYPE = new HashMap<>();
 

@@ -24,6 +24,13 @@ final class Require {
     return value;
   }
 
+  static long nonNegative(long value, String field) {
+    if (value < 0) {
+      throw new IllegalArgumentException(field + " must be >= 0 but was " + value);
+    }
+    return value;
+  }
+
   /** Cuts {@code s} to {@code max} characters and replaces control characters, for error details. */
   static String printable(String s, int max) {
     if (s == null) {

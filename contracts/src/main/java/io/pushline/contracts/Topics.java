@@ -11,7 +11,9 @@ import org.apache.kafka.common.config.TopicConfig;
  * <p>The state, job and push topics are <b>co-partitioned</b>: they share one partition count,
  * and records about user {@code u} live on partition {@code Keys.partitionFor(u, n)} of each, so
  * the partition that knows "F follows A" also holds F's devices. Never change the partition count
- * of an existing deployment: keys would move.
+ * of an existing deployment: keys would move. {@link #STATE_LIKES} is the exception among the state
+ * topics: an output for other services, it is partitioned by Kafka's default partitioner on its whole
+ * key, not by the key's first part.
  *
  * <p>{@link #EVENTS} and {@link #DEAD_LETTERS} accept records up to {@link #MAX_EVENTS_MESSAGE_BYTES}
  * (8 MiB), larger than the codec's limit, so an oversize event still reaches the router and is
@@ -53,6 +55,39 @@ public final class Topics {
    * ids. Key: profileId. Delete, 7 days.
    */
   public static final String MODERATION_REMOVALS = "pushline.moderation.removals";
+  /**
+   * Output for other services: who likes which post. Compacted; key {@code actorId|postId},
+   * partitioned by Kafka's default partitioner on the whole key. Value: the {@link LikeCreated}
+   * CloudEvent; a tombstone when the like was removed ({@link LikeRemoved}).
+   */
+  public static final String STATE_LIKES = "pushline.state.likes";
+  /**
+   * Output for other services: the latest like count per post, as {@link TimelineEntryUpdated}.
+   * Compacted; key {@code ownerId|postId}.
+   */
+  public static final String TIMELINE_ENTRIES = "pushline.timeline.entries";
+  /** Output for other services: activity feed entries, as {@link ActivityRecorded}. Key: recipientId. Delete, 7 days. */
+  public static final String ACTIVITY = "pushline.activity";
+  /**
+   * Output for other services: in-app notifications, as {@link NotificationUpdated}. Compacted; key
+   * {@code recipientId|notificationId}: an inbox keeps the latest version of each notification.
+   */
+  public static final String NOTIFICATIONS = "pushline.notifications";
+  /**
+   * Internal: the original events of the coordinated flows (likes, follows) re-keyed by the flow's
+   * recipient (the post's owner; the followee for follows). Delete, 1 day.
+   */
+  public static final String COORDINATOR_INTAKE = "pushline.coordinators.intake";
+  /**
+   * Internal: small JSON admin commands (retry or discard a parked coordinator). Key: the
+   * coordinator's recipient id. Delete, 7 days.
+   */
+  public static final String COORDINATOR_COMMANDS = "pushline.coordinators.commands";
+  /**
+   * Internal: a JSON description of each parked coordinator, tombstoned when it is retried or
+   * discarded. Compacted; key: coordinator id.
+   */
+  public static final String COORDINATORS_PARKED = "pushline.coordinators.parked";
 
   /** {@code max.message.bytes} of {@link #EVENTS} and {@link #DEAD_LETTERS}: 8 MiB. */
   public static final int MAX_EVENTS_MESSAGE_BYTES = 8_388_608;
@@ -97,6 +132,16 @@ public final class Topics {
         new TopicSpec(PUSH_BULK, "userId", n, rf, CleanupPolicy.DELETE, ONE_DAY, none),
         new TopicSpec(PUSH_RECEIPTS, "userId|pushId, partitioned by userId (older receipts: pushId)", n, rf, CleanupPolicy.COMPACT, null, none),
         new TopicSpec(STATE_BANNED_PROFILES, "profileId", n, rf, CleanupPolicy.COMPACT, null, none),
-        new TopicSpec(MODERATION_REMOVALS, "profileId", n, rf, CleanupPolicy.DELETE, Duration.ofDays(7), none));
+        new TopicSpec(MODERATION_REMOVALS, "profileId", n, rf, CleanupPolicy.DELETE, Duration.ofDays(7), none),
+        new TopicSpec(STATE_LIKES, "actorId|postId, partitioned by the default partitioner on the whole key", n, rf,
+            CleanupPolicy.COMPACT, null, none),
+        new TopicSpec(TIMELINE_ENTRIES, "ownerId|postId", n, rf, CleanupPolicy.COMPACT, null, none),
+        new TopicSpec(ACTIVITY, "recipientId", n, rf, CleanupPolicy.DELETE, Duration.ofDays(7), none),
+        new TopicSpec(NOTIFICATIONS, "recipientId|notificationId", n, rf, CleanupPolicy.COMPACT, null, none),
+        new TopicSpec(COORDINATOR_INTAKE, "the flow's recipient id (post owner; followee for follows)", n, rf,
+            CleanupPolicy.DELETE, ONE_DAY, none),
+        new TopicSpec(COORDINATOR_COMMANDS, "the coordinator's recipient id", n, rf, CleanupPolicy.DELETE,
+            Duration.ofDays(7), none),
+        new TopicSpec(COORDINATORS_PARKED, "coordinator id", n, rf, CleanupPolicy.COMPACT, null, none));
   }
 }

@@ -6,7 +6,10 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import com.fasterxml.jackson.databind.JsonNode;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.header.Header;
@@ -195,6 +198,74 @@ class CloudEventCodecRoundTripTest {
     assertThatThrownBy(() -> new DeviceRegistered("u", null, Platform.APNS, "a", Samples.T0))
         .isInstanceOf(NullPointerException.class).hasMessage("DeviceRegistered.token must not be null");
     assertThat(Samples.all().values()).allSatisfy(d -> assertThat(d.toString()).doesNotContain(Samples.TOKEN, Samples.FCM_TOKEN));
+  }
+
+  @Test
+  void timelineEntryUpdatedRejectsANegativeLikeCount() {
+    assertThatThrownBy(() -> new TimelineEntryUpdated("user-1", "post-9", -1))
+        .isInstanceOf(IllegalArgumentException.class).hasMessage("TimelineEntryUpdated.likeCount must be >= 0 but was -1");
+    assertThat(new TimelineEntryUpdated("user-1", "post-9", 0).likeCount()).isZero();
+  }
+
+  @Test
+  void notificationUpdatedLatestActorsAreAnUnmodifiableCopy() {
+    List<String> actors = new ArrayList<>(List.of("user-2", "user-4"));
+    NotificationUpdated n = Samples.notification(actors, 2);
+    actors.add("user-5");
+    assertThat(n.latestActorIds()).containsExactly("user-2", "user-4");
+    assertThatThrownBy(() -> n.latestActorIds().add("user-6")).isInstanceOf(UnsupportedOperationException.class);
+  }
+
+  @Test
+  void notificationUpdatedValidatesItsActors() {
+    assertThatThrownBy(() -> Samples.notification(List.of("a", "b", "c", "d"), 9))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("NotificationUpdated.latestActorIds must hold at most 3 ids but held 4");
+    assertThatThrownBy(() -> Samples.notification(List.of("a", "b"), -1))
+        .isInstanceOf(IllegalArgumentException.class).hasMessage("NotificationUpdated.actorCount must be >= 0 but was -1");
+    assertThatThrownBy(() -> Samples.notification(List.of(), 2))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("NotificationUpdated.latestActorIds must not be empty when actorCount is 2"
+            + " (only a retracted notification, actorCount 0, lists no actors)");
+    assertThatThrownBy(() -> Samples.notification(List.of("a", "b"), 1))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("NotificationUpdated.latestActorIds must hold at most actorCount (1) ids but held 2");
+    assertThatThrownBy(() -> Samples.notification(List.of("a", "b", "a"), 5))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("NotificationUpdated.latestActorIds must not repeat an id but holds 'a' twice");
+    assertThatThrownBy(() -> Samples.notification(Arrays.asList("a", null), 5))
+        .isInstanceOf(NullPointerException.class).hasMessage("NotificationUpdated.latestActorIds[1] must not be null");
+    assertThatThrownBy(() -> Samples.notification(null, 0))
+        .isInstanceOf(NullPointerException.class).hasMessage("NotificationUpdated.latestActorIds must not be null");
+  }
+
+  @Test
+  void aRetractedNotificationRoundTrips() throws Exception {
+    NotificationUpdated retracted = new NotificationUpdated("like:user-1:post-9", "user-1", NotificationKind.LIKE,
+        "post-9", List.of(), 0, "", "like:post-9", Samples.T0);
+    ProducerRecord<String, byte[]> record = codec.toRecord(Topics.NOTIFICATIONS, null,
+        Keys.compound(retracted.recipientId(), retracted.notificationId()), Samples.envelope(retracted));
+    assertThat(codec.decode(record.headers(), record.value())).isEqualTo(new Decoded.Ok(Samples.envelope(retracted)));
+    JsonNode json = Json.MAPPER.readTree(record.value());
+    assertThat(json.path("latestActorIds").isArray()).isTrue();
+    assertThat(json.path("latestActorIds")).isEmpty();
+    assertThat(json.path("actorCount").asLong()).isZero();
+  }
+
+  @Test
+  void coordinatorOutputsAreWrittenWithEnumNamesAndIsoInstants() throws Exception {
+    JsonNode activity = Json.MAPPER.readTree(
+        codec.encode(Samples.envelope(Samples.all().get(EventType.ACTIVITY_RECORDED)), new RecordHeaders()));
+    assertThat(activity.path("verb").asText()).isEqualTo("LIKED");
+    JsonNode notification = Json.MAPPER.readTree(
+        codec.encode(Samples.envelope(Samples.all().get(EventType.NOTIFICATION_UPDATED)), new RecordHeaders()));
+    assertThat(notification.path("kind").asText()).isEqualTo("LIKE");
+    assertThat(notification.path("windowStart").asText()).isEqualTo("2025-01-31T12:00:00.123456789Z");
+    assertThat(notification.path("latestActorIds").toString()).isEqualTo("[\"user-2\",\"user-4\",\"user-5\"]");
+    JsonNode entry = Json.MAPPER.readTree(
+        codec.encode(Samples.envelope(Samples.all().get(EventType.TIMELINE_ENTRY_UPDATED)), new RecordHeaders()));
+    assertThat(entry.path("likeCount").isIntegralNumber()).isTrue();
+    assertThat(entry.path("likeCount").asLong()).isEqualTo(42);
   }
 
   @Test

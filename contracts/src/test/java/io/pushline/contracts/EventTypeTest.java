@@ -40,12 +40,17 @@ class EventTypeTest {
     assertThat(EventType.FOLLOW_REMOVED.keyOf(new FollowRemoved("f", "g"))).isEqualTo("f");
     assertThat(EventType.POST_CREATED.keyOf(new PostCreated("p", "a"))).isEqualTo("a");
     assertThat(EventType.LIKE_CREATED.keyOf(new LikeCreated("x", "p", "o"))).isEqualTo("o");
+    assertThat(EventType.LIKE_REMOVED.keyOf(new LikeRemoved("x", "p", "o"))).isEqualTo("o");
     assertThat(EventType.TIMELINE_POSTED.keyOf(new TimelinePosted("p", "a", "t", "b"))).isEqualTo("a");
     assertThat(EventType.PROFILE_BANNED.keyOf(new ProfileBanned("p", "r"))).isEqualTo("p");
     assertThat(EventType.PUSH_TASK.keyOf(s.get(EventType.PUSH_TASK))).isEqualTo("user-1");
     PushReceipt receipt = (PushReceipt) s.get(EventType.PUSH_RECEIPT);
     assertThat(EventType.PUSH_RECEIPT.keyOf(receipt)).isEqualTo(receipt.pushId());
     assertThat(EventType.CONTENT_REMOVAL.keyOf(new ContentRemoval("p", ContentKind.POST, "x", "p", "e"))).isEqualTo("p");
+    assertThat(EventType.TIMELINE_ENTRY_UPDATED.keyOf(new TimelineEntryUpdated("o", "p", 1))).isEqualTo("o");
+    assertThat(EventType.ACTIVITY_RECORDED.keyOf(new ActivityRecorded("a", ActivityVerb.FOLLOWED, "r", "r")))
+        .isEqualTo("r");
+    assertThat(EventType.NOTIFICATION_UPDATED.keyOf(s.get(EventType.NOTIFICATION_UPDATED))).isEqualTo("user-1");
   }
 
   @Test

@@ -3,6 +3,7 @@ package io.pushline.contracts;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.util.ArrayList;
 import java.util.List;
@@ -82,7 +83,48 @@ class InvalidDataTest {
         Arguments.of("unknown push kind", EventType.PUSH_TASK, edit(j -> j.put("kind", "VOIP")),
             "kind: must be one of [ALERT, BACKGROUND, null]"),
         Arguments.of("null for a required property", EventType.FOLLOW_REMOVED, edit(j -> j.putNull("followeeId")),
-            "followeeId: must be string but was null"));
+            "followeeId: must be string but was null"),
+        Arguments.of("unlike with the key separator", EventType.LIKE_REMOVED, edit(j -> j.put("actorId", "a|b")),
+            "actorId: must match ^[A-Za-z0-9._:@-]{1,128}$"),
+        Arguments.of("negative like count", EventType.TIMELINE_ENTRY_UPDATED, edit(j -> j.put("likeCount", -1)),
+            "likeCount: must have a minimum value of 0"),
+        Arguments.of("like count fraction", EventType.TIMELINE_ENTRY_UPDATED, edit(j -> j.put("likeCount", 1.5)),
+            "likeCount: must be integer but was number"),
+        Arguments.of("like count as a string", EventType.TIMELINE_ENTRY_UPDATED, edit(j -> j.put("likeCount", "3")),
+            "likeCount: must be integer but was string"),
+        Arguments.of("lower-case activity verb", EventType.ACTIVITY_RECORDED, edit(j -> j.put("verb", "liked")),
+            "verb: must be one of [LIKED, UNLIKED, FOLLOWED]"),
+        Arguments.of("activity object with the key separator", EventType.ACTIVITY_RECORDED,
+            edit(j -> j.put("objectId", "a|b")), "objectId: must match ^[A-Za-z0-9._:@-]{1,128}$"),
+        Arguments.of("notification kind", EventType.NOTIFICATION_UPDATED, edit(j -> j.put("kind", "COMMENT")),
+            "kind: must be one of [LIKE, FOLLOW]"),
+        Arguments.of("notification id with the key separator", EventType.NOTIFICATION_UPDATED,
+            edit(j -> j.put("notificationId", "a|b")), "notificationId: must match ^[A-Za-z0-9._:@-]{1,128}$"),
+        Arguments.of("more than 3 latest actors", EventType.NOTIFICATION_UPDATED,
+            edit(j -> ((ArrayNode) j.get("latestActorIds")).add("user-6")), "latestActorIds: must have at most 3 items but found 4"),
+        Arguments.of("latest actor with the key separator", EventType.NOTIFICATION_UPDATED,
+            edit(j -> ((ArrayNode) j.get("latestActorIds")).set(1, "a|b")),
+            "latestActorIds[1]: must match ^[A-Za-z0-9._:@-]{1,128}$"),
+        Arguments.of("latest actor repeated", EventType.NOTIFICATION_UPDATED,
+            edit(j -> ((ArrayNode) j.get("latestActorIds")).set(2, "user-2")), "latestActorIds: must have only unique items in the array"),
+        Arguments.of("latest actors not an array", EventType.NOTIFICATION_UPDATED, edit(j -> j.put("latestActorIds", "user-2")),
+            "latestActorIds: must be array but was string"),
+        Arguments.of("no latest actors though some acted", EventType.NOTIFICATION_UPDATED,
+            edit(j -> j.putArray("latestActorIds")), "latestActorIds: must have at least 1 items but found 0"),
+        Arguments.of("latest actors of a retracted notification", EventType.NOTIFICATION_UPDATED,
+            edit(j -> j.put("actorCount", 0)), "latestActorIds: must have at most 0 items but found 3"),
+        Arguments.of("more latest actors than actors", EventType.NOTIFICATION_UPDATED, edit(j -> j.put("actorCount", 2)),
+            "latestActorIds: must have at most 2 items but found 3"),
+        Arguments.of("negative actor count", EventType.NOTIFICATION_UPDATED, edit(j -> j.put("actorCount", -1)),
+            "actorCount: must have a minimum value of 0"),
+        Arguments.of("notification text too long", EventType.NOTIFICATION_UPDATED, edit(j -> j.put("text", "t".repeat(513))),
+            "text: must be at most 512 characters"),
+        Arguments.of("empty collapse key", EventType.NOTIFICATION_UPDATED, edit(j -> j.put("collapseKey", "")),
+            "collapseKey: must match ^[A-Za-z0-9._:@-]{1,64}$"),
+        Arguments.of("collapse key too long", EventType.NOTIFICATION_UPDATED, edit(j -> j.put("collapseKey", "k".repeat(65))),
+            "collapseKey: must match ^[A-Za-z0-9._:@-]{1,64}$"),
+        Arguments.of("window start without time", EventType.NOTIFICATION_UPDATED, edit(j -> j.put("windowStart", "2025-01-31")),
+            "windowStart: must be a valid date-time"));
   }
 
   @ParameterizedTest(name = "{0}")

@@ -4,6 +4,7 @@ import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.EnumMap;
+import java.util.List;
 import java.util.Map;
 import org.apache.kafka.common.header.Headers;
 import org.apache.kafka.common.header.internals.RecordHeaders;
@@ -27,12 +28,16 @@ final class Samples {
     m.put(EventType.FOLLOW_REMOVED, new FollowRemoved("user-2", "user-1"));
     m.put(EventType.POST_CREATED, new PostCreated("post-9", "user-1"));
     m.put(EventType.LIKE_CREATED, new LikeCreated("user-2", "post-9", "user-1"));
+    m.put(EventType.LIKE_REMOVED, new LikeRemoved("user-2", "post-9", "user-1"));
     m.put(EventType.TIMELINE_POSTED, new TimelinePosted("post-9", "user-1", "Alice posted", "Hello, wörld ✓"));
     m.put(EventType.PROFILE_BANNED, new ProfileBanned("user-3", "spam"));
     m.put(EventType.PUSH_TASK, pushTask(null, null));
     m.put(EventType.PUSH_RECEIPT, new PushReceipt(PushIds.pushId(EVENT_ID, TOKEN), EVENT_ID, TOKEN, Platform.APNS,
         ReceiptStatus.DELIVERED, "6F5D3C9B-8E7A-4B1C-9D2E-1A2B3C4D5E6F", null, T0));
     m.put(EventType.CONTENT_REMOVAL, new ContentRemoval("user-3", ContentKind.LIKE, "post-9", "user-1", EVENT_ID));
+    m.put(EventType.TIMELINE_ENTRY_UPDATED, new TimelineEntryUpdated("user-1", "post-9", 42));
+    m.put(EventType.ACTIVITY_RECORDED, new ActivityRecorded("user-2", ActivityVerb.LIKED, "post-9", "user-1"));
+    m.put(EventType.NOTIFICATION_UPDATED, notification(List.of("user-2", "user-4", "user-5"), 5));
     return m;
   }
 
@@ -40,6 +45,12 @@ final class Samples {
     return new PushTask(PushIds.pushId(EVENT_ID, TOKEN), EVENT_ID, "user-1", TOKEN, Platform.APNS, "com.example.app",
         "Bob liked your post", "", Map.of("postId", "post-9", "kind", "like"), collapseKey, ttlSeconds,
         Priority.HIGH, Lane.HIGH);
+  }
+
+  /** A like notification of post-9 for user-1, with these actors. */
+  static NotificationUpdated notification(List<String> latestActorIds, long actorCount) {
+    return new NotificationUpdated("like:user-1:post-9", "user-1", NotificationKind.LIKE, "post-9", latestActorIds,
+        actorCount, "Bob, Carol and 3 others liked your post ✓", "like:post-9", T0);
   }
 
   static <D extends EventData> Envelope<D> envelope(D data) {

@@ -26,6 +26,7 @@ class TopicsTest {
         .map(TopicsTest::value)
         .toList();
     assertThat(Topics.catalogue(6).stream().map(TopicSpec::name)).containsExactlyInAnyOrderElementsOf(constants);
+    assertThat(Topics.catalogue(6)).hasSize(19);
   }
 
   @Test
@@ -43,8 +44,21 @@ class TopicsTest {
     assertThat(specs.get(Topics.CONTENT_EVENTS_BY_PROFILE).retention()).isEqualTo(Duration.ofDays(7));
     assertThat(specs.get(Topics.MODERATION_REMOVALS).retention()).isEqualTo(Duration.ofDays(7));
     assertThat(specs.get(Topics.MODERATION_REMOVALS).cleanupPolicy()).isEqualTo(CleanupPolicy.DELETE);
+    assertThat(specs.get(Topics.ACTIVITY).retention()).isEqualTo(Duration.ofDays(7));
+    assertThat(specs.get(Topics.COORDINATOR_INTAKE).retention()).isEqualTo(Duration.ofDays(1));
+    assertThat(specs.get(Topics.COORDINATOR_COMMANDS).retention()).isEqualTo(Duration.ofDays(7));
+    for (String deleted : List.of(Topics.ACTIVITY, Topics.COORDINATOR_INTAKE, Topics.COORDINATOR_COMMANDS)) {
+      assertThat(specs.get(deleted).cleanupPolicy()).as(deleted).isEqualTo(CleanupPolicy.DELETE);
+      assertThat(specs.get(deleted).topicConfigs()).as(deleted).containsEntry("cleanup.policy", "delete");
+    }
+    assertThat(specs.get(Topics.STATE_LIKES).key()).startsWith("actorId|postId");
+    assertThat(specs.get(Topics.TIMELINE_ENTRIES).key()).isEqualTo("ownerId|postId");
+    assertThat(specs.get(Topics.NOTIFICATIONS).key()).isEqualTo("recipientId|notificationId");
+    assertThat(specs.get(Topics.ACTIVITY).key()).isEqualTo("recipientId");
+    assertThat(specs.get(Topics.COORDINATORS_PARKED).key()).isEqualTo("coordinator id");
     for (String compacted : List.of(Topics.STATE_DEVICES, Topics.STATE_FOLLOWS, Topics.PUSH_RECEIPTS,
-        Topics.STATE_BANNED_PROFILES)) {
+        Topics.STATE_BANNED_PROFILES, Topics.STATE_LIKES, Topics.TIMELINE_ENTRIES, Topics.NOTIFICATIONS,
+        Topics.COORDINATORS_PARKED)) {
       assertThat(specs.get(compacted).cleanupPolicy()).as(compacted).isEqualTo(CleanupPolicy.COMPACT);
       assertThat(specs.get(compacted).retention()).as(compacted).isNull();
       assertThat(specs.get(compacted).topicConfigs()).as(compacted).containsEntry("cleanup.policy", "compact");
@@ -56,6 +70,17 @@ class TopicsTest {
     }
     assertThat(specs.get(Topics.EVENTS).topicConfigs())
         .containsEntry("cleanup.policy", "delete").containsEntry("retention.ms", Long.toString(Duration.ofDays(7).toMillis()));
+  }
+
+  @Test
+  void coordinatorTopicNames() {
+    assertThat(Topics.STATE_LIKES).isEqualTo("pushline.state.likes");
+    assertThat(Topics.TIMELINE_ENTRIES).isEqualTo("pushline.timeline.entries");
+    assertThat(Topics.ACTIVITY).isEqualTo("pushline.activity");
+    assertThat(Topics.NOTIFICATIONS).isEqualTo("pushline.notifications");
+    assertThat(Topics.COORDINATOR_INTAKE).isEqualTo("pushline.coordinators.intake");
+    assertThat(Topics.COORDINATOR_COMMANDS).isEqualTo("pushline.coordinators.commands");
+    assertThat(Topics.COORDINATORS_PARKED).isEqualTo("pushline.coordinators.parked");
   }
 
   @Test

@@ -1,5 +1,7 @@
 package io.pushline.loadtests.jmh;
 
+import io.pushline.contracts.ActivityRecorded;
+import io.pushline.contracts.ActivityVerb;
 import io.pushline.contracts.DeviceRegistered;
 import io.pushline.contracts.DeviceUnregistered;
 import io.pushline.contracts.Envelope;
@@ -9,6 +11,9 @@ import io.pushline.contracts.FollowCreated;
 import io.pushline.contracts.FollowRemoved;
 import io.pushline.contracts.Lane;
 import io.pushline.contracts.LikeCreated;
+import io.pushline.contracts.LikeRemoved;
+import io.pushline.contracts.NotificationKind;
+import io.pushline.contracts.NotificationUpdated;
 import io.pushline.contracts.Platform;
 import io.pushline.contracts.PostCreated;
 import io.pushline.contracts.Priority;
@@ -17,9 +22,11 @@ import io.pushline.contracts.PushIds;
 import io.pushline.contracts.PushReceipt;
 import io.pushline.contracts.PushTask;
 import io.pushline.contracts.ReceiptStatus;
+import io.pushline.contracts.TimelineEntryUpdated;
 import io.pushline.contracts.TimelinePosted;
 import java.net.URI;
 import java.time.Instant;
+import java.util.List;
 import java.util.Map;
 
 /** One valid, typically sized event of every contract type (the same data as the contracts module's tests). */
@@ -57,6 +64,8 @@ final class ContractSamples {
                 return new PostCreated("post-9", "user-1");
             case LIKE_CREATED:
                 return new LikeCreated("user-2", "post-9", "user-1");
+            case LIKE_REMOVED:
+                return new LikeRemoved("user-2", "post-9", "user-1");
             case TIMELINE_POSTED:
                 return new TimelinePosted("post-9", "user-1", "Alice posted", "Hello, wörld ✓");
             case PROFILE_BANNED:
@@ -70,6 +79,14 @@ final class ContractSamples {
                         "6F5D3C9B-8E7A-4B1C-9D2E-1A2B3C4D5E6F", null, TIME);
             case CONTENT_REMOVAL:
                 return new io.pushline.contracts.ContentRemoval("user-3", io.pushline.contracts.ContentKind.POST, "post-9", "user-3", EVENT_ID);
+            case TIMELINE_ENTRY_UPDATED:
+                return new TimelineEntryUpdated("user-1", "post-9", 42);
+            case ACTIVITY_RECORDED:
+                return new ActivityRecorded("user-2", ActivityVerb.LIKED, "post-9", "user-1");
+            case NOTIFICATION_UPDATED:
+                return new NotificationUpdated("like:user-1:post-9", "user-1", NotificationKind.LIKE, "post-9",
+                        List.of("user-2", "user-4", "user-5"), 5, "Bob, Carol and 3 others liked your post",
+                        "like:post-9", TIME);
             default:
                 throw new IllegalStateException("no benchmark sample for event type " + type
                         + "; add one to " + ContractSamples.class.getName());
