@@ -44,8 +44,14 @@ public final class LocalStack implements AutoCloseable {
      * @param dataDir          broker data and state stores
      * @param partitions       partitions of Pushline's topics
      * @param inFlight         pushes in flight per lane
+     * @param coordinators     whether to run the coordinators (likes and follows) too; fanout benchmarks leave them out
      */
-    public record Options(String bootstrapServers, int kafkaPort, Path dataDir, int partitions, int inFlight) {
+    public record Options(String bootstrapServers, int kafkaPort, Path dataDir, int partitions, int inFlight, boolean coordinators) {
+        /** Every role. */
+        public Options(String bootstrapServers, int kafkaPort, Path dataDir, int partitions, int inFlight) {
+            this(bootstrapServers, kafkaPort, dataDir, partitions, inFlight, true);
+        }
+
         public Options {
             Objects.requireNonNull(dataDir, "dataDir");
             if (kafkaPort < 0 || kafkaPort > 65535) {
@@ -111,10 +117,15 @@ public final class LocalStack implements AutoCloseable {
         add(mocks);
         out.printf("APNs on 127.0.0.1:%d, FCM at %s%n", mocks.apns.port(), mocks.fcm.baseUrl());
 
-        out.print("  starting router, expansion and workers ... ");
+        out.print(options.coordinators() ? "  starting router, expansion, coordinators and workers ... "
+                : "  starting router, expansion and workers ... ");
         Pipeline.Settings settings = new Pipeline.Settings(bootstrapServers, Map.of(), options.partitions(), (short) 1,
                 options.dataDir().resolve("streams"), TOPOLOGY_GROUP, options.inFlight());
-        add(Pipeline.startLanes(settings, EnumSet.allOf(Role.class), mocks.byLane(), registry));
+        EnumSet<Role> roles = EnumSet.allOf(Role.class);
+        if (!options.coordinators()) {
+            roles.remove(Role.COORDINATORS);
+        }
+        add(Pipeline.startLanes(settings, roles, mocks.byLane(), registry));
         out.println("running");
     }
 

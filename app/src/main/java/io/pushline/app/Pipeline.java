@@ -7,6 +7,8 @@ import io.pushline.contracts.Topics;
 import io.pushline.push.Platform;
 import io.pushline.push.PushProvider;
 import io.pushline.topology.PushlineTopology;
+import io.pushline.coordinators.CoordinatorConfig;
+import io.pushline.coordinators.CoordinatorTopology;
 import io.pushline.topology.StreamsSettings;
 import io.pushline.topology.TopologyConfig;
 import io.pushline.workers.LaneGovernor;
@@ -57,7 +59,21 @@ final class Pipeline implements AutoCloseable {
      * @param workerInFlight   pushes in flight per lane
      */
     record Settings(String bootstrapServers, Map<String, Object> clientConfig, int partitions, short replicationFactor,
-                    Path stateDir, String applicationId, int workerInFlight, int expansionPageSize, Duration expansionPageInterval) {
+                    Path stateDir, String applicationId, int workerInFlight, int expansionPageSize, Duration expansionPageInterval,
+                    Duration coordinatorCommitInterval) {
+
+        /**
+         * The coordinators' transaction commit interval. Their records become visible to the workers (read_committed)
+         * only when the transaction commits, so this bounds a like's wait before its push can start; each commit costs
+         * a few broker round trips. Kafka Streams' exactly-once default is 100 ms.
+         */
+        static final Duration DEFAULT_COORDINATOR_COMMIT_INTERVAL = Duration.ofMillis(20);
+
+        Settings(String bootstrapServers, Map<String, Object> clientConfig, int partitions, short replicationFactor,
+                 Path stateDir, String applicationId, int workerInFlight, int expansionPageSize, Duration expansionPageInterval) {
+            this(bootstrapServers, clientConfig, partitions, replicationFactor, stateDir, applicationId, workerInFlight,
+                    expansionPageSize, expansionPageInterval, DEFAULT_COORDINATOR_COMMIT_INTERVAL);
+        }
 
         Settings(String bootstrapServers, Map<String, Object> clientConfig, int partitions, short replicationFactor,
                  Path stateDir, String applicationId, int workerInFlight) {
@@ -74,6 +90,7 @@ final class Pipeline implements AutoCloseable {
 
     private final List<AutoCloseable> owned = new ArrayList<>();
     private KafkaStreams streams;
+    private KafkaStreams coordinators;
     private final List<PushWorker> workers = new ArrayList<>();
 
     private Pipeline() {
@@ -131,6 +148,9 @@ final class Pipeline implements AutoCloseable {
             owned.add(() -> streams.close(Duration.ofSeconds(30)));
             await(running, Duration.ofSeconds(120), "the topology to reach RUNNING");
         }
+        if (roles.contains(Role.COORDINATORS)) {
+            coordinators = startCoordinators(settings, registry);
+        }
         if (roles.contains(Role.WORKERS)) {
             Producer<String, byte[]> producer = new KafkaProducer<>(producerConfig(settings.clients()), new StringSerializer(), new ByteArraySerializer());
             owned.add(() -> producer.close(Duration.ofSeconds(10)));
@@ -144,6 +164,33 @@ final class Pipeline implements AutoCloseable {
                 owned.add(worker);
             }
         }
+    }
+
+    /**
+     * The coordinators: their own Kafka Streams application (own consumer group, state and transactions), exactly-once
+     * with a short commit interval.
+     */
+    private KafkaStreams startCoordinators(Settings settings, MeterRegistry registry) {
+        Map<String, Object> overrides = new HashMap<>(settings.clientConfig());
+        overrides.putAll(CoordinatorTopology.requiredOverrides(settings.coordinatorCommitInterval().toMillis()));
+        StreamsSettings streamsSettings = new StreamsSettings(CoordinatorTopology.DEFAULT_APPLICATION_ID, settings.bootstrapServers(),
+                settings.stateDir(), true, settings.replicationFactor(), overrides);
+        KafkaStreams app = new KafkaStreams(CoordinatorTopology.build(CoordinatorConfig.defaults().withMeterRegistry(registry)),
+                streamsSettings.toProperties());
+        app.setUncaughtExceptionHandler(error -> {
+            log.error("coordinator stream thread failed; replacing it", error);
+            return StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse.REPLACE_THREAD;
+        });
+        CountDownLatch running = new CountDownLatch(1);
+        app.setStateListener((now, before) -> {
+            if (now == KafkaStreams.State.RUNNING) {
+                running.countDown();
+            }
+        });
+        app.start();
+        owned.add(() -> app.close(Duration.ofSeconds(30)));
+        await(running, Duration.ofSeconds(120), "the coordinators to reach RUNNING");
+        return app;
     }
 
     static Map<String, Object> producerConfig(Map<String, Object> clients) {

@@ -6,15 +6,22 @@ import java.util.Set;
 
 /** The processes Pushline can run as; {@code all} runs every role in one JVM. */
 enum Role {
-    ROUTER, WORKERS;
+    ROUTER, COORDINATORS, WORKERS;
 
+    /** {@code all}, one role, or several separated by commas ({@code router,coordinators}). */
     static Set<Role> parse(String value) {
-        String v = value.trim().toLowerCase(Locale.ROOT);
-        return switch (v) {
-            case "all" -> EnumSet.allOf(Role.class);
-            case "router" -> EnumSet.of(ROUTER);
-            case "workers" -> EnumSet.of(WORKERS);
-            default -> throw new IllegalArgumentException("unknown role '" + value + "': use router, workers or all");
-        };
+        Set<Role> roles = EnumSet.noneOf(Role.class);
+        for (String part : value.split(",", -1)) {
+            String v = part.trim().toLowerCase(Locale.ROOT);
+            switch (v) {
+                case "all" -> roles.addAll(EnumSet.allOf(Role.class));
+                case "router" -> roles.add(ROUTER);
+                case "coordinators" -> roles.add(COORDINATORS);
+                case "workers" -> roles.add(WORKERS);
+                default -> throw new IllegalArgumentException("unknown role '" + part.trim()
+                        + "': use router, coordinators, workers, a comma-separated list of them, or all");
+            }
+        }
+        return roles;
     }
 }

@@ -40,7 +40,7 @@ final class RunCommand implements Callable<Integer> {
     CommandSpec spec;
 
     @Option(names = "--role", paramLabel = "ROLE", defaultValue = "${env:PUSHLINE_ROLE:-all}",
-            description = "router, workers or all (env PUSHLINE_ROLE; default: ${DEFAULT-VALUE}).")
+            description = "router, coordinators, workers, a comma-separated list of them, or all (env PUSHLINE_ROLE; default: ${DEFAULT-VALUE}).")
     String role;
 
     @Option(names = "--bootstrap-servers", paramLabel = "HOST:PORT,...", defaultValue = "${env:PUSHLINE_BOOTSTRAP_SERVERS:-127.0.0.1:9092}",
@@ -78,6 +78,12 @@ final class RunCommand implements Callable<Integer> {
     @Mixin
     ProviderOptions providerOptions = new ProviderOptions();
 
+    @Option(names = "--coordinator-commit-interval", paramLabel = "DURATION",
+            defaultValue = "${env:PUSHLINE_COORDINATOR_COMMIT_INTERVAL:-20ms}",
+            description = {"How often the coordinators commit their transaction (1ms to 10s; env PUSHLINE_COORDINATOR_COMMIT_INTERVAL;",
+                    "default: ${DEFAULT-VALUE}). A like's push waits for it; each commit costs a few broker round trips."})
+    String coordinatorCommitInterval;
+
     @Option(names = "--mock-providers", defaultValue = "${env:PUSHLINE_MOCK_PROVIDERS:-false}",
             description = "Send to in-process mock APNs and FCM servers instead (local use only; env PUSHLINE_MOCK_PROVIDERS).")
     boolean mockProviders;
@@ -111,6 +117,16 @@ final class RunCommand implements Callable<Integer> {
         if (pageInterval.compareTo(java.time.Duration.ofMillis(1)) < 0 || pageInterval.compareTo(java.time.Duration.ofMinutes(1)) > 0) {
             throw new ParameterException(spec.commandLine(), "--expansion-page-interval must be between 1ms and 1m, was " + expansionPageInterval);
         }
+        java.time.Duration commitInterval;
+        try {
+            commitInterval = Durations.parse(coordinatorCommitInterval);
+        } catch (IllegalArgumentException e) {
+            throw new ParameterException(spec.commandLine(), "--coordinator-commit-interval: " + e.getMessage());
+        }
+        if (commitInterval.compareTo(java.time.Duration.ofMillis(1)) < 0 || commitInterval.compareTo(java.time.Duration.ofSeconds(10)) > 0) {
+            throw new ParameterException(spec.commandLine(), "--coordinator-commit-interval must be between 1ms and 10s, was "
+                    + coordinatorCommitInterval);
+        }
         Map<String, Object> clientConfig = loadKafkaConfig();
         SimpleMeterRegistry registry = new SimpleMeterRegistry();
         List<AutoCloseable> resources = new ArrayList<>();
@@ -142,7 +158,7 @@ final class RunCommand implements Callable<Integer> {
             throw new ParameterException(spec.commandLine(), e.getMessage());
         }
         Pipeline.Settings settings = new Pipeline.Settings(bootstrapServers, clientConfig, partitions, replicationFactor,
-                stateDir, StreamsSettings.DEFAULT_APPLICATION_ID, inFlight, expansionPageSize, pageInterval);
+                stateDir, StreamsSettings.DEFAULT_APPLICATION_ID, inFlight, expansionPageSize, pageInterval, commitInterval);
         CountDownLatch stopped = new CountDownLatch(1);
         Pipeline pipeline = Pipeline.startLanes(settings, roles, providers, registry);
         resources.add(pipeline);

@@ -1,7 +1,16 @@
 package io.pushline.app;
 
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.pushline.contracts.CloudEventCodec;
+import io.pushline.contracts.Envelope;
+import io.pushline.contracts.LikeCreated;
+import io.pushline.contracts.PushIds;
 import io.pushline.contracts.Topics;
+import io.pushline.coordinators.CoordinatorTopology;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
 import io.pushline.mock.FakeFcm;
 import io.pushline.mock.MockApns;
 import io.pushline.testkit.KafkaBroker;
@@ -45,6 +54,9 @@ import static org.assertj.core.api.Assertions.assertThat;
  *   <li>The router (expansion) killed mid-expansion: after the restart the job resumes from its cursor; every device
  *       gets exactly one push, and the push-task topic holds exactly one committed task per device (nothing
  *       re-expanded).</li>
+ *   <li>The coordinators killed while likes stream in, then restarted on the same state: every like completes, and each
+ *       of its records (saved like, timeline entry, activity, notification, push task) is committed exactly once; no
+ *       push is sent twice.</li>
  * </ul>
  */
 @KafkaIntegrationTest
@@ -68,7 +80,8 @@ class CrashRecoveryIntegrationTest {
         TestTopics.deleteAll(admin, "pushline", Duration.ofMinutes(1));
         // Default group ids are shared with other tests in this JVM: start from no committed offsets.
         try {
-            admin.deleteConsumerGroups(List.of(LocalStack.BULK_GROUP, LocalStack.HIGH_GROUP, LocalStack.TOPOLOGY_GROUP))
+            admin.deleteConsumerGroups(List.of(LocalStack.BULK_GROUP, LocalStack.HIGH_GROUP, LocalStack.TOPOLOGY_GROUP,
+                            CoordinatorTopology.DEFAULT_APPLICATION_ID))
                     .all().get(30, TimeUnit.SECONDS);
         } catch (java.util.concurrent.ExecutionException e) {
             // groups that never existed
@@ -181,7 +194,126 @@ class CrashRecoveryIntegrationTest {
         assertThat(committedTasks).as("one committed task per device: resumed from the cursor, nothing expanded twice").isEqualTo(devices);
     }
 
+    @Test
+    void coordinatorsKilledMidStreamCompleteEveryLikeAndCommitEachOutputOnce() throws Exception {
+        int owners = 200;
+        int likes = 2_000;
+        SimpleMeterRegistry registry = new SimpleMeterRegistry();
+        Pipeline pipeline = Pipeline.start(settings(dir.resolve("pipeline-state")), EnumSet.of(Role.ROUTER, Role.WORKERS),
+                providers(registry), registry);
+        closeables.add(pipeline);
+        List<String> tokens = TestAudience.seed(broker.bootstrapServers(), owners * 2);   // follower-i owns tokens 2i and 2i+1
+        new ConsumerLag(broker.admin()).awaitCaughtUp(LocalStack.TOPOLOGY_GROUP,
+                List.of(Topics.EVENTS, Topics.DEVICE_EVENTS_BY_TOKEN, Topics.STATE_DEVICES), Duration.ofMinutes(2));
+
+        Process first = startRole("coordinators", "coordinators-1");
+        awaitCondition(() -> caughtUp(CoordinatorTopology.DEFAULT_APPLICATION_ID, Topics.STATE_DEVICES), Duration.ofMinutes(2), first,
+                "the coordinators to know every device");
+
+        // Likes stream in at about 200/s; the kill lands while they do, so transactions are open (journal entries and
+        // step outputs written, not committed) at the kill.
+        Set<String> expected = new java.util.HashSet<>();
+        Set<String> likeIds = new java.util.HashSet<>();
+        CloudEventCodec codec = new CloudEventCodec();
+        Thread publisher;
+        java.util.concurrent.atomic.AtomicReference<Exception> publishFailure = new java.util.concurrent.atomic.AtomicReference<>();
+        List<Envelope<LikeCreated>> events = new ArrayList<>();
+        for (int i = 0; i < likes; i++) {
+            int owner = i % owners;
+            Envelope<LikeCreated> like = Envelope.of(java.util.UUID.randomUUID().toString(), java.net.URI.create("test://likes"),
+                    Instant.now(), new LikeCreated(String.format("actor-%05d", i), String.format("post-%05d", i),
+                            String.format("follower-%07d", owner)));
+            events.add(like);
+            likeIds.add(like.id());
+            expected.add(PushIds.pushId(like.id(), tokens.get(2 * owner)));
+            expected.add(PushIds.pushId(like.id(), tokens.get(2 * owner + 1)));
+        }
+        publisher = new Thread(() -> {
+            try (KafkaProducer<String, byte[]> producer = new KafkaProducer<>(Pipeline.producerConfig(Map.of("bootstrap.servers",
+                    broker.bootstrapServers())), new StringSerializer(), new ByteArraySerializer())) {
+                long start = System.nanoTime();
+                for (int i = 0; i < events.size(); i++) {
+                    long due = start + i * 5_000_000L;   // 200 per second
+                    java.util.concurrent.locks.LockSupport.parkNanos(Math.max(0, due - System.nanoTime()));
+                    producer.send(codec.toRecord(Topics.EVENTS, events.get(i)));
+                }
+                producer.flush();
+            } catch (Exception e) {
+                publishFailure.set(e);
+            }
+        }, "likes-publisher");
+        publisher.start();
+        awaitAccepted(expected.size() / 4, Duration.ofMinutes(2), first);
+        first.destroyForcibly();   // SIGKILL
+        assertThat(first.waitFor(30, TimeUnit.SECONDS)).isTrue();
+        long acceptedAtKill = accepted();
+
+        Process second = startRole("coordinators", "coordinators-1");   // the same state directory: a restart
+        awaitAccepted(expected, Duration.ofMinutes(4), second);
+        publisher.join(TimeUnit.MINUTES.toMillis(1));
+        assertThat(publishFailure.get()).isNull();
+        awaitCondition(() -> caughtUp(CoordinatorTopology.DEFAULT_APPLICATION_ID, Topics.EVENTS), Duration.ofMinutes(2), second,
+                "the coordinators to finish the events");
+        new ConsumerLag(broker.admin()).awaitCaughtUp(LocalStack.HIGH_GROUP, List.of(Topics.PUSH_HIGH), Duration.ofMinutes(2));
+
+        Map<String, Integer> counts = acceptedByPushId();
+        long lost = expected.stream().filter(id -> !counts.containsKey(id)).count();
+        long duplicates = duplicates(counts);
+        Map<String, Map<String, Integer>> committed = new java.util.LinkedHashMap<>();
+        for (String topic : List.of(Topics.STATE_LIKES, Topics.TIMELINE_ENTRIES, Topics.ACTIVITY, Topics.NOTIFICATIONS, Topics.PUSH_HIGH)) {
+            committed.put(topic, committedByCeId(topic));
+        }
+        long aborted = endOffsets(Topics.ACTIVITY) - committed.get(Topics.ACTIVITY).values().stream().mapToLong(Integer::longValue).sum();
+        System.out.printf("CrashRecoveryIntegrationTest: coordinators SIGKILLed after %,d of %,d like pushes, restarted; lost %d, "
+                + "duplicates %d; committed records %s; activity offsets not committed (aborted writes and markers): %d%n",
+                acceptedAtKill, expected.size(), lost, duplicates,
+                committed.entrySet().stream().map(e -> e.getKey() + "=" + e.getValue().size()).toList(), aborted);
+        assertThat(acceptedAtKill).as("killed mid-stream").isLessThan(expected.size());
+        assertThat(lost).isZero();
+        assertThat(duplicates).isZero();
+        committed.forEach((topic, byId) -> {
+            assertThat(byId.values()).as("each record on " + topic + " committed once").allMatch(n -> n == 1);
+        });
+        assertThat(committed.get(Topics.STATE_LIKES).keySet()).as("the saved likes are the original events").isEqualTo(likeIds);
+        assertThat(committed.get(Topics.TIMELINE_ENTRIES)).hasSize(likes);
+        // The seeding's follows (each owner follows author-0, who has no device) ran the follow flow: an activity entry and
+        // a notification each, no push.
+        assertThat(committed.get(Topics.ACTIVITY)).hasSize(likes + owners);
+        assertThat(committed.get(Topics.NOTIFICATIONS)).hasSize(likes + owners);
+        assertThat(committed.get(Topics.PUSH_HIGH).keySet()).isEqualTo(expected);
+    }
+
     // ---------------------------------------------------------------------------------------------------------------
+
+    /** Committed records on {@code topic} by their {@code ce_id}, as a read_committed consumer sees them. */
+    private Map<String, Integer> committedByCeId(String topic) {
+        Map<String, Integer> byId = new HashMap<>();
+        try (KafkaConsumer<byte[], byte[]> consumer = consumer("read_committed")) {
+            List<TopicPartition> partitions = partitions(consumer, topic);
+            consumer.assign(partitions);
+            consumer.seekToBeginning(partitions);
+            Map<TopicPartition, Long> end = consumer.endOffsets(partitions);
+            Instant deadline = Instant.now().plus(Duration.ofMinutes(2));
+            while (partitions.stream().anyMatch(p -> consumer.position(p) < end.get(p))) {
+                assertThat(Instant.now()).as("reading " + topic + " to its end").isBefore(deadline);
+                for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(200))) {
+                    org.apache.kafka.common.header.Header id = r.headers().lastHeader("ce_id");
+                    assertThat(id).as("a ce_id on every record of " + topic).isNotNull();
+                    byId.merge(new String(id.value(), java.nio.charset.StandardCharsets.UTF_8), 1, Integer::sum);
+                }
+            }
+        }
+        return byId;
+    }
+
+    /** Whether {@code group} has consumed and committed everything on {@code topic}. */
+    private boolean caughtUp(String group, String topic) {
+        try {
+            return new ConsumerLag(broker.admin()).lag(group, List.of(topic)) == 0;
+        } catch (IllegalStateException e) {
+            return false;
+        }
+    }
 
     private Pipeline.Settings settings(Path stateDir) {
         return new Pipeline.Settings(broker.bootstrapServers(), Map.of(), PARTITIONS, (short) 1, stateDir, LocalStack.TOPOLOGY_GROUP, IN_FLIGHT);

@@ -58,8 +58,13 @@ final class BenchOptions {
         return params;
     }
 
-    /** Starts the stack; an unreachable --bootstrap-servers fails fast, before anything else starts. */
+    /** Starts the stack without the coordinators (the fanout scenarios do not use them). */
     LocalStack startStack() {
+        return startStack(false);
+    }
+
+    /** Starts the stack; an unreachable --bootstrap-servers fails fast, before anything else starts. */
+    LocalStack startStack(boolean coordinators) {
         if (bootstrapServers != null) {
             try (Admin admin = Admin.create(Map.of("bootstrap.servers", bootstrapServers, "request.timeout.ms", 5000,
                     "default.api.timeout.ms", 10_000))) {
@@ -70,7 +75,8 @@ final class BenchOptions {
             }
         }
         Path runDir = dataDir.toAbsolutePath().resolve("run-" + Instant.now().toEpochMilli());
-        LocalStack stack = LocalStack.start(new LocalStack.Options(bootstrapServers, 0, runDir, partitions, inFlight), System.out);
+        LocalStack stack = LocalStack.start(new LocalStack.Options(bootstrapServers, 0, runDir, partitions, inFlight,
+                coordinators), System.out);
         // Ctrl-C or SIGTERM: stop the roles, the mocks and, last, the broker child process (close() is idempotent).
         Runtime.getRuntime().addShutdownHook(new Thread(stack::close, "pushline-bench-shutdown"));
         return stack;

@@ -90,7 +90,7 @@ final class RouterProcessor implements Processor<byte[], byte[], byte[], byte[]>
                 context.forward(new Record<>(utf8(profileId), record.value(), record.timestamp(), copy(record)),
                         PushlineTopology.BANNED_SINK);
             }
-            case PUSH_TASK, PUSH_RECEIPT, CONTENT_REMOVAL -> {
+            case PUSH_TASK, PUSH_RECEIPT, CONTENT_REMOVAL, TIMELINE_ENTRY_UPDATED, ACTIVITY_RECORDED, NOTIFICATION_UPDATED -> {
                 deadLetter(record, DeadLetterReason.UNKNOWN_TYPE,
                         "ce_type " + type.ceType() + " is internal to Pushline and is not accepted on the events topic");
                 return;

@@ -1,0 +1,448 @@
+package io.pushline.coordinators;
+
+import io.pushline.contracts.CloudEventCodec;
+import io.pushline.contracts.DeadLetterReason;
+import io.pushline.contracts.DeadLetters;
+import io.pushline.contracts.Decoded;
+import io.pushline.contracts.DeviceRegistered;
+import io.pushline.contracts.Envelope;
+import io.pushline.contracts.EventType;
+import io.pushline.contracts.FollowCreated;
+import io.pushline.contracts.FollowRemoved;
+import io.pushline.contracts.LikeCreated;
+import io.pushline.contracts.LikeRemoved;
+import io.pushline.contracts.Topics;
+import org.apache.kafka.common.header.Header;
+import org.apache.kafka.common.header.Headers;
+import org.apache.kafka.common.header.internals.RecordHeaders;
+import org.apache.kafka.streams.KeyValue;
+import org.apache.kafka.streams.processor.PunctuationType;
+import org.apache.kafka.streams.processor.api.Processor;
+import org.apache.kafka.streams.processor.api.ProcessorContext;
+import org.apache.kafka.streams.processor.api.Record;
+import org.apache.kafka.streams.processor.api.RecordMetadata;
+import org.apache.kafka.streams.state.KeyValueIterator;
+import org.apache.kafka.streams.state.KeyValueStore;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Hosts the coordinators of one partition. Its inputs are co-partitioned by the flow's recipient: likes straight from
+ * the events topic (keyed by the post's owner), follows re-keyed by the followee through the intake topic, the
+ * recipients' devices, and operators' commands.
+ *
+ * <p>Journal first: every transition the engine makes is put into the journal store (whose changelog topic is the
+ * journal in Kafka) in the same Kafka transaction (exactly-once v2) as the records the step wrote and the input's
+ * offset. A crash before the commit aborts all three, and the step is run again from the journal restored from the
+ * changelog; a read_committed consumer therefore sees each step's records once. Waiting coordinators (a retry after
+ * backoff, a step timeout) and the clean-up of finished journals are kept in a schedule store ordered by time and run
+ * by a wall-clock punctuator.
+ */
+final class CoordinatorProcessor implements Processor<byte[], byte[], byte[], byte[]> {
+    static final String JOURNAL_STORE = "coordinator-journal";
+    static final String SCHEDULE_STORE = "coordinator-schedule";
+    private static final Logger log = LoggerFactory.getLogger(CoordinatorProcessor.class);
+    private static final String PARKED_COUNT = "parked-count";
+    private static final int MAX_DUE_PER_TICK = 1_000;
+
+    private final CloudEventCodec codec;
+    private final CoordinatorConfig config;
+    private final CoordinatorMetrics metrics;
+    private final Duration journalRetention;
+    private ProcessorContext<byte[], byte[]> context;
+    private KeyValueStore<String, byte[]> journal;
+    private KeyValueStore<String, byte[]> schedule;
+    private KeyValueStore<String, byte[]> facts;
+    private Facts view;
+    private Flows flows;
+    private CoordinatorEngine engine;
+    private JournalCodec journalCodec;
+    private long parkedHere;
+
+    CoordinatorProcessor(CloudEventCodec codec, CoordinatorConfig config, CoordinatorMetrics metrics) {
+        this.codec = codec;
+        this.config = config;
+        this.metrics = metrics;
+        // A finished journal is kept as long as a later unlike may still need what it noted (its notification window).
+        this.journalRetention = config.notificationWindow().plusMinutes(5);
+    }
+
+    @Override
+    public void init(ProcessorContext<byte[], byte[]> context) {
+        this.context = context;
+        this.journal = context.getStateStore(JOURNAL_STORE);
+        this.schedule = context.getStateStore(SCHEDULE_STORE);
+        this.facts = context.getStateStore(Facts.STORE);
+        this.view = new Facts(facts, context.getStateStore(Facts.DEVICES_STORE));
+        this.flows = new Flows(view, config);
+        this.engine = new CoordinatorEngine(flows::get, config.supervisor());
+        this.journalCodec = new JournalCodec(flows::get);
+        byte[] count = facts.get(PARKED_COUNT);
+        parkedHere = count == null ? 0 : Long.parseLong(new String(count, StandardCharsets.UTF_8));
+        metrics.parked(parkedHere);
+        context.schedule(config.tick(), PunctuationType.WALL_CLOCK_TIME, this::runDue);
+    }
+
+    @Override
+    public void close() {
+        metrics.parked(-parkedHere);
+    }
+
+    @Override
+    public void process(Record<byte[], byte[]> record) {
+        RecordMetadata origin = context.recordMetadata().orElseThrow();
+        switch (origin.topic()) {
+            case Topics.EVENTS -> onEvent(record);
+            case Topics.COORDINATOR_INTAKE -> onIntake(record);
+            case Topics.STATE_DEVICES -> onDevice(record);
+            case Topics.COORDINATOR_COMMANDS -> onCommand(record, origin);
+            default -> throw new IllegalStateException("coordinators are not wired to " + origin.topic());
+        }
+    }
+
+    private Instant now() {
+        return Instant.ofEpochMilli(context.currentSystemTimeMs());
+    }
+
+    // ---- inputs
+
+    private void onEvent(Record<byte[], byte[]> record) {
+        EventType type = typeOf(record.headers());
+        if (type == null) {
+            return;
+        }
+        switch (type) {
+            case LIKE_CREATED, LIKE_REMOVED -> {
+                Envelope<?> e = decode(record);
+                if (e != null && e.data() instanceof LikeCreated like) {
+                    onLike(e, like);
+                } else if (e != null && e.data() instanceof LikeRemoved unlike) {
+                    onUnlike(e, unlike);
+                }
+            }
+            case FOLLOW_CREATED, FOLLOW_REMOVED -> {
+                // The follow is keyed by the follower; its flow runs where the followee's devices are.
+                Envelope<?> e = decode(record);
+                String followee = e == null ? null : e.data() instanceof FollowCreated f ? f.followeeId()
+                        : e.data() instanceof FollowRemoved r ? r.followeeId() : null;
+                if (followee != null) {
+                    context.forward(new Record<>(followee.getBytes(StandardCharsets.UTF_8), record.value(), record.timestamp(),
+                            new RecordHeaders(record.headers().toArray())), CoordinatorTopology.INTAKE_SINK);
+                }
+            }
+            default -> {
+            }
+        }
+    }
+
+    private void onIntake(Record<byte[], byte[]> record) {
+        Envelope<?> e = decode(record);
+        if (e == null) {
+            return;
+        }
+        if (e.data() instanceof FollowCreated follow) {
+            onFollow(e, follow);
+        } else if (e.data() instanceof FollowRemoved unfollow) {
+            onUnfollow(e, unfollow);
+        }
+    }
+
+    /** Only the types a flow handles are decoded; the router dead-letters bad events, so they are only counted here. */
+    private static EventType typeOf(Headers headers) {
+        Header h = headers == null ? null : headers.lastHeader("ce_type");
+        if (h == null || h.value() == null) {
+            return null;
+        }
+        return EventType.fromCeType(new String(h.value(), StandardCharsets.UTF_8)).orElse(null);
+    }
+
+    private Envelope<?> decode(Record<byte[], byte[]> record) {
+        Decoded decoded = codec.decode(record.headers(), record.value());
+        if (decoded instanceof Decoded.Ok ok) {
+            return ok.envelope();
+        }
+        metrics.skipped("any", "invalid");
+        return null;
+    }
+
+    private void onLike(Envelope<?> e, LikeCreated like) {
+        if (!shouldStart(Flows.LIKE, "like", like.actorId(), like.postId(), e)) {
+            return;
+        }
+        String id = "like:" + e.id();
+        view.decide("like", like.actorId(), like.postId(), new Facts.Decision(true, e.time().toEpochMilli(), e.id(), id));
+        Map<String, String> input = eventInput(e);
+        input.put(Flows.ACTOR, like.actorId());
+        input.put(Flows.POST, like.postId());
+        input.put(Flows.OWNER, like.postOwnerId());
+        metrics.started(Flows.LIKE);
+        persist(null, engine.start(id, Flows.LIKE, like.postOwnerId(), input, now()));
+    }
+
+    private void onUnlike(Envelope<?> e, LikeRemoved unlike) {
+        long at = e.time().toEpochMilli();
+        Facts.Decision d = view.decision("like", unlike.actorId(), unlike.postId());
+        if (d == null || !d.active()) {
+            if (d != null && d.eventId().equals(e.id())) {
+                metrics.skipped(Flows.UNLIKE, "duplicate");
+                return;
+            }
+            // Nothing to undo (yet): remember the removal, so that the like it removes, arriving late, is not applied.
+            if (d == null || at > d.at()) {
+                view.decide("like", unlike.actorId(), unlike.postId(), new Facts.Decision(false, at, e.id(), null));
+            }
+            metrics.skipped(Flows.UNLIKE, "nothing-to-undo");
+            return;
+        }
+        if (d.at() > at) {
+            metrics.skipped(Flows.UNLIKE, "stale"); // the like it would remove came later
+            return;
+        }
+        Coordinator like = load(d.coordinatorId());
+        if (like != null && !like.isTerminal()) {
+            persist(like, engine.cancel(like, "like removed by " + e.id(), now()));
+        }
+        String id = "unlike:" + e.id();
+        view.decide("like", unlike.actorId(), unlike.postId(), new Facts.Decision(false, at, e.id(), id));
+        Map<String, String> input = eventInput(e);
+        input.put(Flows.ACTOR, unlike.actorId());
+        input.put(Flows.POST, unlike.postId());
+        input.put(Flows.OWNER, unlike.postOwnerId());
+        input.put(Flows.UNDO, Flows.undoList(like));
+        String windowStart = like == null ? null : like.notes().get(Flows.WINDOW_START);
+        input.put(Flows.WINDOW_START, windowStart == null ? "" : windowStart);
+        metrics.started(Flows.UNLIKE);
+        persist(null, engine.start(id, Flows.UNLIKE, unlike.postOwnerId(), input, now()));
+    }
+
+    private void onFollow(Envelope<?> e, FollowCreated follow) {
+        if (!shouldStart(Flows.FOLLOW, "follow", follow.followerId(), follow.followeeId(), e)) {
+            return;
+        }
+        String id = "follow:" + e.id();
+        view.decide("follow", follow.followerId(), follow.followeeId(), new Facts.Decision(true, e.time().toEpochMilli(), e.id(), id));
+        Map<String, String> input = eventInput(e);
+        input.put(Flows.ACTOR, follow.followerId());
+        input.put(Flows.FOLLOWEE, follow.followeeId());
+        metrics.started(Flows.FOLLOW);
+        persist(null, engine.start(id, Flows.FOLLOW, follow.followeeId(), input, now()));
+    }
+
+    private void onUnfollow(Envelope<?> e, FollowRemoved unfollow) {
+        long at = e.time().toEpochMilli();
+        Facts.Decision d = view.decision("follow", unfollow.followerId(), unfollow.followeeId());
+        if (d != null && d.at() > at) {
+            metrics.skipped(Flows.FOLLOW, "stale");
+            return;
+        }
+        if (d != null && d.active()) {
+            Coordinator follow = load(d.coordinatorId());
+            if (follow != null && !follow.isTerminal()) {
+                persist(follow, engine.cancel(follow, "unfollowed by " + e.id(), now()));
+            }
+        }
+        view.decide("follow", unfollow.followerId(), unfollow.followeeId(), new Facts.Decision(false, at, e.id(), null));
+    }
+
+    /**
+     * Whether an event should start its flow: not the same event again, not a second like of the same post (or follow
+     * of the same user) while the first stands, and not an event older than a removal already applied.
+     */
+    private boolean shouldStart(String flow, String kind, String actor, String object, Envelope<?> e) {
+        Facts.Decision d = view.decision(kind, actor, object);
+        if (d == null) {
+            return true;
+        }
+        if (d.eventId().equals(e.id())) {
+            metrics.skipped(flow, "duplicate");
+            return false;
+        }
+        if (d.active()) {
+            metrics.skipped(flow, "already");
+            return false;
+        }
+        if (d.at() > e.time().toEpochMilli()) {
+            metrics.skipped(flow, "stale");
+            return false;
+        }
+        return true;
+    }
+
+    private static Map<String, String> eventInput(Envelope<?> e) {
+        Map<String, String> input = new HashMap<>();
+        input.put(Flows.EVENT_ID, e.id());
+        input.put(Flows.EVENT_TIME, Long.toString(e.time().toEpochMilli()));
+        input.put(Flows.EVENT_SOURCE, e.source().toString());
+        return input;
+    }
+
+    private void onDevice(Record<byte[], byte[]> record) {
+        if (record.key() == null) {
+            return;
+        }
+        String key = new String(record.key(), StandardCharsets.UTF_8);
+        if (record.value() == null) {
+            view.deleteDevice(key);
+            return;
+        }
+        Envelope<?> e = decode(record);
+        if (e != null && e.data() instanceof DeviceRegistered device) {
+            view.putDevice(key, new Facts.Device(device.platform(), device.appId()));
+        }
+    }
+
+    private void onCommand(Record<byte[], byte[]> record, RecordMetadata origin) {
+        Admin.Command command;
+        try {
+            command = Admin.Command.fromJson(record.value());
+        } catch (IllegalArgumentException bad) {
+            metrics.command("unknown", "invalid");
+            deadLetter(record, origin, DeadLetterReason.SCHEMA_VIOLATION, bad.getMessage());
+            return;
+        }
+        Coordinator c;
+        try {
+            c = load(command.id());
+        } catch (RuntimeException unreadable) {
+            metrics.command(command.action(), "invalid");
+            deadLetter(record, origin, DeadLetterReason.PROCESSING_FAILED, "journal of " + command.id() + " unreadable: " + unreadable);
+            return;
+        }
+        if (c == null) {
+            metrics.command(command.action(), "unknown");
+            log.warn("operator command {} for coordinator {}: no such coordinator on partition {} (finished and cleaned up, "
+                    + "or the command's key is not its recipient)", command.action(), command.id(), origin.partition());
+            return;
+        }
+        if (!c.isParked()) {
+            metrics.command(command.action(), "not-parked");
+            log.warn("operator command {} for coordinator {}: it is {}, not parked; ignored", command.action(), c.id(), c.state());
+            return;
+        }
+        Instant now = now();
+        String note = "operator: " + command.note();
+        persist(c, "retry".equals(command.action()) ? engine.retry(c, note, now) : engine.discard(c, note, now));
+        metrics.command(command.action(), "done");
+        log.info("operator {} coordinator {} ({}): now {}", command.action(), c.id(), c.flow(), load(c.id()) == null ? "cleaned up"
+                : load(c.id()).state());
+    }
+
+    private void deadLetter(Record<byte[], byte[]> record, RecordMetadata origin, DeadLetterReason reason, String detail) {
+        RecordHeaders headers = record.headers() == null ? new RecordHeaders() : new RecordHeaders(record.headers().toArray());
+        DeadLetters.addTo(headers, reason, detail, origin.topic(), origin.partition(), origin.offset(), now());
+        log.warn("dead-lettered {}-{}@{}: {} ({})", origin.topic(), origin.partition(), origin.offset(), reason, detail);
+        context.forward(new Record<>(record.key(), record.value(), record.timestamp(), headers), CoordinatorTopology.DEAD_LETTER_SINK);
+    }
+
+    // ---- journal, outputs and schedule
+
+    private Coordinator load(String id) {
+        if (id == null) {
+            return null;
+        }
+        byte[] bytes = journal.get(id);
+        return bytes == null ? null : journalCodec.decode(bytes);
+    }
+
+    /** Journals what the engine did, then publishes its records; schedules what waits. Same transaction for all. */
+    private void persist(Coordinator before, CoordinatorEngine.Advance advance) {
+        if (!advance.changed()) {
+            scheduleWake(advance);
+            return;
+        }
+        Coordinator c = advance.coordinator();
+        journal.put(c.id(), journalCodec.encode(c));
+        for (JournalEntry e : advance.appended()) {
+            metrics.transition(c.flow(), e.kind());
+        }
+        long timestamp = context.currentSystemTimeMs();
+        for (Output out : advance.outputs()) {
+            forward(out, timestamp);
+        }
+        boolean wasParked = before != null && before.isParked();
+        if (c.isParked() && !wasParked) {
+            countParked(1);
+            context.forward(new Record<>(c.id().getBytes(StandardCharsets.UTF_8), Admin.Parked.of(c).toJson(), timestamp),
+                    CoordinatorTopology.PARKED_SINK);
+            log.error("parked coordinator {} ({} for {}) in {}: {}", c.id(), c.flow(), c.recipient(), c.parkedFrom(), c.parkedReason());
+        } else if (!c.isParked() && wasParked) {
+            countParked(-1);
+            context.forward(new Record<>(c.id().getBytes(StandardCharsets.UTF_8), (byte[]) null, timestamp),
+                    CoordinatorTopology.PARKED_SINK);
+        }
+        scheduleWake(advance);
+        if (c.isTerminal()) {
+            schedule.put(scheduleKey(Instant.ofEpochMilli(timestamp).plus(journalRetention), c.id()), new byte[0]);
+        }
+    }
+
+    private void scheduleWake(CoordinatorEngine.Advance advance) {
+        if (advance.wakeAt() != null) {
+            schedule.put(scheduleKey(advance.wakeAt(), advance.coordinator().id()), new byte[0]);
+        }
+    }
+
+    private void countParked(long delta) {
+        parkedHere += delta;
+        metrics.parked(delta);
+        facts.put(PARKED_COUNT, Long.toString(parkedHere).getBytes(StandardCharsets.UTF_8));
+    }
+
+    private void forward(Output out, long timestamp) {
+        byte[] key = out.key().getBytes(StandardCharsets.UTF_8);
+        RecordHeaders headers = new RecordHeaders();
+        byte[] value = out.event() == null ? null : codec.encode(out.event(), headers);
+        context.forward(new Record<>(key, value, timestamp, headers), CoordinatorTopology.sinkFor(out.topic()));
+    }
+
+    static String scheduleKey(Instant at, String id) {
+        return String.format("%013d|%s", Math.max(0, at.toEpochMilli()), id);
+    }
+
+    /**
+     * Runs what is due: retries whose backoff has passed, steps whose timeout has passed (the engine parks those), and
+     * finished journals past their retention (deleted). An entry may be stale (the coordinator moved on since): the
+     * engine then does nothing, or schedules it again.
+     */
+    private void runDue(long wallClockMs) {
+        Instant now = Instant.ofEpochMilli(wallClockMs);
+        List<KeyValue<String, byte[]>> due = new ArrayList<>();
+        try (KeyValueIterator<String, byte[]> it = schedule.range(scheduleKey(Instant.EPOCH, ""), scheduleKey(now, "~"))) {
+            while (it.hasNext() && due.size() < MAX_DUE_PER_TICK) {
+                due.add(it.next());
+            }
+        }
+        for (KeyValue<String, byte[]> entry : due) {
+            schedule.delete(entry.key);
+            String id = entry.key.substring(entry.key.indexOf('|') + 1);
+            Coordinator c;
+            try {
+                c = load(id);
+            } catch (RuntimeException unreadable) {
+                log.error("journal of coordinator {} is unreadable; left in place for inspection: {}", id, unreadable.toString());
+                continue;
+            }
+            if (c == null) {
+                continue;
+            }
+            if (c.isTerminal()) {
+                Instant finished = c.journal().get(c.journal().size() - 1).at();
+                if (!now.isBefore(finished.plus(journalRetention))) {
+                    journal.delete(id);
+                } else {
+                    schedule.put(scheduleKey(finished.plus(journalRetention), id), new byte[0]);
+                }
+                continue;
+            }
+            persist(c, engine.advance(c, now));
+        }
+    }
+}

@@ -1,0 +1,75 @@
+package io.pushline.coordinators;
+
+import io.pushline.contracts.CloudEventCodec;
+import io.pushline.contracts.EventType;
+import io.pushline.contracts.Topics;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.Serdes;
+import org.apache.kafka.streams.Topology;
+import org.apache.kafka.streams.state.KeyValueBytesStoreSupplier;
+import org.apache.kafka.streams.state.Stores;
+
+import java.util.List;
+import java.util.Map;
+import java.util.function.Function;
+
+/**
+ * The coordinators' Kafka Streams topology: one processor over the inputs co-partitioned by recipient, four state
+ * stores (journal, schedule, facts, devices; each changelogged), and a sink per output topic. Run it with
+ * {@code processing.guarantee=exactly_once_v2}: the journal-before-effect rule rests on the transaction that commits a
+ * step's journal entry, its records and its input offset together.
+ */
+public final class CoordinatorTopology {
+    public static final String DEFAULT_APPLICATION_ID = "pushline-coordinators";
+    static final String SOURCE = "coordinator-inputs";
+    static final String PROCESSOR = "coordinators";
+    static final String INTAKE_SINK = "coordinator-intake";
+    static final String PARKED_SINK = "coordinators-parked";
+    static final String DEAD_LETTER_SINK = "coordinator-dead-letters";
+    /** The topics the flows write, each with its own sink (named after the topic). */
+    static final List<String> OUTPUT_TOPICS = List.of(Topics.STATE_LIKES, Topics.TIMELINE_ENTRIES, Topics.ACTIVITY,
+            Topics.NOTIFICATIONS, Topics.PUSH_HIGH);
+
+    private CoordinatorTopology() {
+    }
+
+    public static Topology build(CoordinatorConfig config) {
+        return build(config, Stores::persistentKeyValueStore);
+    }
+
+    static Topology build(CoordinatorConfig config, Function<String, KeyValueBytesStoreSupplier> stores) {
+        // Push tasks and the outputs are written from typed records here; their schema check is skipped on decode only.
+        CloudEventCodec codec = new CloudEventCodec().trusting(EventType.PUSH_TASK);
+        CoordinatorMetrics metrics = new CoordinatorMetrics(config.meterRegistry());
+        ByteArrayDeserializer bytesIn = new ByteArrayDeserializer();
+        ByteArraySerializer bytesOut = new ByteArraySerializer();
+        Topology topology = new Topology();
+        topology.addSource(SOURCE, bytesIn, bytesIn, Topics.EVENTS, Topics.COORDINATOR_INTAKE, Topics.STATE_DEVICES,
+                        Topics.COORDINATOR_COMMANDS)
+                .addProcessor(PROCESSOR, () -> new CoordinatorProcessor(codec, config, metrics), SOURCE);
+        for (String store : List.of(CoordinatorProcessor.JOURNAL_STORE, CoordinatorProcessor.SCHEDULE_STORE, Facts.STORE,
+                Facts.DEVICES_STORE)) {
+            topology.addStateStore(Stores.keyValueStoreBuilder(stores.apply(store), Serdes.String(), Serdes.ByteArray()), PROCESSOR);
+        }
+        topology.addSink(INTAKE_SINK, Topics.COORDINATOR_INTAKE, bytesOut, bytesOut, PROCESSOR)
+                .addSink(PARKED_SINK, Topics.COORDINATORS_PARKED, bytesOut, bytesOut, PROCESSOR)
+                .addSink(DEAD_LETTER_SINK, Topics.DEAD_LETTERS, bytesOut, bytesOut, PROCESSOR);
+        for (String topic : OUTPUT_TOPICS) {
+            topology.addSink(sinkFor(topic), topic, bytesOut, bytesOut, PROCESSOR);
+        }
+        return topology;
+    }
+
+    static String sinkFor(String topic) {
+        if (!OUTPUT_TOPICS.contains(topic)) {
+            throw new IllegalArgumentException("the coordinators do not write " + topic);
+        }
+        return "out-" + topic;
+    }
+
+    /** Streams settings the coordinators need on top of the common ones: exactly-once, and a short commit interval. */
+    public static Map<String, Object> requiredOverrides(long commitIntervalMs) {
+        return Map.of("processing.guarantee", "exactly_once_v2", "commit.interval.ms", commitIntervalMs, "poll.ms", 10);
+    }
+}

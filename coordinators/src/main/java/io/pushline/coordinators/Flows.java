@@ -1,0 +1,286 @@
+package io.pushline.coordinators;
+
+import io.pushline.contracts.ActivityRecorded;
+import io.pushline.contracts.ActivityVerb;
+import io.pushline.contracts.Envelope;
+import io.pushline.contracts.EventData;
+import io.pushline.contracts.Keys;
+import io.pushline.contracts.Lane;
+import io.pushline.contracts.LikeCreated;
+import io.pushline.contracts.NotificationKind;
+import io.pushline.contracts.NotificationUpdated;
+import io.pushline.contracts.Priority;
+import io.pushline.contracts.PushIds;
+import io.pushline.contracts.PushTask;
+import io.pushline.contracts.TimelineEntryUpdated;
+import io.pushline.contracts.Topics;
+import org.apache.kafka.streams.KeyValue;
+
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.UUID;
+
+/**
+ * The bounded flows, each a small declaration over {@link Facts}:
+ *
+ * <ul>
+ *   <li>{@code like}: SAVING → UPDATING_TIMELINE → APPENDING_ACTIVITY → NOTIFYING → PUSHING → DONE; a
+ *       {@code LikeRemoved} cancels it in any state (what is not yet pushed never is);</li>
+ *   <li>{@code unlike}: undoes what a like did (UNSAVING → UNCOUNTING → RECORDING_ACTIVITY → RETRACTING → DONE),
+ *       each step only if the like had done its counterpart;</li>
+ *   <li>{@code follow}: APPENDING_ACTIVITY → NOTIFYING → PUSHING → DONE.</li>
+ * </ul>
+ *
+ * <p>Every record a step writes has an id derived from the coordinator and the step ({@link StepContext#deterministicId}),
+ * and a push's id is {@link PushIds#pushId} of the event and the token, so a step redone after a crash is recognisably
+ * the same record and the workers' receipts keep a push from being sent twice.
+ */
+final class Flows {
+    static final String LIKE = "like";
+    static final String UNLIKE = "unlike";
+    static final String FOLLOW = "follow";
+    /** Input names. */
+    static final String EVENT_ID = "eventId";
+    static final String EVENT_TIME = "eventTime";
+    static final String EVENT_SOURCE = "eventSource";
+    static final String ACTOR = "actorId";
+    static final String POST = "postId";
+    static final String OWNER = "ownerId";
+    static final String FOLLOWEE = "followeeId";
+    static final String UNDO = "undo";
+    /** Note names. */
+    static final String NOTIFIED = "notified";
+    static final String WINDOW_START = "windowStart";
+    static final String NOTIFICATION_ID = "notificationId";
+    static final String TEXT = "text";
+    static final String PUSHES = "pushes";
+
+    private static final Duration STEP_TIMEOUT = Duration.ofMinutes(2);
+    private static final Duration PUSH_TIMEOUT = Duration.ofMinutes(10);
+    private static final int LATEST_ACTORS = 3;
+
+    private final Facts facts;
+    private final CoordinatorConfig config;
+    private final Map<String, Flow> byName = new HashMap<>();
+
+    Flows(Facts facts, CoordinatorConfig config) {
+        this.facts = facts;
+        this.config = config;
+        CoordinatorConfig.StepDecorator d = config.steps();
+        register(Flow.named(LIKE)
+                .step("SAVING", d.wrap(LIKE, "SAVING", this::saveLike), STEP_TIMEOUT)
+                .step("UPDATING_TIMELINE", d.wrap(LIKE, "UPDATING_TIMELINE", this::countLike), STEP_TIMEOUT)
+                .step("APPENDING_ACTIVITY", d.wrap(LIKE, "APPENDING_ACTIVITY", ctx -> activity(ctx, ActivityVerb.LIKED)), STEP_TIMEOUT)
+                .step("NOTIFYING", d.wrap(LIKE, "NOTIFYING", ctx -> notify(ctx, NotificationKind.LIKE)), STEP_TIMEOUT)
+                .step("PUSHING", d.wrap(LIKE, "PUSHING", ctx -> push(ctx, NotificationKind.LIKE)), PUSH_TIMEOUT)
+                .cancellableIn("SAVING", "UPDATING_TIMELINE", "APPENDING_ACTIVITY", "NOTIFYING", "PUSHING")
+                .build());
+        register(Flow.named(UNLIKE)
+                .step("UNSAVING", d.wrap(UNLIKE, "UNSAVING", this::unsaveLike), STEP_TIMEOUT)
+                .step("UNCOUNTING", d.wrap(UNLIKE, "UNCOUNTING", this::uncountLike), STEP_TIMEOUT)
+                .step("RECORDING_ACTIVITY", d.wrap(UNLIKE, "RECORDING_ACTIVITY", this::unlikeActivity), STEP_TIMEOUT)
+                .step("RETRACTING", d.wrap(UNLIKE, "RETRACTING", this::retract), STEP_TIMEOUT)
+                .build());
+        register(Flow.named(FOLLOW)
+                .step("APPENDING_ACTIVITY", d.wrap(FOLLOW, "APPENDING_ACTIVITY", ctx -> activity(ctx, ActivityVerb.FOLLOWED)), STEP_TIMEOUT)
+                .step("NOTIFYING", d.wrap(FOLLOW, "NOTIFYING", ctx -> notify(ctx, NotificationKind.FOLLOW)), STEP_TIMEOUT)
+                .step("PUSHING", d.wrap(FOLLOW, "PUSHING", ctx -> push(ctx, NotificationKind.FOLLOW)), PUSH_TIMEOUT)
+                .cancellableIn("APPENDING_ACTIVITY", "NOTIFYING", "PUSHING")
+                .build());
+    }
+
+    private void register(Flow flow) {
+        byName.put(flow.name(), flow);
+    }
+
+    Flow get(String name) {
+        return byName.get(name);
+    }
+
+    /** The like's steps an unlike must undo: those it completed (all of them once it is done). */
+    static String undoList(Coordinator like) {
+        List<String> done = like == null ? List.of("SAVING", "UPDATING_TIMELINE", "APPENDING_ACTIVITY", "NOTIFYING")
+                : like.completed();
+        return String.join(",", done);
+    }
+
+    // ---- like
+
+    private void saveLike(StepContext ctx) {
+        LikeCreated like = new LikeCreated(ctx.input(ACTOR), ctx.input(POST), ctx.input(OWNER));
+        // The saved like is the original event, with its own id and time.
+        Envelope<LikeCreated> saved = Envelope.of(ctx.input(EVENT_ID), URI.create(ctx.input(EVENT_SOURCE)),
+                Instant.ofEpochMilli(Long.parseLong(ctx.input(EVENT_TIME))), like);
+        ctx.emit(new Output(Topics.STATE_LIKES, Keys.compound(like.actorId(), like.postId()), saved));
+    }
+
+    private void countLike(StepContext ctx) {
+        String post = ctx.input(POST);
+        long count = facts.likeCount(post) + 1;
+        ctx.emit(timelineEntry(ctx, count));
+        facts.likeCount(post, count);
+    }
+
+    private void activity(StepContext ctx, ActivityVerb verb) {
+        boolean follow = verb == ActivityVerb.FOLLOWED;
+        String recipient = ctx.coordinator().recipient();
+        String object = follow ? ctx.input(FOLLOWEE) : ctx.input(POST);
+        emit(ctx, Topics.ACTIVITY, recipient, "activity", new ActivityRecorded(ctx.input(ACTOR), verb, object, recipient));
+    }
+
+    private void notify(StepContext ctx, NotificationKind kind) {
+        String actor = ctx.input(ACTOR);
+        String recipient = ctx.coordinator().recipient();
+        if (actor.equals(recipient)) {
+            ctx.note(NOTIFIED, "false"); // nobody is told about their own like
+            return;
+        }
+        String object = kind == NotificationKind.LIKE ? ctx.input(POST) : recipient;
+        long now = ctx.now().toEpochMilli();
+        Facts.Window w = facts.window(recipient, kind.name(), object);
+        if (w == null || now - w.windowStart() >= config.notificationWindow().toMillis()) {
+            w = new Facts.Window(now, List.of(actor), 1);
+        } else {
+            List<String> latest = new ArrayList<>();
+            latest.add(actor);
+            w.latestActors().stream().filter(a -> !a.equals(actor)).limit(LATEST_ACTORS - 1).forEach(latest::add);
+            w = new Facts.Window(w.windowStart(), latest, w.count() + 1);
+        }
+        String notificationId = notificationId(recipient, kind, object, w.windowStart());
+        String text = text(kind, w);
+        emit(ctx, Topics.NOTIFICATIONS, Keys.compound(recipient, notificationId), "notification",
+                new NotificationUpdated(notificationId, recipient, kind, object, w.latestActors(), w.count(), text,
+                        collapseKey(kind, object), Instant.ofEpochMilli(w.windowStart())));
+        facts.window(recipient, kind.name(), object, w);
+        ctx.note(NOTIFIED, "true");
+        ctx.note(WINDOW_START, Long.toString(w.windowStart()));
+        ctx.note(NOTIFICATION_ID, notificationId);
+        ctx.note(TEXT, text);
+    }
+
+    private void push(StepContext ctx, NotificationKind kind) {
+        if (!"true".equals(ctx.noteOf(NOTIFIED))) {
+            ctx.note(PUSHES, "0");
+            return;
+        }
+        String recipient = ctx.coordinator().recipient();
+        String eventId = ctx.input(EVENT_ID);
+        String object = kind == NotificationKind.LIKE ? ctx.input(POST) : recipient;
+        Map<String, String> data = kind == NotificationKind.LIKE
+                ? Map.of("type", "like", "postId", object, "actorId", ctx.input(ACTOR), "notificationId", ctx.noteOf(NOTIFICATION_ID))
+                : Map.of("type", "follow", "actorId", ctx.input(ACTOR), "notificationId", ctx.noteOf(NOTIFICATION_ID));
+        String title = kind == NotificationKind.LIKE ? "New like" : "New follower";
+        int pushes = 0;
+        for (KeyValue<String, Facts.Device> device : facts.devicesOf(recipient)) {
+            String token = device.key;
+            String pushId = PushIds.pushId(eventId, token);
+            PushTask task = new PushTask(pushId, eventId, recipient, token, device.value.platform(), device.value.appId(),
+                    title, ctx.noteOf(TEXT), data, collapseKey(kind, object), (int) config.pushTtl().toSeconds(),
+                    Priority.HIGH, Lane.HIGH);
+            ctx.emit(new Output(Topics.PUSH_HIGH, recipient, Envelope.of(pushId, config.source(), ctx.now(), task)));
+            pushes++;
+        }
+        ctx.note(PUSHES, Integer.toString(pushes));
+    }
+
+    // ---- unlike
+
+    private Set<String> undo(StepContext ctx) {
+        String undo = ctx.input(UNDO);
+        return undo.isEmpty() ? Set.of() : Set.copyOf(Arrays.asList(undo.split(",")));
+    }
+
+    private void unsaveLike(StepContext ctx) {
+        if (undo(ctx).contains("SAVING")) {
+            ctx.emit(Output.tombstone(Topics.STATE_LIKES, Keys.compound(ctx.input(ACTOR), ctx.input(POST))));
+        }
+    }
+
+    private void uncountLike(StepContext ctx) {
+        if (undo(ctx).contains("UPDATING_TIMELINE")) {
+            String post = ctx.input(POST);
+            long count = Math.max(0, facts.likeCount(post) - 1);
+            ctx.emit(timelineEntry(ctx, count));
+            facts.likeCount(post, count);
+        }
+    }
+
+    private void unlikeActivity(StepContext ctx) {
+        if (undo(ctx).contains("APPENDING_ACTIVITY")) {
+            activity(ctx, ActivityVerb.UNLIKED);
+        }
+    }
+
+    /** Takes the actor out of the notification the like joined, if that window is still the open one. */
+    private void retract(StepContext ctx) {
+        String windowStart = ctx.input(WINDOW_START);
+        if (!undo(ctx).contains("NOTIFYING") || windowStart.isEmpty()) {
+            return;
+        }
+        String recipient = ctx.coordinator().recipient();
+        String post = ctx.input(POST);
+        String actor = ctx.input(ACTOR);
+        Facts.Window w = facts.window(recipient, NotificationKind.LIKE.name(), post);
+        if (w == null || w.windowStart() != Long.parseLong(windowStart)) {
+            return; // a newer notification replaced it on the device; the old one is history
+        }
+        long count = Math.max(0, w.count() - 1);
+        List<String> latest = w.latestActors().stream().filter(a -> !a.equals(actor)).limit(count).toList();
+        Facts.Window after = new Facts.Window(w.windowStart(), latest, count);
+        String notificationId = notificationId(recipient, NotificationKind.LIKE, post, w.windowStart());
+        emit(ctx, Topics.NOTIFICATIONS, Keys.compound(recipient, notificationId), "notification",
+                new NotificationUpdated(notificationId, recipient, NotificationKind.LIKE, post,
+                        after.count() == 0 ? List.of() : after.latestActors(), after.count(), text(NotificationKind.LIKE, after),
+                        collapseKey(NotificationKind.LIKE, post), Instant.ofEpochMilli(w.windowStart())));
+        facts.window(recipient, NotificationKind.LIKE.name(), post, after);
+    }
+
+    // ---- shared
+
+    private Output timelineEntry(StepContext ctx, long count) {
+        String owner = ctx.input(OWNER);
+        String post = ctx.input(POST);
+        return new Output(Topics.TIMELINE_ENTRIES, Keys.compound(owner, post),
+                Envelope.of(ctx.deterministicId("timeline"), config.source(), ctx.now(), new TimelineEntryUpdated(owner, post, count)));
+    }
+
+    private void emit(StepContext ctx, String topic, String key, String discriminator, EventData data) {
+        ctx.emit(new Output(topic, key, Envelope.of(ctx.deterministicId(discriminator), config.source(), ctx.now(), data)));
+    }
+
+    static String notificationId(String recipient, NotificationKind kind, String object, long windowStart) {
+        String name = recipient + '|' + kind + '|' + object + '|' + windowStart;
+        return UUID.nameUUIDFromBytes(name.getBytes(StandardCharsets.UTF_8)).toString();
+    }
+
+    static String collapseKey(NotificationKind kind, String object) {
+        String key = kind.name().toLowerCase(java.util.Locale.ROOT) + "-" + object;
+        return key.length() <= 64 ? key
+                : kind.name().toLowerCase(java.util.Locale.ROOT) + "-" + UUID.nameUUIDFromBytes(object.getBytes(StandardCharsets.UTF_8));
+    }
+
+    /** "alice liked your post", "alice and bob liked your post", "alice and 3 others liked your post". */
+    static String text(NotificationKind kind, Facts.Window w) {
+        if (w.count() <= 0 || w.latestActors().isEmpty()) {
+            return "";
+        }
+        String what = kind == NotificationKind.LIKE ? " liked your post" : " followed you";
+        String first = w.latestActors().get(0);
+        if (w.count() == 1) {
+            return first + what;
+        }
+        if (w.count() == 2 && w.latestActors().size() >= 2) {
+            return first + " and " + w.latestActors().get(1) + what;
+        }
+        long others = w.count() - 1;
+        return first + " and " + others + (others == 1 ? " other" : " others") + what;
+    }
+}
