@@ -35,6 +35,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.function.UnaryOperator;
 
 /**
  * Wires the roles of one Pushline process: topics, the Streams topology (router role), and one worker per lane
@@ -91,6 +92,7 @@ final class Pipeline implements AutoCloseable {
     private final List<AutoCloseable> owned = new ArrayList<>();
     private KafkaStreams streams;
     private KafkaStreams coordinators;
+    private UnaryOperator<CoordinatorConfig> coordinatorTuning = UnaryOperator.identity();
     private final List<PushWorker> workers = new ArrayList<>();
 
     private Pipeline() {
@@ -110,7 +112,14 @@ final class Pipeline implements AutoCloseable {
      * capacity and never queue behind a bulk fanout's.
      */
     static Pipeline startLanes(Settings settings, Set<Role> roles, Map<Lane, Map<Platform, PushProvider>> providers, MeterRegistry registry) {
+        return startLanes(settings, roles, providers, registry, UnaryOperator.identity());
+    }
+
+    /** As above, with the coordinators' configuration adjusted by {@code coordinatorTuning} (tests inject faults with it). */
+    static Pipeline startLanes(Settings settings, Set<Role> roles, Map<Lane, Map<Platform, PushProvider>> providers, MeterRegistry registry,
+                               UnaryOperator<CoordinatorConfig> coordinatorTuning) {
         Pipeline pipeline = new Pipeline();
+        pipeline.coordinatorTuning = coordinatorTuning;
         try {
             pipeline.doStart(settings, roles, providers, registry);
             return pipeline;
@@ -175,7 +184,8 @@ final class Pipeline implements AutoCloseable {
         overrides.putAll(CoordinatorTopology.requiredOverrides(settings.coordinatorCommitInterval().toMillis()));
         StreamsSettings streamsSettings = new StreamsSettings(CoordinatorTopology.DEFAULT_APPLICATION_ID, settings.bootstrapServers(),
                 settings.stateDir(), true, settings.replicationFactor(), overrides);
-        KafkaStreams app = new KafkaStreams(CoordinatorTopology.build(CoordinatorConfig.defaults().withMeterRegistry(registry)),
+        KafkaStreams app = new KafkaStreams(CoordinatorTopology.build(coordinatorTuning.apply(
+                        CoordinatorConfig.defaults().withMeterRegistry(registry))),
                 streamsSettings.toProperties());
         app.setUncaughtExceptionHandler(error -> {
             log.error("coordinator stream thread failed; replacing it", error);
