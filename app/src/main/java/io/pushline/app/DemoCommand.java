@@ -6,6 +6,7 @@ import io.pushline.contracts.CloudEventCodec;
 import io.pushline.contracts.DeviceRegistered;
 import io.pushline.contracts.Envelope;
 import io.pushline.contracts.FollowCreated;
+import io.pushline.contracts.LikeCreated;
 import io.pushline.contracts.FollowRemoved;
 import io.pushline.contracts.PushIds;
 import io.pushline.contracts.TimelinePosted;
@@ -61,6 +62,9 @@ final class DemoCommand implements Callable<Integer> {
     @Option(names = "--posts", paramLabel = "N", description = "Timeline posts to fan out, one per popular author (default: ${DEFAULT-VALUE}).", defaultValue = "3")
     int posts;
 
+    @Option(names = "--likes", paramLabel = "N", description = "Likes of the authors' posts, each run by a like coordinator (default: ${DEFAULT-VALUE}).", defaultValue = "200")
+    int likes;
+
     @Option(names = "--seed", paramLabel = "N", description = "Random seed of the social graph (default: ${DEFAULT-VALUE}).", defaultValue = "42")
     long seed;
 
@@ -113,11 +117,9 @@ final class DemoCommand implements Callable<Integer> {
             try (KafkaProducer<String, byte[]> producer = new KafkaProducer<>(seedProducerConfig(stack.producerConfig()),
                     new StringSerializer(), new ByteArraySerializer())) {
                 Instant seedStart = Instant.now();
-                for (SocialGraph.Device d : graph.devices) {
-                    producer.send(codec.toRecord(Topics.EVENTS, Envelope.of(UUID.randomUUID().toString(), source, Instant.now(),
-                            new DeviceRegistered(d.userId(), d.token(), d.platform(), d.appId(), Instant.now()))));
-                    published++;
-                }
+                // The graph is imported before any device registers: the follow flow notifies each followee (activity,
+                // notification inbox) but finds no device to push to, as with a real import. Devices come once the
+                // coordinators have run every follow, so which pushes a follow makes does not depend on timing.
                 for (SocialGraph.Edge e : graph.follows) {
                     producer.send(codec.toRecord(Topics.EVENTS, Envelope.of(UUID.randomUUID().toString(), source, Instant.now(),
                             new FollowCreated(e.followerId(), e.followeeId()))));
@@ -128,18 +130,26 @@ final class DemoCommand implements Callable<Integer> {
                             new FollowRemoved(e.followerId(), e.followeeId()))));
                     published++;
                 }
+                producer.flush();
+                stack.awaitCoordinatorsCaughtUp(deadline);
+                for (SocialGraph.Device d : graph.devices) {
+                    producer.send(codec.toRecord(Topics.EVENTS, Envelope.of(UUID.randomUUID().toString(), source, Instant.now(),
+                            new DeviceRegistered(d.userId(), d.token(), d.platform(), d.appId(), Instant.now()))));
+                    published++;
+                }
                 List<ProducerRecord<String, byte[]>> bad = badRecords();
                 bad.forEach(producer::send);
                 badPublished = bad.size();
                 published += badPublished;
                 producer.flush();
-                out.printf("  seeded %,d devices, %,d follows, %,d unfollows and %d malformed events in %d ms%n",
-                        graph.devices.size(), graph.follows.size(), graph.unfollows.size(), badPublished,
+                out.printf("  seeded %,d follows, %,d unfollows, %,d devices and %d malformed events in %d ms%n",
+                        graph.follows.size(), graph.unfollows.size(), graph.devices.size(), badPublished,
                         Duration.between(seedStart, Instant.now()).toMillis());
 
                 out.println("  waiting for device and follow state to be materialised (the malformed events are dead-lettered)");
                 Instant materialiseStart = Instant.now();
                 stack.awaitStateMaterialised(deadline);
+                stack.awaitCoordinatorsCaughtUp(deadline);
                 out.printf("  state materialised in %d ms%n", Duration.between(materialiseStart, Instant.now()).toMillis());
 
                 Set<String> expected = new HashSet<>();
@@ -156,8 +166,24 @@ final class DemoCommand implements Callable<Integer> {
                             new TimelinePosted("post-" + author, author, author + " posted", "Something new on " + author + "'s timeline"))));
                     published++;
                 }
+                // Likes of the authors' posts run through the like coordinator: each pushes to the author's devices on
+                // the high lane (self-likes notify nobody).
+                int likePushes = 0;
+                for (SocialGraph.Like like : graph.likes(likes, seed)) {
+                    String eventId = UUID.randomUUID().toString();
+                    if (!like.actorId().equals(like.authorId())) {
+                        for (SocialGraph.Device d : devicesByUser.getOrDefault(like.authorId(), List.of())) {
+                            expected.add(PushIds.pushId(eventId, d.token()));
+                            likePushes++;
+                        }
+                    }
+                    producer.send(codec.toRecord(Topics.EVENTS, Envelope.of(eventId, source, Instant.now(),
+                            new LikeCreated(like.actorId(), "post-" + like.authorId(), like.authorId()))));
+                    published++;
+                }
                 producer.flush();
-                out.printf("  published %d timeline posts: %,d pushes expected%n", graph.authors.size(), expected.size());
+                out.printf("  published %d timeline posts and %d likes: %,d pushes expected (%,d of them for likes)%n",
+                        graph.authors.size(), likes, expected.size(), likePushes);
 
                 Instant deliveryStart = Instant.now();
                 Progress progress = new Progress(out, expected.size());
@@ -186,6 +212,7 @@ final class DemoCommand implements Callable<Integer> {
                 summary.put("devices", graph.devices.size());
                 summary.put("follows", graph.follows.size() - graph.unfollows.size());
                 summary.put("timelinePosts", graph.authors.size());
+                summary.put("likes", likes);
                 summary.put("pushesExpected", expected.size());
                 summary.put("pushesDelivered", delivered);
                 summary.put("apnsAccepted", stack.apns().ledger().acceptedCount());
@@ -237,6 +264,9 @@ final class DemoCommand implements Callable<Integer> {
         }
         if (devices < users) {
             throw new ParameterException(spec.commandLine(), "--devices must be at least --users (" + users + "), was " + devices);
+        }
+        if (likes < 0 || likes > 100_000) {
+            throw new ParameterException(spec.commandLine(), "--likes must be between 0 and 100000, was " + likes);
         }
         if (posts < 1 || posts > users) {
             throw new ParameterException(spec.commandLine(), "--posts must be between 1 and --users (" + users + "), was " + posts);

@@ -72,6 +72,7 @@ public final class LocalStack implements AutoCloseable {
     private MockProviders mocks;
     private Admin admin;
     private volatile long brokerPid = -1;
+    private boolean coordinators;
 
     private LocalStack() {
     }
@@ -121,6 +122,7 @@ public final class LocalStack implements AutoCloseable {
                 : "  starting router, expansion and workers ... ");
         Pipeline.Settings settings = new Pipeline.Settings(bootstrapServers, Map.of(), options.partitions(), (short) 1,
                 options.dataDir().resolve("streams"), TOPOLOGY_GROUP, options.inFlight());
+        coordinators = options.coordinators();
         EnumSet<Role> roles = EnumSet.allOf(Role.class);
         if (!options.coordinators()) {
             roles.remove(Role.COORDINATORS);
@@ -191,6 +193,14 @@ public final class LocalStack implements AutoCloseable {
     public void awaitStateMaterialised(Duration timeout) {
         new ConsumerLag(admin).awaitCaughtUp(TOPOLOGY_GROUP,
                 List.of(Topics.EVENTS, Topics.DEVICE_EVENTS_BY_TOKEN, Topics.STATE_FOLLOWS, Topics.STATE_DEVICES), timeout);
+    }
+
+    /** Waits until the coordinators have run every event and device they were given (no-op if they are not running). */
+    public void awaitCoordinatorsCaughtUp(Duration timeout) {
+        if (coordinators) {
+            new ConsumerLag(admin).awaitCaughtUp(io.pushline.coordinators.CoordinatorTopology.DEFAULT_APPLICATION_ID,
+                    List.of(Topics.EVENTS, Topics.COORDINATOR_INTAKE, Topics.STATE_DEVICES), timeout);
+        }
     }
 
     /** Waits until both lanes' workers have committed every push task. */

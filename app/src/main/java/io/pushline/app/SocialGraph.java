@@ -16,6 +16,8 @@ import java.util.Set;
 final class SocialGraph {
     record Device(String userId, String token, Platform platform, String appId) {}
     record Edge(String followerId, String followeeId) {}
+    /** A user liking an author's post. */
+    record Like(String actorId, String authorId) {}
 
     static final String APNS_APP = "io.pushline.demo";
     static final String FCM_APP = "io.pushline.demo.android";
@@ -75,6 +77,20 @@ final class SocialGraph {
             }
         }
         return new SocialGraph(List.copyOf(users), List.copyOf(devices), List.copyOf(follows), List.copyOf(unfollows), authors);
+    }
+
+    /**
+     * {@code count} likes of the authors' posts by random users, no (actor, author) pair twice (a second like of the
+     * same post is a no-op), at most one like per user and author.
+     */
+    List<Like> likes(int count, long seed) {
+        Random random = new Random(seed ^ 0x5DEECE66DL);
+        Set<Like> likes = new LinkedHashSet<>();
+        int max = users.size() * authors.size();
+        while (likes.size() < Math.min(count, max)) {
+            likes.add(new Like(users.get(random.nextInt(users.size())), authors.get(random.nextInt(authors.size()))));
+        }
+        return List.copyOf(likes);
     }
 
     /** Followers of {@code author} once every unfollow has been applied. */
