@@ -3,7 +3,10 @@ package io.pushline.app;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.pushline.contracts.CloudEventCodec;
 import io.pushline.contracts.Envelope;
+import io.pushline.contracts.ActivityRecorded;
 import io.pushline.contracts.LikeCreated;
+import io.pushline.contracts.LikeRemoved;
+import io.pushline.contracts.TimelineEntryUpdated;
 import io.pushline.contracts.Topics;
 import io.pushline.coordinators.CoordinatorMetrics;
 import io.pushline.coordinators.CoordinatorTopology;
@@ -38,13 +41,19 @@ import java.util.concurrent.TimeUnit;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * {@code pushline coordinators} against a real broker: a like whose notification step keeps failing is parked (the
- * others flow on), is listed, and is retried once the fault is gone; another is discarded; a coordinator that is not
- * parked is refused.
+ * The coordinators against a real broker, in this JVM:
+ * <ul>
+ *   <li>{@code pushline coordinators}: a like whose notification step keeps failing is parked (the others flow on), is
+ *       listed, and is retried once the fault is gone; another is discarded; a coordinator that is not parked is
+ *       refused;</li>
+ *   <li>the same like delivered three times, and a like and its removal delivered in the wrong order: the committed
+ *       outputs are those of each event once, in order.</li>
+ * </ul>
  */
 @KafkaIntegrationTest
 @Timeout(value = 4, unit = TimeUnit.MINUTES)
-class CoordinatorsCommandIntegrationTest {
+class CoordinatorsIntegrationTest {
+    private static boolean cleaned;
     private KafkaBroker broker;
     private Pipeline pipeline;
     private final SimpleMeterRegistry registry = new SimpleMeterRegistry();
@@ -54,13 +63,21 @@ class CoordinatorsCommandIntegrationTest {
     @BeforeEach
     void setUp(KafkaBroker broker, @TempDir Path dir) throws Exception {
         this.broker = broker;
-        TestTopics.deleteAll(broker.admin(), "pushline", Duration.ofMinutes(1));
-        try {
-            broker.admin().deleteConsumerGroups(List.of(CoordinatorTopology.DEFAULT_APPLICATION_ID)).all().get(30, TimeUnit.SECONDS);
-        } catch (java.util.concurrent.ExecutionException e) {
-            // never existed
+        if (!cleaned) {
+            // Once per class: topics deleted and created again take a while to reach a new group's metadata, and the
+            // tests here use different recipients, so they can share topics and the group.
+            TestTopics.deleteAll(broker.admin(), "pushline", Duration.ofMinutes(1));
+            try {
+                broker.admin().deleteConsumerGroups(List.of(CoordinatorTopology.DEFAULT_APPLICATION_ID)).all().get(30, TimeUnit.SECONDS);
+            } catch (java.util.concurrent.ExecutionException e) {
+                // never existed
+            }
+            cleaned = true;
         }
-        Pipeline.Settings settings = new Pipeline.Settings(broker.bootstrapServers(), Map.of(), 3, (short) 1, dir, "unused", 16);
+        // Kafka Streams does not leave its group on close, so the next test's member waits for the last one's session to
+        // time out: 6 s (the broker's minimum) instead of the default 45 s.
+        Pipeline.Settings settings = new Pipeline.Settings(broker.bootstrapServers(),
+                Map.of("session.timeout.ms", 6000, "heartbeat.interval.ms", 1500), 3, (short) 1, dir, "unused", 16);
         pipeline = Pipeline.startLanes(settings, EnumSet.of(Role.COORDINATORS), Map.of(), registry, config -> config
                 .withSupervisor(new SupervisorPolicy(3, Duration.ofMinutes(10), Duration.ofMillis(50), Duration.ofMillis(200)))
                 .withSteps((flow, state, step) -> flow.equals("like") && state.equals("NOTIFYING") ? context -> {
@@ -112,6 +129,83 @@ class CoordinatorsCommandIntegrationTest {
                 () -> "the retried like to finish its steps");
         Result after = run("coordinators", "list", "--bootstrap-servers", broker.bootstrapServers());
         assertThat(after.out()).contains("no parked coordinators");
+    }
+
+    @Test
+    void aLikeDeliveredThreeTimesAndALikeReorderedWithItsRemovalCountOnce() throws Exception {
+        Instant t0 = Instant.now().minusSeconds(60);
+        Envelope<LikeCreated> once = Envelope.of(UUID.randomUUID().toString(), URI.create("test://likes"), t0,
+                new LikeCreated("alice", "post-1", "bob"));
+        Envelope<LikeCreated> late = Envelope.of(UUID.randomUUID().toString(), URI.create("test://likes"), t0,
+                new LikeCreated("carol", "post-1", "bob"));
+        Envelope<LikeRemoved> removal = Envelope.of(UUID.randomUUID().toString(), URI.create("test://likes"), t0.plusSeconds(5),
+                new LikeRemoved("carol", "post-1", "bob"));
+        Envelope<LikeCreated> marker = Envelope.of(UUID.randomUUID().toString(), URI.create("test://likes"), t0.plusSeconds(10),
+                new LikeCreated("dave", "post-2", "bob"));
+        publish(once, once, once, removal, late, marker);
+        // The marker is last on bob's partition: once its activity entry is committed, everything before it was run.
+        ConsumerLag.awaitCondition(() -> read(Topics.ACTIVITY).stream().anyMatch(e -> e.id().equals(activityIdOf(e, "dave"))),
+                Duration.ofMinutes(2), () -> "the marker like to run");
+
+        List<Envelope<?>> activity = read(Topics.ACTIVITY).stream()
+                .filter(e -> ((ActivityRecorded) e.data()).recipientId().equals("bob")).toList();
+        List<Envelope<?>> timeline = read(Topics.TIMELINE_ENTRIES).stream()
+                .filter(e -> ((TimelineEntryUpdated) e.data()).ownerId().equals("bob")).toList();
+        List<Envelope<?>> likes = read(Topics.STATE_LIKES).stream()
+                .filter(e -> ((LikeCreated) e.data()).postOwnerId().equals("bob")).toList();
+        assertThat(activity).extracting(e -> ((ActivityRecorded) e.data()).actorId()).containsExactly("alice", "dave");
+        assertThat(likes).extracting(Envelope::id).containsExactly(once.id(), marker.id());
+        assertThat(timeline).extracting(e -> ((TimelineEntryUpdated) e.data()).likeCount())
+                .as("post-1 counted once (alice), post-2 once (dave); carol's late like never counted").containsExactly(1L, 1L);
+        assertThat(transitions("like", "STARTED")).isEqualTo(2);
+        assertThat(skipped("like", "duplicate")).isEqualTo(2);
+        assertThat(skipped("like", "stale")).isEqualTo(1);
+    }
+
+    private static String activityIdOf(Envelope<?> e, String actor) {
+        return e.data() instanceof ActivityRecorded a && a.actorId().equals(actor) ? e.id() : "";
+    }
+
+    private double skipped(String flow, String reason) {
+        var counter = registry.find(CoordinatorMetrics.SKIPPED).tags("flow", flow, "reason", reason).counter();
+        return counter == null ? 0 : counter.count();
+    }
+
+    private void publish(Envelope<?>... events) throws Exception {
+        try (KafkaProducer<String, byte[]> producer = new KafkaProducer<>(Pipeline.producerConfig(Map.of("bootstrap.servers",
+                broker.bootstrapServers())), new StringSerializer(), new ByteArraySerializer())) {
+            CloudEventCodec codec = new CloudEventCodec();
+            for (Envelope<?> e : events) {
+                producer.send(codec.toRecord(Topics.EVENTS, e)).get(30, TimeUnit.SECONDS);
+            }
+        }
+    }
+
+    /** The committed records of {@code topic}, decoded, in offset order per partition (values only; tombstones skipped). */
+    private List<Envelope<?>> read(String topic) {
+        Map<String, Object> config = new java.util.HashMap<>();
+        config.put("bootstrap.servers", broker.bootstrapServers());
+        config.put("isolation.level", "read_committed");
+        List<Envelope<?>> out = new java.util.ArrayList<>();
+        CloudEventCodec codec = new CloudEventCodec();
+        try (org.apache.kafka.clients.consumer.KafkaConsumer<byte[], byte[]> consumer = new org.apache.kafka.clients.consumer.KafkaConsumer<>(
+                config, new org.apache.kafka.common.serialization.ByteArrayDeserializer(), new org.apache.kafka.common.serialization.ByteArrayDeserializer())) {
+            List<org.apache.kafka.common.TopicPartition> partitions = consumer.partitionsFor(topic, Duration.ofSeconds(30)).stream()
+                    .map(p -> new org.apache.kafka.common.TopicPartition(topic, p.partition())).toList();
+            consumer.assign(partitions);
+            consumer.seekToBeginning(partitions);
+            Map<org.apache.kafka.common.TopicPartition, Long> end = consumer.endOffsets(partitions);
+            Instant deadline = Instant.now().plusSeconds(60);
+            while (partitions.stream().anyMatch(p -> consumer.position(p) < end.get(p)) && Instant.now().isBefore(deadline)) {
+                for (var r : consumer.poll(Duration.ofMillis(200))) {
+                    if (r.value() != null && codec.decode(r) instanceof io.pushline.contracts.Decoded.Ok ok) {
+                        out.add(ok.envelope());
+                    }
+                }
+            }
+        }
+        out.sort(java.util.Comparator.comparing(e -> e.time()));
+        return out;
     }
 
     private double parkedGauge() {
