@@ -29,14 +29,14 @@ import java.util.concurrent.atomic.AtomicLong;
         description = {"Runs a load-test scenario against a local broker (or --bootstrap-servers) and writes",
                 "DIR/report.json and DIR/report.html. Every figure comes with a baseline measured in the same run."},
         subcommands = {BenchCommand.Limits.class, BenchCommand.Fanout.class, BenchCommand.SlowProvider.class, BenchCommand.Mixed.class,
-                BenchCommand.Providers.class, CommandLine.HelpCommand.class})
+                BenchCommand.Providers.class, BenchCommand.Likes.class, CommandLine.HelpCommand.class})
 public final class BenchCommand implements Runnable {
     @Spec
     CommandSpec spec;
 
     @Override
     public void run() {
-        throw new ParameterException(spec.commandLine(), "a scenario is required: limits, fanout, slow-provider, mixed or providers");
+        throw new ParameterException(spec.commandLine(), "a scenario is required: limits, fanout, slow-provider, mixed, providers or likes");
     }
 
     public static void main(String[] args) {
@@ -165,7 +165,9 @@ public final class BenchCommand implements Runnable {
                     "rate / 10, peak heap after GC (limit 256 MB; run with PUSHLINE_JAVA_OPTS=-Xmx256m to enforce it) and",
                     "whether it stays flat, the most partitions the bulk worker paused, and its lag growing then draining.",
                     "Delivery takes about devices / (bare mixed rate / 10) seconds: on 2 cores 50,000 devices took 4:47",
-                    "(7 minutes in all), so the default of 30,000 takes about 5 minutes in all."})
+                    "(7 minutes in all), so the default of 30,000 takes about 5 minutes in all. With --slow-minutes M the",
+                    "mocks are slow for the first M minutes after the post and then recover, so a big audience (the goal's",
+                    "1,000,000) runs in bounded time: the backlog builds up while they are slow and drains after."})
     static final class SlowProvider implements Callable<Integer> {
         @Spec
         CommandSpec spec;
@@ -178,9 +180,18 @@ public final class BenchCommand implements Runnable {
         @Option(names = "--baseline-pushes", paramLabel = "N", defaultValue = "20000", description = "Pushes for the bare-provider baseline (default: ${DEFAULT-VALUE}).")
         int baselinePushes;
 
+        @Option(names = "--slow-minutes", paramLabel = "M", defaultValue = "0",
+                description = "Slow for the first M minutes after the post, then at full speed (default: 0, slow throughout).")
+        int slowMinutes;
+
         @Override
         public Integer call() throws Exception {
             validateFanout(spec, options, devices, baselinePushes);
+            if (slowMinutes < 0 || slowMinutes >= options.timeout().toMinutes()) {
+                throw new ParameterException(spec.commandLine(), "--slow-minutes must be from 0 to less than --timeout ("
+                        + options.timeout().toMinutes() + "), was " + slowMinutes);
+            }
+            Duration window = slowMinutes == 0 ? null : Duration.ofMinutes(slowMinutes);
             System.out.printf("pushline bench slow-provider: one timeline post to %,d devices, providers %dx slower than bare%n",
                     devices, SlowProviderScenario.SLOWDOWN);
             long maxHeapMb = Runtime.getRuntime().maxMemory() / 1048576;
@@ -193,8 +204,9 @@ public final class BenchCommand implements Runnable {
                 FanoutScenario.Audience audience = FanoutScenario.prepare(stack, devices, options.timeout());
                 BareProviders.Rates bare = bareBaseline(stack, baselinePushes, options);
                 SlowProviderScenario.Delays delays = SlowProviderScenario.choose(bare);
-                System.out.println("  slowing the mocks down: " + delays.explain());
-                SlowProviderScenario.slowDown(stack, delays);
+                System.out.println("  slowing the mocks down" + (window == null ? "" : " for " + slowMinutes + " minutes")
+                        + ": " + delays.explain());
+                SlowProviderScenario.slowDown(stack, delays, window);
 
                 Recording recording = new Recording();
                 FanoutScenario.Result r;
@@ -214,10 +226,25 @@ public final class BenchCommand implements Runnable {
 
                 Map<String, Object> params = fanoutParams(options, devices, baselinePushes);
                 params.put("slowdown", SlowProviderScenario.SLOWDOWN);
+                params.put("slowMinutes", slowMinutes);
                 params.put("apnsDelayMs", round3(delays.apns().toNanos() / 1e6));
                 params.put("fcmDelayMs", round3(delays.fcm().toNanos() / 1e6));
                 Map<String, Object> figures = fanoutFigures(r, bare);
                 figures.put("targetPushesPerSec", round(delays.targetPerSec()));
+                if (window != null) {
+                    // The headline ratio mixes the slow window with the recovery; this is the rate while slow.
+                    Recording.Sample lastSlow = null;
+                    for (Recording.Sample s : recording.samples()) {
+                        if (s.seconds() <= window.toSeconds()) {
+                            lastSlow = s;
+                        }
+                    }
+                    double slowRate = lastSlow == null || lastSlow.seconds() <= 0 ? 0 : lastSlow.completed() / lastSlow.seconds();
+                    figures.put("slowWindowPushesPerSec", round(slowRate));
+                    figures.put("slowWindowRatio", round3(slowRate / delays.targetPerSec()));
+                    System.out.printf("  while slow (first %d min): %,.0f pushes/s against the %,.0f/s the slowed mocks allow (%.3f)%n",
+                            slowMinutes, slowRate, delays.targetPerSec(), slowRate / delays.targetPerSec());
+                }
                 figures.put("delayChoice", delays.explain());
                 figures.put("mockApnsMaxConcurrentAnswers", stack.apns().maxConcurrentRequests());
                 figures.put("mockFcmMaxConcurrentAnswers", stack.fcm().maxConcurrentRequests());
@@ -349,6 +376,170 @@ public final class BenchCommand implements Runnable {
                         r.p99Ratio());
                 return lost == 0 && duplicates == 0 && f.unexpected() == 0 ? 0 : 1;
             }
+        }
+    }
+
+    @Command(name = "likes", mixinStandardHelpOptions = true, sortOptions = false,
+            description = {"Likes through the coordinators at --rate for --seconds: each a LikeCreated to one of --owners post",
+                    "owners (one device each, half APNs, half FCM), which the coordinators turn into one high-lane push.",
+                    "Latency from the like's ce_time to the mock provider's acceptance of its push; goal: p99 <= 50 ms.",
+                    "The baseline, measured first in the same run: the same rate of the equivalent push tasks published",
+                    "straight to the high lane. Each phase has --warmup-seconds of unmeasured warm-up before it. With the",
+                    "defaults it takes about 3-4 minutes in all."})
+    static final class Likes implements Callable<Integer> {
+        @Spec
+        CommandSpec spec;
+        @Mixin
+        BenchOptions options;
+
+        @Option(names = "--rate", paramLabel = "N", defaultValue = "1000", description = "Likes per second, 1..20000 (default: ${DEFAULT-VALUE}).")
+        int rate;
+
+        @Option(names = "--seconds", paramLabel = "S", defaultValue = "60", description = "Seconds measured, 1..3600, for the likes and for the baseline (default: ${DEFAULT-VALUE}).")
+        int seconds;
+
+        @Option(names = "--owners", paramLabel = "N", defaultValue = "1000", description = "Post owners, one device each, 1..100000 (default: ${DEFAULT-VALUE}).")
+        int owners;
+
+        @Option(names = "--warmup-seconds", paramLabel = "S", defaultValue = "10", description = "Seconds of unmeasured warm-up before each phase, 0..600 (default: ${DEFAULT-VALUE}).")
+        int warmupSeconds;
+
+        @Override
+        public Integer call() throws Exception {
+            options.validate(spec.commandLine());
+            if (rate < 1 || rate > 20_000) {
+                throw new ParameterException(spec.commandLine(), "--rate must be between 1 and 20000 likes per second, was " + rate);
+            }
+            if (seconds < 1 || seconds > 3600) {
+                throw new ParameterException(spec.commandLine(), "--seconds must be between 1 and 3600, was " + seconds);
+            }
+            if (owners < 1 || owners > 100_000) {
+                throw new ParameterException(spec.commandLine(), "--owners must be between 1 and 100000, was " + owners);
+            }
+            if (warmupSeconds < 0 || warmupSeconds > 600) {
+                throw new ParameterException(spec.commandLine(), "--warmup-seconds must be between 0 and 600, was " + warmupSeconds);
+            }
+            long needed = 2L * (warmupSeconds + seconds) + 2 * LikesScenario.DRAIN.toSeconds();
+            if (needed > options.timeout().toSeconds()) {
+                throw new ParameterException(spec.commandLine(), "--timeout (" + options.timeoutMinutes + " minutes) is too short for "
+                        + "two phases of --warmup-seconds + --seconds and their drains (" + needed + " s): raise --timeout");
+            }
+            Duration commitInterval = LikesScenario.coordinatorCommitInterval();
+            System.out.printf("pushline bench likes: %,d likes/s for %d s through the coordinators (commit interval %s), "
+                    + "%,d owners, after the same of push tasks straight to the high lane%n", rate, seconds,
+                    commitInterval == null ? "unknown" : commitInterval.toMillis() + " ms", owners);
+            Instant start = Instant.now();
+            try (LocalStack stack = options.startStack(true)) {
+                Recording recording = new Recording();
+                LikesScenario.Result r = LikesScenario.run(stack, rate, seconds, owners, warmupSeconds, recording, options.timeout());
+                LikesScenario.Measured likes = r.likes();
+                LikesScenario.Measured direct = r.direct();
+                LatencyMs likeLatency = LatencyMs.of(likes.outcome().latencyMicros());
+                LatencyMs directLatency = LatencyMs.of(direct.outcome().latencyMicros());
+                double p99Ratio = r.p99Ratio();
+
+                Map<String, Object> params = options.params();
+                params.put("likesPerSec", rate);
+                params.put("seconds", seconds);
+                params.put("owners", owners);
+                params.put("devicesPerOwner", 1);
+                params.put("warmupSeconds", warmupSeconds);
+                params.put("coordinatorCommitIntervalMs", commitInterval == null ? "unknown" : commitInterval.toMillis());
+                params.put("producerLingerMs", stack.producerConfig().get(org.apache.kafka.clients.producer.ProducerConfig.LINGER_MS_CONFIG));
+                params.put("order", "readiness likes, direct warm-up, direct (baseline), likes warm-up, likes");
+
+                Map<String, Object> figures = new LinkedHashMap<>();
+                figures.put("likeP99Ms", likeLatency == null ? "not measured" : likeLatency.p99());
+                figures.put("directHighLaneP99Ms", directLatency == null ? "not measured" : directLatency.p99());
+                figures.put("p99Ratio", Double.isFinite(p99Ratio) ? round3(p99Ratio) : "not measured");
+                figures.put("goalP99Ms", LikesScenario.GOAL_P99_MS);
+                figures.put("goalMet", r.goalMet());
+                figures.put("likeLatencyMs", latencyFigure(likeLatency));
+                figures.put("directHighLaneLatencyMs", latencyFigure(directLatency));
+                figures.put("likesSent", likes.phase().sentAt().size());
+                figures.put("likesRatePerSec", round(likes.phase().ratePerSec()));
+                figures.put("likesDelivered", likes.outcome().delivered());
+                figures.put("likesLost", likes.outcome().lost());
+                figures.put("likesDuplicates", likes.outcome().duplicates());
+                figures.put("likeSendFailures", likes.phase().sendFailures());
+                figures.put("directSent", direct.phase().sentAt().size());
+                figures.put("directRatePerSec", round(direct.phase().ratePerSec()));
+                figures.put("directDelivered", direct.outcome().delivered());
+                figures.put("directLost", direct.outcome().lost());
+                figures.put("directDuplicates", direct.outcome().duplicates());
+                figures.put("directSendFailures", direct.phase().sendFailures());
+                // CPU per push does not depend on what else the machine did meanwhile, as latencies and rates do.
+                figures.put("cpuMicrosPerLike", round(likes.cpuMicrosPerPush()));
+                figures.put("brokerCpuMicrosPerLike", round(likes.brokerCpuMicrosPerPush()));
+                figures.put("cpuMicrosPerDirectPush", round(direct.cpuMicrosPerPush()));
+                figures.put("brokerCpuMicrosPerDirectPush", round(direct.brokerCpuMicrosPerPush()));
+                figures.put("cpuRatio", direct.cpuMicrosPerPush() <= 0 ? "not measured" : round3(likes.cpuMicrosPerPush() / direct.cpuMicrosPerPush()));
+                figures.put("likeStagesMs", stagesFigure(likes.stages()));
+                figures.put("directStagesMs", stagesFigure(direct.stages()));
+                figures.put("coordinatorMaxLagDuringLikes", likes.coordinatorLag().max());
+                figures.put("coordinatorMeanLagDuringLikes", round(likes.coordinatorLag().mean()));
+                figures.put("coordinatorTransitions", r.coordinatorTransitions());
+                figures.put("coordinatorTransitionsPerLike", likes.phase().sentAt().isEmpty() ? 0
+                        : round(r.coordinatorTransitions() / (double) likes.phase().sentAt().size()));
+                figures.put("coordinatorSkipped", r.coordinatorSkipped());
+                figures.put("coordinatorsParked", r.coordinatorsParked());
+                figures.put("registerMs", r.readiness().registerMillis());
+                figures.put("readyMs", r.readiness().readyMillis());
+                figures.put("readinessRounds", r.readiness().rounds());
+                figures.put("readinessLikes", r.readiness().likes());
+                figures.put("commitIntervalTradeoff", "the coordinators commit their transaction every "
+                        + (commitInterval == null ? "(unknown)" : commitInterval.toMillis() + " ms")
+                        + "; a like's push is visible to the workers (read_committed) only after that commit, so it waits up to one "
+                        + "interval (half on average) plus the commit's broker round trips: likeStagesMs.toVisible. A shorter "
+                        + "interval cuts that wait but costs more commits (broker round trips and transaction markers on every "
+                        + "partition written) per second; Kafka Streams' exactly-once default of 100 ms would put p99 past 100 ms");
+                figures.put("note", "headline latency: the likes', ce_time to the mock's acceptance; throughput and ratio: likes "
+                        + "delivered per second against the direct high lane's (both offered at the same rate); the latency "
+                        + "comparison is p99Ratio = likeP99Ms / directHighLaneP99Ms; stages: toTask = until the push task's "
+                        + "ce_time (coordinators' clock, ms), toVisible = until a read_committed consumer of the high lane got it, "
+                        + "toAccepted = until the mock accepted it");
+                long lost = r.lost();
+                long duplicates = r.duplicates();
+                BenchReport report = new BenchReport("likes", params, round(likes.deliveredPerSec()), likeLatency,
+                        new Baseline("direct-high-lane", round(direct.deliveredPerSec())),
+                        direct.deliveredPerSec() <= 0 ? Double.NaN : round3(likes.deliveredPerSec() / direct.deliveredPerSec()),
+                        lost, duplicates, round(recording.peakHeapAfterGcMb()), Duration.between(start, Instant.now()).toMillis(),
+                        Machine.current(), figures);
+                finish(options, report, recording);
+                System.out.printf("  likes at %,d/s through the coordinators: %s ms vs %s ms straight to the high lane: p99 ratio %s; "
+                                + "goal p99 <= %.0f ms %s%n", rate, percentiles(likeLatency), percentiles(directLatency),
+                        Double.isFinite(p99Ratio) ? String.format("%.2f", p99Ratio) : "-", LikesScenario.GOAL_P99_MS,
+                        r.goalMet() ? "met" : "NOT met");
+                System.out.printf("  where a like's time goes (p50 / p99 ms): to its push task %s, to visible on the high lane %s, "
+                                + "to the mock %s (direct: %s, %s, %s)%n", stage(likes.stages().toTask()), stage(likes.stages().toVisible()),
+                        stage(likes.stages().toAccepted()), stage(direct.stages().toTask()), stage(direct.stages().toVisible()),
+                        stage(direct.stages().toAccepted()));
+                System.out.printf("  the coordinators' lag on the events topic during the likes: mean %,.0f, max %,d records%n",
+                        likes.coordinatorLag().mean(), likes.coordinatorLag().max());
+                System.out.printf("  CPU per like %,.0f µs (broker %,.0f) vs %,.0f µs (broker %,.0f) per direct push; %.1f coordinator "
+                                + "transitions per like; lost %,d, duplicates %,d%n", likes.cpuMicrosPerPush(), likes.brokerCpuMicrosPerPush(),
+                        direct.cpuMicrosPerPush(), direct.brokerCpuMicrosPerPush(),
+                        likes.phase().sentAt().isEmpty() ? 0 : r.coordinatorTransitions() / (double) likes.phase().sentAt().size(), lost, duplicates);
+                return lost == 0 && duplicates == 0 ? 0 : 1;
+            }
+        }
+
+        private static String percentiles(LatencyMs latency) {
+            return latency == null ? "-" : String.format("p50 %.1f / p99 %.1f / p99.9 %.1f", latency.p50(), latency.p99(), latency.p999());
+        }
+
+        private static String stage(org.HdrHistogram.Histogram micros) {
+            return micros.getTotalCount() == 0 ? "-" : String.format("%.1f / %.1f", micros.getValueAtPercentile(50.0) / 1000.0,
+                    micros.getValueAtPercentile(99.0) / 1000.0);
+        }
+
+        private static Object stagesFigure(LikesScenario.Stages stages) {
+            Map<String, Object> figure = new LinkedHashMap<>();
+            figure.put("observed", stages.observed());
+            figure.put("toTask", latencyFigure(LatencyMs.of(stages.toTask())));
+            figure.put("toVisible", latencyFigure(LatencyMs.of(stages.toVisible())));
+            figure.put("toAccepted", latencyFigure(LatencyMs.of(stages.toAccepted())));
+            return figure;
         }
     }
 

@@ -79,10 +79,23 @@ final class SlowProviderScenario {
                 Duration.ofNanos((long) (FCM_ANSWERING / perMock * 1e9)), target);
     }
 
-    /** Makes both mocks accept every push after the chosen delay. */
-    static void slowDown(LocalStack stack, Delays delays) {
-        stack.apns().behaviour(Behaviour.always(Verdict.accept().after(delays.apns())));
-        stack.fcm().behaviour(Behaviour.always(Verdict.accept().after(delays.fcm())));
+    /**
+     * Makes both mocks accept every push after the chosen delay: for good when {@code window} is null, otherwise for
+     * {@code window} from now, after which they answer at full speed again (a provider that slows down, then recovers:
+     * the backlog that built up in Kafka drains).
+     */
+    static void slowDown(LocalStack stack, Delays delays, Duration window) {
+        stack.apns().behaviour(slowed(Verdict.accept().after(delays.apns()), window));
+        stack.fcm().behaviour(slowed(Verdict.accept().after(delays.fcm()), window));
+    }
+
+    private static Behaviour slowed(Verdict delayed, Duration window) {
+        if (window == null) {
+            return Behaviour.always(delayed);
+        }
+        java.time.Clock clock = java.time.Clock.systemUTC();
+        java.time.Instant now = clock.instant();
+        return Behaviour.during(clock, now, now.plus(window), delayed).orElse(Behaviour.acceptAll());
     }
 
     /**
