@@ -15,6 +15,7 @@ import io.pushline.mock.Behaviour;
 import io.pushline.mock.PushLedger;
 import org.HdrHistogram.Histogram;
 import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 
@@ -85,6 +86,18 @@ final class MixedScenario {
     }
 
     /**
+     * What one tick of a like stream sends: the record, and the push id the mocks will see for it (the key of the
+     * phase's {@code ce_time} map).
+     */
+    record Message(String pushId, ProducerRecord<String, byte[]> record) {}
+
+    /** The {@code n}th message of a phase (from 0), with {@code ce_time} {@code now}. Called on the scheduler's thread. */
+    @FunctionalInterface
+    interface Messages {
+        Message next(long n, Instant now);
+    }
+
+    /**
      * The like stream: one producer, and a count of the mocks' answers to the current phase's likes (a behaviour that
      * has no opinion, so the mocks still accept everything). Knowing how many of the accepted pushes are likes tells
      * when the fanout is complete while likes are still flowing. Not thread-safe: one phase at a time; close it.
@@ -119,6 +132,18 @@ final class MixedScenario {
          * @param label the progress bar's label, or null for none (when another bar is showing)
          */
         Phase publish(String label, int ratePerSec, long count, BooleanSupplier stop, Instant deadline) throws InterruptedException {
+            return publish(label, this::highLaneTask, ratePerSec, count, stop, deadline);
+        }
+
+        /** The {@code n}th like's push task, published straight to the high lane. */
+        private Message highLaneTask(long n, Instant now) {
+            PushTask task = like(n);
+            return new Message(task.pushId(), codec.toRecord(Topics.PUSH_HIGH, Envelope.of(task.pushId(), SOURCE, now, task)));
+        }
+
+        /** As {@link #publish(String, int, long, BooleanSupplier, Instant)}, sending what {@code messages} makes. */
+        Phase publish(String label, Messages messages, int ratePerSec, long count, BooleanSupplier stop, Instant deadline)
+                throws InterruptedException {
             Map<String, Instant> phase = new ConcurrentHashMap<>();
             sentAt = phase;
             answered.set(0);
@@ -141,9 +166,9 @@ final class MixedScenario {
                     }
                     n.incrementAndGet();
                     Instant now = Instant.now();
-                    PushTask task = like(i);
-                    phase.put(task.pushId(), now);
-                    producer.send(codec.toRecord(Topics.PUSH_HIGH, Envelope.of(task.pushId(), SOURCE, now, task)), (metadata, error) -> {
+                    Message message = messages.next(i, now);
+                    phase.put(message.pushId(), now);
+                    producer.send(message.record(), (metadata, error) -> {
                         if (error != null) {
                             failures.incrementAndGet();
                         }
@@ -249,12 +274,24 @@ final class MixedScenario {
 
     /** The latency of every like of {@code phase} the mocks accepted, and what was lost. */
     static Outcome outcome(LocalStack stack, Phase phase) {
+        // Each ledger is read when its turn comes, as it always was.
+        Iterable<PushLedger.Accepted> apns = () -> stack.apns().ledger().accepted().iterator();
+        Iterable<PushLedger.Accepted> fcm = () -> stack.fcm().ledger().accepted().iterator();
+        return outcome(phase.sentAt(), List.of(apns, fcm));
+    }
+
+    /**
+     * The latency of every push of {@code sentAt} (its {@code ce_time} by push id) among {@code ledgers} (what each mock
+     * accepted, in order): the first acceptance of a push id counts, a later one is a duplicate, and a push id
+     * {@code sentAt} does not know is ignored.
+     */
+    static Outcome outcome(Map<String, Instant> sentAt, List<? extends Iterable<PushLedger.Accepted>> ledgers) {
         Histogram micros = new Histogram(3);
         java.util.Set<String> delivered = new java.util.HashSet<>();
         long duplicates = 0;
-        for (PushLedger ledger : List.of(stack.apns().ledger(), stack.fcm().ledger())) {
-            for (PushLedger.Accepted a : ledger.accepted()) {
-                Instant sent = phase.sentAt().get(a.pushId());
+        for (Iterable<PushLedger.Accepted> ledger : ledgers) {
+            for (PushLedger.Accepted a : ledger) {
+                Instant sent = sentAt.get(a.pushId());
                 if (sent != null && delivered.add(a.pushId())) {
                     micros.recordValue(Math.max(0, Duration.between(sent, a.acceptedAt()).toNanos() / 1000));
                 } else if (sent != null) {
@@ -262,7 +299,7 @@ final class MixedScenario {
                 }
             }
         }
-        return new Outcome(micros, delivered.size(), phase.sentAt().size() - delivered.size(), duplicates);
+        return new Outcome(micros, delivered.size(), sentAt.size() - delivered.size(), duplicates);
     }
 
     /** The push task a like of user {@code n % 1000}'s post produces for its author's device. */

@@ -1,0 +1,554 @@
+package io.pushline.loadtests;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.pushline.app.LocalStack;
+import io.pushline.contracts.CloudEventCodec;
+import io.pushline.contracts.DeviceRegistered;
+import io.pushline.contracts.Envelope;
+import io.pushline.contracts.LikeCreated;
+import io.pushline.contracts.Platform;
+import io.pushline.contracts.PushIds;
+import io.pushline.contracts.Topics;
+import io.pushline.coordinators.CoordinatorMetrics;
+import io.pushline.coordinators.CoordinatorTopology;
+import io.pushline.loadtests.report.Recording;
+import io.pushline.mock.PushLedger;
+import org.HdrHistogram.Histogram;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.WakeupException;
+import org.apache.kafka.common.header.Header;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.OffsetDateTime;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * Likes through the coordinators, at a fixed rate, end to end: a {@code LikeCreated} on the events topic, keyed by the
+ * post's owner, becomes (SAVING, UPDATING_TIMELINE, APPENDING_ACTIVITY, NOTIFYING, PUSHING) one high-lane push task
+ * per device of the owner, which a worker sends to a mock provider. Each owner has exactly one device, so each like
+ * leads to exactly one push, whose id is {@link PushIds#pushId} of the like's {@code ce_id} and the owner's token: the
+ * scenario knows it when it sends the like. A like's latency runs from its {@code ce_time} (the moment it is sent) to
+ * the moment a mock accepted that push.
+ *
+ * <p>The baseline, measured first in the same run, is what {@link MixedScenario.Likes} publishes: the same rate of the
+ * equivalent high-lane push tasks, straight to {@code pushline.push.high}, so the coordinators are not in the way. A
+ * read_committed consumer of the high lane watches both phases, so that a like's time splits into: until the
+ * coordinators wrote its push task (the task's {@code ce_time}, on their clock), until the task was visible to a
+ * read_committed consumer (their transaction committed), and until the mock accepted it (worker and provider).
+ */
+final class LikesScenario {
+    static final URI SOURCE = URI.create("pushline://bench/likes");
+    /** The goal for a like's p99, in ms. */
+    static final double GOAL_P99_MS = 50;
+    /** After the last like of a phase was sent, how long its pushes may still take; what is missing then is lost. */
+    static final Duration DRAIN = Duration.ofSeconds(60);
+    /** How long a round of readiness likes may take before the owners still without a push get another like. */
+    static final Duration READY_ROUND = Duration.ofSeconds(20);
+    /** How long the owners may take, in all, to become known to the coordinators. */
+    static final Duration READY_LIMIT = Duration.ofMinutes(5);
+
+    private LikesScenario() {
+    }
+
+    /** A post owner and their one device. */
+    record Owner(String userId, String token, Platform platform) {
+        String appId() {
+            return platform == Platform.APNS ? "io.pushline.bench" : "io.pushline.bench.android";
+        }
+    }
+
+    /**
+     * What became of one measured phase.
+     *
+     * @param phase what was sent, by push id
+     * @param outcome latency of each accepted push, lost and duplicates
+     * @param stages where the latency went
+     * @param cpuMicrosPerPush CPU of this JVM and the local broker from the first send until the last push was
+     *     answered (or the drain gave up), per delivered push
+     * @param brokerCpuMicrosPerPush the broker's part of it
+     * @param coordinatorLag the coordinators' lag on the events topic while the phase published and drained
+     */
+    record Measured(MixedScenario.Phase phase, MixedScenario.Outcome outcome, Stages stages, double cpuMicrosPerPush,
+                    double brokerCpuMicrosPerPush, CoordinatorLag coordinatorLag) {
+        /** Pushes delivered per second of publishing. */
+        double deliveredPerSec() {
+            return phase.seconds() <= 0 ? 0 : outcome.delivered() / phase.seconds();
+        }
+    }
+
+    /**
+     * Where a phase's latency went, per delivered push that the high-lane watch saw (microseconds): from the send to
+     * the push task's {@code ce_time} (for a like, when the coordinators wrote it, on their millisecond clock; for a
+     * direct push task, the send itself), from there until a read_committed consumer of the high lane received it,
+     * and from there until the mock accepted it. Negative spans (clock granularity) count as 0.
+     */
+    record Stages(Histogram toTask, Histogram toVisible, Histogram toAccepted, long observed) {}
+
+    /**
+     * The coordinators' consumer lag on the events topic (records not yet consumed and committed), sampled twice a
+     * second: a like waiting there has not reached its first step.
+     */
+    record CoordinatorLag(long max, double mean, long samples) {}
+
+    /**
+     * How the owners became known to the coordinators.
+     *
+     * @param registerMillis publishing the {@code DeviceRegistered} events
+     * @param readyMillis from then until every owner had a push accepted for a like
+     * @param rounds rounds of readiness likes (one like per owner still without a push, each round)
+     * @param likes readiness likes sent
+     */
+    record Readiness(long registerMillis, long readyMillis, int rounds, long likes) {}
+
+    /**
+     * A run.
+     *
+     * @param direct the baseline: push tasks straight to the high lane
+     * @param likes likes through the coordinators
+     * @param coordinatorTransitions journaled transitions during the measured likes (all flows and kinds)
+     * @param coordinatorSkipped events the coordinators skipped during the measured likes (duplicate, stale, ...)
+     * @param coordinatorsParked coordinators parked at the end
+     */
+    record Result(Readiness readiness, Measured direct, Measured likes, long coordinatorTransitions, long coordinatorSkipped,
+                  long coordinatorsParked) {
+        /** Like p99 ÷ direct high-lane p99; NaN when either measured nothing. */
+        double p99Ratio() {
+            return ratio(likes.outcome().latencyMicros(), direct.outcome().latencyMicros());
+        }
+
+        /** Whether the likes' p99 is within {@link #GOAL_P99_MS}. */
+        boolean goalMet() {
+            return LikesScenario.goalMet(likes.outcome().latencyMicros());
+        }
+
+        long lost() {
+            return direct.outcome().lost() + likes.outcome().lost();
+        }
+
+        long duplicates() {
+            return direct.outcome().duplicates() + likes.outcome().duplicates();
+        }
+    }
+
+    /** p99 of {@code micros} ÷ p99 of {@code baselineMicros}; NaN when either is empty or the baseline's p99 is 0. */
+    static double ratio(Histogram micros, Histogram baselineMicros) {
+        if (micros.getTotalCount() == 0 || baselineMicros.getTotalCount() == 0) {
+            return Double.NaN;
+        }
+        long baseline = baselineMicros.getValueAtPercentile(99.0);
+        return baseline == 0 ? Double.NaN : micros.getValueAtPercentile(99.0) / (double) baseline;
+    }
+
+    /** Whether something was measured and its p99 is at most {@link #GOAL_P99_MS}. */
+    static boolean goalMet(Histogram micros) {
+        return micros.getTotalCount() > 0 && micros.getValueAtPercentile(99.0) <= GOAL_P99_MS * 1000;
+    }
+
+    /** {@code count} owners, {@code owner-000000} on, each with one fresh token: APNs for even ones, FCM for odd ones. */
+    static List<Owner> owners(int count) {
+        List<Owner> owners = new ArrayList<>(count);
+        for (int i = 0; i < count; i++) {
+            boolean apns = i % 2 == 0;
+            owners.add(new Owner(String.format("owner-%06d", i), token(apns), apns ? Platform.APNS : Platform.FCM));
+        }
+        return owners;
+    }
+
+    /** A fresh token shaped like the platform's (the mocks accept any). */
+    static String token(boolean apns) {
+        return apns ? (UUID.randomUUID().toString() + UUID.randomUUID()).replace("-", "")
+                : UUID.randomUUID().toString().replace("-", "") + ":APA91b" + UUID.randomUUID().toString().replace("-", "");
+    }
+
+    /**
+     * Like number {@code n}: actor {@code actor-n} likes the owner's post {@code post-OWNER-n}, with a fresh event id
+     * and {@code ce_time} {@code now}, so that the coordinators take it for a new like. Its message carries the id of
+     * the push it must lead to on the owner's device.
+     */
+    static MixedScenario.Message like(CloudEventCodec codec, Owner owner, long n, Instant now) {
+        String eventId = UUID.randomUUID().toString();
+        LikeCreated like = new LikeCreated("actor-" + n, "post-" + owner.userId() + "-" + n, owner.userId());
+        return new MixedScenario.Message(PushIds.pushId(eventId, owner.token()),
+                codec.toRecord(Topics.EVENTS, Envelope.of(eventId, SOURCE, now, like)));
+    }
+
+    /**
+     * The {@code ce_time} of a push task as the watch saw it, and when it saw it.
+     *
+     * @param taskTime the push task's {@code ce_time}
+     * @param visibleAt when a read_committed consumer of the high lane received it
+     */
+    record Seen(Instant taskTime, Instant visibleAt) {}
+
+    /** The {@link Stages} of the pushes of {@code sentAt} that the mocks accepted (first acceptance) and the watch saw. */
+    static Stages stages(Map<String, Instant> sentAt, Map<String, Seen> seen, List<? extends Iterable<PushLedger.Accepted>> ledgers) {
+        Histogram toTask = new Histogram(3);
+        Histogram toVisible = new Histogram(3);
+        Histogram toAccepted = new Histogram(3);
+        Set<String> counted = new HashSet<>();
+        for (Iterable<PushLedger.Accepted> ledger : ledgers) {
+            for (PushLedger.Accepted a : ledger) {
+                Instant sent = sentAt.get(a.pushId());
+                Seen s = seen.get(a.pushId());
+                if (sent != null && s != null && counted.add(a.pushId())) {
+                    toTask.recordValue(micros(sent, s.taskTime()));
+                    toVisible.recordValue(micros(s.taskTime(), s.visibleAt()));
+                    toAccepted.recordValue(micros(s.visibleAt(), a.acceptedAt()));
+                }
+            }
+        }
+        return new Stages(toTask, toVisible, toAccepted, counted.size());
+    }
+
+    private static long micros(Instant from, Instant to) {
+        return Math.max(0, Duration.between(from, to).toNanos() / 1000);
+    }
+
+    /**
+     * The coordinators' transaction commit interval the stack runs them with: the app's
+     * {@code Pipeline.Settings.DEFAULT_COORDINATOR_COMMIT_INTERVAL}, which {@link LocalStack} uses and does not expose
+     * (read reflectively so that the report cannot drift from it), or null if it cannot be read.
+     */
+    static Duration coordinatorCommitInterval() {
+        try {
+            java.lang.reflect.Field field = Class.forName("io.pushline.app.Pipeline$Settings")
+                    .getDeclaredField("DEFAULT_COORDINATOR_COMMIT_INTERVAL");
+            field.setAccessible(true);
+            return field.get(null) instanceof Duration d ? d : null;
+        } catch (ReflectiveOperationException | RuntimeException e) {
+            return null;
+        }
+    }
+
+    /**
+     * Registers the owners' devices, waits until the coordinators know them, then measures: push tasks straight to the
+     * high lane ({@code warmupSeconds} unmeasured, then {@code seconds}: the baseline), then likes through the
+     * coordinators (the same). {@code recording} gets samples over all of it and the latency of every measured like.
+     */
+    static Result run(LocalStack stack, int ratePerSec, int seconds, int ownerCount, int warmupSeconds, Recording recording,
+                      Duration timeout) throws Exception {
+        Instant deadline = Instant.now().plus(timeout);
+        CloudEventCodec codec = new CloudEventCodec();
+        AtomicLong sequence = new AtomicLong();
+        List<Owner> owners = owners(ownerCount);
+        // Completed pushes over all phases; the ledgers are cleared between them, so keep it from going back.
+        AtomicLong offset = new AtomicLong();
+        AtomicLong completed = new AtomicLong();
+        try (MixedScenario.Likes stream = new MixedScenario.Likes(stack);
+             HighLaneWatch watch = new HighLaneWatch(stack);
+             Sampler ignored = new Sampler(recording, () -> completed.accumulateAndGet(offset.get() + stack.acceptedCount(), Math::max), stack)) {
+            Readiness readiness = prepare(stack, stream, codec, owners, sequence, ratePerSec, deadline);
+
+            MixedScenario.Messages likes = (i, now) -> {
+                long n = sequence.getAndIncrement();
+                return like(codec, owners.get((int) (n % owners.size())), n, now);
+            };
+            if (warmupSeconds > 0) {
+                clear(stack, offset);
+                MixedScenario.Phase warmup = stream.publish("direct warm-up", ratePerSec, (long) ratePerSec * warmupSeconds,
+                        () -> false, deadline);
+                awaitAnswered(stream, warmup.sentAt().size(), earliest(deadline, Instant.now().plus(DRAIN)));
+            }
+            System.out.printf("  baseline: push tasks straight to the high lane at %,d/s for %d s%n", ratePerSec, seconds);
+            Measured direct = measure(stack, stream, null, "direct high lane", ratePerSec, seconds, watch, offset, deadline);
+
+            if (warmupSeconds > 0) {
+                clear(stack, offset);
+                MixedScenario.Phase warmup = stream.publish("likes warm-up", likes, ratePerSec, (long) ratePerSec * warmupSeconds,
+                        () -> false, deadline);
+                awaitAnswered(stream, warmup.sentAt().size(), earliest(deadline, Instant.now().plus(DRAIN)));
+            }
+            System.out.printf("  likes through the coordinators at %,d/s for %d s, to %,d owners%n", ratePerSec, seconds, ownerCount);
+            long transitionsBefore = count(stack, CoordinatorMetrics.TRANSITIONS);
+            long skippedBefore = count(stack, CoordinatorMetrics.SKIPPED);
+            Measured measured = measure(stack, stream, likes, "likes", ratePerSec, seconds, watch, offset, deadline);
+            long transitions = count(stack, CoordinatorMetrics.TRANSITIONS) - transitionsBefore;
+            long skipped = count(stack, CoordinatorMetrics.SKIPPED) - skippedBefore;
+            for (var v : measured.outcome().latencyMicros().recordedValues()) {
+                for (long k = 0; k < v.getCountAtValueIteratedTo(); k++) {
+                    recording.recordLatencyMicros(v.getValueIteratedTo());
+                }
+            }
+            Gauge parked = stack.registry().find(CoordinatorMetrics.PARKED).gauge();
+            long parkedNow = parked == null || !Double.isFinite(parked.value()) ? 0 : (long) parked.value();
+            return new Result(readiness, direct, measured, transitions, skipped, parkedNow);
+        } finally {
+            stack.apns().behaviour(null);
+            stack.fcm().behaviour(null);
+        }
+    }
+
+    /**
+     * Registers one device per owner through {@code DeviceRegistered} events and waits until the coordinators know
+     * them all: after the topology and the coordinators have caught up with the devices, one like per owner, and
+     * another for each owner whose like led to no accepted push, until every owner has had one (bounded).
+     */
+    private static Readiness prepare(LocalStack stack, MixedScenario.Likes stream, CloudEventCodec codec, List<Owner> owners,
+                                     AtomicLong sequence, int ratePerSec, Instant deadline) throws Exception {
+        Instant start = Instant.now();
+        register(stack, codec, owners);
+        long registerMillis = Duration.between(start, Instant.now()).toMillis();
+        Instant limit = earliest(deadline, Instant.now().plus(READY_LIMIT));
+        System.out.printf("  registered %,d devices (one per owner, half APNs, half FCM) in %,d ms; waiting for the "
+                + "coordinators to know them ...%n", owners.size(), registerMillis);
+        Instant readyStart = Instant.now();
+        stack.awaitStateMaterialised(Duration.between(Instant.now(), limit));
+        awaitCoordinatorsCaughtUp(stack, limit);
+        stack.apns().ledger().clear();
+        stack.fcm().ledger().clear();
+        List<Owner> missing = owners;
+        int rounds = 0;
+        long sent = 0;
+        while (!missing.isEmpty()) {
+            if (!Instant.now().isBefore(limit)) {
+                throw new IllegalStateException(missing.size() + " of " + owners.size() + " owners had no push accepted for a like "
+                        + "after " + rounds + " rounds in " + Duration.between(readyStart, Instant.now()).toSeconds()
+                        + " s: the coordinators do not know their devices");
+            }
+            rounds++;
+            List<Owner> targets = missing;
+            Map<String, Owner> byPushId = new ConcurrentHashMap<>();
+            MixedScenario.Phase round = stream.publish(rounds == 1 ? "owners ready" : null, (i, now) -> {
+                Owner owner = targets.get((int) i);
+                MixedScenario.Message m = like(codec, owner, sequence.getAndIncrement(), now);
+                byPushId.put(m.pushId(), owner);
+                return m;
+            }, ratePerSec, targets.size(), () -> false, limit);
+            sent += round.sentAt().size();
+            awaitAnswered(stream, round.sentAt().size(), earliest(limit, Instant.now().plus(READY_ROUND)));
+            Map<String, Integer> accepted = stack.acceptedByPushId();
+            Set<Owner> ready = new HashSet<>();
+            byPushId.forEach((pushId, owner) -> {
+                if (accepted.containsKey(pushId)) {
+                    ready.add(owner);
+                }
+            });
+            missing = targets.stream().filter(o -> !ready.contains(o)).toList();
+            if (!missing.isEmpty()) {
+                System.out.printf("  %,d owners had no push yet; liking their posts again%n", missing.size());
+            }
+        }
+        long readyMillis = Duration.between(readyStart, Instant.now()).toMillis();
+        System.out.printf("  the coordinators know every owner's device: %,d ms, %d round%s of readiness likes%n", readyMillis,
+                rounds, rounds == 1 ? "" : "s");
+        return new Readiness(registerMillis, readyMillis, rounds, sent);
+    }
+
+    private static void register(LocalStack stack, CloudEventCodec codec, List<Owner> owners) throws Exception {
+        Map<String, Object> config = stack.producerConfig();
+        config.put(ProducerConfig.LINGER_MS_CONFIG, 20);
+        AtomicLong failures = new AtomicLong();
+        Instant registeredAt = Instant.now();
+        try (KafkaProducer<String, byte[]> producer = new KafkaProducer<>(config, new StringSerializer(), new ByteArraySerializer())) {
+            for (Owner owner : owners) {
+                producer.send(codec.toRecord(Topics.EVENTS, Envelope.of(UUID.randomUUID().toString(), SOURCE, registeredAt,
+                        new DeviceRegistered(owner.userId(), owner.token(), owner.platform(), owner.appId(), registeredAt))),
+                        (metadata, error) -> {
+                            if (error != null) {
+                                failures.incrementAndGet();
+                            }
+                        });
+            }
+            producer.flush();
+        }
+        if (failures.get() > 0) {
+            throw new IllegalStateException(failures.get() + " of " + owners.size() + " device registrations could not be published");
+        }
+    }
+
+    /** Waits, bounded by {@code limit}, until the coordinators have consumed every device the topology materialised. */
+    private static void awaitCoordinatorsCaughtUp(LocalStack stack, Instant limit) throws InterruptedException {
+        while (Instant.now().isBefore(limit)) {
+            try {
+                if (stack.lag(CoordinatorTopology.DEFAULT_APPLICATION_ID, List.of(Topics.STATE_DEVICES)) == 0) {
+                    return;
+                }
+            } catch (IllegalStateException e) {
+                // The group may not have committed yet; the readiness likes decide in the end.
+            }
+            TimeUnit.MILLISECONDS.sleep(50);   // poll interval of a bounded wait for a condition
+        }
+    }
+
+    /** One measured phase: publish, wait (bounded) for its pushes, then count. */
+    private static Measured measure(LocalStack stack, MixedScenario.Likes stream, MixedScenario.Messages messages, String label,
+                                    int ratePerSec, int seconds, HighLaneWatch watch, AtomicLong offset, Instant deadline)
+            throws Exception {
+        clear(stack, offset);
+        LagWatch lag = new LagWatch(stack);
+        long cpuStart = CpuClock.withBrokerNanos(stack);
+        long brokerStart = CpuClock.brokerNanos(stack);
+        long count = (long) ratePerSec * seconds;
+        MixedScenario.Phase phase = messages == null
+                ? stream.publish(label, ratePerSec, count, () -> false, deadline)
+                : stream.publish(label, messages, ratePerSec, count, () -> false, deadline);
+        boolean drained = awaitAnswered(stream, phase.sentAt().size(), earliest(deadline, Instant.now().plus(DRAIN)));
+        long cpu = CpuClock.withBrokerNanos(stack) - cpuStart;
+        long broker = CpuClock.brokerNanos(stack) - brokerStart;
+        CoordinatorLag coordinatorLag = lag.stop();
+        if (!drained) {
+            System.out.printf("  %s: %,d of %,d pushes answered after waiting %d s; the rest count as lost%n", label,
+                    stream.answered(), phase.sentAt().size(), DRAIN.toSeconds());
+        }
+        try {
+            stack.awaitWorkersCaughtUp(Duration.ofSeconds(30));   // everything committed: a late duplicate would show now
+        } catch (IllegalStateException e) {
+            System.out.println("  the workers did not catch up within 30 s: " + e.getMessage());
+        }
+        List<Iterable<PushLedger.Accepted>> ledgers = List.of(stack.apns().ledger().accepted(), stack.fcm().ledger().accepted());
+        MixedScenario.Outcome outcome = MixedScenario.outcome(phase.sentAt(), ledgers);
+        Stages stages = stages(phase.sentAt(), watch.seen(), ledgers);
+        long delivered = outcome.delivered();
+        return new Measured(phase, outcome, stages, delivered == 0 ? 0 : cpu / 1000.0 / delivered,
+                delivered == 0 ? 0 : broker / 1000.0 / delivered, coordinatorLag);
+    }
+
+    /** Waits, bounded by {@code until}, until the mocks have answered {@code count} pushes of the stream's phase. */
+    private static boolean awaitAnswered(MixedScenario.Likes stream, long count, Instant until) throws InterruptedException {
+        while (stream.answered() < count) {
+            if (!Instant.now().isBefore(until)) {
+                return false;
+            }
+            TimeUnit.MILLISECONDS.sleep(20);   // poll interval of a bounded wait for a condition
+        }
+        return true;
+    }
+
+    private static void clear(LocalStack stack, AtomicLong offset) {
+        offset.addAndGet(stack.acceptedCount());
+        stack.apns().ledger().clear();
+        stack.fcm().ledger().clear();
+    }
+
+    private static long count(LocalStack stack, String counter) {
+        double sum = 0;
+        for (Counter c : stack.registry().find(counter).counters()) {
+            sum += c.count();
+        }
+        return (long) sum;
+    }
+
+    private static Instant earliest(Instant a, Instant b) {
+        return a.isBefore(b) ? a : b;
+    }
+
+    /** Samples the coordinators' lag on the events topic twice a second until stopped. */
+    private static final class LagWatch {
+        private final java.util.concurrent.ScheduledExecutorService scheduler = java.util.concurrent.Executors
+                .newSingleThreadScheduledExecutor(r -> {
+                    Thread t = new Thread(r, "pushline-bench-coordinator-lag");
+                    t.setDaemon(true);
+                    return t;
+                });
+        private final AtomicLong max = new AtomicLong();
+        private final AtomicLong sum = new AtomicLong();
+        private final AtomicLong samples = new AtomicLong();
+
+        LagWatch(LocalStack stack) {
+            scheduler.scheduleAtFixedRate(() -> {
+                try {
+                    long lag = stack.lag(CoordinatorTopology.DEFAULT_APPLICATION_ID, List.of(Topics.EVENTS));
+                    max.accumulateAndGet(lag, Math::max);
+                    sum.addAndGet(lag);
+                    samples.incrementAndGet();
+                } catch (RuntimeException e) {
+                    // a missed sample (the admin client timing out under load)
+                }
+            }, 0, 500, TimeUnit.MILLISECONDS);
+        }
+
+        CoordinatorLag stop() throws InterruptedException {
+            scheduler.shutdownNow();
+            scheduler.awaitTermination(5, TimeUnit.SECONDS);
+            long n = samples.get();
+            return new CoordinatorLag(max.get(), n == 0 ? 0 : sum.get() / (double) n, n);
+        }
+    }
+
+    /**
+     * A read_committed consumer of the high lane from its end: when each push task became visible to a consumer like
+     * the workers, and its {@code ce_time}, by {@code ce_id} (the push id). Reads the headers only.
+     */
+    static final class HighLaneWatch implements AutoCloseable {
+        private final Map<String, Seen> seen = new ConcurrentHashMap<>();
+        private final KafkaConsumer<byte[], byte[]> consumer;
+        private final Thread thread;
+        private volatile boolean running = true;
+
+        HighLaneWatch(LocalStack stack) {
+            Map<String, Object> config = stack.clientConfig();
+            config.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+            config.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
+            config.put(ConsumerConfig.CLIENT_ID_CONFIG, "pushline-bench-high-lane-watch");
+            consumer = new KafkaConsumer<>(config, new ByteArrayDeserializer(), new ByteArrayDeserializer());
+            List<TopicPartition> partitions = consumer.partitionsFor(Topics.PUSH_HIGH, Duration.ofSeconds(30)).stream()
+                    .map(p -> new TopicPartition(Topics.PUSH_HIGH, p.partition())).toList();
+            consumer.assign(partitions);
+            consumer.seekToEnd(partitions);
+            partitions.forEach(p -> consumer.position(p, Duration.ofSeconds(30)));
+            thread = new Thread(this::watch, "pushline-bench-high-lane-watch");
+            thread.setDaemon(true);
+            thread.start();
+        }
+
+        private void watch() {
+            try {
+                while (running) {
+                    var records = consumer.poll(Duration.ofMillis(200));
+                    Instant now = Instant.now();
+                    for (ConsumerRecord<byte[], byte[]> r : records) {
+                        String id = header(r, "ce_id");
+                        String time = header(r, "ce_time");
+                        if (id != null && time != null) {
+                            try {
+                                seen.putIfAbsent(id, new Seen(OffsetDateTime.parse(time).toInstant(), now));
+                            } catch (java.time.format.DateTimeParseException e) {
+                                // not a push task of ours; the stages leave it out
+                            }
+                        }
+                    }
+                }
+            } catch (WakeupException e) {
+                // closing
+            } finally {
+                consumer.close(Duration.ofSeconds(5));
+            }
+        }
+
+        private static String header(ConsumerRecord<byte[], byte[]> r, String name) {
+            Header h = r.headers().lastHeader(name);
+            return h == null || h.value() == null ? null : new String(h.value(), StandardCharsets.UTF_8);
+        }
+
+        Map<String, Seen> seen() {
+            return seen;
+        }
+
+        @Override
+        public void close() throws InterruptedException {
+            running = false;
+            consumer.wakeup();
+            thread.join(TimeUnit.SECONDS.toMillis(10));
+        }
+    }
+}
