@@ -70,6 +70,10 @@ public final class CoordinatorEngine {
     /** An operator's retry of a parked coordinator: its step starts over, with a fresh failure budget. */
     public Advance retry(Coordinator c, String note, Instant now) {
         Flow flow = flow(c.flow());
+        if (!c.isParked()) {
+            throw new IllegalTransitionException(flow.name() + ": RETRIED from " + c.state()
+                    + " is not in the transition table (coordinator " + c.id() + " is not parked)");
+        }
         List<JournalEntry> appended = new ArrayList<>();
         Coordinator retried = append(flow, c, appended, JournalEntry.Kind.RETRIED, c.parkedFrom(), now, note, null, Map.of());
         return run(flow, retried, appended, now);

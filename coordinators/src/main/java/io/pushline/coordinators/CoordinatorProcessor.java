@@ -368,8 +368,12 @@ final class CoordinatorProcessor implements Processor<byte[], byte[], byte[], by
             forward(out, timestamp);
         }
         boolean wasParked = before != null && before.isParked();
-        if (c.isParked() && !wasParked) {
-            countParked(1);
+        if (c.isParked() && advance.parked()) {
+            // Parked by this call: newly, or again at once after an operator's retry (then the record is replaced with
+            // the new reason and time, and the count does not change).
+            if (!wasParked) {
+                countParked(1);
+            }
             context.forward(new Record<>(c.id().getBytes(StandardCharsets.UTF_8), Admin.Parked.of(c).toJson(), timestamp),
                     CoordinatorTopology.PARKED_SINK);
             log.error("parked coordinator {} ({} for {}) in {}: {}", c.id(), c.flow(), c.recipient(), c.parkedFrom(), c.parkedReason());

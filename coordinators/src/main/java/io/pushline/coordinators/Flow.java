@@ -140,7 +140,9 @@ public final class Flow {
             case PARKED -> isStepState(from) && PARKED.equals(to);
             case RETRIED -> PARKED.equals(from) && to != null && to.equals(parkedFrom);
             case DISCARDED -> PARKED.equals(from) && DISCARDED.equals(to);
-            case CANCELLED -> (cancellable.contains(from) || PARKED.equals(from) && cancellable.contains(parkedFrom))
+            // (Set.copyOf's set throws on contains(null): a journal's first entry has no from, a foreign one may lack parkedFrom.)
+            case CANCELLED -> (from != null && cancellable.contains(from)
+                    || PARKED.equals(from) && parkedFrom != null && cancellable.contains(parkedFrom))
                     && CANCELLED.equals(to);
         };
         if (!ok) {

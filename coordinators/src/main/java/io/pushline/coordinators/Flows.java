@@ -65,7 +65,13 @@ final class Flows {
 
     private static final Duration STEP_TIMEOUT = Duration.ofMinutes(2);
     private static final Duration PUSH_TIMEOUT = Duration.ofMinutes(10);
-    private static final int LATEST_ACTORS = 3;
+    /** Actors a notification names. */
+    private static final int LATEST_ACTORS = NotificationUpdated.MAX_LATEST_ACTORS;
+    /**
+     * Actors a window remembers, newest first: more than it names, so that when named actors take their like back the
+     * next ones can be named instead.
+     */
+    private static final int REMEMBERED_ACTORS = 20;
 
     private final Facts facts;
     private final CoordinatorConfig config;
@@ -151,13 +157,13 @@ final class Flows {
         } else {
             List<String> latest = new ArrayList<>();
             latest.add(actor);
-            w.latestActors().stream().filter(a -> !a.equals(actor)).limit(LATEST_ACTORS - 1).forEach(latest::add);
+            w.latestActors().stream().filter(a -> !a.equals(actor)).limit(REMEMBERED_ACTORS - 1).forEach(latest::add);
             w = new Facts.Window(w.windowStart(), latest, w.count() + 1);
         }
         String notificationId = notificationId(recipient, kind, object, w.windowStart());
         String text = text(kind, w);
         emit(ctx, Topics.NOTIFICATIONS, Keys.compound(recipient, notificationId), "notification",
-                new NotificationUpdated(notificationId, recipient, kind, object, w.latestActors(), w.count(), text,
+                new NotificationUpdated(notificationId, recipient, kind, object, named(w), w.count(), text,
                         collapseKey(kind, object), Instant.ofEpochMilli(w.windowStart())));
         facts.window(recipient, kind.name(), object, w);
         ctx.note(NOTIFIED, "true");
@@ -235,15 +241,27 @@ final class Flows {
         long count = Math.max(0, w.count() - 1);
         List<String> latest = w.latestActors().stream().filter(a -> !a.equals(actor)).limit(count).toList();
         Facts.Window after = new Facts.Window(w.windowStart(), latest, count);
+        if (count > 0 && latest.isEmpty()) {
+            // More named actors took their like back than the window remembers: nobody left to name. The inbox keeps
+            // the previous version (its count one too high) rather than a notification naming no one.
+            facts.window(recipient, NotificationKind.LIKE.name(), post, after);
+            ctx.note("retracted", "false");
+            return;
+        }
         String notificationId = notificationId(recipient, NotificationKind.LIKE, post, w.windowStart());
         emit(ctx, Topics.NOTIFICATIONS, Keys.compound(recipient, notificationId), "notification",
                 new NotificationUpdated(notificationId, recipient, NotificationKind.LIKE, post,
-                        after.count() == 0 ? List.of() : after.latestActors(), after.count(), text(NotificationKind.LIKE, after),
+                        after.count() == 0 ? List.of() : named(after), after.count(), text(NotificationKind.LIKE, after),
                         collapseKey(NotificationKind.LIKE, post), Instant.ofEpochMilli(w.windowStart())));
         facts.window(recipient, NotificationKind.LIKE.name(), post, after);
     }
 
     // ---- shared
+
+    /** The actors a notification names: the newest {@value #LATEST_ACTORS} the window remembers. */
+    private static List<String> named(Facts.Window w) {
+        return List.copyOf(w.latestActors().subList(0, Math.min(LATEST_ACTORS, w.latestActors().size())));
+    }
 
     private Output timelineEntry(StepContext ctx, long count) {
         String owner = ctx.input(OWNER);
