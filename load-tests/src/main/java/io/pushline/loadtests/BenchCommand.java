@@ -459,12 +459,16 @@ public final class BenchCommand implements Runnable {
                 figures.put("likesSent", likes.phase().sentAt().size());
                 figures.put("likesRatePerSec", round(likes.phase().ratePerSec()));
                 figures.put("likesDelivered", likes.outcome().delivered());
+                figures.put("likesDeliveredPerSec", round(likes.deliveredPerSec()));
+                figures.put("likesDeliverySeconds", round3(likes.span().seconds()));
                 figures.put("likesLost", likes.outcome().lost());
                 figures.put("likesDuplicates", likes.outcome().duplicates());
                 figures.put("likeSendFailures", likes.phase().sendFailures());
                 figures.put("directSent", direct.phase().sentAt().size());
                 figures.put("directRatePerSec", round(direct.phase().ratePerSec()));
                 figures.put("directDelivered", direct.outcome().delivered());
+                figures.put("directDeliveredPerSec", round(direct.deliveredPerSec()));
+                figures.put("directDeliverySeconds", round3(direct.span().seconds()));
                 figures.put("directLost", direct.outcome().lost());
                 figures.put("directDuplicates", direct.outcome().duplicates());
                 figures.put("directSendFailures", direct.phase().sendFailures());
@@ -492,10 +496,11 @@ public final class BenchCommand implements Runnable {
                         + "; a like's push is visible to the workers (read_committed) only after that commit, so it waits up to one "
                         + "interval (half on average) plus the commit's broker round trips: likeStagesMs.toVisible. A shorter "
                         + "interval cuts that wait but costs more commits (broker round trips and transaction markers on every "
-                        + "partition written) per second; Kafka Streams' exactly-once default of 100 ms would put p99 past 100 ms");
+                        + "partition written) per second; Kafka Streams' exactly-once default of 100 ms would add up to 100 ms to every like");
                 figures.put("note", "headline latency: the likes', ce_time to the mock's acceptance; throughput and ratio: likes "
                         + "delivered per second against the direct high lane's (both offered at the same rate); the latency "
-                        + "comparison is p99Ratio = likeP99Ms / directHighLaneP99Ms; stages: toTask = until the push task's "
+                        + "comparison is p99Ratio = likeP99Ms / directHighLaneP99Ms; delivered per second runs from the first send to the "
+                        + "last delivery, so it falls below the offered rate when a backlog built up; stages: toTask = until the push task's "
                         + "ce_time (coordinators' clock, ms), toVisible = until a read_committed consumer of the high lane got it, "
                         + "toAccepted = until the mock accepted it");
                 long lost = r.lost();
@@ -514,6 +519,9 @@ public final class BenchCommand implements Runnable {
                                 + "to the mock %s (direct: %s, %s, %s)%n", stage(likes.stages().toTask()), stage(likes.stages().toVisible()),
                         stage(likes.stages().toAccepted()), stage(direct.stages().toTask()), stage(direct.stages().toVisible()),
                         stage(direct.stages().toAccepted()));
+                System.out.printf("  delivered %,.0f likes/s against %,.0f/s offered (last push %.1f s after the first like); direct: "
+                                + "%,.0f/s against %,.0f/s (%.1f s)%n", likes.deliveredPerSec(), likes.phase().ratePerSec(), likes.span().seconds(),
+                        direct.deliveredPerSec(), direct.phase().ratePerSec(), direct.span().seconds());
                 System.out.printf("  the coordinators' lag on the events topic during the likes: mean %,.0f, max %,d records%n",
                         likes.coordinatorLag().mean(), likes.coordinatorLag().max());
                 System.out.printf("  CPU per like %,.0f µs (broker %,.0f) vs %,.0f µs (broker %,.0f) per direct push; %.1f coordinator "

@@ -87,13 +87,39 @@ final class LikesScenario {
      *     answered (or the drain gave up), per delivered push
      * @param brokerCpuMicrosPerPush the broker's part of it
      * @param coordinatorLag the coordinators' lag on the events topic while the phase published and drained
+     * @param span from the first send to the last delivery
      */
     record Measured(MixedScenario.Phase phase, MixedScenario.Outcome outcome, Stages stages, double cpuMicrosPerPush,
-                    double brokerCpuMicrosPerPush, CoordinatorLag coordinatorLag) {
-        /** Pushes delivered per second of publishing. */
+                    double brokerCpuMicrosPerPush, CoordinatorLag coordinatorLag, Span span) {
+        /**
+         * Pushes delivered per second from the first send to the last first acceptance: the offered rate if the
+         * pipeline kept up, less if a backlog built up and drained after the last send.
+         */
         double deliveredPerSec() {
-            return phase.seconds() <= 0 ? 0 : outcome.delivered() / phase.seconds();
+            return span.seconds() <= 0 ? 0 : outcome.delivered() / span.seconds();
         }
+    }
+
+    /** From a phase's first send to the first acceptance of its last delivered push. */
+    record Span(Instant firstSent, Instant lastAccepted) {
+        double seconds() {
+            return firstSent == null || lastAccepted == null ? 0 : Duration.between(firstSent, lastAccepted).toNanos() / 1e9;
+        }
+    }
+
+    /** The {@link Span} of the pushes of {@code sentAt} among {@code ledgers}; nulls when nothing was sent or delivered. */
+    static Span span(Map<String, Instant> sentAt, List<? extends Iterable<PushLedger.Accepted>> ledgers) {
+        Instant first = sentAt.values().stream().min(Instant::compareTo).orElse(null);
+        Map<String, Instant> firstAcceptance = new java.util.HashMap<>();
+        for (Iterable<PushLedger.Accepted> ledger : ledgers) {
+            for (PushLedger.Accepted a : ledger) {
+                if (sentAt.containsKey(a.pushId())) {
+                    firstAcceptance.merge(a.pushId(), a.acceptedAt(), (x, y) -> x.isBefore(y) ? x : y);
+                }
+            }
+        }
+        Instant last = firstAcceptance.values().stream().max(Instant::compareTo).orElse(null);
+        return new Span(first, last);
     }
 
     /**
@@ -420,7 +446,7 @@ final class LikesScenario {
         Stages stages = stages(phase.sentAt(), watch.seen(), ledgers);
         long delivered = outcome.delivered();
         return new Measured(phase, outcome, stages, delivered == 0 ? 0 : cpu / 1000.0 / delivered,
-                delivered == 0 ? 0 : broker / 1000.0 / delivered, coordinatorLag);
+                delivered == 0 ? 0 : broker / 1000.0 / delivered, coordinatorLag, span(phase.sentAt(), ledgers));
     }
 
     /** Waits, bounded by {@code until}, until the mocks have answered {@code count} pushes of the stream's phase. */

@@ -1,0 +1,98 @@
+package io.pushline.loadtests;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.TimeUnit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** {@code pushline bench likes}: bad options are usage errors, and a small run writes a complete report. */
+class LikesCommandTest {
+
+    private record Result(int code, String err) {}
+
+    private static Result run(String... args) {
+        PrintStream originalErr = System.err;
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
+        try {
+            return new Result(BenchCommand.execute(args), err.toString(StandardCharsets.UTF_8));
+        } finally {
+            System.setErr(originalErr);
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {
+            "likes|Missing required option: '--report=DIR'",
+            "likes --report x --rate 0|--rate must be between 1 and 20000",
+            "likes --report x --rate 20001|--rate must be between 1 and 20000",
+            "likes --report x --rate fast|Invalid value for option '--rate'",
+            "likes --report x --seconds 0|--seconds must be between 1 and 3600",
+            "likes --report x --seconds 3601|--seconds must be between 1 and 3600",
+            "likes --report x --owners 0|--owners must be between 1 and 100000",
+            "likes --report x --owners 100001|--owners must be between 1 and 100000",
+            "likes --report x --warmup-seconds -1|--warmup-seconds must be between 0 and 600",
+            "likes --report x --warmup-seconds 601|--warmup-seconds must be between 0 and 600",
+            "likes --report x --seconds 3600|--timeout (30 minutes) is too short",
+            "likes --report x --partitions 0|--partitions must be between 1 and 1000",
+            "likes --report x --nope|Unknown option: '--nope'"
+    })
+    void badOptionsAreUsageErrors(String line) {
+        String[] parts = line.split("\\|");
+        Result result = run(parts[0].split(" "));
+        assertThat(result.code()).as(parts[0]).isEqualTo(2);
+        assertThat(result.err()).as(parts[0]).contains(parts[1]).contains("Usage:");
+    }
+
+    @Test
+    void theScenarioListNamesLikes() {
+        Result result = run();
+        assertThat(result.code()).isEqualTo(2);
+        assertThat(result.err()).contains("a scenario is required").contains("likes");
+    }
+
+    @Test
+    @Tag("integration")
+    @Timeout(value = 3, unit = TimeUnit.MINUTES)
+    void aSmallRunOfLikesThroughTheCoordinatorsLosesNothing(@TempDir Path dir) throws Exception {
+        Result result = run("likes", "--report", dir.toString(), "--rate", "50", "--seconds", "3", "--owners", "20",
+                "--warmup-seconds", "1", "--partitions", "3", "--data-dir", dir.resolve("data").toString());
+        assertThat(result.code()).as(result.err()).isZero();
+        JsonNode r = new ObjectMapper().readTree(dir.resolve("report.json").toFile());
+        for (String field : new String[]{"scenario", "params", "throughputPerSec", "latencyMs", "baseline", "ratio", "lost",
+                "duplicates", "peakHeapMb", "elapsedMs", "machine", "figures"}) {
+            assertThat(r.has(field)).as(field).isTrue();
+        }
+        assertThat(r.get("scenario").asText()).isEqualTo("likes");
+        assertThat(r.get("lost").asLong()).isZero();
+        assertThat(r.get("duplicates").asLong()).isZero();
+        assertThat(r.get("latencyMs").get("p99").asDouble()).isPositive();
+        assertThat(r.get("baseline").get("throughputPerSec").asDouble()).isPositive();
+        assertThat(r.get("params").get("coordinatorCommitIntervalMs").asLong()).isPositive();
+        JsonNode figures = r.get("figures");
+        assertThat(figures.get("likesSent").asLong()).isEqualTo(150);
+        assertThat(figures.get("likesDelivered").asLong()).isEqualTo(150);
+        assertThat(figures.get("directDelivered").asLong()).isEqualTo(150);
+        assertThat(figures.get("likeP99Ms").asDouble()).isPositive();
+        assertThat(figures.get("directHighLaneP99Ms").asDouble()).isPositive();
+        assertThat(figures.get("p99Ratio").asDouble()).isPositive();
+        assertThat(figures.has("goalMet")).isTrue();
+        assertThat(figures.get("cpuMicrosPerLike").asDouble()).isPositive();
+        assertThat(figures.get("coordinatorTransitionsPerLike").asDouble()).isPositive();
+        assertThat(figures.get("likeStagesMs").get("observed").asLong()).isPositive();
+        assertThat(Files.readString(dir.resolve("report.html"))).contains("data:image/png;base64,");
+    }
+}
