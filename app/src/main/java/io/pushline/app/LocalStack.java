@@ -7,6 +7,7 @@ import io.pushline.localkafka.LocalBroker;
 import io.pushline.mock.FakeFcm;
 import io.pushline.mock.MockApns;
 import io.pushline.topology.StreamsSettings;
+import io.pushline.topology.TopologyConfig;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -45,11 +46,20 @@ public final class LocalStack implements AutoCloseable {
      * @param partitions       partitions of Pushline's topics
      * @param inFlight         pushes in flight per lane
      * @param coordinators     whether to run the coordinators (likes and follows) too; fanout benchmarks leave them out
+     * @param coordinatorCommitInterval the coordinators' transaction commit interval
      */
-    public record Options(String bootstrapServers, int kafkaPort, Path dataDir, int partitions, int inFlight, boolean coordinators) {
+    public record Options(String bootstrapServers, int kafkaPort, Path dataDir, int partitions, int inFlight, boolean coordinators,
+                          Duration coordinatorCommitInterval) {
+        /** The coordinators' default commit interval, as {@code pushline run} has it. */
+        public static final Duration DEFAULT_COORDINATOR_COMMIT_INTERVAL = Pipeline.Settings.DEFAULT_COORDINATOR_COMMIT_INTERVAL;
+
         /** Every role. */
         public Options(String bootstrapServers, int kafkaPort, Path dataDir, int partitions, int inFlight) {
-            this(bootstrapServers, kafkaPort, dataDir, partitions, inFlight, true);
+            this(bootstrapServers, kafkaPort, dataDir, partitions, inFlight, true, DEFAULT_COORDINATOR_COMMIT_INTERVAL);
+        }
+
+        public Options(String bootstrapServers, int kafkaPort, Path dataDir, int partitions, int inFlight, boolean coordinators) {
+            this(bootstrapServers, kafkaPort, dataDir, partitions, inFlight, coordinators, DEFAULT_COORDINATOR_COMMIT_INTERVAL);
         }
 
         public Options {
@@ -62,6 +72,10 @@ public final class LocalStack implements AutoCloseable {
             }
             if (inFlight < 1) {
                 throw new IllegalArgumentException("inFlight must be >= 1, was " + inFlight);
+            }
+            Objects.requireNonNull(coordinatorCommitInterval, "coordinatorCommitInterval");
+            if (coordinatorCommitInterval.toMillis() < 1) {
+                throw new IllegalArgumentException("coordinatorCommitInterval must be at least 1 ms, was " + coordinatorCommitInterval);
             }
         }
     }
@@ -121,7 +135,8 @@ public final class LocalStack implements AutoCloseable {
         out.print(options.coordinators() ? "  starting router, expansion, coordinators and workers ... "
                 : "  starting router, expansion and workers ... ");
         Pipeline.Settings settings = new Pipeline.Settings(bootstrapServers, Map.of(), options.partitions(), (short) 1,
-                options.dataDir().resolve("streams"), TOPOLOGY_GROUP, options.inFlight());
+                options.dataDir().resolve("streams"), TOPOLOGY_GROUP, options.inFlight(), TopologyConfig.DEFAULT_PAGE_SIZE,
+                TopologyConfig.DEFAULT_PAGE_INTERVAL, options.coordinatorCommitInterval());
         coordinators = options.coordinators();
         EnumSet<Role> roles = EnumSet.allOf(Role.class);
         if (!options.coordinators()) {

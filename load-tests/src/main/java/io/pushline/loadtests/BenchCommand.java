@@ -404,9 +404,16 @@ public final class BenchCommand implements Runnable {
         @Option(names = "--warmup-seconds", paramLabel = "S", defaultValue = "10", description = "Seconds of unmeasured warm-up before each phase, 0..600 (default: ${DEFAULT-VALUE}).")
         int warmupSeconds;
 
+        @Option(names = "--commit-interval-ms", paramLabel = "MS", defaultValue = "-1",
+                description = "The coordinators' transaction commit interval, 1..10000 ms (default: pushline run's, 20).")
+        long commitIntervalMs;
+
         @Override
         public Integer call() throws Exception {
             options.validate(spec.commandLine());
+            if (commitIntervalMs != -1 && (commitIntervalMs < 1 || commitIntervalMs > 10_000)) {
+                throw new ParameterException(spec.commandLine(), "--commit-interval-ms must be between 1 and 10000, was " + commitIntervalMs);
+            }
             if (rate < 1 || rate > 20_000) {
                 throw new ParameterException(spec.commandLine(), "--rate must be between 1 and 20000 likes per second, was " + rate);
             }
@@ -424,12 +431,13 @@ public final class BenchCommand implements Runnable {
                 throw new ParameterException(spec.commandLine(), "--timeout (" + options.timeoutMinutes + " minutes) is too short for "
                         + "two phases of --warmup-seconds + --seconds and their drains (" + needed + " s): raise --timeout");
             }
-            Duration commitInterval = LikesScenario.coordinatorCommitInterval();
+            Duration commitInterval = commitIntervalMs == -1 ? LocalStack.Options.DEFAULT_COORDINATOR_COMMIT_INTERVAL
+                    : Duration.ofMillis(commitIntervalMs);
             System.out.printf("pushline bench likes: %,d likes/s for %d s through the coordinators (commit interval %s), "
                     + "%,d owners, after the same of push tasks straight to the high lane%n", rate, seconds,
                     commitInterval == null ? "unknown" : commitInterval.toMillis() + " ms", owners);
             Instant start = Instant.now();
-            try (LocalStack stack = options.startStack(true)) {
+            try (LocalStack stack = options.startStack(true, commitInterval)) {
                 Recording recording = new Recording();
                 LikesScenario.Result r = LikesScenario.run(stack, rate, seconds, owners, warmupSeconds, recording, options.timeout());
                 LikesScenario.Measured likes = r.likes();

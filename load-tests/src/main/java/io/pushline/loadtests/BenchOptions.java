@@ -65,6 +65,11 @@ final class BenchOptions {
 
     /** Starts the stack; an unreachable --bootstrap-servers fails fast, before anything else starts. */
     LocalStack startStack(boolean coordinators) {
+        return startStack(coordinators, LocalStack.Options.DEFAULT_COORDINATOR_COMMIT_INTERVAL);
+    }
+
+    /** Starts the stack with the coordinators committing every {@code commitInterval}. */
+    LocalStack startStack(boolean coordinators, Duration commitInterval) {
         if (bootstrapServers != null) {
             try (Admin admin = Admin.create(Map.of("bootstrap.servers", bootstrapServers, "request.timeout.ms", 5000,
                     "default.api.timeout.ms", 10_000))) {
@@ -76,7 +81,7 @@ final class BenchOptions {
         }
         Path runDir = dataDir.toAbsolutePath().resolve("run-" + Instant.now().toEpochMilli());
         LocalStack stack = LocalStack.start(new LocalStack.Options(bootstrapServers, 0, runDir, partitions, inFlight,
-                coordinators), System.out);
+                coordinators, commitInterval), System.out);
         // Ctrl-C or SIGTERM: stop the roles, the mocks and, last, the broker child process (close() is idempotent).
         Runtime.getRuntime().addShutdownHook(new Thread(stack::close, "pushline-bench-shutdown"));
         return stack;

@@ -251,22 +251,6 @@ final class LikesScenario {
     }
 
     /**
-     * The coordinators' transaction commit interval the stack runs them with: the app's
-     * {@code Pipeline.Settings.DEFAULT_COORDINATOR_COMMIT_INTERVAL}, which {@link LocalStack} uses and does not expose
-     * (read reflectively so that the report cannot drift from it), or null if it cannot be read.
-     */
-    static Duration coordinatorCommitInterval() {
-        try {
-            java.lang.reflect.Field field = Class.forName("io.pushline.app.Pipeline$Settings")
-                    .getDeclaredField("DEFAULT_COORDINATOR_COMMIT_INTERVAL");
-            field.setAccessible(true);
-            return field.get(null) instanceof Duration d ? d : null;
-        } catch (ReflectiveOperationException | RuntimeException e) {
-            return null;
-        }
-    }
-
-    /**
      * Registers the owners' devices, waits until the coordinators know them, then measures: push tasks straight to the
      * high lane ({@code warmupSeconds} unmeasured, then {@code seconds}: the baseline), then likes through the
      * coordinators (the same). {@code recording} gets samples over all of it and the latency of every measured like.

@@ -138,14 +138,6 @@ class LikesScenarioTest {
     }
 
     @Test
-    void theCommitIntervalIsTheOneTheStackRunsTheCoordinatorsWith() {
-        Duration interval = LikesScenario.coordinatorCommitInterval();
-
-        assertThat(interval).isNotNull();
-        assertThat(interval).isPositive();
-    }
-
-    @Test
     void ownersAreDistinctAcrossCalls() {
         Set<String> tokens = new HashSet<>();
         LikesScenario.owners(50).forEach(o -> tokens.add(o.token()));
