@@ -77,6 +77,12 @@ public final class CoordinatorTopology {
      */
     public static Map<String, Object> requiredOverrides(long commitIntervalMs) {
         return Map.of("processing.guarantee", "exactly_once_v2", "commit.interval.ms", commitIntervalMs, "poll.ms", 10,
-                "num.stream.threads", 2, "producer.compression.type", "none");
+                "num.stream.threads", 2, "producer.compression.type", "none",
+                // A transaction begun right after the last commit, before the broker finished its markers, is answered
+                // CONCURRENT_TRANSACTIONS and retried after retry.backoff.ms: 100 ms by default, longer than the
+                // commit interval itself.
+                "producer.retry.backoff.ms", 5, "producer.retry.backoff.max.ms", 100,
+                // Device state and commands need no time synchronisation with the events: process what has arrived.
+                "max.task.idle.ms", -1);
     }
 }
