@@ -139,23 +139,10 @@ final class Pipeline implements AutoCloseable {
             ExpansionGate gate = new ExpansionGate(settings.clients(), WorkerConfig.defaults(Lane.BULK).groupId(),
                     ExpansionGate.DEFAULT_MAX_AHEAD, Duration.ofMillis(500), registry);
             owned.add(gate);
-            streams = new KafkaStreams(PushlineTopology.build(TopologyConfig.defaults().withMeterRegistry(registry)
+            streams = startStreams(new KafkaStreams(PushlineTopology.build(TopologyConfig.defaults().withMeterRegistry(registry)
                             .withPaging(settings.expansionPageSize(), settings.expansionPageInterval())
                             .withExpansionGate(gate)),
-                    streamsSettings.toProperties());
-            streams.setUncaughtExceptionHandler(error -> {
-                log.error("stream thread failed; replacing it", error);
-                return StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse.REPLACE_THREAD;
-            });
-            CountDownLatch running = new CountDownLatch(1);
-            streams.setStateListener((now, before) -> {
-                if (now == KafkaStreams.State.RUNNING) {
-                    running.countDown();
-                }
-            });
-            streams.start();
-            owned.add(() -> streams.close(Duration.ofSeconds(30)));
-            await(running, Duration.ofSeconds(120), "the topology to reach RUNNING");
+                    streamsSettings.toProperties()), "the topology");
         }
         if (roles.contains(Role.COORDINATORS)) {
             coordinators = startCoordinators(settings, registry);
@@ -184,11 +171,15 @@ final class Pipeline implements AutoCloseable {
         overrides.putAll(CoordinatorTopology.requiredOverrides(settings.coordinatorCommitInterval().toMillis()));
         StreamsSettings streamsSettings = new StreamsSettings(CoordinatorTopology.DEFAULT_APPLICATION_ID, settings.bootstrapServers(),
                 settings.stateDir(), true, settings.replicationFactor(), overrides);
-        KafkaStreams app = new KafkaStreams(CoordinatorTopology.build(coordinatorTuning.apply(
+        return startStreams(new KafkaStreams(CoordinatorTopology.build(coordinatorTuning.apply(
                         CoordinatorConfig.defaults().withMeterRegistry(registry))),
-                streamsSettings.toProperties());
+                streamsSettings.toProperties()), "the coordinators");
+    }
+
+    /** Starts {@code app}, replacing a failed stream thread, and waits until it runs; closed with the pipeline. */
+    private KafkaStreams startStreams(KafkaStreams app, String what) {
         app.setUncaughtExceptionHandler(error -> {
-            log.error("coordinator stream thread failed; replacing it", error);
+            log.error("a stream thread of {} failed; replacing it", what, error);
             return StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse.REPLACE_THREAD;
         });
         CountDownLatch running = new CountDownLatch(1);
@@ -199,7 +190,7 @@ final class Pipeline implements AutoCloseable {
         });
         app.start();
         owned.add(() -> app.close(Duration.ofSeconds(30)));
-        await(running, Duration.ofSeconds(120), "the coordinators to reach RUNNING");
+        await(running, Duration.ofSeconds(120), what + " to reach RUNNING");
         return app;
     }
 

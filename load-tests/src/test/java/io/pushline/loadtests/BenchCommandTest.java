@@ -24,9 +24,10 @@ import static org.assertj.core.api.Assertions.assertThat;
  */
 class BenchCommandTest {
 
-    private record Result(int code, String err) {}
+    record Result(int code, String err) {}
 
-    private static Result run(String... args) {
+    /** Runs {@code pushline bench ARGS}, capturing stderr. */
+    static Result run(String... args) {
         PrintStream originalErr = System.err;
         ByteArrayOutputStream err = new ByteArrayOutputStream();
         System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));

@@ -9,9 +9,6 @@ import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
@@ -21,17 +18,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 /** {@code pushline bench likes}: bad options are usage errors, and a small run writes a complete report. */
 class LikesCommandTest {
 
-    private record Result(int code, String err) {}
-
-    private static Result run(String... args) {
-        PrintStream originalErr = System.err;
-        ByteArrayOutputStream err = new ByteArrayOutputStream();
-        System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
-        try {
-            return new Result(BenchCommand.execute(args), err.toString(StandardCharsets.UTF_8));
-        } finally {
-            System.setErr(originalErr);
-        }
+    private static BenchCommandTest.Result run(String... args) {
+        return BenchCommandTest.run(args);
     }
 
     @ParameterizedTest
@@ -52,14 +40,14 @@ class LikesCommandTest {
     })
     void badOptionsAreUsageErrors(String line) {
         String[] parts = line.split("\\|");
-        Result result = run(parts[0].split(" "));
+        BenchCommandTest.Result result = run(parts[0].split(" "));
         assertThat(result.code()).as(parts[0]).isEqualTo(2);
         assertThat(result.err()).as(parts[0]).contains(parts[1]).contains("Usage:");
     }
 
     @Test
     void theScenarioListNamesLikes() {
-        Result result = run();
+        BenchCommandTest.Result result = run();
         assertThat(result.code()).isEqualTo(2);
         assertThat(result.err()).contains("a scenario is required").contains("likes");
     }
@@ -68,7 +56,7 @@ class LikesCommandTest {
     @Tag("integration")
     @Timeout(value = 3, unit = TimeUnit.MINUTES)
     void aSmallRunOfLikesThroughTheCoordinatorsLosesNothing(@TempDir Path dir) throws Exception {
-        Result result = run("likes", "--report", dir.toString(), "--rate", "50", "--seconds", "3", "--owners", "20",
+        BenchCommandTest.Result result = run("likes", "--report", dir.toString(), "--rate", "50", "--seconds", "3", "--owners", "20",
                 "--warmup-seconds", "1", "--partitions", "3", "--data-dir", dir.resolve("data").toString());
         assertThat(result.code()).as(result.err()).isZero();
         JsonNode r = new ObjectMapper().readTree(dir.resolve("report.json").toFile());
