@@ -10,5 +10,7 @@ COPY --from=build /src/app/target/pushline.jar /opt/pushline/pushline.jar
 COPY --from=build /src/app/target/lib /opt/pushline/lib
 USER pushline
 ENV PUSHLINE_STATE_DIR=/var/lib/pushline/state
+# /metrics, /health/live, /health/ready (PUSHLINE_HTTP_ADDRESS, e.g. 0.0.0.0:9400 in compose)
+EXPOSE 9400
 ENTRYPOINT ["java", "-XX:MaxRAMPercentage=75", "-jar", "/opt/pushline/pushline.jar"]
 CMD ["run"]

@@ -204,6 +204,27 @@ final class Pipeline implements AutoCloseable {
         return config;
     }
 
+    /** Why this pipeline is not ready to serve (for {@code /health/ready}), or null when every role is running. */
+    String notReady() {
+        if (streams != null && streams.state() != KafkaStreams.State.RUNNING) {
+            return "the topology is " + streams.state();
+        }
+        if (coordinators != null && coordinators.state() != KafkaStreams.State.RUNNING) {
+            return "the coordinators are " + coordinators.state();
+        }
+        for (PushWorker worker : workers) {
+            try {
+                if (!worker.awaitAssignment(Duration.ZERO)) {
+                    return "a worker has no partitions yet";
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return "interrupted";
+            }
+        }
+        return null;
+    }
+
     /** Waits until every worker has its first partition assignment. */
     void awaitWorkersAssigned(Duration timeout) throws InterruptedException {
         Instant deadline = Instant.now().plus(timeout);

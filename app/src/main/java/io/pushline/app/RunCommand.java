@@ -1,6 +1,5 @@
 package io.pushline.app;
 
-import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.pushline.contracts.Lane;
 import io.pushline.push.Platform;
 import io.pushline.push.PushProvider;
@@ -84,6 +83,11 @@ final class RunCommand implements Callable<Integer> {
                     "default: ${DEFAULT-VALUE}). A like's push waits for it; each commit costs a few broker round trips."})
     String coordinatorCommitInterval;
 
+    @Option(names = "--http-address", paramLabel = "HOST:PORT|off", defaultValue = "${env:PUSHLINE_HTTP_ADDRESS:-127.0.0.1:9400}",
+            description = {"Where to serve /metrics (Prometheus), /health/live and /health/ready (env PUSHLINE_HTTP_ADDRESS;",
+                    "default: ${DEFAULT-VALUE}; 0.0.0.0:9400 in a container; port 0 picks a free one; off serves nothing)."})
+    String httpAddress;
+
     @Option(names = "--mock-providers", defaultValue = "${env:PUSHLINE_MOCK_PROVIDERS:-false}",
             description = "Send to in-process mock APNs and FCM servers instead (local use only; env PUSHLINE_MOCK_PROVIDERS).")
     boolean mockProviders;
@@ -127,8 +131,15 @@ final class RunCommand implements Callable<Integer> {
             throw new ParameterException(spec.commandLine(), "--coordinator-commit-interval must be between 1ms and 10s, was "
                     + coordinatorCommitInterval);
         }
+        java.net.InetSocketAddress http;
+        try {
+            http = parseHttpAddress(httpAddress);
+        } catch (IllegalArgumentException e) {
+            throw new ParameterException(spec.commandLine(), "--http-address: " + e.getMessage());
+        }
         Map<String, Object> clientConfig = loadKafkaConfig();
-        SimpleMeterRegistry registry = new SimpleMeterRegistry();
+        io.micrometer.prometheusmetrics.PrometheusMeterRegistry registry =
+                new io.micrometer.prometheusmetrics.PrometheusMeterRegistry(io.micrometer.prometheusmetrics.PrometheusConfig.DEFAULT);
         List<AutoCloseable> resources = new ArrayList<>();
         Map<Lane, Map<Platform, PushProvider>> providers = new EnumMap<>(Lane.class);
         try {
@@ -160,8 +171,31 @@ final class RunCommand implements Callable<Integer> {
         Pipeline.Settings settings = new Pipeline.Settings(bootstrapServers, clientConfig, partitions, replicationFactor,
                 stateDir, StreamsSettings.DEFAULT_APPLICATION_ID, inFlight, expansionPageSize, pageInterval, commitInterval);
         CountDownLatch stopped = new CountDownLatch(1);
-        Pipeline pipeline = Pipeline.startLanes(settings, roles, providers, registry);
+        Pipeline[] running = new Pipeline[1];
+        if (http != null) {
+            OpsServer ops = OpsServer.start(http, registry, () -> {
+                Pipeline p = running[0];
+                return p == null ? "starting" : p.notReady();
+            });
+            resources.add(ops);
+            System.out.printf("pushline: metrics at http://%s:%d/metrics, health at /health/live and /health/ready%n",
+                    http.getHostString(), ops.port());
+        }
+        Pipeline pipeline;
+        try {
+            pipeline = Pipeline.startLanes(settings, roles, providers, registry);
+        } catch (RuntimeException e) {
+            for (int i = resources.size() - 1; i >= 0; i--) {
+                try {
+                    resources.get(i).close();
+                } catch (Exception closing) {
+                    e.addSuppressed(closing);
+                }
+            }
+            throw e;
+        }
         resources.add(pipeline);
+        running[0] = pipeline;
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             System.out.println("pushline: stopping (draining in-flight pushes)");
             for (int i = resources.size() - 1; i >= 0; i--) {
@@ -177,6 +211,30 @@ final class RunCommand implements Callable<Integer> {
                 providers.getOrDefault(Lane.BULK, Map.of()).keySet());
         stopped.await();
         return 0;
+    }
+
+    /** {@code HOST:PORT}, or null for {@code off}. */
+    static java.net.InetSocketAddress parseHttpAddress(String value) {
+        if (value == null || value.isBlank()) {
+            throw new IllegalArgumentException("give HOST:PORT or off");
+        }
+        if (value.trim().equalsIgnoreCase("off")) {
+            return null;
+        }
+        int colon = value.lastIndexOf(':');
+        if (colon <= 0 || colon == value.length() - 1) {
+            throw new IllegalArgumentException("'" + value + "' is not HOST:PORT (e.g. 127.0.0.1:9400) or off");
+        }
+        int port;
+        try {
+            port = Integer.parseInt(value.substring(colon + 1));
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("'" + value.substring(colon + 1) + "' is not a port number");
+        }
+        if (port < 0 || port > 65535) {
+            throw new IllegalArgumentException("port must be between 0 and 65535, was " + port);
+        }
+        return new java.net.InetSocketAddress(value.substring(0, colon), port);
     }
 
     private Map<String, Object> loadKafkaConfig() throws IOException {

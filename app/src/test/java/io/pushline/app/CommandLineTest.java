@@ -71,6 +71,9 @@ class CommandLineTest {
             "coordinators retry x --wait forever|--wait:",
             "coordinators discard x --wait 1h|--wait must be at most 10m",
             "coordinators list --kafka-config /nonexistent/kafka.properties|--kafka-config: cannot read",
+            "run --http-address nonsense|--http-address: 'nonsense' is not HOST:PORT",
+            "run --http-address 127.0.0.1:70000|port must be between 0 and 65535",
+            "run --http-address 127.0.0.1:http|'http' is not a port number",
             "frobnicate|Unmatched argument"
     })
     void badInputIsAUsageErrorNamingTheProblem(String line) {

@@ -1,6 +1,5 @@
 package io.pushline.app;
 
-import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.pushline.contracts.CloudEventCodec;
 import io.pushline.contracts.Envelope;
 import io.pushline.contracts.ActivityRecorded;
@@ -56,7 +55,8 @@ class CoordinatorsIntegrationTest {
     private static boolean cleaned;
     private KafkaBroker broker;
     private Pipeline pipeline;
-    private final SimpleMeterRegistry registry = new SimpleMeterRegistry();
+    private final io.micrometer.prometheusmetrics.PrometheusMeterRegistry registry =
+            new io.micrometer.prometheusmetrics.PrometheusMeterRegistry(io.micrometer.prometheusmetrics.PrometheusConfig.DEFAULT);
     /** Posts whose NOTIFYING step fails while they are in here. */
     private final Set<String> poisoned = ConcurrentHashMap.newKeySet();
 
@@ -103,6 +103,16 @@ class CoordinatorsIntegrationTest {
         like("post-fine");
         ConsumerLag.awaitCondition(() -> parkedGauge() == 2, Duration.ofMinutes(2), () -> "two parked coordinators, gauge " + parkedGauge());
         assertThat(transitions("like", "SUCCEEDED")).as("the other like flowed on: all five of its steps").isGreaterThanOrEqualTo(5);
+        // The same figures as an SRE scrapes them, from a running pipeline.
+        try (OpsServer ops = OpsServer.start(new java.net.InetSocketAddress("127.0.0.1", 0), registry, pipeline::notReady)) {
+            java.net.http.HttpClient http = java.net.http.HttpClient.newHttpClient();
+            java.net.http.HttpResponse<String> scrape = http.send(java.net.http.HttpRequest.newBuilder(
+                    URI.create("http://127.0.0.1:" + ops.port() + "/metrics")).build(), java.net.http.HttpResponse.BodyHandlers.ofString());
+            assertThat(scrape.body()).contains("pushline_coordinators_parked 2.0")
+                    .containsPattern("pushline_coordinators_transitions_total\\{flow=\"like\",kind=\"SUCCEEDED\"\\} [1-9]");
+            assertThat(http.send(java.net.http.HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + ops.port() + "/health/ready")).build(),
+                    java.net.http.HttpResponse.BodyHandlers.ofString()).statusCode()).isEqualTo(200);
+        }
 
         Result list = run("coordinators", "list", "--bootstrap-servers", broker.bootstrapServers());
         assertThat(list.code()).isZero();

@@ -363,7 +363,8 @@ class CrashRecoveryIntegrationTest {
                 "-cp", System.getProperty("java.class.path"), PushlineCommand.class.getName(),
                 "run", "--role", role, "--bootstrap-servers", broker.bootstrapServers(),
                 "--partitions", Integer.toString(PARTITIONS), "--in-flight", Integer.toString(IN_FLIGHT),
-                "--state-dir", dir.resolve(name + "-state").toString(), "--kafka-config", kafkaConfig().toString()));
+                "--state-dir", dir.resolve(name + "-state").toString(), "--kafka-config", kafkaConfig().toString(),
+                "--http-address", "127.0.0.1:0"));
         if (role.equals("workers")) {
             command.addAll(providerArgs());
         } else {
