@@ -134,6 +134,8 @@ final class Pipeline implements AutoCloseable {
             new TopicProvisioner(admin, Duration.ofSeconds(60)).ensure(Topics.catalogue(settings.partitions(), settings.replicationFactor()));
         }
         if (roles.contains(Role.ROUTER)) {
+            // One lag reader per deployment is enough: it rides with the router.
+            owned.add(LagMetrics.start(settings.clients(), registry, group -> group.startsWith("pushline"), Duration.ofSeconds(10)));
             StreamsSettings streamsSettings = new StreamsSettings(settings.applicationId(), settings.bootstrapServers(),
                     settings.stateDir(), true, settings.replicationFactor(), settings.clientConfig());
             ExpansionGate gate = new ExpansionGate(settings.clients(), WorkerConfig.defaults(Lane.BULK).groupId(),

@@ -69,6 +69,18 @@ class LagCommandIntegrationTest {
         Map<Integer, Long> kafkas = kafkaConsumerGroupsLag(broker.bootstrapServers());
         assertThat(kafkas).containsEntry(0, 7L).containsEntry(1, 0L);
 
+        // The same figures as gauges, as every router process exports them on /metrics.
+        io.micrometer.core.instrument.simple.SimpleMeterRegistry registry = new io.micrometer.core.instrument.simple.SimpleMeterRegistry();
+        try (LagMetrics metrics = LagMetrics.start(Map.of("bootstrap.servers", broker.bootstrapServers()), registry, GROUP::equals,
+                java.time.Duration.ofMillis(200))) {
+            ConsumerLag.awaitCondition(() -> registry.find(LagMetrics.RECORDS).tags("group", GROUP, "topic", TOPIC, "partition", "0")
+                    .gauge() != null, java.time.Duration.ofSeconds(30), () -> "the lag gauges");
+            assertThat(registry.get(LagMetrics.RECORDS).tags("group", GROUP, "topic", TOPIC, "partition", "0").gauge().value()).isEqualTo(7.0);
+            assertThat(registry.get(LagMetrics.RECORDS).tags("group", GROUP, "topic", TOPIC, "partition", "1").gauge().value()).isZero();
+            assertThat(registry.get(LagMetrics.SECONDS).tags("group", GROUP, "topic", TOPIC, "partition", "0").gauge().value())
+                    .isBetween(88.0, 100.0);
+        }
+
         Result unknown = run("lag", "--group", "no-such-group", "--bootstrap-servers", broker.bootstrapServers());
         assertThat(unknown.code()).isEqualTo(1);
         assertThat(unknown.err()).contains("consumer group 'no-such-group' does not exist");
