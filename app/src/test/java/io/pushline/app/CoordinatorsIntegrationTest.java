@@ -22,10 +22,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
 import java.net.URI;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
@@ -114,21 +111,21 @@ class CoordinatorsIntegrationTest {
                     java.net.http.HttpResponse.BodyHandlers.ofString()).statusCode()).isEqualTo(200);
         }
 
-        Result list = run("coordinators", "list", "--bootstrap-servers", broker.bootstrapServers());
+        CliRun.Result list = run("coordinators", "list", "--bootstrap-servers", broker.bootstrapServers());
         assertThat(list.code()).isZero();
         assertThat(list.out()).contains("like:" + first).contains("like:" + second).contains("NOTIFYING")
                 .contains("failed 3 times").contains("notification inbox unavailable").contains("2 parked");
 
-        Result notParked = run("coordinators", "retry", "like:nope", "--bootstrap-servers", broker.bootstrapServers());
+        CliRun.Result notParked = run("coordinators", "retry", "like:nope", "--bootstrap-servers", broker.bootstrapServers());
         assertThat(notParked.code()).isEqualTo(1);
         assertThat(notParked.err()).contains("like:nope is not parked");
 
         poisoned.remove("post-poison-1");
-        Result retry = run("coordinators", "retry", "like:" + first, "--note", "inbox is back", "--bootstrap-servers", broker.bootstrapServers());
+        CliRun.Result retry = run("coordinators", "retry", "like:" + first, "--note", "inbox is back", "--bootstrap-servers", broker.bootstrapServers());
         assertThat(retry.code()).as(retry.err()).isZero();
         assertThat(retry.out()).contains("retried: like:" + first + " is no longer parked");
 
-        Result discard = run("coordinators", "discard", "like:" + second, "--bootstrap-servers", broker.bootstrapServers());
+        CliRun.Result discard = run("coordinators", "discard", "like:" + second, "--bootstrap-servers", broker.bootstrapServers());
         assertThat(discard.code()).as(discard.err()).isZero();
         assertThat(discard.out()).contains("discarded: like:" + second + " is no longer parked");
 
@@ -137,7 +134,7 @@ class CoordinatorsIntegrationTest {
         assertThat(transitions("like", "DISCARDED")).isEqualTo(1);
         ConsumerLag.awaitCondition(() -> transitions("like", "SUCCEEDED") >= 10, Duration.ofMinutes(1),
                 () -> "the retried like to finish its steps");
-        Result after = run("coordinators", "list", "--bootstrap-servers", broker.bootstrapServers());
+        CliRun.Result after = run("coordinators", "list", "--bootstrap-servers", broker.bootstrapServers());
         assertThat(after.out()).contains("no parked coordinators");
     }
 
@@ -239,21 +236,7 @@ class CoordinatorsIntegrationTest {
         return id;
     }
 
-    private record Result(int code, String out, String err) {}
-
-    private static Result run(String... args) {
-        PrintStream originalOut = System.out;
-        PrintStream originalErr = System.err;
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        ByteArrayOutputStream err = new ByteArrayOutputStream();
-        System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
-        System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
-        try {
-            int code = PushlineCommand.execute(args);
-            return new Result(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
-        } finally {
-            System.setOut(originalOut);
-            System.setErr(originalErr);
-        }
+    private static CliRun.Result run(String... args) {
+        return CliRun.run(args);
     }
 }

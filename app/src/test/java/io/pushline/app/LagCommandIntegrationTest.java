@@ -13,8 +13,6 @@ import org.apache.kafka.common.serialization.StringSerializer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Instant;
@@ -57,7 +55,7 @@ class LagCommandIntegrationTest {
                     new OffsetAndMetadata(5)));
         }
 
-        Result ours = run("lag", "--group", GROUP, "--bootstrap-servers", broker.bootstrapServers());
+        CliRun.Result ours = run("lag", "--group", GROUP, "--bootstrap-servers", broker.bootstrapServers());
         assertThat(ours.code()).as(ours.err()).isZero();
         Map<Integer, String[]> byPartition = rows(ours.out());
         assertThat(byPartition.get(0)[5]).isEqualTo("7");
@@ -81,7 +79,7 @@ class LagCommandIntegrationTest {
                     .isBetween(88.0, 100.0);
         }
 
-        Result unknown = run("lag", "--group", "no-such-group", "--bootstrap-servers", broker.bootstrapServers());
+        CliRun.Result unknown = run("lag", "--group", "no-such-group", "--bootstrap-servers", broker.bootstrapServers());
         assertThat(unknown.code()).isEqualTo(1);
         assertThat(unknown.err()).contains("consumer group 'no-such-group' does not exist");
     }
@@ -120,20 +118,7 @@ class LagCommandIntegrationTest {
         return lag;
     }
 
-    private record Result(int code, String out, String err) {}
-
-    private static Result run(String... args) {
-        PrintStream originalOut = System.out;
-        PrintStream originalErr = System.err;
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        ByteArrayOutputStream err = new ByteArrayOutputStream();
-        System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
-        System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
-        try {
-            return new Result(PushlineCommand.execute(args), out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
-        } finally {
-            System.setOut(originalOut);
-            System.setErr(originalErr);
-        }
+    private static CliRun.Result run(String... args) {
+        return CliRun.run(args);
     }
 }
