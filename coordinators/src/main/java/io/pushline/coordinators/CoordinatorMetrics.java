@@ -51,16 +51,6 @@ public final class CoordinatorMetrics {
         parked.addAndGet(delta);
     }
 
-    /** The count of a counter, for tests and the demo; 0 if it was never incremented. */
-    public double count(String name, String... tags) {
-        Counter c = counters.get(name + String.join(",", tags));
-        return c == null ? 0 : c.count();
-    }
-
-    public long parked() {
-        return parked.get();
-    }
-
     private Counter counter(String name, String... tags) {
         return counters.computeIfAbsent(name + String.join(",", tags), k -> Counter.builder(name).tags(tags).register(registry));
     }

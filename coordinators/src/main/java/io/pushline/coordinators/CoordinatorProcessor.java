@@ -329,10 +329,10 @@ final class CoordinatorProcessor implements Processor<byte[], byte[], byte[], by
         }
         Instant now = now();
         String note = "operator: " + command.note();
-        persist(c, "retry".equals(command.action()) ? engine.retry(c, note, now) : engine.discard(c, note, now));
+        CoordinatorEngine.Advance done = "retry".equals(command.action()) ? engine.retry(c, note, now) : engine.discard(c, note, now);
+        persist(c, done);
         metrics.command(command.action(), "done");
-        log.info("operator {} coordinator {} ({}): now {}", command.action(), c.id(), c.flow(), load(c.id()) == null ? "cleaned up"
-                : load(c.id()).state());
+        log.info("operator {} coordinator {} ({}): now {}", command.action(), c.id(), c.flow(), done.coordinator().state());
     }
 
     private void deadLetter(Record<byte[], byte[]> record, RecordMetadata origin, DeadLetterReason reason, String detail) {

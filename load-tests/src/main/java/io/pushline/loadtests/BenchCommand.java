@@ -435,7 +435,7 @@ public final class BenchCommand implements Runnable {
                     : Duration.ofMillis(commitIntervalMs);
             System.out.printf("pushline bench likes: %,d likes/s for %d s through the coordinators (commit interval %s), "
                     + "%,d owners, after the same of push tasks straight to the high lane%n", rate, seconds,
-                    commitInterval == null ? "unknown" : commitInterval.toMillis() + " ms", owners);
+                    commitInterval.toMillis() + " ms", owners);
             Instant start = Instant.now();
             try (LocalStack stack = options.startStack(true, commitInterval)) {
                 Recording recording = new Recording();
@@ -452,7 +452,7 @@ public final class BenchCommand implements Runnable {
                 params.put("owners", owners);
                 params.put("devicesPerOwner", 1);
                 params.put("warmupSeconds", warmupSeconds);
-                params.put("coordinatorCommitIntervalMs", commitInterval == null ? "unknown" : commitInterval.toMillis());
+                params.put("coordinatorCommitIntervalMs", commitInterval.toMillis());
                 params.put("producerLingerMs", stack.producerConfig().get(org.apache.kafka.clients.producer.ProducerConfig.LINGER_MS_CONFIG));
                 params.put("order", "readiness likes, direct warm-up, direct (baseline), likes warm-up, likes");
 
@@ -500,7 +500,7 @@ public final class BenchCommand implements Runnable {
                 figures.put("readinessRounds", r.readiness().rounds());
                 figures.put("readinessLikes", r.readiness().likes());
                 figures.put("commitIntervalTradeoff", "the coordinators commit their transaction every "
-                        + (commitInterval == null ? "(unknown)" : commitInterval.toMillis() + " ms")
+                        + commitInterval.toMillis() + " ms"
                         + "; a like's push is visible to the workers (read_committed) only after that commit, so it waits up to one "
                         + "interval (half on average) plus the commit's broker round trips: likeStagesMs.toVisible. A shorter "
                         + "interval cuts that wait but costs more commits (broker round trips and transaction markers on every "
