@@ -21,11 +21,7 @@ import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
 
-import java.io.IOException;
 import java.io.PrintWriter;
-import java.io.Reader;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
@@ -34,7 +30,6 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Properties;
 import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
 
@@ -67,19 +62,7 @@ final class CoordinatorsCommand implements Runnable {
         Path kafkaConfig;
 
         Map<String, Object> clients(CommandSpec spec) {
-            Map<String, Object> config = new HashMap<>();
-            if (kafkaConfig != null) {
-                if (!Files.isReadable(kafkaConfig)) {
-                    throw new ParameterException(spec.commandLine(), "--kafka-config: cannot read " + kafkaConfig);
-                }
-                Properties props = new Properties();
-                try (Reader reader = Files.newBufferedReader(kafkaConfig, StandardCharsets.UTF_8)) {
-                    props.load(reader);
-                } catch (IOException e) {
-                    throw new ParameterException(spec.commandLine(), "--kafka-config: " + e.getMessage());
-                }
-                props.forEach((k, v) -> config.put(k.toString(), v));
-            }
+            Map<String, Object> config = RunCommand.loadKafkaConfig(kafkaConfig, spec);
             config.put("bootstrap.servers", bootstrapServers);
             config.put("request.timeout.ms", 10_000);
             config.put("default.api.timeout.ms", 20_000);
@@ -148,19 +131,7 @@ final class CoordinatorsCommand implements Runnable {
                 rows.add(new String[] {p.id(), p.flow(), p.recipient(), p.state(), p.parkedAt().toString(),
                         Integer.toString(p.failures()), p.reason()});
             }
-            int[] widths = new int[6];
-            for (String[] row : rows) {
-                for (int i = 0; i < widths.length; i++) {
-                    widths[i] = Math.max(widths[i], row[i].length());
-                }
-            }
-            for (String[] row : rows) {
-                StringBuilder line = new StringBuilder();
-                for (int i = 0; i < widths.length; i++) {
-                    line.append(String.format("%-" + widths[i] + "s  ", row[i]));
-                }
-                out.println(line.append(row[6]));
-            }
+            TextTable.print(out, rows, rows.get(0).length);
             out.printf("%d parked; retry one with `pushline coordinators retry ID`, or drop it with `pushline coordinators discard ID`%n",
                     parked.size());
             return 0;

@@ -72,19 +72,7 @@ final class LagCommand implements Callable<Integer> {
                             r.lagSeconds() < 0 ? "?" : String.format("%.1f", r.lagSeconds())});
                 }
             }
-            int[] widths = new int[7];
-            rows.forEach(row -> {
-                for (int i = 0; i < 7; i++) {
-                    widths[i] = Math.max(widths[i], row[i].length());
-                }
-            });
-            for (String[] row : rows) {
-                StringBuilder line = new StringBuilder();
-                for (int i = 0; i < 7; i++) {
-                    line.append(String.format(i >= 2 ? "%" + widths[i] + "s  " : "%-" + widths[i] + "s  ", row[i]));
-                }
-                out.println(line.toString().stripTrailing());
-            }
+            TextTable.print(out, rows, 2);
         }
         return 0;
     }

@@ -137,7 +137,7 @@ final class RunCommand implements Callable<Integer> {
         } catch (IllegalArgumentException e) {
             throw new ParameterException(spec.commandLine(), "--http-address: " + e.getMessage());
         }
-        Map<String, Object> clientConfig = loadKafkaConfig();
+        Map<String, Object> clientConfig = loadKafkaConfig(kafkaConfig, spec);
         io.micrometer.prometheusmetrics.PrometheusMeterRegistry registry =
                 new io.micrometer.prometheusmetrics.PrometheusMeterRegistry(io.micrometer.prometheusmetrics.PrometheusConfig.DEFAULT);
         List<AutoCloseable> resources = new ArrayList<>();
@@ -237,17 +237,20 @@ final class RunCommand implements Callable<Integer> {
         return new java.net.InetSocketAddress(value.substring(0, colon), port);
     }
 
-    private Map<String, Object> loadKafkaConfig() throws IOException {
+    /** The client settings in {@code file} ({@code --kafka-config}); none if it is null. A file that cannot be read is a usage error. */
+    static Map<String, Object> loadKafkaConfig(Path file, CommandSpec spec) {
         Map<String, Object> config = new HashMap<>();
-        if (kafkaConfig == null) {
+        if (file == null) {
             return config;
         }
-        if (!Files.isReadable(kafkaConfig)) {
-            throw new ParameterException(spec.commandLine(), "--kafka-config: cannot read " + kafkaConfig);
+        if (!Files.isReadable(file)) {
+            throw new ParameterException(spec.commandLine(), "--kafka-config: cannot read " + file);
         }
         Properties props = new Properties();
-        try (Reader reader = Files.newBufferedReader(kafkaConfig, StandardCharsets.UTF_8)) {
+        try (Reader reader = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
             props.load(reader);
+        } catch (IOException | IllegalArgumentException e) {
+            throw new ParameterException(spec.commandLine(), "--kafka-config: " + file + ": " + e.getMessage());
         }
         props.forEach((k, v) -> config.put(k.toString(), v));
         return config;
