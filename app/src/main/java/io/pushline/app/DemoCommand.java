@@ -25,6 +25,7 @@ import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
 
 import java.io.PrintStream;
+import java.net.InetSocketAddress;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -52,6 +53,9 @@ final class DemoCommand implements Callable<Integer> {
 
     @Spec
     CommandSpec spec;
+
+    /** The demo reads consumer lag more often than {@code pushline run} (10 s), so the dashboard's lag moves visibly. */
+    private static final Duration LAG_INTERVAL = Duration.ofSeconds(2);
 
     @Option(names = "--users", paramLabel = "N", description = "Users to seed (default: ${DEFAULT-VALUE}).", defaultValue = "10000")
     int users;
@@ -83,12 +87,23 @@ final class DemoCommand implements Callable<Integer> {
     @Option(names = "--summary-json", paramLabel = "FILE", description = "Also write the summary as one JSON object to FILE.")
     Path summaryJson;
 
+    @Option(names = "--http-address", paramLabel = "HOST:PORT|off", defaultValue = "127.0.0.1:9400",
+            description = {"Where to serve the live dashboard, /metrics and /health/* while the demo runs",
+                    "(default: ${DEFAULT-VALUE}; port 0 picks a free one; off serves nothing)."})
+    String httpAddress;
+
     @Option(names = "--keep-running", description = "Keep the broker and every role running after the summary, until Ctrl-C.")
     boolean keepRunning;
 
     @Override
     public Integer call() throws Exception {
         Duration deadline = validate();
+        InetSocketAddress http;
+        try {
+            http = RunCommand.parseHttpAddress(httpAddress);
+        } catch (IllegalArgumentException e) {
+            throw new ParameterException(spec.commandLine(), "--http-address: " + e.getMessage());
+        }
         PrintStream out = System.out;
         Instant started = Instant.now();
         Path runDir = dataDir.toAbsolutePath().resolve("run-" + started.toEpochMilli());
@@ -105,8 +120,16 @@ final class DemoCommand implements Callable<Integer> {
             out.printf("Pushline demo: %,d users, %,d devices, %d timeline posts%n", users, devices, posts);
             LocalStack stack;
             synchronized (stackRef) {
-                stack = LocalStack.start(new LocalStack.Options(null, kafkaPort, runDir, partitions, 512), out);
+                stack = LocalStack.start(new LocalStack.Options(null, kafkaPort, runDir, partitions, 512)
+                        .withLagInterval(LAG_INTERVAL), out);
                 stackRef[0] = stack;
+            }
+            if (http != null) {
+                // Closed with the stack (it owns the registry the page reads); an address in use stops the demo here.
+                OpsServer ops = stack.own(OpsServer.start(http, stack.registry(), () -> null));
+                out.printf("  dashboard: http://%s:%d/%n", http.getHostString(), ops.port());
+                out.printf("  metrics at http://%s:%d/metrics (Prometheus), health at /health/live and /health/ready%n",
+                        http.getHostString(), ops.port());
             }
             SocialGraph graph = SocialGraph.generate(users, devices, posts, seed);
             Map<String, Object> clients = stack.clientConfig();

@@ -27,8 +27,8 @@ final class ExpansionGate implements BooleanSupplier, AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(ExpansionGate.class);
     /** Default bound: about a minute of delivery at this machine's rate. */
     static final long DEFAULT_MAX_AHEAD = 200_000;
-    static final String BACKLOG = "pushline.expansion.backlog";
-    static final String HELD = "pushline.expansion.held";
+    static final String BACKLOG = AppMetrics.EXPANSION_BACKLOG;
+    static final String HELD = AppMetrics.EXPANSION_HELD;
 
     private final Admin admin;
     private final String group;

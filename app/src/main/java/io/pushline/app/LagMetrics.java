@@ -29,9 +29,9 @@ import java.util.function.Predicate;
  */
 final class LagMetrics implements AutoCloseable {
     /** Records not yet consumed and committed. */
-    static final String RECORDS = "pushline.consumer.lag.records";
+    static final String RECORDS = AppMetrics.LAG_RECORDS;
     /** Age of the oldest record not yet consumed, in seconds. */
-    static final String SECONDS = "pushline.consumer.lag.seconds";
+    static final String SECONDS = AppMetrics.LAG_SECONDS;
     private static final Logger log = LoggerFactory.getLogger(LagMetrics.class);
 
     private final Admin admin;

@@ -1,7 +1,7 @@
 package io.pushline.app;
 
 import io.micrometer.core.instrument.MeterRegistry;
-import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.pushline.contracts.Topics;
 import io.pushline.localkafka.LocalBroker;
 import io.pushline.mock.FakeFcm;
@@ -47,9 +47,10 @@ public final class LocalStack implements AutoCloseable {
      * @param inFlight         pushes in flight per lane
      * @param coordinators     whether to run the coordinators (likes and follows) too; fanout benchmarks leave them out
      * @param coordinatorCommitInterval the coordinators' transaction commit interval
+     * @param lagInterval      how often consumer lag is read into the {@code pushline.consumer.lag.*} gauges
      */
     public record Options(String bootstrapServers, int kafkaPort, Path dataDir, int partitions, int inFlight, boolean coordinators,
-                          Duration coordinatorCommitInterval) {
+                          Duration coordinatorCommitInterval, Duration lagInterval) {
         /** The coordinators' default commit interval, as {@code pushline run} has it. */
         public static final Duration DEFAULT_COORDINATOR_COMMIT_INTERVAL = Pipeline.Settings.DEFAULT_COORDINATOR_COMMIT_INTERVAL;
 
@@ -60,6 +61,17 @@ public final class LocalStack implements AutoCloseable {
 
         public Options(String bootstrapServers, int kafkaPort, Path dataDir, int partitions, int inFlight, boolean coordinators) {
             this(bootstrapServers, kafkaPort, dataDir, partitions, inFlight, coordinators, DEFAULT_COORDINATOR_COMMIT_INTERVAL);
+        }
+
+        public Options(String bootstrapServers, int kafkaPort, Path dataDir, int partitions, int inFlight, boolean coordinators,
+                       Duration coordinatorCommitInterval) {
+            this(bootstrapServers, kafkaPort, dataDir, partitions, inFlight, coordinators, coordinatorCommitInterval,
+                    Pipeline.Settings.DEFAULT_LAG_INTERVAL);
+        }
+
+        /** The same, reading consumer lag every {@code every}. */
+        public Options withLagInterval(Duration every) {
+            return new Options(bootstrapServers, kafkaPort, dataDir, partitions, inFlight, coordinators, coordinatorCommitInterval, every);
         }
 
         public Options {
@@ -73,6 +85,10 @@ public final class LocalStack implements AutoCloseable {
             if (inFlight < 1) {
                 throw new IllegalArgumentException("inFlight must be >= 1, was " + inFlight);
             }
+            Objects.requireNonNull(lagInterval, "lagInterval");
+            if (lagInterval.toMillis() < 100) {
+                throw new IllegalArgumentException("lagInterval must be at least 100 ms, was " + lagInterval);
+            }
             Objects.requireNonNull(coordinatorCommitInterval, "coordinatorCommitInterval");
             if (coordinatorCommitInterval.toMillis() < 1) {
                 throw new IllegalArgumentException("coordinatorCommitInterval must be at least 1 ms, was " + coordinatorCommitInterval);
@@ -81,7 +97,7 @@ public final class LocalStack implements AutoCloseable {
     }
 
     private final List<AutoCloseable> resources = new ArrayList<>();
-    private final SimpleMeterRegistry registry = new SimpleMeterRegistry();
+    private final PrometheusMeterRegistry registry = AppMetrics.newRegistry();
     private String bootstrapServers;
     private MockProviders mocks;
     private Admin admin;
@@ -136,7 +152,7 @@ public final class LocalStack implements AutoCloseable {
                 : "  starting router, expansion and workers ... ");
         Pipeline.Settings settings = new Pipeline.Settings(bootstrapServers, Map.of(), options.partitions(), (short) 1,
                 options.dataDir().resolve("streams"), TOPOLOGY_GROUP, options.inFlight(), TopologyConfig.DEFAULT_PAGE_SIZE,
-                TopologyConfig.DEFAULT_PAGE_INTERVAL, options.coordinatorCommitInterval());
+                TopologyConfig.DEFAULT_PAGE_INTERVAL, options.coordinatorCommitInterval(), options.lagInterval());
         coordinators = options.coordinators();
         EnumSet<Role> roles = EnumSet.allOf(Role.class);
         if (!options.coordinators()) {
@@ -144,6 +160,12 @@ public final class LocalStack implements AutoCloseable {
         }
         add(Pipeline.startLanes(settings, roles, mocks.byLane(), registry));
         out.println("running");
+    }
+
+    /** Closes {@code resource} with the stack, before everything the stack started itself; returns it. */
+    <T extends AutoCloseable> T own(T resource) {
+        add(resource);
+        return resource;
     }
 
     private void add(AutoCloseable resource) {
@@ -177,7 +199,7 @@ public final class LocalStack implements AutoCloseable {
         return admin;
     }
 
-    public MeterRegistry registry() {
+    public PrometheusMeterRegistry registry() {
         return registry;
     }
 

@@ -58,10 +58,14 @@ final class Pipeline implements AutoCloseable {
      * @param stateDir         Kafka Streams state directory
      * @param applicationId    Kafka Streams application id
      * @param workerInFlight   pushes in flight per lane
+     * @param lagInterval      how often the router role reads consumer lag into its gauges
      */
     record Settings(String bootstrapServers, Map<String, Object> clientConfig, int partitions, short replicationFactor,
                     Path stateDir, String applicationId, int workerInFlight, int expansionPageSize, Duration expansionPageInterval,
-                    Duration coordinatorCommitInterval) {
+                    Duration coordinatorCommitInterval, Duration lagInterval) {
+
+        /** How often consumer lag is read by default: each reading costs a few AdminClient calls and a fetch per lagging partition. */
+        static final Duration DEFAULT_LAG_INTERVAL = Duration.ofSeconds(10);
 
         /**
          * The coordinators' transaction commit interval. Their records become visible to the workers (read_committed)
@@ -69,6 +73,13 @@ final class Pipeline implements AutoCloseable {
          * a few broker round trips. Kafka Streams' exactly-once default is 100 ms.
          */
         static final Duration DEFAULT_COORDINATOR_COMMIT_INTERVAL = Duration.ofMillis(20);
+
+        Settings(String bootstrapServers, Map<String, Object> clientConfig, int partitions, short replicationFactor,
+                 Path stateDir, String applicationId, int workerInFlight, int expansionPageSize, Duration expansionPageInterval,
+                 Duration coordinatorCommitInterval) {
+            this(bootstrapServers, clientConfig, partitions, replicationFactor, stateDir, applicationId, workerInFlight,
+                    expansionPageSize, expansionPageInterval, coordinatorCommitInterval, DEFAULT_LAG_INTERVAL);
+        }
 
         Settings(String bootstrapServers, Map<String, Object> clientConfig, int partitions, short replicationFactor,
                  Path stateDir, String applicationId, int workerInFlight, int expansionPageSize, Duration expansionPageInterval) {
@@ -135,7 +146,7 @@ final class Pipeline implements AutoCloseable {
         }
         if (roles.contains(Role.ROUTER)) {
             // One lag reader per deployment is enough: it rides with the router.
-            owned.add(LagMetrics.start(settings.clients(), registry, group -> group.startsWith("pushline"), Duration.ofSeconds(10)));
+            owned.add(LagMetrics.start(settings.clients(), registry, group -> group.startsWith("pushline"), settings.lagInterval()));
             StreamsSettings streamsSettings = new StreamsSettings(settings.applicationId(), settings.bootstrapServers(),
                     settings.stateDir(), true, settings.replicationFactor(), settings.clientConfig());
             ExpansionGate gate = new ExpansionGate(settings.clients(), WorkerConfig.defaults(Lane.BULK).groupId(),

@@ -88,6 +88,11 @@ final class RunCommand implements Callable<Integer> {
                     "default: ${DEFAULT-VALUE}; 0.0.0.0:9400 in a container; port 0 picks a free one; off serves nothing)."})
     String httpAddress;
 
+    @Option(names = "--lag-interval", paramLabel = "DURATION", defaultValue = "${env:PUSHLINE_LAG_INTERVAL:-10s}",
+            description = {"How often the router role reads consumer lag into the pushline_consumer_lag_* gauges",
+                    "(env PUSHLINE_LAG_INTERVAL; 1s to 10m; default: ${DEFAULT-VALUE})."})
+    String lagInterval;
+
     @Option(names = "--mock-providers", defaultValue = "${env:PUSHLINE_MOCK_PROVIDERS:-false}",
             description = "Send to in-process mock APNs and FCM servers instead (local use only; env PUSHLINE_MOCK_PROVIDERS).")
     boolean mockProviders;
@@ -131,6 +136,15 @@ final class RunCommand implements Callable<Integer> {
             throw new ParameterException(spec.commandLine(), "--coordinator-commit-interval must be between 1ms and 10s, was "
                     + coordinatorCommitInterval);
         }
+        java.time.Duration lagEvery;
+        try {
+            lagEvery = Durations.parse(lagInterval);
+        } catch (IllegalArgumentException e) {
+            throw new ParameterException(spec.commandLine(), "--lag-interval: " + e.getMessage());
+        }
+        if (lagEvery.compareTo(java.time.Duration.ofSeconds(1)) < 0 || lagEvery.compareTo(java.time.Duration.ofMinutes(10)) > 0) {
+            throw new ParameterException(spec.commandLine(), "--lag-interval must be between 1s and 10m, was " + lagInterval);
+        }
         java.net.InetSocketAddress http;
         try {
             http = parseHttpAddress(httpAddress);
@@ -138,8 +152,7 @@ final class RunCommand implements Callable<Integer> {
             throw new ParameterException(spec.commandLine(), "--http-address: " + e.getMessage());
         }
         Map<String, Object> clientConfig = loadKafkaConfig(kafkaConfig, spec);
-        io.micrometer.prometheusmetrics.PrometheusMeterRegistry registry =
-                new io.micrometer.prometheusmetrics.PrometheusMeterRegistry(io.micrometer.prometheusmetrics.PrometheusConfig.DEFAULT);
+        io.micrometer.prometheusmetrics.PrometheusMeterRegistry registry = AppMetrics.newRegistry();
         List<AutoCloseable> resources = new ArrayList<>();
         Map<Lane, Map<Platform, PushProvider>> providers = new EnumMap<>(Lane.class);
         try {
@@ -169,7 +182,7 @@ final class RunCommand implements Callable<Integer> {
             throw new ParameterException(spec.commandLine(), e.getMessage());
         }
         Pipeline.Settings settings = new Pipeline.Settings(bootstrapServers, clientConfig, partitions, replicationFactor,
-                stateDir, StreamsSettings.DEFAULT_APPLICATION_ID, inFlight, expansionPageSize, pageInterval, commitInterval);
+                stateDir, StreamsSettings.DEFAULT_APPLICATION_ID, inFlight, expansionPageSize, pageInterval, commitInterval, lagEvery);
         CountDownLatch stopped = new CountDownLatch(1);
         Pipeline[] running = new Pipeline[1];
         if (http != null) {

@@ -3,6 +3,9 @@ package io.pushline.coordinators;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+
+import java.time.Duration;
 
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -20,10 +23,28 @@ public final class CoordinatorMetrics {
     public static final String PARKED = "pushline.coordinators.parked";
     /** Admin commands, by {@code action} and {@code result} (done, not-parked, unknown, invalid). */
     public static final String COMMANDS = "pushline.coordinators.commands";
+    /**
+     * Coordinators not finished, on this process's partitions, by {@code flow} and the {@code state} they wait in: a
+     * step state (waiting for a retry) or {@code PARKED}. A coordinator whose steps all succeed at once never shows here.
+     */
+    public static final String ACTIVE = "pushline.coordinators.active";
+    /**
+     * Time from entering a step to its outcome, by {@code flow}, {@code step} and {@code outcome} (succeeded, parked),
+     * on the stream's clock: retries and their backoff included; a step that succeeds at its first try in the same
+     * transaction as the one before records 0.
+     */
+    public static final String STEP = "pushline.coordinators.step";
+    /** Time from a coordinator's start to its end, by {@code flow} and {@code outcome} (the terminal state), with SLO buckets. */
+    public static final String DURATION = "pushline.coordinators.duration";
+
+    private static final Duration[] DURATION_BUCKETS = {Duration.ofMillis(10), Duration.ofMillis(50), Duration.ofMillis(100),
+            Duration.ofMillis(500), Duration.ofSeconds(1), Duration.ofSeconds(5), Duration.ofSeconds(30), Duration.ofMinutes(5)};
 
     private final MeterRegistry registry;
     private final AtomicLong parked = new AtomicLong();
     private final Map<String, Counter> counters = new ConcurrentHashMap<>();
+    private final Map<String, AtomicLong> active = new ConcurrentHashMap<>();
+    private final Map<String, Timer> timers = new ConcurrentHashMap<>();
 
     public CoordinatorMetrics(MeterRegistry registry) {
         this.registry = registry;
@@ -49,6 +70,26 @@ public final class CoordinatorMetrics {
 
     void parked(long delta) {
         parked.addAndGet(delta);
+    }
+
+    /** Moves {@code delta} coordinators of {@code flow} into (or, negative, out of) {@code state}. */
+    void active(String flow, String state, long delta) {
+        active.computeIfAbsent(flow + "|" + state, k -> {
+            AtomicLong n = new AtomicLong();
+            Gauge.builder(ACTIVE, n, AtomicLong::get).tags("flow", flow, "state", state)
+                    .description("coordinators not finished, by the state they wait in").register(registry);
+            return n;
+        }).addAndGet(delta);
+    }
+
+    void step(String flow, String step, String outcome, Duration took) {
+        timers.computeIfAbsent(STEP + flow + step + outcome, k -> Timer.builder(STEP).tags("flow", flow, "step", step, "outcome", outcome)
+                .register(registry)).record(took);
+    }
+
+    void finished(String flow, String outcome, Duration took) {
+        timers.computeIfAbsent(DURATION + flow + outcome, k -> Timer.builder(DURATION).tags("flow", flow, "outcome", outcome)
+                .serviceLevelObjectives(DURATION_BUCKETS).register(registry)).record(took);
     }
 
     private Counter counter(String name, String... tags) {

@@ -33,6 +33,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 
 /**
  * Hosts the coordinators of one partition. Its inputs are co-partitioned by the flow's recipient: likes straight from
@@ -51,6 +52,8 @@ final class CoordinatorProcessor implements Processor<byte[], byte[], byte[], by
     static final String SCHEDULE_STORE = "coordinator-schedule";
     private static final Logger log = LoggerFactory.getLogger(CoordinatorProcessor.class);
     private static final String PARKED_COUNT = "parked-count";
+    /** Prefix of the facts keys counting this task's unfinished coordinators by flow and state ({@code active|flow|state}). */
+    private static final String ACTIVE_PREFIX = "active|";
     private static final int MAX_DUE_PER_TICK = 1_000;
 
     private final CloudEventCodec codec;
@@ -66,6 +69,8 @@ final class CoordinatorProcessor implements Processor<byte[], byte[], byte[], by
     private CoordinatorEngine engine;
     private JournalCodec journalCodec;
     private long parkedHere;
+    /** This task's unfinished coordinators by {@code flow|state}, as stored under {@link #ACTIVE_PREFIX}. */
+    private final Map<String, Long> activeHere = new HashMap<>();
 
     CoordinatorProcessor(CloudEventCodec codec, CoordinatorConfig config, CoordinatorMetrics metrics) {
         this.codec = codec;
@@ -88,12 +93,27 @@ final class CoordinatorProcessor implements Processor<byte[], byte[], byte[], by
         byte[] count = facts.get(PARKED_COUNT);
         parkedHere = count == null ? 0 : Long.parseLong(new String(count, StandardCharsets.UTF_8));
         metrics.parked(parkedHere);
+        try (KeyValueIterator<String, byte[]> it = facts.range(ACTIVE_PREFIX, ACTIVE_PREFIX + '~')) {
+            while (it.hasNext()) {
+                KeyValue<String, byte[]> e = it.next();
+                long n = Long.parseLong(new String(e.value, StandardCharsets.UTF_8));
+                String flowAndState = e.key.substring(ACTIVE_PREFIX.length());
+                activeHere.put(flowAndState, n);
+                int bar = flowAndState.indexOf('|');
+                metrics.active(flowAndState.substring(0, bar), flowAndState.substring(bar + 1), n);
+            }
+        }
         context.schedule(config.tick(), PunctuationType.WALL_CLOCK_TIME, this::runDue);
     }
 
     @Override
     public void close() {
         metrics.parked(-parkedHere);
+        activeHere.forEach((flowAndState, n) -> {
+            int bar = flowAndState.indexOf('|');
+            metrics.active(flowAndState.substring(0, bar), flowAndState.substring(bar + 1), -n);
+        });
+        activeHere.clear();
     }
 
     @Override
@@ -363,6 +383,12 @@ final class CoordinatorProcessor implements Processor<byte[], byte[], byte[], by
         for (JournalEntry e : advance.appended()) {
             metrics.transition(c.flow(), e.kind());
         }
+        measure(c, advance.appended().size());
+        String beforeState = before == null ? null : before.state();
+        if (!Objects.equals(beforeState, c.state())) {
+            countActive(c.flow(), beforeState, -1);
+            countActive(c.flow(), c.state(), 1);
+        }
         long timestamp = context.currentSystemTimeMs();
         for (Output out : advance.outputs()) {
             forward(out, timestamp);
@@ -392,6 +418,46 @@ final class CoordinatorProcessor implements Processor<byte[], byte[], byte[], by
         if (advance.wakeAt() != null) {
             schedule.put(scheduleKey(advance.wakeAt(), advance.coordinator().id()), new byte[0]);
         }
+    }
+
+    /** Step and whole-flow times of the last {@code appended} entries of {@code c}'s journal, on the journal's clock. */
+    private void measure(Coordinator c, int appended) {
+        List<JournalEntry> j = c.journal();
+        Instant stepStart = null;
+        for (int i = 0; i < j.size(); i++) {
+            JournalEntry e = j.get(i);
+            if (i >= j.size() - appended && stepStart != null) {
+                switch (e.kind()) {
+                    case SUCCEEDED -> metrics.step(c.flow(), e.from(), "succeeded", Duration.between(stepStart, e.at()));
+                    case PARKED -> metrics.step(c.flow(), e.from(), "parked", Duration.between(stepStart, e.at()));
+                    default -> {
+                    }
+                }
+            }
+            if (e.kind() == JournalEntry.Kind.STARTED || e.kind() == JournalEntry.Kind.SUCCEEDED || e.kind() == JournalEntry.Kind.RETRIED) {
+                stepStart = e.at();
+            }
+        }
+        if (c.isTerminal() && appended > 0) {
+            metrics.finished(c.flow(), c.state(), Duration.between(j.get(0).at(), j.get(j.size() - 1).at()));
+        }
+    }
+
+    /** Counts {@code delta} coordinators of {@code flow} into or out of {@code state}, if it is one a coordinator waits in. */
+    private void countActive(String flow, String state, long delta) {
+        if (state == null || Flow.isTerminal(state)) {
+            return;
+        }
+        String key = flow + '|' + state;
+        long n = activeHere.getOrDefault(key, 0L) + delta;
+        if (n == 0) {
+            activeHere.remove(key);
+            facts.delete(ACTIVE_PREFIX + key);
+        } else {
+            activeHere.put(key, n);
+            facts.put(ACTIVE_PREFIX + key, Long.toString(n).getBytes(StandardCharsets.UTF_8));
+        }
+        metrics.active(flow, state, delta);
     }
 
     private void countParked(long delta) {

@@ -1,6 +1,7 @@
 package io.pushline.coordinators;
 
 import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.pushline.contracts.ActivityRecorded;
 import io.pushline.contracts.ActivityVerb;
@@ -220,6 +221,11 @@ class CoordinatorTopologyTest {
 
     private double gauge() {
         return registry.get(CoordinatorMetrics.PARKED).gauge().value();
+    }
+
+    private double active(String flow, String state) {
+        Gauge g = registry.find(CoordinatorMetrics.ACTIVE).tags("flow", flow, "state", state).gauge();
+        return g == null ? 0 : g.value();
     }
 
     private double counter(String name, String... tags) {
@@ -596,6 +602,10 @@ class CoordinatorTopologyTest {
         assertThat(first.get(Topics.NOTIFICATIONS)).hasSize(1);
         assertThat(journal("like:evt-poison-1").state()).isEqualTo("NOTIFYING");
         assertThat(journal("like:evt-poison-1").failures()).hasSize(1);
+        assertThat(active("like", "NOTIFYING")).as("waiting for a retry").isEqualTo(2.0);
+        assertThat(registry.get(CoordinatorMetrics.STEP).tags("flow", "like", "step", "SAVING", "outcome", "succeeded").timer().count())
+                .isEqualTo(3);
+        assertThat(registry.get(CoordinatorMetrics.DURATION).tags("flow", "like", "outcome", Flow.DONE).timer().count()).isEqualTo(1);
 
         // Retries on the wall clock: 100 ms, then 200 ms (±20 %), then parked.
         tick(Duration.ofMillis(150));
@@ -617,6 +627,11 @@ class CoordinatorTopologyTest {
         assertThat(p1.input()).containsEntry(Flows.POST, "poison").containsEntry(Flows.ACTOR, "u2");
         assertThat(p1.parkedAt()).isAfter(WALL).isBefore(WALL.plusMillis(551));
         assertThat(gauge()).isEqualTo(2.0);
+        assertThat(active("like", Flow.PARKED)).isEqualTo(2.0);
+        assertThat(active("like", "NOTIFYING")).isZero();
+        assertThat(registry.get(CoordinatorMetrics.STEP).tags("flow", "like", "step", "NOTIFYING", "outcome", "parked").timer()
+                .max(java.util.concurrent.TimeUnit.MILLISECONDS)).as("entered NOTIFYING at the like, parked after two backoffs")
+                .isBetween(250.0, 551.0);
         // One poisoned coordinator never stops the others.
         assertThat(this.<PushTask>data(parkedOut.get(Topics.PUSH_HIGH))).extracting(PushTask::sourceEventId).containsOnly("evt-fine-2");
         assertThat(journal("like:evt-fine-2").state()).isEqualTo(Flow.DONE);
@@ -650,6 +665,8 @@ class CoordinatorTopologyTest {
         assertThat(discarded.get(Topics.COORDINATORS_PARKED).get(0).value()).isNull();
         assertThat(journal("like:evt-poison-2").state()).isEqualTo(Flow.DISCARDED);
         assertThat(gauge()).isZero();
+        assertThat(active("like", Flow.PARKED)).isZero();
+        assertThat(registry.get(CoordinatorMetrics.DURATION).tags("flow", "like", "outcome", Flow.DISCARDED).timer().count()).isEqualTo(1);
         tick(Duration.ofSeconds(2));
         assertThat(counts(drain())).isEqualTo(expect());
 
@@ -658,6 +675,7 @@ class CoordinatorTopologyTest {
         like("evt-poison-3", WALL.plusSeconds(6), "u6", "poison");
         drain();
         assertThat(journal("like:evt-poison-3").state()).isEqualTo("NOTIFYING");
+        assertThat(active("like", "NOTIFYING")).isEqualTo(1.0);
         command(OWNER, "{\"action\":\"retry\",\"id\":\"like:evt-poison-1\"}");
         command(OWNER, "{\"action\":\"discard\",\"id\":\"like:evt-poison-3\"}");
         command(OWNER, "{\"action\":\"retry\",\"id\":\"like:evt-poison-3\"}");

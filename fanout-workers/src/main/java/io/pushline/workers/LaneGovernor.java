@@ -22,8 +22,6 @@ import java.util.function.LongSupplier;
  * <p>Thread-safe. Time comes from {@code nanoClock}, so tests drive it.
  */
 public final class LaneGovernor {
-    /** The gauge of the current bulk limit. */
-    public static final String BULK_LIMIT = "pushline.worker.bulk.limit";
     /** Default high-lane wait target. */
     public static final Duration DEFAULT_TARGET = Duration.ofMillis(25);
     /** Default evaluation window. */
@@ -66,9 +64,9 @@ public final class LaneGovernor {
         return new LaneGovernor(maximum, Math.max(1, Math.min(maximum, 16)), DEFAULT_TARGET, DEFAULT_WINDOW, System::nanoTime);
     }
 
-    /** Exports the current limit as {@value #BULK_LIMIT}. */
+    /** Exports the current limit as {@value WorkerMetrics#BULK_LIMIT}. */
     public LaneGovernor bindTo(MeterRegistry registry) {
-        Gauge.builder(BULK_LIMIT, this, g -> g.bulkLimit()).description("bulk-lane pushes allowed in flight now")
+        Gauge.builder(WorkerMetrics.BULK_LIMIT, this, g -> g.bulkLimit()).description("bulk-lane pushes allowed in flight now")
                 .register(registry);
         return this;
     }

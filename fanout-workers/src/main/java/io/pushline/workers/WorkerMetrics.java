@@ -39,6 +39,8 @@ public final class WorkerMetrics {
     public static final String IN_FLIGHT = "pushline.worker.in.flight";
     /** Partitions paused, for want of demand or until their head retry record is due, tagged {@code lane}. */
     public static final String PAUSED_PARTITIONS = "pushline.worker.paused.partitions";
+    /** Bulk-lane pushes allowed in flight now: {@link LaneGovernor} narrows it while the high lane waits (a gauge). */
+    public static final String BULK_LIMIT = "pushline.worker.bulk.limit";
 
     /**
      * Receipts (push ids) held in memory for duplicate checks, tagged {@code lane} (a gauge): those of the receipts

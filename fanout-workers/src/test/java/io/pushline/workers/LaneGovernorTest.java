@@ -62,7 +62,7 @@ class LaneGovernorTest {
     void exportsTheLimitAndRejectsNonsense() {
         SimpleMeterRegistry registry = new SimpleMeterRegistry();
         governor.bindTo(registry);
-        assertThat(registry.get(LaneGovernor.BULK_LIMIT).gauge().value()).isEqualTo(512.0);
+        assertThat(registry.get(WorkerMetrics.BULK_LIMIT).gauge().value()).isEqualTo(512.0);
         assertThatThrownBy(() -> new LaneGovernor(8, 16, Duration.ofMillis(1), Duration.ofMillis(1), System::nanoTime))
                 .isInstanceOf(IllegalArgumentException.class);
         assertThatThrownBy(() -> new LaneGovernor(8, 1, Duration.ZERO, Duration.ofMillis(1), System::nanoTime))

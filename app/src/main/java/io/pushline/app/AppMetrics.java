@@ -1,0 +1,45 @@
+package io.pushline.app;
+
+import io.micrometer.core.instrument.binder.jvm.ClassLoaderMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
+import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
+import io.micrometer.core.instrument.binder.system.UptimeMetrics;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+
+/**
+ * Metric names of the app module (the process around the roles), in one place, and the registry every Pushline process
+ * exports at {@code /metrics}. The other modules' names are in {@code TopologyMetrics}, {@code WorkerMetrics},
+ * {@code PushMetrics} and {@code CoordinatorMetrics}; the README lists them all.
+ */
+final class AppMetrics {
+    /** Consumer lag: records not yet consumed and committed, tagged {@code group}, {@code topic}, {@code partition}. */
+    static final String LAG_RECORDS = "pushline.consumer.lag.records";
+    /** Consumer lag: age of the oldest record not yet consumed, in seconds, tagged like {@link #LAG_RECORDS}. */
+    static final String LAG_SECONDS = "pushline.consumer.lag.seconds";
+    /** The bulk lane's backlog (push tasks not yet consumed) the expansion gate last read. */
+    static final String EXPANSION_BACKLOG = "pushline.expansion.backlog";
+    /** 1 while the expansion gate holds fanout expansion back (bulk backlog above its bound), else 0. */
+    static final String EXPANSION_HELD = "pushline.expansion.held";
+
+    private AppMetrics() {
+    }
+
+    /**
+     * A Prometheus registry with the JVM's and the process's own meters bound (memory, GC, threads, class loading, CPU,
+     * uptime): {@code jvm_*}, {@code process_*} and {@code system_*} next to Pushline's.
+     */
+    static PrometheusMeterRegistry newRegistry() {
+        PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+        new JvmMemoryMetrics().bindTo(registry);
+        new JvmThreadMetrics().bindTo(registry);
+        new ClassLoaderMetrics().bindTo(registry);
+        new ProcessorMetrics().bindTo(registry);
+        new UptimeMetrics().bindTo(registry);
+        // Lives as long as the process: its GC notification listeners are removed only by close(), which nothing calls.
+        new JvmGcMetrics().bindTo(registry);
+        return registry;
+    }
+}
