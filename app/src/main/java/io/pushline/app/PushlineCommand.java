@@ -18,6 +18,12 @@ public final class PushlineCommand implements Runnable {
     }
 
     public static void main(String[] args) {
+        // Read by logback.xml when logging starts; a wrong value there would silently log nothing.
+        String logFormat = System.getenv("PUSHLINE_LOG_FORMAT");
+        if (logFormat != null && !logFormat.equals("text") && !logFormat.equals("json")) {
+            System.err.println("pushline: PUSHLINE_LOG_FORMAT must be text or json, was '" + logFormat + "'");
+            System.exit(2);
+        }
         SLF4JBridgeHandler.removeHandlersForRootLogger();
         SLF4JBridgeHandler.install();
         System.exit(execute(args));

@@ -23,6 +23,9 @@ public final class DeadLetters {
   /** When the record was dead-lettered, ISO-8601 UTC, e.g. {@code 2025-01-31T12:00:00Z}. */
   public static final String DEAD_LETTERED_AT = "pushline.dlq.time";
 
+  /** The key of the event id in structured logs (a key-value pair on the log event, a field of a JSON log line). */
+  public static final String LOG_EVENT_ID = "event_id";
+
   /** Longer details are cut to this many characters. */
   public static final int MAX_DETAIL_CHARS = 1024;
 
@@ -49,6 +52,27 @@ public final class DeadLetters {
     put(headers, SOURCE_PARTITION, Integer.toString(partition));
     put(headers, SOURCE_OFFSET, Long.toString(offset));
     put(headers, DEAD_LETTERED_AT, at.toString());
+  }
+
+  /**
+   * The record's event id (its {@code ce_id} header) for a log line: at most 128 characters, control characters
+   * replaced by {@code ?}; {@code "-"} when the record has none. Never throws.
+   */
+  public static String eventId(Headers headers) {
+    org.apache.kafka.common.header.Header id = headers == null ? null : headers.lastHeader("ce_id");
+    if (id == null || id.value() == null || id.value().length == 0) {
+      return "-";
+    }
+    String s = new String(id.value(), 0, Math.min(id.value().length, 512), StandardCharsets.UTF_8);
+    if (s.length() > 128) {
+      s = s.substring(0, 128);
+    }
+    StringBuilder out = new StringBuilder(s.length());
+    for (int i = 0; i < s.length(); i++) {
+      char c = s.charAt(i);
+      out.append(Character.isISOControl(c) ? '?' : c);
+    }
+    return out.toString();
   }
 
   private static void put(Headers headers, String key, String value) {

@@ -358,7 +358,8 @@ final class CoordinatorProcessor implements Processor<byte[], byte[], byte[], by
     private void deadLetter(Record<byte[], byte[]> record, RecordMetadata origin, DeadLetterReason reason, String detail) {
         RecordHeaders headers = record.headers() == null ? new RecordHeaders() : new RecordHeaders(record.headers().toArray());
         DeadLetters.addTo(headers, reason, detail, origin.topic(), origin.partition(), origin.offset(), now());
-        log.warn("dead-lettered {}-{}@{}: {} ({})", origin.topic(), origin.partition(), origin.offset(), reason, detail);
+        log.atWarn().addKeyValue(DeadLetters.LOG_EVENT_ID, DeadLetters.eventId(record.headers()))
+                .log("dead-lettered {}-{}@{}: {} ({})", origin.topic(), origin.partition(), origin.offset(), reason, detail);
         context.forward(new Record<>(record.key(), record.value(), record.timestamp(), headers), CoordinatorTopology.DEAD_LETTER_SINK);
     }
 
@@ -402,7 +403,8 @@ final class CoordinatorProcessor implements Processor<byte[], byte[], byte[], by
             }
             context.forward(new Record<>(c.id().getBytes(StandardCharsets.UTF_8), Admin.Parked.of(c).toJson(), timestamp),
                     CoordinatorTopology.PARKED_SINK);
-            log.error("parked coordinator {} ({} for {}) in {}: {}", c.id(), c.flow(), c.recipient(), c.parkedFrom(), c.parkedReason());
+            log.atError().addKeyValue(DeadLetters.LOG_EVENT_ID, c.id().substring(c.id().indexOf(':') + 1))
+                    .log("parked coordinator {} ({} for {}) in {}: {}", c.id(), c.flow(), c.recipient(), c.parkedFrom(), c.parkedReason());
         } else if (!c.isParked() && wasParked) {
             countParked(-1);
             context.forward(new Record<>(c.id().getBytes(StandardCharsets.UTF_8), (byte[]) null, timestamp),

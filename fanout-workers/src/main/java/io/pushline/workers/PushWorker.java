@@ -577,7 +577,8 @@ public final class PushWorker implements AutoCloseable {
         TopicPartition partition = new TopicPartition(record.topic(), record.partition());
         return Mono.defer(() -> Mono.fromCompletionStage(process(record)))
                 .onErrorResume(error -> {
-                    log.error("{} lane: unexpected failure on {}-{}@{}", config.lane(), record.topic(), record.partition(), record.offset(), error);
+                    log.atError().addKeyValue(DeadLetters.LOG_EVENT_ID, DeadLetters.eventId(record.headers())).setCause(error)
+                            .log("{} lane: unexpected failure on {}-{}@{}", config.lane(), record.topic(), record.partition(), record.offset());
                     return Mono.fromCompletionStage(deadLetter(record, DeadLetterReason.PROCESSING_FAILED, error.getClass().getSimpleName()));
                 })
                 .onErrorResume(error -> {
@@ -742,7 +743,8 @@ public final class PushWorker implements AutoCloseable {
         RecordHeaders headers = new RecordHeaders(record.headers().toArray());
         DeadLetters.addTo(headers, reason, detail, record.topic(), record.partition(), record.offset(), clock.instant());
         metrics.deadLettered(reason.name());
-        log.warn("{} lane: dead-lettered {}-{}@{}: {} ({})", config.lane(), record.topic(), record.partition(), record.offset(), reason, detail);
+        log.atWarn().addKeyValue(DeadLetters.LOG_EVENT_ID, DeadLetters.eventId(record.headers())).log("{} lane: dead-lettered {}-{}@{}: {} ({})",
+                config.lane(), record.topic(), record.partition(), record.offset(), reason, detail);
         return send(new ProducerRecord<>(Topics.DEAD_LETTERS, null, record.key(), record.value(), headers));
     }
 

@@ -325,7 +325,8 @@ final class ExpansionProcessor implements Processor<byte[], byte[], byte[], byte
                     storeJob(job.cancelled(banEventId));
                     untrack(job.eventId());
                     metrics.jobCancelled();
-                    log.info("fanout {} by banned profile {} cancelled after {} pushes on partition {}", job.eventId(),
+                    log.atInfo().addKeyValue(DeadLetters.LOG_EVENT_ID, job.eventId())
+                            .log("fanout {} by banned profile {} cancelled after {} pushes on partition {}", job.eventId(),
                             profileId, job.emitted(), context.taskId().partition());
                 }
             }

@@ -144,7 +144,7 @@ final class ModerationProcessor implements Processor<byte[], byte[], byte[], byt
         storeJob(job);
         running++;
         metrics.banStarted();
-        log.info("ban {} of profile {} started", banEventId, ban.profileId());
+        log.atInfo().addKeyValue(DeadLetters.LOG_EVENT_ID, banEventId).log("ban {} of profile {} started", banEventId, ban.profileId());
         removePage(job, config.pageSize());   // the first page at once; the rest on the punctuator
     }
 
@@ -186,7 +186,8 @@ final class ModerationProcessor implements Processor<byte[], byte[], byte[], byt
             banJobs.delete(job.profileId());
             running--;
             metrics.banFinished();
-            log.info("ban {} of profile {} finished: {} removals", job.banEventId(), job.profileId(), job.emitted() + emitted);
+            log.atInfo().addKeyValue(DeadLetters.LOG_EVENT_ID, job.banEventId())
+                    .log("ban {} of profile {} finished: {} removals", job.banEventId(), job.profileId(), job.emitted() + emitted);
         } else {
             storeJob(new BanJob(job.banEventId(), job.profileId(), cursor, job.timestamp(), job.emitted() + emitted));
         }

@@ -119,7 +119,8 @@ final class RouterProcessor implements Processor<byte[], byte[], byte[], byte[]>
         RecordHeaders headers = copy(record);
         DeadLetters.addTo(headers, reason, detail, origin.topic(), origin.partition(), origin.offset(), Instant.now());
         metrics.deadLettered(reason);
-        log.warn("dead-lettered {}-{}@{}: {} ({})", origin.topic(), origin.partition(), origin.offset(), reason, detail);
+        log.atWarn().addKeyValue(DeadLetters.LOG_EVENT_ID, DeadLetters.eventId(record.headers()))
+                .log("dead-lettered {}-{}@{}: {} ({})", origin.topic(), origin.partition(), origin.offset(), reason, detail);
         context.forward(new Record<>(record.key(), record.value(), record.timestamp(), headers), PushlineTopology.DEAD_LETTER_SINK);
     }
 
