@@ -24,7 +24,7 @@ class DemoCommandTest {
     void smallDemoDeliversEveryPushOnceAndWritesItsSummary(@TempDir Path dir) throws Exception {
         Path summary = dir.resolve("out/summary.json");
         int code = PushlineCommand.execute("demo", "--users", "300", "--devices", "700", "--posts", "2",
-                "--partitions", "3", "--kafka-port", "0", "--data-dir", dir.resolve("data").toString(),
+                "--partitions", "3", "--kafka-port", "0", "--http-address", "off", "--data-dir", dir.resolve("data").toString(),
                 "--summary-json", summary.toString(), "--timeout", "3m");
 
         JsonNode json = new ObjectMapper().readTree(summary.toFile());

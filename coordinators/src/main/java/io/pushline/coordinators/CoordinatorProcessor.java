@@ -93,6 +93,13 @@ final class CoordinatorProcessor implements Processor<byte[], byte[], byte[], by
         byte[] count = facts.get(PARKED_COUNT);
         parkedHere = count == null ? 0 : Long.parseLong(new String(count, StandardCharsets.UTF_8));
         metrics.parked(parkedHere);
+        // Every state a coordinator can wait in has its gauge from the start (at 0), so dashboards show 0, not "no data".
+        for (Flow flow : flows.declarations()) {
+            for (Flow.StepSpec step : flow.steps()) {
+                metrics.active(flow.name(), step.state(), 0);
+            }
+            metrics.active(flow.name(), Flow.PARKED, 0);
+        }
         try (KeyValueIterator<String, byte[]> it = facts.range(ACTIVE_PREFIX, ACTIVE_PREFIX + '~')) {
             while (it.hasNext()) {
                 KeyValue<String, byte[]> e = it.next();

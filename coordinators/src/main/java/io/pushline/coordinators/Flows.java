@@ -22,7 +22,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -75,7 +75,7 @@ final class Flows {
 
     private final Facts facts;
     private final CoordinatorConfig config;
-    private final Map<String, Flow> byName = new HashMap<>();
+    private final Map<String, Flow> byName = new LinkedHashMap<>();
 
     Flows(Facts facts, CoordinatorConfig config) {
         this.facts = facts;
@@ -109,6 +109,11 @@ final class Flows {
 
     Flow get(String name) {
         return byName.get(name);
+    }
+
+    /** Every flow declared, in declaration order. */
+    java.util.Collection<Flow> declarations() {
+        return java.util.Collections.unmodifiableCollection(byName.values());
     }
 
     /** The like's steps an unlike must undo: those it completed (all of them once it is done). */

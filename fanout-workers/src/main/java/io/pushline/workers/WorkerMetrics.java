@@ -60,6 +60,17 @@ public final class WorkerMetrics {
     WorkerMetrics(MeterRegistry registry, String lane) {
         this.registry = registry;
         this.lane = lane;
+        // The counters that alerts and dashboards divide by or watch for increases exist from the start, at 0: a series
+        // that appears only at its first increment hides that increase from rate() and shows "no data" until then.
+        for (io.pushline.contracts.Platform p : io.pushline.contracts.Platform.values()) {
+            for (String outcome : new String[]{"delivered", "rejected", "failed", "expired"}) {
+                counter(PUSHES, "platform", p.name(), "outcome", outcome);
+            }
+            counter(RETRIES, "platform", p.name());
+            counter(RETRIES_EXHAUSTED, "platform", p.name());
+            counter(TOKENS_INVALIDATED, "platform", p.name());
+        }
+        counter(DEDUPLICATED);
     }
 
     void gauges(Supplier<Number> inFlight, Supplier<Number> paused, Supplier<Number> retriesWaiting) {
