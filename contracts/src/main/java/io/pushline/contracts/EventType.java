@@ -1,5 +1,6 @@
 package io.pushline.contracts;
 
+import java.util.EnumSet;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.Optional;
@@ -36,6 +37,8 @@ import java.util.function.Function;
  * <p>{@code TIMELINE_ENTRY_UPDATED}, {@code ACTIVITY_RECORDED} and {@code NOTIFICATION_UPDATED} are
  * outputs: Pushline's coordinators write them (on {@link Topics#TIMELINE_ENTRIES},
  * {@link Topics#ACTIVITY} and {@link Topics#NOTIFICATIONS}) for other services to consume.
+ * Those three, {@code PUSH_TASK}, {@code PUSH_RECEIPT} and {@code CONTENT_REMOVAL} are written only
+ * by Pushline; on {@link Topics#EVENTS} the router dead-letters them (see {@link #publishable()}).
  */
 public enum EventType {
   DEVICE_REGISTERED("io.pushline.device.registered.v1", DeviceRegistered.class, "device-registered",
@@ -65,6 +68,9 @@ public enum EventType {
       NotificationUpdated::recipientId);
 
   private static final Map<String, EventType> BY_CE_TYPE = new HashMap<>();
+  /** Written only by Pushline's own roles; the router dead-letters them on {@link Topics#EVENTS}. */
+  private static final EnumSet<EventType> WRITTEN_BY_PUSHLINE = EnumSet.of(PUSH_TASK, PUSH_RECEIPT, CONTENT_REMOVAL,
+      TIMELINE_ENTRY_UPDATED, ACTIVITY_RECORDED, NOTIFICATION_UPDATED);
 
   static {
     for (EventType t : values()) {
@@ -107,6 +113,15 @@ public enum EventType {
   /** The event type with this CloudEvents {@code type}, or empty if Pushline does not know it. */
   public static Optional<EventType> fromCeType(String ceType) {
     return ceType == null ? Optional.empty() : Optional.ofNullable(BY_CE_TYPE.get(ceType));
+  }
+
+  /**
+   * Whether services may publish this type on {@link Topics#EVENTS}: false for the types only Pushline
+   * writes (push tasks, receipts, content removals and the coordinators' outputs), which the router
+   * dead-letters there as {@link DeadLetterReason#UNKNOWN_TYPE}.
+   */
+  public boolean publishable() {
+    return !WRITTEN_BY_PUSHLINE.contains(this);
   }
 
   /**

@@ -54,6 +54,14 @@ class EventTypeTest {
   }
 
   @Test
+  void servicesMayPublishExactlyTheTypesOfTheReadmeTable() {
+    assertThat(Arrays.stream(EventType.values()).filter(EventType::publishable)).containsExactly(
+        EventType.DEVICE_REGISTERED, EventType.DEVICE_UNREGISTERED, EventType.FOLLOW_CREATED,
+        EventType.FOLLOW_REMOVED, EventType.POST_CREATED, EventType.LIKE_CREATED, EventType.LIKE_REMOVED,
+        EventType.TIMELINE_POSTED, EventType.PROFILE_BANNED);
+  }
+
+  @Test
   void keyOfRejectsDataOfAnotherType() {
     assertThatThrownBy(() -> EventType.FOLLOW_CREATED.keyOf(new PostCreated("p", "a")))
         .isInstanceOf(IllegalArgumentException.class)
