@@ -23,6 +23,15 @@ public final class DeadLetters {
   /** When the record was dead-lettered, ISO-8601 UTC, e.g. {@code 2025-01-31T12:00:00Z}. */
   public static final String DEAD_LETTERED_AT = "pushline.dlq.time";
 
+  /**
+   * On a record re-published from the dead letters ({@code pushline dlq replay}), where its dead letter is:
+   * {@code pushline.dead-letters-PARTITION@OFFSET}, e.g. {@code pushline.dead-letters-2@1041}. The replayed record
+   * carries the dead letter's key, value and headers without the {@code pushline.dlq.*} headers above, so its
+   * {@code ce_id} (and so its push ids) are the original ones. Not one of the dead-letter headers: it is kept if the
+   * record is dead-lettered again, and replaced if it is replayed again.
+   */
+  public static final String REPLAYED_FROM = "pushline.replayed.from";
+
   /** The key of the event id in structured logs (a key-value pair on the log event, a field of a JSON log line). */
   public static final String LOG_EVENT_ID = "event_id";
 
