@@ -23,6 +23,19 @@ final class AppMetrics {
     static final String EXPANSION_BACKLOG = "pushline.expansion.backlog";
     /** 1 while the expansion gate holds fanout expansion back (bulk backlog above its bound), else 0. */
     static final String EXPANSION_HELD = "pushline.expansion.held";
+    /** HTTP ingest requests, tagged {@code publisher} ({@code unknown} before authentication) and {@code status} (the HTTP code). */
+    static final String INGEST_REQUESTS = "pushline.ingest.requests";
+    /**
+     * HTTP ingest events, tagged {@code publisher} and {@code result}: {@code accepted}, {@code duplicate},
+     * {@code invalid}, {@code forbidden}, {@code rate_limited}, {@code saturated}, {@code failed}.
+     */
+    static final String INGEST_EVENTS = "pushline.ingest.events";
+    /** Time from reading a request to answering it, acknowledgements included, tagged {@code publisher} and {@code status}. */
+    static final String INGEST_DURATION = "pushline.ingest.duration";
+    /** Request bytes held by the ingest (being read, produced or awaiting acknowledgement); bounded by its limit. */
+    static final String INGEST_IN_FLIGHT_BYTES = "pushline.ingest.in.flight.bytes";
+    /** Ids the ingest's deduplication window remembers. */
+    static final String INGEST_DEDUP_ENTRIES = "pushline.ingest.dedup.entries";
 
     private AppMetrics() {
     }

@@ -35,11 +35,15 @@ import java.util.concurrent.CountDownLatch;
 @Command(name = "run", mixinStandardHelpOptions = true, sortOptions = false,
         description = "Runs Pushline roles against a Kafka cluster until stopped (SIGTERM drains and commits).")
 final class RunCommand implements Callable<Integer> {
+    /** The publishers' JSON itself, for deployments that pass secrets as environment variables. */
+    static final String INGEST_PUBLISHERS_JSON_ENV = "PUSHLINE_INGEST_PUBLISHERS_JSON";
+
     @Spec
     CommandSpec spec;
 
     @Option(names = "--role", paramLabel = "ROLE", defaultValue = "${env:PUSHLINE_ROLE:-all}",
-            description = "router, coordinators, workers, a comma-separated list of them, or all (env PUSHLINE_ROLE; default: ${DEFAULT-VALUE}).")
+            description = {"router, coordinators, workers, a comma-separated list of them, or all (env PUSHLINE_ROLE; default: ${DEFAULT-VALUE});",
+                    "ingest alone runs no pipeline role, only the HTTP ingest (which needs --ingest-address)."})
     String role;
 
     @Option(names = "--bootstrap-servers", paramLabel = "HOST:PORT,...", defaultValue = "${env:PUSHLINE_BOOTSTRAP_SERVERS:-127.0.0.1:9092}",
@@ -93,6 +97,21 @@ final class RunCommand implements Callable<Integer> {
                     "(env PUSHLINE_LAG_INTERVAL; 1s to 10m; default: ${DEFAULT-VALUE})."})
     String lagInterval;
 
+    @Option(names = "--ingest-address", paramLabel = "HOST:PORT|off", defaultValue = "${env:PUSHLINE_INGEST_ADDRESS:-off}",
+            description = {"Where to serve the HTTP ingest, POST /v1/events (env PUSHLINE_INGEST_ADDRESS; default: ${DEFAULT-VALUE};",
+                    "port 0 picks a free one). Needs the publishers: --ingest-publishers or env " + INGEST_PUBLISHERS_JSON_ENV + "."})
+    String ingestAddress;
+
+    @Option(names = "--ingest-publishers", paramLabel = "FILE", defaultValue = "${env:PUSHLINE_INGEST_PUBLISHERS_FILE}",
+            description = {"JSON file of the services allowed to publish over HTTP, with their tokens, types and rate limits",
+                    "(env PUSHLINE_INGEST_PUBLISHERS_FILE; or the JSON itself in env " + INGEST_PUBLISHERS_JSON_ENV + ")."})
+    Path ingestPublishers;
+
+    @Option(names = "--ingest-dedup-window", paramLabel = "DURATION", defaultValue = "${env:PUSHLINE_INGEST_DEDUP_WINDOW:-10m}",
+            description = {"How long the ingest remembers a source+id to drop its duplicates (per process; 0 turns it off;",
+                    "env PUSHLINE_INGEST_DEDUP_WINDOW; default: ${DEFAULT-VALUE})."})
+    String ingestDedupWindow;
+
     @Option(names = "--mock-providers", defaultValue = "${env:PUSHLINE_MOCK_PROVIDERS:-false}",
             description = "Send to in-process mock APNs and FCM servers instead (local use only; env PUSHLINE_MOCK_PROVIDERS).")
     boolean mockProviders;
@@ -101,9 +120,34 @@ final class RunCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         Set<Role> roles;
         try {
-            roles = Role.parse(role);
+            // "ingest" is not a pipeline role: alone, it runs only the HTTP ingest (topics are still provisioned).
+            roles = role.trim().equalsIgnoreCase("ingest") ? java.util.EnumSet.noneOf(Role.class) : Role.parse(role);
         } catch (IllegalArgumentException e) {
             throw new ParameterException(spec.commandLine(), "--role: " + e.getMessage());
+        }
+        java.net.InetSocketAddress ingestAt;
+        try {
+            ingestAt = parseHttpAddress(ingestAddress);
+        } catch (IllegalArgumentException e) {
+            throw new ParameterException(spec.commandLine(), "--ingest-address: " + e.getMessage());
+        }
+        if (roles.isEmpty() && ingestAt == null) {
+            throw new ParameterException(spec.commandLine(), "--role ingest needs --ingest-address HOST:PORT (env PUSHLINE_INGEST_ADDRESS)");
+        }
+        Publishers ingestPublishersParsed = null;
+        IngestConfig ingestConfig = null;
+        if (ingestAt != null) {
+            ingestPublishersParsed = loadPublishers(ingestPublishers, System.getenv(INGEST_PUBLISHERS_JSON_ENV), spec);
+            java.time.Duration window;
+            try {
+                window = ingestDedupWindow.trim().equals("0") ? java.time.Duration.ZERO : Durations.parse(ingestDedupWindow);
+            } catch (IllegalArgumentException e) {
+                throw new ParameterException(spec.commandLine(), "--ingest-dedup-window: " + e.getMessage());
+            }
+            if (window.compareTo(java.time.Duration.ofDays(1)) > 0) {
+                throw new ParameterException(spec.commandLine(), "--ingest-dedup-window must be at most 1d, was " + ingestDedupWindow);
+            }
+            ingestConfig = IngestConfig.defaults().withDedup(window, IngestConfig.DEFAULT_DEDUP_MAX_ENTRIES);
         }
         if (partitions < 1 || partitions > 10_000) {
             throw new ParameterException(spec.commandLine(), "--partitions must be between 1 and 10000, was " + partitions);
@@ -209,6 +253,24 @@ final class RunCommand implements Callable<Integer> {
         }
         resources.add(pipeline);
         running[0] = pipeline;
+        if (ingestAt != null) {
+            IngestServer ingest;
+            try {
+                ingest = IngestServer.start(ingestAt, ingestConfig, ingestPublishersParsed, settings.clients(), registry);
+            } catch (RuntimeException e) {
+                for (int i = resources.size() - 1; i >= 0; i--) {
+                    try {
+                        resources.get(i).close();
+                    } catch (Exception closing) {
+                        e.addSuppressed(closing);
+                    }
+                }
+                throw e;
+            }
+            resources.add(ingest);
+            System.out.printf("pushline: ingest at http://%s:%d%s for %s%n", ingestAt.getHostString(), ingest.port(), IngestServer.PATH,
+                    ingestPublishersParsed.names());
+        }
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             System.out.println("pushline: stopping (draining in-flight pushes)");
             for (int i = resources.size() - 1; i >= 0; i--) {
@@ -248,6 +310,40 @@ final class RunCommand implements Callable<Integer> {
             throw new IllegalArgumentException("port must be between 0 and 65535, was " + port);
         }
         return new java.net.InetSocketAddress(value.substring(0, colon), port);
+    }
+
+    /**
+     * The ingest's publishers, from {@code file} ({@code --ingest-publishers}) or {@code json} (the environment); exactly
+     * one must be given. Errors name the field, never a token.
+     */
+    static Publishers loadPublishers(Path file, String json, CommandSpec spec) {
+        boolean fromJson = json != null && !json.isBlank();
+        if (file != null && fromJson) {
+            throw new ParameterException(spec.commandLine(), "give the ingest's publishers once: --ingest-publishers (or env "
+                    + "PUSHLINE_INGEST_PUBLISHERS_FILE) or env " + INGEST_PUBLISHERS_JSON_ENV + ", not both");
+        }
+        if (file == null && !fromJson) {
+            throw new ParameterException(spec.commandLine(), "the ingest needs its publishers: --ingest-publishers FILE (or env "
+                    + "PUSHLINE_INGEST_PUBLISHERS_FILE), or the JSON in env " + INGEST_PUBLISHERS_JSON_ENV);
+        }
+        String text;
+        String where;
+        if (fromJson) {
+            text = json;
+            where = "env " + INGEST_PUBLISHERS_JSON_ENV;
+        } else {
+            where = "--ingest-publishers " + file;
+            try {
+                text = Files.readString(file, StandardCharsets.UTF_8);
+            } catch (IOException | RuntimeException e) {
+                throw new ParameterException(spec.commandLine(), where + ": cannot read it (" + e.getClass().getSimpleName() + ")");
+            }
+        }
+        try {
+            return Publishers.parse(text, System::nanoTime);
+        } catch (Publishers.Invalid e) {
+            throw new ParameterException(spec.commandLine(), where + ": " + e.getMessage());
+        }
     }
 
     /** The client settings in {@code file} ({@code --kafka-config}); none if it is null. A file that cannot be read is a usage error. */

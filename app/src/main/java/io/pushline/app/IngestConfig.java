@@ -1,0 +1,99 @@
+package io.pushline.app;
+
+import io.pushline.contracts.Topics;
+
+import java.time.Duration;
+import java.util.Objects;
+
+/**
+ * Limits of the HTTP ingest ({@link IngestServer}), with named defaults; the constructor rejects a bad value naming
+ * the field and the value.
+ *
+ * @param topic             where accepted events are written ({@link Topics#EVENTS}; tests use their own)
+ * @param maxEventBytes     largest body of a single event ({@code application/cloudevents+json}); 413 above it
+ * @param maxBatchBytes     largest body of a batch ({@code application/cloudevents-batch+json}); 413 above it
+ * @param maxBatchEvents    most events in one batch; 413 above it
+ * @param maxInFlightBytes  request bytes being read, parsed, produced or awaiting the broker's acknowledgement, over
+ *                          all requests; a request that would exceed it is answered 429 before its body is read. It
+ *                          bounds the memory the ingest holds and is how a slow broker slows publishers down.
+ * @param threads           request-handling threads
+ * @param queue             requests waiting for a thread; beyond it, requests are answered 503 without being read
+ * @param dedupWindow       how long a {@code source}+{@code id} seen is remembered (per process)
+ * @param dedupMaxEntries   most ids remembered; the oldest are forgotten first when more arrive within the window
+ * @param maxBlock          the producer's {@code max.block.ms}: the longest a send waits for metadata (broker down: 503)
+ * @param deliveryTimeout   the producer's {@code delivery.timeout.ms}: the longest until a send is acknowledged or
+ *                          failed; a request waits at most this long (plus a second) for its acknowledgements
+ */
+record IngestConfig(String topic, int maxEventBytes, int maxBatchBytes, int maxBatchEvents, int maxInFlightBytes, int threads,
+                    int queue, Duration dedupWindow, int dedupMaxEntries, Duration maxBlock, Duration deliveryTimeout) {
+    static final int DEFAULT_MAX_EVENT_BYTES = 1 << 20;
+    static final int DEFAULT_MAX_BATCH_BYTES = 5 << 20;
+    static final int DEFAULT_MAX_BATCH_EVENTS = 500;
+    static final int DEFAULT_MAX_IN_FLIGHT_BYTES = 32 << 20;
+    static final int DEFAULT_THREADS = 16;
+    static final int DEFAULT_QUEUE = 256;
+    static final Duration DEFAULT_DEDUP_WINDOW = Duration.ofMinutes(10);
+    static final int DEFAULT_DEDUP_MAX_ENTRIES = 1_000_000;
+    static final Duration DEFAULT_MAX_BLOCK = Duration.ofSeconds(2);
+    static final Duration DEFAULT_DELIVERY_TIMEOUT = Duration.ofSeconds(30);
+
+    IngestConfig {
+        Objects.requireNonNull(topic, "topic");
+        Objects.requireNonNull(dedupWindow, "dedupWindow");
+        Objects.requireNonNull(maxBlock, "maxBlock");
+        Objects.requireNonNull(deliveryTimeout, "deliveryTimeout");
+        between("maxEventBytes", maxEventBytes, 1024, 64 << 20);
+        between("maxBatchBytes", maxBatchBytes, 1024, 256 << 20);
+        between("maxBatchEvents", maxBatchEvents, 1, 100_000);
+        between("maxInFlightBytes", maxInFlightBytes, Math.max(maxEventBytes, maxBatchBytes), 1 << 30);
+        between("threads", threads, 1, 1024);
+        between("queue", queue, 0, 1_000_000);
+        between("dedupMaxEntries", dedupMaxEntries, 0, 100_000_000);
+        if (dedupWindow.isNegative()) {
+            throw new IllegalArgumentException("dedupWindow must be >= 0 (0 turns deduplication off), was " + dedupWindow);
+        }
+        if (maxBlock.isNegative() || maxBlock.compareTo(Duration.ofMinutes(1)) > 0) {
+            throw new IllegalArgumentException("maxBlock must be between 0 and 1m, was " + maxBlock);
+        }
+        if (deliveryTimeout.compareTo(Duration.ofSeconds(1)) < 0 || deliveryTimeout.compareTo(Duration.ofMinutes(5)) > 0) {
+            throw new IllegalArgumentException("deliveryTimeout must be between 1s and 5m, was " + deliveryTimeout);
+        }
+    }
+
+    static IngestConfig defaults() {
+        return new IngestConfig(Topics.EVENTS, DEFAULT_MAX_EVENT_BYTES, DEFAULT_MAX_BATCH_BYTES, DEFAULT_MAX_BATCH_EVENTS,
+                DEFAULT_MAX_IN_FLIGHT_BYTES, DEFAULT_THREADS, DEFAULT_QUEUE, DEFAULT_DEDUP_WINDOW, DEFAULT_DEDUP_MAX_ENTRIES,
+                DEFAULT_MAX_BLOCK, DEFAULT_DELIVERY_TIMEOUT);
+    }
+
+    IngestConfig withTopic(String value) {
+        return new IngestConfig(value, maxEventBytes, maxBatchBytes, maxBatchEvents, maxInFlightBytes, threads, queue, dedupWindow,
+                dedupMaxEntries, maxBlock, deliveryTimeout);
+    }
+
+    IngestConfig withLimits(int eventBytes, int batchBytes, int batchEvents, int inFlightBytes) {
+        return new IngestConfig(topic, eventBytes, batchBytes, batchEvents, inFlightBytes, threads, queue, dedupWindow,
+                dedupMaxEntries, maxBlock, deliveryTimeout);
+    }
+
+    IngestConfig withThreads(int handlerThreads, int waiting) {
+        return new IngestConfig(topic, maxEventBytes, maxBatchBytes, maxBatchEvents, maxInFlightBytes, handlerThreads, waiting,
+                dedupWindow, dedupMaxEntries, maxBlock, deliveryTimeout);
+    }
+
+    IngestConfig withDedup(Duration window, int maxEntries) {
+        return new IngestConfig(topic, maxEventBytes, maxBatchBytes, maxBatchEvents, maxInFlightBytes, threads, queue, window,
+                maxEntries, maxBlock, deliveryTimeout);
+    }
+
+    IngestConfig withProducerTimeouts(Duration block, Duration delivery) {
+        return new IngestConfig(topic, maxEventBytes, maxBatchBytes, maxBatchEvents, maxInFlightBytes, threads, queue, dedupWindow,
+                dedupMaxEntries, block, delivery);
+    }
+
+    private static void between(String field, long value, long min, long max) {
+        if (value < min || value > max) {
+            throw new IllegalArgumentException(field + " must be between " + min + " and " + max + ", was " + value);
+        }
+    }
+}
