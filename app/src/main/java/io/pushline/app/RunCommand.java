@@ -242,14 +242,7 @@ final class RunCommand implements Callable<Integer> {
         try {
             pipeline = Pipeline.startLanes(settings, roles, providers, registry);
         } catch (RuntimeException e) {
-            for (int i = resources.size() - 1; i >= 0; i--) {
-                try {
-                    resources.get(i).close();
-                } catch (Exception closing) {
-                    e.addSuppressed(closing);
-                }
-            }
-            throw e;
+            throw closeAll(resources, e);
         }
         resources.add(pipeline);
         running[0] = pipeline;
@@ -258,14 +251,7 @@ final class RunCommand implements Callable<Integer> {
             try {
                 ingest = IngestServer.start(ingestAt, ingestConfig, ingestPublishersParsed, settings.clients(), registry);
             } catch (RuntimeException e) {
-                for (int i = resources.size() - 1; i >= 0; i--) {
-                    try {
-                        resources.get(i).close();
-                    } catch (Exception closing) {
-                        e.addSuppressed(closing);
-                    }
-                }
-                throw e;
+                throw closeAll(resources, e);
             }
             resources.add(ingest);
             System.out.printf("pushline: ingest at http://%s:%d%s for %s%n", ingestAt.getHostString(), ingest.port(), IngestServer.PATH,
@@ -310,6 +296,18 @@ final class RunCommand implements Callable<Integer> {
             throw new IllegalArgumentException("port must be between 0 and 65535, was " + port);
         }
         return new java.net.InetSocketAddress(value.substring(0, colon), port);
+    }
+
+    /** Closes {@code resources} in reverse order after {@code failure}, which carries what failed to close; returns it. */
+    private static RuntimeException closeAll(List<AutoCloseable> resources, RuntimeException failure) {
+        for (int i = resources.size() - 1; i >= 0; i--) {
+            try {
+                resources.get(i).close();
+            } catch (Exception closing) {
+                failure.addSuppressed(closing);
+            }
+        }
+        return failure;
     }
 
     /**
