@@ -134,26 +134,16 @@ final class DlqCommand implements Runnable {
 
     /** Where and as whom, and for how long. */
     static final class Access {
-        @Option(names = "--bootstrap-servers", paramLabel = "HOST:PORT,...", defaultValue = "${env:PUSHLINE_BOOTSTRAP_SERVERS:-127.0.0.1:9092}",
-                description = "Kafka bootstrap servers (env PUSHLINE_BOOTSTRAP_SERVERS; default: ${DEFAULT-VALUE}).")
-        String bootstrapServers;
-
-        @Option(names = "--kafka-config", paramLabel = "FILE", defaultValue = "${env:PUSHLINE_KAFKA_CONFIG}",
-                description = {"Properties file of Kafka client settings (security.protocol, sasl.*, ssl.*), as for `pushline run` "
-                        + "(env PUSHLINE_KAFKA_CONFIG). The admin credential: its principal needs Read on pushline.dead-letters, "
-                        + "and for replay Write on the topics replayed to."})
-        Path kafkaConfig;
+        /** Its --kafka-config is the admin credential: Read on pushline.dead-letters, and for replay Write on the topics replayed to. */
+        @Mixin
+        CoordinatorsCommand.Cluster cluster;
 
         @Option(names = "--timeout", paramLabel = "DURATION", defaultValue = "2m",
                 description = "Give up after this long, reading and writing included (90s, 5m, PT5M; default: ${DEFAULT-VALUE}).")
         String timeout;
 
         Map<String, Object> clients(CommandSpec spec) {
-            Map<String, Object> config = RunCommand.loadKafkaConfig(kafkaConfig, spec);
-            config.put("bootstrap.servers", bootstrapServers);
-            config.put("request.timeout.ms", 10_000);
-            config.put("default.api.timeout.ms", 20_000);
-            return config;
+            return cluster.clients(spec);
         }
 
         Duration timeout(CommandSpec spec) {
