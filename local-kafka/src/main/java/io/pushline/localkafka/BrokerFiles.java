@@ -2,8 +2,11 @@ package io.pushline.localkafka;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.FileSystems;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermission;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Set;
@@ -44,6 +47,11 @@ final class BrokerFiles {
         return dataDir.resolve("broker.pid");
     }
 
+    /** The broker's own SCRAM password (see {@link BrokerCredential}), when it runs with SCRAM. */
+    static Path brokerSecretFile(Path dataDir) {
+        return dataDir.resolve("broker-scram.secret");
+    }
+
     static Path classpathArgFile(Path dataDir) {
         return dataDir.resolve("broker-classpath.args");
     }
@@ -60,16 +68,27 @@ final class BrokerFiles {
     static final int DEDUPE_BUFFER_BYTES = 16 * 1024 * 1024;
 
     static Map<String, String> serverConfig(Path dataDir, int port, int controllerPort, Map<String, String> extraConfig) {
+        return serverConfig(dataDir, port, controllerPort, BrokerSecurity.plaintext(), null, extraConfig);
+    }
+
+    /**
+     * The client listener (named after its protocol) is also the inter-broker listener; the controller listener is
+     * PLAINTEXT on loopback whatever {@code security} says. {@code brokerPassword} is the broker's own SCRAM password.
+     */
+    static Map<String, String> serverConfig(Path dataDir, int port, int controllerPort, BrokerSecurity security,
+                                            String brokerPassword, Map<String, String> extraConfig) {
+        String listener = security.listenerName();
         Map<String, String> config = new LinkedHashMap<>();
         config.put("process.roles", "broker,controller");
         config.put("node.id", "1");
         // A single-node dynamic quorum (formatted with --standalone).
         config.put("controller.quorum.bootstrap.servers", HOST + ":" + controllerPort);
-        config.put("listeners", "PLAINTEXT://" + HOST + ":" + port + ",CONTROLLER://" + HOST + ":" + controllerPort);
-        config.put("advertised.listeners", "PLAINTEXT://" + HOST + ":" + port + ",CONTROLLER://" + HOST + ":" + controllerPort);
-        config.put("listener.security.protocol.map", "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT");
-        config.put("inter.broker.listener.name", "PLAINTEXT");
+        config.put("listeners", listener + "://" + HOST + ":" + port + ",CONTROLLER://" + HOST + ":" + controllerPort);
+        config.put("advertised.listeners", listener + "://" + HOST + ":" + port + ",CONTROLLER://" + HOST + ":" + controllerPort);
+        config.put("listener.security.protocol.map", listener + ":" + security.protocol().name + ",CONTROLLER:PLAINTEXT");
+        config.put("inter.broker.listener.name", listener);
         config.put("controller.listener.names", "CONTROLLER");
+        config.putAll(security.brokerConfig(brokerPassword));
         config.put("log.dirs", logDir(dataDir).toString());
         // Internal topics must fit on one node, or consumer groups and transactions (Streams EOS) fail.
         config.put("offsets.topic.replication.factor", "1");
@@ -95,7 +114,21 @@ final class BrokerFiles {
         StringBuilder text = new StringBuilder("# Written by Pushline's LocalBroker on every start; edits are overwritten.\n"
                 + "# Add settings with LocalBroker.builder().extraConfig(...).\n");
         config.forEach((key, value) -> text.append(escape(key)).append('=').append(escape(value)).append('\n'));
+        ownerOnly(file);
         Files.writeString(file, text, StandardCharsets.UTF_8);
+    }
+
+    /** The file may hold passwords (a SCRAM or TLS broker's): readable by its owner only, where the file system says so. */
+    private static void ownerOnly(Path file) throws IOException {
+        if (!FileSystems.getDefault().supportedFileAttributeViews().contains("posix")) {
+            return;
+        }
+        Set<PosixFilePermission> ownerOnly = PosixFilePermissions.fromString("rw-------");
+        if (Files.exists(file)) {
+            Files.setPosixFilePermissions(file, ownerOnly);
+        } else {
+            Files.createFile(file, PosixFilePermissions.asFileAttribute(ownerOnly));
+        }
     }
 
     /** Properties syntax: only backslashes and line breaks need escaping in what we write. */

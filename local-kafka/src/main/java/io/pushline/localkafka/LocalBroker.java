@@ -15,6 +15,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
 import java.util.StringJoiner;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -22,6 +23,10 @@ import java.util.concurrent.TimeoutException;
 import java.util.regex.Pattern;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.ScramCredentialInfo;
+import org.apache.kafka.clients.admin.ScramMechanism;
+import org.apache.kafka.clients.admin.UserScramCredentialAlteration;
+import org.apache.kafka.clients.admin.UserScramCredentialUpsertion;
 import org.apache.kafka.common.Node;
 import org.apache.kafka.common.Uuid;
 import org.slf4j.Logger;
@@ -39,12 +44,18 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Data dir layout: {@code server.properties}, {@code logs/} (Kafka's data), {@code broker.pid} while running,
  * {@code broker.log} (the child's stdout and stderr; WARN and above), generated logging configs and a classpath
- * argument file. A pid file naming a live broker makes {@link #start()} refuse; a stale one is logged and replaced.
+ * argument file; under SCRAM also {@code broker-scram.secret}, the broker's own password (owner-only, like
+ * {@code server.properties}, which may hold passwords). A pid file naming a live broker makes {@link #start()} refuse;
+ * a stale one is logged and replaced.
  *
  * <p>The child runs {@code java -Xmx<heap> -XX:+UseG1GC -Djava.awt.headless=true @<classpath-argfile> kafka.Kafka
  * server.properties} with {@link Builder#classpath(String)}, by default this JVM's {@code java.class.path}, which must
  * contain {@code org.apache.kafka:kafka_2.13} and an SLF4J provider (logback in Pushline). That holds for the
  * application's uber jar and for Surefire.
+ *
+ * <p>Security: by default the client listener is PLAINTEXT. {@link Builder#security(BrokerSecurity)} makes it require
+ * SASL/SCRAM-SHA-512 (in the clear or over TLS) or client certificates; the broker then uses the same listener to
+ * talk to itself, and {@link #clientConfig()} gives the settings of its own principal.
  *
  * <p>Thread-safety: call {@link #start()} once, from one thread; {@link #close()} may be called from any thread, any
  * number of times.
@@ -76,6 +87,7 @@ public final class LocalBroker implements AutoCloseable {
     private final Duration startTimeout;
     private final boolean ownShutdownHook;
     private final Map<String, String> extraConfig;
+    private final BrokerSecurity security;
     private final Path javaExecutable;
     private final String classpath;
 
@@ -85,6 +97,8 @@ public final class LocalBroker implements AutoCloseable {
     private Thread shutdownHook;
     private int port;
     private int controllerPort;
+    /** The broker's own SCRAM password, under SCRAM; read at start. */
+    private volatile String brokerPassword;
     /** Where the running child's output starts in the log file. */
     private long logOffset;
 
@@ -97,6 +111,7 @@ public final class LocalBroker implements AutoCloseable {
         this.startTimeout = b.startTimeout;
         this.ownShutdownHook = b.shutdownHook;
         this.extraConfig = Map.copyOf(b.extraConfig);
+        this.security = b.security;
         this.javaExecutable = b.javaExecutable.toAbsolutePath();
         this.classpath = absoluteClasspath(b.classpath);
     }
@@ -138,10 +153,14 @@ public final class LocalBroker implements AutoCloseable {
             createDirectories();
             EarlierBroker.refuseIfRunning(dataDir);
             choosePorts();
+            if (security.usesScram()) {
+                brokerPassword = BrokerCredential.loadOrCreate(dataDir);
+            }
             writeFiles();
             format(deadline);
             launch();
             awaitReady(deadline);
+            createScramUsers(deadline);
         } catch (RuntimeException e) {
             close();
             throw e;
@@ -152,8 +171,8 @@ public final class LocalBroker implements AutoCloseable {
             }
             state = State.RUNNING;
         }
-        log.info("Kafka broker ready on {} (pid {}, data dir {}) in {} ms", bootstrapServers(), pid(), dataDir,
-                TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - began));
+        log.info("Kafka broker ready on {} ({}, pid {}, data dir {}) in {} ms", bootstrapServers(), security.protocol().name,
+                pid(), dataDir, TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - began));
         return this;
     }
 
@@ -161,6 +180,24 @@ public final class LocalBroker implements AutoCloseable {
     public String bootstrapServers() {
         requireStarted();
         return BrokerFiles.HOST + ":" + port;
+    }
+
+    /**
+     * {@code bootstrap.servers} and the security settings of the broker's own principal
+     * ({@value BrokerSecurity#BROKER_USER} under SCRAM, the broker's certificate under mutual TLS): an administrator's client
+     * config, for tools and tests. It holds secrets: never log it. A fresh mutable copy.
+     */
+    public Map<String, Object> clientConfig() {
+        requireStarted();
+        Map<String, Object> config = new LinkedHashMap<>();
+        config.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers());
+        config.putAll(security.clientConfig(brokerPassword));
+        return config;
+    }
+
+    /** What the client listener requires of clients. */
+    public BrokerSecurity security() {
+        return security;
     }
 
     /** The broker's process id. */
@@ -246,7 +283,7 @@ public final class LocalBroker implements AutoCloseable {
     private void writeFiles() {
         try {
             BrokerFiles.writeServerProperties(BrokerFiles.serverProperties(dataDir),
-                    BrokerFiles.serverConfig(dataDir, port, controllerPort, extraConfig));
+                    BrokerFiles.serverConfig(dataDir, port, controllerPort, security, brokerPassword, extraConfig));
             BrokerFiles.writeLoggingConfigs(dataDir);
             BrokerFiles.writeClasspathArgFile(BrokerFiles.classpathArgFile(dataDir), classpath);
         } catch (IOException e) {
@@ -263,6 +300,10 @@ public final class LocalBroker implements AutoCloseable {
         String clusterId = Uuid.randomUuid().toString();
         List<String> command = javaCommand(STORAGE_TOOL, "format", "--cluster-id", clusterId,
                 "--config", BrokerFiles.serverProperties(dataDir).toString(), "--standalone");
+        if (security.usesScram()) {
+            // The broker authenticates to itself on its first connection, before any Admin call could create a user.
+            command.addAll(List.of("--add-scram", BrokerCredential.addScramArgument(BrokerSecurity.BROKER_USER, brokerPassword)));
+        }
         long logOffset = appendBanner("formatting " + dataDir + " as cluster " + clusterId);
         Process formatter = spawn(command);
         try {
@@ -310,12 +351,7 @@ public final class LocalBroker implements AutoCloseable {
         while (!accepts(address)) {
             pace(deadline);
         }
-        Map<String, Object> config = new LinkedHashMap<>();
-        config.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, BrokerFiles.HOST + ":" + port);
-        config.put(AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, 5_000);
-        config.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, 5_000);
-        config.put(AdminClientConfig.CLIENT_ID_CONFIG, "pushline-local-broker-probe");
-        Admin admin = Admin.create(config);
+        Admin admin = Admin.create(probeConfig(security.clientConfig(brokerPassword), "pushline-local-broker-probe"));
         try {
             while (true) {
                 try {
@@ -335,6 +371,66 @@ public final class LocalBroker implements AutoCloseable {
             }
         } finally {
             admin.close(Duration.ofSeconds(5)); // bounded: the broker may have gone away
+        }
+    }
+
+    private Map<String, Object> probeConfig(Map<String, Object> securityConfig, String clientId) {
+        Map<String, Object> config = new LinkedHashMap<>(securityConfig);
+        config.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, BrokerFiles.HOST + ":" + port);
+        config.put(AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, 5_000);
+        config.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, 5_000);
+        config.put(AdminClientConfig.CLIENT_ID_CONFIG, clientId);
+        return config;
+    }
+
+    /**
+     * Creates (or updates) the SCRAM users through the Admin API, as the broker's own principal, and waits until each
+     * can log in: the broker learns a credential from the metadata log a moment after the controller committed it.
+     */
+    private void createScramUsers(long deadline) {
+        Map<String, String> users = security.scramUsers();
+        if (users.isEmpty()) {
+            return;
+        }
+        List<UserScramCredentialAlteration> upserts = new ArrayList<>();
+        ScramCredentialInfo info = new ScramCredentialInfo(ScramMechanism.SCRAM_SHA_512, BrokerSecurity.SCRAM_ITERATIONS);
+        users.forEach((name, password) -> upserts.add(new UserScramCredentialUpsertion(name, info, password)));
+        Admin admin = Admin.create(probeConfig(security.clientConfig(brokerPassword), "pushline-local-broker-users"));
+        try {
+            admin.alterUserScramCredentials(upserts).all().get(remaining(deadline), TimeUnit.NANOSECONDS);
+        } catch (ExecutionException e) {
+            throw new LocalBrokerException("cannot create the SCRAM users " + users.keySet() + ": " + e.getCause(), e.getCause());
+        } catch (TimeoutException e) {
+            throw new LocalBrokerException("creating the SCRAM users " + users.keySet() + " took longer than the start"
+                    + " timeout of " + startTimeout.toSeconds() + "s", e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new LocalBrokerException("interrupted while creating the SCRAM users", e);
+        } finally {
+            admin.close(Duration.ofSeconds(5));
+        }
+        users.forEach((name, password) -> awaitLogin(name, password, deadline));
+    }
+
+    private void awaitLogin(String user, String password, long deadline) {
+        Map<String, Object> config = new LinkedHashMap<>(security.clientConfig(brokerPassword));
+        config.putAll(BrokerSecurity.scramClientConfig(user, password));
+        Admin admin = Admin.create(probeConfig(config, "pushline-local-broker-login-probe"));
+        try {
+            while (true) {
+                try {
+                    admin.describeCluster().nodes().get(Math.min(remaining(deadline), TimeUnit.SECONDS.toNanos(5)), TimeUnit.NANOSECONDS);
+                    return;
+                } catch (ExecutionException | TimeoutException e) {
+                    log.debug("SCRAM user {} cannot log in yet: {}", user, e.toString());
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new LocalBrokerException("interrupted while waiting for the SCRAM user " + user, e);
+                }
+                pace(deadline);
+            }
+        } finally {
+            admin.close(Duration.ofSeconds(5));
         }
     }
 
@@ -470,6 +566,7 @@ public final class LocalBroker implements AutoCloseable {
         private Duration startTimeout = DEFAULT_START_TIMEOUT;
         private boolean shutdownHook = true;
         private final Map<String, String> extraConfig = new LinkedHashMap<>();
+        private BrokerSecurity security = BrokerSecurity.plaintext();
         private Path javaExecutable = Path.of(System.getProperty("java.home"), "bin", "java");
         private String classpath = System.getProperty("java.class.path");
 
@@ -533,6 +630,15 @@ public final class LocalBroker implements AutoCloseable {
             return this;
         }
 
+        /**
+         * What the client listener requires of clients; default {@link BrokerSecurity#plaintext()}. A SCRAM broker
+         * needs a data dir formatted with SCRAM (a new one, or one a SCRAM broker formatted before).
+         */
+        public Builder security(BrokerSecurity security) {
+            this.security = Objects.requireNonNull(security, "security");
+            return this;
+        }
+
         /** Default {@code ${java.home}/bin/java}. */
         public Builder javaExecutable(Path javaExecutable) {
             this.javaExecutable = javaExecutable;
@@ -583,10 +689,15 @@ public final class LocalBroker implements AutoCloseable {
             if (classpath == null || classpath.isBlank()) {
                 throw new IllegalArgumentException("classpath must name the jars holding kafka_2.13, was '" + classpath + "'");
             }
+            Set<String> securityKeys = security.brokerConfig("unused").keySet();
             for (String key : extraConfig.keySet()) {
                 if (BrokerFiles.RESERVED_KEYS.contains(key.trim())) {
                     throw new IllegalArgumentException("extraConfig may not set " + key + ", which LocalBroker manages"
                             + " (use port, controllerPort or dataDir)");
+                }
+                if (securityKeys.contains(key.trim())) {
+                    throw new IllegalArgumentException("extraConfig may not set " + key + ", which LocalBroker derives from "
+                            + security + " (use security(...))");
                 }
             }
             Path absoluteLogFile = logFile == null ? absoluteDataDir.resolve("broker.log") : logFile.toAbsolutePath().normalize();
