@@ -268,6 +268,7 @@ final class StructuredEvents {
         return mediaType.equalsIgnoreCase(CloudEventCodec.CONTENT_TYPE);
     }
 
+    /** The name cut to 64 characters, control characters as '?'; an empty or blank name quoted, so it still shows. */
     private static String printable(String name) {
         String cut = name.length() > 64 ? name.substring(0, 64) + "..." : name;
         StringBuilder b = new StringBuilder(cut.length());
@@ -275,6 +276,6 @@ final class StructuredEvents {
             char c = cut.charAt(i);
             b.append(Character.isISOControl(c) ? '?' : c);
         }
-        return b.toString();
+        return name.isBlank() ? "\"" + b + "\"" : b.toString();
     }
 }

@@ -50,6 +50,12 @@ class IngestParserTest {
     }
 
     @Test
+    void anEmptyOrBlankAttributeNameIsStillNamed() {   // found by StructuredEventsFuzzTest
+        assertThat(problems(single(event("e-1", ",\"\":\"1\"", DATA)))).extracting(StructuredEvents.Problem::field).containsExactly("\"\"");
+        assertThat(problems(single(event("e-1", ",\" \":\"1\"", DATA)))).extracting(StructuredEvents.Problem::field).containsExactly("\" \"");
+    }
+
+    @Test
     void malformedJsonIsNamedWithItsPosition() {
         assertThat(problems(single("{\"specversion\":\"1.0\",")))
                 .singleElement().satisfies(p -> {
