@@ -29,14 +29,14 @@ import java.util.concurrent.atomic.AtomicLong;
         description = {"Runs a load-test scenario against a local broker (or --bootstrap-servers) and writes",
                 "DIR/report.json and DIR/report.html. Every figure comes with a baseline measured in the same run."},
         subcommands = {BenchCommand.Limits.class, BenchCommand.Fanout.class, BenchCommand.SlowProvider.class, BenchCommand.Mixed.class,
-                BenchCommand.Providers.class, BenchCommand.Likes.class, CommandLine.HelpCommand.class})
+                BenchCommand.Providers.class, BenchCommand.Likes.class, IngestCommand.class, CommandLine.HelpCommand.class})
 public final class BenchCommand implements Runnable {
     @Spec
     CommandSpec spec;
 
     @Override
     public void run() {
-        throw new ParameterException(spec.commandLine(), "a scenario is required: limits, fanout, slow-provider, mixed, providers or likes");
+        throw new ParameterException(spec.commandLine(), "a scenario is required: limits, fanout, slow-provider, mixed, providers, likes or ingest");
     }
 
     public static void main(String[] args) {
@@ -46,6 +46,15 @@ public final class BenchCommand implements Runnable {
 
     static int execute(String... args) {
         return new CommandLine(new BenchCommand())
+                // picocli prints either a suggestion ("Did you mean ...") or the usage; a mistyped scenario gets both.
+                .setParameterExceptionHandler((error, parsed) -> {
+                    CommandLine commandLine = error.getCommandLine();
+                    java.io.PrintWriter err = commandLine.getErr();
+                    err.println(error.getMessage());
+                    CommandLine.UnmatchedArgumentException.printSuggestions(error, err);
+                    commandLine.usage(err, commandLine.getColorScheme());
+                    return commandLine.getCommandSpec().exitCodeOnInvalidInput();
+                })
                 .setExecutionExceptionHandler((error, commandLine, parsed) -> {
                     commandLine.getErr().println("pushline bench " + commandLine.getCommandName() + ": "
                             + (error.getMessage() == null ? error.getClass().getSimpleName() : error.getMessage()));
