@@ -161,7 +161,7 @@ final class OpsServer implements AutoCloseable {
                     if (notReady == null) {
                         send(exchange, 200, "application/json", "{\"status\":\"UP\"}\n");
                     } else {
-                        send(exchange, 503, "application/json", "{\"status\":\"DOWN\",\"reason\":\"" + jsonEscape(notReady) + "\"}\n");
+                        send(exchange, 503, "application/json", "{\"status\":\"DOWN\",\"reason\":" + jsonString(notReady) + "}\n");
                     }
                 }
                 case "/dashboard" -> {
@@ -237,7 +237,7 @@ final class OpsServer implements AutoCloseable {
 
     private static void badRequest(HttpExchange exchange, String message) throws IOException {
         exchange.getResponseHeaders().set("Cache-Control", "no-store");
-        send(exchange, 400, "application/json", "{\"error\":\"" + jsonEscape(message) + "\"}\n");
+        send(exchange, 400, "application/json", "{\"error\":" + jsonString(message) + "}\n");
     }
 
     private static void redirect(HttpExchange exchange, String location) throws IOException {
@@ -266,22 +266,9 @@ final class OpsServer implements AutoCloseable {
         }
     }
 
-    private static String jsonEscape(String s) {
-        StringBuilder out = new StringBuilder(s.length());
-        for (char c : s.toCharArray()) {
-            switch (c) {
-                case '"' -> out.append("\\\"");
-                case '\\' -> out.append("\\\\");
-                default -> {
-                    if (c < 0x20) {
-                        out.append(String.format("\\u%04x", (int) c));
-                    } else {
-                        out.append(c);
-                    }
-                }
-            }
-        }
-        return out.toString();
+    /** {@code s} as a JSON string literal, quotes included (the dashboard's escaping). */
+    private static String jsonString(String s) {
+        return DashboardSampler.string(new StringBuilder(s.length() + 2), s).toString();
     }
 
     @Override
