@@ -41,8 +41,8 @@ final class AppMetrics {
     }
 
     /**
-     * A Prometheus registry with the JVM's and the process's own meters bound (memory, GC, threads, class loading, CPU,
-     * uptime): {@code jvm_*}, {@code process_*} and {@code system_*} next to Pushline's.
+     * A Prometheus registry with the JVM's and the process's own meters bound (memory, threads, class loading, CPU,
+     * uptime; GC with {@link #bindGc}): {@code jvm_*}, {@code process_*} and {@code system_*} next to Pushline's.
      */
     static PrometheusMeterRegistry newRegistry() {
         PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
@@ -51,8 +51,16 @@ final class AppMetrics {
         new ClassLoaderMetrics().bindTo(registry);
         new ProcessorMetrics().bindTo(registry);
         new UptimeMetrics().bindTo(registry);
-        // Lives as long as the process: its GC notification listeners are removed only by close(), which nothing calls.
-        new JvmGcMetrics().bindTo(registry);
         return registry;
+    }
+
+    /**
+     * Binds the GC meters to {@code registry}; they listen for the JVM's GC notifications until closed, so a registry
+     * that lives shorter than the process (a {@code LocalStack} in a test or a bench) must close them with it.
+     */
+    static JvmGcMetrics bindGc(PrometheusMeterRegistry registry) {
+        JvmGcMetrics gc = new JvmGcMetrics();
+        gc.bindTo(registry);
+        return gc;
     }
 }

@@ -142,6 +142,7 @@ public final class LocalStack implements AutoCloseable {
         }
         admin = Admin.create(clientConfig());
         add(admin);
+        add(AppMetrics.bindGc(registry));
 
         out.print("  starting mock APNs (Pushy MockApnsServer, TLS) and fake FCM (HTTP) ... ");
         mocks = MockProviders.start(registry);

@@ -197,6 +197,7 @@ final class RunCommand implements Callable<Integer> {
         }
         Map<String, Object> clientConfig = loadKafkaConfig(kafkaConfig, spec);
         io.micrometer.prometheusmetrics.PrometheusMeterRegistry registry = AppMetrics.newRegistry();
+        AppMetrics.bindGc(registry);   // for the process's lifetime
         List<AutoCloseable> resources = new ArrayList<>();
         Map<Lane, Map<Platform, PushProvider>> providers = new EnumMap<>(Lane.class);
         try {

@@ -426,7 +426,7 @@ class OpsConfigTest {
 
     /**
      * The sample names Pushline exports: its meters ({@link #PUSHLINE_METERS}) registered as the code registers them in
-     * a Prometheus registry, the JVM and process meters of {@link AppMetrics#newRegistry()}, and resilience4j's meters of
+     * a Prometheus registry, the JVM and process meters of {@link AppMetrics#newRegistry()} and {@link AppMetrics#bindGc}, and resilience4j's meters of
      * a {@link GuardedProvider}, all read back from a scrape.
      */
     private static Set<String> knownMetricNames() {
@@ -445,7 +445,8 @@ class OpsConfigTest {
         });
         names.addAll(sampleNames(registry.scrape()));
         PrometheusMeterRegistry app = AppMetrics.newRegistry();
-        try (GuardedProvider guarded = GuardedProvider.builder(new UnusedProvider()).name("apns-test").meterRegistry(app).build()) {
+        try (io.micrometer.core.instrument.binder.jvm.JvmGcMetrics gc = AppMetrics.bindGc(app);
+             GuardedProvider guarded = GuardedProvider.builder(new UnusedProvider()).name("apns-test").meterRegistry(app).build()) {
             names.addAll(sampleNames(app.scrape()));
         }
         app.close();
