@@ -222,20 +222,21 @@ final class StructuredEvents {
         return null;
     }
 
-    /** The codec's detail, {@code "field: reason; field: reason"}, with header names turned into attribute names. */
+    /** The codec's violations, with header names turned into attribute names and data paths prefixed by data. */
     private static List<Problem> problemsOf(int index, Decoded.Invalid invalid) {
         boolean aboutData = invalid.reason() == DeadLetterReason.SCHEMA_VIOLATION || invalid.reason() == DeadLetterReason.MALFORMED_JSON
                 || invalid.reason() == DeadLetterReason.NOT_UTF8 || invalid.reason() == DeadLetterReason.PAYLOAD_TOO_LARGE;
         List<Problem> problems = new ArrayList<>();
-        for (String part : invalid.detail().split("; ")) {
-            int colon = part.indexOf(": ");
-            String field = colon > 0 ? part.substring(0, colon) : "(event)";
-            String reason = colon > 0 ? part.substring(colon + 2) : part;
+        for (Decoded.Violation violation : invalid.violations()) {
+            String field = violation.field();
+            String reason = violation.problem();
             String attribute = ATTRIBUTE_OF_HEADER.get(field);
             if (attribute != null) {
                 field = attribute;
+            } else if (field.equals("(record)")) {
+                field = "(event)";
             } else if (aboutData) {
-                field = field.equals("data") ? "data" : field.equals("(root)") ? "data" : "data." + field;
+                field = field.equals("data") || field.equals("(root)") ? "data" : field.startsWith("[") ? "data" + field : "data." + field;
             }
             problems.add(new Problem(index, field, reason));
         }

@@ -94,6 +94,12 @@ class IngestParserTest {
                     assertThat(p.field()).isEqualTo("type");
                     assertThat(p.reason()).contains("unknown type");
                 });
+        // found by StructuredEventsFuzzTest: a value with the old "; " separator in it was split into a nameless problem
+        assertThat(problems(single(event("e-1", "", DATA).replace("follow.created", "a; ; b: c"))))
+                .singleElement().satisfies(p -> {
+                    assertThat(p.field()).isEqualTo("type");
+                    assertThat(p.reason()).isEqualTo("unknown type 'io.pushline.a; ; b: c.v1'");
+                });
         assertThat(problems(single(event("e-1", ",\"traceparent\":\"00-ab\"", DATA))))
                 .extracting(StructuredEvents.Problem::field).containsExactly("traceparent");
         assertThat(problems(single(event("e-1", ",\"data_base64\":\"e30=\"", DATA))))

@@ -69,6 +69,8 @@ public final class CloudEventCodec {
   private static final Logger LOG = LoggerFactory.getLogger(CloudEventCodec.class);
   private static final int MAX_TYPE_CHARS = 200;
   private static final String CONTENT_TYPE_HEADER = "content-type";
+  /** How the problem of a record that hit an unexpected exception (a bug) starts; package-private for tests. */
+  static final String UNEXPECTED = "undecodable: unexpected ";
   private static final String CE_PREFIX = "ce_";
   private static final byte[] SPEC_VERSION_1 = "1.0".getBytes(StandardCharsets.US_ASCII);
   private static final byte[] CONTENT_TYPE_BYTES = "application/json".getBytes(StandardCharsets.US_ASCII);
@@ -131,7 +133,7 @@ public final class CloudEventCodec {
   /** {@code decode(record.headers(), record.value())}. */
   public Decoded decode(ConsumerRecord<?, byte[]> record) {
     if (record == null) {
-      return invalid(DeadLetterReason.NO_HEADERS, "record: null");
+      return invalid(DeadLetterReason.NO_HEADERS, "(record)", "null");
     }
     return decode(record.headers(), record.value());
   }
@@ -151,7 +153,7 @@ public final class CloudEventCodec {
       // Every expected failure is handled below; this is a bug, but the partition must keep moving.
       LOG.warn("unexpected {} while decoding a record; dead-lettering it as NOT_A_CLOUDEVENT", e.getClass().getName());
       LOG.debug("unexpected decode failure", e);
-      return invalid(DeadLetterReason.NOT_A_CLOUDEVENT, "undecodable: unexpected " + e.getClass().getSimpleName());
+      return invalid(DeadLetterReason.NOT_A_CLOUDEVENT, "(record)", UNEXPECTED + e.getClass().getSimpleName());
     }
   }
 
@@ -275,66 +277,66 @@ public final class CloudEventCodec {
   /** The full path: every check, in the order {@link DeadLetterReason} documents; package-private for tests. */
   Decoded decodeFull(Headers headers, byte[] value) {
     if (headers == null || !headers.iterator().hasNext()) {
-      return invalid(DeadLetterReason.NO_HEADERS, "record has no headers; expected binary-mode CloudEvent ce_* headers");
+      return invalid(DeadLetterReason.NO_HEADERS, "(record)", "no headers; expected a binary-mode CloudEvent (ce_* headers)");
     }
     if (value != null && value.length > maxEventBytes) {
       return invalid(DeadLetterReason.PAYLOAD_TOO_LARGE,
-          "data: " + value.length + " bytes exceeds the limit of " + maxEventBytes + " bytes");
+          "data", value.length + " bytes exceeds the limit of " + maxEventBytes + " bytes");
     }
 
-    Optional<String> headerProblem = checkHeaders(headers);
+    Optional<Decoded.Violation> headerProblem = checkHeaders(headers);
     if (headerProblem.isPresent()) {
-      return invalid(DeadLetterReason.NOT_A_CLOUDEVENT, headerProblem.get());
+      return new Decoded.Invalid(DeadLetterReason.NOT_A_CLOUDEVENT, List.of(headerProblem.get()));
     }
     CloudEvent event;
     try {
       event = KafkaMessageFactory.createReader(headers, value).toEvent();
     } catch (RuntimeException e) {
-      return invalid(DeadLetterReason.NOT_A_CLOUDEVENT, describeReadFailure(e));
+      return new Decoded.Invalid(DeadLetterReason.NOT_A_CLOUDEVENT, List.of(describeReadFailure(e)));
     }
-    Optional<String> envelopeProblem = checkEnvelope(event);
-    if (envelopeProblem.isPresent()) {
-      return invalid(DeadLetterReason.NOT_A_CLOUDEVENT, envelopeProblem.get());
+    List<Decoded.Violation> envelopeProblems = checkEnvelope(event);
+    if (!envelopeProblems.isEmpty()) {
+      return new Decoded.Invalid(DeadLetterReason.NOT_A_CLOUDEVENT, envelopeProblems);
     }
 
     Optional<EventType> type = EventType.fromCeType(event.getType());
     if (type.isEmpty()) {
       return invalid(DeadLetterReason.UNKNOWN_TYPE,
-          "ce_type: unknown type '" + Require.printable(event.getType(), MAX_TYPE_CHARS) + "'");
+          "ce_type", "unknown type '" + Require.printable(event.getType(), MAX_TYPE_CHARS) + "'");
     }
 
     if (value == null || value.length == 0) {
-      return invalid(DeadLetterReason.MALFORMED_JSON, "data: empty; expected a JSON object");
+      return invalid(DeadLetterReason.MALFORMED_JSON, "data", "empty; expected a JSON object");
     }
     String text;
     try {
       text = strictUtf8(value);
     } catch (InvalidUtf8 e) {
-      return invalid(DeadLetterReason.NOT_UTF8, "data: invalid UTF-8 at byte offset " + e.offset);
+      return invalid(DeadLetterReason.NOT_UTF8, "data", "invalid UTF-8 at byte offset " + e.offset);
     }
 
     JsonNode node;
     try {
       node = Json.MAPPER.readTree(text);
     } catch (StreamConstraintsException e) {
-      return invalid(DeadLetterReason.MALFORMED_JSON, "data: exceeds parser limits (nesting deeper than "
+      return invalid(DeadLetterReason.MALFORMED_JSON, "data", "exceeds parser limits (nesting deeper than "
           + Json.MAX_NESTING_DEPTH + " or a value too long)" + at(e.getLocation()));
     } catch (JsonProcessingException e) {
-      return invalid(DeadLetterReason.MALFORMED_JSON, "data: not well-formed JSON" + at(e.getLocation()));
+      return invalid(DeadLetterReason.MALFORMED_JSON, "data", "not well-formed JSON" + at(e.getLocation()));
     }
     if (node == null || node.isMissingNode()) {
-      return invalid(DeadLetterReason.MALFORMED_JSON, "data: no JSON value (only whitespace)");
+      return invalid(DeadLetterReason.MALFORMED_JSON, "data", "no JSON value (only whitespace)");
     }
 
-    List<String> violations;
+    List<Decoded.Violation> violations;
     try {
       violations = Schemas.violations(type.get(), node);
     } catch (RuntimeException e) {
       LOG.warn("schema validation of {} failed with {}", type.get(), e.getClass().getName());
-      return invalid(DeadLetterReason.SCHEMA_VIOLATION, "(root): could not be validated (" + e.getClass().getSimpleName() + ")");
+      return invalid(DeadLetterReason.SCHEMA_VIOLATION, "data", "could not be validated (" + e.getClass().getSimpleName() + ")");
     }
     if (!violations.isEmpty()) {
-      return invalid(DeadLetterReason.SCHEMA_VIOLATION, String.join("; ", violations));
+      return new Decoded.Invalid(DeadLetterReason.SCHEMA_VIOLATION, violations);
     }
 
     EventData data;
@@ -342,14 +344,14 @@ public final class CloudEventCodec {
       data = Json.MAPPER.treeToValue(node, type.get().dataClass());
     } catch (JsonProcessingException | RuntimeException e) {
       // The schema accepted it but the record did not (e.g. a date-time java.time cannot represent).
-      return invalid(DeadLetterReason.SCHEMA_VIOLATION, bindingPath(e) + ": cannot be bound to "
+      return invalid(DeadLetterReason.SCHEMA_VIOLATION, bindingPath(e), "cannot be bound to "
           + type.get().dataClass().getSimpleName());
     }
     return new Decoded.Ok(Envelope.of(event.getId(), event.getSource(), event.getTime().toInstant(), data));
   }
 
   /** Problems the SDK would not report, or would report as an unhelpful exception. */
-  private static Optional<String> checkHeaders(Headers headers) {
+  private static Optional<Decoded.Violation> checkHeaders(Headers headers) {
     Set<String> seen = new HashSet<>();
     String contentType = null;
     for (Header h : headers) {
@@ -362,66 +364,68 @@ public final class CloudEventCodec {
       }
       String shown = Require.printable(key, 64);
       if (!seen.add(key)) {
-        return Optional.of(shown + ": duplicate header");
+        return Optional.of(new Decoded.Violation(shown, "duplicate header"));
       }
       if (h.value() == null) {
-        return Optional.of(shown + ": header has no value");
+        return Optional.of(new Decoded.Violation(shown, "header has no value"));
       }
       if (key.equals(CONTENT_TYPE_HEADER)) {
         contentType = new String(h.value(), StandardCharsets.UTF_8);
       }
     }
     if (contentType != null && contentType.trim().toLowerCase(Locale.ROOT).startsWith("application/cloudevents")) {
-      return Optional.of("content-type: structured mode is not supported; send a binary-mode CloudEvent (ce_* headers)");
+      return Optional.of(new Decoded.Violation(CONTENT_TYPE_HEADER,
+          "structured mode is not supported; send a binary-mode CloudEvent (ce_* headers)"));
     }
     return Optional.empty();
   }
 
-  private static String describeReadFailure(RuntimeException e) {
+  private static Decoded.Violation describeReadFailure(RuntimeException e) {
     String message = e.getMessage() == null ? "" : e.getMessage();
     if (e instanceof CloudEventRWException) {
       CloudEventRWException rw = (CloudEventRWException) e;
       switch (rw.getKind()) {
         case UNKNOWN_ENCODING:
-          return "ce_specversion: required (expected a binary-mode CloudEvent)";
+          return new Decoded.Violation("ce_specversion", "required (expected a binary-mode CloudEvent)");
         case INVALID_SPEC_VERSION:
-          return "ce_specversion: unsupported; must be 1.0";
+          return new Decoded.Violation("ce_specversion", "unsupported; must be 1.0");
         case INVALID_ATTRIBUTE_VALUE:
         case INVALID_ATTRIBUTE_TYPE: {
           Matcher m = BAD_ATTRIBUTE.matcher(message);
-          return m.find() ? CE_PREFIX + m.group(1) + ": invalid value" : "invalid CloudEvent attribute value";
+          return m.find() ? new Decoded.Violation(CE_PREFIX + m.group(1), "invalid value")
+              : new Decoded.Violation("ce_*", "invalid CloudEvent attribute value");
         }
         case INVALID_ATTRIBUTE_NAME:
         case INVALID_EXTENSION_NAME:
-          return "ce_*: invalid attribute or extension name";
+          return new Decoded.Violation("ce_*", "invalid attribute or extension name");
         default:
-          return "not a valid CloudEvent (" + rw.getKind() + ")";
+          return new Decoded.Violation("(record)", "not a valid CloudEvent (" + rw.getKind() + ")");
       }
     }
     Matcher m = MISSING_ATTRIBUTE.matcher(message);
     if (m.find()) {
-      return CE_PREFIX + m.group(1) + ": required";
+      return new Decoded.Violation(CE_PREFIX + m.group(1), "required");
     }
-    return "not a valid CloudEvent (" + e.getClass().getSimpleName() + ")";
+    return new Decoded.Violation("(record)", "not a valid CloudEvent (" + e.getClass().getSimpleName() + ")");
   }
 
   /** Pushline's rules on top of CloudEvents 1.0. */
-  private static Optional<String> checkEnvelope(CloudEvent event) {
-    List<String> problems = new ArrayList<>();
+  private static List<Decoded.Violation> checkEnvelope(CloudEvent event) {
+    List<Decoded.Violation> problems = new ArrayList<>();
     if (event.getSpecVersion() != SpecVersion.V1) {
-      problems.add("ce_specversion: must be 1.0");
+      problems.add(new Decoded.Violation("ce_specversion", "must be 1.0"));
     }
     if (!Require.ID.matcher(event.getId()).matches()) {
-      problems.add("ce_id: must match " + Require.ID.pattern());
+      problems.add(new Decoded.Violation("ce_id", "must match " + Require.ID.pattern()));
     }
     if (event.getTime() == null) {
-      problems.add("ce_time: required");
+      problems.add(new Decoded.Violation("ce_time", "required"));
     }
     String contentType = event.getDataContentType();
     if (contentType != null && !isJson(contentType)) {
-      problems.add("content-type: must be " + CONTENT_TYPE);
+      problems.add(new Decoded.Violation(CONTENT_TYPE_HEADER, "must be " + CONTENT_TYPE));
     }
-    return problems.isEmpty() ? Optional.empty() : Optional.of(String.join("; ", problems));
+    return problems;
   }
 
   private static boolean isJson(String contentType) {
@@ -471,8 +475,8 @@ public final class CloudEventCodec {
     return b.length() == 0 ? "(root)" : b.toString();
   }
 
-  private static Decoded invalid(DeadLetterReason reason, String detail) {
-    return new Decoded.Invalid(reason, detail);
+  private static Decoded invalid(DeadLetterReason reason, String field, String problem) {
+    return new Decoded.Invalid(reason, field, problem);
   }
 
   private static final class InvalidUtf8 extends Exception {
@@ -562,10 +566,10 @@ public final class CloudEventCodec {
         data = Json.MAPPER.writeValueAsBytes(envelope.data());
       } else {
         JsonNode node = Json.MAPPER.valueToTree(envelope.data());
-        List<String> violations = Schemas.violations(type, node);
+        List<Decoded.Violation> violations = Schemas.violations(type, node);
         if (!violations.isEmpty()) {
           throw new IllegalArgumentException(type.dataClass().getSimpleName() + " breaks " + type.schemaName()
-              + ".schema.json: " + String.join("; ", violations));
+              + ".schema.json: " + new Decoded.Invalid(DeadLetterReason.SCHEMA_VIOLATION, violations).detail());
         }
         data = Json.MAPPER.writeValueAsBytes(node);
       }

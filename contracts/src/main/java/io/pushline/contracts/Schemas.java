@@ -11,6 +11,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
@@ -49,11 +50,11 @@ final class Schemas {
   }
 
   /**
-   * Violations of {@code type}'s schema by {@code data}, one {@code "path: problem"} per failing
-   * keyword, sorted and distinct; empty when valid.
+   * Violations of {@code type}'s schema by {@code data}, one per failing keyword (field: the path into the data),
+   * sorted and distinct; empty when valid.
    */
-  static List<String> violations(EventType type, JsonNode data) {
-    TreeSet<String> out = new TreeSet<>();
+  static List<Decoded.Violation> violations(EventType type, JsonNode data) {
+    TreeSet<Decoded.Violation> out = new TreeSet<>(BY_TEXT);
     for (ValidationMessage m : SCHEMAS.get(type).validate(data)) {
       out.add(describe(m));
     }
@@ -82,31 +83,35 @@ final class Schemas {
     return ids;
   }
 
-  private static String describe(ValidationMessage m) {
+  private static final Comparator<Decoded.Violation> BY_TEXT =
+      Comparator.comparing(Decoded.Violation::field).thenComparing(Decoded.Violation::problem);
+
+  private static Decoded.Violation describe(ValidationMessage m) {
     String path = path(m.getInstanceLocation());
     String keyword = m.getType() == null ? "" : m.getType();
     Object[] args = m.getArguments() == null ? new Object[0] : m.getArguments();
     switch (keyword) {
       case "required":
-        return join(path, name(m.getProperty())) + ": required property missing";
+        return new Decoded.Violation(join(path, name(m.getProperty())), "required property missing");
       case "additionalProperties":
-        return join(path, name(m.getProperty())) + ": unknown property";
+        return new Decoded.Violation(join(path, name(m.getProperty())), "unknown property");
       case "enum":
-        return path + ": must be one of " + enumValues(m.getSchemaNode(), arg(args, 0));
+        return new Decoded.Violation(path, "must be one of " + enumValues(m.getSchemaNode(), arg(args, 0)));
       case "pattern":
-        return path + ": must match " + arg(args, 0);
+        return new Decoded.Violation(path, "must match " + arg(args, 0));
       case "format":
-        return path + ": must be a valid " + arg(args, 0);
+        return new Decoded.Violation(path, "must be a valid " + arg(args, 0));
       case "type":
-        return path + ": must be " + arg(args, 1) + " but was " + arg(args, 0);
+        return new Decoded.Violation(path, "must be " + arg(args, 1) + " but was " + arg(args, 0));
       case "minLength":
-        return path + ": must be at least " + arg(args, 0) + " characters";
+        return new Decoded.Violation(path, "must be at least " + arg(args, 0) + " characters");
       case "maxLength":
-        return path + ": must be at most " + arg(args, 0) + " characters";
+        return new Decoded.Violation(path, "must be at most " + arg(args, 0) + " characters");
       case "propertyNames":
-        return path + ": key '" + name(String.valueOf(arg(args, 0))) + "' is not allowed";
+        return new Decoded.Violation(path, "key '" + name(String.valueOf(arg(args, 0))) + "' is not allowed");
       default:
-        return path + ": " + stripLocation(m.getMessage());
+        String problem = stripLocation(m.getMessage());
+        return new Decoded.Violation(path, problem.isBlank() ? "breaks the schema's '" + keyword + "'" : problem);
     }
   }
 
@@ -145,8 +150,10 @@ final class Schemas {
     return "(root)".equals(path) ? property : path + "." + property;
   }
 
+  /** A property name as shown in a violation; quoted when it is empty or blank, so that it still names something. */
   private static String name(String s) {
-    return Require.printable(s, MAX_NAME_CHARS);
+    String shown = Require.printable(s, MAX_NAME_CHARS);
+    return shown.isBlank() ? "'" + shown + "'" : shown;
   }
 
   private static String stripLocation(String message) {

@@ -24,15 +24,14 @@ class CloudEventCodecFuzzPropertyTest {
   }
 
   @Test
-  void aHiddenExceptionAnEmptyOrLongDetailOrAnEchoedValueFail() {
+  void aHiddenExceptionALongDetailOrAnEchoedValueFail() {
     Headers headers = Samples.headers(EventType.LIKE_CREATED.ceType());
     byte[] value = Samples.utf8(LIKE_JSON);
     for (Decoded broken : new Decoded[] {
         null,
-        new Decoded.Invalid(DeadLetterReason.NOT_A_CLOUDEVENT, "undecodable: unexpected NullPointerException"),
-        new Decoded.Invalid(DeadLetterReason.MALFORMED_JSON, " "),
-        new Decoded.Invalid(DeadLetterReason.SCHEMA_VIOLATION, "x".repeat(DeadLetters.MAX_DETAIL_CHARS + 1)),
-        new Decoded.Invalid(DeadLetterReason.SCHEMA_VIOLATION, "actorId: '" + CloudEventCodecFuzzTest.MARKER + "x' is bad")}) {
+        new Decoded.Invalid(DeadLetterReason.NOT_A_CLOUDEVENT, "(record)", CloudEventCodec.UNEXPECTED + "NullPointerException"),
+        new Decoded.Invalid(DeadLetterReason.SCHEMA_VIOLATION, "x", "x".repeat(DeadLetters.MAX_DETAIL_CHARS + 1)),
+        new Decoded.Invalid(DeadLetterReason.SCHEMA_VIOLATION, "actorId", "'" + CloudEventCodecFuzzTest.MARKER + "x' is bad")}) {
       assertThatThrownBy(() -> CloudEventCodecFuzzTest.checkDecoded(CODEC, headers, value, true, broken))
           .as("%s", broken).isInstanceOf(AssertionError.class);
     }

@@ -9,6 +9,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Consumer;
 import java.util.stream.Stream;
+import org.apache.kafka.common.header.Headers;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
@@ -141,14 +142,26 @@ class InvalidDataTest {
     json.remove("token");
     json.put("platform", "WNS");
     json.put("extra", true);
-    assertInvalid(EventType.DEVICE_REGISTERED, json,
-        "extra: unknown property; platform: must be one of [APNS, FCM]; token: required property missing");
+    Decoded decoded = CODEC.decode(Samples.headers(EventType.DEVICE_REGISTERED.ceType()), Samples.utf8(json.toString()));
+    assertThat(decoded).isEqualTo(new Decoded.Invalid(DeadLetterReason.SCHEMA_VIOLATION, List.of(
+        new Decoded.Violation("extra", "unknown property"),
+        new Decoded.Violation("platform", "must be one of [APNS, FCM]"),
+        new Decoded.Violation("token", "required property missing"))));
+    assertThat(((Decoded.Invalid) decoded).detail())
+        .isEqualTo("extra: unknown property; platform: must be one of [APNS, FCM]; token: required property missing");
+  }
+
+  @Test
+  void aProblemThatContainsTheSeparatorStaysOneViolation() {
+    Headers headers = Samples.headers("io.pushline.a; b: c");
+    Decoded decoded = CODEC.decode(headers, Samples.utf8(sampleJson(EventType.LIKE_CREATED).toString()));
+    assertThat(decoded).isEqualTo(new Decoded.Invalid(DeadLetterReason.UNKNOWN_TYPE, "ce_type", "unknown type 'io.pushline.a; b: c'"));
   }
 
   @Test
   void rootThatIsNotAnObjectIsNamed() {
     Decoded decoded = CODEC.decode(Samples.headers(EventType.POST_CREATED.ceType()), Samples.utf8("[1,2]"));
-    assertThat(decoded).isEqualTo(new Decoded.Invalid(DeadLetterReason.SCHEMA_VIOLATION, "(root): must be object but was array"));
+    assertThat(decoded).isEqualTo(Samples.invalid(DeadLetterReason.SCHEMA_VIOLATION, "(root): must be object but was array"));
   }
 
   @Test
@@ -171,6 +184,6 @@ class InvalidDataTest {
 
   private static void assertInvalid(EventType type, JsonNode json, String detail) {
     Decoded decoded = CODEC.decode(Samples.headers(type.ceType()), Samples.utf8(json.toString()));
-    assertThat(decoded).isEqualTo(new Decoded.Invalid(DeadLetterReason.SCHEMA_VIOLATION, detail));
+    assertThat(decoded).isEqualTo(Samples.invalid(DeadLetterReason.SCHEMA_VIOLATION, detail));
   }
 }

@@ -82,4 +82,10 @@ final class Samples {
   static byte[] utf8(String s) {
     return s.getBytes(StandardCharsets.UTF_8);
   }
+
+  /** The Invalid a test expects, written as its detail: {@code "field: problem"} (split at the first ": "). */
+  static Decoded.Invalid invalid(DeadLetterReason reason, String detail) {
+    int colon = detail.indexOf(": ");
+    return new Decoded.Invalid(reason, detail.substring(0, colon), detail.substring(colon + 2));
+  }
 }
