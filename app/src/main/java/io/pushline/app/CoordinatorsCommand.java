@@ -117,10 +117,30 @@ final class CoordinatorsCommand implements Runnable {
         @Mixin
         Cluster cluster;
 
+        @Option(names = "--format", paramLabel = "FORMAT", defaultValue = "table",
+                description = "table or json (default: ${DEFAULT-VALUE}).")
+        DlqCommand.Format format;
+
         @Override
         public Integer call() {
             Map<String, Admin.Parked> parked = parked(cluster.clients(spec), Duration.ofSeconds(30));
             PrintWriter out = spec.commandLine().getOut();
+            if (format == DlqCommand.Format.json) {
+                List<Map<String, Object>> list = new ArrayList<>();
+                for (Admin.Parked p : parked.values()) {
+                    Map<String, Object> json = new LinkedHashMap<>();
+                    json.put("id", p.id());
+                    json.put("flow", p.flow());
+                    json.put("recipient", p.recipient());
+                    json.put("step", p.state());
+                    json.put("parkedAt", p.parkedAt().toString());
+                    json.put("failures", p.failures());
+                    json.put("reason", p.reason());
+                    list.add(json);
+                }
+                DlqCommand.printJson(out, Map.of("parked", list));
+                return 0;
+            }
             if (parked.isEmpty()) {
                 out.println("no parked coordinators");
                 return 0;

@@ -349,11 +349,7 @@ final class DlqCommand implements Runnable {
                 json.put("deadLetters", total);
                 json.put("since", from == null ? null : from.toString());
                 json.put("reasons", rows.stream().map(ReasonSummary::toJson).toList());
-                try {
-                    out.println(new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsString(json));
-                } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
-                    throw new UncheckedIOException(e);
-                }
+                printJson(out, json);
                 return;
             }
             String scope = (from == null ? "" : " since " + from.truncatedTo(ChronoUnit.SECONDS)) + (reasons == null ? "" : " with reason " + joined(reasons));
@@ -401,6 +397,10 @@ final class DlqCommand implements Runnable {
 
         @Option(names = "--limit", paramLabel = "N", description = "Replay at most N dead letters (the oldest first in each partition).")
         Long limit;
+
+        @Option(names = "--format", paramLabel = "FORMAT", defaultValue = "table",
+                description = "table or json (default: ${DEFAULT-VALUE}).")
+        Format format;
 
         Clock clock = Clock.systemUTC();
 
@@ -475,7 +475,7 @@ final class DlqCommand implements Runnable {
                 if (producer != null) {
                     producer.flush();
                 }
-                if (matched[0] == 0) {
+                if (matched[0] == 0 && format == Format.table) {
                     out.println("no dead letters with reason " + reason + (from == null ? "" : " since " + from.truncatedTo(ChronoUnit.SECONDS)));
                     return 0;
                 }
@@ -492,6 +492,35 @@ final class DlqCommand implements Runnable {
 
         private void report(PrintWriter out, Instant from) {
             long total = replayed.values().stream().mapToLong(AtomicLong::get).sum();
+            long notReplayable = skippedNotReplayable.values().stream().mapToLong(Long::longValue).sum();
+            boolean limitReached = limit != null && sent >= limit;
+            List<String> skipped = new ArrayList<>();
+            if (skippedNoSource > 0) {
+                skipped.add(skippedNoSource + " without a source topic");
+            }
+            skippedNotReplayable.forEach((topic, n) -> skipped.add(n + " from " + topic + ", which replay does not write"));
+            List<String> notes = total == 0 ? List.of() : notes();
+            if (format == Format.json) {
+                Map<String, Object> json = new LinkedHashMap<>();
+                json.put("reason", reason.name());
+                json.put("since", from == null ? null : from.toString());
+                json.put("dryRun", dryRun);
+                json.put(dryRun ? "wouldReplay" : "replayed", total);
+                json.put("routes", new TreeMap<>(replayed).entrySet().stream().map(e -> {
+                    String[] parts = e.getKey().split("\u0000", 2);
+                    Map<String, Object> route = new LinkedHashMap<>();
+                    route.put("sourceTopic", parts[0]);
+                    route.put("replayedTo", parts[1]);
+                    route.put("count", e.getValue().get());
+                    return route;
+                }).toList());
+                json.put("limitReached", limitReached);
+                json.put("skipped", skippedNoSource + notReplayable);
+                json.put("skippedWhy", skipped);
+                json.put("notes", notes);
+                printJson(out, json);
+                return;
+            }
             if (!replayed.isEmpty()) {
                 List<String[]> table = new ArrayList<>();
                 table.add(new String[] {"SOURCE TOPIC", "REPLAYED TO", dryRun ? "WOULD REPLAY" : "REPLAYED"});
@@ -501,48 +530,46 @@ final class DlqCommand implements Runnable {
                 });
                 TextTable.print(out, table, 2);
             }
-            long notReplayable = skippedNotReplayable.values().stream().mapToLong(Long::longValue).sum();
             StringBuilder line = new StringBuilder(dryRun ? "dry run, nothing written: would replay " : "replayed ")
                     .append(total).append(" dead letter").append(total == 1 ? "" : "s").append(" with reason ").append(reason);
             if (from != null) {
                 line.append(" dead-lettered since ").append(from.truncatedTo(ChronoUnit.SECONDS));
             }
-            if (limit != null && sent >= limit) {
+            if (limitReached) {
                 line.append(" (--limit ").append(limit).append(" reached)");
             }
             out.println(line);
-            if (skippedNoSource + notReplayable > 0) {
-                List<String> why = new ArrayList<>();
-                if (skippedNoSource > 0) {
-                    why.add(skippedNoSource + " without a source topic");
-                }
-                skippedNotReplayable.forEach((topic, n) -> why.add(n + " from " + topic + ", which replay does not write"));
-                out.println("skipped " + (skippedNoSource + notReplayable) + ": " + String.join("; ", why));
+            if (!skipped.isEmpty()) {
+                out.println("skipped " + (skippedNoSource + notReplayable) + ": " + String.join("; ", skipped));
             }
-            if (total == 0) {
-                return;
-            }
+            notes.forEach(note -> out.println("note: " + note));
+        }
+
+        /** What an operator should know about what was replayed. */
+        private List<String> notes() {
+            List<String> notes = new ArrayList<>();
             if (ABOUT_THE_BYTES.contains(reason)) {
-                out.println("note: " + reason + " is about the record's bytes: unless the decoder changed since (a bug fixed, a limit "
+                notes.add(reason + " is about the record's bytes: unless the decoder changed since (a bug fixed, a limit "
                         + "raised), the replayed records are dead-lettered again with the same reason.");
             }
             if (reason == DeadLetterReason.RETRIES_EXHAUSTED) {
-                out.println("note: when the workers gave up on these pushes they wrote a FAILED receipt for each, and a worker skips "
+                notes.add("when the workers gave up on these pushes they wrote a FAILED receipt for each, and a worker skips "
                         + "any push with a receipt: replayed, they are counted in pushline_worker_deduplicated_total, not sent.");
             }
             long follows = byType.getOrDefault(EventType.FOLLOW_CREATED, 0L) + byType.getOrDefault(EventType.FOLLOW_REMOVED, 0L);
             if (follows > 0) {
-                out.println("note: " + follows + " follow event(s): the router writes each to pushline.state.follows as the latest state "
+                notes.add(follows + " follow event(s): the router writes each to pushline.state.follows as the latest state "
                         + "of its pair, even if a newer follow or unfollow of the pair came after it.");
             }
             long posts = byType.getOrDefault(EventType.TIMELINE_POSTED, 0L);
             if (posts > 0) {
-                out.println("note: " + posts + " timeline post(s): a post whose fanout has finished is expanded again over the author's "
+                notes.add(posts + " timeline post(s): a post whose fanout has finished is expanded again over the author's "
                         + "followers as they are now; devices that had it are skipped by their receipts, devices and follows added "
                         + "since get it.");
             }
-            out.println("note: each replay re-drives its dead letters again; ids are kept, so events and pushes already processed "
+            notes.add("each replay re-drives its dead letters again; ids are kept, so events and pushes already processed "
                     + "are skipped (coordinators: duplicate; workers: receipt exists) rather than delivered twice.");
+            return notes;
         }
 
         /** The original headers without the dead-letter ones (and, bound for a lane, the retry ones), plus where it was replayed from. */
@@ -587,6 +614,15 @@ final class DlqCommand implements Runnable {
             config.put(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, (int) Math.min(bound, Integer.MAX_VALUE));
             config.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, Math.min(bound, 30_000L));
             return new KafkaProducer<>(config, new ByteArraySerializer(), new ByteArraySerializer());
+        }
+    }
+
+    /** {@code json} (maps, lists, strings, numbers, booleans) as indented JSON on {@code out}. */
+    static void printJson(PrintWriter out, Object json) {
+        try {
+            out.println(new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsString(json));
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            throw new UncheckedIOException(e);
         }
     }
 

@@ -110,6 +110,15 @@ final class Publishers {
         this.publishers = List.copyOf(publishers);
     }
 
+    /** Whether some publisher's token has this SHA-256 (to keep admin and publisher credentials apart). */
+    boolean hasTokenHash(byte[] hash) {
+        boolean found = false;
+        for (Publisher p : publishers) {
+            found |= MessageDigest.isEqual(hash, p.tokenHash);
+        }
+        return found;
+    }
+
     /** The publishers named. */
     List<String> names() {
         return publishers.stream().map(Publisher::name).toList();
@@ -133,9 +142,19 @@ final class Publishers {
         return Optional.ofNullable(found);
     }
 
-    /** Reads the publishers from {@code json}; {@code nanos} is the rate limiters' clock. */
-    static Publishers parse(String json, LongSupplier nanos) throws Invalid {
-        Objects.requireNonNull(nanos, "nanos");
+    /**
+     * One entry of a list of credentials (publishers here, admins in {@link AdminCredentials}): its JSON object, where it
+     * is (for messages), its name and its token's SHA-256.
+     */
+    record Entry(JsonNode json, String at, String name, byte[] tokenHash) {
+    }
+
+    /**
+     * The entries of {@code {"<listField>": [ {"name": ..., "token" or "tokenSha256": ..., ...}, ... ]}}: names unique
+     * and of {@code [A-Za-z0-9._-]{1,64}}, tokens unique, no field outside {@code fields}. Messages name the field and
+     * never quote the text (it holds tokens).
+     */
+    static List<Entry> entries(String json, String listField, Set<String> fields) throws Invalid {
         JsonNode root;
         try {
             root = MAPPER.readTree(json);
@@ -144,43 +163,55 @@ final class Publishers {
             String where = e.getLocation() == null ? "" : " at line " + e.getLocation().getLineNr() + ", column " + e.getLocation().getColumnNr();
             throw new Invalid("not well-formed JSON" + where);
         }
-        if (root == null || !root.isObject() || !root.has("publishers") || root.size() != 1) {
-            throw new Invalid("expected an object with one field, \"publishers\": [ ... ]");
+        if (root == null || !root.isObject() || !root.has(listField) || root.size() != 1) {
+            throw new Invalid("expected an object with one field, \"" + listField + "\": [ ... ]");
         }
-        JsonNode list = root.get("publishers");
+        JsonNode list = root.get(listField);
         if (!list.isArray() || list.isEmpty()) {
-            throw new Invalid("publishers: must be a non-empty array");
+            throw new Invalid(listField + ": must be a non-empty array");
         }
-        List<Publisher> publishers = new ArrayList<>();
-        List<String> names = new ArrayList<>();
-        List<byte[]> hashes = new ArrayList<>();
+        List<Entry> entries = new ArrayList<>();
         for (int i = 0; i < list.size(); i++) {
-            String at = "publishers[" + i + "]";
+            String at = listField + "[" + i + "]";
             JsonNode p = list.get(i);
             if (!p.isObject()) {
                 throw new Invalid(at + ": must be an object");
             }
             for (Iterator<String> it = p.fieldNames(); it.hasNext(); ) {
                 String field = it.next();
-                if (!FIELDS.contains(field)) {
+                if (!fields.contains(field)) {
                     throw new Invalid(at + ": unknown field \"" + field.replaceAll("[^A-Za-z0-9._-]", "?") + "\" (known: "
-                            + String.join(", ", FIELDS.stream().sorted().toList()) + ")");
+                            + String.join(", ", fields.stream().sorted().toList()) + ")");
                 }
             }
             String name = string(p, "name", at);
             if (!NAME.matcher(name).matches()) {
                 throw new Invalid(at + ".name: must be 1 to 64 of [A-Za-z0-9._-]");
             }
-            if (names.contains(name)) {
-                throw new Invalid(at + ".name: '" + name + "' is already used by another publisher");
-            }
-            at = "publishers[" + i + "] (" + name + ")";
+            at = listField + "[" + i + "] (" + name + ")";
             byte[] hash = tokenHash(p, at);
-            for (int j = 0; j < hashes.size(); j++) {
-                if (MessageDigest.isEqual(hash, hashes.get(j))) {
-                    throw new Invalid(at + ": has the same token as '" + names.get(j) + "'; each publisher needs its own");
+            for (Entry other : entries) {
+                if (other.name().equals(name)) {
+                    throw new Invalid(at + ".name: '" + name + "' is already used by another entry");
+                }
+                if (MessageDigest.isEqual(hash, other.tokenHash())) {
+                    throw new Invalid(at + ": has the same token as '" + other.name() + "'; each needs its own");
                 }
             }
+            entries.add(new Entry(p, at, name, hash));
+        }
+        return entries;
+    }
+
+    /** Reads the publishers from {@code json}; {@code nanos} is the rate limiters' clock. */
+    static Publishers parse(String json, LongSupplier nanos) throws Invalid {
+        Objects.requireNonNull(nanos, "nanos");
+        List<Publisher> publishers = new ArrayList<>();
+        for (Entry entry : entries(json, "publishers", FIELDS)) {
+            JsonNode p = entry.json();
+            String at = entry.at();
+            String name = entry.name();
+            byte[] hash = entry.tokenHash();
             Set<EventType> types = types(p, at);
             List<String> prefixes = new ArrayList<>();
             JsonNode sources = p.get("sourcePrefixes");
@@ -205,8 +236,6 @@ final class Publishers {
             }
             TokenBucket bucket = rate == 0 ? null : new TokenBucket(rate, Math.max(1, rate), nanos);
             publishers.add(new Publisher(name, hash, types, prefixes, bucket));
-            names.add(name);
-            hashes.add(hash);
         }
         return new Publishers(publishers);
     }

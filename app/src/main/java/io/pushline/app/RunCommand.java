@@ -37,13 +37,16 @@ import java.util.concurrent.CountDownLatch;
 final class RunCommand implements Callable<Integer> {
     /** The publishers' JSON itself, for deployments that pass secrets as environment variables. */
     static final String INGEST_PUBLISHERS_JSON_ENV = "PUSHLINE_INGEST_PUBLISHERS_JSON";
+    /** The admins' JSON itself ({@link AdminCredentials}), for deployments that pass secrets as environment variables. */
+    static final String ADMIN_TOKENS_JSON_ENV = "PUSHLINE_ADMIN_TOKENS_JSON";
 
     @Spec
     CommandSpec spec;
 
     @Option(names = "--role", paramLabel = "ROLE", defaultValue = "${env:PUSHLINE_ROLE:-all}",
             description = {"router, coordinators, workers, a comma-separated list of them, or all (env PUSHLINE_ROLE; default: ${DEFAULT-VALUE});",
-                    "ingest alone runs no pipeline role, only the HTTP ingest (which needs --ingest-address)."})
+                    "ingest and admin run no pipeline role, only the HTTP ingest and the admin API (which need --ingest-address",
+                    "and --admin-address)."})
     String role;
 
     @Option(names = "--bootstrap-servers", paramLabel = "HOST:PORT,...", defaultValue = "${env:PUSHLINE_BOOTSTRAP_SERVERS:-127.0.0.1:9092}",
@@ -112,6 +115,17 @@ final class RunCommand implements Callable<Integer> {
                     "env PUSHLINE_INGEST_DEDUP_WINDOW; default: ${DEFAULT-VALUE})."})
     String ingestDedupWindow;
 
+    @Option(names = "--admin-address", paramLabel = "HOST:PORT|off", defaultValue = "${env:PUSHLINE_ADMIN_ADDRESS:-off}",
+            description = {"Where to serve the admin API, /v1/admin/ (coordinators retry/discard, dead letters list/replay), on an",
+                    "address of its own (env PUSHLINE_ADMIN_ADDRESS; default: ${DEFAULT-VALUE}). Needs the admins: --admin-tokens",
+                    "or env " + ADMIN_TOKENS_JSON_ENV + "."})
+    String adminAddress;
+
+    @Option(names = "--admin-tokens", paramLabel = "FILE", defaultValue = "${env:PUSHLINE_ADMIN_TOKENS_FILE}",
+            description = {"JSON file of the admins and their tokens, {\"admins\": [{\"name\": ..., \"tokenSha256\": ...}]}",
+                    "(env PUSHLINE_ADMIN_TOKENS_FILE; or the JSON itself in env " + ADMIN_TOKENS_JSON_ENV + "). Never a publisher's token."})
+    Path adminTokens;
+
     @Option(names = "--mock-providers", defaultValue = "${env:PUSHLINE_MOCK_PROVIDERS:-false}",
             description = "Send to in-process mock APNs and FCM servers instead (local use only; env PUSHLINE_MOCK_PROVIDERS).")
     boolean mockProviders;
@@ -119,9 +133,20 @@ final class RunCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         Set<Role> roles;
+        // "ingest" and "admin" are not pipeline roles: alone, they run only the HTTP servers (topics are still provisioned).
+        Set<String> frontOnly = new java.util.TreeSet<>();
         try {
-            // "ingest" is not a pipeline role: alone, it runs only the HTTP ingest (topics are still provisioned).
-            roles = role.trim().equalsIgnoreCase("ingest") ? java.util.EnumSet.noneOf(Role.class) : Role.parse(role);
+            List<String> pipelineRoles = new ArrayList<>();
+            for (String r : role.split(",")) {
+                String name = r.trim().toLowerCase(java.util.Locale.ROOT);
+                if (name.equals("ingest") || name.equals("admin")) {
+                    frontOnly.add(name);
+                } else {
+                    pipelineRoles.add(r);
+                }
+            }
+            roles = pipelineRoles.isEmpty() && !frontOnly.isEmpty() ? java.util.EnumSet.noneOf(Role.class)
+                    : Role.parse(String.join(",", pipelineRoles));
         } catch (IllegalArgumentException e) {
             throw new ParameterException(spec.commandLine(), "--role: " + e.getMessage());
         }
@@ -131,8 +156,17 @@ final class RunCommand implements Callable<Integer> {
         } catch (IllegalArgumentException e) {
             throw new ParameterException(spec.commandLine(), "--ingest-address: " + e.getMessage());
         }
-        if (roles.isEmpty() && ingestAt == null) {
+        if (frontOnly.contains("ingest") && ingestAt == null) {
             throw new ParameterException(spec.commandLine(), "--role ingest needs --ingest-address HOST:PORT (env PUSHLINE_INGEST_ADDRESS)");
+        }
+        java.net.InetSocketAddress adminAt;
+        try {
+            adminAt = parseHttpAddress(adminAddress);
+        } catch (IllegalArgumentException e) {
+            throw new ParameterException(spec.commandLine(), "--admin-address: " + e.getMessage());
+        }
+        if (frontOnly.contains("admin") && adminAt == null) {
+            throw new ParameterException(spec.commandLine(), "--role admin needs --admin-address HOST:PORT (env PUSHLINE_ADMIN_ADDRESS)");
         }
         Publishers ingestPublishersParsed = null;
         IngestConfig ingestConfig = null;
@@ -148,6 +182,19 @@ final class RunCommand implements Callable<Integer> {
                 throw new ParameterException(spec.commandLine(), "--ingest-dedup-window must be at most 1d, was " + ingestDedupWindow);
             }
             ingestConfig = IngestConfig.defaults().withDedup(window, IngestConfig.DEFAULT_DEDUP_MAX_ENTRIES);
+        }
+        AdminCredentials admins = null;
+        if (adminAt != null) {
+            admins = loadAdmins(adminTokens, System.getenv(ADMIN_TOKENS_JSON_ENV), spec);
+            if (ingestPublishersParsed != null) {
+                String shared = admins.sharedWith(ingestPublishersParsed).orElse(null);
+                if (shared != null) {
+                    throw new ParameterException(spec.commandLine(), "admin '" + shared + "' has the same token as a publisher: "
+                            + "admin tokens must be credentials of their own");
+                }
+            }
+        } else if (adminTokens != null) {
+            throw new ParameterException(spec.commandLine(), "--admin-tokens is given but the admin API is off: give --admin-address HOST:PORT");
         }
         if (partitions < 1 || partitions > 10_000) {
             throw new ParameterException(spec.commandLine(), "--partitions must be between 1 and 10000, was " + partitions);
@@ -194,6 +241,10 @@ final class RunCommand implements Callable<Integer> {
             http = parseHttpAddress(httpAddress);
         } catch (IllegalArgumentException e) {
             throw new ParameterException(spec.commandLine(), "--http-address: " + e.getMessage());
+        }
+        if (adminAt != null) {
+            sharesAddress(adminAt, http, "--http-address");
+            sharesAddress(adminAt, ingestAt, "--ingest-address");
         }
         Map<String, Object> clientConfig = loadKafkaConfig(kafkaConfig, spec);
         io.micrometer.prometheusmetrics.PrometheusMeterRegistry registry = AppMetrics.newRegistry();
@@ -258,6 +309,17 @@ final class RunCommand implements Callable<Integer> {
             System.out.printf("pushline: ingest at http://%s:%d%s for %s%n", ingestAt.getHostString(), ingest.port(), IngestServer.PATH,
                     ingestPublishersParsed.names());
         }
+        if (adminAt != null) {
+            AdminServer admin;
+            try {
+                admin = AdminServer.start(adminAt, admins, bootstrapServers, kafkaConfig);
+            } catch (RuntimeException e) {
+                throw closeAll(resources, e);
+            }
+            resources.add(admin);
+            System.out.printf("pushline: admin API at http://%s:%d%s for %s%n", adminAt.getHostString(), admin.port(), AdminServer.PREFIX,
+                    admins.names());
+        }
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             System.out.println("pushline: stopping (draining in-flight pushes)");
             for (int i = resources.size() - 1; i >= 0; i--) {
@@ -297,6 +359,41 @@ final class RunCommand implements Callable<Integer> {
             throw new IllegalArgumentException("port must be between 0 and 65535, was " + port);
         }
         return new java.net.InetSocketAddress(value.substring(0, colon), port);
+    }
+
+    /** The admin API must have an address of its own, so that it can be bound and firewalled apart. */
+    private void sharesAddress(java.net.InetSocketAddress admin, java.net.InetSocketAddress other, String option) {
+        if (other != null && admin.getPort() != 0 && admin.getPort() == other.getPort()
+                && (admin.getAddress() == null || other.getAddress() == null || admin.getAddress().isAnyLocalAddress()
+                    || other.getAddress().isAnyLocalAddress() || admin.getAddress().equals(other.getAddress()))) {
+            throw new ParameterException(spec.commandLine(), "--admin-address must differ from " + option + " (both are "
+                    + admin.getHostString() + ":" + admin.getPort() + "): the admin API gets an address of its own");
+        }
+    }
+
+    /** The admins, from {@code file} ({@code --admin-tokens}) or {@code json} (the environment); exactly one must be given. */
+    static AdminCredentials loadAdmins(Path file, String json, CommandSpec spec) {
+        boolean fromJson = json != null && !json.isBlank();
+        if (file != null && fromJson) {
+            throw new ParameterException(spec.commandLine(), "give the admins once: --admin-tokens (or env PUSHLINE_ADMIN_TOKENS_FILE) "
+                    + "or env " + ADMIN_TOKENS_JSON_ENV + ", not both");
+        }
+        if (file == null && !fromJson) {
+            throw new ParameterException(spec.commandLine(), "the admin API needs its admins: --admin-tokens FILE (or env "
+                    + "PUSHLINE_ADMIN_TOKENS_FILE), or the JSON in env " + ADMIN_TOKENS_JSON_ENV);
+        }
+        String where = fromJson ? "env " + ADMIN_TOKENS_JSON_ENV : "--admin-tokens " + file;
+        String text;
+        try {
+            text = fromJson ? json : Files.readString(file, StandardCharsets.UTF_8);
+        } catch (IOException | RuntimeException e) {
+            throw new ParameterException(spec.commandLine(), where + ": cannot read it (" + e.getClass().getSimpleName() + ")");
+        }
+        try {
+            return AdminCredentials.parse(text);
+        } catch (Publishers.Invalid e) {
+            throw new ParameterException(spec.commandLine(), where + ": " + e.getMessage());
+        }
     }
 
     /** Closes {@code resources} in reverse order after {@code failure}, which carries what failed to close; returns it. */
