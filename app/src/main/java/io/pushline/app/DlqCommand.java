@@ -72,10 +72,11 @@ import java.util.regex.Pattern;
  *   <li>The {@code ce_id} is the original one, so every push id ({@code UUID-v3(ce_id | token)}) is the original one.</li>
  *   <li>Workers: before every send the worker checks whether the push id has a receipt (of any status: delivered,
  *       rejected, expired, cancelled, failed), and skips it if so ({@code pushline.worker.deduplicated}). Receipts are
- *       compacted and never expire. So a push that was sent is not sent again. The flip side: a
- *       {@code RETRIES_EXHAUSTED} push got a {@code FAILED} receipt when the worker gave up, so replaying it sends
- *       nothing either; the command says so. {@code NO_PROVIDER}, {@code PROCESSING_FAILED} and undecodable tasks
- *       have no receipt, and are sent.</li>
+ *       compacted and never expire. So a push that was sent is not sent again. The one exception is what replaying
+ *       {@code RETRIES_EXHAUSTED} is for: the worker gave up on such a push and wrote a {@code FAILED} receipt; a
+ *       replayed record (with {@link DeadLetters#REPLAYED_FROM}) whose push's only receipt says {@code FAILED} is sent
+ *       after all, and its new receipt makes a second replay skip it. {@code NO_PROVIDER}, {@code PROCESSING_FAILED}
+ *       and undecodable tasks have no receipt, and are sent.</li>
  *   <li>Coordinators (likes, unlikes, follows): the decision store keeps the latest decision per actor and object,
  *       with its event id, forever. The same event again is skipped as {@code duplicate}; if a newer event about the
  *       same pair came since, as {@code stale} or {@code already} ({@code pushline.coordinators.skipped}). The decision
@@ -553,8 +554,9 @@ final class DlqCommand implements Runnable {
                         + "raised), the replayed records are dead-lettered again with the same reason.");
             }
             if (reason == DeadLetterReason.RETRIES_EXHAUSTED) {
-                notes.add("when the workers gave up on these pushes they wrote a FAILED receipt for each, and a worker skips "
-                        + "any push with a receipt: replayed, they are counted in pushline_worker_deduplicated_total, not sent.");
+                notes.add("the workers wrote a FAILED receipt for each push they gave up on; a replayed push whose only receipt "
+                        + "says FAILED is sent again, one delivered meanwhile is skipped (pushline_worker_deduplicated_total). "
+                        + "Two replays racing each other can send a push twice.");
             }
             long follows = byType.getOrDefault(EventType.FOLLOW_CREATED, 0L) + byType.getOrDefault(EventType.FOLLOW_REMOVED, 0L);
             if (follows > 0) {

@@ -306,23 +306,28 @@ class DlqCommandIntegrationTest {
             assertThat(mocks.acceptedByPushId()).as("each push once, no other").isEqualTo(once(expected));
 
             // Pushes given up by a worker: P1 (no receipt) goes back to the bulk lane as a first attempt and is delivered
-            // once; P2 has its FAILED receipt, so the worker skips it.
+            // once; P2's only receipt says FAILED, so the replayed P2 is sent too.
             CliRun.Result pushes = dlq("replay", "--reason", "RETRIES_EXHAUSTED", "--bootstrap-servers", servers);
             assertThat(pushes.code()).as(pushes.err()).isZero();
-            assertThat(pushes.out()).contains("replayed 2 dead letters with reason RETRIES_EXHAUSTED").contains("FAILED receipt");
+            assertThat(pushes.out()).contains("replayed 2 dead letters with reason RETRIES_EXHAUSTED").contains("only receipt says FAILED");
             assertThat(pushes.out()).containsPattern("pushline\\.push\\.bulk\\.retry-5s\\s+pushline\\.push\\.bulk\\s+1")
                     .containsPattern("pushline\\.push\\.bulk\\s+pushline\\.push\\.bulk\\s+1");
             ConsumerRecord<byte[], byte[]> laneRecord = replayedOn(servers, Topics.PUSH_BULK).stream()
                     .filter(r -> header(r, "ce_id").equals(header(pushOne, "ce_id"))).findFirst().orElseThrow();
             assertThat(laneRecord.value()).isEqualTo(pushOne.value());
             assertThat(laneRecord.headers().toArray()).extracting(Header::key).noneMatch(k -> k.startsWith("pushline.retry."));
-            String pushOneId = header(pushOne, "ce_id");
-            expected.add(pushOneId);
+            expected.add(header(pushOne, "ce_id"));
+            expected.add(header(pushTwo, "ce_id"));
             awaitDelivered(mocks, expected);
-            ConsumerLag.awaitCondition(() -> deduplicated("bulk") == 3, Duration.ofMinutes(1),
-                    () -> "P2 skipped by its FAILED receipt, deduplicated " + deduplicated("bulk"));
-            assertThat(mocks.acceptedByPushId()).as("P1 once, P2 never, nothing else").isEqualTo(once(expected))
-                    .doesNotContainKey(header(pushTwo, "ce_id"));
+            assertThat(deduplicated("bulk")).as("neither skipped").isEqualTo(2);
+            assertThat(mocks.acceptedByPushId()).as("P1 and P2 once, nothing else").isEqualTo(once(expected));
+
+            // Replayed again: both have a DELIVERED receipt now, so both are skipped and nothing is sent twice.
+            CliRun.Result pushesAgain = dlq("replay", "--reason", "RETRIES_EXHAUSTED", "--bootstrap-servers", servers);
+            assertThat(pushesAgain.code()).as(pushesAgain.err()).isZero();
+            ConsumerLag.awaitCondition(() -> deduplicated("bulk") == 4, Duration.ofMinutes(1),
+                    () -> "P1 and P2 skipped by their DELIVERED receipts, deduplicated " + deduplicated("bulk"));
+            assertThat(mocks.acceptedByPushId()).as("still each once").isEqualTo(once(expected));
         }
     }
 
@@ -355,8 +360,10 @@ class DlqCommandIntegrationTest {
         PushTask t = (PushTask) ((io.pushline.contracts.Decoded.Ok) codec.decode(task.headers(), task.value())).envelope().data();
         PushReceipt receipt = new PushReceipt(t.pushId(), t.sourceEventId(), t.token(), t.platform(), ReceiptStatus.FAILED, null,
                 "gave up", Instant.now());
-        producer.send(codec.toRecord(Topics.PUSH_RECEIPTS, Keys.partitionFor(user, PARTITIONS), Keys.compound(user, t.pushId()),
-                Envelope.of(UUID.randomUUID().toString(), SOURCE, Instant.now(), receipt))).get(30, TimeUnit.SECONDS);
+        ProducerRecord<String, byte[]> record = codec.toRecord(Topics.PUSH_RECEIPTS, Keys.partitionFor(user, PARTITIONS),
+                Keys.compound(user, t.pushId()), Envelope.of(UUID.randomUUID().toString(), SOURCE, Instant.now(), receipt));
+        record.headers().add(io.pushline.workers.PushWorker.RECEIPT_STATUS_HEADER, "FAILED".getBytes(StandardCharsets.US_ASCII));
+        producer.send(record).get(30, TimeUnit.SECONDS);
     }
 
     /** {@code original} dead-lettered exactly as {@link DeadLetters#addTo} writes it (no source topic if {@code topic} is null). */

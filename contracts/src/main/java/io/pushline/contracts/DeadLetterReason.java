@@ -5,8 +5,8 @@ package io.pushline.contracts;
  * reasons are permanent for the record's bytes: decoding the same record again gives the same
  * reason, so never retry such a dead letter unchanged. The delivery reasons ({@link #NO_PROVIDER},
  * {@link #RETRIES_EXHAUSTED}, {@link #PROCESSING_FAILED}) are about the pipeline, not the bytes: replay
- * them once the cause is fixed ({@code pushline dlq replay}). Except, for now, RETRIES_EXHAUSTED: the
- * worker writes a FAILED receipt when it gives up, so a replayed push is skipped as already handled.
+ * them once the cause is fixed ({@code pushline dlq replay}). The worker writes a FAILED receipt when it gives up
+ * on a push (RETRIES_EXHAUSTED); a replayed push whose only receipt says FAILED is sent again.
  *
  * <p>{@link CloudEventCodec#decode} checks in this order and reports the first failure:
  * NO_HEADERS, PAYLOAD_TOO_LARGE, NOT_A_CLOUDEVENT, UNKNOWN_TYPE, NOT_UTF8, MALFORMED_JSON,

@@ -91,6 +91,11 @@ import java.util.concurrent.atomic.AtomicLong;
  * are left uncommitted and read again by the next owner). The producer and providers are owned by the caller and are not closed here. Thread-safe.
  */
 public final class PushWorker implements AutoCloseable {
+    /**
+     * The header with a receipt's status ({@code ReceiptStatus} name) that the worker writes on every receipt, so that
+     * the receipt store can tell a {@code FAILED} receipt from the others without decoding values.
+     */
+    public static final String RECEIPT_STATUS_HEADER = "pushline.receipt.status";
     private static final Logger log = LoggerFactory.getLogger(PushWorker.class);
 
     private static final Duration MAX_POLL_WAIT = Duration.ofMillis(100);
@@ -605,10 +610,17 @@ public final class PushWorker implements AutoCloseable {
         }
         String platform = task.platform().name();
         // The receipt check comes first: a retry (or redelivery) of a push that has a receipt meanwhile must neither be
-        // sent again nor overwrite its receipt, even if its TTL has run out since.
+        // sent again nor overwrite its receipt, even if its TTL has run out since. The one exception: a push replayed
+        // from the dead letters (pushline dlq replay) whose only receipt says FAILED (given up on, never delivered) is
+        // sent after all; that is what replaying RETRIES_EXHAUSTED is for. Its new receipt ends the exception.
         if (receipts.contains(task.pushId())) {
-            metrics.deduplicated();
-            return CompletableFuture.completedFuture(null);
+            if (record.headers().lastHeader(DeadLetters.REPLAYED_FROM) == null || !receipts.onlyFailed(task.pushId())) {
+                metrics.deduplicated();
+                return CompletableFuture.completedFuture(null);
+            }
+            log.atInfo().addKeyValue(DeadLetters.LOG_EVENT_ID, task.sourceEventId()).log(
+                    "{} lane: push {} replayed from {} after a FAILED receipt: sending it again", config.lane(), task.pushId(),
+                    new String(record.headers().lastHeader(DeadLetters.REPLAYED_FROM).value(), StandardCharsets.UTF_8));
         }
         Instant expiresAt = task.ttlSeconds() == null ? null : envelope.time().plusSeconds(task.ttlSeconds());
         if (expiresAt != null && clock.instant().isAfter(expiresAt)) {
@@ -733,10 +745,11 @@ public final class PushWorker implements AutoCloseable {
                 config.source(), now, receipt);
         // Co-partitioned with the task: keyed userId|pushId, on the partition the task's own key (userId) has.
         ProducerRecord<String, byte[]> encoded = codec.toRecord(Topics.PUSH_RECEIPTS, envelope);
+        encoded.headers().add(ReceiptStore.STATUS_HEADER, status.name().getBytes(StandardCharsets.US_ASCII));
         ReceiptStore store = receipts;
         int partition = ReceiptStore.partitionOf(task.userId(), store.partitions());
         return send(new ProducerRecord<>(Topics.PUSH_RECEIPTS, partition, Keys.compound(task.userId(), task.pushId()),
-                encoded.value(), encoded.headers())).thenRun(() -> store.add(partition, task.pushId()));
+                encoded.value(), encoded.headers())).thenRun(() -> store.add(partition, task.pushId(), status == ReceiptStatus.FAILED));
     }
 
     private CompletableFuture<Void> deadLetter(ConsumerRecord<String, byte[]> record, DeadLetterReason reason, String detail) {

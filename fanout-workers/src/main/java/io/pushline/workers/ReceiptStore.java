@@ -53,6 +53,8 @@ import java.util.function.Consumer;
  */
 final class ReceiptStore implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(ReceiptStore.class);
+    static final String STATUS_HEADER = PushWorker.RECEIPT_STATUS_HEADER;
+    private static final byte[] FAILED = "FAILED".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
 
     private static final Duration POLL = Duration.ofMillis(100);
     private static final Duration SLOW_RESTORE = Duration.ofSeconds(60);
@@ -64,6 +66,8 @@ final class ReceiptStore implements AutoCloseable {
     private final Consumer<Duration> restoreTimer;
     /** Partition number → push ids with a receipt; only numbers being restored or restored are present. */
     private final Map<Integer, Set<String>> held = new ConcurrentHashMap<>();
+    /** Partition number → the push ids among {@link #held} whose latest receipt says FAILED (rare: pushes given up on). */
+    private final Map<Integer, Set<String>> failedOnly = new ConcurrentHashMap<>();
     private final Set<Integer> restored = ConcurrentHashMap.newKeySet();
     private final Object changed = new Object();
     private volatile Set<Integer> wanted = Set.of();
@@ -179,11 +183,32 @@ final class ReceiptStore implements AutoCloseable {
         return false;
     }
 
+    /**
+     * Whether the latest receipt of {@code pushId} says FAILED (the worker gave up on it), so that a replay of its dead
+     * letter may send it after all. Receipts written before the status header existed never count as FAILED.
+     */
+    boolean onlyFailed(String pushId) {
+        for (Set<String> ids : failedOnly.values()) {
+            if (ids.contains(pushId)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     /** A receipt this worker wrote (acknowledged), seen before the follower reads it back; ignored if not owned. */
-    void add(int number, String pushId) {
+    void add(int number, String pushId, boolean failed) {
         Set<String> ids = held.get(number);
+        Set<String> failures = failedOnly.get(number);
         if (ids != null) {
             ids.add(pushId);
+        }
+        if (failures != null) {
+            if (failed) {
+                failures.add(pushId);
+            } else {
+                failures.remove(pushId);
+            }
         }
     }
 
@@ -257,6 +282,7 @@ final class ReceiptStore implements AutoCloseable {
             for (Integer number : removed) {
                 restored.remove(number);
                 held.remove(number);
+                failedOnly.remove(number);
                 restoring.remove(number);
                 needEnd.remove(number);
                 batch.remove(number);
@@ -267,6 +293,7 @@ final class ReceiptStore implements AutoCloseable {
             }
             for (Integer number : added) {
                 held.put(number, ConcurrentHashMap.newKeySet());
+                failedOnly.put(number, ConcurrentHashMap.newKeySet());
                 needEnd.add(number);
                 batch.add(number);
             }
@@ -290,9 +317,16 @@ final class ReceiptStore implements AutoCloseable {
 
     private void apply(ConsumerRecord<String, byte[]> record) {
         Set<String> ids = held.get(record.partition());
+        Set<String> failures = failedOnly.get(record.partition());
         String pushId = pushIdOf(record.key());
-        if (ids == null || pushId == null) {
+        if (ids == null || failures == null || pushId == null) {
             return;
+        }
+        var status = record.headers().lastHeader(STATUS_HEADER);
+        if (record.value() != null && status != null && java.util.Arrays.equals(status.value(), FAILED)) {
+            failures.add(pushId);
+        } else {
+            failures.remove(pushId);
         }
         if (record.value() == null) {
             ids.remove(pushId);
@@ -352,6 +386,7 @@ final class ReceiptStore implements AutoCloseable {
             }
         }
         held.clear();
+        failedOnly.clear();
         restored.clear();
     }
 }
