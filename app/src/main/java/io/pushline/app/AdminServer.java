@@ -3,6 +3,7 @@ package io.pushline.app;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
+import io.micrometer.core.instrument.MeterRegistry;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -60,25 +61,30 @@ final class AdminServer implements AutoCloseable {
     private static final Set<String> ACT_PARAMS = Set.of("note", "wait");
     private static final int MAX_QUERY_CHARS = 2048;
     private static final ObjectMapper MAPPER = new ObjectMapper();
+    private static final String OPERATION = "pushline.admin.operation";
 
     private final HttpServer server;
     private final ThreadPoolExecutor workers;
     private final AdminCredentials admins;
     private final List<String> cluster;
     private final Semaphore oneAtATime = new Semaphore(1);
+    private final MeterRegistry registry;
 
-    private AdminServer(HttpServer server, ThreadPoolExecutor workers, AdminCredentials admins, List<String> cluster) {
+    private AdminServer(HttpServer server, ThreadPoolExecutor workers, AdminCredentials admins, List<String> cluster,
+                        MeterRegistry registry) {
         this.server = server;
         this.workers = workers;
         this.admins = admins;
         this.cluster = cluster;
+        this.registry = registry;
     }
 
     /**
      * Serves the admin API at {@code address}; the commands talk to {@code bootstrapServers} with the settings in
-     * {@code kafkaConfig} (null: none).
+     * {@code kafkaConfig} (null: none). Requests are counted in {@code registry} ({@link AppMetrics#ADMIN_REQUESTS}).
      */
-    static AdminServer start(InetSocketAddress address, AdminCredentials admins, String bootstrapServers, Path kafkaConfig) {
+    static AdminServer start(InetSocketAddress address, AdminCredentials admins, String bootstrapServers, Path kafkaConfig,
+                             MeterRegistry registry) {
         List<String> cluster = new ArrayList<>(List.of("--bootstrap-servers=" + bootstrapServers));
         if (kafkaConfig != null) {
             cluster.add("--kafka-config=" + kafkaConfig.toAbsolutePath());
@@ -97,7 +103,7 @@ final class AdminServer implements AutoCloseable {
             return t;
         }, new ThreadPoolExecutor.AbortPolicy());
         server.setExecutor(workers);
-        AdminServer admin = new AdminServer(server, workers, admins, List.copyOf(cluster));
+        AdminServer admin = new AdminServer(server, workers, admins, List.copyOf(cluster), registry);
         server.createContext("/", admin::handle);
         server.start();
         return admin;
@@ -132,18 +138,23 @@ final class AdminServer implements AutoCloseable {
             Set<String> allowed;
             boolean jsonOutput = true;
             var act = COORDINATOR_ACTION.matcher(route);
+            exchange.setAttribute(OPERATION, "unknown");
             if (route.equals("coordinators")) {
+                exchange.setAttribute(OPERATION, "coordinators list");
                 allowed = Set.of();
                 args.addAll(List.of("coordinators", "list", "--format=json"));
             } else if (act.matches()) {
                 allowed = ACT_PARAMS;
+                exchange.setAttribute(OPERATION, "coordinators " + act.group(2));
                 args.addAll(List.of("coordinators", act.group(2)));
                 jsonOutput = false;
             } else if (route.equals("dead-letters")) {
                 allowed = LIST_PARAMS;
+                exchange.setAttribute(OPERATION, "dlq list");
                 args.addAll(List.of("dlq", "list", "--format=json"));
             } else if (route.equals("dead-letters/replay")) {
                 allowed = REPLAY_PARAMS;
+                exchange.setAttribute(OPERATION, "dlq replay");
                 args.addAll(List.of("dlq", "replay", "--format=json"));
             } else {
                 send(exchange, 404, error("no such admin operation: " + printable(route)));
@@ -302,7 +313,18 @@ final class AdminServer implements AutoCloseable {
         }
     }
 
-    private static void send(HttpExchange exchange, int status, byte[] body) throws IOException {
+    /** What a request asked for, as a metric tag: the command it runs, or why it ran none. */
+    private static String operation(HttpExchange exchange) {
+        Object op = exchange.getAttribute(OPERATION);
+        return op == null ? "none" : op.toString();
+    }
+
+    private void count(HttpExchange exchange, int status) {
+        registry.counter(AppMetrics.ADMIN_REQUESTS, "operation", operation(exchange), "status", Integer.toString(status)).increment();
+    }
+
+    private void send(HttpExchange exchange, int status, byte[] body) throws IOException {
+        count(exchange, status);
         exchange.getResponseHeaders().set("Content-Type", "application/json; charset=utf-8");
         exchange.getResponseHeaders().set("Cache-Control", "no-store");
         exchange.sendResponseHeaders(status, body.length == 0 ? -1 : body.length);

@@ -36,6 +36,8 @@ final class AppMetrics {
     static final String INGEST_IN_FLIGHT_BYTES = "pushline.ingest.in.flight.bytes";
     /** Ids the ingest's deduplication window remembers. */
     static final String INGEST_DEDUP_ENTRIES = "pushline.ingest.dedup.entries";
+    /** Admin API requests, tagged {@code operation} (e.g. {@code dlq replay}, {@code unauthorized}) and {@code status}. */
+    static final String ADMIN_REQUESTS = "pushline.admin.requests";
 
     private AppMetrics() {
     }

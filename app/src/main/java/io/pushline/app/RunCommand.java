@@ -312,7 +312,7 @@ final class RunCommand implements Callable<Integer> {
         if (adminAt != null) {
             AdminServer admin;
             try {
-                admin = AdminServer.start(adminAt, admins, bootstrapServers, kafkaConfig);
+                admin = AdminServer.start(adminAt, admins, bootstrapServers, kafkaConfig, registry);
             } catch (RuntimeException e) {
                 throw closeAll(resources, e);
             }

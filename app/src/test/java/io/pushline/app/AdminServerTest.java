@@ -69,6 +69,7 @@ class AdminServerTest {
     private final KafkaBroker broker;
     private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
     private final List<String> bodies = new CopyOnWriteArrayList<>();
+    private final io.micrometer.core.instrument.simple.SimpleMeterRegistry registry = new io.micrometer.core.instrument.simple.SimpleMeterRegistry();
     private final ListAppender<ILoggingEvent> logs = new ListAppender<>();
     private AdminServer server;
 
@@ -81,7 +82,8 @@ class AdminServerTest {
         new TopicProvisioner(broker.admin(), Duration.ofSeconds(60)).ensure(Topics.catalogue(3, (short) 1));
         logs.start();
         ((Logger) LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME)).addAppender(logs);
-        server = AdminServer.start(new InetSocketAddress("127.0.0.1", 0), AdminCredentials.parse(ADMINS), broker.bootstrapServers(), null);
+        server = AdminServer.start(new InetSocketAddress("127.0.0.1", 0), AdminCredentials.parse(ADMINS), broker.bootstrapServers(), null,
+                registry);
     }
 
     @AfterEach
@@ -109,6 +111,8 @@ class AdminServerTest {
         assertThat(send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.port() + "/metrics")).GET()).statusCode())
                 .as("nothing else is served here").isEqualTo(404);
         assertThat(call("GET", "nothing-here", ADMIN_TOKEN).statusCode()).isEqualTo(404);
+        assertThat(registry.counter(AppMetrics.ADMIN_REQUESTS, "operation", "none", "status", "401").count()).isEqualTo(3);
+        assertThat(registry.counter(AppMetrics.ADMIN_REQUESTS, "operation", "unknown", "status", "404").count()).isEqualTo(1);
         HttpResponse<String> wrongMethod = call("POST", "dead-letters", ADMIN_TOKEN);
         assertThat(wrongMethod.statusCode()).isEqualTo(405);
         assertThat(wrongMethod.headers().firstValue("Allow")).hasValue("GET");
@@ -204,6 +208,8 @@ class AdminServerTest {
         assertThat(report.get("replayed").asLong()).isEqualTo(2);
         assertThat(report.get("routes").get(0).get("replayedTo").asText()).isEqualTo(Topics.EVENTS);
         assertThat(report.get("notes").toString()).contains("ids are kept");
+        assertThat(registry.counter(AppMetrics.ADMIN_REQUESTS, "operation", "dlq replay", "status", "200").count()).isEqualTo(2);
+        assertThat(registry.counter(AppMetrics.ADMIN_REQUESTS, "operation", "dlq list", "status", "200").count()).isEqualTo(1);
         List<ConsumerRecord<String, byte[]>> replayed = readFrom(Topics.EVENTS, before, 2);
         assertThat(replayed).extracting(r -> header(r, "ce_id")).containsExactlyInAnyOrderElementsOf(ids);
         assertThat(replayed).allSatisfy(r -> {
