@@ -373,26 +373,38 @@ final class RunCommand implements Callable<Integer> {
 
     /** The admins, from {@code file} ({@code --admin-tokens}) or {@code json} (the environment); exactly one must be given. */
     static AdminCredentials loadAdmins(Path file, String json, CommandSpec spec) {
-        boolean fromJson = json != null && !json.isBlank();
-        if (file != null && fromJson) {
-            throw new ParameterException(spec.commandLine(), "give the admins once: --admin-tokens (or env PUSHLINE_ADMIN_TOKENS_FILE) "
-                    + "or env " + ADMIN_TOKENS_JSON_ENV + ", not both");
-        }
-        if (file == null && !fromJson) {
-            throw new ParameterException(spec.commandLine(), "the admin API needs its admins: --admin-tokens FILE (or env "
-                    + "PUSHLINE_ADMIN_TOKENS_FILE), or the JSON in env " + ADMIN_TOKENS_JSON_ENV);
-        }
-        String where = fromJson ? "env " + ADMIN_TOKENS_JSON_ENV : "--admin-tokens " + file;
-        String text;
+        SecretJson source = SecretJson.read(file, json, "the admins", "the admin API needs its admins", "--admin-tokens",
+                "PUSHLINE_ADMIN_TOKENS_FILE", ADMIN_TOKENS_JSON_ENV, spec);
         try {
-            text = fromJson ? json : Files.readString(file, StandardCharsets.UTF_8);
-        } catch (IOException | RuntimeException e) {
-            throw new ParameterException(spec.commandLine(), where + ": cannot read it (" + e.getClass().getSimpleName() + ")");
-        }
-        try {
-            return AdminCredentials.parse(text);
+            return AdminCredentials.parse(source.text());
         } catch (Publishers.Invalid e) {
-            throw new ParameterException(spec.commandLine(), where + ": " + e.getMessage());
+            throw new ParameterException(spec.commandLine(), source.where() + ": " + e.getMessage());
+        }
+    }
+
+    /** Credentials as JSON, with where they came from for messages (never the text itself: it holds tokens). */
+    record SecretJson(String text, String where) {
+        /** From {@code file} (an option, or its env variable) or {@code json} (the JSON itself in env {@code jsonEnv}); exactly one. */
+        static SecretJson read(Path file, String json, String what, String needs, String option, String fileEnv, String jsonEnv,
+                               CommandSpec spec) {
+            boolean fromJson = json != null && !json.isBlank();
+            if (file != null && fromJson) {
+                throw new ParameterException(spec.commandLine(), "give " + what + " once: " + option + " (or env " + fileEnv
+                        + ") or env " + jsonEnv + ", not both");
+            }
+            if (file == null && !fromJson) {
+                throw new ParameterException(spec.commandLine(), needs + ": " + option + " FILE (or env " + fileEnv
+                        + "), or the JSON in env " + jsonEnv);
+            }
+            if (fromJson) {
+                return new SecretJson(json, "env " + jsonEnv);
+            }
+            String where = option + " " + file;
+            try {
+                return new SecretJson(Files.readString(file, StandardCharsets.UTF_8), where);
+            } catch (IOException | RuntimeException e) {
+                throw new ParameterException(spec.commandLine(), where + ": cannot read it (" + e.getClass().getSimpleName() + ")");
+            }
         }
     }
 
@@ -413,32 +425,12 @@ final class RunCommand implements Callable<Integer> {
      * one must be given. Errors name the field, never a token.
      */
     static Publishers loadPublishers(Path file, String json, CommandSpec spec) {
-        boolean fromJson = json != null && !json.isBlank();
-        if (file != null && fromJson) {
-            throw new ParameterException(spec.commandLine(), "give the ingest's publishers once: --ingest-publishers (or env "
-                    + "PUSHLINE_INGEST_PUBLISHERS_FILE) or env " + INGEST_PUBLISHERS_JSON_ENV + ", not both");
-        }
-        if (file == null && !fromJson) {
-            throw new ParameterException(spec.commandLine(), "the ingest needs its publishers: --ingest-publishers FILE (or env "
-                    + "PUSHLINE_INGEST_PUBLISHERS_FILE), or the JSON in env " + INGEST_PUBLISHERS_JSON_ENV);
-        }
-        String text;
-        String where;
-        if (fromJson) {
-            text = json;
-            where = "env " + INGEST_PUBLISHERS_JSON_ENV;
-        } else {
-            where = "--ingest-publishers " + file;
-            try {
-                text = Files.readString(file, StandardCharsets.UTF_8);
-            } catch (IOException | RuntimeException e) {
-                throw new ParameterException(spec.commandLine(), where + ": cannot read it (" + e.getClass().getSimpleName() + ")");
-            }
-        }
+        SecretJson source = SecretJson.read(file, json, "the ingest's publishers", "the ingest needs its publishers",
+                "--ingest-publishers", "PUSHLINE_INGEST_PUBLISHERS_FILE", INGEST_PUBLISHERS_JSON_ENV, spec);
         try {
-            return Publishers.parse(text, System::nanoTime);
+            return Publishers.parse(source.text(), System::nanoTime);
         } catch (Publishers.Invalid e) {
-            throw new ParameterException(spec.commandLine(), where + ": " + e.getMessage());
+            throw new ParameterException(spec.commandLine(), source.where() + ": " + e.getMessage());
         }
     }
 
