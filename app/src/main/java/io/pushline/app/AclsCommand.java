@@ -103,7 +103,7 @@ final class AclsCommand implements Callable<Integer> {
                     new AccessControlEntryFilter(principal, null, AclOperation.ANY, AclPermissionType.ANY));
             Collection<AclBinding> held;
             try {
-                held = admin.describeAcls(ofPrincipal).values().get(TIMEOUT_SECONDS, TimeUnit.SECONDS);
+                held = await(admin.describeAcls(ofPrincipal).values(), "describing the ACLs of " + principal);
             } catch (ExecutionException e) {
                 if (e.getCause() instanceof SecurityDisabledException) {
                     spec.commandLine().getErr().println("acls: the cluster at " + clients.get("bootstrap.servers")
@@ -117,7 +117,7 @@ final class AclsCommand implements Callable<Integer> {
             List<AclBinding> missing = wanted.stream().filter(b -> !present.contains(b)).toList();
             if (!missing.isEmpty()) {
                 try {
-                    admin.createAcls(missing).all().get(TIMEOUT_SECONDS, TimeUnit.SECONDS);
+                    await(admin.createAcls(missing).all(), "creating " + missing.size() + " ACL(s)");
                 } catch (ExecutionException e) {
                     throw unwrapped(e);
                 }
@@ -141,6 +141,15 @@ final class AclsCommand implements Callable<Integer> {
     /** An Admin future's cause, as thrown by the client, for {@link KafkaFailures}. */
     private static Exception unwrapped(ExecutionException e) {
         return e.getCause() instanceof Exception cause ? cause : e;
+    }
+
+    /** Waits for an Admin future within {@link #TIMEOUT_SECONDS}, failing as Kafka's clients do when it does not come. */
+    private static <T> T await(org.apache.kafka.common.KafkaFuture<T> future, String what) throws Exception {
+        try {
+            return future.get(TIMEOUT_SECONDS, TimeUnit.SECONDS);
+        } catch (java.util.concurrent.TimeoutException e) {
+            throw new org.apache.kafka.common.errors.TimeoutException("no answer to " + what + " within " + TIMEOUT_SECONDS + "s");
+        }
     }
 
     /** One row per resource pattern: type, pattern type, name, permission and its operations. */

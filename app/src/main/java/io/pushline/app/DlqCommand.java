@@ -108,7 +108,8 @@ final class DlqCommand implements Runnable {
     static final String ADMIN_NOTE = "Admin operation: dead letters hold original payloads, and replay writes to Pushline's input topics. "
             + "Both run with the Kafka client's own credentials: give an admin principal's SASL (or TLS) settings in "
             + "--kafka-config FILE (security.protocol, sasl.mechanism, sasl.jaas.config, ...), as for `pushline run`, and "
-            + "grant that principal Read on pushline.dead-letters and Write on pushline.events and the push lanes.";
+            + "grant that principal Read on pushline.dead-letters and Write on pushline.events and the push lanes "
+            + "(`pushline acls --principal User:NAME --role admin` prints these ACLs; --apply creates them).";
 
     /** The decoding reasons: about the record's bytes, so a replay fails again unless the decoder changed. */
     private static final Set<DeadLetterReason> ABOUT_THE_BYTES = EnumSet.of(DeadLetterReason.NO_HEADERS,
