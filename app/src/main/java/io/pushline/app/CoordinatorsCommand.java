@@ -43,6 +43,10 @@ import java.util.concurrent.TimeUnit;
         description = "Lists parked coordinators, and retries or discards one.",
         subcommands = {CoordinatorsCommand.ListParked.class, CoordinatorsCommand.Retry.class, CoordinatorsCommand.Discard.class})
 final class CoordinatorsCommand implements Runnable {
+    /** How long reading the parked list may take. */
+    private static final Duration READ_TIMEOUT = Duration.ofSeconds(30);
+    private static final String READ_TIMEOUT_TEXT = "30s";
+
     @Spec
     CommandSpec spec;
 
@@ -122,8 +126,14 @@ final class CoordinatorsCommand implements Runnable {
         DlqCommand.Format format;
 
         @Override
-        public Integer call() {
-            Map<String, Admin.Parked> parked = parked(cluster.clients(spec), Duration.ofSeconds(30));
+        public Integer call() throws Exception {
+            Map<String, Object> clients = cluster.clients(spec);
+            return KafkaFailures.guarded(spec, "coordinators list", clients, READ_TIMEOUT_TEXT,
+                    "Read on " + Topics.COORDINATORS_PARKED + " (" + AclsCommand.GRANTED_BY_ADMIN + ")", () -> list(clients));
+        }
+
+        private int list(Map<String, Object> clients) {
+            Map<String, Admin.Parked> parked = parked(clients, READ_TIMEOUT);
             PrintWriter out = spec.commandLine().getOut();
             if (format == DlqCommand.Format.json) {
                 List<Map<String, Object>> list = new ArrayList<>();
@@ -195,7 +205,14 @@ final class CoordinatorsCommand implements Runnable {
                 throw new ParameterException(spec.commandLine(), e.getMessage());
             }
             Map<String, Object> clients = cluster.clients(spec);
-            Admin.Parked target = parked(clients, Duration.ofSeconds(30)).get(id);
+            return KafkaFailures.guarded(spec, "coordinators " + action(), clients, READ_TIMEOUT_TEXT,
+                    "Read on " + Topics.COORDINATORS_PARKED + " and Write on " + Topics.COORDINATOR_COMMANDS + " ("
+                            + AclsCommand.GRANTED_BY_ADMIN + ")",
+                    () -> act(clients, command, waitFor));
+        }
+
+        private int act(Map<String, Object> clients, Admin.Command command, Duration waitFor) throws Exception {
+            Admin.Parked target = parked(clients, READ_TIMEOUT).get(id);
             PrintWriter out = spec.commandLine().getOut();
             if (target == null) {
                 spec.commandLine().getErr().printf("coordinators %s: %s is not parked (`pushline coordinators list` shows the parked ones)%n",

@@ -13,8 +13,6 @@ import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.PartitionInfo;
-import org.apache.kafka.common.errors.AuthenticationException;
-import org.apache.kafka.common.errors.AuthorizationException;
 import org.apache.kafka.common.header.Header;
 import org.apache.kafka.common.header.internals.RecordHeaders;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
@@ -111,7 +109,8 @@ final class DlqCommand implements Runnable {
     static final String ADMIN_NOTE = "Admin operation: dead letters hold original payloads, and replay writes to Pushline's input topics. "
             + "Both run with the Kafka client's own credentials: give an admin principal's SASL (or TLS) settings in "
             + "--kafka-config FILE (security.protocol, sasl.mechanism, sasl.jaas.config, ...), as for `pushline run`, and "
-            + "grant that principal Read on pushline.dead-letters and Write on pushline.events and the push lanes.";
+            + "grant that principal Read on pushline.dead-letters and Write on pushline.events and the push lanes "
+            + "(`pushline acls --principal User:NAME --role admin` prints these ACLs; --apply creates them).";
 
     /** The decoding reasons: about the record's bytes, so a replay fails again unless the decoder changed. */
     private static final Set<DeadLetterReason> ABOUT_THE_BYTES = EnumSet.of(DeadLetterReason.NO_HEADERS,
@@ -220,31 +219,16 @@ final class DlqCommand implements Runnable {
     /** Runs {@code body}, turning the expected failures into one line on stderr and exit code 1. */
     static int guarded(CommandSpec spec, Map<String, Object> clients, String timeout, Callable<Integer> body) throws Exception {
         String name = "dlq " + spec.name();
-        String servers = String.valueOf(clients.get("bootstrap.servers"));
-        try {
-            return body.call();
-        } catch (DeadLetterScan.DlqException e) {
-            spec.commandLine().getErr().println(name + ": " + e.getMessage());
-        } catch (org.apache.kafka.common.errors.TimeoutException e) {
-            spec.commandLine().getErr().println(name + ": Kafka at " + servers + " did not answer within " + timeout
-                    + " (" + e.getMessage() + "): is it reachable, and are --bootstrap-servers and --kafka-config right?");
-        } catch (AuthenticationException e) {
-            spec.commandLine().getErr().println(name + ": Kafka at " + servers + " refused the credentials (" + e.getMessage()
-                    + "): give an admin principal's settings in --kafka-config");
-        } catch (AuthorizationException e) {
-            spec.commandLine().getErr().println(name + ": not authorised (" + e.getMessage() + "): the principal of --kafka-config "
-                    + "needs Read on " + Topics.DEAD_LETTERS + ", and for replay Write on the topics replayed to");
-        } catch (org.apache.kafka.common.config.ConfigException e) {
-            spec.commandLine().getErr().println(name + ": " + e.getMessage());
-        } catch (org.apache.kafka.common.KafkaException e) {
-            // A client that cannot be built (an unresolvable bootstrap address, a bad security setting) says why in its cause.
-            if (e.getCause() instanceof org.apache.kafka.common.config.ConfigException bad) {
-                spec.commandLine().getErr().println(name + ": " + bad.getMessage());
-            } else {
-                throw e;
-            }
-        }
-        return 1;
+        return KafkaFailures.guarded(spec, name, clients, timeout,
+                "Read on " + Topics.DEAD_LETTERS + ", and for replay Write on the topics replayed to ("
+                        + AclsCommand.GRANTED_BY_ADMIN + ")", () -> {
+                    try {
+                        return body.call();
+                    } catch (DeadLetterScan.DlqException e) {
+                        spec.commandLine().getErr().println(name + ": " + e.getMessage());
+                        return 1;
+                    }
+                });
     }
 
     /** Per reason: how many, from where, when, and the latest detail. */

@@ -74,6 +74,16 @@ class CommandLineTest {
             "run --http-address nonsense|--http-address: 'nonsense' is not HOST:PORT",
             "run --http-address 127.0.0.1:70000|port must be between 0 and 65535",
             "run --http-address 127.0.0.1:http|'http' is not a port number",
+            "acls --role pipeline|Missing required option: '--principal=User:NAME'",
+            "acls --principal User:alice|Missing required option: '--role=ROLE'",
+            "acls --principal alice --role admin|--principal must be of the form User:NAME",
+            "acls --principal Group:ops --role admin|--principal must be of the form User:NAME",
+            "acls --principal User: --role admin|--principal needs a name after User:",
+            "acls --principal User:* --role admin|--principal may not be the wildcard User:*",
+            "acls --principal User:alice --role root|--role must be pipeline, publisher or admin, was 'root'",
+            "acls --principal User:alice --role admin --format yaml|--format must be table or kafka-acls, was 'yaml'",
+            "acls --principal User:alice --role admin --apply --format kafka-acls|--format is for printing",
+            "acls --principal User:alice --role admin --apply --kafka-config /nonexistent/kafka.properties|--kafka-config: cannot read",
             "frobnicate|Unmatched argument"
     })
     void badInputIsAUsageErrorNamingTheProblem(String line) {

@@ -73,7 +73,7 @@ final class BrokerFiles {
 
     /**
      * The client listener (named after its protocol) is also the inter-broker listener; the controller listener is
-     * PLAINTEXT on loopback whatever {@code security} says. {@code brokerPassword} is the broker's own SCRAM password.
+     * PLAINTEXT on loopback, or TLS with client certificates when {@code security} has an authorizer. {@code brokerPassword} is the broker's own SCRAM password.
      */
     static Map<String, String> serverConfig(Path dataDir, int port, int controllerPort, BrokerSecurity security,
                                             String brokerPassword, Map<String, String> extraConfig) {
@@ -83,11 +83,13 @@ final class BrokerFiles {
         config.put("node.id", "1");
         // A single-node dynamic quorum (formatted with --standalone).
         config.put("controller.quorum.bootstrap.servers", HOST + ":" + controllerPort);
-        config.put("listeners", listener + "://" + HOST + ":" + port + ",CONTROLLER://" + HOST + ":" + controllerPort);
-        config.put("advertised.listeners", listener + "://" + HOST + ":" + port + ",CONTROLLER://" + HOST + ":" + controllerPort);
-        config.put("listener.security.protocol.map", listener + ":" + security.protocol().name + ",CONTROLLER:PLAINTEXT");
+        String controller = BrokerSecurity.CONTROLLER_LISTENER;
+        config.put("listeners", listener + "://" + HOST + ":" + port + "," + controller + "://" + HOST + ":" + controllerPort);
+        config.put("advertised.listeners", listener + "://" + HOST + ":" + port + "," + controller + "://" + HOST + ":" + controllerPort);
+        config.put("listener.security.protocol.map", listener + ":" + security.protocol().name + "," + controller + ":"
+                + security.controllerProtocol().name);
         config.put("inter.broker.listener.name", listener);
-        config.put("controller.listener.names", "CONTROLLER");
+        config.put("controller.listener.names", controller);
         config.putAll(security.brokerConfig(brokerPassword));
         config.put("log.dirs", logDir(dataDir).toString());
         // Internal topics must fit on one node, or consumer groups and transactions (Streams EOS) fail.

@@ -1,6 +1,14 @@
 package io.pushline.localkafka;
 
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.security.GeneralSecurityException;
+import java.security.KeyStore;
+import java.security.cert.X509Certificate;
+import java.util.ArrayList;
 import java.util.Collections;
+import java.util.List;
 import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
@@ -11,14 +19,22 @@ import org.apache.kafka.common.security.auth.SecurityProtocol;
 /**
  * How a {@link LocalBroker}'s client listener authenticates clients: not at all ({@link #plaintext()}, the default),
  * with SASL/SCRAM-SHA-512 in the clear ({@link #saslScram()}) or over TLS ({@link #saslScramOverTls}), or with client
- * certificates ({@link #mutualTls}). The controller listener stays PLAINTEXT on 127.0.0.1 in every case; clients
- * never use it.
+ * certificates ({@link #mutualTls}). The controller listener is on 127.0.0.1, PLAINTEXT unless the broker runs an
+ * authorizer (below); clients never use it.
  *
  * <p>Under SCRAM the broker authenticates to itself as {@value #BROKER_USER} (its inter-broker listener is the client
  * listener), with a random password generated when the data dir is formatted and kept in the data dir (owner-only).
  * The storage tool is given only that credential's salted form. Users from {@link #withScramUser} are created through
  * the Admin API once the broker is up, so their passwords are never written to a file or a command line by
- * LocalBroker. The broker runs no authorizer: any authenticated principal may do anything.
+ * LocalBroker.
+ *
+ * <p>By default the broker runs no authorizer: any authenticated principal may do anything. {@link #withAuthorizer()}
+ * turns on KRaft's {@code StandardAuthorizer} with {@code allow.everyone.if.no.acl.found=false}: a principal may then
+ * do only what an ACL allows, and only the broker's own principals ({@link #superUsers()}) are super users. An
+ * authorizer needs TLS, because the broker must prove who it is on the controller listener too: that listener then
+ * speaks TLS and requires the broker's certificate (Kafka's controller listener cannot use SCRAM, whose credentials
+ * live in the very metadata the controller serves), instead of PLAINTEXT, where every local process would be the
+ * anonymous principal and would have to be a super user.
  *
  * <p>Immutable and thread-safe. {@link #toString()} names users, never passwords.
  */
@@ -31,15 +47,25 @@ public final class BrokerSecurity {
     /** SCRAM iterations of every credential LocalBroker creates (Kafka's minimum for SCRAM-SHA-512). */
     static final int SCRAM_ITERATIONS = 4096;
     private static final String SCRAM_LOGIN_MODULE = "org.apache.kafka.common.security.scram.ScramLoginModule";
+    /** KRaft's ACL authorizer, which keeps ACLs in the metadata log. */
+    static final String AUTHORIZER_CLASS = "org.apache.kafka.metadata.authorizer.StandardAuthorizer";
+    /** The controller listener's name, in {@code controller.listener.names} and the protocol map. */
+    static final String CONTROLLER_LISTENER = "CONTROLLER";
 
     private final SecurityProtocol protocol;
     private final TlsStores tls;
     private final Map<String, String> scramUsers;
+    private final boolean authorizer;
 
-    private BrokerSecurity(SecurityProtocol protocol, TlsStores tls, Map<String, String> scramUsers) {
+    private BrokerSecurity(SecurityProtocol protocol, TlsStores tls, Map<String, String> scramUsers, boolean authorizer) {
         this.protocol = protocol;
         this.tls = tls;
         this.scramUsers = Collections.unmodifiableMap(new LinkedHashMap<>(scramUsers));
+        this.authorizer = authorizer;
+    }
+
+    private BrokerSecurity(SecurityProtocol protocol, TlsStores tls, Map<String, String> scramUsers) {
+        this(protocol, tls, scramUsers, false);
     }
 
     /** No authentication and no encryption: LocalBroker's default. */
@@ -90,7 +116,70 @@ public final class BrokerSecurity {
         }
         Map<String, String> users = new LinkedHashMap<>(scramUsers);
         users.put(name, password);
-        return new BrokerSecurity(protocol, tls, users);
+        return new BrokerSecurity(protocol, tls, users, authorizer);
+    }
+
+    /**
+     * The same security with KRaft's {@code StandardAuthorizer}: no ACL, no access ({@code
+     * allow.everyone.if.no.acl.found=false}), and the broker's own principals ({@link #superUsers()}) as the only super
+     * users. The controller listener then requires TLS with the broker's certificate. Grant ACLs through the Admin API
+     * as the broker's principal ({@link LocalBroker#clientConfig()}); they are kept in the metadata log across
+     * restarts.
+     *
+     * @throws IllegalArgumentException without TLS ({@link #plaintext()}, {@link #saslScram()}): the broker could not
+     *     authenticate to its own controller listener
+     */
+    public BrokerSecurity withAuthorizer() {
+        if (tls == null) {
+            throw new IllegalArgumentException("an authorizer needs TLS (saslScramOverTls(...) or mutualTls(...)), not "
+                    + protocol.name + ": the broker proves itself to its controller listener with its certificate");
+        }
+        return new BrokerSecurity(protocol, tls, scramUsers, true);
+    }
+
+    /** Whether the broker runs an authorizer ({@link #withAuthorizer()}). */
+    public boolean hasAuthorizer() {
+        return authorizer;
+    }
+
+    /**
+     * The principals that bypass ACLs, as Kafka writes them ({@code User:name}), when the broker runs an authorizer:
+     * under SCRAM {@code User:}{@value #BROKER_USER}, and the subject of the broker's certificate (its principal on the
+     * controller listener, and under mutual TLS on the client listener too). Empty without an authorizer.
+     *
+     * @throws IllegalArgumentException if the key store cannot be opened with its password or holds no key
+     */
+    public List<String> superUsers() {
+        if (!authorizer) {
+            return List.of();
+        }
+        List<String> users = new ArrayList<>();
+        if (usesScram()) {
+            users.add("User:" + BROKER_USER);
+        }
+        users.add("User:" + certificateSubject(tls));
+        return List.copyOf(users);
+    }
+
+    /**
+     * The subject of the key store's certificate as Kafka's default SSL principal builder names a peer: the X.500
+     * name in RFC 2253 form.
+     */
+    static String certificateSubject(TlsStores tls) {
+        try (InputStream in = Files.newInputStream(tls.keyStore())) {
+            KeyStore store = KeyStore.getInstance(tls.type());
+            store.load(in, tls.keyStorePassword().toCharArray());
+            for (String alias : Collections.list(store.aliases())) {
+                if (store.isKeyEntry(alias) && store.getCertificate(alias) instanceof X509Certificate certificate) {
+                    return certificate.getSubjectX500Principal().getName();
+                }
+            }
+            throw new IllegalArgumentException("keyStore " + tls.keyStore() + " holds no private key with a certificate");
+        } catch (IOException | GeneralSecurityException e) {
+            // Never the password: the JDK's messages name the file or the failure only.
+            throw new IllegalArgumentException("cannot read the broker's certificate from keyStore " + tls.keyStore() + ": "
+                    + e.getClass().getSimpleName(), e);
+        }
     }
 
     /** The client listener's security protocol; clients set it as {@code security.protocol}. */
@@ -116,6 +205,11 @@ public final class BrokerSecurity {
         return protocol.name;
     }
 
+    /** The controller listener's protocol: TLS with client certificates under an authorizer, else PLAINTEXT on loopback. */
+    SecurityProtocol controllerProtocol() {
+        return authorizer ? SecurityProtocol.SSL : SecurityProtocol.PLAINTEXT;
+    }
+
     /**
      * The broker settings for this security, beyond the listener keys; {@code brokerPassword} is the broker's own SCRAM
      * password (ignored without SCRAM).
@@ -137,6 +231,15 @@ public final class BrokerSecurity {
             config.put("ssl.truststore.location", tls.trustStore().toString());
             config.put("ssl.truststore.password", tls.trustStorePassword());
             config.put("ssl.client.auth", protocol == SecurityProtocol.SSL ? "required" : "none");
+        }
+        if (authorizer) {
+            config.put("authorizer.class.name", AUTHORIZER_CLASS);
+            config.put("super.users", String.join(";", superUsers()));
+            config.put("allow.everyone.if.no.acl.found", "false");
+            // super.users names the certificate's subject as the default mapping gives it; no other mapping may rename it.
+            config.put("ssl.principal.mapping.rules", "DEFAULT");
+            // The broker and controller present the key store's certificate to each other (the ssl.* keys above).
+            config.put("listener.name." + CONTROLLER_LISTENER.toLowerCase(Locale.ROOT) + ".ssl.client.auth", "required");
         }
         return config;
     }
@@ -188,6 +291,6 @@ public final class BrokerSecurity {
     @Override
     public String toString() {
         return "BrokerSecurity[" + protocol.name + (usesScram() ? ", " + SCRAM_MECHANISM + ", users=" + scramUsers.keySet() : "")
-                + (tls == null ? "" : ", " + tls) + "]";
+                + (tls == null ? "" : ", " + tls) + (authorizer ? ", authorizer" : "") + "]";
     }
 }

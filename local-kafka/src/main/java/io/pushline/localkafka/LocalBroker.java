@@ -55,7 +55,8 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Security: by default the client listener is PLAINTEXT. {@link Builder#security(BrokerSecurity)} makes it require
  * SASL/SCRAM-SHA-512 (in the clear or over TLS) or client certificates; the broker then uses the same listener to
- * talk to itself, and {@link #clientConfig()} gives the settings of its own principal.
+ * talk to itself, and {@link #clientConfig()} gives the settings of its own principal. With
+ * {@link BrokerSecurity#withAuthorizer()} it also enforces ACLs, with only its own principals as super users.
  *
  * <p>Thread-safety: call {@link #start()} once, from one thread; {@link #close()} may be called from any thread, any
  * number of times.

@@ -69,6 +69,43 @@ class BrokerSecurityTest {
     }
 
     @Test
+    void anAuthorizerTrustsOnlyTheBrokersOwnPrincipalsAndSecuresTheControllerListener() throws Exception {
+        Keytool keytool = new Keytool(dir, "store-" + System.nanoTime());
+        Path key = keytool.keyStore("broker");
+        TlsStores stores = TlsStores.pkcs12(key, keytool.password(), keytool.trustStore("trust", key), keytool.password());
+
+        BrokerSecurity scram = BrokerSecurity.saslScramOverTls(stores).withScramUser("alice", "alice-secret").withAuthorizer();
+        assertThat(scram.superUsers()).containsExactly("User:pushline-broker", "User:CN=broker");
+        assertThat(BrokerFiles.serverConfig(dir, 19092, 19093, scram, "pw", Map.of()))
+                .containsEntry("authorizer.class.name", "org.apache.kafka.metadata.authorizer.StandardAuthorizer")
+                .containsEntry("super.users", "User:pushline-broker;User:CN=broker")
+                .containsEntry("allow.everyone.if.no.acl.found", "false")
+                .containsEntry("listener.security.protocol.map", "SASL_SSL:SASL_SSL,CONTROLLER:SSL")
+                .containsEntry("listener.name.controller.ssl.client.auth", "required")
+                .containsEntry("ssl.client.auth", "none");
+        assertThat(scram.toString()).endsWith(", authorizer]");
+        assertThat(scram.withScramUser("bob", "bob-secret").hasAuthorizer()).as("kept by withScramUser").isTrue();
+
+        BrokerSecurity mtls = BrokerSecurity.mutualTls(stores).withAuthorizer();
+        assertThat(mtls.superUsers()).containsExactly("User:CN=broker");
+        assertThat(BrokerFiles.serverConfig(dir, 19092, 19093, mtls, null, Map.of()))
+                .containsEntry("super.users", "User:CN=broker")
+                .containsEntry("listener.security.protocol.map", "SSL:SSL,CONTROLLER:SSL");
+
+        assertThat(BrokerSecurity.saslScramOverTls(stores).superUsers()).as("no authorizer, no super users").isEmpty();
+        assertThatThrownBy(() -> BrokerSecurity.saslScram().withAuthorizer())
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageStartingWith("an authorizer needs TLS (saslScramOverTls(...) or mutualTls(...)), not SASL_PLAINTEXT");
+        assertThatThrownBy(() -> LocalBroker.builder().security(mtls).extraConfig(Map.of("super.users", "User:mallory")).build())
+                .hasMessageStartingWith("extraConfig may not set super.users");
+        TlsStores wrongPassword = TlsStores.pkcs12(key, "not-the-password", key, "not-the-password");
+        assertThatThrownBy(() -> LocalBroker.builder().security(BrokerSecurity.mutualTls(wrongPassword).withAuthorizer()).build())
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageStartingWith("cannot read the broker's certificate from keyStore " + key)
+                .satisfies(e -> assertThat(e.getMessage()).doesNotContain("not-the-password"));
+    }
+
+    @Test
     void plaintextIsUnchanged() {
         assertThat(BrokerFiles.serverConfig(dir, 19092, 19093, Map.of()))
                 .isEqualTo(BrokerFiles.serverConfig(dir, 19092, 19093, BrokerSecurity.plaintext(), null, Map.of()))

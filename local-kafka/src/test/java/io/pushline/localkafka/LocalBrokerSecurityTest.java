@@ -20,6 +20,14 @@ import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.acl.AccessControlEntry;
+import org.apache.kafka.common.acl.AclBinding;
+import org.apache.kafka.common.acl.AclOperation;
+import org.apache.kafka.common.acl.AclPermissionType;
+import org.apache.kafka.common.errors.TopicAuthorizationException;
+import org.apache.kafka.common.resource.PatternType;
+import org.apache.kafka.common.resource.ResourcePattern;
+import org.apache.kafka.common.resource.ResourceType;
 import org.apache.kafka.common.errors.SaslAuthenticationException;
 import org.apache.kafka.common.errors.SslAuthenticationException;
 import org.apache.kafka.common.errors.TimeoutException;
@@ -33,7 +41,7 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * Secured brokers as child processes: SASL/SCRAM-SHA-512 lets its users in and refuses a client without credentials or
  * with a wrong password (and keeps its credentials across a restart); mutual TLS refuses a client without a
- * certificate.
+ * certificate; with an authorizer, a client does only what an ACL allows while the broker's own principal does anything.
  */
 @Tag("integration")
 @Timeout(value = 4, unit = TimeUnit.MINUTES)
@@ -103,6 +111,42 @@ class LocalBrokerSecurityTest {
         }
     }
 
+    @Test
+    void anAuthorizerLetsTheBrokerDoAnythingAndOthersOnlyWhatAnAclAllows() throws Exception {
+        Keytool keytool = new Keytool(Files.createDirectories(dataDir.resolve("tls")), "store-" + System.nanoTime());
+        String password = keytool.password();
+        Path brokerKey = keytool.keyStore("broker");
+        Path clientKey = keytool.keyStore("client");
+        Path trust = keytool.trustStore("truststore", brokerKey, clientKey);
+
+        BrokerSecurity security = BrokerSecurity.mutualTls(TlsStores.pkcs12(brokerKey, password, trust, password)).withAuthorizer();
+        try (LocalBroker broker = builder(security).start()) {
+            Map<String, Object> client = new LinkedHashMap<>(Map.of(
+                    ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers(),
+                    "security.protocol", "SSL",
+                    "ssl.truststore.type", "PKCS12", "ssl.truststore.location", trust.toString(), "ssl.truststore.password", password,
+                    "ssl.keystore.type", "PKCS12", "ssl.keystore.location", clientKey.toString(), "ssl.keystore.password", password));
+            try (Admin asClient = Admin.create(client)) {
+                assertThatThrownBy(() -> asClient.createTopics(List.of(new NewTopic("follows", 1, (short) 1))).all()
+                        .get(CLIENT_TIMEOUT.toSeconds(), TimeUnit.SECONDS))
+                        .as("a client without ACLs creates nothing")
+                        .hasCauseInstanceOf(TopicAuthorizationException.class);
+            }
+            // The broker's own principal is a super user: it creates the topic and grants the client Write on it alone.
+            try (Admin admin = Admin.create(broker.clientConfig())) {
+                admin.createTopics(List.of(new NewTopic("follows", 1, (short) 1))).all().get(CLIENT_TIMEOUT.toSeconds(), TimeUnit.SECONDS);
+                admin.createAcls(List.of(new AclBinding(new ResourcePattern(ResourceType.TOPIC, "follows", PatternType.LITERAL),
+                        new AccessControlEntry("User:CN=client", "*", AclOperation.WRITE, AclPermissionType.ALLOW))))
+                        .all().get(CLIENT_TIMEOUT.toSeconds(), TimeUnit.SECONDS);
+            }
+            produce(client, "follows", "carol follows bob");
+            assertThat(endOffset(broker, "follows")).isEqualTo(1);
+            assertThatThrownBy(() -> readFromStart(client, "follows"))
+                    .as("Write does not grant Read")
+                    .isInstanceOf(TopicAuthorizationException.class);
+        }
+    }
+
     private LocalBroker builder(BrokerSecurity security) {
         return LocalBroker.builder().port(0).controllerPort(0).dataDir(dataDir).heap("256m").security(security).build();
     }
@@ -138,6 +182,17 @@ class LocalBrokerSecurityTest {
             }
         }
         return records;
+    }
+
+    /** Reads partition 0 of {@code topic} without a consumer group, as far as one poll goes. */
+    private static void readFromStart(Map<String, Object> clientConfig, String topic) {
+        try (KafkaConsumer<String, String> consumer = new KafkaConsumer<>(new LinkedHashMap<>(clientConfig), new StringDeserializer(),
+                new StringDeserializer())) {
+            TopicPartition partition = new TopicPartition(topic, 0);
+            consumer.assign(List.of(partition));
+            consumer.seekToBeginning(List.of(partition));
+            consumer.poll(CLIENT_TIMEOUT);
+        }
     }
 
     private static long endOffset(LocalBroker broker, String topic) throws Exception {
