@@ -141,8 +141,12 @@ final class Pipeline implements AutoCloseable {
     }
 
     private void doStart(Settings settings, Set<Role> roles, Map<Lane, Map<Platform, PushProvider>> providers, MeterRegistry registry) {
-        try (Admin admin = Admin.create(settings.clients())) {
-            new TopicProvisioner(admin, Duration.ofSeconds(60)).ensure(Topics.catalogue(settings.partitions(), settings.replicationFactor()));
+        if (!roles.isEmpty()) {
+            // The pipeline's roles create its topics. A process of the HTTP servers alone (--role ingest, admin) does
+            // not, so it can run with a publisher's or an admin's Kafka credentials (see AccessControl).
+            try (Admin admin = Admin.create(settings.clients())) {
+                new TopicProvisioner(admin, Duration.ofSeconds(60)).ensure(Topics.catalogue(settings.partitions(), settings.replicationFactor()));
+            }
         }
         if (roles.contains(Role.ROUTER)) {
             // One lag reader per deployment is enough: it rides with the router.

@@ -133,7 +133,8 @@ final class RunCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         Set<Role> roles;
-        // "ingest" and "admin" are not pipeline roles: alone, they run only the HTTP servers (topics are still provisioned).
+        // "ingest" and "admin" are not pipeline roles: alone, they run only the HTTP servers, and provision no topics (so
+        // they can run with a publisher's or an admin's Kafka credentials).
         Set<String> frontOnly = new java.util.TreeSet<>();
         try {
             List<String> pipelineRoles = new ArrayList<>();

@@ -144,6 +144,30 @@ class AccessControlIntegrationTest {
                 assertThatThrownBy(() -> read(admin, Topics.PUSH_RECEIPTS))
                         .as("the admin reading receipts")
                         .isInstanceOf(TopicAuthorizationException.class);
+
+                // The admin API in a process of its own (--role admin) needs no more than the admin's ACLs.
+                Path adminChildConfig = Files.writeString(dir.resolve("kafka-admin-client.properties"),
+                        SecuredKafka.clientProperties("admin", trustStore, secrets));
+                String adminToken = "admin-api-" + UUID.randomUUID();
+                try (PushlineChild adminApi = PushlineChild.start(OUT.resolve("admin-api"), Files.createDirectories(dir.resolve("admin-api")), Map.of(
+                        SecuredKafka.PASSWORD_ENV, passwords.get("admin"), RunCommand.ADMIN_TOKENS_JSON_ENV,
+                        "{\"admins\":[{\"name\":\"oncall\",\"token\":\"" + adminToken + "\"}]}"), List.of(
+                        "run", "--role", "admin", "--admin-address", "127.0.0.1:0", "--http-address", "127.0.0.1:0",
+                        "--bootstrap-servers", servers, "--kafka-config", adminChildConfig.toString()))) {
+                    adminApi.awaitRunning(WAIT);
+                    java.util.regex.Matcher at = java.util.regex.Pattern.compile("admin API at (http://\\S+/v1/admin/)")
+                            .matcher(adminApi.output());
+                    assertThat(at.find()).as(adminApi.output()).isTrue();
+                    java.net.http.HttpClient http = java.net.http.HttpClient.newHttpClient();
+                    for (String route : List.of("dead-letters", "coordinators")) {
+                        java.net.http.HttpResponse<String> answer = http.send(java.net.http.HttpRequest.newBuilder(URI.create(at.group(1) + route))
+                                .header("Authorization", "Bearer " + adminToken).timeout(WAIT).GET().build(),
+                                java.net.http.HttpResponse.BodyHandlers.ofString());
+                        assertThat(answer.statusCode()).as("GET %s from the admin API run as the admin: %s", route, answer.body())
+                                .isEqualTo(200);
+                    }
+                    assertThat(adminApi.output()).doesNotContain(adminToken).doesNotContain(passwords.get("admin"));
+                }
             }
             appOutput = pushline.output();
         }
