@@ -43,8 +43,6 @@ import java.util.concurrent.atomic.AtomicLong;
                 "pushline.events. Goals: ratio >= 0.5, open-loop p99 <= 20 ms, beyond saturation 429s and no errors or",
                 "timeouts. Only a broker runs (no pipeline role). With the defaults it takes about 3 minutes."})
 final class IngestCommand implements Callable<Integer> {
-    static final String NODELAY_PROPERTY = "sun.net.httpserver.nodelay";
-
     @Spec
     CommandSpec spec;
     @Mixin
@@ -96,18 +94,9 @@ final class IngestCommand implements Callable<Integer> {
                     "java.net.http.HttpClient, which itself tops out near 1,200 requests/s on 2 cores: the bench's client before)."})
     String client;
 
-    @Option(names = "--http-nodelay", defaultValue = "false",
-            description = {"Set sun.net.httpserver.nodelay=true before the ingest starts: the JDK HTTP server then answers without",
-                    "Nagle's algorithm (pushline run leaves it off, so a keep-alive answer can wait for the client's delayed ACK)."})
-    boolean httpNodelay;
-
     @Override
     public Integer call() throws Exception {
         validate();
-        if (httpNodelay) {
-            // Read once per JVM, when the first JDK HttpServer starts: nothing in this process has started one yet.
-            System.setProperty(NODELAY_PROPERTY, "true");
-        }
         IngestScenario.Settings settings = new IngestScenario.Settings(events, seconds, clients, batch, warmupSeconds, maxPhaseEvents,
                 openFraction, saturationFactor, saturationClients, saturationInFlightBytes, ingestThreads, client());
         System.out.printf("pushline bench ingest: %,d records straight to Kafka, then %d s each of %d HTTP clients (single events, "
@@ -233,9 +222,10 @@ final class IngestCommand implements Callable<Integer> {
         params.put("saturationClients", saturationClients);
         params.put("saturationInFlightBytes", saturationInFlightBytes);
         params.put("ingestThreads", ingestThreads);
-        params.put("ingestLimits", "pushline run's defaults (queue 256, 32 MiB in flight, 16 handler threads unless --ingest-threads) "
+        params.put("ingestLimits", "pushline run's defaults (queue 256, 32 MiB and 4,096 requests in flight, 16 handler threads unless "
+                + "--ingest-threads) "
                 + "except beyond saturation (1 KiB bodies, --saturation-in-flight-bytes)");
-        params.put("httpServerNodelay", Boolean.getBoolean(NODELAY_PROPERTY));
+        params.put("transport", "Netty HTTP/1.1, TCP_NODELAY, answered from the producer's acknowledgement");
         params.put("requestTimeoutMs", IngestScenario.REQUEST_TIMEOUT.toMillis());
         params.put("http", (client() == IngestScenario.Client.JDK ? "java.net.http.HttpClient (one, shared)"
                 : "plain sockets, TCP_NODELAY, one write per request") + ", HTTP/1.1, keep-alive, 127.0.0.1");
