@@ -474,7 +474,7 @@ final class IngestServer implements AutoCloseable {
                 Request r = request;
                 request = null;
                 r.release();
-                log.info("ingest: a request of publisher {} did not send its body within {}; answered 408", r.publisher.name(),
+                log.debug("ingest: a request of publisher {} did not send its body within {}; answered 408", r.publisher.name(),
                         config.readTimeout());
                 state = DISCARDING;
                 write(ctx, error(r.publisher.name(), 408, "timeout", "the body did not arrive within " + config.readTimeout()
