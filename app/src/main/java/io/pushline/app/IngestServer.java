@@ -345,13 +345,26 @@ final class IngestServer implements AutoCloseable {
      * rest of the body is read and dropped), {@code WAITING} (the body is being handled or awaits the broker; the
      * connection reads nothing more until the answer is written).
      */
-    private final class Connection extends ChannelInboundHandlerAdapter {
-        private static final int IDLE = 0;
-        private static final int READING = 1;
-        private static final int DISCARDING = 2;
-        private static final int WAITING = 3;
+    private enum State {
+        IDLE, READING, DISCARDING, WAITING;
 
-        private int state = IDLE;
+        /** The legal moves; any other is a bug and fails loudly (the connection is then closed). */
+        private static final Map<State, java.util.Set<State>> NEXT = Map.of(
+                IDLE, java.util.EnumSet.of(READING, DISCARDING),
+                READING, java.util.EnumSet.of(WAITING, DISCARDING),
+                DISCARDING, java.util.EnumSet.of(IDLE),
+                WAITING, java.util.EnumSet.of(IDLE));
+
+        State to(State next) {
+            if (!NEXT.get(this).contains(next)) {
+                throw new IllegalStateException("ingest connection: illegal move " + this + " -> " + next);
+            }
+            return next;
+        }
+    }
+
+    private final class Connection extends ChannelInboundHandlerAdapter {
+        private State state = State.IDLE;
         private Request request;
         private long headStarted;
         private boolean closeAfterDiscard;
@@ -361,7 +374,7 @@ final class IngestServer implements AutoCloseable {
         @Override
         public void channelRead(ChannelHandlerContext ctx, Object msg) {
             try {
-                if (state == WAITING) {
+                if (state == State.WAITING) {
                     // A pipelined request: answers must keep their order, so the connection ends after the current one.
                     pipelined = true;
                     return;
@@ -380,7 +393,7 @@ final class IngestServer implements AutoCloseable {
         private void onHead(ChannelHandlerContext ctx, HttpRequest head) {
             headStarted = System.nanoTime();
             if (head.decoderResult().isFailure()) {
-                state = DISCARDING;
+                state = state.to(State.DISCARDING);
                 closeAfterDiscard = true;
                 write(ctx, error(UNKNOWN, 400, "bad_request", "malformed HTTP request"), headStarted, false)
                         .addListener(ChannelFutureListener.CLOSE);
@@ -390,7 +403,7 @@ final class IngestServer implements AutoCloseable {
             try {
                 declared = HttpUtil.getContentLength(head, -1L);
             } catch (NumberFormatException e) {
-                state = DISCARDING;
+                state = state.to(State.DISCARDING);
                 closeAfterDiscard = true;
                 write(ctx, error(UNKNOWN, 400, "bad_request", "Content-Length is not a number"), headStarted, false)
                         .addListener(ChannelFutureListener.CLOSE);
@@ -402,7 +415,7 @@ final class IngestServer implements AutoCloseable {
             Object screened = screen(head, declared, chunked, keepAlive);
             if (screened instanceof Request accepted) {
                 request = accepted;
-                state = READING;
+                state = state.to(State.READING);
                 startTimer(ctx);
                 if (expectContinue) {
                     ctx.writeAndFlush(new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.CONTINUE, Unpooled.EMPTY_BUFFER));
@@ -412,7 +425,7 @@ final class IngestServer implements AutoCloseable {
             // Refused before the body is read: a small body is read and dropped, keeping the connection; a large one,
             // a chunked one of unknown length, or one the client waits to send (100-continue), ends the connection.
             boolean keep = keepAlive && !expectContinue && !chunked && declared <= config.maxBatchBytes();
-            state = DISCARDING;
+            state = state.to(State.DISCARDING);
             closeAfterDiscard = !keep;
             ChannelFuture written = write(ctx, (Reply) screened, headStarted, keep);
             if (expectContinue || declared > config.maxBatchBytes()) {
@@ -423,14 +436,18 @@ final class IngestServer implements AutoCloseable {
         }
 
         private void onContent(ChannelHandlerContext ctx, HttpContent content) {
+            if (content.decoderResult().isFailure()) {
+                ctx.close();   // a broken chunked body: nothing of it is produced (channelInactive frees what it held)
+                return;
+            }
             boolean last = content instanceof LastHttpContent;
-            if (state == READING) {
+            if (state == State.READING) {
                 ByteBuf bytes = content.content();
                 Request r = request;
                 if (r.body.size() + bytes.readableBytes() > r.limit) {
                     r.release();
                     request = null;
-                    state = DISCARDING;
+                    state = state.to(State.DISCARDING);
                     closeAfterDiscard = true;
                     write(ctx, tooLarge(r.publisher.name(), "the body exceeds the limit of " + r.limit + " bytes"), r.started, false);
                 } else {
@@ -439,16 +456,16 @@ final class IngestServer implements AutoCloseable {
                     r.body.write(chunk, 0, chunk.length);
                     if (last) {
                         cancelTimer();
-                        state = WAITING;
+                        state = state.to(State.WAITING);
                         ctx.channel().config().setAutoRead(false);
                         dispatch(ctx, r);
                         return;
                     }
                 }
             }
-            if (last && state == DISCARDING) {
+            if (last && state == State.DISCARDING) {
                 cancelTimer();
-                state = IDLE;
+                state = state.to(State.IDLE);
                 if (closeAfterDiscard) {
                     ctx.close();
                 }
@@ -470,16 +487,16 @@ final class IngestServer implements AutoCloseable {
         /** The body did not arrive within the read timeout: answer 408 if nothing was answered yet, and disconnect. */
         private void timedOut(ChannelHandlerContext ctx) {
             timer = null;
-            if (state == READING) {
+            if (state == State.READING) {
                 Request r = request;
                 request = null;
                 r.release();
                 log.debug("ingest: a request of publisher {} did not send its body within {}; answered 408", r.publisher.name(),
                         config.readTimeout());
-                state = DISCARDING;
+                state = state.to(State.DISCARDING);
                 write(ctx, error(r.publisher.name(), 408, "timeout", "the body did not arrive within " + config.readTimeout()
                         + "; send it at once"), r.started, false).addListener(ChannelFutureListener.CLOSE);
-            } else if (state == DISCARDING) {
+            } else if (state == State.DISCARDING) {
                 ctx.close();
             }
         }
@@ -514,7 +531,7 @@ final class IngestServer implements AutoCloseable {
 
         private void answered(ChannelHandlerContext ctx, Request r, Reply reply) {
             request = null;
-            state = IDLE;
+            state = state.to(State.IDLE);
             boolean keep = r.keepAlive && !pipelined && !closing;
             ChannelFuture written = write(ctx, reply, r.started, keep);
             if (keep) {
@@ -527,7 +544,7 @@ final class IngestServer implements AutoCloseable {
         @Override
         public void userEventTriggered(ChannelHandlerContext ctx, Object event) throws Exception {
             if (event instanceof IdleStateEvent) {
-                if (state == IDLE) {
+                if (state == State.IDLE) {
                     ctx.close();   // a kept-alive connection unused for twice the read timeout
                 }
                 return;
@@ -538,7 +555,7 @@ final class IngestServer implements AutoCloseable {
         @Override
         public void channelInactive(ChannelHandlerContext ctx) throws Exception {
             cancelTimer();
-            if (state == READING && request != null) {
+            if (state == State.READING && request != null) {
                 request.release();   // the client went away mid-body: nothing was produced
                 request = null;
             }

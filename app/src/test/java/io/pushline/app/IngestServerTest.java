@@ -524,6 +524,30 @@ class IngestServerTest {
     }
 
     @Test
+    void aClientThatExpects100ContinueIsToldToSendItsBodyOrIsRefusedBeforeSendingIt() throws Exception {
+        start(config());
+        String body = follow("continue-1");
+        try (RawConnection c = new RawConnection(server.port())) {
+            c.write(RawConnection.head(FOLLOWS_TOKEN, IngestServer.SINGLE, body.length()).replace("\r\n\r\n", "\r\nExpect: 100-continue\r\n\r\n"));
+            assertThat(c.answer().get(":status")).isEqualTo("100");
+            c.write(body);
+            Map<String, String> accepted = c.answer();
+            bodies.add(accepted.get(":body"));
+            assertThat(accepted.get(":status")).as(accepted.get(":body")).isEqualTo("202");
+        }
+        try (RawConnection c = new RawConnection(server.port())) {
+            c.write(RawConnection.head(FOLLOWS_TOKEN + "x", IngestServer.SINGLE, body.length())
+                    .replace("\r\n\r\n", "\r\nExpect: 100-continue\r\n\r\n"));
+            Map<String, String> refused = c.answer();
+            bodies.add(refused.get(":body"));
+            assertThat(refused.get(":status")).isEqualTo("401");
+            assertThat(refused.get("connection")).as("the body it holds back is never read").isEqualToIgnoringCase("close");
+            assertThat(c.closedByServer()).isTrue();
+        }
+        assertThat(ids(recordsUntil("continue-1"))).containsExactly("continue-1");
+    }
+
+    @Test
     void aClientThatTricklesItsBodyOrNeverSendsItIsAnswered408AndDisconnectedFreeingWhatItHeld() throws Exception {
         start(config().withReadTimeout(Duration.ofMillis(300)));
         String body = follow("trickle-1");
