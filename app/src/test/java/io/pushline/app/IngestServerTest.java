@@ -369,24 +369,203 @@ class IngestServerTest {
         assertThat(registry.get(AppMetrics.INGEST_EVENTS).tags("publisher", "follows", "result", "saturated").counter().count()).isEqualTo(1);
     }
 
+    /** A real producer whose sends block until released: a broker whose metadata is slow to come, holding a handler thread. */
+    static final class BlockingSends extends KafkaProducer<String, byte[]> {
+        final java.util.concurrent.CountDownLatch released = new java.util.concurrent.CountDownLatch(1);
+        final AtomicLong sends = new AtomicLong();
+
+        BlockingSends(Map<String, Object> config) {
+            super(config, new StringSerializer(), new ByteArraySerializer());
+        }
+
+        @Override
+        public java.util.concurrent.Future<RecordMetadata> send(ProducerRecord<String, byte[]> record, Callback callback) {
+            sends.incrementAndGet();
+            try {
+                released.await(60, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            return super.send(record, callback);
+        }
+    }
+
     @Test
     void whenEveryHandlerThreadIsBusyANewRequestIsAnswered503WithoutBeingQueued() throws Exception {
         IngestConfig config = config().withThreads(1, 0);
-        SlowAcks producer = new SlowAcks(IngestServer.producerConfig(broker.clientConfig(), config));
+        BlockingSends producer = new BlockingSends(IngestServer.producerConfig(broker.clientConfig(), config));
         server = IngestServer.start(new InetSocketAddress("127.0.0.1", 0), config, Publishers.parse(PUBLISHERS, nanos::get), producer,
                 registry, Clock.systemUTC(), nanos::get);
         CompletableFuture<HttpResponse<String>> first = http.sendAsync(request(FOLLOWS_TOKEN, IngestServer.SINGLE)
                 .POST(HttpRequest.BodyPublishers.ofString(follow("busy-1"))).build(), HttpResponse.BodyHandlers.ofString());
-        await().atMost(Duration.ofSeconds(30)).until(() -> producer.held.size() == 1);
+        await().atMost(Duration.ofSeconds(30)).until(() -> producer.sends.get() == 1);
 
         HttpResponse<String> shed = post(FOLLOWS_TOKEN, IngestServer.SINGLE, follow("busy-2"));
         assertThat(shed.statusCode()).as(shed.body()).isEqualTo(503);
         assertThat(shed.headers().firstValue("Retry-After")).hasValue("1");
         assertThat(producer.sends.get()).isEqualTo(1);
 
-        producer.release();
+        producer.released.countDown();
         assertThat(first.get(30, TimeUnit.SECONDS).statusCode()).isEqualTo(202);
         assertThat(ids(recordsUntil("busy-1"))).containsExactly("busy-1");
+    }
+
+    @Test
+    void requestsAwaitingTheBrokerHoldNoThreadAndBeyondTheirBoundAreAnswered429BeforeBeingRead() throws Exception {
+        IngestConfig config = config().withThreads(1, 16).withMaxInFlightRequests(2);
+        SlowAcks producer = new SlowAcks(IngestServer.producerConfig(broker.clientConfig(), config));
+        server = IngestServer.start(new InetSocketAddress("127.0.0.1", 0), config, Publishers.parse(PUBLISHERS, nanos::get), producer,
+                registry, Clock.systemUTC(), nanos::get);
+        List<CompletableFuture<HttpResponse<String>>> held = new ArrayList<>();
+        for (String id : List.of("held-1", "held-2")) {
+            held.add(http.sendAsync(request(FOLLOWS_TOKEN, IngestServer.SINGLE).POST(HttpRequest.BodyPublishers.ofString(follow(id))).build(),
+                    HttpResponse.BodyHandlers.ofString()));
+        }
+        // Both await their acknowledgement at once although there is one handler thread.
+        await().atMost(Duration.ofSeconds(30)).until(() -> producer.held.size() == 2);
+
+        HttpResponse<String> refused = post(FOLLOWS_TOKEN, IngestServer.SINGLE, follow("held-3"));
+        assertThat(refused.statusCode()).as(refused.body()).isEqualTo(429);
+        assertThat(refused.headers().firstValue("Retry-After")).hasValue("1");
+        assertThat(json(refused).get("error").asText()).isEqualTo("saturated");
+        assertThat(producer.sends.get()).isEqualTo(2);
+
+        producer.release();
+        for (CompletableFuture<HttpResponse<String>> f : held) {
+            HttpResponse<String> accepted = f.get(30, TimeUnit.SECONDS);
+            bodies.add(accepted.body());
+            assertThat(accepted.statusCode()).as(accepted.body()).isEqualTo(202);
+        }
+        assertThat(post(FOLLOWS_TOKEN, IngestServer.SINGLE, follow("held-3")).statusCode()).as("the retry").isEqualTo(202);
+        assertThat(ids(recordsUntil("held-3"))).containsExactlyInAnyOrder("held-1", "held-2", "held-3");
+    }
+
+    /** A raw keep-alive connection, for what java.net.http cannot do: send part of a body, or reuse a connection knowingly. */
+    private static final class RawConnection implements AutoCloseable {
+        final java.net.Socket socket;
+        final java.io.InputStream in;
+
+        RawConnection(int port) throws Exception {
+            socket = new java.net.Socket("127.0.0.1", port);
+            socket.setSoTimeout(30_000);
+            in = new java.io.BufferedInputStream(socket.getInputStream());
+        }
+
+        void write(String text) throws Exception {
+            socket.getOutputStream().write(text.getBytes(StandardCharsets.UTF_8));
+            socket.getOutputStream().flush();
+        }
+
+        static String head(String token, String contentType, int length) {
+            return "POST " + IngestServer.PATH + " HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer " + token + "\r\nContent-Type: "
+                    + contentType + "\r\nContent-Length: " + length + "\r\n\r\n";
+        }
+
+        /** The status line and headers (lower-cased names) of the next answer, whose body is read and returned last. */
+        Map<String, String> answer() throws Exception {
+            Map<String, String> headers = new HashMap<>();
+            String status = line();
+            headers.put(":status", status.substring(9, 12));
+            String line;
+            while (!(line = line()).isEmpty()) {
+                int colon = line.indexOf(':');
+                headers.put(line.substring(0, colon).trim().toLowerCase(java.util.Locale.ROOT), line.substring(colon + 1).trim());
+            }
+            byte[] body = in.readNBytes(Integer.parseInt(headers.getOrDefault("content-length", "0")));
+            headers.put(":body", new String(body, StandardCharsets.UTF_8));
+            return headers;
+        }
+
+        /** True once the server closed the connection (end of stream within the socket timeout). */
+        boolean closedByServer() throws Exception {
+            try {
+                return in.read() == -1;
+            } catch (java.net.SocketException e) {
+                return true;   // reset
+            }
+        }
+
+        private String line() throws Exception {
+            StringBuilder b = new StringBuilder();
+            int c;
+            while ((c = in.read()) != '\n') {
+                if (c < 0) {
+                    throw new java.io.EOFException("connection closed after '" + b + "'");
+                }
+                if (c != '\r') {
+                    b.append((char) c);
+                }
+            }
+            return b.toString();
+        }
+
+        @Override
+        public void close() throws Exception {
+            socket.close();
+        }
+    }
+
+    @Test
+    void aRequestRefusedBeforeItsBodyIsReadLeavesTheConnectionUsable() throws Exception {
+        start(config());
+        try (RawConnection c = new RawConnection(server.port())) {
+            String body = follow("keep-1");
+            c.write(RawConnection.head(FOLLOWS_TOKEN + "x", IngestServer.SINGLE, body.length()) + body);
+            Map<String, String> refused = c.answer();
+            bodies.add(refused.get(":body"));
+            assertThat(refused.get(":status")).isEqualTo("401");
+            assertThat(refused).doesNotContainKey("connection");
+            c.write(RawConnection.head(FOLLOWS_TOKEN, IngestServer.SINGLE, body.length()) + body);
+            Map<String, String> accepted = c.answer();
+            bodies.add(accepted.get(":body"));
+            assertThat(accepted.get(":status")).as(accepted.get(":body")).isEqualTo("202");
+        }
+        assertThat(ids(recordsUntil("keep-1"))).containsExactly("keep-1");
+    }
+
+    @Test
+    void aClientThatExpects100ContinueIsToldToSendItsBodyOrIsRefusedBeforeSendingIt() throws Exception {
+        start(config());
+        String body = follow("continue-1");
+        try (RawConnection c = new RawConnection(server.port())) {
+            c.write(RawConnection.head(FOLLOWS_TOKEN, IngestServer.SINGLE, body.length()).replace("\r\n\r\n", "\r\nExpect: 100-continue\r\n\r\n"));
+            assertThat(c.answer().get(":status")).isEqualTo("100");
+            c.write(body);
+            Map<String, String> accepted = c.answer();
+            bodies.add(accepted.get(":body"));
+            assertThat(accepted.get(":status")).as(accepted.get(":body")).isEqualTo("202");
+        }
+        try (RawConnection c = new RawConnection(server.port())) {
+            c.write(RawConnection.head(FOLLOWS_TOKEN + "x", IngestServer.SINGLE, body.length())
+                    .replace("\r\n\r\n", "\r\nExpect: 100-continue\r\n\r\n"));
+            Map<String, String> refused = c.answer();
+            bodies.add(refused.get(":body"));
+            assertThat(refused.get(":status")).isEqualTo("401");
+            assertThat(refused.get("connection")).as("the body it holds back is never read").isEqualToIgnoringCase("close");
+            assertThat(c.closedByServer()).isTrue();
+        }
+        assertThat(ids(recordsUntil("continue-1"))).containsExactly("continue-1");
+    }
+
+    @Test
+    void aClientThatTricklesItsBodyOrNeverSendsItIsAnswered408AndDisconnectedFreeingWhatItHeld() throws Exception {
+        start(config().withReadTimeout(Duration.ofMillis(300)));
+        String body = follow("trickle-1");
+        try (RawConnection partial = new RawConnection(server.port()); RawConnection none = new RawConnection(server.port())) {
+            partial.write(RawConnection.head(FOLLOWS_TOKEN, IngestServer.SINGLE, body.length()) + body.substring(0, 20));
+            none.write(RawConnection.head(FOLLOWS_TOKEN, IngestServer.SINGLE, body.length()));
+            for (RawConnection c : List.of(partial, none)) {
+                Map<String, String> answer = c.answer();
+                bodies.add(answer.get(":body"));
+                assertThat(answer.get(":status")).as(answer.get(":body")).isEqualTo("408");
+                assertThat(answer.get("connection")).isEqualToIgnoringCase("close");
+                assertThat(c.closedByServer()).isTrue();
+            }
+        }
+        await().atMost(Duration.ofSeconds(30)).until(() -> registry.get(AppMetrics.INGEST_IN_FLIGHT_BYTES).gauge().value() == 0);
+        assertThat(post(FOLLOWS_TOKEN, IngestServer.SINGLE, follow("trickle-2")).statusCode()).isEqualTo(202);
+        assertThat(ids(recordsUntil("trickle-2"))).containsExactly("trickle-2");
+        assertThat(registry.get(AppMetrics.INGEST_REQUESTS).tags("publisher", "follows", "status", "408").counter().count()).isEqualTo(2);
     }
 
     @Test

@@ -43,8 +43,6 @@ import java.util.concurrent.atomic.AtomicLong;
                 "pushline.events. Goals: ratio >= 0.5, open-loop p99 <= 20 ms, beyond saturation 429s and no errors or",
                 "timeouts. Only a broker runs (no pipeline role). With the defaults it takes about 3 minutes."})
 final class IngestCommand implements Callable<Integer> {
-    static final String NODELAY_PROPERTY = "sun.net.httpserver.nodelay";
-
     @Spec
     CommandSpec spec;
     @Mixin
@@ -91,20 +89,16 @@ final class IngestCommand implements Callable<Integer> {
             description = "The ingest's request-handling threads, 1..1024 (default: ${DEFAULT-VALUE}, pushline run's).")
     int ingestThreads;
 
-    @Option(names = "--http-nodelay", defaultValue = "false",
-            description = {"Set sun.net.httpserver.nodelay=true before the ingest starts: the JDK HTTP server then answers without",
-                    "Nagle's algorithm (pushline run leaves it off, so a keep-alive answer can wait for the client's delayed ACK)."})
-    boolean httpNodelay;
+    @Option(names = "--client", paramLabel = "socket|jdk", defaultValue = "socket",
+            description = {"The senders' HTTP client: socket (keep-alive sockets, one write per request; default) or jdk (one shared",
+                    "java.net.http.HttpClient, which itself tops out near 1,200 requests/s on 2 cores: the bench's client before)."})
+    String client;
 
     @Override
     public Integer call() throws Exception {
         validate();
-        if (httpNodelay) {
-            // Read once per JVM, when the first JDK HttpServer starts: nothing in this process has started one yet.
-            System.setProperty(NODELAY_PROPERTY, "true");
-        }
         IngestScenario.Settings settings = new IngestScenario.Settings(events, seconds, clients, batch, warmupSeconds, maxPhaseEvents,
-                openFraction, saturationFactor, saturationClients, saturationInFlightBytes, ingestThreads);
+                openFraction, saturationFactor, saturationClients, saturationInFlightBytes, ingestThreads, client());
         System.out.printf("pushline bench ingest: %,d records straight to Kafka, then %d s each of %d HTTP clients (single events, "
                 + "batches of %d), an open loop and beyond saturation%n", events, seconds, clients, batch);
         String loadBefore = loadAverage();
@@ -184,6 +178,9 @@ final class IngestCommand implements Callable<Integer> {
         between("--ingest-threads", ingestThreads, 1, 1024);
         between("--saturation-clients", saturationClients, 1, 2048);
         between("--saturation-in-flight-bytes", saturationInFlightBytes, 1024, 32 << 20);
+        if (!client.equals("socket") && !client.equals("jdk")) {
+            throw new ParameterException(spec.commandLine(), "--client must be socket or jdk, was " + client);
+        }
         if (!(openFraction >= 0.01 && openFraction <= 0.99)) {
             throw new ParameterException(spec.commandLine(), "--open-fraction must be between 0.01 and 0.99, was " + openFraction);
         }
@@ -196,6 +193,10 @@ final class IngestCommand implements Callable<Integer> {
             throw new ParameterException(spec.commandLine(), "--timeout (" + options.timeoutMinutes + " minutes) is too short for the "
                     + "baseline, --warmup-seconds, four phases of --seconds and the read back (" + needed + " s): raise --timeout");
         }
+    }
+
+    private IngestScenario.Client client() {
+        return client.equals("jdk") ? IngestScenario.Client.JDK : IngestScenario.Client.SOCKET;
     }
 
     private void between(String name, long value, long min, long max) {
@@ -216,16 +217,18 @@ final class IngestCommand implements Callable<Integer> {
         params.put("maxPhaseEvents", maxPhaseEvents);
         params.put("openFraction", openFraction);
         params.put("openSenders", new IngestScenario.Settings(events, seconds, clients, batch, warmupSeconds, maxPhaseEvents, openFraction,
-                saturationFactor, saturationClients, saturationInFlightBytes, ingestThreads).openSenders());
+                saturationFactor, saturationClients, saturationInFlightBytes, ingestThreads, client()).openSenders());
         params.put("saturationFactor", saturationFactor);
         params.put("saturationClients", saturationClients);
         params.put("saturationInFlightBytes", saturationInFlightBytes);
         params.put("ingestThreads", ingestThreads);
-        params.put("ingestLimits", "pushline run's defaults (queue 256, 32 MiB in flight, 16 handler threads unless --ingest-threads) "
+        params.put("ingestLimits", "pushline run's defaults (queue 256, 32 MiB and 4,096 requests in flight, 16 handler threads unless "
+                + "--ingest-threads) "
                 + "except beyond saturation (1 KiB bodies, --saturation-in-flight-bytes)");
-        params.put("httpServerNodelay", Boolean.getBoolean(NODELAY_PROPERTY));
+        params.put("transport", "Netty HTTP/1.1, TCP_NODELAY, answered from the producer's acknowledgement");
         params.put("requestTimeoutMs", IngestScenario.REQUEST_TIMEOUT.toMillis());
-        params.put("http", "java.net.http.HttpClient, HTTP/1.1, keep-alive, 127.0.0.1");
+        params.put("http", (client() == IngestScenario.Client.JDK ? "java.net.http.HttpClient (one, shared)"
+                : "plain sockets, TCP_NODELAY, one write per request") + ", HTTP/1.1, keep-alive, 127.0.0.1");
         params.put("order", "baseline warm-up, baseline, ingest warm-up, closed single, closed batch, open loop, saturation, read back");
 
         Map<String, Object> figures = new LinkedHashMap<>();

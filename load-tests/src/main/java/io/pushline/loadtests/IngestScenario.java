@@ -22,6 +22,8 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 
 import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.SocketTimeoutException;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -114,9 +116,10 @@ final class IngestScenario {
      * @param saturationClients senders in the saturation phase
      * @param saturationInFlightBytes the saturation ingest's in-flight byte bound
      * @param ingestThreads the ingest's request-handling threads (pushline run: 16)
+     * @param client the HTTP client the senders use
      */
     record Settings(int events, int seconds, int clients, int batch, int warmupSeconds, long maxPhaseEvents, double openFraction,
-                    double saturationFactor, int saturationClients, int saturationInFlightBytes, int ingestThreads) {
+                    double saturationFactor, int saturationClients, int saturationInFlightBytes, int ingestThreads, Client client) {
         /** Open-loop senders: enough that the rate, not their number, sets the pace. */
         int openSenders() {
             return Math.min(512, Math.max(16, clients * 4));
@@ -381,11 +384,45 @@ final class IngestScenario {
         }
     }
 
-    /** Where and how to POST. */
-    record Target(HttpClient http, URI uri, String token) {
-        static Target of(int port, String token) {
-            HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(5)).build();
-            return new Target(http, URI.create("http://127.0.0.1:" + port + IngestBench.PATH), token);
+    /** Which HTTP client the bench sends with. */
+    enum Client {
+        /** {@link Http1Connections}: plain keep-alive sockets, one write per request. */
+        SOCKET,
+        /** {@code java.net.http.HttpClient}, one shared by every sender (the bench's client before 2026-12-02). */
+        JDK
+    }
+
+    /** Where and how to POST; {@link #close()} closes its kept-alive connections. */
+    record Target(Client client, HttpClient http, Http1Connections sockets, URI uri, String token) implements AutoCloseable {
+        static Target of(Client client, int port, String token) {
+            URI uri = URI.create("http://127.0.0.1:" + port + IngestBench.PATH);
+            if (client == Client.JDK) {
+                HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(5)).build();
+                return new Target(client, http, null, uri, token);
+            }
+            return new Target(client, null, new Http1Connections(new InetSocketAddress("127.0.0.1", port), IngestBench.PATH, REQUEST_TIMEOUT),
+                    uri, token);
+        }
+
+        /** Status and Retry-After of one POST. */
+        Http1Connections.Answer post(byte[] body, boolean batch) throws IOException, InterruptedException {
+            String contentType = batch ? IngestBench.BATCH : IngestBench.SINGLE;
+            if (sockets != null) {
+                return sockets.post(token, contentType, body);
+            }
+            HttpRequest request = HttpRequest.newBuilder(uri).timeout(REQUEST_TIMEOUT)
+                    .header("Authorization", "Bearer " + token)
+                    .header("Content-Type", contentType)
+                    .POST(HttpRequest.BodyPublishers.ofByteArray(body)).build();
+            HttpResponse<Void> response = http.send(request, HttpResponse.BodyHandlers.discarding());
+            return new Http1Connections.Answer(response.statusCode(), response.headers().firstValue("Retry-After").orElse(null));
+        }
+
+        @Override
+        public void close() {
+            if (sockets != null) {
+                sockets.close();
+            }
         }
     }
 
@@ -393,28 +430,24 @@ final class IngestScenario {
     private static void post(Target target, Phase phase, Events events, long seq, int count, boolean batch, Tally tally,
                              Ledger ledger, AtomicLong completed, long intendedNanos) {
         byte[] body = events.body(phase, seq, count, batch);
-        HttpRequest request = HttpRequest.newBuilder(target.uri()).timeout(REQUEST_TIMEOUT)
-                .header("Authorization", "Bearer " + target.token())
-                .header("Content-Type", batch ? IngestBench.BATCH : IngestBench.SINGLE)
-                .POST(HttpRequest.BodyPublishers.ofByteArray(body)).build();
         long sent = System.nanoTime();
         long start = intendedNanos == 0 ? sent : Math.min(intendedNanos, sent);
         try {
-            HttpResponse<Void> response = target.http().send(request, HttpResponse.BodyHandlers.discarding());
+            Http1Connections.Answer response = target.post(body, batch);
             long now = System.nanoTime();
-            int status = response.statusCode();
+            int status = response.status();
             tally.byStatus.computeIfAbsent(status, s -> new LongAdder()).increment();
             if (status == 202) {
                 tally.accepted.add(count);
                 ledger.mark(phase, seq, count);
                 completed.addAndGet(count);
-            } else if (status == 429 && response.headers().firstValue("Retry-After").isPresent()) {
+            } else if (status == 429 && response.retryAfter() != null) {
                 tally.retryAfter.increment();
             }
             tally.latency.recordValue(Math.max(0, (now - start) / 1000));
             tally.service.recordValue(Math.max(0, (now - sent) / 1000));
             tally.lastAnswer.accumulateAndGet(now, Math::max);
-        } catch (HttpTimeoutException e) {
+        } catch (HttpTimeoutException | SocketTimeoutException e) {
             tally.timeouts.increment();
             tally.lastAnswer.accumulateAndGet(System.nanoTime(), Math::max);
         } catch (IOException e) {
@@ -633,8 +666,8 @@ final class IngestScenario {
         PhaseResult single;
         PhaseResult batch;
         PhaseResult open;
-        try (IngestBench ingest = IngestBench.start(clientConfig, token, defaults)) {
-            Target target = Target.of(ingest.port(), token);
+        try (IngestBench ingest = IngestBench.start(clientConfig, token, defaults);
+             Target target = Target.of(s.client(), ingest.port(), token)) {
             if (s.warmupSeconds() > 0) {
                 System.out.printf("  warm-up: %d clients, single events, %d s (not measured)%n", s.clients(), s.warmupSeconds());
                 closedLoop(target, Phase.WARMUP, events, s.clients(), 1, Duration.ofSeconds(s.warmupSeconds()), s.maxPhaseEvents(), ledger,
@@ -656,8 +689,8 @@ final class IngestScenario {
         IngestBench.Limits small = new IngestBench.Limits(1024, 1024, 1, s.saturationInFlightBytes(), defaults.threads(), defaults.queue());
         PhaseResult saturation;
         Map<String, Long> serverCounts;
-        try (IngestBench ingest = IngestBench.start(clientConfig, token, small)) {
-            Target target = Target.of(ingest.port(), token);
+        try (IngestBench ingest = IngestBench.start(clientConfig, token, small);
+             Target target = Target.of(s.client(), ingest.port(), token)) {
             double rate = Math.max(10, s.saturationFactor() * single.requestsPerSec());
             System.out.printf("  beyond saturation: single events at %,.0f/s (%.1fx the closed loop), %d senders, in-flight bound %,d bytes, %d s%n",
                     rate, s.saturationFactor(), s.saturationClients(), s.saturationInFlightBytes(), s.seconds());
