@@ -86,13 +86,12 @@ class LocalBrokerSecurityTest {
 
     @Test
     void mutualTlsRefusesAClientWithoutACertificate() throws Exception {
-        Keytool keytool = new Keytool(Files.createDirectories(dataDir.resolve("tls")), "store-" + System.nanoTime());
-        String password = keytool.password();
-        Path brokerKey = keytool.keyStore("broker");
-        Path clientKey = keytool.keyStore("client");
-        Path trust = keytool.trustStore("truststore", brokerKey, clientKey);
+        MutualTls tls = mutualTls();
+        String password = tls.password();
+        Path clientKey = tls.clientKey();
+        Path trust = tls.trust();
 
-        try (LocalBroker broker = builder(BrokerSecurity.mutualTls(TlsStores.pkcs12(brokerKey, password, trust, password))).start()) {
+        try (LocalBroker broker = builder(BrokerSecurity.mutualTls(TlsStores.pkcs12(tls.brokerKey(), password, trust, password))).start()) {
             Map<String, Object> withCertificate = new LinkedHashMap<>(Map.of(
                     ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers(),
                     "security.protocol", "SSL",
@@ -113,13 +112,12 @@ class LocalBrokerSecurityTest {
 
     @Test
     void anAuthorizerLetsTheBrokerDoAnythingAndOthersOnlyWhatAnAclAllows() throws Exception {
-        Keytool keytool = new Keytool(Files.createDirectories(dataDir.resolve("tls")), "store-" + System.nanoTime());
-        String password = keytool.password();
-        Path brokerKey = keytool.keyStore("broker");
-        Path clientKey = keytool.keyStore("client");
-        Path trust = keytool.trustStore("truststore", brokerKey, clientKey);
+        MutualTls tls = mutualTls();
+        String password = tls.password();
+        Path clientKey = tls.clientKey();
+        Path trust = tls.trust();
 
-        BrokerSecurity security = BrokerSecurity.mutualTls(TlsStores.pkcs12(brokerKey, password, trust, password)).withAuthorizer();
+        BrokerSecurity security = BrokerSecurity.mutualTls(TlsStores.pkcs12(tls.brokerKey(), password, trust, password)).withAuthorizer();
         try (LocalBroker broker = builder(security).start()) {
             Map<String, Object> client = new LinkedHashMap<>(Map.of(
                     ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers(),
@@ -214,5 +212,16 @@ class LocalBrokerSecurityTest {
             chain.add(t);
         }
         return chain;
+    }
+
+    /** A broker's and a client's key stores and a trust store holding both certificates, under one password. */
+    private record MutualTls(String password, Path brokerKey, Path clientKey, Path trust) {
+    }
+
+    private MutualTls mutualTls() throws Exception {
+        Keytool keytool = new Keytool(Files.createDirectories(dataDir.resolve("tls")), "store-" + System.nanoTime());
+        Path brokerKey = keytool.keyStore("broker");
+        Path clientKey = keytool.keyStore("client");
+        return new MutualTls(keytool.password(), brokerKey, clientKey, keytool.trustStore("truststore", brokerKey, clientKey));
     }
 }
