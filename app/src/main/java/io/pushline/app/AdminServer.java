@@ -240,9 +240,10 @@ final class AdminServer implements AutoCloseable {
         }
         String admin = admins.authenticate(authorization.substring(7).trim()).orElse(null);
         if (admin == null) {
+            // Logged before answering, so that whoever saw the answer can find the line.
+            LOG.warn("admin API: a request with an unknown token from {}", exchange.getRemoteAddress().getAddress().getHostAddress());
             exchange.getResponseHeaders().set("WWW-Authenticate", REALM + ", error=\"invalid_token\"");
             send(exchange, 401, error("not an admin's token"));
-            LOG.warn("admin API: a request with an unknown token from {}", exchange.getRemoteAddress().getAddress().getHostAddress());
         }
         return admin;
     }
