@@ -239,6 +239,9 @@ class OpsServerTest {
         }, java.time.Duration.ofSeconds(10), () -> "two samples served by a started server");
         server.close();
         server = null;
-        assertThat(Thread.getAllStackTraces().keySet()).noneMatch(t -> t.getName().equals("pushline-dashboard-sampler") && t.isAlive());
+        // close() waits for the sampler's executor to terminate; its thread may take a moment longer to exit.
+        ConsumerLag.awaitCondition(() -> Thread.getAllStackTraces().keySet().stream()
+                        .noneMatch(t -> t.getName().equals("pushline-dashboard-sampler") && t.isAlive()),
+                java.time.Duration.ofSeconds(10), () -> "the sampler thread to exit after close");
     }
 }
