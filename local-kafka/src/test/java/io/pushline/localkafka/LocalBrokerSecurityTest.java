@@ -87,16 +87,8 @@ class LocalBrokerSecurityTest {
     @Test
     void mutualTlsRefusesAClientWithoutACertificate() throws Exception {
         MutualTls tls = mutualTls();
-        String password = tls.password();
-        Path clientKey = tls.clientKey();
-        Path trust = tls.trust();
-
-        try (LocalBroker broker = builder(BrokerSecurity.mutualTls(TlsStores.pkcs12(tls.brokerKey(), password, trust, password))).start()) {
-            Map<String, Object> withCertificate = new LinkedHashMap<>(Map.of(
-                    ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers(),
-                    "security.protocol", "SSL",
-                    "ssl.truststore.type", "PKCS12", "ssl.truststore.location", trust.toString(), "ssl.truststore.password", password,
-                    "ssl.keystore.type", "PKCS12", "ssl.keystore.location", clientKey.toString(), "ssl.keystore.password", password));
+        try (LocalBroker broker = builder(tls.brokerSecurity()).start()) {
+            Map<String, Object> withCertificate = tls.clientConfig(broker);
             try (Admin admin = Admin.create(withCertificate)) {
                 admin.createTopics(List.of(new NewTopic("follows", 1, (short) 1))).all().get(CLIENT_TIMEOUT.toSeconds(), TimeUnit.SECONDS);
             }
@@ -113,17 +105,8 @@ class LocalBrokerSecurityTest {
     @Test
     void anAuthorizerLetsTheBrokerDoAnythingAndOthersOnlyWhatAnAclAllows() throws Exception {
         MutualTls tls = mutualTls();
-        String password = tls.password();
-        Path clientKey = tls.clientKey();
-        Path trust = tls.trust();
-
-        BrokerSecurity security = BrokerSecurity.mutualTls(TlsStores.pkcs12(tls.brokerKey(), password, trust, password)).withAuthorizer();
-        try (LocalBroker broker = builder(security).start()) {
-            Map<String, Object> client = new LinkedHashMap<>(Map.of(
-                    ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers(),
-                    "security.protocol", "SSL",
-                    "ssl.truststore.type", "PKCS12", "ssl.truststore.location", trust.toString(), "ssl.truststore.password", password,
-                    "ssl.keystore.type", "PKCS12", "ssl.keystore.location", clientKey.toString(), "ssl.keystore.password", password));
+        try (LocalBroker broker = builder(tls.brokerSecurity().withAuthorizer()).start()) {
+            Map<String, Object> client = tls.clientConfig(broker);
             try (Admin asClient = Admin.create(client)) {
                 assertThatThrownBy(() -> asClient.createTopics(List.of(new NewTopic("follows", 1, (short) 1))).all()
                         .get(CLIENT_TIMEOUT.toSeconds(), TimeUnit.SECONDS))
@@ -216,6 +199,18 @@ class LocalBrokerSecurityTest {
 
     /** A broker's and a client's key stores and a trust store holding both certificates, under one password. */
     private record MutualTls(String password, Path brokerKey, Path clientKey, Path trust) {
+        BrokerSecurity brokerSecurity() {
+            return BrokerSecurity.mutualTls(TlsStores.pkcs12(brokerKey, password, trust, password));
+        }
+
+        /** A client of {@code broker} presenting the client certificate. */
+        Map<String, Object> clientConfig(LocalBroker broker) {
+            return new LinkedHashMap<>(Map.of(
+                    ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers(),
+                    "security.protocol", "SSL",
+                    "ssl.truststore.type", "PKCS12", "ssl.truststore.location", trust.toString(), "ssl.truststore.password", password,
+                    "ssl.keystore.type", "PKCS12", "ssl.keystore.location", clientKey.toString(), "ssl.keystore.password", password));
+        }
     }
 
     private MutualTls mutualTls() throws Exception {
