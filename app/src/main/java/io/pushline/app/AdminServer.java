@@ -293,13 +293,9 @@ final class AdminServer implements AutoCloseable {
         return nl < 0 ? text : text.substring(0, nl);
     }
 
-    static String printable(String s) {
-        StringBuilder b = new StringBuilder(Math.min(s.length(), 200));
-        for (int i = 0; i < s.length() && i < 200; i++) {
-            char c = s.charAt(i);
-            b.append(Character.isISOControl(c) ? '?' : c);
-        }
-        return s.length() > 200 ? b.append("...").toString() : b.toString();
+    /** {@code s} for a message or log line: control characters as {@code ?}, at most 200 characters. */
+    private static String printable(String s) {
+        return DlqCommand.oneLine(s, 200);
     }
 
     private static byte[] error(String message) {
