@@ -194,11 +194,13 @@ final class AdminServer implements AutoCloseable {
                 send(exchange, 429, error("another admin operation is running; try again shortly"));
                 return;
             }
+            Answer answer;
             try {
-                run(exchange, admin, route, args, jsonOutput);
+                answer = run(admin, args, jsonOutput);
             } finally {
-                oneAtATime.release();
+                oneAtATime.release();   // before answering: a client that sends its next request at once finds it free
             }
+            send(exchange, answer.status(), answer.body());
         } catch (RuntimeException e) {
             LOG.warn("admin request failed with {}", e.getClass().getName(), e);
             try {
@@ -209,7 +211,11 @@ final class AdminServer implements AutoCloseable {
         }
     }
 
-    private void run(HttpExchange exchange, String admin, String route, List<String> args, boolean jsonOutput) throws IOException {
+    private record Answer(int status, byte[] body) {
+    }
+
+    /** Runs the command and says what to answer. */
+    private Answer run(String admin, List<String> args, boolean jsonOutput) {
         StringWriter out = new StringWriter();
         StringWriter err = new StringWriter();
         long started = System.nanoTime();
@@ -219,15 +225,11 @@ final class AdminServer implements AutoCloseable {
         String problem = err.toString().strip();
         if (code == 0) {
             LOG.info("admin operation by '{}': {} succeeded in {} ms", admin, shown, millis);
-            if (jsonOutput) {
-                send(exchange, 200, out.toString().getBytes(StandardCharsets.UTF_8));
-            } else {
-                send(exchange, 200, json(Map.of("output", out.toString().strip())));
-            }
-            return;
+            return new Answer(200, jsonOutput ? out.toString().getBytes(StandardCharsets.UTF_8)
+                    : json(Map.of("output", out.toString().strip())));
         }
         LOG.warn("admin operation by '{}': {} failed (exit {}) in {} ms: {}", admin, shown, code, millis, firstLine(problem));
-        send(exchange, code == 2 ? 400 : 409, error(problem.isEmpty() ? "failed (exit " + code + ")" : usageMessage(problem)));
+        return new Answer(code == 2 ? 400 : 409, error(problem.isEmpty() ? "failed (exit " + code + ")" : usageMessage(problem)));
     }
 
     /** The admin's name, or null after answering 401. */
