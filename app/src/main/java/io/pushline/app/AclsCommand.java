@@ -1,5 +1,7 @@
 package io.pushline.app;
 
+import io.pushline.admin.AccessControl;
+
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.common.acl.AccessControlEntryFilter;
 import org.apache.kafka.common.acl.AclBinding;
@@ -68,10 +70,10 @@ final class AclsCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        AccessControl.Role parsedRole;
+        AccessControl.AclRole parsedRole;
         List<AclBinding> wanted;
         try {
-            parsedRole = AccessControl.Role.parse(role);
+            parsedRole = AccessControl.AclRole.parse(role);
             wanted = AccessControl.bindings(parsedRole, principal);
         } catch (IllegalArgumentException e) {
             throw new ParameterException(spec.commandLine(), e.getMessage());
@@ -96,7 +98,7 @@ final class AclsCommand implements Callable<Integer> {
                 "Alter on the cluster to create ACLs (use a super user's settings)", () -> applyAcls(clients, parsedRole, wanted));
     }
 
-    private int applyAcls(Map<String, Object> clients, AccessControl.Role parsedRole, List<AclBinding> wanted) throws Exception {
+    private int applyAcls(Map<String, Object> clients, AccessControl.AclRole parsedRole, List<AclBinding> wanted) throws Exception {
         PrintWriter out = spec.commandLine().getOut();
         try (Admin admin = Admin.create(clients)) {
             AclBindingFilter ofPrincipal = new AclBindingFilter(ResourcePatternFilter.ANY,

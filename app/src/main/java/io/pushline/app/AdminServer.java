@@ -1,5 +1,8 @@
 package io.pushline.app;
 
+
+import io.pushline.admin.AdminCredentials;
+import io.pushline.admin.AdminMetrics;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
@@ -81,7 +84,7 @@ final class AdminServer implements AutoCloseable {
 
     /**
      * Serves the admin API at {@code address}; the commands talk to {@code bootstrapServers} with the settings in
-     * {@code kafkaConfig} (null: none). Requests are counted in {@code registry} ({@link AppMetrics#ADMIN_REQUESTS}).
+     * {@code kafkaConfig} (null: none). Requests are counted in {@code registry} ({@link AdminMetrics#ADMIN_REQUESTS}).
      */
     static AdminServer start(InetSocketAddress address, AdminCredentials admins, String bootstrapServers, Path kafkaConfig,
                              MeterRegistry registry) {
@@ -319,7 +322,7 @@ final class AdminServer implements AutoCloseable {
     }
 
     private void count(HttpExchange exchange, int status) {
-        registry.counter(AppMetrics.ADMIN_REQUESTS, "operation", operation(exchange), "status", Integer.toString(status)).increment();
+        registry.counter(AdminMetrics.ADMIN_REQUESTS, "operation", operation(exchange), "status", Integer.toString(status)).increment();
     }
 
     private void send(HttpExchange exchange, int status, byte[] body) throws IOException {

@@ -1,5 +1,10 @@
 package io.pushline.app;
 
+import io.pushline.localstack.LocalStack;
+import io.pushline.observability.ConsumerLag;
+import io.pushline.observability.OpsServer;
+import io.pushline.pipeline.Pipeline;
+
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import io.pushline.contracts.CloudEventCodec;
@@ -210,7 +215,7 @@ final class DemoCommand implements Callable<Integer> {
 
                 Instant deliveryStart = Instant.now();
                 Progress progress = new Progress(out, expected.size());
-                ConsumerLag.awaitCondition(() -> {
+                LocalStack.awaitCondition(() -> {
                     progress.show(stack.acceptedCount());
                     return stack.acceptedByPushId().keySet().containsAll(expected);
                 }, deadline, () -> "only " + stack.acceptedCount() + " of " + expected.size() + " pushes arrived");
@@ -218,7 +223,7 @@ final class DemoCommand implements Callable<Integer> {
                 stack.awaitWorkersCaughtUp(Duration.ofMinutes(1));
                 int badCount = badPublished;
                 Duration readTimeout = Duration.ofSeconds(30);
-                ConsumerLag.awaitCondition(() -> stack.countRecords(Topics.DEAD_LETTERS, readTimeout) >= badCount, readTimeout,
+                LocalStack.awaitCondition(() -> stack.countRecords(Topics.DEAD_LETTERS, readTimeout) >= badCount, readTimeout,
                         () -> "only " + stack.countRecords(Topics.DEAD_LETTERS, readTimeout) + " of " + badCount + " malformed events were dead-lettered");
                 long deadLettered = stack.countRecords(Topics.DEAD_LETTERS, readTimeout);
                 progress.done(stack.acceptedCount());

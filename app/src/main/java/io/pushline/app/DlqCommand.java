@@ -1,5 +1,7 @@
 package io.pushline.app;
 
+import io.pushline.admin.DeadLetterScan;
+
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import io.pushline.contracts.DeadLetterReason;

@@ -1,5 +1,7 @@
 package io.pushline.app;
 
+import io.pushline.observability.ConsumerLag;
+
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.GroupListing;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
@@ -66,7 +68,7 @@ final class LagCommand implements Callable<Integer> {
             List<String[]> rows = new ArrayList<>();
             rows.add(new String[] {"GROUP", "TOPIC", "PARTITION", "COMMITTED", "END", "LAG", "LAG-SECONDS"});
             for (String group : wanted) {
-                for (LagReport.Row r : LagReport.read(admin, probe, group, now)) {
+                for (ConsumerLag.Row r : new ConsumerLag(admin).rows(probe, group, List.of(), now)) {
                     rows.add(new String[] {r.group(), r.topic(), Integer.toString(r.partition()),
                             r.committed() < 0 ? "-" : Long.toString(r.committed()), Long.toString(r.end()), Long.toString(r.lag()),
                             r.lagSeconds() < 0 ? "?" : String.format("%.1f", r.lagSeconds())});

@@ -1,5 +1,16 @@
 package io.pushline.app;
 
+import io.pushline.admin.AdminCredentials;
+import io.pushline.ingest.IngestConfig;
+import io.pushline.ingest.IngestServer;
+import io.pushline.ingest.Publishers;
+import io.pushline.localstack.MockProviders;
+import io.pushline.observability.OpsServer;
+import io.pushline.observability.ProcessMetrics;
+import io.pushline.pipeline.Pipeline;
+
+import io.pushline.pipeline.ProcessRole;
+
 import io.pushline.contracts.Lane;
 import io.pushline.push.Platform;
 import io.pushline.push.PushProvider;
@@ -132,24 +143,19 @@ final class RunCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        Set<Role> roles;
-        // "ingest" and "admin" are not pipeline roles: alone, they run only the HTTP servers, and provision no topics (so
-        // they can run with a publisher's or an admin's Kafka credentials).
+        Set<ProcessRole> roles;
+        // The HTTP fronts (ingest, admin) alone run no pipeline role and provision no topics, so they can run with a
+        // publisher's or an admin's Kafka credentials. (split(",") drops trailing empty parts, as it always has.)
         Set<String> frontOnly = new java.util.TreeSet<>();
         try {
-            List<String> pipelineRoles = new ArrayList<>();
-            for (String r : role.split(",")) {
-                String name = r.trim().toLowerCase(java.util.Locale.ROOT);
-                if (name.equals("ingest") || name.equals("admin")) {
-                    frontOnly.add(name);
-                } else {
-                    pipelineRoles.add(r);
-                }
-            }
-            roles = pipelineRoles.isEmpty() && !frontOnly.isEmpty() ? java.util.EnumSet.noneOf(Role.class)
-                    : Role.parse(String.join(",", pipelineRoles));
+            roles = ProcessRole.parse(String.join(",", role.split(",")));
         } catch (IllegalArgumentException e) {
             throw new ParameterException(spec.commandLine(), "--role: " + e.getMessage());
+        }
+        for (ProcessRole front : List.of(ProcessRole.INGEST, ProcessRole.ADMIN)) {
+            if (roles.remove(front)) {
+                frontOnly.add(front.name().toLowerCase(java.util.Locale.ROOT));
+            }
         }
         java.net.InetSocketAddress ingestAt;
         try {
@@ -188,7 +194,7 @@ final class RunCommand implements Callable<Integer> {
         if (adminAt != null) {
             admins = loadAdmins(adminTokens, System.getenv(ADMIN_TOKENS_JSON_ENV), spec);
             if (ingestPublishersParsed != null) {
-                String shared = admins.sharedWith(ingestPublishersParsed).orElse(null);
+                String shared = admins.sharedWith(ingestPublishersParsed::hasTokenHash).orElse(null);
                 if (shared != null) {
                     throw new ParameterException(spec.commandLine(), "admin '" + shared + "' has the same token as a publisher: "
                             + "admin tokens must be credentials of their own");
@@ -248,13 +254,13 @@ final class RunCommand implements Callable<Integer> {
             sharesAddress(adminAt, ingestAt, "--ingest-address");
         }
         Map<String, Object> clientConfig = loadKafkaConfig(kafkaConfig, spec);
-        io.micrometer.prometheusmetrics.PrometheusMeterRegistry registry = AppMetrics.newRegistry();
-        AppMetrics.bindGc(registry);   // for the process's lifetime
+        io.micrometer.prometheusmetrics.PrometheusMeterRegistry registry = ProcessMetrics.newRegistry();
+        ProcessMetrics.bindGc(registry);   // for the process's lifetime
         List<AutoCloseable> resources = new ArrayList<>();
         Map<Lane, Map<Platform, PushProvider>> providers = new EnumMap<>(Lane.class);
         try {
             providerOptions.validate();
-            if (roles.contains(Role.WORKERS)) {
+            if (roles.contains(ProcessRole.WORKERS)) {
                 if (mockProviders) {
                     MockProviders mocks = MockProviders.start(registry);
                     resources.add(mocks);
@@ -378,7 +384,7 @@ final class RunCommand implements Callable<Integer> {
                 "PUSHLINE_ADMIN_TOKENS_FILE", ADMIN_TOKENS_JSON_ENV, spec);
         try {
             return AdminCredentials.parse(source.text());
-        } catch (Publishers.Invalid e) {
+        } catch (io.pushline.credentials.BearerTokens.Invalid e) {
             throw new ParameterException(spec.commandLine(), source.where() + ": " + e.getMessage());
         }
     }
@@ -430,7 +436,7 @@ final class RunCommand implements Callable<Integer> {
                 "--ingest-publishers", "PUSHLINE_INGEST_PUBLISHERS_FILE", INGEST_PUBLISHERS_JSON_ENV, spec);
         try {
             return Publishers.parse(source.text(), System::nanoTime);
-        } catch (Publishers.Invalid e) {
+        } catch (io.pushline.credentials.BearerTokens.Invalid e) {
             throw new ParameterException(spec.commandLine(), source.where() + ": " + e.getMessage());
         }
     }

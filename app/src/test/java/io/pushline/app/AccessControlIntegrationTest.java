@@ -1,5 +1,7 @@
 package io.pushline.app;
 
+import io.pushline.admin.AccessControl;
+
 import io.pushline.contracts.Topics;
 import io.pushline.localkafka.BrokerSecurity;
 import io.pushline.localkafka.LocalBroker;
@@ -87,7 +89,7 @@ class AccessControlIntegrationTest {
             for (String role : List.of("pipeline", "publisher", "admin")) {
                 CliRun.Result applied = cli(cliRuns, "acls", "--principal", "User:" + role, "--role", role, "--apply",
                         "--bootstrap-servers", servers, "--kafka-config", superConfig.toString());
-                int count = AccessControl.bindings(AccessControl.Role.parse(role), "User:" + role).size();
+                int count = AccessControl.bindings(AccessControl.AclRole.parse(role), "User:" + role).size();
                 assertThat(applied.code()).as("acls --apply for " + role + ": " + applied.err()).isZero();
                 assertThat(applied.out()).as("acls --apply for " + role)
                         .contains("role " + role + " for User:" + role + ": created " + count + " ACL(s), 0 already there")

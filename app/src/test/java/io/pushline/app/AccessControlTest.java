@@ -1,5 +1,7 @@
 package io.pushline.app;
 
+import io.pushline.admin.AccessControl;
+
 import io.pushline.contracts.Topics;
 import org.apache.kafka.common.acl.AclBinding;
 import org.apache.kafka.common.acl.AclOperation;
@@ -20,13 +22,13 @@ class AccessControlTest {
 
     @Test
     void aPublisherMayWriteEventsAndNothingElse() {
-        assertThat(AccessControl.bindings(AccessControl.Role.PUBLISHER, "User:svc").stream().map(AccessControlTest::describe))
+        assertThat(AccessControl.bindings(AccessControl.AclRole.PUBLISHER, "User:svc").stream().map(AccessControlTest::describe))
                 .containsExactly("User:svc Allow Write Topic Literal pushline.events");
     }
 
     @Test
     void anAdminReadsParkedAndDeadLettersAndWritesCommandsAndReplayTargetsOnly() {
-        assertThat(AccessControl.bindings(AccessControl.Role.ADMIN, "User:ops").stream().map(AccessControlTest::describe))
+        assertThat(AccessControl.bindings(AccessControl.AclRole.ADMIN, "User:ops").stream().map(AccessControlTest::describe))
                 .containsExactly(
                         "User:ops Allow Read Topic Literal pushline.coordinators.parked",
                         "User:ops Allow Write Topic Literal pushline.coordinators.commands",
@@ -38,7 +40,7 @@ class AccessControlTest {
 
     @Test
     void thePipelineCoversEveryTopicItsStreamsAppsItsGroupsAndNothingOnTheCluster() {
-        List<AclBinding> pipeline = AccessControl.bindings(AccessControl.Role.PIPELINE, "User:pipeline");
+        List<AclBinding> pipeline = AccessControl.bindings(AccessControl.AclRole.PIPELINE, "User:pipeline");
         Set<String> topics = pipeline.stream().filter(b -> b.pattern().resourceType() == ResourceType.TOPIC
                         && b.pattern().patternType() == PatternType.LITERAL).map(b -> b.pattern().name()).collect(Collectors.toSet());
         assertThat(topics).containsAll(Topics.catalogue(1).stream().map(t -> t.name()).toList())
@@ -70,7 +72,7 @@ class AccessControlTest {
         assertThatThrownBy(() -> AccessControl.requirePrincipal("User: alice")).hasMessageContaining("without surrounding spaces");
         assertThatThrownBy(() -> AccessControl.requirePrincipal("User:*")).hasMessageContaining("never to everyone");
         assertThatThrownBy(() -> AccessControl.requirePrincipal("User:a\nb")).hasMessageContaining("control characters");
-        assertThatThrownBy(() -> AccessControl.Role.parse("Admin")).hasMessage("--role must be pipeline, publisher or admin, was 'Admin'");
+        assertThatThrownBy(() -> AccessControl.AclRole.parse("Admin")).hasMessage("--role must be pipeline, publisher or admin, was 'Admin'");
     }
 
     @Test

@@ -1,5 +1,7 @@
 package io.pushline.app;
 
+import io.pushline.ingest.Publishers;
+
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -64,7 +66,7 @@ class AdminCommandLineTest {
     void anAdminTokenIsNeverAPublishersOrPrinted() throws Exception {
         Path admins = Files.writeString(dir.resolve("admins.json"), "{\"admins\":[{\"name\":\"oncall\",\"token\":\"" + TOKEN + "\"}]}");
         Path publishers = Files.writeString(dir.resolve("publishers.json"), "{\"publishers\":[{\"name\":\"likes\",\"tokenSha256\":\""
-                + java.util.HexFormat.of().formatHex(Publishers.sha256(TOKEN)) + "\",\"types\":[\"*\"]}]}");
+                + java.util.HexFormat.of().formatHex(io.pushline.credentials.BearerTokens.sha256(TOKEN)) + "\",\"types\":[\"*\"]}]}");
         CliRun.Result shared = run("run", "--role", "ingest,admin", "--admin-address", "127.0.0.1:0", "--ingest-address", "127.0.0.1:0",
                 "--admin-tokens", admins.toString(), "--ingest-publishers", publishers.toString());
         assertThat(shared.code()).isEqualTo(2);

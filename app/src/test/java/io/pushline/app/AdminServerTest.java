@@ -1,5 +1,9 @@
 package io.pushline.app;
 
+import io.pushline.admin.AdminCredentials;
+import io.pushline.ingest.Publishers;
+import io.pushline.admin.AdminMetrics;
+
 import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.read.ListAppender;
@@ -63,7 +67,7 @@ class AdminServerTest {
     private static final String ADMIN_TOKEN = "admin-token-5b1e9c0d7a3f4e26";
     private static final String PUBLISHER_TOKEN = "publisher-token-c83d0e4a9f2b7165";
     private static final String ADMINS = "{\"admins\":[{\"name\":\"oncall\",\"tokenSha256\":\""
-            + HexFormat.of().formatHex(Publishers.sha256(ADMIN_TOKEN)) + "\"}]}";
+            + HexFormat.of().formatHex(io.pushline.credentials.BearerTokens.sha256(ADMIN_TOKEN)) + "\"}]}";
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private final KafkaBroker broker;
@@ -117,8 +121,8 @@ class AdminServerTest {
         assertThat(send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.port() + "/metrics")).GET()).statusCode())
                 .as("nothing else is served here").isEqualTo(404);
         assertThat(call("GET", "nothing-here", ADMIN_TOKEN).statusCode()).isEqualTo(404);
-        assertThat(registry.counter(AppMetrics.ADMIN_REQUESTS, "operation", "none", "status", "401").count()).isEqualTo(3);
-        assertThat(registry.counter(AppMetrics.ADMIN_REQUESTS, "operation", "unknown", "status", "404").count()).isEqualTo(1);
+        assertThat(registry.counter(AdminMetrics.ADMIN_REQUESTS, "operation", "none", "status", "401").count()).isEqualTo(3);
+        assertThat(registry.counter(AdminMetrics.ADMIN_REQUESTS, "operation", "unknown", "status", "404").count()).isEqualTo(1);
         HttpResponse<String> wrongMethod = call("POST", "dead-letters", ADMIN_TOKEN);
         assertThat(wrongMethod.statusCode()).isEqualTo(405);
         assertThat(wrongMethod.headers().firstValue("Allow")).hasValue("GET");
@@ -214,8 +218,8 @@ class AdminServerTest {
         assertThat(report.get("replayed").asLong()).isEqualTo(2);
         assertThat(report.get("routes").get(0).get("replayedTo").asText()).isEqualTo(Topics.EVENTS);
         assertThat(report.get("notes").toString()).contains("ids are kept");
-        assertThat(registry.counter(AppMetrics.ADMIN_REQUESTS, "operation", "dlq replay", "status", "200").count()).isEqualTo(2);
-        assertThat(registry.counter(AppMetrics.ADMIN_REQUESTS, "operation", "dlq list", "status", "200").count()).isEqualTo(1);
+        assertThat(registry.counter(AdminMetrics.ADMIN_REQUESTS, "operation", "dlq replay", "status", "200").count()).isEqualTo(2);
+        assertThat(registry.counter(AdminMetrics.ADMIN_REQUESTS, "operation", "dlq list", "status", "200").count()).isEqualTo(1);
         List<ConsumerRecord<String, byte[]>> replayed = readFrom(Topics.EVENTS, before, 2);
         assertThat(replayed).extracting(r -> header(r, "ce_id")).containsExactlyInAnyOrderElementsOf(ids);
         assertThat(replayed).allSatisfy(r -> {

@@ -1,5 +1,10 @@
 package io.pushline.app;
 
+import io.pushline.observability.OpsServer;
+import io.pushline.pipeline.Pipeline;
+import io.pushline.pipeline.ProcessRole;
+import io.pushline.testkit.Waits;
+
 import io.pushline.contracts.CloudEventCodec;
 import io.pushline.contracts.Envelope;
 import io.pushline.contracts.ActivityRecorded;
@@ -75,7 +80,7 @@ class CoordinatorsIntegrationTest {
         // time out: 6 s (the broker's minimum) instead of the default 45 s.
         Pipeline.Settings settings = new Pipeline.Settings(broker.bootstrapServers(),
                 Map.of("session.timeout.ms", 6000, "heartbeat.interval.ms", 1500), 3, (short) 1, dir, "unused", 16);
-        pipeline = Pipeline.startLanes(settings, EnumSet.of(Role.COORDINATORS), Map.of(), registry, config -> config
+        pipeline = Pipeline.startLanes(settings, EnumSet.of(ProcessRole.COORDINATORS), Map.of(), registry, config -> config
                 .withSupervisor(new SupervisorPolicy(3, Duration.ofMinutes(10), Duration.ofMillis(50), Duration.ofMillis(200)))
                 .withSteps((flow, state, step) -> flow.equals("like") && state.equals("NOTIFYING") ? context -> {
                     if (poisoned.contains(context.input("postId"))) {
@@ -98,7 +103,7 @@ class CoordinatorsIntegrationTest {
         String first = like("post-poison-1");
         String second = like("post-poison-2");
         like("post-fine");
-        ConsumerLag.awaitCondition(() -> parkedGauge() == 2, Duration.ofMinutes(2), () -> "two parked coordinators, gauge " + parkedGauge());
+        Waits.until(() -> parkedGauge() == 2, Duration.ofMinutes(2), () -> "two parked coordinators, gauge " + parkedGauge());
         assertThat(transitions("like", "SUCCEEDED")).as("the other like flowed on: all five of its steps").isGreaterThanOrEqualTo(5);
         // The same figures as an SRE scrapes them, from a running pipeline.
         try (OpsServer ops = OpsServer.start(new java.net.InetSocketAddress("127.0.0.1", 0), registry, pipeline::notReady)) {
@@ -129,10 +134,10 @@ class CoordinatorsIntegrationTest {
         assertThat(discard.code()).as(discard.err()).isZero();
         assertThat(discard.out()).contains("discarded: like:" + second + " is no longer parked");
 
-        ConsumerLag.awaitCondition(() -> parkedGauge() == 0, Duration.ofMinutes(1), () -> "no parked coordinators, gauge " + parkedGauge());
+        Waits.until(() -> parkedGauge() == 0, Duration.ofMinutes(1), () -> "no parked coordinators, gauge " + parkedGauge());
         assertThat(transitions("like", "RETRIED")).isEqualTo(1);
         assertThat(transitions("like", "DISCARDED")).isEqualTo(1);
-        ConsumerLag.awaitCondition(() -> transitions("like", "SUCCEEDED") >= 10, Duration.ofMinutes(1),
+        Waits.until(() -> transitions("like", "SUCCEEDED") >= 10, Duration.ofMinutes(1),
                 () -> "the retried like to finish its steps");
         CliRun.Result after = run("coordinators", "list", "--bootstrap-servers", broker.bootstrapServers());
         assertThat(after.out()).contains("no parked coordinators");
@@ -151,7 +156,7 @@ class CoordinatorsIntegrationTest {
                 new LikeCreated("dave", "post-2", "bob"));
         publish(once, once, once, removal, late, marker);
         // The marker is last on bob's partition: once its activity entry is committed, everything before it was run.
-        ConsumerLag.awaitCondition(() -> read(Topics.ACTIVITY).stream().anyMatch(e -> e.id().equals(activityIdOf(e, "dave"))),
+        Waits.until(() -> read(Topics.ACTIVITY).stream().anyMatch(e -> e.id().equals(activityIdOf(e, "dave"))),
                 Duration.ofMinutes(2), () -> "the marker like to run");
 
         List<Envelope<?>> activity = read(Topics.ACTIVITY).stream()

@@ -1,5 +1,11 @@
 package io.pushline.app;
 
+import io.pushline.localstack.LocalStack;
+import io.pushline.observability.ConsumerLag;
+import io.pushline.pipeline.Pipeline;
+import io.pushline.pipeline.ProcessRole;
+import io.pushline.testkit.Waits;
+
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.pushline.contracts.CloudEventCodec;
 import io.pushline.contracts.Envelope;
@@ -107,10 +113,10 @@ class CrashRecoveryIntegrationTest {
     void workersKilledHalfwayThenRebalancedLoseNothingAndDuplicateAtMostTheirInFlightWindow() throws Exception {
         int devices = 200_000;
         SimpleMeterRegistry registry = new SimpleMeterRegistry();
-        Pipeline router = Pipeline.start(settings(dir.resolve("router-state")), EnumSet.of(Role.ROUTER), Map.of(), registry);
+        Pipeline router = Pipeline.start(settings(dir.resolve("router-state")), EnumSet.of(ProcessRole.ROUTER), Map.of(), registry);
         closeables.add(router);
         List<String> tokens = TestAudience.seed(broker.bootstrapServers(), devices);
-        new ConsumerLag(broker.admin()).awaitCaughtUp(LocalStack.TOPOLOGY_GROUP,
+        LocalStack.awaitCaughtUp(broker.admin(), LocalStack.TOPOLOGY_GROUP,
                 List.of(Topics.EVENTS, Topics.DEVICE_EVENTS_BY_TOKEN, Topics.STATE_FOLLOWS, Topics.STATE_DEVICES), Duration.ofMinutes(4));
 
         Process first = startRole("workers", "workers-1");
@@ -141,7 +147,7 @@ class CrashRecoveryIntegrationTest {
         awaitCondition(() -> membersWithPartitions(LocalStack.BULK_GROUP) == 2, Duration.ofMinutes(2), fourth,
                 "both workers to own bulk partitions");
         awaitAccepted(expected, Duration.ofMinutes(5), third);
-        new ConsumerLag(broker.admin()).awaitCaughtUp(LocalStack.BULK_GROUP, List.of(Topics.PUSH_BULK), Duration.ofMinutes(2));
+        LocalStack.awaitCaughtUp(broker.admin(), LocalStack.BULK_GROUP, List.of(Topics.PUSH_BULK), Duration.ofMinutes(2));
 
         Map<String, Integer> counts = acceptedByPushId();
         long lost = expected.stream().filter(id -> !counts.containsKey(id)).count();
@@ -164,11 +170,11 @@ class CrashRecoveryIntegrationTest {
         Process first = startRole("router", "router-1");
         awaitCondition(() -> topicExists(Topics.STATE_DEVICES), Duration.ofMinutes(2), first, "the router to create its topics");
         List<String> tokens = TestAudience.seed(broker.bootstrapServers(), devices);
-        new ConsumerLag(broker.admin()).awaitCaughtUp(LocalStack.TOPOLOGY_GROUP,
+        LocalStack.awaitCaughtUp(broker.admin(), LocalStack.TOPOLOGY_GROUP,
                 List.of(Topics.EVENTS, Topics.DEVICE_EVENTS_BY_TOKEN, Topics.STATE_FOLLOWS, Topics.STATE_DEVICES), Duration.ofMinutes(4));
 
         SimpleMeterRegistry registry = new SimpleMeterRegistry();
-        Pipeline workers = Pipeline.start(settings(dir.resolve("unused")), EnumSet.of(Role.WORKERS), providers(registry), registry);
+        Pipeline workers = Pipeline.start(settings(dir.resolve("unused")), EnumSet.of(ProcessRole.WORKERS), providers(registry), registry);
         closeables.add(workers);
         String eventId = TestAudience.post(broker.bootstrapServers());
         Set<String> expected = TestAudience.pushIds(eventId, tokens);
@@ -180,7 +186,7 @@ class CrashRecoveryIntegrationTest {
 
         Process second = startRole("router", "router-2");
         awaitAccepted(expected, Duration.ofMinutes(5), second);
-        new ConsumerLag(broker.admin()).awaitCaughtUp(LocalStack.BULK_GROUP, List.of(Topics.PUSH_BULK), Duration.ofMinutes(2));
+        LocalStack.awaitCaughtUp(broker.admin(), LocalStack.BULK_GROUP, List.of(Topics.PUSH_BULK), Duration.ofMinutes(2));
 
         Map<String, Integer> counts = acceptedByPushId();
         long lost = expected.stream().filter(id -> !counts.containsKey(id)).count();
@@ -199,11 +205,11 @@ class CrashRecoveryIntegrationTest {
         int owners = 200;
         int likes = 2_000;
         SimpleMeterRegistry registry = new SimpleMeterRegistry();
-        Pipeline pipeline = Pipeline.start(settings(dir.resolve("pipeline-state")), EnumSet.of(Role.ROUTER, Role.WORKERS),
+        Pipeline pipeline = Pipeline.start(settings(dir.resolve("pipeline-state")), EnumSet.of(ProcessRole.ROUTER, ProcessRole.WORKERS),
                 providers(registry), registry);
         closeables.add(pipeline);
         List<String> tokens = TestAudience.seed(broker.bootstrapServers(), owners * 2);   // follower-i owns tokens 2i and 2i+1
-        new ConsumerLag(broker.admin()).awaitCaughtUp(LocalStack.TOPOLOGY_GROUP,
+        LocalStack.awaitCaughtUp(broker.admin(), LocalStack.TOPOLOGY_GROUP,
                 List.of(Topics.EVENTS, Topics.DEVICE_EVENTS_BY_TOKEN, Topics.STATE_DEVICES), Duration.ofMinutes(2));
 
         Process first = startRole("coordinators", "coordinators-1");
@@ -254,7 +260,7 @@ class CrashRecoveryIntegrationTest {
         assertThat(publishFailure.get()).isNull();
         awaitCondition(() -> caughtUp(CoordinatorTopology.DEFAULT_APPLICATION_ID, Topics.EVENTS), Duration.ofMinutes(2), second,
                 "the coordinators to finish the events");
-        new ConsumerLag(broker.admin()).awaitCaughtUp(LocalStack.HIGH_GROUP, List.of(Topics.PUSH_HIGH), Duration.ofMinutes(2));
+        LocalStack.awaitCaughtUp(broker.admin(), LocalStack.HIGH_GROUP, List.of(Topics.PUSH_HIGH), Duration.ofMinutes(2));
 
         Map<String, Integer> counts = acceptedByPushId();
         long lost = expected.stream().filter(id -> !counts.containsKey(id)).count();
@@ -402,7 +408,7 @@ class CrashRecoveryIntegrationTest {
 
     /** Waits for the condition; fails at once, with the child's log, if the child died. */
     private void awaitCondition(java.util.function.BooleanSupplier condition, Duration timeout, Process child, String what) {
-        ConsumerLag.awaitCondition(() -> {
+        Waits.until(() -> {
             if (!child.isAlive()) {
                 throw new IllegalStateException("the child JVM exited with " + child.exitValue() + " while waiting for " + what
                         + "; its log:\n" + childLogs());

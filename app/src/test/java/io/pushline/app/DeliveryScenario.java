@@ -1,5 +1,8 @@
 package io.pushline.app;
 
+import io.pushline.localstack.LocalStack;
+import io.pushline.observability.ConsumerLag;
+
 import io.pushline.contracts.DeviceRegistered;
 import io.pushline.contracts.EventData;
 import io.pushline.contracts.FollowCreated;
@@ -51,13 +54,13 @@ final class DeliveryScenario {
             publish(publisher, new DeviceRegistered("bob", bobToken, Platform.APNS, "io.pushline.test", now));
             publish(publisher, new DeviceRegistered("carol", carolToken, Platform.FCM, "io.pushline.test.android", now));
             // The devices reach the state, then the coordinators' and the expansion's stores, before anything needs them.
-            lag.awaitCaughtUp(StreamsSettings.DEFAULT_APPLICATION_ID, List.of(Topics.EVENTS, Topics.DEVICE_EVENTS_BY_TOKEN), wait);
-            lag.awaitCaughtUp(StreamsSettings.DEFAULT_APPLICATION_ID, List.of(Topics.STATE_DEVICES), wait);
-            lag.awaitCaughtUp(CoordinatorTopology.DEFAULT_APPLICATION_ID, List.of(Topics.EVENTS, Topics.STATE_DEVICES), wait);
+            LocalStack.awaitCaughtUp(admin, StreamsSettings.DEFAULT_APPLICATION_ID, List.of(Topics.EVENTS, Topics.DEVICE_EVENTS_BY_TOKEN), wait);
+            LocalStack.awaitCaughtUp(admin, StreamsSettings.DEFAULT_APPLICATION_ID, List.of(Topics.STATE_DEVICES), wait);
+            LocalStack.awaitCaughtUp(admin, CoordinatorTopology.DEFAULT_APPLICATION_ID, List.of(Topics.EVENTS, Topics.STATE_DEVICES), wait);
 
             String follow = publish(publisher, new FollowCreated("carol", "bob"));
             String like = publish(publisher, new LikeCreated("carol", "post-1", "bob"));
-            lag.awaitCaughtUp(StreamsSettings.DEFAULT_APPLICATION_ID, List.of(Topics.EVENTS, Topics.STATE_FOLLOWS), wait);
+            LocalStack.awaitCaughtUp(admin, StreamsSettings.DEFAULT_APPLICATION_ID, List.of(Topics.EVENTS, Topics.STATE_FOLLOWS), wait);
             String post = publish(publisher, new TimelinePosted("post-2", "bob", "bob posted", "hello"));
 
             Set<String> expected = Set.of("bob|" + PushIds.pushId(follow, bobToken), "bob|" + PushIds.pushId(like, bobToken),

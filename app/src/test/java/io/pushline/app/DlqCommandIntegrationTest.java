@@ -1,5 +1,12 @@
 package io.pushline.app;
 
+import io.pushline.localstack.LocalStack;
+import io.pushline.localstack.MockProviders;
+import io.pushline.observability.ConsumerLag;
+import io.pushline.pipeline.Pipeline;
+import io.pushline.pipeline.ProcessRole;
+import io.pushline.testkit.Waits;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.micrometer.core.instrument.Counter;
@@ -152,7 +159,7 @@ class DlqCommandIntegrationTest {
         Pipeline.Settings settings = new Pipeline.Settings(servers, Map.of("session.timeout.ms", 6000, "heartbeat.interval.ms", 1500),
                 PARTITIONS, (short) 1, dir, appId, 64);
         try (MockProviders mocks = MockProviders.start(registry);
-             Pipeline pipeline = Pipeline.startLanes(settings, EnumSet.allOf(Role.class), mocks.byLane(), registry);
+             Pipeline pipeline = Pipeline.startLanes(settings, ProcessRole.pipelineRoles(), mocks.byLane(), registry);
              KafkaProducer<String, byte[]> producer = new KafkaProducer<>(Pipeline.producerConfig(Map.of("bootstrap.servers", servers)),
                      new StringSerializer(), new ByteArraySerializer())) {
             pipeline.awaitWorkersAssigned(Duration.ofMinutes(1));
@@ -176,9 +183,9 @@ class DlqCommandIntegrationTest {
             }
             send(producer, event(new FollowCreated("fan-1", "author-1")));
             ConsumerLag lag = new ConsumerLag(broker.admin());
-            lag.awaitCaughtUp(appId, List.of(Topics.EVENTS, Topics.DEVICE_EVENTS_BY_TOKEN, Topics.STATE_FOLLOWS, Topics.STATE_DEVICES),
+            LocalStack.awaitCaughtUp(broker.admin(), appId, List.of(Topics.EVENTS, Topics.DEVICE_EVENTS_BY_TOKEN, Topics.STATE_FOLLOWS, Topics.STATE_DEVICES),
                     Duration.ofMinutes(1));
-            lag.awaitCaughtUp(CoordinatorTopology.DEFAULT_APPLICATION_ID, List.of(Topics.EVENTS, Topics.STATE_DEVICES), Duration.ofMinutes(1));
+            LocalStack.awaitCaughtUp(broker.admin(), CoordinatorTopology.DEFAULT_APPLICATION_ID, List.of(Topics.EVENTS, Topics.STATE_DEVICES), Duration.ofMinutes(1));
 
             // L0 is processed normally: its like flow pushes to the owner's two devices.
             ProducerRecord<String, byte[]> likeZero = event(new LikeCreated("alice", "post-0", "owner-1"));
@@ -225,7 +232,7 @@ class DlqCommandIntegrationTest {
             unknownType.headers().remove("ce_type");
             unknownType.headers().add("ce_type", "io.pushline.not.a.type.v1".getBytes(StandardCharsets.UTF_8));
             send(producer, unknownType);
-            ConsumerLag.awaitCondition(() -> read(servers, Topics.DEAD_LETTERS).size() == 10, Duration.ofMinutes(1),
+            Waits.until(() -> read(servers, Topics.DEAD_LETTERS).size() == 10, Duration.ofMinutes(1),
                     () -> read(servers, Topics.DEAD_LETTERS).size() + " of 10 dead letters");
 
             // list: counts per reason, filters, JSON; details, never payloads or tokens.
@@ -286,23 +293,23 @@ class DlqCommandIntegrationTest {
             expected.addAll(pushIds(like, tokens.get("owner-1")));
             awaitDelivered(mocks, expected);
             assertThat(count(TopologyMetrics.JOBS_STARTED)).as("T's fanout, one job per partition").isEqualTo(PARTITIONS);
-            ConsumerLag.awaitCondition(() -> count(TopologyMetrics.JOBS_EXPANDED) == PARTITIONS, Duration.ofSeconds(30),
+            Waits.until(() -> count(TopologyMetrics.JOBS_EXPANDED) == PARTITIONS, Duration.ofSeconds(30),
                     () -> "T's fanout to finish");
 
             // Replay all of them (L0, T and L): L0 was processed, T and L just were. Nothing is delivered again.
             CliRun.Result again = dlq("replay", "--reason", "SCHEMA_VIOLATION", "--bootstrap-servers", servers);
             assertThat(again.code()).as(again.err()).isZero();
             assertThat(again.out()).contains("replayed 3 dead letters with reason SCHEMA_VIOLATION");
-            ConsumerLag.awaitCondition(() -> skipped("like", "duplicate") == 2, Duration.ofMinutes(1),
+            Waits.until(() -> skipped("like", "duplicate") == 2, Duration.ofMinutes(1),
                     () -> "the coordinators to skip L0 and L as duplicates, skipped " + skipped("like", "duplicate"));
             // The claim that does not hold as stated: a finished fanout replayed is expanded again (a second job per
             // partition), and the workers skip its pushes by their receipts.
-            ConsumerLag.awaitCondition(() -> count(TopologyMetrics.JOBS_EXPANDED) == 2 * PARTITIONS, Duration.ofMinutes(1),
+            Waits.until(() -> count(TopologyMetrics.JOBS_EXPANDED) == 2 * PARTITIONS, Duration.ofMinutes(1),
                     () -> "T's second fanout to finish");
             assertThat(count(TopologyMetrics.JOBS_STARTED)).isEqualTo(2 * PARTITIONS);
-            ConsumerLag.awaitCondition(() -> deduplicated("bulk") == 2, Duration.ofMinutes(1),
+            Waits.until(() -> deduplicated("bulk") == 2, Duration.ofMinutes(1),
                     () -> "the bulk workers to skip T's two pushes by their receipts, deduplicated " + deduplicated("bulk"));
-            lag.awaitCaughtUp(WorkerConfig.defaults(Lane.HIGH).groupId(), List.of(Topics.PUSH_HIGH), Duration.ofMinutes(1));
+            LocalStack.awaitCaughtUp(broker.admin(), WorkerConfig.defaults(Lane.HIGH).groupId(), List.of(Topics.PUSH_HIGH), Duration.ofMinutes(1));
             assertThat(mocks.acceptedByPushId()).as("each push once, no other").isEqualTo(once(expected));
 
             // Pushes given up by a worker: P1 (no receipt) goes back to the bulk lane as a first attempt and is delivered
@@ -325,7 +332,7 @@ class DlqCommandIntegrationTest {
             // Replayed again: both have a DELIVERED receipt now, so both are skipped and nothing is sent twice.
             CliRun.Result pushesAgain = dlq("replay", "--reason", "RETRIES_EXHAUSTED", "--bootstrap-servers", servers);
             assertThat(pushesAgain.code()).as(pushesAgain.err()).isZero();
-            ConsumerLag.awaitCondition(() -> deduplicated("bulk") == 4, Duration.ofMinutes(1),
+            Waits.until(() -> deduplicated("bulk") == 4, Duration.ofMinutes(1),
                     () -> "P1 and P2 skipped by their DELIVERED receipts, deduplicated " + deduplicated("bulk"));
             assertThat(mocks.acceptedByPushId()).as("still each once").isEqualTo(once(expected));
         }
@@ -395,7 +402,7 @@ class DlqCommandIntegrationTest {
     }
 
     private static void awaitDelivered(MockProviders mocks, Set<String> pushIds) {
-        ConsumerLag.awaitCondition(() -> mocks.acceptedByPushId().keySet().containsAll(pushIds), Duration.ofMinutes(1),
+        Waits.until(() -> mocks.acceptedByPushId().keySet().containsAll(pushIds), Duration.ofMinutes(1),
                 () -> "pushes " + pushIds + " delivered; accepted " + mocks.acceptedByPushId().keySet());
     }
 

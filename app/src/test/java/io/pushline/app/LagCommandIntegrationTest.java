@@ -1,5 +1,8 @@
 package io.pushline.app;
 
+import io.pushline.observability.LagMetrics;
+import io.pushline.testkit.Waits;
+
 import io.pushline.testkit.KafkaBroker;
 import io.pushline.testkit.KafkaIntegrationTest;
 import org.apache.kafka.clients.admin.NewTopic;
@@ -71,7 +74,7 @@ class LagCommandIntegrationTest {
         io.micrometer.core.instrument.simple.SimpleMeterRegistry registry = new io.micrometer.core.instrument.simple.SimpleMeterRegistry();
         try (LagMetrics metrics = LagMetrics.start(Map.of("bootstrap.servers", broker.bootstrapServers()), registry, GROUP::equals,
                 java.time.Duration.ofMillis(200))) {
-            ConsumerLag.awaitCondition(() -> registry.find(LagMetrics.RECORDS).tags("group", GROUP, "topic", TOPIC, "partition", "0")
+            Waits.until(() -> registry.find(LagMetrics.RECORDS).tags("group", GROUP, "topic", TOPIC, "partition", "0")
                     .gauge() != null, java.time.Duration.ofSeconds(30), () -> "the lag gauges");
             assertThat(registry.get(LagMetrics.RECORDS).tags("group", GROUP, "topic", TOPIC, "partition", "0").gauge().value()).isEqualTo(7.0);
             assertThat(registry.get(LagMetrics.RECORDS).tags("group", GROUP, "topic", TOPIC, "partition", "1").gauge().value()).isZero();

@@ -1,5 +1,7 @@
 package io.pushline.app;
 
+import io.pushline.testkit.Waits;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import org.junit.jupiter.api.AfterAll;
@@ -406,7 +408,7 @@ class OperationsIntegrationTest {
     }
 
     private static void awaitCondition(java.util.function.BooleanSupplier condition, Duration timeout, java.util.function.Supplier<String> what) {
-        ConsumerLag.awaitCondition(() -> {
+        Waits.until(() -> {
             if (!demo.isAlive()) {
                 throw new IllegalStateException("the demo exited with " + demo.exitValue() + "; its output:\n" + tail());
             }

@@ -38,7 +38,7 @@ final class OpsAssets {
 
     /**
      * Metric names as they appear in expressions: the prefixes of Pushline's meters, of the JVM and process meters bound
-     * on every registry ({@code AppMetrics}), and of resilience4j's circuit-breaker and rate-limiter meters. Prometheus'
+     * on every registry ({@code ProcessMetrics}), and of resilience4j's circuit-breaker and rate-limiter meters. Prometheus'
      * own {@code up} is not one of them. Not preceded by a name character, so {@code foo_pushline_x} does not count.
      */
     private static final Pattern METRIC_NAME =

@@ -1,5 +1,7 @@
 package io.pushline.app;
 
+import io.pushline.observability.ProcessMetrics;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
@@ -116,10 +118,10 @@ class OpsConfigTest {
             entry(CoordinatorMetrics.ACTIVE, Kind.GAUGE),
             entry(CoordinatorMetrics.STEP, Kind.TIMER),
             entry(CoordinatorMetrics.DURATION, Kind.TIMER_HISTOGRAM),
-            entry(AppMetrics.LAG_RECORDS, Kind.GAUGE),
-            entry(AppMetrics.LAG_SECONDS, Kind.GAUGE_SECONDS),
-            entry(AppMetrics.EXPANSION_BACKLOG, Kind.GAUGE),
-            entry(AppMetrics.EXPANSION_HELD, Kind.GAUGE));
+            entry(ProcessMetrics.LAG_RECORDS, Kind.GAUGE),
+            entry(ProcessMetrics.LAG_SECONDS, Kind.GAUGE_SECONDS),
+            entry(ProcessMetrics.EXPANSION_BACKLOG, Kind.GAUGE),
+            entry(ProcessMetrics.EXPANSION_HELD, Kind.GAUGE));
 
     /** The JVM's GC pause timer is registered at the first GC notification, so a fresh registry may not show it yet. */
     private static final Set<String> LIBRARY_METERS_ON_FIRST_USE =
@@ -426,7 +428,7 @@ class OpsConfigTest {
 
     /**
      * The sample names Pushline exports: its meters ({@link #PUSHLINE_METERS}) registered as the code registers them in
-     * a Prometheus registry, the JVM and process meters of {@link AppMetrics#newRegistry()} and {@link AppMetrics#bindGc}, and resilience4j's meters of
+     * a Prometheus registry, the JVM and process meters of {@link ProcessMetrics#newRegistry()} and {@link ProcessMetrics#bindGc}, and resilience4j's meters of
      * a {@link GuardedProvider}, all read back from a scrape.
      */
     private static Set<String> knownMetricNames() {
@@ -444,8 +446,8 @@ class OpsConfigTest {
             }
         });
         names.addAll(sampleNames(registry.scrape()));
-        PrometheusMeterRegistry app = AppMetrics.newRegistry();
-        try (io.micrometer.core.instrument.binder.jvm.JvmGcMetrics gc = AppMetrics.bindGc(app);
+        PrometheusMeterRegistry app = ProcessMetrics.newRegistry();
+        try (io.micrometer.core.instrument.binder.jvm.JvmGcMetrics gc = ProcessMetrics.bindGc(app);
              GuardedProvider guarded = GuardedProvider.builder(new UnusedProvider()).name("apns-test").meterRegistry(app).build()) {
             names.addAll(sampleNames(app.scrape()));
         }

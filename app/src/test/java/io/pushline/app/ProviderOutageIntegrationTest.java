@@ -1,5 +1,11 @@
 package io.pushline.app;
 
+import io.pushline.localstack.LocalStack;
+import io.pushline.localstack.MockProviders;
+import io.pushline.pipeline.Pipeline;
+import io.pushline.pipeline.ProcessRole;
+import io.pushline.testkit.Waits;
+
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.pushline.contracts.Topics;
 import io.pushline.mock.Behaviour;
@@ -44,14 +50,14 @@ class ProviderOutageIntegrationTest {
         String appId = TestTopics.unique("pushline-outage");
         Pipeline.Settings settings = new Pipeline.Settings(broker.bootstrapServers(), Map.of(), 3, (short) 1, stateDir, appId, IN_FLIGHT);
         try (MockProviders mocks = MockProviders.start(registry);
-             Pipeline pipeline = Pipeline.start(settings, EnumSet.allOf(Role.class), mocks.providers, registry)) {
+             Pipeline pipeline = Pipeline.start(settings, ProcessRole.pipelineRoles(), mocks.providers, registry)) {
             List<String> tokens = TestAudience.seed(broker.bootstrapServers(), DEVICES);
-            new ConsumerLag(broker.admin()).awaitCaughtUp(appId,
+            LocalStack.awaitCaughtUp(broker.admin(), appId,
                     List.of(Topics.EVENTS, Topics.DEVICE_EVENTS_BY_TOKEN, Topics.STATE_FOLLOWS, Topics.STATE_DEVICES), Duration.ofMinutes(3));
             String eventId = TestAudience.post(broker.bootstrapServers());
             Set<String> expected = TestAudience.pushIds(eventId, tokens);
 
-            ConsumerLag.awaitCondition(() -> mocks.acceptedCount() >= DEVICES / 4, Duration.ofMinutes(2),
+            Waits.until(() -> mocks.acceptedCount() >= DEVICES / 4, Duration.ofMinutes(2),
                     () -> "a quarter of the pushes accepted (so far " + mocks.acceptedCount() + ")");
             Instant from = Instant.now();
             Instant until = from.plus(OUTAGE);
@@ -60,11 +66,11 @@ class ProviderOutageIntegrationTest {
             Behaviour outage = Behaviour.during(Clock.systemUTC(), from, until, Verdict.serviceUnavailable(null)).orElse(Behaviour.acceptAll());
             mocks.apns.behaviour(outage);
             mocks.fcm.behaviour(outage);
-            ConsumerLag.awaitCondition(() -> Instant.now().isAfter(until), OUTAGE.plusSeconds(10), () -> "the outage to pass");
+            Waits.until(() -> Instant.now().isAfter(until), OUTAGE.plusSeconds(10), () -> "the outage to pass");
             long requestsDuringOutage = mocks.apns.receivedCount() + mocks.fcm.receivedCount() - receivedBefore;
             long acceptedDuringOutage = mocks.acceptedCount() - acceptedBefore;
 
-            ConsumerLag.awaitCondition(() -> mocks.acceptedByPushId().keySet().containsAll(expected), Duration.ofMinutes(4),
+            Waits.until(() -> mocks.acceptedByPushId().keySet().containsAll(expected), Duration.ofMinutes(4),
                     () -> "every push after the outage (accepted " + mocks.acceptedCount() + " of " + expected.size() + ")");
             Map<String, Integer> counts = new HashMap<>(mocks.acceptedByPushId());
             long lost = expected.stream().filter(id -> !counts.containsKey(id)).count();

@@ -1,5 +1,8 @@
 package io.pushline.app;
 
+import io.pushline.pipeline.Pipeline;
+import io.pushline.pipeline.ProcessRole;
+
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.pushline.contracts.Topics;
 import io.pushline.testkit.KafkaBroker;
@@ -49,7 +52,7 @@ final class StockClientPublishing {
         TestTopics.deleteAll(broker.admin(), "pushline", Duration.ofMinutes(1));
         String appId = TestTopics.unique("pushline-stock-client");
         Pipeline.Settings settings = new Pipeline.Settings(broker.bootstrapServers(), Map.of(), PARTITIONS, (short) 1, stateDir, appId, 16);
-        try (Pipeline pipeline = Pipeline.start(settings, EnumSet.of(Role.ROUTER), Map.of(), new SimpleMeterRegistry())) {
+        try (Pipeline pipeline = Pipeline.start(settings, EnumSet.of(ProcessRole.ROUTER), Map.of(), new SimpleMeterRegistry())) {
             publish.to(broker.bootstrapServers());
 
             Map<String, Object> config = new HashMap<>(broker.clientConfig());

@@ -1,5 +1,7 @@
 package io.pushline.app;
 
+import io.pushline.pipeline.Pipeline;
+
 import io.pushline.contracts.CloudEventCodec;
 import io.pushline.contracts.DeviceRegistered;
 import io.pushline.contracts.Envelope;

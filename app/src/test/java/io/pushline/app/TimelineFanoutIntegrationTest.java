@@ -1,5 +1,11 @@
 package io.pushline.app;
 
+import io.pushline.localstack.LocalStack;
+import io.pushline.localstack.MockProviders;
+import io.pushline.observability.ConsumerLag;
+import io.pushline.pipeline.Pipeline;
+import io.pushline.pipeline.ProcessRole;
+
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.pushline.contracts.CloudEventCodec;
 import io.pushline.contracts.DeviceRegistered;
@@ -93,7 +99,7 @@ class TimelineFanoutIntegrationTest {
         String appId = TestTopics.unique("pushline-it");
         Pipeline.Settings settings = new Pipeline.Settings(broker.bootstrapServers(), Map.of(), 3, (short) 1, stateDir, appId, 64);
         try (MockProviders mocks = MockProviders.start(registry);
-             Pipeline pipeline = Pipeline.start(settings, EnumSet.allOf(Role.class), mocks.providers, registry);
+             Pipeline pipeline = Pipeline.start(settings, ProcessRole.pipelineRoles(), mocks.providers, registry);
              KafkaProducer<String, byte[]> producer = new KafkaProducer<>(Pipeline.producerConfig(settings.clients()),
                      new StringSerializer(), new ByteArraySerializer())) {
             Instant registeredAt = Instant.now();
@@ -112,7 +118,7 @@ class TimelineFanoutIntegrationTest {
             publish(producer, unfollow);
             producer.flush();
             ConsumerLag lag = new ConsumerLag(admin);
-            lag.awaitCaughtUp(appId, List.of(Topics.EVENTS, Topics.DEVICE_EVENTS_BY_TOKEN, Topics.STATE_FOLLOWS, Topics.STATE_DEVICES),
+            LocalStack.awaitCaughtUp(admin, appId, List.of(Topics.EVENTS, Topics.DEVICE_EVENTS_BY_TOKEN, Topics.STATE_FOLLOWS, Topics.STATE_DEVICES),
                     Duration.ofMinutes(2));
 
             Map<String, Set<String>> expectedByToken = new HashMap<>();
@@ -133,7 +139,7 @@ class TimelineFanoutIntegrationTest {
 
             await().atMost(Duration.ofMinutes(2)).pollInterval(Duration.ofMillis(100))
                     .until(() -> mocks.acceptedByPushId().keySet().containsAll(expectedPushIds));
-            lag.awaitCaughtUp("pushline-workers-bulk", List.of(Topics.PUSH_BULK), Duration.ofMinutes(1));
+            LocalStack.awaitCaughtUp(admin, "pushline-workers-bulk", List.of(Topics.PUSH_BULK), Duration.ofMinutes(1));
 
             Map<String, Integer> byPushId = mocks.acceptedByPushId();
             assertThat(byPushId.values()).as("each push accepted once").containsOnly(1);

@@ -1,6 +1,6 @@
 package io.pushline.loadtests;
 
-import io.pushline.app.LocalStack;
+import io.pushline.localstack.LocalStack;
 import io.pushline.loadtests.report.BenchReport;
 import io.pushline.loadtests.report.Baseline;
 import io.pushline.loadtests.report.LatencyMs;

@@ -1,6 +1,6 @@
 package io.pushline.loadtests;
 
-import io.pushline.app.LocalStack;
+import io.pushline.localstack.LocalStack;
 import org.apache.kafka.clients.admin.Admin;
 import picocli.CommandLine.Option;
 

@@ -1,6 +1,6 @@
 package io.pushline.loadtests;
 
-import io.pushline.app.LocalStack;
+import io.pushline.localstack.LocalStack;
 
 import java.lang.management.ManagementFactory;
 import java.time.Duration;

@@ -1,6 +1,6 @@
 package io.pushline.loadtests;
 
-import io.pushline.app.IngestBench;
+import io.pushline.ingest.IngestBench;
 import io.pushline.contracts.CloudEventCodec;
 import io.pushline.contracts.Envelope;
 import io.pushline.contracts.EventData;

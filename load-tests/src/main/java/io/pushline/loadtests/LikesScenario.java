@@ -2,7 +2,7 @@ package io.pushline.loadtests;
 
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
-import io.pushline.app.LocalStack;
+import io.pushline.localstack.LocalStack;
 import io.pushline.contracts.CloudEventCodec;
 import io.pushline.contracts.DeviceRegistered;
 import io.pushline.contracts.Envelope;

@@ -1,6 +1,6 @@
 package io.pushline.loadtests;
 
-import io.pushline.app.LocalStack;
+import io.pushline.localstack.LocalStack;
 import io.pushline.contracts.CloudEventCodec;
 import io.pushline.contracts.Envelope;
 import io.pushline.contracts.Lane;

@@ -1,6 +1,6 @@
 package io.pushline.loadtests;
 
-import io.pushline.app.LocalStack;
+import io.pushline.localstack.LocalStack;
 import io.pushline.contracts.Topics;
 import io.micrometer.core.instrument.Gauge;
 import io.pushline.loadtests.report.Recording;

@@ -1,6 +1,6 @@
 package io.pushline.loadtests;
 
-import io.pushline.app.LocalStack;
+import io.pushline.localstack.LocalStack;
 import io.pushline.loadtests.report.Recording;
 import io.pushline.mock.Behaviour;
 import io.pushline.mock.Verdict;

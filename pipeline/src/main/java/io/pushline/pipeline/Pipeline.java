@@ -1,0 +1,280 @@
+package io.pushline.pipeline;
+
+import io.pushline.observability.LagMetrics;
+
+import io.micrometer.core.instrument.MeterRegistry;
+import io.pushline.contracts.Lane;
+import io.pushline.contracts.TopicProvisioner;
+import io.pushline.contracts.Topics;
+import io.pushline.push.Platform;
+import io.pushline.push.PushProvider;
+import io.pushline.topology.PushlineTopology;
+import io.pushline.coordinators.CoordinatorConfig;
+import io.pushline.coordinators.CoordinatorTopology;
+import io.pushline.topology.StreamsSettings;
+import io.pushline.topology.TopologyConfig;
+import io.pushline.workers.LaneGovernor;
+import io.pushline.workers.PushWorker;
+import io.pushline.workers.WorkerConfig;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.Producer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.apache.kafka.streams.KafkaStreams;
+import org.apache.kafka.streams.errors.StreamsUncaughtExceptionHandler;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.function.UnaryOperator;
+
+/**
+ * Wires the roles of one Pushline process: topics, the Streams topology (router role), and one worker per lane
+ * (workers role). Owns what it creates and closes it in reverse order; the providers belong to the caller.
+ */
+public final class Pipeline implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(Pipeline.class);
+
+    /**
+     * Pushes a provider lets wait for a connection slot. Larger than what both lanes' workers can have in flight, so
+     * the workers' own bound is what applies back-pressure, not "queue full" retries from the provider.
+     */
+    public static final int PROVIDER_QUEUE = 4096;
+
+    /**
+     * @param bootstrapServers the Kafka cluster
+     * @param clientConfig     extra client settings (security), applied to every client
+     * @param partitions       partition count of the co-partitioned topics
+     * @param replicationFactor of Pushline's topics
+     * @param stateDir         Kafka Streams state directory
+     * @param applicationId    Kafka Streams application id
+     * @param workerInFlight   pushes in flight per lane
+     * @param lagInterval      how often the router role reads consumer lag into its gauges
+     */
+    public record Settings(String bootstrapServers, Map<String, Object> clientConfig, int partitions, short replicationFactor,
+                    Path stateDir, String applicationId, int workerInFlight, int expansionPageSize, Duration expansionPageInterval,
+                    Duration coordinatorCommitInterval, Duration lagInterval) {
+
+        /** How often consumer lag is read by default: each reading costs a few AdminClient calls and a fetch per lagging partition. */
+        public static final Duration DEFAULT_LAG_INTERVAL = Duration.ofSeconds(10);
+
+        /**
+         * The coordinators' transaction commit interval. Their records become visible to the workers (read_committed)
+         * only when the transaction commits, so this bounds a like's wait before its push can start; each commit costs
+         * a few broker round trips. Kafka Streams' exactly-once default is 100 ms.
+         */
+        public static final Duration DEFAULT_COORDINATOR_COMMIT_INTERVAL = Duration.ofMillis(20);
+
+        public Settings(String bootstrapServers, Map<String, Object> clientConfig, int partitions, short replicationFactor,
+                 Path stateDir, String applicationId, int workerInFlight, int expansionPageSize, Duration expansionPageInterval,
+                 Duration coordinatorCommitInterval) {
+            this(bootstrapServers, clientConfig, partitions, replicationFactor, stateDir, applicationId, workerInFlight,
+                    expansionPageSize, expansionPageInterval, coordinatorCommitInterval, DEFAULT_LAG_INTERVAL);
+        }
+
+        public Settings(String bootstrapServers, Map<String, Object> clientConfig, int partitions, short replicationFactor,
+                 Path stateDir, String applicationId, int workerInFlight, int expansionPageSize, Duration expansionPageInterval) {
+            this(bootstrapServers, clientConfig, partitions, replicationFactor, stateDir, applicationId, workerInFlight,
+                    expansionPageSize, expansionPageInterval, DEFAULT_COORDINATOR_COMMIT_INTERVAL);
+        }
+
+        public Settings(String bootstrapServers, Map<String, Object> clientConfig, int partitions, short replicationFactor,
+                 Path stateDir, String applicationId, int workerInFlight) {
+            this(bootstrapServers, clientConfig, partitions, replicationFactor, stateDir, applicationId, workerInFlight,
+                    TopologyConfig.DEFAULT_PAGE_SIZE, TopologyConfig.DEFAULT_PAGE_INTERVAL);
+        }
+
+        public Map<String, Object> clients() {
+            Map<String, Object> config = new HashMap<>(clientConfig);
+            config.put("bootstrap.servers", bootstrapServers);
+            return config;
+        }
+    }
+
+    private final List<AutoCloseable> owned = new ArrayList<>();
+    private KafkaStreams streams;
+    private KafkaStreams coordinators;
+    private UnaryOperator<CoordinatorConfig> coordinatorTuning = UnaryOperator.identity();
+    private final List<PushWorker> workers = new ArrayList<>();
+
+    private Pipeline() {
+    }
+
+    /** Both lanes share {@code providers}. */
+    public static Pipeline start(Settings settings, Set<ProcessRole> roles, Map<Platform, PushProvider> providers, MeterRegistry registry) {
+        Map<Lane, Map<Platform, PushProvider>> byLane = new java.util.EnumMap<>(Lane.class);
+        for (Lane lane : Lane.values()) {
+            byLane.put(lane, providers);
+        }
+        return startLanes(settings, roles, byLane, registry);
+    }
+
+    /**
+     * Each lane sends through its own providers, so that high-priority pushes have their own connections and in-flight
+     * capacity and never queue behind a bulk fanout's.
+     */
+    public static Pipeline startLanes(Settings settings, Set<ProcessRole> roles, Map<Lane, Map<Platform, PushProvider>> providers, MeterRegistry registry) {
+        return startLanes(settings, roles, providers, registry, UnaryOperator.identity());
+    }
+
+    /** As above, with the coordinators' configuration adjusted by {@code coordinatorTuning} (tests inject faults with it). */
+    public static Pipeline startLanes(Settings settings, Set<ProcessRole> roles, Map<Lane, Map<Platform, PushProvider>> providers, MeterRegistry registry,
+                               UnaryOperator<CoordinatorConfig> coordinatorTuning) {
+        Pipeline pipeline = new Pipeline();
+        pipeline.coordinatorTuning = coordinatorTuning;
+        try {
+            pipeline.doStart(settings, roles, providers, registry);
+            return pipeline;
+        } catch (RuntimeException e) {
+            pipeline.close();
+            throw e;
+        }
+    }
+
+    private void doStart(Settings settings, Set<ProcessRole> roles, Map<Lane, Map<Platform, PushProvider>> providers, MeterRegistry registry) {
+        if (roles.stream().anyMatch(ProcessRole::pipeline)) {
+            // The pipeline's roles create its topics. A process of the HTTP servers alone (--role ingest, admin) does
+            // not, so it can run with a publisher's or an admin's Kafka credentials (see AccessControl).
+            try (Admin admin = Admin.create(settings.clients())) {
+                new TopicProvisioner(admin, Duration.ofSeconds(60)).ensure(Topics.catalogue(settings.partitions(), settings.replicationFactor()));
+            }
+        }
+        if (roles.contains(ProcessRole.ROUTER)) {
+            // One lag reader per deployment is enough: it rides with the router.
+            owned.add(LagMetrics.start(settings.clients(), registry, group -> group.startsWith("pushline"), settings.lagInterval()));
+            StreamsSettings streamsSettings = new StreamsSettings(settings.applicationId(), settings.bootstrapServers(),
+                    settings.stateDir(), true, settings.replicationFactor(), settings.clientConfig());
+            ExpansionGate gate = new ExpansionGate(settings.clients(), WorkerConfig.defaults(Lane.BULK).groupId(),
+                    ExpansionGate.DEFAULT_MAX_AHEAD, Duration.ofMillis(500), registry);
+            owned.add(gate);
+            streams = startStreams(new KafkaStreams(PushlineTopology.build(TopologyConfig.defaults().withMeterRegistry(registry)
+                            .withPaging(settings.expansionPageSize(), settings.expansionPageInterval())
+                            .withExpansionGate(gate)),
+                    streamsSettings.toProperties()), "the topology");
+        }
+        if (roles.contains(ProcessRole.COORDINATORS)) {
+            coordinators = startCoordinators(settings, registry);
+        }
+        if (roles.contains(ProcessRole.WORKERS)) {
+            Producer<String, byte[]> producer = new KafkaProducer<>(producerConfig(settings.clients()), new StringSerializer(), new ByteArraySerializer());
+            owned.add(() -> producer.close(Duration.ofSeconds(10)));
+            // Both lanes in one process share its CPU: the bulk lane gives way while the high lane is slow.
+            LaneGovernor governor = LaneGovernor.forBulkWidth(settings.workerInFlight()).bindTo(registry);
+            for (Lane lane : Lane.values()) {
+                PushWorker worker = new PushWorker(WorkerConfig.defaults(lane).withMaxInFlight(settings.workerInFlight()),
+                        settings.clients(), producer, providers.getOrDefault(lane, Map.of()), registry, governor);
+                worker.start();
+                workers.add(worker);
+                owned.add(worker);
+            }
+        }
+    }
+
+    /**
+     * The coordinators: their own Kafka Streams application (own consumer group, state and transactions), exactly-once
+     * with a short commit interval.
+     */
+    private KafkaStreams startCoordinators(Settings settings, MeterRegistry registry) {
+        Map<String, Object> overrides = new HashMap<>(settings.clientConfig());
+        overrides.putAll(CoordinatorTopology.requiredOverrides(settings.coordinatorCommitInterval().toMillis()));
+        StreamsSettings streamsSettings = new StreamsSettings(CoordinatorTopology.DEFAULT_APPLICATION_ID, settings.bootstrapServers(),
+                settings.stateDir(), true, settings.replicationFactor(), overrides);
+        return startStreams(new KafkaStreams(CoordinatorTopology.build(coordinatorTuning.apply(
+                        CoordinatorConfig.defaults().withMeterRegistry(registry))),
+                streamsSettings.toProperties()), "the coordinators");
+    }
+
+    /** Starts {@code app}, replacing a failed stream thread, and waits until it runs; closed with the pipeline. */
+    private KafkaStreams startStreams(KafkaStreams app, String what) {
+        app.setUncaughtExceptionHandler(error -> {
+            log.error("a stream thread of {} failed; replacing it", what, error);
+            return StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse.REPLACE_THREAD;
+        });
+        CountDownLatch running = new CountDownLatch(1);
+        app.setStateListener((now, before) -> {
+            if (now == KafkaStreams.State.RUNNING) {
+                running.countDown();
+            }
+        });
+        app.start();
+        owned.add(() -> app.close(Duration.ofSeconds(30)));
+        await(running, Duration.ofSeconds(120), what + " to reach RUNNING");
+        return app;
+    }
+
+    public static Map<String, Object> producerConfig(Map<String, Object> clients) {
+        Map<String, Object> config = new HashMap<>(clients);
+        config.put(ProducerConfig.ACKS_CONFIG, "all");
+        config.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
+        config.put(ProducerConfig.LINGER_MS_CONFIG, 5);
+        config.put(ProducerConfig.COMPRESSION_TYPE_CONFIG, "lz4");
+        config.put(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, StreamsSettings.MAX_REQUEST_BYTES);
+        return config;
+    }
+
+    /** Why this pipeline is not ready to serve (for {@code /health/ready}), or null when every role is running. */
+    public String notReady() {
+        if (streams != null && streams.state() != KafkaStreams.State.RUNNING) {
+            return "the topology is " + streams.state();
+        }
+        if (coordinators != null && coordinators.state() != KafkaStreams.State.RUNNING) {
+            return "the coordinators are " + coordinators.state();
+        }
+        for (PushWorker worker : workers) {
+            try {
+                if (!worker.awaitAssignment(Duration.ZERO)) {
+                    return "a worker has no partitions yet";
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return "interrupted";
+            }
+        }
+        return null;
+    }
+
+    /** Waits until every worker has its first partition assignment. */
+    public void awaitWorkersAssigned(Duration timeout) throws InterruptedException {
+        Instant deadline = Instant.now().plus(timeout);
+        for (PushWorker worker : workers) {
+            Duration left = Duration.between(Instant.now(), deadline);
+            if (left.isNegative() || !worker.awaitAssignment(left)) {
+                throw new IllegalStateException("workers got no partitions within " + timeout);
+            }
+        }
+    }
+
+    private static void await(CountDownLatch latch, Duration timeout, String what) {
+        try {
+            if (!latch.await(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
+                throw new IllegalStateException("timed out after " + timeout + " waiting for " + what);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted waiting for " + what, e);
+        }
+    }
+
+    @Override
+    public void close() {
+        for (int i = owned.size() - 1; i >= 0; i--) {
+            try {
+                owned.get(i).close();
+            } catch (Exception e) {
+                log.warn("closing {} failed", owned.get(i), e);
+            }
+        }
+        owned.clear();
+    }
+}
