@@ -1,5 +1,6 @@
 package io.pushline.app;
 
+import io.pushline.testkit.RequiredProgram;
 import io.pushline.contracts.Topics;
 import io.pushline.testkit.KafkaBroker;
 import io.pushline.testkit.KafkaIntegrationTest;
@@ -10,7 +11,6 @@ import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.header.Header;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.utils.Utils;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -54,7 +54,7 @@ class KcatPublishingTest {
 
     @Test
     void theReadmeKcatCommandPublishesAValidEvent(KafkaBroker broker, @TempDir Path stateDir) throws Exception {
-        Assumptions.assumeTrue(StockClientPublishing.onPath("kcat"), "kcat is not installed (Debian: apt-get install -y kcat); CI installs it");
+        RequiredProgram.require(StockClientPublishing.onPath("kcat"), "kcat is not installed (Debian: apt-get install -y kcat); CI installs it");
 
         StockClientPublishing.expectTheRouterToAcceptOneFollow(broker, stateDir, "user-42|user-7", bootstrapServers ->
                 StockClientPublishing.run(List.of("bash", "-c", README_COMMAND.replace(README_BOOTSTRAP, bootstrapServers)), "",

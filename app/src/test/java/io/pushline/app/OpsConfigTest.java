@@ -1,5 +1,6 @@
 package io.pushline.app;
 
+import io.pushline.testkit.RequiredProgram;
 import io.pushline.observability.ProcessMetrics;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -46,7 +47,6 @@ import java.util.concurrent.TimeUnit;
 import static java.util.Map.entry;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assertions.fail;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
  * The operations assets, without a Docker engine or a broker: {@code docker-compose.yml} (validated by docker-compose when
@@ -132,7 +132,7 @@ class OpsConfigTest {
     @Test
     void composeFileIsValidForDockerCompose() throws Exception {
         List<String> compose = composeCommand();
-        assumeTrue(!compose.isEmpty(), "neither docker-compose nor the docker compose plugin is installed "
+        RequiredProgram.require(!compose.isEmpty(), "neither docker-compose nor the docker compose plugin is installed "
                 + "(apt-get install docker-compose): docker-compose.yml is not validated against the compose schema");
         List<String> command = new ArrayList<>(compose);
         command.addAll(List.of("-f", OpsAssets.composeFile().toString(), "config", "-q"));
@@ -551,7 +551,7 @@ class OpsConfigTest {
 
     private static Path promtool() {
         Optional<Path> promtool = onPath("promtool");
-        assumeTrue(promtool.isPresent(), "promtool is not installed (apt-get install prometheus): the Prometheus config, the alert rules, "
+        RequiredProgram.require(promtool.isPresent(), "promtool is not installed (apt-get install prometheus): the Prometheus config, the alert rules, "
                 + "their unit tests and the dashboards' PromQL are not checked by promtool");
         return promtool.get();
     }

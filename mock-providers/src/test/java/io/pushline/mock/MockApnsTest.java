@@ -93,10 +93,17 @@ class MockApnsTest {
     }
 
     @Test
-    void closeIsIdempotent() {
+    void closeIsIdempotentAndFreesThePort() throws java.io.IOException {
         MockApns other = MockApns.start();
+        int port = other.port();
         other.close();
         other.close();
+        // The port is free again: a server socket can bind it (a mock that leaked its listener would make this fail).
+        try (java.net.ServerSocket rebound = new java.net.ServerSocket()) {
+            rebound.setReuseAddress(false);
+            rebound.bind(new java.net.InetSocketAddress("127.0.0.1", port));
+            assertThat(rebound.getLocalPort()).isEqualTo(port);
+        }
     }
 
     private static SimpleApnsPushNotification notification(UUID apnsId) {
