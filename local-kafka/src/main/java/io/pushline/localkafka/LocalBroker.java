@@ -78,7 +78,31 @@ public final class LocalBroker implements AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(LocalBroker.class);
 
-    private enum State { NEW, STARTING, RUNNING, CLOSED }
+    /**
+     * The broker's lifecycle, as a table of legal moves: NEW → STARTING → RUNNING → CLOSED, and CLOSED from any state
+     * (a failed start, a shutdown hook while starting). Anything else is a bug and throws.
+     */
+    enum State {
+        NEW, STARTING, RUNNING, CLOSED;
+
+        /** Whether moving from this state to {@code next} is legal. */
+        boolean canMoveTo(State next) {
+            return switch (this) {
+                case NEW -> next == STARTING || next == CLOSED;
+                case STARTING -> next == RUNNING || next == CLOSED;
+                case RUNNING -> next == CLOSED;
+                case CLOSED -> false;
+            };
+        }
+
+        /** {@code next}, if moving there is legal; otherwise an {@link IllegalStateException} naming both states. */
+        State moveTo(State next) {
+            if (!canMoveTo(next)) {
+                throw new IllegalStateException("illegal broker state change " + this + " -> " + next);
+            }
+            return next;
+        }
+    }
 
     private final int requestedPort;
     private final int requestedControllerPort;
@@ -146,7 +170,7 @@ public final class LocalBroker implements AutoCloseable {
             if (state != State.NEW) {
                 throw new IllegalStateException("start() may be called once; this broker is " + state.name().toLowerCase(java.util.Locale.ROOT));
             }
-            state = State.STARTING;
+            state = state.moveTo(State.STARTING);
         }
         long began = System.nanoTime();
         long deadline = began + startTimeout.toNanos();
@@ -170,7 +194,7 @@ public final class LocalBroker implements AutoCloseable {
             if (state != State.STARTING) { // closed meanwhile, e.g. by the shutdown hook
                 throw new LocalBrokerException("the broker was closed while it was starting");
             }
-            state = State.RUNNING;
+            state = state.moveTo(State.RUNNING);
         }
         log.info("Kafka broker ready on {} ({}, pid {}, data dir {}) in {} ms", bootstrapServers(), security.protocol().name,
                 pid(), dataDir, TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - began));
@@ -224,7 +248,7 @@ public final class LocalBroker implements AutoCloseable {
             if (state == State.CLOSED) {
                 return;
             }
-            state = State.CLOSED;
+            state = state.moveTo(State.CLOSED);
             child = process;
             hook = shutdownHook;
         }
