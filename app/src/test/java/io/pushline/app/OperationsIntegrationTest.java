@@ -1,5 +1,6 @@
 package io.pushline.app;
 
+import io.pushline.localstack.SocialGraph;
 import io.pushline.testkit.RequiredProgram;
 import io.pushline.testkit.Waits;
 

@@ -1,4 +1,4 @@
-package io.pushline.app;
+package io.pushline.localstack;
 
 import io.pushline.contracts.Platform;
 
@@ -13,8 +13,8 @@ import java.util.Set;
  * A deterministic social graph for the demo: users with devices on both platforms, a few popular authors with large
  * audiences, everyday follows between ordinary users, and some unfollows. The same seed gives the same graph.
  */
-final class SocialGraph {
-    record Device(String userId, String token, Platform platform, String appId) {}
+public final class SocialGraph {
+    public record Device(String userId, String token, Platform platform, String appId) {}
     record Edge(String followerId, String followeeId) {}
     /** A user liking an author's post. */
     record Like(String actorId, String authorId) {}
@@ -23,7 +23,7 @@ final class SocialGraph {
     static final String FCM_APP = "io.pushline.demo.android";
 
     final List<String> users;
-    final List<Device> devices;
+    public final List<Device> devices;
     final List<Edge> follows;
     final List<Edge> unfollows;
     final List<String> authors;
@@ -42,7 +42,7 @@ final class SocialGraph {
      * @param authorCount popular authors whose posts fan out; each is followed by about a third of all users
      * @param seed        random seed
      */
-    static SocialGraph generate(int userCount, int deviceCount, int authorCount, long seed) {
+    public static SocialGraph generate(int userCount, int deviceCount, int authorCount, long seed) {
         Random random = new Random(seed);
         List<String> users = new ArrayList<>(userCount);
         for (int i = 0; i < userCount; i++) {

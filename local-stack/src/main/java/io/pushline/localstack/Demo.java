@@ -1,0 +1,278 @@
+package io.pushline.localstack;
+
+import io.micrometer.core.instrument.Counter;
+import io.pushline.contracts.CloudEventCodec;
+import io.pushline.contracts.DeviceRegistered;
+import io.pushline.contracts.Envelope;
+import io.pushline.contracts.FollowCreated;
+import io.pushline.contracts.FollowRemoved;
+import io.pushline.contracts.LikeCreated;
+import io.pushline.contracts.PushIds;
+import io.pushline.contracts.TimelinePosted;
+import io.pushline.contracts.Topics;
+import io.pushline.pipeline.Pipeline;
+import io.pushline.workers.WorkerMetrics;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.header.internals.RecordHeader;
+import org.apache.kafka.common.header.internals.RecordHeaders;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+
+import java.io.PrintStream;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.UUID;
+
+/**
+ * The demo's scenario on a running {@link LocalStack}: a seeded social graph (follows, unfollows, then devices), a few
+ * malformed events, timeline posts of popular authors and likes of their posts; then it waits until every expected
+ * push arrived at the mock providers and the workers committed everything, and sums up what happened. The verdict is
+ * {@link Outcome#allDeliveredOnce()}: nothing lost, nothing duplicated, nothing unexpected.
+ *
+ * <p>One run per call, from one thread; progress lines go to the given stream.
+ */
+public final class Demo {
+    /** The {@code source} of the events the demo publishes. */
+    public static final String SOURCE = "pushline://demo";
+
+    /**
+     * What to publish.
+     *
+     * @param users   users to seed (at least 2)
+     * @param devices devices to seed (at least one per user)
+     * @param posts   timeline posts, one per popular author
+     * @param likes   likes of the authors' posts
+     * @param seed    random seed of the social graph
+     */
+    public record Plan(int users, int devices, int posts, int likes, long seed) {
+    }
+
+    /**
+     * What happened.
+     *
+     * @param summary the figures, in the order the demo prints them (published, users, ..., elapsedMs)
+     * @param allDeliveredOnce whether every expected push arrived exactly once and nothing else arrived
+     */
+    public record Outcome(Map<String, Object> summary, boolean allDeliveredOnce) {
+    }
+
+    private Demo() {
+    }
+
+    /**
+     * Runs the scenario on {@code stack}.
+     *
+     * @param deadline how long delivery (and each wait for state) may take
+     * @param started  when the demo started, for {@code elapsedMs}
+     * @throws IllegalStateException if a wait times out (the message says what was missing)
+     */
+    public static Outcome run(LocalStack stack, Plan plan, Duration deadline, Instant started, PrintStream out) throws InterruptedException {
+        Objects.requireNonNull(plan, "plan");
+        SocialGraph graph = SocialGraph.generate(plan.users(), plan.devices(), plan.posts(), plan.seed());
+        Map<String, Object> clients = stack.clientConfig();
+        CloudEventCodec codec = new CloudEventCodec();
+        URI source = URI.create(SOURCE);
+        long published = 0;
+        int badPublished;
+        try (KafkaProducer<String, byte[]> producer = new KafkaProducer<>(seedProducerConfig(stack.producerConfig()),
+                new StringSerializer(), new ByteArraySerializer())) {
+            Instant seedStart = Instant.now();
+            // The graph is imported before any device registers: the follow flow notifies each followee (activity,
+            // notification inbox) but finds no device to push to, as with a real import. Devices come once the
+            // coordinators have run every follow, so which pushes a follow makes does not depend on timing.
+            for (SocialGraph.Edge e : graph.follows) {
+                producer.send(codec.toRecord(Topics.EVENTS, Envelope.of(UUID.randomUUID().toString(), source, Instant.now(),
+                        new FollowCreated(e.followerId(), e.followeeId()))));
+                published++;
+            }
+            for (SocialGraph.Edge e : graph.unfollows) {
+                producer.send(codec.toRecord(Topics.EVENTS, Envelope.of(UUID.randomUUID().toString(), source, Instant.now(),
+                        new FollowRemoved(e.followerId(), e.followeeId()))));
+                published++;
+            }
+            producer.flush();
+            stack.awaitCoordinatorsCaughtUp(deadline);
+            for (SocialGraph.Device d : graph.devices) {
+                producer.send(codec.toRecord(Topics.EVENTS, Envelope.of(UUID.randomUUID().toString(), source, Instant.now(),
+                        new DeviceRegistered(d.userId(), d.token(), d.platform(), d.appId(), Instant.now()))));
+                published++;
+            }
+            List<ProducerRecord<String, byte[]>> bad = badRecords();
+            bad.forEach(producer::send);
+            badPublished = bad.size();
+            published += badPublished;
+            producer.flush();
+            out.printf("  seeded %,d follows, %,d unfollows, %,d devices and %d malformed events in %d ms%n",
+                    graph.follows.size(), graph.unfollows.size(), graph.devices.size(), badPublished,
+                    Duration.between(seedStart, Instant.now()).toMillis());
+
+            out.println("  waiting for device and follow state to be materialised (the malformed events are dead-lettered)");
+            Instant materialiseStart = Instant.now();
+            stack.awaitStateMaterialised(deadline);
+            stack.awaitCoordinatorsCaughtUp(deadline);
+            out.printf("  state materialised in %d ms%n", Duration.between(materialiseStart, Instant.now()).toMillis());
+
+            Set<String> expected = new HashSet<>();
+            Map<String, List<SocialGraph.Device>> devicesByUser = new HashMap<>();
+            graph.devices.forEach(d -> devicesByUser.computeIfAbsent(d.userId(), k -> new ArrayList<>()).add(d));
+            for (String author : graph.authors) {
+                String eventId = UUID.randomUUID().toString();
+                for (String follower : graph.followersOf(author)) {
+                    for (SocialGraph.Device d : devicesByUser.getOrDefault(follower, List.of())) {
+                        expected.add(PushIds.pushId(eventId, d.token()));
+                    }
+                }
+                producer.send(codec.toRecord(Topics.EVENTS, Envelope.of(eventId, source, Instant.now(),
+                        new TimelinePosted("post-" + author, author, author + " posted", "Something new on " + author + "'s timeline"))));
+                published++;
+            }
+            // Likes of the authors' posts run through the like coordinator: each pushes to the author's devices on
+            // the high lane (self-likes notify nobody).
+            int likePushes = 0;
+            for (SocialGraph.Like like : graph.likes(plan.likes(), plan.seed())) {
+                String eventId = UUID.randomUUID().toString();
+                if (!like.actorId().equals(like.authorId())) {
+                    for (SocialGraph.Device d : devicesByUser.getOrDefault(like.authorId(), List.of())) {
+                        expected.add(PushIds.pushId(eventId, d.token()));
+                        likePushes++;
+                    }
+                }
+                producer.send(codec.toRecord(Topics.EVENTS, Envelope.of(eventId, source, Instant.now(),
+                        new LikeCreated(like.actorId(), "post-" + like.authorId(), like.authorId()))));
+                published++;
+            }
+            producer.flush();
+            out.printf("  published %d timeline posts and %d likes: %,d pushes expected (%,d of them for likes)%n",
+                    graph.authors.size(), plan.likes(), expected.size(), likePushes);
+
+            Instant deliveryStart = Instant.now();
+            Progress progress = new Progress(out, expected.size());
+            LocalStack.awaitCondition(() -> {
+                progress.show(stack.acceptedCount());
+                return stack.acceptedByPushId().keySet().containsAll(expected);
+            }, deadline, () -> "only " + stack.acceptedCount() + " of " + expected.size() + " pushes arrived");
+            // Wait until the workers have committed everything, so any redelivery would already have shown.
+            stack.awaitWorkersCaughtUp(Duration.ofMinutes(1));
+            int badCount = badPublished;
+            Duration readTimeout = Duration.ofSeconds(30);
+            LocalStack.awaitCondition(() -> stack.countRecords(Topics.DEAD_LETTERS, readTimeout) >= badCount, readTimeout,
+                    () -> "only " + stack.countRecords(Topics.DEAD_LETTERS, readTimeout) + " of " + badCount + " malformed events were dead-lettered");
+            long deadLettered = stack.countRecords(Topics.DEAD_LETTERS, readTimeout);
+            progress.done(stack.acceptedCount());
+            long deliveryMillis = Duration.between(deliveryStart, Instant.now()).toMillis();
+
+            Map<String, Integer> accepted = stack.acceptedByPushId();
+            long delivered = expected.stream().filter(accepted::containsKey).count();
+            long duplicates = accepted.values().stream().mapToLong(n -> n - 1L).sum();
+            long unexpected = accepted.keySet().stream().filter(id -> !expected.contains(id)).count();
+            long lost = expected.size() - delivered;
+            Map<String, Object> summary = new LinkedHashMap<>();
+            summary.put("published", published);
+            summary.put("users", graph.users.size());
+            summary.put("devices", graph.devices.size());
+            summary.put("follows", graph.follows.size() - graph.unfollows.size());
+            summary.put("timelinePosts", graph.authors.size());
+            summary.put("likes", plan.likes());
+            summary.put("pushesExpected", expected.size());
+            summary.put("pushesDelivered", delivered);
+            summary.put("apnsAccepted", stack.apns().ledger().acceptedCount());
+            summary.put("fcmAccepted", stack.fcm().ledger().acceptedCount());
+            summary.put("duplicates", duplicates);
+            summary.put("unexpected", unexpected);
+            summary.put("lost", lost);
+            summary.put("deadLettered", deadLettered);
+            summary.put("retries", Math.round(stack.registry().find(WorkerMetrics.RETRIES).counters().stream()
+                    .mapToDouble(Counter::count).sum()));
+            summary.put("malformedPublished", badPublished);
+            summary.put("deliveryMs", deliveryMillis);
+            summary.put("pushesPerSecond", deliveryMillis == 0 ? 0 : Math.round(delivered * 1000.0 / deliveryMillis));
+            summary.put("elapsedMs", Duration.between(started, Instant.now()).toMillis());
+            return new Outcome(summary, lost == 0 && duplicates == 0 && unexpected == 0);
+        }
+    }
+
+    /** Malformed events a careless publisher could send; each must end up dead-lettered, none may stop the router. */
+    static List<ProducerRecord<String, byte[]>> badRecords() {
+        List<ProducerRecord<String, byte[]>> bad = new ArrayList<>();
+        bad.add(new ProducerRecord<>(Topics.EVENTS, null, "no-headers", "{\"hello\":1}".getBytes(StandardCharsets.UTF_8), new RecordHeaders()));
+        bad.add(new ProducerRecord<>(Topics.EVENTS, null, "bad-json", "{not json".getBytes(StandardCharsets.UTF_8),
+                ceHeaders("io.pushline.follow.created.v1")));
+        bad.add(new ProducerRecord<>(Topics.EVENTS, null, "unknown-type", "{}".getBytes(StandardCharsets.UTF_8),
+                ceHeaders("com.example.unknown.v1")));
+        bad.add(new ProducerRecord<>(Topics.EVENTS, null, "missing-field", "{\"followerId\":\"user-1\"}".getBytes(StandardCharsets.UTF_8),
+                ceHeaders("io.pushline.follow.created.v1")));
+        bad.add(new ProducerRecord<>(Topics.EVENTS, null, "not-utf8", new byte[]{(byte) 0xC3, (byte) 0x28, (byte) 0xFF},
+                ceHeaders("io.pushline.follow.created.v1")));
+        return bad;
+    }
+
+    private static RecordHeaders ceHeaders(String type) {
+        RecordHeaders headers = new RecordHeaders();
+        headers.add(new RecordHeader("ce_specversion", "1.0".getBytes(StandardCharsets.UTF_8)));
+        headers.add(new RecordHeader("ce_id", UUID.randomUUID().toString().getBytes(StandardCharsets.UTF_8)));
+        headers.add(new RecordHeader("ce_source", SOURCE.getBytes(StandardCharsets.UTF_8)));
+        headers.add(new RecordHeader("ce_type", type.getBytes(StandardCharsets.UTF_8)));
+        headers.add(new RecordHeader("ce_time", Instant.now().toString().getBytes(StandardCharsets.UTF_8)));
+        headers.add(new RecordHeader("content-type", "application/json".getBytes(StandardCharsets.UTF_8)));
+        return headers;
+    }
+
+    private static Map<String, Object> seedProducerConfig(Map<String, Object> clients) {
+        Map<String, Object> config = Pipeline.producerConfig(clients);
+        config.put(ProducerConfig.LINGER_MS_CONFIG, 20);
+        config.put(ProducerConfig.BATCH_SIZE_CONFIG, 256 * 1024);
+        return config;
+    }
+
+    /** One progress line, redrawn in place on a terminal and printed every few seconds otherwise. */
+    private static final class Progress {
+        private final PrintStream out;
+        private final long total;
+        private final boolean terminal = System.console() != null;
+        private final Instant start = Instant.now();
+        private Instant lastPrint = Instant.EPOCH;
+
+        Progress(PrintStream out, long total) {
+            this.out = out;
+            this.total = total;
+        }
+
+        void show(long done) {
+            Instant now = Instant.now();
+            if (Duration.between(lastPrint, now).toMillis() < (terminal ? 250 : 3000)) {
+                return;
+            }
+            lastPrint = now;
+            long millis = Math.max(1, Duration.between(start, now).toMillis());
+            long rate = done * 1000 / millis;
+            String eta = rate == 0 ? "?" : ((Math.max(0, total - done)) / rate) + "s";
+            String line = String.format("  delivering: %,d / %,d pushes (%d%%), %,d/s, ETA %s", done, total,
+                    total == 0 ? 100 : done * 100 / total, rate, eta);
+            if (terminal) {
+                out.print("\r" + line + "   ");
+            } else {
+                out.println(line);
+            }
+        }
+
+        void done(long done) {
+            lastPrint = Instant.EPOCH;
+            show(done);
+            if (terminal) {
+                out.println();
+            }
+        }
+    }
+}
