@@ -3,7 +3,6 @@ package io.pushline.workers;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.pushline.contracts.DeadLetterReason;
 import io.pushline.contracts.DeadLetters;
-import io.pushline.contracts.Lane;
 import io.pushline.contracts.Topics;
 import io.pushline.push.Platform;
 import io.pushline.push.PushProvider;
@@ -183,9 +182,10 @@ public final class PushWorker implements AutoCloseable {
      * receipts store, subscribes to the lane topic and its retry topics, and starts the poll thread. Receipts are
      * restored per partition as partitions are assigned, not here.
      *
-     * @throws IllegalStateException if started twice or after {@link #close()}, if the lane topic does not exist when retry topics are to be
-     *                               created, if the receipts topic does not exist, or if the lane topic's partition count
-     *                               differs from the receipts topic's
+     * @throws IllegalStateException if started twice or after {@link #close()}, if the lane topic does not exist when
+     *                               retry topics are to be created, if the receipts topic does not exist, or if the lane
+     *                               topic's partition count differs from the receipts topic's; a start that fails
+     *                               otherwise than by being called twice or after close leaves the worker as it was
      */
     public synchronized void start() {
         WorkerState now = state.get();

@@ -9,24 +9,20 @@ import java.util.concurrent.atomic.AtomicReference;
  * The lifecycle of a {@link PushWorker}, as a transition table; any move not in it is a bug and fails loudly.
  *
  * <pre>
- *   NEW ──start()──▶ STARTING ──▶ RUNNING ──close()──▶ DRAINING ──▶ CLOSED
- *    │                  │            │                                 ▲
- *    │                  └─ failed ─▶ NEW (what it opened is closed)    │
- *    │                               └─ poll loop ended by itself ─▶ STOPPED ──close()──┘
- *    └────────────────────────────close()──────────────────────────────┘
+ *   from      to        by
+ *   NEW       STARTING  start()
+ *   NEW       CLOSED    close() of a worker never started (nothing to release)
+ *   STARTING  RUNNING   start() opened everything; the poll thread runs
+ *   STARTING  NEW       start() failed and closed what it had opened; it may be called again
+ *   RUNNING   DRAINING  close(): the poll loop stops, drains in-flight pushes and commits
+ *   RUNNING   STOPPED   the poll loop ended by itself (receipts store failed, interrupted, unexpected error), after
+ *                       draining and committing what it could
+ *   DRAINING  CLOSED    close() released the rest (key sets, receipts store, callback executor)
+ *   STOPPED   CLOSED    close() released the rest
  * </pre>
  *
- * <ul>
- *   <li>{@code NEW}: constructed; nothing opened. {@code start()} may be called, or {@code close()} (which then has
- *       nothing to release).</li>
- *   <li>{@code STARTING}: {@code start()} is opening the retry topics, key sets, receipts store and consumer. A start
- *       that fails closes what it opened and goes back to {@code NEW}.</li>
- *   <li>{@code RUNNING}: the poll thread consumes.</li>
- *   <li>{@code STOPPED}: the poll loop ended by itself (its receipts store failed, it was interrupted, an unexpected
- *       error); it has drained and committed what it could. {@code close()} still releases the rest.</li>
- *   <li>{@code DRAINING}: {@code close()} stopped the poll loop, which drains in-flight pushes and commits.</li>
- *   <li>{@code CLOSED}: everything released. Final.</li>
- * </ul>
+ * <p>{@code CLOSED} is final. {@code close()} never meets {@code STARTING}: it and {@code start()} both hold the
+ * worker's monitor.
  */
 enum WorkerState {
     NEW, STARTING, RUNNING, STOPPED, DRAINING, CLOSED;
