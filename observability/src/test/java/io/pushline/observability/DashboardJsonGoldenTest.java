@@ -111,13 +111,13 @@ class DashboardJsonGoldenTest {
         registry.counter(TopologyMetrics.EVENTS_ROUTED, "type", "like-created").increment(1);
         sampler.sample(T0.plusMillis(3750));
 
-        String body = DashboardSampler.json(T0.plusSeconds(4), 600, sampler.samples());
+        String body = DashboardJson.page(T0.plusSeconds(4), 600, sampler.samples());
         assertThat(body).isEqualTo(golden("dashboard-golden.json"));
     }
 
     @Test
     void noSamplesIsAnEmptyList() {
-        assertThat(DashboardSampler.json(T0, 3, List.of()))
+        assertThat(DashboardJson.page(T0, 3, List.of()))
                 .isEqualTo("{\"now\":" + T0.toEpochMilli() + ",\"intervalMs\":1000,\"capacity\":3,\"samples\":[]}");
     }
 
