@@ -1,5 +1,7 @@
 package io.pushline.observability;
 
+import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.annotation.JsonPropertyOrder;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
@@ -86,7 +88,7 @@ public final class OpsServer implements AutoCloseable {
      *
      * @throws IllegalStateException naming the address if it cannot be bound
      */
-    public static OpsServer start(InetSocketAddress address, PrometheusMeterRegistry registry, Readiness readiness,
+    static OpsServer start(InetSocketAddress address, PrometheusMeterRegistry registry, Readiness readiness,
                            DashboardSampler sampler) {
         Objects.requireNonNull(registry, "registry");
         Objects.requireNonNull(readiness, "readiness");
@@ -155,13 +157,13 @@ public final class OpsServer implements AutoCloseable {
                 case "/" -> redirect(exchange, "/dashboard");
                 case "/dashboard/" -> redirect(exchange, "/dashboard");
                 case "/metrics" -> send(exchange, 200, "text/plain; version=0.0.4; charset=utf-8", registry.scrape());
-                case "/health/live" -> send(exchange, 200, "application/json", "{\"status\":\"UP\"}\n");
+                case "/health/live" -> sendJson(exchange, 200, Health.UP);
                 case "/health/ready" -> {
                     String notReady = readiness.get();
                     if (notReady == null) {
-                        send(exchange, 200, "application/json", "{\"status\":\"UP\"}\n");
+                        sendJson(exchange, 200, Health.UP);
                     } else {
-                        send(exchange, 503, "application/json", "{\"status\":\"DOWN\",\"reason\":" + jsonString(notReady) + "}\n");
+                        sendJson(exchange, 503, new Health("DOWN", notReady));
                     }
                 }
                 case "/dashboard" -> {
@@ -211,9 +213,9 @@ public final class OpsServer implements AutoCloseable {
             }
         }
         Instant now = sampler.now();
-        List<DashboardSampler.Sample> samples = since == Long.MIN_VALUE ? sampler.samples() : sampler.samplesAfter(since);
+        List<DashboardView.Sample> samples = since == Long.MIN_VALUE ? sampler.samples() : sampler.samplesAfter(since);
         exchange.getResponseHeaders().set("Cache-Control", "no-store");
-        byte[] body = DashboardSampler.json(now, sampler.capacity(), samples).getBytes(StandardCharsets.UTF_8);
+        byte[] body = DashboardJson.page(now, sampler.capacity(), samples).getBytes(StandardCharsets.UTF_8);
         String accepted = exchange.getRequestHeaders().getFirst("Accept-Encoding");
         if (body.length > GZIP_ABOVE_BYTES && accepted != null && accepted.contains("gzip")) {
             ByteArrayOutputStream zipped = new ByteArrayOutputStream(body.length / 4);
@@ -237,7 +239,7 @@ public final class OpsServer implements AutoCloseable {
 
     private static void badRequest(HttpExchange exchange, String message) throws IOException {
         exchange.getResponseHeaders().set("Cache-Control", "no-store");
-        send(exchange, 400, "application/json", "{\"error\":" + jsonString(message) + "}\n");
+        sendJson(exchange, 400, new BadRequest(message));
     }
 
     private static void redirect(HttpExchange exchange, String location) throws IOException {
@@ -266,9 +268,20 @@ public final class OpsServer implements AutoCloseable {
         }
     }
 
-    /** {@code s} as a JSON string literal, quotes included (the dashboard's escaping). */
-    private static String jsonString(String s) {
-        return DashboardSampler.string(new StringBuilder(s.length() + 2), s).toString();
+    /** {@code body} as JSON, on a line of its own. */
+    private static void sendJson(HttpExchange exchange, int status, Object body) throws IOException {
+        send(exchange, status, "application/json", DashboardJson.write(body) + "\n");
+    }
+
+    /** The body of {@code /health/live} and {@code /health/ready}: {@code UP}, or {@code DOWN} and why. */
+    @JsonPropertyOrder({"status", "reason"})
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    record Health(String status, String reason) {
+        static final Health UP = new Health("UP", null);
+    }
+
+    /** The body of a 400: what was wrong with the request, and what to send instead. */
+    record BadRequest(String error) {
     }
 
     @Override

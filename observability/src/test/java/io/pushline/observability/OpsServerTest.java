@@ -86,6 +86,19 @@ class OpsServerTest {
     }
 
     @Test
+    void readinessReasonsAndBadRequestsAreEscapedJson() throws Exception {
+        String escaped = "a\\\"b\\\\c\\u003c/script>&'/\\u000a\\u0009\\u000d\\u0008\\u000c\\u0001\\u001f\u007f"
+                + "\\u2028\\u2029\u00e9\uD83D\uDE00>";
+        server = OpsServer.start(new InetSocketAddress("127.0.0.1", 0), registry, () -> DashboardJsonGoldenTest.AWKWARD);
+        assertThat(request("GET", "/health/ready").body()).isEqualTo("{\"status\":\"DOWN\",\"reason\":\"" + escaped + "\"}\n");
+        HttpResponse<String> bad = request("GET", "/api/dashboard?since="
+                + java.net.URLEncoder.encode(DashboardJsonGoldenTest.AWKWARD, StandardCharsets.UTF_8));
+        assertThat(bad.statusCode()).isEqualTo(400);
+        assertThat(bad.body()).isEqualTo("{\"error\":\"bad since \\\"" + escaped + "\\\": give the instant after which to send "
+                + "samples, in milliseconds since the epoch (since=1700000000000)\"}\n");
+    }
+
+    @Test
     void aTakenPortIsNamed() throws Exception {
         try (ServerSocket taken = new ServerSocket(0, 1, java.net.InetAddress.getByName("127.0.0.1"))) {
             assertThatThrownBy(() -> OpsServer.start(new InetSocketAddress("127.0.0.1", taken.getLocalPort()), registry, () -> null))
