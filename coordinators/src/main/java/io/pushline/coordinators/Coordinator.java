@@ -12,9 +12,9 @@ import java.util.Objects;
 /**
  * One coordinator: its identity, its input, and its journal; everything else is derived by folding the journal, and
  * every entry is checked against the flow's transition table as it is folded. Immutable: {@link #apply} returns a new
- * one.
+ * one. Outside this package it is seen as a {@link CoordinatorView}, without its journal.
  */
-public final class Coordinator {
+final class Coordinator implements CoordinatorView {
     private final String id;
     private final String flow;
     private final String recipient;
@@ -49,7 +49,7 @@ public final class Coordinator {
     }
 
     /** A coordinator with an empty journal: append {@link JournalEntry.Kind#STARTED} first. */
-    public static Coordinator blank(String id, Flow flow, String recipient, Map<String, String> input) {
+    static Coordinator blank(String id, Flow flow, String recipient, Map<String, String> input) {
         Objects.requireNonNull(id, "id");
         Objects.requireNonNull(recipient, "recipient");
         return new Coordinator(id, flow.name(), recipient, Map.copyOf(input), List.of(), null, null, null, null, null,
@@ -57,7 +57,7 @@ public final class Coordinator {
     }
 
     /** Folds {@code entries} onto a blank coordinator, checking each against {@code flow}. */
-    public static Coordinator replay(Flow flow, String id, String recipient, Map<String, String> input, List<JournalEntry> entries) {
+    static Coordinator replay(Flow flow, String id, String recipient, Map<String, String> input, List<JournalEntry> entries) {
         Coordinator c = blank(id, flow, recipient, input);
         for (JournalEntry e : entries) {
             c = c.apply(flow, e);
@@ -70,7 +70,7 @@ public final class Coordinator {
      *
      * @throws IllegalTransitionException if the entry is out of sequence or not in the flow's table
      */
-    public Coordinator apply(Flow flow, JournalEntry entry) {
+    Coordinator apply(Flow flow, JournalEntry entry) {
         if (!flow.name().equals(this.flow)) {
             throw new IllegalTransitionException("coordinator " + id + " is a " + this.flow + ", not a " + flow.name());
         }
@@ -138,76 +138,90 @@ public final class Coordinator {
         return Collections.unmodifiableList(copy);
     }
 
+    @Override
     public String id() {
         return id;
     }
 
+    @Override
     public String flow() {
         return flow;
     }
 
     /** Who the flow is for; the coordinator lives on this id's partition. */
+    @Override
     public String recipient() {
         return recipient;
     }
 
+    @Override
     public Map<String, String> input() {
         return input;
     }
 
-    public List<JournalEntry> journal() {
+    List<JournalEntry> journal() {
         return journal;
     }
 
     /** The current state; null before {@link JournalEntry.Kind#STARTED}. */
+    @Override
     public String state() {
         return state;
     }
 
+    @Override
     public boolean isTerminal() {
         return state != null && Flow.isTerminal(state);
     }
 
+    @Override
     public boolean isParked() {
         return Flow.PARKED.equals(state);
     }
 
     /** The step state a parked coordinator was parked in; null otherwise. */
+    @Override
     public String parkedFrom() {
         return parkedFrom;
     }
 
+    @Override
     public String parkedReason() {
         return parkedReason;
     }
 
     /** When the current step was entered (or retried by an operator). */
+    @Override
     public Instant stepSince() {
         return stepSince;
     }
 
     /** When a failed step is tried again; null if it is not waiting. */
+    @Override
     public Instant nextAttemptAt() {
         return nextAttemptAt;
     }
 
     /** Failures of the current step since it was entered. */
+    @Override
     public List<Instant> failures() {
         return failures;
     }
 
     /** Failures of the current step within {@code window} before {@code now}. */
-    public int failuresWithin(Duration window, Instant now) {
+    int failuresWithin(Duration window, Instant now) {
         Instant from = now.minus(window);
         return (int) failures.stream().filter(t -> t.isAfter(from)).count();
     }
 
     /** The step states that succeeded, in order. */
+    @Override
     public List<String> completed() {
         return completed;
     }
 
     /** What the steps noted, merged. */
+    @Override
     public Map<String, String> notes() {
         return notes;
     }

@@ -12,7 +12,7 @@ import java.util.function.Function;
  * threads; the caller journals what it returns before any effect counts, and calls {@link #advance} again at
  * {@link Advance#wakeAt()}. Time comes from the caller (the stream's wall clock; a test's clock in tests).
  */
-public final class CoordinatorEngine {
+final class CoordinatorEngine {
     private static final int MAX_DETAIL = 300;
 
     private final Function<String, Flow> flows;

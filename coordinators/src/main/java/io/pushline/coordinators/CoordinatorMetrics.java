@@ -17,7 +17,10 @@ public final class CoordinatorMetrics {
     public static final String STARTED = "pushline.coordinators.started";
     /** Journaled transitions, by {@code flow} and {@code kind} (STARTED, SUCCEEDED, FAILED, PARKED, ...). */
     public static final String TRANSITIONS = "pushline.coordinators.transitions";
-    /** Events that started nothing, by {@code flow} and {@code reason} (duplicate, already, stale). */
+    /**
+     * Events that started nothing, by {@code flow} and {@code reason} (duplicate, already, stale, nothing-to-undo: see
+     * {@code IntakePolicy}; undecodable ones as flow {@code any}, reason {@code invalid}).
+     */
     public static final String SKIPPED = "pushline.coordinators.skipped";
     /** Coordinators parked now, on this process's partitions. */
     public static final String PARKED = "pushline.coordinators.parked";

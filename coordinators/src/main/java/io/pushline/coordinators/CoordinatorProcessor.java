@@ -7,10 +7,6 @@ import io.pushline.contracts.Decoded;
 import io.pushline.contracts.DeviceRegistered;
 import io.pushline.contracts.Envelope;
 import io.pushline.contracts.EventType;
-import io.pushline.contracts.FollowCreated;
-import io.pushline.contracts.FollowRemoved;
-import io.pushline.contracts.LikeCreated;
-import io.pushline.contracts.LikeRemoved;
 import io.pushline.contracts.Topics;
 import org.apache.kafka.common.header.Header;
 import org.apache.kafka.common.header.Headers;
@@ -38,7 +34,9 @@ import java.util.Objects;
 /**
  * Hosts the coordinators of one partition. Its inputs are co-partitioned by the flow's recipient: likes straight from
  * the events topic (keyed by the post's owner), follows re-keyed by the followee through the intake topic, the
- * recipients' devices, and operators' commands.
+ * recipients' devices, and operators' commands. Which event starts, cancels or is skipped by which coordinator is
+ * {@link IntakePolicy}'s decision; what a coordinator does next is {@link CoordinatorEngine}'s. This class only reads
+ * and writes: it decodes, hands the decisions their inputs, and carries out what they return.
  *
  * <p>Journal first: every transition the engine makes is put into the journal store (whose changelog topic is the
  * journal in Kafka) in the same Kafka transaction (exactly-once v2) as the records the step wrote and the input's
@@ -68,6 +66,8 @@ final class CoordinatorProcessor implements Processor<byte[], byte[], byte[], by
     private Flows flows;
     private CoordinatorEngine engine;
     private JournalCodec journalCodec;
+    private final IntakePolicy intake = new IntakePolicy();
+    private IntakePolicy.Memory memory;
     private long parkedHere;
     /** This task's unfinished coordinators by {@code flow|state}, as stored under {@link #ACTIVE_PREFIX}. */
     private final Map<String, Long> activeHere = new HashMap<>();
@@ -90,6 +90,17 @@ final class CoordinatorProcessor implements Processor<byte[], byte[], byte[], by
         this.flows = new Flows(view, config);
         this.engine = new CoordinatorEngine(flows::get, config.supervisor());
         this.journalCodec = new JournalCodec(flows::get);
+        this.memory = new IntakePolicy.Memory() {
+            @Override
+            public Facts.Decision decision(String kind, String actor, String object) {
+                return view.decision(kind, actor, object);
+            }
+
+            @Override
+            public Coordinator coordinator(String id) {
+                return load(id);
+            }
+        };
         byte[] count = facts.get(PARKED_COUNT);
         parkedHere = count == null ? 0 : Long.parseLong(new String(count, StandardCharsets.UTF_8));
         metrics.parked(parkedHere);
@@ -146,39 +157,30 @@ final class CoordinatorProcessor implements Processor<byte[], byte[], byte[], by
         if (type == null) {
             return;
         }
-        switch (type) {
-            case LIKE_CREATED, LIKE_REMOVED -> {
+        switch (IntakePolicy.route(type)) {
+            case DECIDE -> {
                 Envelope<?> e = decode(record);
-                if (e != null && e.data() instanceof LikeCreated like) {
-                    onLike(e, like);
-                } else if (e != null && e.data() instanceof LikeRemoved unlike) {
-                    onUnlike(e, unlike);
+                if (e != null) {
+                    carryOut(intake.onEvent(e, memory));
                 }
             }
-            case FOLLOW_CREATED, FOLLOW_REMOVED -> {
-                // The follow is keyed by the follower; its flow runs where the followee's devices are.
+            case REKEY_BY_FOLLOWEE -> {
                 Envelope<?> e = decode(record);
-                String followee = e == null ? null : e.data() instanceof FollowCreated f ? f.followeeId()
-                        : e.data() instanceof FollowRemoved r ? r.followeeId() : null;
+                String followee = e == null ? null : IntakePolicy.followee(e.data());
                 if (followee != null) {
                     context.forward(new Record<>(followee.getBytes(StandardCharsets.UTF_8), record.value(), record.timestamp(),
                             new RecordHeaders(record.headers().toArray())), CoordinatorTopology.INTAKE_SINK);
                 }
             }
-            default -> {
+            case IGNORE -> {
             }
         }
     }
 
     private void onIntake(Record<byte[], byte[]> record) {
         Envelope<?> e = decode(record);
-        if (e == null) {
-            return;
-        }
-        if (e.data() instanceof FollowCreated follow) {
-            onFollow(e, follow);
-        } else if (e.data() instanceof FollowRemoved unfollow) {
-            onUnfollow(e, unfollow);
+        if (e != null) {
+            carryOut(intake.onIntake(e, memory));
         }
     }
 
@@ -200,115 +202,29 @@ final class CoordinatorProcessor implements Processor<byte[], byte[], byte[], by
         return null;
     }
 
-    private void onLike(Envelope<?> e, LikeCreated like) {
-        if (!shouldStart(Flows.LIKE, "like", like.actorId(), like.postId(), e)) {
-            return;
-        }
-        String id = "like:" + e.id();
-        view.decide("like", like.actorId(), like.postId(), new Facts.Decision(true, e.time().toEpochMilli(), e.id(), id));
-        Map<String, String> input = eventInput(e);
-        input.put(Flows.ACTOR, like.actorId());
-        input.put(Flows.POST, like.postId());
-        input.put(Flows.OWNER, like.postOwnerId());
-        metrics.started(Flows.LIKE);
-        persist(null, engine.start(id, Flows.LIKE, like.postOwnerId(), input, now()));
-    }
-
-    private void onUnlike(Envelope<?> e, LikeRemoved unlike) {
-        long at = e.time().toEpochMilli();
-        Facts.Decision d = view.decision("like", unlike.actorId(), unlike.postId());
-        if (d == null || !d.active()) {
-            if (d != null && d.eventId().equals(e.id())) {
-                metrics.skipped(Flows.UNLIKE, "duplicate");
-                return;
+    /** Carries out what the intake decided: cancel, remember, start, each journaled in this input's transaction. */
+    private void carryOut(IntakePolicy.Plan plan) {
+        if (plan instanceof IntakePolicy.Skip skip) {
+            remember(skip.remember());
+            metrics.skipped(skip.flow(), skip.reason());
+        } else if (plan instanceof IntakePolicy.Act act) {
+            if (act.cancel() != null) {
+                Coordinator c = act.cancel().coordinator();
+                persist(c, engine.cancel(c, act.cancel().reason(), now()));
             }
-            // Nothing to undo (yet): remember the removal, so that the like it removes, arriving late, is not applied.
-            if (d == null || at > d.at()) {
-                view.decide("like", unlike.actorId(), unlike.postId(), new Facts.Decision(false, at, e.id(), null));
-            }
-            metrics.skipped(Flows.UNLIKE, "nothing-to-undo");
-            return;
-        }
-        if (d.at() > at) {
-            metrics.skipped(Flows.UNLIKE, "stale"); // the like it would remove came later
-            return;
-        }
-        Coordinator like = load(d.coordinatorId());
-        if (like != null && !like.isTerminal()) {
-            persist(like, engine.cancel(like, "like removed by " + e.id(), now()));
-        }
-        String id = "unlike:" + e.id();
-        view.decide("like", unlike.actorId(), unlike.postId(), new Facts.Decision(false, at, e.id(), id));
-        Map<String, String> input = eventInput(e);
-        input.put(Flows.ACTOR, unlike.actorId());
-        input.put(Flows.POST, unlike.postId());
-        input.put(Flows.OWNER, unlike.postOwnerId());
-        input.put(Flows.UNDO, Flows.undoList(like));
-        String windowStart = like == null ? null : like.notes().get(Flows.WINDOW_START);
-        input.put(Flows.WINDOW_START, windowStart == null ? "" : windowStart);
-        metrics.started(Flows.UNLIKE);
-        persist(null, engine.start(id, Flows.UNLIKE, unlike.postOwnerId(), input, now()));
-    }
-
-    private void onFollow(Envelope<?> e, FollowCreated follow) {
-        if (!shouldStart(Flows.FOLLOW, "follow", follow.followerId(), follow.followeeId(), e)) {
-            return;
-        }
-        String id = "follow:" + e.id();
-        view.decide("follow", follow.followerId(), follow.followeeId(), new Facts.Decision(true, e.time().toEpochMilli(), e.id(), id));
-        Map<String, String> input = eventInput(e);
-        input.put(Flows.ACTOR, follow.followerId());
-        input.put(Flows.FOLLOWEE, follow.followeeId());
-        metrics.started(Flows.FOLLOW);
-        persist(null, engine.start(id, Flows.FOLLOW, follow.followeeId(), input, now()));
-    }
-
-    private void onUnfollow(Envelope<?> e, FollowRemoved unfollow) {
-        long at = e.time().toEpochMilli();
-        Facts.Decision d = view.decision("follow", unfollow.followerId(), unfollow.followeeId());
-        if (d != null && d.at() > at) {
-            metrics.skipped(Flows.FOLLOW, "stale");
-            return;
-        }
-        if (d != null && d.active()) {
-            Coordinator follow = load(d.coordinatorId());
-            if (follow != null && !follow.isTerminal()) {
-                persist(follow, engine.cancel(follow, "unfollowed by " + e.id(), now()));
+            remember(act.remember());
+            IntakePolicy.Start start = act.start();
+            if (start != null) {
+                metrics.started(start.flow());
+                persist(null, engine.start(start.id(), start.flow(), start.recipient(), start.input(), now()));
             }
         }
-        view.decide("follow", unfollow.followerId(), unfollow.followeeId(), new Facts.Decision(false, at, e.id(), null));
     }
 
-    /**
-     * Whether an event should start its flow: not the same event again, not a second like of the same post (or follow
-     * of the same user) while the first stands, and not an event older than a removal already applied.
-     */
-    private boolean shouldStart(String flow, String kind, String actor, String object, Envelope<?> e) {
-        Facts.Decision d = view.decision(kind, actor, object);
-        if (d == null) {
-            return true;
+    private void remember(IntakePolicy.Remember r) {
+        if (r != null) {
+            view.decide(r.kind(), r.actor(), r.object(), r.decision());
         }
-        if (d.eventId().equals(e.id())) {
-            metrics.skipped(flow, "duplicate");
-            return false;
-        }
-        if (d.active()) {
-            metrics.skipped(flow, "already");
-            return false;
-        }
-        if (d.at() > e.time().toEpochMilli()) {
-            metrics.skipped(flow, "stale");
-            return false;
-        }
-        return true;
-    }
-
-    private static Map<String, String> eventInput(Envelope<?> e) {
-        Map<String, String> input = new HashMap<>();
-        input.put(Flows.EVENT_ID, e.id());
-        input.put(Flows.EVENT_TIME, Long.toString(e.time().toEpochMilli()));
-        input.put(Flows.EVENT_SOURCE, e.source().toString());
-        return input;
     }
 
     private void onDevice(Record<byte[], byte[]> record) {

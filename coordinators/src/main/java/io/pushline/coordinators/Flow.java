@@ -28,7 +28,7 @@ import java.util.regex.Pattern;
  * {@link #PARKED}, where a supervisor puts a coordinator whose step keeps failing, until an operator retries or
  * discards it.
  */
-public final class Flow {
+final class Flow {
     public static final String DONE = "DONE";
     public static final String PARKED = "PARKED";
     public static final String CANCELLED = "CANCELLED";

@@ -27,7 +27,7 @@ import java.util.function.Function;
  * <p>Journals written by this version are checked in as test fixtures ({@code JournalReplayTest}): a change that cannot
  * read them, or folds them to another state, fails the build.
  */
-public final class JournalCodec {
+final class JournalCodec {
     public static final int VERSION = 1;
     private static final ObjectMapper JSON = new ObjectMapper();
 

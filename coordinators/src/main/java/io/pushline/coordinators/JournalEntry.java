@@ -17,7 +17,7 @@ import java.util.Objects;
  * @param nextAttemptAt for {@link Kind#FAILED}: when the step is tried again; else null
  * @param notes         for {@link Kind#SUCCEEDED}: what the step noted for later flows; else empty
  */
-public record JournalEntry(int seq, Kind kind, String from, String to, Instant at, String detail, Instant nextAttemptAt,
+record JournalEntry(int seq, Kind kind, String from, String to, Instant at, String detail, Instant nextAttemptAt,
                            Map<String, String> notes) {
     /** The kinds of transition; the flow's table says which states each may join. */
     public enum Kind {

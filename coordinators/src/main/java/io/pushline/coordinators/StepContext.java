@@ -20,7 +20,8 @@ public final class StepContext {
         this.now = now;
     }
 
-    public Coordinator coordinator() {
+    /** The coordinator as it was when the step started. */
+    public CoordinatorView coordinator() {
         return coordinator;
     }
 

@@ -1,7 +1,23 @@
 /**
- * Supervised, event-sourced state-machine coordinators for bounded events (the like and follow flows).
+ * Supervised, event-sourced coordinators for bounded events: one state machine per like, unlike or follow, whose every
+ * transition is journaled before its effect counts.
  *
- * <p>Not built yet: this module holds the place the architecture gives it (it may depend on contracts only, which
- * {@code DependencyDirectionTest} checks). The coordinators issue fills it.
+ * <p>What this module owns: the state-machine framework (a flow is a declaration of steps, checked against its
+ * transition table), the journal and its format, the supervisor (retries with backoff, parking, operators' retry and
+ * discard), the like, unlike and follow flows, their intake (which event starts, cancels or is skipped by which
+ * coordinator), and the Kafka Streams topology that hosts them with exactly-once v2. The decisions are pure and
+ * unit-tested without Kafka: {@code IntakePolicy} (intake), {@code CoordinatorEngine} (what a coordinator does next),
+ * {@code Flow} (the transition table); {@code CoordinatorProcessor} only reads, writes and carries out what they decide.
+ *
+ * <p>Public surface, for the app and the operators' tools: {@link io.pushline.coordinators.CoordinatorTopology} and
+ * {@link io.pushline.coordinators.CoordinatorConfig} to run it, {@link io.pushline.coordinators.CoordinatorMetrics}'s
+ * names, {@link io.pushline.coordinators.Admin}'s records (parked coordinators, commands) for {@code pushline
+ * coordinators}, and what a step sees ({@link io.pushline.coordinators.Step},
+ * {@link io.pushline.coordinators.StepContext}, the read-only {@link io.pushline.coordinators.CoordinatorView},
+ * {@link io.pushline.coordinators.Output}) so tests can wrap steps. Journals, flows and the engine are package-private.
+ *
+ * <p>What it must not depend on: of Pushline's modules, the contracts only (topics, event records, the CloudEvents
+ * codec); never the topology, the workers, push providers, the app or test support. {@code DependencyDirectionTest} in
+ * the app checks it for every module but the topology, which nothing here imports either.
  */
 package io.pushline.coordinators;

@@ -50,12 +50,11 @@ import java.util.Map;
  * bounded however large the audience, the stream thread is never blocked for long, and after a crash the job resumes
  * from its last committed cursor. Followers who unfollow before their page is reached get no push.
  *
- * <p>Bans reach every partition too. Each partition records the profile as banned (so no fanout by it starts here
- * again), marks its running fanouts by the profile cancelled (they emit nothing more), and removes its follow edges
- * that touch the profile: those where the profile is followed (found in the follow index) and, on the profile's own
- * partition, those where it follows (found in a second index keyed {@code follower|followee}). Edge removal is paged
- * with a cursor like a fanout; each removed edge is also tombstoned on the follows state topic. An edge to or from a
- * banned profile that arrives later is tombstoned instead of indexed.
+ * <p>Bans reach every partition too; {@link BanCascade} carries out their part here. It remembers the banned profiles
+ * (this class then starts no fanout by one and tombstones an edge to or from one instead of indexing it), has this class
+ * cancel the running fanouts by the profile, and removes the profile's follow edges in pages through the two indexes
+ * this class keeps (the follow index, and a second one keyed {@code follower|followee}); each removed edge is also
+ * tombstoned on the follows state topic.
  *
  * <p>Progress is visible per job and partition. Each partition counts the followers of every followee in its follow
  * index (changed exactly when the index gains or loses an edge, so a repeated follow or an unfollow of an absent edge
@@ -70,8 +69,6 @@ final class ExpansionProcessor implements Processor<byte[], byte[], byte[], byte
     static final String FOLLOWS_BY_FOLLOWER = "follows-by-follower";
     static final String USER_DEVICES = "user-devices";
     static final String JOBS = "fanout-jobs";
-    static final String BANNED = "banned-authors";
-    static final String EDGE_JOBS = "ban-edge-jobs";
     /** Followee → followers of it in this partition's follow index (no entry for none). */
     static final String FOLLOWER_COUNTS = "follower-counts";
     /**
@@ -94,8 +91,7 @@ final class ExpansionProcessor implements Processor<byte[], byte[], byte[], byte
     private KeyValueStore<String, byte[]> followsByFollower;
     private KeyValueStore<String, byte[]> userDevices;
     private KeyValueStore<String, byte[]> jobs;
-    private KeyValueStore<String, byte[]> banned;
-    private KeyValueStore<String, byte[]> edgeJobs;
+    private BanCascade bans;
     private KeyValueStore<String, Long> followerCounts;
     /** Progress gauges of the jobs running on this task's partition that outlived their first page. */
     private final Map<String, TopologyMetrics.JobGauges> gauges = new HashMap<>();
@@ -132,12 +128,6 @@ final class ExpansionProcessor implements Processor<byte[], byte[], byte[], byte
         }
     }
 
-    /** Which edges of a banned profile an edge job is removing: first those to it, then those from it. */
-    enum EdgePhase { FOLLOWERS, FOLLOWING }
-
-    /** Removal of a banned profile's follow edges on this partition; {@code cursor} is the last other end done. */
-    record EdgeJob(String banEventId, String profileId, EdgePhase phase, String cursor, long removed) {}
-
     ExpansionProcessor(CloudEventCodec codec, TopologyConfig config, TopologyMetrics metrics) {
         this.codec = codec;
         this.config = config;
@@ -151,9 +141,9 @@ final class ExpansionProcessor implements Processor<byte[], byte[], byte[], byte
         this.followsByFollower = context.getStateStore(FOLLOWS_BY_FOLLOWER);
         this.userDevices = context.getStateStore(USER_DEVICES);
         this.jobs = context.getStateStore(JOBS);
-        this.banned = context.getStateStore(BANNED);
-        this.edgeJobs = context.getStateStore(EDGE_JOBS);
         this.followerCounts = context.getStateStore(FOLLOWER_COUNTS);
+        this.bans = new BanCascade(context.getStateStore(BanCascade.BANNED), context.getStateStore(BanCascade.EDGE_JOBS),
+                new IndexedEdges(), this::cancelFanouts, config.pageSize(), context.taskId().partition());
         countFollowersOnce();
         Instant now = Instant.ofEpochMilli(context.currentSystemTimeMs());
         try (KeyValueIterator<String, byte[]> resumed = jobs.all()) {   // after a restart or a rebalance
@@ -168,7 +158,7 @@ final class ExpansionProcessor implements Processor<byte[], byte[], byte[], byte
             if (config.mayExpand().getAsBoolean()) {
                 expandPages(ts);
             }
-            removeEdgePages();
+            bans.removeEdgePages(context.currentSystemTimeMs());
             Instant at = Instant.ofEpochMilli(ts);
             gauges.values().forEach(g -> g.update(g.progress().at(at)));   // ETAs of jobs this page did not reach too
         });
@@ -232,7 +222,7 @@ final class ExpansionProcessor implements Processor<byte[], byte[], byte[], byte
         String followee = Keys.second(edge);
         if (record.value() == null) {
             unindexEdge(follower, followee);
-        } else if (banned.get(follower) != null || banned.get(followee) != null) {
+        } else if (bans.isBanned(follower) || bans.isBanned(followee)) {
             // Created after the ban, or reached this partition after it: not an edge any more.
             removeEdge(follower, followee, record.timestamp());
         } else {
@@ -287,7 +277,7 @@ final class ExpansionProcessor implements Processor<byte[], byte[], byte[], byte
     private void onJob(Record<byte[], byte[]> record, RecordMetadata origin) {
         Envelope<?> envelope = decodeOrDeadLetter(record, origin);
         if (envelope != null && envelope.data() instanceof ProfileBanned ban) {
-            onBan(envelope.id(), ban.profileId(), record);
+            bans.onBan(envelope.id(), ban.profileId(), record.timestamp());
             return;
         }
         if (envelope == null || !(envelope.data() instanceof TimelinePosted post)) {
@@ -296,7 +286,7 @@ final class ExpansionProcessor implements Processor<byte[], byte[], byte[], byte
         if (jobs.get(envelope.id()) != null) {
             return;   // the same event again (a publisher's retry) while its expansion runs: one job, not two
         }
-        if (banned.get(post.authorId()) != null) {
+        if (bans.isBanned(post.authorId())) {
             metrics.jobRefused();
             return;
         }
@@ -308,16 +298,8 @@ final class ExpansionProcessor implements Processor<byte[], byte[], byte[], byte
         expand(job, config.pageSize());   // the first page at once, for latency; the rest on the punctuator
     }
 
-    /**
-     * The profile's fanouts on this partition stop, no new one starts, and its follow edges here are removed in pages.
-     * Jobs and bans of one author reach every partition in the order they were published (both are keyed by the author
-     * on the events topic), so a fanout published before the ban is cancelled wherever it runs.
-     */
-    private void onBan(String banEventId, String profileId, Record<byte[], byte[]> record) {
-        if (banned.get(profileId) != null) {
-            return;   // a repeated ban: the first one did the work
-        }
-        banned.put(profileId, RouterProcessor.utf8(banEventId));
+    /** A ban's part here: the running fanouts by {@code profileId} on this partition stop, emitting nothing more. */
+    private void cancelFanouts(String profileId, String banEventId) {
         try (KeyValueIterator<String, byte[]> all = jobs.all()) {   // running fanouts: few, unlike their audiences
             while (all.hasNext()) {
                 Job job = readJob(all.next().value);
@@ -331,9 +313,6 @@ final class ExpansionProcessor implements Processor<byte[], byte[], byte[], byte
                 }
             }
         }
-        EdgeJob edges = new EdgeJob(banEventId, profileId, EdgePhase.FOLLOWERS, null, 0);
-        edgeJobs.put(profileId, write(edges));
-        removeEdges(edges, config.pageSize(), record.timestamp());
     }
 
     /**
@@ -356,57 +335,29 @@ final class ExpansionProcessor implements Processor<byte[], byte[], byte[], byte
         }
     }
 
-    /** One bounded page of follow-edge removals over every running edge job. */
-    private void removeEdgePages() {
-        int budget = config.pageSize();
-        try (KeyValueIterator<String, byte[]> running = edgeJobs.all()) {
-            while (running.hasNext() && budget > 0) {
-                EdgeJob job = read(running.next().value, EdgeJob.class, EDGE_JOBS);
-                budget -= removeEdges(job, budget, context.currentSystemTimeMs());
+    /** The follow indexes as the ban cascade sees them. */
+    private final class IndexedEdges implements BanCascade.Edges {
+        @Override
+        public List<String> ends(String profileId, BanCascade.EdgePhase phase, String after, int max) {
+            String prefix = profileId + PREFIX_END;
+            List<String> out = new ArrayList<>();
+            // FOLLOWERS scans profile|follower in the follow index; FOLLOWING scans profile|followee in the follower index.
+            KeyValueStore<String, byte[]> index = phase == BanCascade.EdgePhase.FOLLOWERS ? followIndex : followsByFollower;
+            try (KeyValueIterator<String, byte[]> edges = index.range(prefix + (after == null ? "" : after), prefix + RANGE_END)) {
+                while (edges.hasNext() && out.size() < max) {
+                    String other = Keys.second(edges.next().key);
+                    if (!other.equals(after)) {   // range() includes the cursor, which the previous page already did
+                        out.add(other);
+                    }
+                }
             }
+            return out;
         }
-    }
 
-    /** Removes up to {@code budget} edges of {@code job} from its cursor, moving on to the next phase; returns how many. */
-    private int removeEdges(EdgeJob job, int budget, long timestamp) {
-        boolean followers = job.phase() == EdgePhase.FOLLOWERS;
-        String prefix = job.profileId() + PREFIX_END;
-        String from = prefix + (job.cursor() == null ? "" : job.cursor());
-        int removed = 0;
-        String cursor = job.cursor();
-        boolean exhausted = true;
-        // FOLLOWERS scans profile|follower in the follow index; FOLLOWING scans profile|followee in the follower index.
-        try (KeyValueIterator<String, byte[]> edges = (followers ? followIndex : followsByFollower).range(from, prefix + RANGE_END)) {
-            while (edges.hasNext()) {
-                String other = Keys.second(edges.next().key);
-                if (other.equals(job.cursor())) {
-                    continue;
-                }
-                if (removed >= budget) {
-                    exhausted = false;
-                    break;
-                }
-                if (followers) {
-                    removeEdge(other, job.profileId(), timestamp);
-                } else {
-                    removeEdge(job.profileId(), other, timestamp);
-                }
-                cursor = other;
-                removed++;
-            }
+        @Override
+        public void remove(String follower, String followee, long timestamp) {
+            removeEdge(follower, followee, timestamp);
         }
-        if (!exhausted) {
-            edgeJobs.put(job.profileId(), write(new EdgeJob(job.banEventId(), job.profileId(), job.phase(), cursor, job.removed() + removed)));
-        } else if (followers) {
-            EdgeJob next = new EdgeJob(job.banEventId(), job.profileId(), EdgePhase.FOLLOWING, null, job.removed() + removed);
-            edgeJobs.put(job.profileId(), write(next));
-            removed += budget > removed ? removeEdges(next, budget - removed, timestamp) : 0;
-        } else {
-            edgeJobs.delete(job.profileId());
-            log.info("ban {}: {} follow edges of profile {} removed on partition {}", job.banEventId(), job.removed() + removed,
-                    job.profileId(), context.taskId().partition());
-        }
-        return removed;
     }
 
     /** Expands up to about {@code budget} devices of {@code job} from its cursor; returns the devices emitted. */
@@ -432,7 +383,8 @@ final class ExpansionProcessor implements Processor<byte[], byte[], byte[], byte
                 try (KeyValueIterator<String, byte[]> devices = userDevices.prefixScan(follower + PREFIX_END, Serdes.String().serializer())) {
                     while (devices.hasNext()) {
                         KeyValue<String, byte[]> device = devices.next();
-                        emitPush(job.eventId(), post, follower, Keys.second(device.key), readRef(device.value), job.timestamp(), now);
+                        DeviceRef ref = read(device.value, DeviceRef.class, USER_DEVICES);
+                        emitPush(job.eventId(), post, follower, Keys.second(device.key), ref, job.timestamp(), now);
                         emitted++;
                     }
                 }
@@ -526,14 +478,6 @@ final class ExpansionProcessor implements Processor<byte[], byte[], byte[], byte
         String key = "post-" + postId;
         return key.length() <= 64 ? key
                 : "post-" + java.util.UUID.nameUUIDFromBytes(postId.getBytes(StandardCharsets.UTF_8));
-    }
-
-    private DeviceRef readRef(byte[] bytes) {
-        try {
-            return JSON.readValue(bytes, DeviceRef.class);
-        } catch (IOException e) {
-            throw new UncheckedIOException("user-devices store entry is unreadable", e);
-        }
     }
 
     private Envelope<?> decodeOrDeadLetter(Record<byte[], byte[]> record, RecordMetadata origin) {

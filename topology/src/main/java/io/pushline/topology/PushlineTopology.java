@@ -117,8 +117,8 @@ public final class PushlineTopology {
                 .addStateStore(store.apply(ExpansionProcessor.USER_DEVICES), EXPANSION)
                 .addStateStore(store.apply(ExpansionProcessor.JOBS), EXPANSION)
                 .addStateStore(store.apply(ExpansionProcessor.FOLLOWS_BY_FOLLOWER), EXPANSION)
-                .addStateStore(store.apply(ExpansionProcessor.BANNED), EXPANSION)
-                .addStateStore(store.apply(ExpansionProcessor.EDGE_JOBS), EXPANSION)
+                .addStateStore(store.apply(BanCascade.BANNED), EXPANSION)
+                .addStateStore(store.apply(BanCascade.EDGE_JOBS), EXPANSION)
                 .addStateStore(Stores.keyValueStoreBuilder(stores.apply(ExpansionProcessor.FOLLOWER_COUNTS), Serdes.String(),
                         Serdes.Long()), EXPANSION)
                 .addSink(PUSH_BULK_SINK, Topics.PUSH_BULK, bytesOut, bytesOut, EXPANSION)

@@ -299,7 +299,7 @@ class BanCascadeDriverTest {
         assertThat(keys(ExpansionProcessor.FOLLOWS_BY_FOLLOWER, "spammer|")).isEmpty();
         assertThat(keys(ExpansionProcessor.FOLLOW_INDEX, "celeb-0|")).containsExactlyInAnyOrder("celeb-0|fan-00", "celeb-0|spammer0");
         assertThat(keys(ExpansionProcessor.FOLLOW_INDEX, "spammer0|")).containsExactly("spammer0|fan-01");
-        assertThat(keys(ExpansionProcessor.EDGE_JOBS, "")).as("the edge job finished").isEmpty();
+        assertThat(keys(BanCascade.EDGE_JOBS, "")).as("the edge job finished").isEmpty();
 
         // A follow of the banned profile after the ban is tombstoned, not indexed.
         publish(new FollowCreated("fan-late", "spammer"));

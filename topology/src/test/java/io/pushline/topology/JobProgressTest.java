@@ -81,7 +81,7 @@ class JobProgressTest {
         long now = 1_767_225_610_000L;
         context.setCurrentSystemTimeMs(now);
         for (String name : new String[]{ExpansionProcessor.FOLLOW_INDEX, ExpansionProcessor.FOLLOWS_BY_FOLLOWER,
-                ExpansionProcessor.USER_DEVICES, ExpansionProcessor.JOBS, ExpansionProcessor.BANNED, ExpansionProcessor.EDGE_JOBS}) {
+                ExpansionProcessor.USER_DEVICES, ExpansionProcessor.JOBS, BanCascade.BANNED, BanCascade.EDGE_JOBS}) {
             KeyValueStore<String, byte[]> store = Stores.keyValueStoreBuilder(Stores.inMemoryKeyValueStore(name),
                     Serdes.String(), Serdes.ByteArray()).withLoggingDisabled().build();
             store.init(context.getStateStoreContext(), store);
