@@ -66,9 +66,6 @@ import java.util.function.LongSupplier;
  * refusal before the body is read keeps the connection if the body is small enough to be read and dropped, and closes
  * it otherwise.
  *
- * <p>Thread-safe. Owns its producer, threads and server socket: {@link #close()} stops accepting, lets requests in
- * flight finish (at most the delivery timeout), then flushes and closes the producer.
- *
  * <p>Answers, all JSON with {@code Cache-Control: no-store}: 202 with each event {@code accepted} or {@code duplicate};
  * 400 {@code invalid} and 403 {@code forbidden} listing each entry's problems; 401 (with {@code WWW-Authenticate}),
  * 404, 405, 408, 413, 415; 429 {@code rate_limited} or {@code saturated} and 503 with {@code Retry-After}. Each is
@@ -78,8 +75,9 @@ import java.util.function.LongSupplier;
  * in-flight bounds) is apart from the publish path (authenticate, parse, authorise, rate-limit, deduplicate, produce,
  * map the acknowledgement to the answer), which has no transport type in its API.
  *
- * <p>Thread-safe. Owns its producer, threads and server socket: {@link #close()} stops accepting, lets requests in
- * flight finish (at most the delivery timeout), then flushes and closes the producer.
+ * <p>Thread-safe. Lifecycle: {@link #start} binds and serves at once; {@link #close()} (once, from any thread) answers
+ * new requests 503, lets requests in flight finish (at most the delivery timeout and a second), then closes the
+ * socket, the threads and the producer, which it owns. The metrics registry stays the caller's.
  */
 public final class IngestServer implements AutoCloseable {
     /** The one path served: {@code POST} events here. */
