@@ -29,6 +29,8 @@ import java.util.Objects;
  * @param maxBlock          the producer's {@code max.block.ms}: the longest a send waits for metadata (broker down: 503)
  * @param deliveryTimeout   the producer's {@code delivery.timeout.ms}: the longest until a send is acknowledged or
  *                          failed; a request waits at most this long (plus a second) for its acknowledgements
+ *
+ * <p>Immutable; each {@code with...} method returns a new config, validated the same way.
  */
 public record IngestConfig(String topic, int maxEventBytes, int maxBatchBytes, int maxBatchEvents, int maxInFlightBytes,
                     int maxInFlightRequests, int threads, int queue, Duration readTimeout, Duration dedupWindow, int dedupMaxEntries,
@@ -74,42 +76,50 @@ public record IngestConfig(String topic, int maxEventBytes, int maxBatchBytes, i
         }
     }
 
+    /** {@code pushline run}'s limits: the {@code DEFAULT_*} values, writing to {@link Topics#EVENTS}. */
     public static IngestConfig defaults() {
         return new IngestConfig(Topics.EVENTS, DEFAULT_MAX_EVENT_BYTES, DEFAULT_MAX_BATCH_BYTES, DEFAULT_MAX_BATCH_EVENTS,
                 DEFAULT_MAX_IN_FLIGHT_BYTES, DEFAULT_MAX_IN_FLIGHT_REQUESTS, DEFAULT_THREADS, DEFAULT_QUEUE, DEFAULT_READ_TIMEOUT,
                 DEFAULT_DEDUP_WINDOW, DEFAULT_DEDUP_MAX_ENTRIES, DEFAULT_MAX_BLOCK, DEFAULT_DELIVERY_TIMEOUT);
     }
 
+    /** This config writing to another topic. */
     public IngestConfig withTopic(String value) {
         return new IngestConfig(value, maxEventBytes, maxBatchBytes, maxBatchEvents, maxInFlightBytes, maxInFlightRequests, threads, queue,
                 readTimeout, dedupWindow, dedupMaxEntries, maxBlock, deliveryTimeout);
     }
 
+    /** This config with other body, batch and in-flight byte limits (see the fields of the same meaning). */
     public IngestConfig withLimits(int eventBytes, int batchBytes, int batchEvents, int inFlightBytes) {
         return new IngestConfig(topic, eventBytes, batchBytes, batchEvents, inFlightBytes, maxInFlightRequests, threads, queue, readTimeout,
                 dedupWindow, dedupMaxEntries, maxBlock, deliveryTimeout);
     }
 
+    /** This config with another bound on the requests in flight. */
     public IngestConfig withMaxInFlightRequests(int requests) {
         return new IngestConfig(topic, maxEventBytes, maxBatchBytes, maxBatchEvents, maxInFlightBytes, requests, threads, queue, readTimeout,
                 dedupWindow, dedupMaxEntries, maxBlock, deliveryTimeout);
     }
 
+    /** This config with other request-handling threads and queue. */
     public IngestConfig withThreads(int handlerThreads, int waiting) {
         return new IngestConfig(topic, maxEventBytes, maxBatchBytes, maxBatchEvents, maxInFlightBytes, maxInFlightRequests, handlerThreads,
                 waiting, readTimeout, dedupWindow, dedupMaxEntries, maxBlock, deliveryTimeout);
     }
 
+    /** This config with another read timeout. */
     public IngestConfig withReadTimeout(Duration value) {
         return new IngestConfig(topic, maxEventBytes, maxBatchBytes, maxBatchEvents, maxInFlightBytes, maxInFlightRequests, threads, queue,
                 value, dedupWindow, dedupMaxEntries, maxBlock, deliveryTimeout);
     }
 
+    /** This config with another deduplication window and size. */
     public IngestConfig withDedup(Duration window, int maxEntries) {
         return new IngestConfig(topic, maxEventBytes, maxBatchBytes, maxBatchEvents, maxInFlightBytes, maxInFlightRequests, threads, queue,
                 readTimeout, window, maxEntries, maxBlock, deliveryTimeout);
     }
 
+    /** This config with other producer timeouts ({@code max.block.ms}, {@code delivery.timeout.ms}). */
     public IngestConfig withProducerTimeouts(Duration block, Duration delivery) {
         return new IngestConfig(topic, maxEventBytes, maxBatchBytes, maxBatchEvents, maxInFlightBytes, maxInFlightRequests, threads, queue,
                 readTimeout, dedupWindow, dedupMaxEntries, block, delivery);

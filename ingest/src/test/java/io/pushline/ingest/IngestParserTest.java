@@ -148,11 +148,11 @@ class IngestParserTest {
 
     @Test
     void contentTypesAreMatchedWithTheirCharset() {
-        assertThat(IngestServer.batchMode("application/cloudevents+json")).isFalse();
-        assertThat(IngestServer.batchMode("Application/CloudEvents+JSON; charset=UTF-8")).isFalse();
-        assertThat(IngestServer.batchMode("application/cloudevents-batch+json")).isTrue();
-        assertThat(IngestServer.batchMode("application/cloudevents+json; charset=latin1")).isNull();
-        assertThat(IngestServer.batchMode("application/json")).isNull();
-        assertThat(IngestServer.batchMode(null)).isNull();
+        assertThat(PublishPath.batchMode("application/cloudevents+json")).isFalse();
+        assertThat(PublishPath.batchMode("Application/CloudEvents+JSON; charset=UTF-8")).isFalse();
+        assertThat(PublishPath.batchMode("application/cloudevents-batch+json")).isTrue();
+        assertThat(PublishPath.batchMode("application/cloudevents+json; charset=latin1")).isNull();
+        assertThat(PublishPath.batchMode("application/json")).isNull();
+        assertThat(PublishPath.batchMode(null)).isNull();
     }
 }

@@ -1,12 +1,21 @@
 package io.pushline.loadtests;
 
-import io.pushline.ingest.IngestBench;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.pushline.contracts.CloudEventCodec;
 import io.pushline.contracts.Envelope;
 import io.pushline.contracts.EventData;
 import io.pushline.contracts.FollowCreated;
 import io.pushline.contracts.LikeCreated;
 import io.pushline.contracts.Topics;
+import io.pushline.credentials.BearerTokens;
+import io.pushline.ingest.IngestConfig;
+import io.pushline.ingest.IngestMetrics;
+import io.pushline.ingest.IngestServer;
+import io.pushline.ingest.Publishers;
 import io.pushline.loadtests.report.ProgressBar;
 import org.HdrHistogram.Histogram;
 import org.HdrHistogram.Recorder;
@@ -35,6 +44,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.BitSet;
 import java.util.EnumMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
@@ -395,18 +405,18 @@ final class IngestScenario {
     /** Where and how to POST; {@link #close()} closes its kept-alive connections. */
     record Target(Client client, HttpClient http, Http1Connections sockets, URI uri, String token) implements AutoCloseable {
         static Target of(Client client, int port, String token) {
-            URI uri = URI.create("http://127.0.0.1:" + port + IngestBench.PATH);
+            URI uri = URI.create("http://127.0.0.1:" + port + IngestServer.PATH);
             if (client == Client.JDK) {
                 HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(5)).build();
                 return new Target(client, http, null, uri, token);
             }
-            return new Target(client, null, new Http1Connections(new InetSocketAddress("127.0.0.1", port), IngestBench.PATH, REQUEST_TIMEOUT),
+            return new Target(client, null, new Http1Connections(new InetSocketAddress("127.0.0.1", port), IngestServer.PATH, REQUEST_TIMEOUT),
                     uri, token);
         }
 
         /** Status and Retry-After of one POST. */
         Http1Connections.Answer post(byte[] body, boolean batch) throws IOException, InterruptedException {
-            String contentType = batch ? IngestBench.BATCH : IngestBench.SINGLE;
+            String contentType = batch ? IngestServer.BATCH : IngestServer.SINGLE;
             if (sockets != null) {
                 return sockets.post(token, contentType, body);
             }
@@ -638,6 +648,60 @@ final class IngestScenario {
     }
 
     // ---------------------------------------------------------------------------------------------
+    // The ingest under test
+
+    /** The name of the bench's one publisher. */
+    static final String PUBLISHER = "bench";
+
+    /**
+     * The HTTP ingest as {@code pushline run} serves it, through its public API, on 127.0.0.1 (a free port): one
+     * publisher with {@code token}, allowed every publishable type at no rate limit; {@code config} differs from
+     * {@code pushline run}'s only where the bench asks (handler threads; the saturation phase's limits).
+     */
+    record Ingest(IngestServer server, MeterRegistry registry) implements AutoCloseable {
+        static Ingest start(Map<String, Object> clientConfig, String token, IngestConfig config) {
+            ObjectNode publisher = new ObjectMapper().createObjectNode().put("name", PUBLISHER).put("token", token).put("eventsPerSecond", 0);
+            publisher.putArray("types").add("*");
+            ObjectNode file = new ObjectMapper().createObjectNode();
+            file.putArray("publishers").add(publisher);
+            Publishers publishers;
+            try {
+                publishers = Publishers.parse(file.toString(), System::nanoTime);
+            } catch (BearerTokens.Invalid e) {
+                throw new IllegalArgumentException(e.getMessage(), e);
+            }
+            MeterRegistry registry = new SimpleMeterRegistry();
+            return new Ingest(IngestServer.start(new InetSocketAddress("127.0.0.1", 0), config, publishers, clientConfig, registry), registry);
+        }
+
+        int port() {
+            return server.port();
+        }
+
+        /** The ingest's own count of events by result ({@code accepted}, {@code saturated}, {@code failed}, ...). */
+        Map<String, Long> eventsByResult() {
+            Map<String, Long> counts = new LinkedHashMap<>();
+            for (Counter c : registry.find(IngestMetrics.INGEST_EVENTS).counters()) {
+                counts.merge(c.getId().getTag("result"), (long) c.count(), Long::sum);
+            }
+            return counts;
+        }
+
+        /** Answers new requests 503, lets those in flight finish, then closes the socket and the producer. */
+        @Override
+        public void close() {
+            server.close();
+        }
+    }
+
+    /** The ingest's own producer settings, for a baseline that writes the same records straight to Kafka. */
+    static Map<String, Object> baselineProducerConfig(Map<String, Object> clientConfig, IngestConfig config) {
+        Map<String, Object> p = IngestServer.producerConfig(clientConfig, config);
+        p.put("client.id", "pushline-bench-baseline");
+        return p;
+    }
+
+    // ---------------------------------------------------------------------------------------------
     // The run
 
     /** A fresh run tag: the id prefix of this run's events. */
@@ -652,21 +716,20 @@ final class IngestScenario {
         }
         Ledger ledger = new Ledger();
         String token = "bench-" + UUID.randomUUID();
-        IngestBench.Limits runs = IngestBench.Limits.defaults();
-        IngestBench.Limits defaults = new IngestBench.Limits(runs.maxEventBytes(), runs.maxBatchBytes(), runs.maxBatchEvents(),
-                runs.maxInFlightBytes(), s.ingestThreads(), runs.queue());
+        IngestConfig runs = IngestConfig.defaults();
+        IngestConfig defaults = runs.withThreads(s.ingestThreads(), runs.queue());
         Duration phase = Duration.ofSeconds(s.seconds());
 
         System.out.printf("  baseline: %,d records straight to %s (the ingest's producer settings), at most %d s%n", s.events(),
                 Topics.EVENTS, s.seconds());
-        Baseline baseline = baseline(IngestBench.producerConfig(clientConfig, defaults), events, s.events(), phase, ledger, completed);
+        Baseline baseline = baseline(baselineProducerConfig(clientConfig, defaults), events, s.events(), phase, ledger, completed);
         System.out.printf("  baseline: %,.0f events/s (%,d acknowledged, %,d failed, %d bytes per record)%n", baseline.perSec(),
                 baseline.acked(), baseline.failed(), baseline.recordBytes());
 
         PhaseResult single;
         PhaseResult batch;
         PhaseResult open;
-        try (IngestBench ingest = IngestBench.start(clientConfig, token, defaults);
+        try (Ingest ingest = Ingest.start(clientConfig, token, defaults);
              Target target = Target.of(s.client(), ingest.port(), token)) {
             if (s.warmupSeconds() > 0) {
                 System.out.printf("  warm-up: %d clients, single events, %d s (not measured)%n", s.clients(), s.warmupSeconds());
@@ -686,10 +749,10 @@ final class IngestScenario {
             print(open);
         }
 
-        IngestBench.Limits small = new IngestBench.Limits(1024, 1024, 1, s.saturationInFlightBytes(), defaults.threads(), defaults.queue());
+        IngestConfig small = defaults.withLimits(1024, 1024, 1, s.saturationInFlightBytes());
         PhaseResult saturation;
         Map<String, Long> serverCounts;
-        try (IngestBench ingest = IngestBench.start(clientConfig, token, small);
+        try (Ingest ingest = Ingest.start(clientConfig, token, small);
              Target target = Target.of(s.client(), ingest.port(), token)) {
             double rate = Math.max(10, s.saturationFactor() * single.requestsPerSec());
             System.out.printf("  beyond saturation: single events at %,.0f/s (%.1fx the closed loop), %d senders, in-flight bound %,d bytes, %d s%n",

@@ -1,0 +1,312 @@
+package io.pushline.ingest;
+
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.pushline.contracts.CloudEventCodec;
+import io.pushline.contracts.Envelope;
+import org.apache.kafka.clients.producer.BufferExhaustedException;
+import org.apache.kafka.clients.producer.Producer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.TimeUnit;
+import java.util.function.LongSupplier;
+
+/**
+ * What the ingest does with a request, without the transport: authenticate the publisher by its bearer token, read the
+ * body as one CloudEvent or a batch ({@link StructuredEvents}), check that the publisher may publish each event's type
+ * from its source, take its rate limit, deduplicate ({@link DedupWindow}), produce the new events, and turn the
+ * broker's acknowledgement into the answer ({@link IngestReply}), counting {@link IngestMetrics#INGEST_EVENTS} by
+ * publisher and result.
+ *
+ * <p>In two steps, because the transport must refuse a request by its headers before reading its body:
+ * {@link #screen} (the {@code Authorization} and {@code Content-Type} headers and the declared length) then
+ * {@link #publish(Admitted, byte[])} (the body). {@link #publish(String, String, byte[])} does both.
+ *
+ * <p>What it guarantees: a 202 only once the producer acknowledged every event of the request that was not a duplicate;
+ * nothing produced for a request refused whole (invalid, forbidden, rate-limited, too many events); the answer's stage
+ * always completes, within the delivery timeout and a second, with a reply and never exceptionally (an unexpected
+ * failure is a 500 that claims nothing). The publish path holds no thread while awaiting the broker.
+ *
+ * <p>Thread-safe: any number of threads may call it at once. It does not own the producer; whoever made it closes it.
+ */
+final class PublishPath {
+    /** The realm of the ingest's {@code WWW-Authenticate} challenge. */
+    private static final String REALM = "Bearer realm=\"pushline-ingest\"";
+    // The transport's logger: log lines keep the category they had before the publish path was split out of it.
+    private static final Logger log = LoggerFactory.getLogger(IngestServer.class);
+
+    /** What {@link #screen} decided from a request's headers. */
+    sealed interface Screened permits Admitted, Refused {
+    }
+
+    /** The publisher may send its body: in this mode, up to {@code limit} bytes. */
+    record Admitted(Publishers.Publisher publisher, boolean batch, int limit) implements Screened {
+        Admitted {
+            Objects.requireNonNull(publisher, "publisher");
+        }
+
+        String name() {
+            return publisher.name();
+        }
+    }
+
+    /** The request is answered {@code reply} without its body being read. */
+    record Refused(IngestReply reply) implements Screened {
+        Refused {
+            Objects.requireNonNull(reply, "reply");
+        }
+    }
+
+    private final IngestConfig config;
+    private final Publishers publishers;
+    private final Producer<String, byte[]> producer;
+    private final MeterRegistry registry;
+    private final CloudEventCodec codec;
+    private final StructuredEvents parser;
+    private final DedupWindow dedup;
+
+    /**
+     * Registers the dedup-window gauge and each publisher's {@code accepted} counter (so they show at 0 before the first
+     * event). {@code clock} gives an event without {@code time} its time of receipt; {@code nanos} is the dedup window's.
+     */
+    PublishPath(IngestConfig config, Publishers publishers, Producer<String, byte[]> producer, MeterRegistry registry, Clock clock,
+                LongSupplier nanos) {
+        this.config = Objects.requireNonNull(config, "config");
+        this.publishers = Objects.requireNonNull(publishers, "publishers");
+        this.producer = Objects.requireNonNull(producer, "producer");
+        this.registry = Objects.requireNonNull(registry, "registry");
+        this.codec = new CloudEventCodec();
+        this.parser = new StructuredEvents(codec, Objects.requireNonNull(clock, "clock"));
+        this.dedup = new DedupWindow(config.dedupWindow(), config.dedupMaxEntries(), Objects.requireNonNull(nanos, "nanos"));
+        registry.gauge(IngestMetrics.INGEST_DEDUP_ENTRIES, dedup, DedupWindow::size);
+        for (String name : publishers.names()) {
+            registry.counter(IngestMetrics.INGEST_EVENTS, "publisher", name, "result", "accepted");
+        }
+    }
+
+    /**
+     * Judges a request by its headers: 401 without a publisher's bearer token, 415 for any content type but one event or a
+     * batch in UTF-8, 413 if {@code declaredLength} (-1: not declared) exceeds the limit of that mode.
+     *
+     * @param authorization the {@code Authorization} header, or null
+     * @param contentType   the {@code Content-Type} header, or null
+     */
+    Screened screen(String authorization, String contentType, long declaredLength) {
+        if (authorization == null || authorization.isBlank()) {
+            return new Refused(IngestReply.error(IngestReply.UNKNOWN_PUBLISHER, 401, "unauthorized",
+                    "give the publisher's token: Authorization: Bearer TOKEN").with("WWW-Authenticate", REALM));
+        }
+        Optional<Publishers.Publisher> who = Optional.empty();
+        if (authorization.regionMatches(true, 0, "Bearer ", 0, 7)) {
+            who = publishers.authenticate(authorization.substring(7).trim());
+        }
+        if (who.isEmpty()) {
+            return new Refused(IngestReply.error(IngestReply.UNKNOWN_PUBLISHER, 401, "unauthorized", "the bearer token is not a publisher's")
+                    .with("WWW-Authenticate", REALM + ", error=\"invalid_token\""));
+        }
+        Publishers.Publisher publisher = who.get();
+        String name = publisher.name();
+        Boolean batch = batchMode(contentType);
+        if (batch == null) {
+            return new Refused(IngestReply.error(name, 415, "unsupported_media_type", "Content-Type must be " + IngestServer.SINGLE
+                    + " (one event) or " + IngestServer.BATCH + " (a JSON array of events), in UTF-8")
+                    .with("Accept-Post", IngestServer.SINGLE + ", " + IngestServer.BATCH));
+        }
+        int limit = batch ? config.maxBatchBytes() : config.maxEventBytes();
+        if (declaredLength > limit) {
+            return new Refused(IngestReply.tooLarge(name, declaredLength + " bytes exceeds the limit of " + limit + " bytes", config));
+        }
+        return new Admitted(publisher, batch, limit);
+    }
+
+    /** {@link #screen} with the body's length, then {@link #publish(Admitted, byte[])} if admitted. */
+    CompletionStage<IngestReply> publish(String authorization, String contentType, byte[] body) {
+        Screened screened = screen(authorization, contentType, body.length);
+        if (screened instanceof Refused refused) {
+            return CompletableFuture.completedFuture(refused.reply());
+        }
+        return publish((Admitted) screened, body);
+    }
+
+    /**
+     * Parses, checks and produces the body of an admitted request, on the calling thread up to handing the events to the
+     * producer. The stage completes with the answer (from the producer's thread once it acknowledged, or at once for a
+     * refusal), never exceptionally.
+     */
+    CompletionStage<IngestReply> publish(Admitted admitted, byte[] body) {
+        try {
+            return parsed(admitted, body);
+        } catch (RuntimeException e) {
+            return CompletableFuture.completedFuture(internalError(admitted.name(), e));
+        }
+    }
+
+    /** The 500 of a request that failed unexpectedly (a bug): nothing was published, and the failure is logged by class only. */
+    static IngestReply internalError(String publisher, Throwable failure) {
+        log.warn("ingest request failed: {}", failure.getClass().getName());
+        log.debug("ingest request failure", failure);
+        return IngestReply.error(publisher, 500, "internal", "the request could not be handled; nothing was published");
+    }
+
+    private CompletionStage<IngestReply> parsed(Admitted admitted, byte[] body) {
+        String name = admitted.name();
+        boolean batch = admitted.batch();
+        StructuredEvents.Result parsed = batch ? parser.batch(body, config.maxBatchEvents()) : parser.single(body);
+        if (parsed instanceof StructuredEvents.Result.TooManyEvents tooMany) {
+            return done(IngestReply.tooLarge(name, tooMany.count() + " events in one batch exceeds the limit of " + tooMany.max(), config));
+        }
+        if (parsed instanceof StructuredEvents.Result.Invalid invalid) {
+            long entries = invalid.problems().stream().mapToInt(StructuredEvents.Problem::index).distinct().count();
+            count(name, "invalid", (int) entries);
+            return done(IngestReply.problems(name, 400, "invalid", batch
+                    ? entries + " of the batch's events are invalid; none was published"
+                    : "the event is invalid; it was not published", invalid.problems()));
+        }
+        List<Envelope<?>> events = ((StructuredEvents.Result.Ok) parsed).events();
+        List<StructuredEvents.Problem> refusals = new ArrayList<>();
+        for (int i = 0; i < events.size(); i++) {
+            Envelope<?> e = events.get(i);
+            String refusal = admitted.publisher().refusal(e.type(), e.source().toString());
+            if (refusal != null) {
+                refusals.add(new StructuredEvents.Problem(batch ? i : -1, refusal.contains("source") ? "source" : "type", refusal));
+            }
+        }
+        if (!refusals.isEmpty()) {
+            count(name, "forbidden", refusals.size());
+            return done(IngestReply.problems(name, 403, "forbidden", batch
+                    ? refusals.size() + " of the batch's events may not be published by '" + name + "'; none was published"
+                    : "'" + name + "' may not publish this event", refusals));
+        }
+        Publishers.TokenBucket limit = admitted.publisher().limit();
+        long wait = limit == null ? 0 : limit.tryAcquire(events.size());
+        if (wait > 0) {
+            count(name, "rate_limited", events.size());
+            return done(IngestReply.error(name, 429, "rate_limited", "publisher '" + name + "' is over its rate limit; retry after "
+                    + wait + " s").with("Retry-After", Long.toString(wait)));
+        }
+        return produce(name, batch, events);
+    }
+
+    /** Produces the events not seen within the dedup window; answers once the broker acknowledged (or failed) them all. */
+    private CompletionStage<IngestReply> produce(String name, boolean batch, List<Envelope<?>> events) {
+        List<DedupWindow.Claim> claims = new ArrayList<>(events.size());
+        for (Envelope<?> event : events) {
+            DedupWindow.Claim claim = dedup.claim(event.source().toString(), event.id());
+            claims.add(claim);
+            if (claim.first()) {
+                send(event, claim.outcome());
+            }
+        }
+        return CompletableFuture.allOf(claims.stream().map(DedupWindow.Claim::outcome).toArray(CompletableFuture[]::new))
+                .orTimeout(config.deliveryTimeout().toMillis() + 1000, TimeUnit.MILLISECONDS)
+                .handle((ok, failure) -> acknowledged(name, batch, events, claims, failure))
+                .exceptionally(e -> internalError(name, e));
+    }
+
+    private IngestReply acknowledged(String name, boolean batch, List<Envelope<?>> events, List<DedupWindow.Claim> claims,
+                                     Throwable failure) {
+        if (failure != null) {
+            Throwable cause = failure instanceof CompletionException && failure.getCause() != null ? failure.getCause() : failure;
+            boolean saturated = claims.stream().anyMatch(c -> causeOf(c.outcome()) instanceof BufferExhaustedException);
+            if (saturated) {
+                count(name, "saturated", events.size());
+                return IngestReply.saturated(name, "the producer's buffer is full; retry later");
+            }
+            count(name, "failed", events.size());
+            log.warn("ingest: the broker did not acknowledge {} event(s) of publisher {} ({}); answered 503", events.size(), name,
+                    cause.getClass().getSimpleName());
+            return IngestReply.error(name, 503, "unavailable", "the broker did not acknowledge the write; nothing is claimed accepted: "
+                    + "retry with the same ids").with("Retry-After", Long.toString(IngestReply.BROKER_RETRY_AFTER_SECONDS));
+        }
+        ObjectNode body = IngestReply.object();
+        ArrayNode list = body.putArray("events");
+        int accepted = 0;
+        for (int i = 0; i < events.size(); i++) {
+            boolean first = claims.get(i).first();
+            accepted += first ? 1 : 0;
+            ObjectNode e = list.addObject();
+            if (batch) {
+                e.put("index", i);
+            }
+            e.put("id", events.get(i).id()).put("source", events.get(i).source().toString()).put("status", first ? "accepted" : "duplicate");
+        }
+        body.put("accepted", accepted).put("duplicates", events.size() - accepted);
+        count(name, "accepted", accepted);
+        count(name, "duplicate", events.size() - accepted);
+        return new IngestReply(202, name, Map.of(), body);
+    }
+
+    /** Produces {@code event}, completing {@code outcome} when the broker acknowledged it or the send failed. */
+    private void send(Envelope<?> event, CompletableFuture<Void> outcome) {
+        try {
+            ProducerRecord<String, byte[]> record = codec.toRecord(config.topic(), event);
+            producer.send(record, (metadata, error) -> {
+                if (error == null) {
+                    outcome.complete(null);
+                } else {
+                    outcome.completeExceptionally(error);
+                }
+            });
+        } catch (RuntimeException e) {
+            outcome.completeExceptionally(e);
+        }
+    }
+
+    /** Counts {@code n} events of {@code publisher} with {@code result} (nothing for 0), under {@link IngestMetrics#INGEST_EVENTS}. */
+    void count(String publisher, String result, int n) {
+        if (n > 0) {
+            registry.counter(IngestMetrics.INGEST_EVENTS, "publisher", publisher, "result", result).increment(n);
+        }
+    }
+
+    /** True for a batch, false for one event, null for any other content type. */
+    static Boolean batchMode(String contentType) {
+        if (contentType == null) {
+            return null;
+        }
+        String[] parts = contentType.split(";");
+        String media = parts[0].trim().toLowerCase(Locale.ROOT);
+        for (int i = 1; i < parts.length; i++) {
+            String param = parts[i].trim().toLowerCase(Locale.ROOT);
+            if (param.startsWith("charset=") && !param.substring(8).replace("\"", "").equals("utf-8")) {
+                return null;
+            }
+        }
+        return switch (media) {
+            case IngestServer.SINGLE -> false;
+            case IngestServer.BATCH -> true;
+            default -> null;
+        };
+    }
+
+    private static CompletionStage<IngestReply> done(IngestReply reply) {
+        return CompletableFuture.completedFuture(reply);
+    }
+
+    /** Why {@code outcome} failed; null if it has not (yet). */
+    private static Throwable causeOf(CompletableFuture<Void> outcome) {
+        if (!outcome.isCompletedExceptionally()) {
+            return null;
+        }
+        try {
+            outcome.getNow(null);
+            return null;
+        } catch (CompletionException | CancellationException e) {
+            return e.getCause() != null ? e.getCause() : e;
+        }
+    }
+}
