@@ -53,6 +53,7 @@ public final class LocalBroker implements AutoCloseable {
     public static final String DEFAULT_HEAP = "512m";
     public static final Duration DEFAULT_START_TIMEOUT = Duration.ofSeconds(60);
 
+    /** Named here for the Javadoc of this class and of {@link #close()}; {@link ChildJvm} applies it. */
     static final int SHUTDOWN_TIMEOUT_SECONDS = ChildJvm.SHUTDOWN_TIMEOUT_SECONDS;
 
     private static final Logger log = LoggerFactory.getLogger(LocalBroker.class);
