@@ -9,18 +9,9 @@ import io.cloudevents.CloudEvent;
 import io.cloudevents.SpecVersion;
 import io.cloudevents.kafka.KafkaMessageFactory;
 import io.cloudevents.rw.CloudEventRWException;
-import java.io.IOException;
-import java.net.URI;
-import java.nio.ByteBuffer;
-import java.nio.CharBuffer;
-import java.nio.charset.CharsetDecoder;
-import java.nio.charset.CoderResult;
-import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
-import java.time.Instant;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
@@ -68,20 +59,20 @@ public final class CloudEventCodec {
 
   private static final Logger LOG = LoggerFactory.getLogger(CloudEventCodec.class);
   private static final int MAX_TYPE_CHARS = 200;
-  private static final String CONTENT_TYPE_HEADER = "content-type";
+  static final String CONTENT_TYPE_HEADER = "content-type";
   /** How the problem of a record that hit an unexpected exception (a bug) starts; package-private for tests. */
   static final String UNEXPECTED = "undecodable: unexpected ";
-  private static final String CE_PREFIX = "ce_";
-  private static final byte[] SPEC_VERSION_1 = "1.0".getBytes(StandardCharsets.US_ASCII);
-  private static final byte[] CONTENT_TYPE_BYTES = "application/json".getBytes(StandardCharsets.US_ASCII);
-  /** The string attributes the fast decode path reads, in its slot order. */
-  private static final List<String> FAST_ATTRIBUTES = List.of("ce_id", "ce_source", "ce_type", "ce_time", "ce_dataschema");
+  static final String CE_PREFIX = "ce_";
+  // The header values Pushline writes, which FastPathDecoder compares against: shared, so never modify them.
+  static final byte[] SPEC_VERSION_1 = "1.0".getBytes(StandardCharsets.US_ASCII);
+  static final byte[] CONTENT_TYPE_BYTES = "application/json".getBytes(StandardCharsets.US_ASCII);
   private static final Pattern MISSING_ATTRIBUTE = Pattern.compile("Attribute '([A-Za-z0-9]+)' cannot be null");
   private static final Pattern BAD_ATTRIBUTE = Pattern.compile("for \"([A-Za-z0-9]+)\"");
   private static final Pattern JSON_MEDIA_TYPE = Pattern.compile("application/(?:[a-z0-9.+-]*\\+)?json");
 
   private final int maxEventBytes;
   private final Set<EventType> trusted;
+  private final FastPathDecoder fastPath;
 
   /** A codec accepting values up to {@link #DEFAULT_MAX_EVENT_BYTES}. */
   public CloudEventCodec() {
@@ -100,6 +91,7 @@ public final class CloudEventCodec {
   private CloudEventCodec(int maxEventBytes, Set<EventType> trusted) {
     this.maxEventBytes = Require.positive(maxEventBytes, "maxEventBytes");
     this.trusted = trusted.isEmpty() ? Set.of() : Set.copyOf(trusted);
+    this.fastPath = new FastPathDecoder(this.maxEventBytes, this.trusted);
     Schemas.id(EventType.PUSH_TASK); // load the schemas now: a packaging error fails here, not on the first record
   }
 
@@ -147,130 +139,13 @@ public final class CloudEventCodec {
    */
   public Decoded decode(Headers headers, byte[] value) {
     try {
-      Decoded fast = decodeFast(headers, value);
+      Decoded fast = fastPath.decode(headers, value);
       return fast != null ? fast : decodeFull(headers, value);
     } catch (RuntimeException e) {
       // Every expected failure is handled below; this is a bug, but the partition must keep moving.
       LOG.warn("unexpected {} while decoding a record; dead-lettering it as NOT_A_CLOUDEVENT", e.getClass().getName());
       LOG.debug("unexpected decode failure", e);
       return invalid(DeadLetterReason.NOT_A_CLOUDEVENT, "(record)", UNEXPECTED + e.getClass().getSimpleName());
-    }
-  }
-
-  /**
-   * The common case, without the CloudEvents SDK's reader and without a JSON tree for trusted types: exactly the
-   * attributes Pushline writes (specversion 1.0, id, source, type, time, optional dataschema equal to the type's
-   * schema id, content-type {@code application/json}), each once, and data that binds. Anything else (a missing,
-   * duplicate, extra or odd header; data that does not parse, bind or validate) returns null, and the full path
-   * decodes the record again and gives the exact reason: this path only ever accepts what that path accepts (but for
-   * the schema check of {@link #trusted} types).
-   */
-  private Decoded decodeFast(Headers headers, byte[] value) {
-    if (headers == null || value == null || value.length == 0 || value.length > maxEventBytes) {
-      return null;
-    }
-    String[] attributes = new String[FAST_ATTRIBUTES.size()];   // id, source, type, time, dataschema
-    boolean json = false;
-    boolean v1 = false;
-    for (Header h : headers) {
-      String key = h == null ? null : h.key();
-      if (key == null) {
-        continue;
-      }
-      byte[] v = h.value();
-      int slot = FAST_ATTRIBUTES.indexOf(key);
-      if (slot >= 0) {
-        if (attributes[slot] != null || v == null) {
-          return null;   // a duplicate or an empty attribute: the full path names it
-        }
-        attributes[slot] = new String(v, StandardCharsets.UTF_8);
-      } else if (key.equals("ce_specversion")) {
-        if (v1 || v == null || !Arrays.equals(v, SPEC_VERSION_1)) {
-          return null;
-        }
-        v1 = true;
-      } else if (key.equals(CONTENT_TYPE_HEADER)) {
-        if (json || v == null || !Arrays.equals(v, CONTENT_TYPE_BYTES)) {
-          return null;
-        }
-        json = true;
-      } else if (key.regionMatches(true, 0, CE_PREFIX, 0, CE_PREFIX.length()) || key.equalsIgnoreCase(CONTENT_TYPE_HEADER)) {
-        return null;   // an extension, or a name in another case: the full path decides
-      }
-    }
-    String id = attributes[0];
-    String source = attributes[1];
-    String ceType = attributes[2];
-    String time = attributes[3];
-    String dataSchema = attributes[4];
-    if (!v1 || id == null || source == null || ceType == null || time == null || !json || !Require.ID.matcher(id).matches()) {
-      return null;
-    }
-    EventType type = EventType.fromCeType(ceType).orElse(null);
-    if (type == null || (dataSchema != null && !dataSchema.equals(Schemas.id(type)))) {
-      return null;
-    }
-    URI sourceUri = Uris.parse(source);
-    if (sourceUri == null) {
-      return null;
-    }
-    Instant at;
-    try {
-      at = io.cloudevents.types.Time.parseTime(time).toInstant();
-    } catch (RuntimeException e) {
-      return null;
-    }
-    if (!plainUtf8Object(value)) {
-      return null;
-    }
-    EventData data;
-    try {
-      if (trusted.contains(type)) {
-        data = Json.MAPPER.readValue(value, type.dataClass());
-      } else {
-        JsonNode node = Json.MAPPER.readTree(value);
-        if (node == null || node.isMissingNode() || !Schemas.violations(type, node).isEmpty()) {
-          return null;
-        }
-        data = Json.MAPPER.treeToValue(node, type.dataClass());
-      }
-    } catch (IOException | RuntimeException e) {
-      return null;
-    }
-    if (data == null) {
-      return null;
-    }
-    return new Decoded.Ok(Envelope.of(id, sourceUri, at, data));
-  }
-
-  /**
-   * Whether Jackson's byte parser will read {@code value} as the full path reads it (as strict UTF-8 text): it starts
-   * with '{' (no BOM, no leading space), none of its first four bytes is NUL (so Jackson cannot guess UTF-16 or
-   * UTF-32), and it is strictly valid UTF-8 (checked only when it is not plain ASCII).
-   */
-  private static boolean plainUtf8Object(byte[] value) {
-    if (value[0] != '{') {
-      return false;
-    }
-    boolean ascii = true;
-    for (int i = 0; i < value.length; i++) {
-      byte b = value[i];
-      if (b == 0 && i < 4) {
-        return false;
-      }
-      if (b < 0) {
-        ascii = false;
-        break;
-      }
-    }
-    if (ascii) {
-      return true;
-    }
-    try {
-      strictUtf8(value);
-      return true;
-    } catch (InvalidUtf8 e) {
-      return false;
     }
   }
 
@@ -310,8 +185,8 @@ public final class CloudEventCodec {
     }
     String text;
     try {
-      text = strictUtf8(value);
-    } catch (InvalidUtf8 e) {
+      text = StrictUtf8.decode(value);
+    } catch (StrictUtf8.InvalidUtf8 e) {
       return invalid(DeadLetterReason.NOT_UTF8, "data", "invalid UTF-8 at byte offset " + e.offset);
     }
 
@@ -434,22 +309,6 @@ public final class CloudEventCodec {
     return JSON_MEDIA_TYPE.matcher(mediaType).matches();
   }
 
-  private static String strictUtf8(byte[] value) throws InvalidUtf8 {
-    CharsetDecoder decoder = StandardCharsets.UTF_8.newDecoder()
-        .onMalformedInput(CodingErrorAction.REPORT)
-        .onUnmappableCharacter(CodingErrorAction.REPORT);
-    ByteBuffer in = ByteBuffer.wrap(value);
-    CharBuffer out = CharBuffer.allocate(value.length); // UTF-8 never yields more chars than bytes
-    CoderResult result = decoder.decode(in, out, true);
-    if (!result.isError()) {
-      result = decoder.flush(out);
-    }
-    if (result.isError()) {
-      throw new InvalidUtf8(in.position());
-    }
-    return out.flip().toString();
-  }
-
   private static String at(JsonLocation location) {
     if (location == null || location.getLineNr() < 0) {
       return "";
@@ -477,15 +336,6 @@ public final class CloudEventCodec {
 
   private static Decoded invalid(DeadLetterReason reason, String field, String problem) {
     return new Decoded.Invalid(reason, field, problem);
-  }
-
-  private static final class InvalidUtf8 extends Exception {
-    private final int offset;
-
-    InvalidUtf8(int offset) {
-      super(null, null, false, false);
-      this.offset = offset;
-    }
   }
 
   // ---------------------------------------------------------------------------------------------

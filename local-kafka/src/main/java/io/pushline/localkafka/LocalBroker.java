@@ -2,33 +2,18 @@ package io.pushline.localkafka;
 
 import java.io.File;
 import java.io.IOException;
-import java.net.InetSocketAddress;
-import java.net.Socket;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.time.Instant;
-import java.util.ArrayList;
-import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import java.util.StringJoiner;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import java.util.regex.Pattern;
-import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
-import org.apache.kafka.clients.admin.ScramCredentialInfo;
-import org.apache.kafka.clients.admin.ScramMechanism;
-import org.apache.kafka.clients.admin.UserScramCredentialAlteration;
-import org.apache.kafka.clients.admin.UserScramCredentialUpsertion;
-import org.apache.kafka.common.Node;
-import org.apache.kafka.common.Uuid;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -68,13 +53,8 @@ public final class LocalBroker implements AutoCloseable {
     public static final String DEFAULT_HEAP = "512m";
     public static final Duration DEFAULT_START_TIMEOUT = Duration.ofSeconds(60);
 
-    static final int SHUTDOWN_TIMEOUT_SECONDS = 20;
-    private static final Duration SHUTDOWN_TIMEOUT = Duration.ofSeconds(SHUTDOWN_TIMEOUT_SECONDS);
-    private static final Duration KILL_TIMEOUT = Duration.ofSeconds(10);
-    /** How long to wait for the process to exit between two readiness probes. */
-    private static final Duration PROBE_INTERVAL = Duration.ofMillis(100);
-    private static final String MAIN_CLASS = "kafka.Kafka";
-    private static final String STORAGE_TOOL = "kafka.tools.StorageTool";
+    /** Named here for the Javadoc of this class and of {@link #close()}; {@link ChildJvm} applies it. */
+    static final int SHUTDOWN_TIMEOUT_SECONDS = ChildJvm.SHUTDOWN_TIMEOUT_SECONDS;
 
     private static final Logger log = LoggerFactory.getLogger(LocalBroker.class);
 
@@ -107,14 +87,13 @@ public final class LocalBroker implements AutoCloseable {
     private final int requestedPort;
     private final int requestedControllerPort;
     private final Path dataDir;
-    private final String heap;
     private final Path logFile;
     private final Duration startTimeout;
     private final boolean ownShutdownHook;
     private final Map<String, String> extraConfig;
     private final BrokerSecurity security;
-    private final Path javaExecutable;
     private final String classpath;
+    private final ChildJvm jvm;
 
     private final Object lock = new Object();
     private State state = State.NEW;
@@ -124,21 +103,18 @@ public final class LocalBroker implements AutoCloseable {
     private int controllerPort;
     /** The broker's own SCRAM password, under SCRAM; read at start. */
     private volatile String brokerPassword;
-    /** Where the running child's output starts in the log file. */
-    private long logOffset;
 
     private LocalBroker(Builder b, int controllerPort, Path dataDir, Path logFile) {
         this.requestedPort = b.port;
         this.requestedControllerPort = controllerPort;
         this.dataDir = dataDir;
-        this.heap = b.heap;
         this.logFile = logFile;
         this.startTimeout = b.startTimeout;
         this.ownShutdownHook = b.shutdownHook;
         this.extraConfig = Map.copyOf(b.extraConfig);
         this.security = b.security;
-        this.javaExecutable = b.javaExecutable.toAbsolutePath();
         this.classpath = absoluteClasspath(b.classpath);
+        this.jvm = new ChildJvm(b.javaExecutable.toAbsolutePath(), b.heap, dataDir, logFile);
     }
 
     /** The child runs in the data dir, so relative entries (java -cp app.jar) must be resolved here first. */
@@ -182,10 +158,10 @@ public final class LocalBroker implements AutoCloseable {
                 brokerPassword = BrokerCredential.loadOrCreate(dataDir);
             }
             writeFiles();
-            format(deadline);
-            launch();
-            awaitReady(deadline);
-            createScramUsers(deadline);
+            jvm.format(security, brokerPassword, startTimeout, deadline);
+            BrokerReadiness readiness = launch();
+            readiness.awaitReady(deadline);
+            readiness.createScramUsers(deadline);
         } catch (RuntimeException e) {
             close();
             throw e;
@@ -260,7 +236,7 @@ public final class LocalBroker implements AutoCloseable {
             }
         }
         if (child != null) {
-            stop(child);
+            ChildJvm.stop(child);
             EarlierBroker.deletePidFileOf(dataDir, child.pid());
         }
     }
@@ -316,41 +292,10 @@ public final class LocalBroker implements AutoCloseable {
         }
     }
 
-    /** Formats a new data dir; a formatted one (meta.properties present) keeps its data. */
-    private void format(long deadline) {
-        if (Files.exists(BrokerFiles.metaProperties(dataDir))) {
-            log.info("Data dir {} is already formatted; keeping its topics", dataDir);
-            return;
-        }
-        String clusterId = Uuid.randomUuid().toString();
-        List<String> command = javaCommand(STORAGE_TOOL, "format", "--cluster-id", clusterId,
-                "--config", BrokerFiles.serverProperties(dataDir).toString(), "--standalone");
-        if (security.usesScram()) {
-            // The broker authenticates to itself on its first connection, before any Admin call could create a user.
-            command.addAll(List.of("--add-scram", BrokerCredential.addScramArgument(BrokerSecurity.BROKER_USER, brokerPassword)));
-        }
-        long logOffset = appendBanner("formatting " + dataDir + " as cluster " + clusterId);
-        Process formatter = spawn(command);
-        try {
-            if (!formatter.waitFor(remaining(deadline), TimeUnit.NANOSECONDS)) {
-                formatter.destroyForcibly();
-                throw new LocalBrokerException("formatting the storage in " + dataDir + " took longer than the start"
-                        + " timeout of " + startTimeout.toSeconds() + "s; " + LogTail.describe(logFile, logOffset));
-            }
-        } catch (InterruptedException e) {
-            formatter.destroyForcibly();
-            Thread.currentThread().interrupt();
-            throw new LocalBrokerException("interrupted while formatting the storage in " + dataDir, e);
-        }
-        if (formatter.exitValue() != 0) {
-            throw new LocalBrokerException("formatting the storage in " + dataDir + " failed (exit code "
-                    + formatter.exitValue() + "); " + LogTail.describe(logFile, logOffset) + classpathHint(logOffset));
-        }
-    }
-
-    private void launch() {
-        List<String> command = javaCommand(MAIN_CLASS, BrokerFiles.serverProperties(dataDir).toString());
-        logOffset = appendBanner("starting the broker on " + BrokerFiles.HOST + ":" + port);
+    /** Launches the broker; returns what waits for it to be ready, which watches this very child. */
+    private BrokerReadiness launch() {
+        List<String> command = jvm.brokerCommand();
+        long logOffset = jvm.appendBanner("starting the broker on " + BrokerFiles.HOST + ":" + port);
         Thread hook = new Thread(this::close, "pushline-local-broker-shutdown");
         synchronized (lock) {
             if (state != State.STARTING) {
@@ -361,216 +306,14 @@ public final class LocalBroker implements AutoCloseable {
                 Runtime.getRuntime().addShutdownHook(hook);
                 shutdownHook = hook;
             }
-            process = spawn(command);
+            process = jvm.spawn(command);
         }
         try {
             EarlierBroker.writePid(dataDir, process.pid());
         } catch (IOException e) {
             throw new LocalBrokerException("cannot write the pid file " + BrokerFiles.pidFile(dataDir) + ": " + e, e);
         }
-    }
-
-    private void awaitReady(long deadline) {
-        InetSocketAddress address = new InetSocketAddress(BrokerFiles.HOST, port);
-        // Wait for the listener first: an admin client pointed at a closed port logs a warning per retry.
-        while (!accepts(address)) {
-            pace(deadline);
-        }
-        Admin admin = Admin.create(probeConfig(security.clientConfig(brokerPassword), "pushline-local-broker-probe"));
-        try {
-            while (true) {
-                try {
-                    // Lists unfenced brokers only: non-empty means the broker registered and serves clients.
-                    Collection<Node> nodes = admin.describeCluster().nodes()
-                            .get(Math.min(remaining(deadline), TimeUnit.SECONDS.toNanos(5)), TimeUnit.NANOSECONDS);
-                    if (!nodes.isEmpty()) {
-                        return;
-                    }
-                } catch (ExecutionException | TimeoutException e) {
-                    log.debug("Broker not ready yet: {}", e.toString());
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                    throw new LocalBrokerException("interrupted while waiting for the broker to start", e);
-                }
-                pace(deadline);
-            }
-        } finally {
-            admin.close(Duration.ofSeconds(5)); // bounded: the broker may have gone away
-        }
-    }
-
-    private Map<String, Object> probeConfig(Map<String, Object> securityConfig, String clientId) {
-        Map<String, Object> config = new LinkedHashMap<>(securityConfig);
-        config.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, BrokerFiles.HOST + ":" + port);
-        config.put(AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, 5_000);
-        config.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, 5_000);
-        config.put(AdminClientConfig.CLIENT_ID_CONFIG, clientId);
-        return config;
-    }
-
-    /**
-     * Creates (or updates) the SCRAM users through the Admin API, as the broker's own principal, and waits until each
-     * can log in: the broker learns a credential from the metadata log a moment after the controller committed it.
-     */
-    private void createScramUsers(long deadline) {
-        Map<String, String> users = security.scramUsers();
-        if (users.isEmpty()) {
-            return;
-        }
-        List<UserScramCredentialAlteration> upserts = new ArrayList<>();
-        ScramCredentialInfo info = new ScramCredentialInfo(ScramMechanism.SCRAM_SHA_512, BrokerSecurity.SCRAM_ITERATIONS);
-        users.forEach((name, password) -> upserts.add(new UserScramCredentialUpsertion(name, info, password)));
-        Admin admin = Admin.create(probeConfig(security.clientConfig(brokerPassword), "pushline-local-broker-users"));
-        try {
-            admin.alterUserScramCredentials(upserts).all().get(remaining(deadline), TimeUnit.NANOSECONDS);
-        } catch (ExecutionException e) {
-            throw new LocalBrokerException("cannot create the SCRAM users " + users.keySet() + ": " + e.getCause(), e.getCause());
-        } catch (TimeoutException e) {
-            throw new LocalBrokerException("creating the SCRAM users " + users.keySet() + " took longer than the start"
-                    + " timeout of " + startTimeout.toSeconds() + "s", e);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new LocalBrokerException("interrupted while creating the SCRAM users", e);
-        } finally {
-            admin.close(Duration.ofSeconds(5));
-        }
-        users.forEach((name, password) -> awaitLogin(name, password, deadline));
-    }
-
-    private void awaitLogin(String user, String password, long deadline) {
-        Map<String, Object> config = new LinkedHashMap<>(security.clientConfig(brokerPassword));
-        config.putAll(BrokerSecurity.scramClientConfig(user, password));
-        Admin admin = Admin.create(probeConfig(config, "pushline-local-broker-login-probe"));
-        try {
-            while (true) {
-                try {
-                    admin.describeCluster().nodes().get(Math.min(remaining(deadline), TimeUnit.SECONDS.toNanos(5)), TimeUnit.NANOSECONDS);
-                    return;
-                } catch (ExecutionException | TimeoutException e) {
-                    log.debug("SCRAM user {} cannot log in yet: {}", user, e.toString());
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                    throw new LocalBrokerException("interrupted while waiting for the SCRAM user " + user, e);
-                }
-                pace(deadline);
-            }
-        } finally {
-            admin.close(Duration.ofSeconds(5));
-        }
-    }
-
-    private static boolean accepts(InetSocketAddress address) {
-        try (Socket socket = new Socket()) {
-            socket.connect(address, 500);
-            return true;
-        } catch (IOException e) {
-            return false;
-        }
-    }
-
-    /** Waits up to {@link #PROBE_INTERVAL} for the child to exit; fails if it did or the deadline has passed. */
-    private void pace(long deadline) {
-        Process child = process;
-        if (remaining(deadline) <= 0) {
-            throw new LocalBrokerException("the Kafka broker did not become ready within " + startTimeout.toSeconds()
-                    + "s (raise the start timeout on a slow machine; the broker is stopped again); "
-                    + LogTail.describe(logFile, logOffset));
-        }
-        try {
-            child.onExit().get(Math.min(PROBE_INTERVAL.toNanos(), remaining(deadline)), TimeUnit.NANOSECONDS);
-        } catch (TimeoutException e) {
-            return; // still alive: probe again
-        } catch (ExecutionException e) {
-            throw new LocalBrokerException("cannot watch the broker process: " + e.getCause(), e.getCause());
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new LocalBrokerException("interrupted while waiting for the broker to start", e);
-        }
-        throw new LocalBrokerException("the Kafka broker exited during start (exit code " + child.exitValue() + "); "
-                + LogTail.describe(logFile, logOffset) + classpathHint(logOffset));
-    }
-
-    private String classpathHint(long offset) {
-        boolean missing = LogTail.lastLines(logFile, offset, LogTail.LINES).stream()
-                .anyMatch(line -> line.contains("Could not find or load main class") || line.contains("ClassNotFoundException: kafka."));
-        return missing
-                ? "\nThe classpath given to the broker does not contain Kafka's broker (org.apache.kafka:kafka_2.13);"
-                        + " pass it with LocalBroker.builder().classpath(...)."
-                : "";
-    }
-
-    private List<String> javaCommand(String mainClass, String... args) {
-        List<String> command = new ArrayList<>();
-        command.add(javaExecutable.toString());
-        command.add("-Xmx" + heap);
-        command.add("-XX:+UseG1GC");
-        command.add("-Djava.awt.headless=true");
-        command.add("-Dlogback.configurationFile=" + BrokerFiles.logbackConfig(dataDir));
-        command.add("-Dlog4j2.configurationFile=" + BrokerFiles.log4j2Config(dataDir));
-        command.add("@" + BrokerFiles.classpathArgFile(dataDir));
-        command.add(mainClass);
-        command.addAll(List.of(args));
-        return command;
-    }
-
-    private Process spawn(List<String> command) {
-        ProcessBuilder builder = new ProcessBuilder(command)
-                .directory(dataDir.toFile())
-                .redirectErrorStream(true)
-                .redirectOutput(ProcessBuilder.Redirect.appendTo(logFile.toFile()))
-                .redirectInput(ProcessBuilder.Redirect.from(nullDevice()));
-        try {
-            return builder.start();
-        } catch (IOException e) {
-            throw new LocalBrokerException("cannot launch " + javaExecutable + ": " + e.getMessage(), e);
-        }
-    }
-
-    private static File nullDevice() {
-        return new File(System.getProperty("os.name").startsWith("Windows") ? "NUL" : "/dev/null");
-    }
-
-    /** Appends a separator line to the log file and returns the offset where this child's output starts. */
-    private long appendBanner(String what) {
-        try {
-            Files.writeString(logFile, "---- " + Instant.now() + " pushline LocalBroker: " + what + " ----\n",
-                    StandardCharsets.UTF_8, java.nio.file.StandardOpenOption.CREATE, java.nio.file.StandardOpenOption.APPEND);
-        } catch (IOException e) {
-            throw new LocalBrokerException("cannot write the log file " + logFile + ": " + e, e);
-        }
-        return LogTail.size(logFile);
-    }
-
-    private void stop(Process child) {
-        if (!child.isAlive()) {
-            return;
-        }
-        log.info("Stopping the Kafka broker (pid {})", child.pid());
-        long began = System.nanoTime();
-        child.destroy(); // SIGTERM: Kafka shuts down cleanly
-        if (waitForExit(child, SHUTDOWN_TIMEOUT)) {
-            log.info("Kafka broker stopped (pid {}, exit code {}) in {} ms", child.pid(), child.exitValue(),
-                    TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - began));
-        } else {
-            log.warn("The Kafka broker (pid {}) did not stop within {}s; killing it", child.pid(), SHUTDOWN_TIMEOUT.toSeconds());
-            child.destroyForcibly();
-            if (!waitForExit(child, KILL_TIMEOUT)) {
-                log.error("The Kafka broker (pid {}) survived a forced kill; stop it with `kill -9 {}`", child.pid(), child.pid());
-            }
-        }
-    }
-
-    private static boolean waitForExit(Process child, Duration timeout) {
-        try {
-            return child.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return !child.isAlive();
-        }
-    }
-
-    private static long remaining(long deadline) {
-        return Math.max(0, deadline - System.nanoTime());
+        return new BrokerReadiness(jvm, process, logOffset, port, security, brokerPassword, startTimeout);
     }
 
     @Override
