@@ -24,7 +24,7 @@ import static io.pushline.loadtests.Reports.round;
 import static io.pushline.loadtests.Reports.round3;
 
 /**
- * {@code pushline bench slow-provider}: the fanout with both mocks about {@value SlowProviderScenario#SLOWDOWN}x slower
+ * {@code pushline bench slow-provider}: the fanout with both mocks about 10x slower
  * than the bare rate, showing back-pressure (paused partitions, lag that grows and drains) and a bounded, flat heap.
  * Verdict in the exit code: 0 if no push was lost, duplicated or unexpected and the peak heap after GC stayed within
  * the limit, else 1.
