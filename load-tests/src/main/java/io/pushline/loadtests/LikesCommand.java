@@ -27,7 +27,8 @@ import static io.pushline.loadtests.Reports.round3;
 /**
  * {@code pushline bench likes}: likes through the coordinators against the same rate of push tasks straight to the high
  * lane, measured first in the same run; the goal is a like's p99 from its ce_time to the mock's acceptance. Verdict in
- * the exit code: 0 if no like was lost or duplicated, else 1 (the latency goal is stated in the output and the report).
+ * the exit code: 0 if no push of either phase was lost or duplicated, else 1 (the latency goal is stated in the output
+ * and the report, not in the exit code).
  */
 @Command(name = "likes", mixinStandardHelpOptions = true, sortOptions = false,
         description = {"Likes through the coordinators at --rate for --seconds: each a LikeCreated to one of --owners post",

@@ -26,8 +26,8 @@ import static io.pushline.loadtests.Reports.round3;
 
 /**
  * {@code pushline bench mixed}: likes on the high lane alone, then during a fanout; the headline is the likes' p99
- * during the fanout over their p99 without it. Verdict in the exit code: 0 if no like or push was lost or duplicated
- * and no push was unexpected, else 1.
+ * during the fanout over their p99 without it. Verdict in the exit code: 1 if a push or a like was lost, a push of the
+ * fanout or of the likes alone was duplicated, or a push was unexpected; else 0.
  */
 @Command(name = "mixed", mixinStandardHelpOptions = true, sortOptions = false,
         description = {"Likes on the high lane (the push tasks a like produces) at --like-rate, first alone for",

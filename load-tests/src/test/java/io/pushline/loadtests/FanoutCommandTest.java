@@ -16,7 +16,7 @@ class FanoutCommandTest {
             "--baseline-pushes 999|--baseline-pushes must be between 1000 and 10000000, was 999",
             "--baseline-pushes 10000001|--baseline-pushes must be between 1000 and 10000000, was 10000001",
             "--partitions 0|--partitions must be between 1 and 1000, was 0",
-            "--like-rate 10|Unknown option: '--like-rate'"
+            "--like-rate 10|Unknown options: '--like-rate', '10'"
     })
     void badOptionsAreUsageErrors(String line) {
         BenchCli.assertUsageError("fanout", line);

@@ -23,8 +23,8 @@ class ProvidersCommandTest {
             "--fcm-max-concurrency 100001|--fcm-max-concurrency must be between 64 and 100000, was 100001",
             "--timeout 0|--timeout must be between 1 and 1440 minutes, was 0",
             "--timeout 1441|--timeout must be between 1 and 1440 minutes, was 1441",
-            "--partitions 3|Unknown option: '--partitions'",
-            "--bootstrap-servers 127.0.0.1:9092|Unknown option: '--bootstrap-servers'"
+            "--partitions 3|Unknown options: '--partitions', '3'",
+            "--bootstrap-servers 127.0.0.1:9092|Unknown options: '--bootstrap-servers', '127.0.0.1:9092'"
     })
     void badOptionsAreUsageErrors(String line) {
         BenchCli.assertUsageError("providers", line);
