@@ -70,20 +70,26 @@ final class BenchOptions {
 
     /** Starts the stack with the coordinators committing every {@code commitInterval}. */
     LocalStack startStack(boolean coordinators, Duration commitInterval) {
-        if (bootstrapServers != null) {
-            try (Admin admin = Admin.create(Map.of("bootstrap.servers", bootstrapServers, "request.timeout.ms", 5000,
-                    "default.api.timeout.ms", 10_000))) {
-                admin.describeCluster().clusterId().get(10, TimeUnit.SECONDS);
-            } catch (Exception e) {
-                throw new IllegalStateException("cannot reach Kafka at " + bootstrapServers + " within 10 s ("
-                        + (e.getCause() == null ? e : e.getCause()).getClass().getSimpleName() + ")");
-            }
-        }
+        requireReachableBroker();
         Path runDir = dataDir.toAbsolutePath().resolve("run-" + Instant.now().toEpochMilli());
         LocalStack stack = LocalStack.start(new LocalStack.Options(bootstrapServers, 0, runDir, partitions, inFlight,
                 coordinators, commitInterval), System.out);
         // Ctrl-C or SIGTERM: stop the roles, the mocks and, last, the broker child process (close() is idempotent).
         Runtime.getRuntime().addShutdownHook(new Thread(stack::close, "pushline-bench-shutdown"));
         return stack;
+    }
+
+    /** With --bootstrap-servers, fails fast if that cluster does not answer within 10 s; without it, does nothing. */
+    void requireReachableBroker() {
+        if (bootstrapServers == null) {
+            return;
+        }
+        try (Admin admin = Admin.create(Map.of("bootstrap.servers", bootstrapServers, "request.timeout.ms", 5000,
+                "default.api.timeout.ms", 10_000))) {
+            admin.describeCluster().clusterId().get(10, TimeUnit.SECONDS);
+        } catch (Exception e) {
+            throw new IllegalStateException("cannot reach Kafka at " + bootstrapServers + " within 10 s ("
+                    + (e.getCause() == null ? e : e.getCause()).getClass().getSimpleName() + ")");
+        }
     }
 }

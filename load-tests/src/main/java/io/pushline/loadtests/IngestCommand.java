@@ -8,8 +8,6 @@ import io.pushline.loadtests.report.BenchReport;
 import io.pushline.loadtests.report.LatencyMs;
 import io.pushline.loadtests.report.Machine;
 import io.pushline.loadtests.report.Recording;
-import io.pushline.loadtests.report.ReportWriter;
-import io.pushline.loadtests.report.SummaryTable;
 import io.pushline.localkafka.LocalBroker;
 import org.HdrHistogram.Histogram;
 import org.apache.kafka.clients.admin.Admin;
@@ -29,8 +27,11 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+
+import static io.pushline.loadtests.Reports.latencyFigure;
+import static io.pushline.loadtests.Reports.round;
+import static io.pushline.loadtests.Reports.round3;
 
 /** {@code pushline bench ingest}: the HTTP ingest's accepted events/s against raw Kafka produce, in the same run. */
 @Command(name = "ingest", mixinStandardHelpOptions = true, sortOptions = false,
@@ -110,13 +111,7 @@ final class IngestCommand implements Callable<Integer> {
             Map<String, Object> clientConfig = new HashMap<>();
             if (options.bootstrapServers != null) {
                 clientConfig.put("bootstrap.servers", options.bootstrapServers);
-                try (Admin admin = Admin.create(Map.of("bootstrap.servers", options.bootstrapServers, "request.timeout.ms", 5000,
-                        "default.api.timeout.ms", 10_000))) {
-                    admin.describeCluster().clusterId().get(10, TimeUnit.SECONDS);
-                } catch (Exception e) {
-                    throw new IllegalStateException("cannot reach Kafka at " + options.bootstrapServers + " within 10 s ("
-                            + (e.getCause() == null ? e : e.getCause()).getClass().getSimpleName() + ")");
-                }
+                options.requireReachableBroker();
                 System.out.printf("  using the Kafka cluster at %s%n", options.bootstrapServers);
             } else {
                 Path runDir = options.dataDir.toAbsolutePath().resolve("run-" + Instant.now().toEpochMilli());
@@ -141,9 +136,7 @@ final class IngestCommand implements Callable<Integer> {
             Histogram openLatency = r.open().latencyMicros();
             recording.latencyMicros();
             BenchReport report = report(r, start, recording, openLatency, loadBefore);
-            ReportWriter.write(options.report, report, recording);
-            System.out.println();
-            System.out.println(SummaryTable.render(report));
+            Reports.writeAndShow(options.report, report, recording);
             System.out.printf("  ingest accepted %,.0f events/s single (ratio %.3f), %,.0f events/s in batches of %d (ratio %.3f) against "
                             + "%,.0f/s raw Kafka produce; goal ratio >= %.1f: %s%n", r.single().acceptedPerSec(), r.singleRatio(),
                     r.batch().acceptedPerSec(), batch, r.batchRatio(), r.baseline().perSec(), IngestScenario.GOAL_RATIO,
@@ -158,7 +151,7 @@ final class IngestCommand implements Callable<Integer> {
             System.out.printf("  every accepted event on %s: %s (%,d of %,d; machine load before %s, after %s)%n", Topics.EVENTS,
                     r.readBack().lost() == 0 ? "yes" : "NO, " + r.readBack().lost() + " lost", r.readBack().found(), r.readBack().accepted(),
                     loadBefore, loadAverage());
-            System.out.println("  report: " + options.report.resolve("report.json") + " and " + options.report.resolve("report.html"));
+            Reports.printWhere(options.report);
             return r.readBack().lost() == 0 && r.readBack().duplicates() == 0 ? 0 : 1;
         } finally {
             if (broker != null) {
@@ -233,15 +226,15 @@ final class IngestCommand implements Callable<Integer> {
 
         Map<String, Object> figures = new LinkedHashMap<>();
         IngestScenario.Baseline b = r.baseline();
-        figures.put("baselineEventsPerSec", BenchCommand.round(b.perSec()));
+        figures.put("baselineEventsPerSec", round(b.perSec()));
         figures.put("baselineAcked", b.acked());
         figures.put("baselineFailed", b.failed());
-        figures.put("baselineSeconds", BenchCommand.round3(b.seconds()));
+        figures.put("baselineSeconds", round3(b.seconds()));
         figures.put("recordBytes", b.recordBytes());
-        figures.put("singleAcceptedEventsPerSec", BenchCommand.round(r.single().acceptedPerSec()));
-        figures.put("singleRatio", BenchCommand.round3(r.singleRatio()));
-        figures.put("batchAcceptedEventsPerSec", BenchCommand.round(r.batch().acceptedPerSec()));
-        figures.put("batchRatio", BenchCommand.round3(r.batchRatio()));
+        figures.put("singleAcceptedEventsPerSec", round(r.single().acceptedPerSec()));
+        figures.put("singleRatio", round3(r.singleRatio()));
+        figures.put("batchAcceptedEventsPerSec", round(r.batch().acceptedPerSec()));
+        figures.put("batchRatio", round3(r.batchRatio()));
         figures.put("goalRatio", IngestScenario.GOAL_RATIO);
         figures.put("ratioGoalMetSingle", r.singleRatio() >= IngestScenario.GOAL_RATIO);
         figures.put("ratioGoalMetBatch", r.batchRatio() >= IngestScenario.GOAL_RATIO);
@@ -271,7 +264,7 @@ final class IngestCommand implements Callable<Integer> {
         readBack.put("recordsOfRun", rb.recordsOfRun());
         readBack.put("baselineAcked", rb.baselineAcked());
         readBack.put("baselineMissing", rb.baselineLost());
-        readBack.put("seconds", BenchCommand.round3(rb.seconds()));
+        readBack.put("seconds", round3(rb.seconds()));
         figures.put("readBack", readBack);
         figures.put("acceptedEqualsReadBack", rb.accepted() == rb.found());
         figures.put("structuredJsonTemplated", r.templated());
@@ -283,9 +276,9 @@ final class IngestCommand implements Callable<Integer> {
                 + "accounted for); closed-loop latency is per request from its send; the HTTP clients run in the bench JVM on the "
                 + "same cores as the ingest and the broker");
         long lost = rb.lost() + rb.baselineLost();
-        return new BenchReport("ingest", params, BenchCommand.round(r.single().acceptedPerSec()), LatencyMs.of(openLatency),
-                new Baseline("kafka-produce-same-records", BenchCommand.round(b.perSec())), BenchCommand.round3(r.singleRatio()),
-                lost, rb.duplicates(), BenchCommand.round(recording.peakHeapAfterGcMb()), Duration.between(start, Instant.now()).toMillis(),
+        return new BenchReport("ingest", params, round(r.single().acceptedPerSec()), LatencyMs.of(openLatency),
+                new Baseline("kafka-produce-same-records", round(b.perSec())), round3(r.singleRatio()),
+                lost, rb.duplicates(), round(recording.peakHeapAfterGcMb()), Duration.between(start, Instant.now()).toMillis(),
                 Machine.current(), figures);
     }
 
@@ -294,13 +287,13 @@ final class IngestCommand implements Callable<Integer> {
         f.put("requests", p.requests());
         f.put("events", p.events());
         f.put("acceptedEvents", p.acceptedEvents());
-        f.put("acceptedEventsPerSec", BenchCommand.round(p.acceptedPerSec()));
-        f.put("requestsPerSec", BenchCommand.round(p.requestsPerSec()));
+        f.put("acceptedEventsPerSec", round(p.acceptedPerSec()));
+        f.put("requestsPerSec", round(p.requestsPerSec()));
         if (p.offeredPerSec() > 0) {
-            f.put("offeredRequestsPerSec", BenchCommand.round(p.offeredPerSec()));
+            f.put("offeredRequestsPerSec", round(p.offeredPerSec()));
             f.put("notSent", p.notSent());
         }
-        f.put("seconds", BenchCommand.round3(p.seconds()));
+        f.put("seconds", round3(p.seconds()));
         Map<String, Object> statuses = new LinkedHashMap<>();
         p.byStatus().forEach((k, v) -> statuses.put(Integer.toString(k), v));
         f.put("byStatus", statuses);
@@ -311,23 +304,10 @@ final class IngestCommand implements Callable<Integer> {
             Map<String, Object> kinds = new LinkedHashMap<>(p.ioErrorKinds());
             f.put("ioErrorKinds", kinds);
         }
-        f.put("latencyMs", latency(p.latencyMicros()));
+        f.put("latencyMs", latencyFigure(LatencyMs.of(p.latencyMicros())));
         if (p.offeredPerSec() > 0) {
-            f.put("serviceLatencyMs", latency(p.serviceMicros()));
+            f.put("serviceLatencyMs", latencyFigure(LatencyMs.of(p.serviceMicros())));
         }
-        return f;
-    }
-
-    private static Object latency(Histogram micros) {
-        LatencyMs l = LatencyMs.of(micros);
-        if (l == null) {
-            return "not measured";
-        }
-        Map<String, Object> f = new LinkedHashMap<>();
-        f.put("p50", l.p50());
-        f.put("p99", l.p99());
-        f.put("p999", l.p999());
-        f.put("max", l.max());
         return f;
     }
 

@@ -45,6 +45,36 @@ class LikesCommandTest {
         assertThat(result.err()).as(parts[0]).contains(parts[1]).contains("Usage:");
     }
 
+    @ParameterizedTest
+    @ValueSource(strings = {
+            "--commit-interval-ms 0|--commit-interval-ms must be between 1 and 10000, was 0",
+            "--commit-interval-ms 10001|--commit-interval-ms must be between 1 and 10000, was 10001",
+            "--rate 0|--rate must be between 1 and 20000 likes per second, was 0",
+            "--timeout 4|--timeout (4 minutes) is too short for two phases of --warmup-seconds + --seconds and their drains (260 s)"
+    })
+    void theCommitIntervalAndTheTimeoutAreCheckedToo(String line) {
+        BenchCli.assertUsageError("likes", line);
+    }
+
+    @Test
+    void theDefaultsAreValid() {
+        LikesCommand likes = BenchCli.parse(LikesCommand.class, "likes", "--report", "x");
+        assertThat(likes.rate).isEqualTo(1000);
+        assertThat(likes.seconds).isEqualTo(60);
+        assertThat(likes.owners).isEqualTo(1000);
+        assertThat(likes.warmupSeconds).isEqualTo(10);
+        assertThat(likes.commitIntervalMs).as("-1: pushline run's interval").isEqualTo(-1);
+        BenchCli.assertValid(likes::validate);
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"--rate 1 --seconds 1 --owners 1 --warmup-seconds 0 --commit-interval-ms 1 --timeout 3",
+            "--rate 20000 --seconds 3600 --owners 100000 --warmup-seconds 600 --commit-interval-ms 10000 --timeout 1440"})
+    void theEdgesAreAccepted(String options) {
+        LikesCommand likes = BenchCli.parse(LikesCommand.class, ("likes --report x " + options).split(" "));
+        BenchCli.assertValid(likes::validate);
+    }
+
     @Test
     void theScenarioListNamesLikes() {
         BenchCommandTest.Result result = run();
