@@ -354,5 +354,4 @@ final class LikesScenario {
     static Instant earliest(Instant a, Instant b) {
         return a.isBefore(b) ? a : b;
     }
-
 }
