@@ -1,61 +1,18 @@
 package io.pushline.loadtests;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.micrometer.core.instrument.Counter;
-import io.micrometer.core.instrument.MeterRegistry;
-import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.pushline.contracts.CloudEventCodec;
-import io.pushline.contracts.Envelope;
-import io.pushline.contracts.EventData;
-import io.pushline.contracts.FollowCreated;
-import io.pushline.contracts.LikeCreated;
 import io.pushline.contracts.Topics;
-import io.pushline.credentials.BearerTokens;
 import io.pushline.ingest.IngestConfig;
-import io.pushline.ingest.IngestMetrics;
-import io.pushline.ingest.IngestServer;
-import io.pushline.ingest.Publishers;
-import io.pushline.loadtests.report.ProgressBar;
 import org.HdrHistogram.Histogram;
-import org.HdrHistogram.Recorder;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
-import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.header.Header;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
-import org.apache.kafka.common.serialization.ByteArraySerializer;
-import org.apache.kafka.common.serialization.StringSerializer;
 
-import java.io.IOException;
-import java.net.InetSocketAddress;
-import java.net.SocketTimeoutException;
 import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
-import java.net.http.HttpTimeoutException;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.time.Instant;
-import java.util.ArrayList;
 import java.util.BitSet;
 import java.util.EnumMap;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.TreeMap;
 import java.util.UUID;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.concurrent.atomic.LongAdder;
-import java.util.concurrent.locks.LockSupport;
 
 /**
  * HTTP ingest against raw Kafka produce, in the same run, on loopback. The events are the same in both: a
@@ -78,6 +35,11 @@ import java.util.concurrent.locks.LockSupport;
  *   <li><b>Read back</b>: {@code pushline.events} from its beginning; every id answered 202 must be there.</li>
  * </ol>
  * Every loop stops at a count and at a time.
+ *
+ * <p>This class holds the run's order, its results and the lines it prints; the parts live beside it:
+ * {@link IngestEvents} (the events and request bodies), {@link IngestBaseline} (raw produce), {@link BenchIngest} (the
+ * ingest under test), {@link IngestLoad} with {@link IngestTarget} (the senders, closed and open loop) and
+ * {@link IngestReadBack} (what arrived).
  */
 final class IngestScenario {
     static final URI SOURCE = URI.create("urn:pushline:bench:ingest");
@@ -212,81 +174,6 @@ final class IngestScenario {
         }
     }
 
-    // ---------------------------------------------------------------------------------------------
-    // Events
-
-    /** The run's events: ids {@code RUN-LETTER-SEQ}, alternately a follow and a like. */
-    static final class Events {
-        final String run;
-        private final CloudEventCodec codec = new CloudEventCodec();
-        /** Whether the hand-built structured JSON is checked to carry the codec's exact data bytes (else the codec builds each). */
-        final boolean templated;
-
-        Events(String run) {
-            this.run = run;
-            boolean same = true;
-            for (long seq = 0; seq < 4; seq++) {
-                byte[] viaCodec = codec.toRecord(Topics.EVENTS, Envelope.of("x", SOURCE, Instant.now(), data(seq))).value();
-                same &= new String(viaCodec, StandardCharsets.UTF_8).equals(dataJson(seq));
-            }
-            this.templated = same;
-        }
-
-        String id(Phase phase, long seq) {
-            return run + "-" + phase.letter + "-" + seq;
-        }
-
-        static EventData data(long seq) {
-            long a = seq % 100_000;
-            long b = (seq * 7919 + 1) % 100_000;
-            return seq % 2 == 0 ? new FollowCreated("user-" + a, "user-" + b)
-                    : new LikeCreated("user-" + a, "post-" + seq, "user-" + b);
-        }
-
-        /** The data exactly as the codec writes it (checked in the constructor). */
-        static String dataJson(long seq) {
-            long a = seq % 100_000;
-            long b = (seq * 7919 + 1) % 100_000;
-            return seq % 2 == 0 ? "{\"followerId\":\"user-" + a + "\",\"followeeId\":\"user-" + b + "\"}"
-                    : "{\"actorId\":\"user-" + a + "\",\"postId\":\"post-" + seq + "\",\"postOwnerId\":\"user-" + b + "\"}";
-        }
-
-        ProducerRecord<String, byte[]> record(Phase phase, long seq) {
-            return codec.toRecord(Topics.EVENTS, Envelope.of(id(phase, seq), SOURCE, Instant.now(), data(seq)));
-        }
-
-        /** One event in structured mode. */
-        void structured(StringBuilder out, Phase phase, long seq, String time) {
-            EventData data = data(seq);
-            String json = templated ? dataJson(seq)
-                    : new String(codec.toRecord(Topics.EVENTS, Envelope.of(id(phase, seq), SOURCE, Instant.now(), data)).value(),
-                    StandardCharsets.UTF_8);
-            out.append("{\"specversion\":\"1.0\",\"id\":\"").append(id(phase, seq)).append("\",\"source\":\"").append(SOURCE)
-                    .append("\",\"type\":\"").append(data.type().ceType())
-                    .append("\",\"time\":\"").append(time).append("\",\"datacontenttype\":\"application/json\",\"data\":")
-                    .append(json).append('}');
-        }
-
-        /** A request body: one event, or a batch of {@code count} from {@code seq}. */
-        byte[] body(Phase phase, long seq, int count, boolean batch) {
-            StringBuilder out = new StringBuilder(batch ? 256 * count : 256);
-            String time = Instant.now().toString();
-            if (!batch) {
-                structured(out, phase, seq, time);
-            } else {
-                out.append('[');
-                for (int i = 0; i < count; i++) {
-                    if (i > 0) {
-                        out.append(',');
-                    }
-                    structured(out, phase, seq + i, time);
-                }
-                out.append(']');
-            }
-            return out.toString().getBytes(StandardCharsets.UTF_8);
-        }
-    }
-
     /** Which sequence numbers of each phase were accepted (or acknowledged, for the baseline). Thread-safe. */
     static final class Ledger {
         private final Map<Phase, BitSet> accepted = new EnumMap<>(Phase.class);
@@ -304,401 +191,12 @@ final class IngestScenario {
         }
     }
 
-    // ---------------------------------------------------------------------------------------------
-    // Baseline
-
-    static Baseline baseline(Map<String, Object> producerConfig, Events events, int count, Duration limit, Ledger ledger,
-                             AtomicLong completed) throws InterruptedException {
-        // Warm-up: a tenth (at most 20,000) unmeasured, so that metadata, connections and the JIT are ready.
-        int warmup = Math.min(20_000, Math.max(100, count / 10));
-        List<ProducerRecord<String, byte[]>> records = new ArrayList<>(count);
-        for (int i = 0; i < count; i++) {
-            records.add(events.record(Phase.BASELINE, i));
-        }
-        ProducerRecord<String, byte[]> sample = records.get(0);
-        int recordBytes = sample.value().length + sample.key().length();
-        for (Header h : sample.headers()) {
-            recordBytes += h.key().length() + h.value().length;
-        }
-        AtomicLong acked = new AtomicLong();
-        AtomicLong failed = new AtomicLong();
-        AtomicLong lastAck = new AtomicLong();
-        long sent = 0;
-        long start;
-        try (KafkaProducer<String, byte[]> producer = new KafkaProducer<>(producerConfig, new StringSerializer(), new ByteArraySerializer())) {
-            for (int i = 0; i < warmup; i++) {
-                producer.send(events.record(Phase.BASELINE_WARMUP, i));
-            }
-            producer.flush();
-            ProgressBar bar = new ProgressBar(System.out, "kafka produce (baseline)", count);
-            start = System.nanoTime();
-            long end = start + limit.toNanos();
-            for (int i = 0; i < count; i++) {
-                if ((i & 1023) == 0) {
-                    if (System.nanoTime() - end > 0) {
-                        break;
-                    }
-                    bar.update(acked.get());
-                }
-                int seq = i;
-                try {
-                    producer.send(records.get(i), (metadata, error) -> {
-                        if (error == null) {
-                            acked.incrementAndGet();
-                            completed.incrementAndGet();
-                            ledger.mark(Phase.BASELINE, seq, 1);
-                        } else {
-                            failed.incrementAndGet();
-                        }
-                        lastAck.accumulateAndGet(System.nanoTime(), Math::max);
-                    });
-                    sent++;
-                } catch (RuntimeException e) {
-                    failed.incrementAndGet();
-                }
-            }
-            producer.flush();
-            bar.finish(acked.get());
-        }
-        double seconds = (lastAck.get() - start) / 1e9;
-        return new Baseline(sent, acked.get(), failed.get(), seconds, recordBytes);
-    }
-
-    // ---------------------------------------------------------------------------------------------
-    // HTTP
-
-    /** Counts and latencies of one phase, from any number of threads. */
-    private static final class Tally {
-        final Recorder latency = new Recorder(3);
-        final Recorder service = new Recorder(3);
-        final Map<Integer, LongAdder> byStatus = new ConcurrentHashMap<>();
-        final LongAdder requests = new LongAdder();
-        final LongAdder events = new LongAdder();
-        final LongAdder accepted = new LongAdder();
-        final LongAdder retryAfter = new LongAdder();
-        final LongAdder timeouts = new LongAdder();
-        final LongAdder ioErrors = new LongAdder();
-        final Map<String, LongAdder> ioErrorKinds = new ConcurrentHashMap<>();
-        final LongAdder notSent = new LongAdder();
-        final AtomicLong lastAnswer = new AtomicLong();
-
-        PhaseResult result(Phase phase, long startNanos, double offered) {
-            Map<Integer, Long> statuses = new TreeMap<>();
-            byStatus.forEach((k, v) -> statuses.put(k, v.sum()));
-            Map<String, Long> kinds = new TreeMap<>();
-            ioErrorKinds.forEach((k, v) -> kinds.put(k, v.sum()));
-            long last = lastAnswer.get();
-            double seconds = last == 0 ? 0 : (last - startNanos) / 1e9;
-            return new PhaseResult(phase, requests.sum(), events.sum(), accepted.sum(), statuses, retryAfter.sum(), timeouts.sum(),
-                    ioErrors.sum(), kinds, notSent.sum(), seconds, latency.getIntervalHistogram(), service.getIntervalHistogram(), offered);
-        }
-    }
-
     /** Which HTTP client the bench sends with. */
     enum Client {
         /** {@link Http1Connections}: plain keep-alive sockets, one write per request. */
         SOCKET,
         /** {@code java.net.http.HttpClient}, one shared by every sender (the bench's client before 2026-12-02). */
         JDK
-    }
-
-    /** Where and how to POST; {@link #close()} closes its kept-alive connections. */
-    record Target(Client client, HttpClient http, Http1Connections sockets, URI uri, String token) implements AutoCloseable {
-        static Target of(Client client, int port, String token) {
-            URI uri = URI.create("http://127.0.0.1:" + port + IngestServer.PATH);
-            if (client == Client.JDK) {
-                HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(5)).build();
-                return new Target(client, http, null, uri, token);
-            }
-            return new Target(client, null, new Http1Connections(new InetSocketAddress("127.0.0.1", port), IngestServer.PATH, REQUEST_TIMEOUT),
-                    uri, token);
-        }
-
-        /** Status and Retry-After of one POST. */
-        Http1Connections.Answer post(byte[] body, boolean batch) throws IOException, InterruptedException {
-            String contentType = batch ? IngestServer.BATCH : IngestServer.SINGLE;
-            if (sockets != null) {
-                return sockets.post(token, contentType, body);
-            }
-            HttpRequest request = HttpRequest.newBuilder(uri).timeout(REQUEST_TIMEOUT)
-                    .header("Authorization", "Bearer " + token)
-                    .header("Content-Type", contentType)
-                    .POST(HttpRequest.BodyPublishers.ofByteArray(body)).build();
-            HttpResponse<Void> response = http.send(request, HttpResponse.BodyHandlers.discarding());
-            return new Http1Connections.Answer(response.statusCode(), response.headers().firstValue("Retry-After").orElse(null));
-        }
-
-        @Override
-        public void close() {
-            if (sockets != null) {
-                sockets.close();
-            }
-        }
-    }
-
-    /** Sends one request and tallies it; latency from {@code intendedNanos}. */
-    private static void post(Target target, Phase phase, Events events, long seq, int count, boolean batch, Tally tally,
-                             Ledger ledger, AtomicLong completed, long intendedNanos) {
-        byte[] body = events.body(phase, seq, count, batch);
-        long sent = System.nanoTime();
-        long start = intendedNanos == 0 ? sent : Math.min(intendedNanos, sent);
-        try {
-            Http1Connections.Answer response = target.post(body, batch);
-            long now = System.nanoTime();
-            int status = response.status();
-            tally.byStatus.computeIfAbsent(status, s -> new LongAdder()).increment();
-            if (status == 202) {
-                tally.accepted.add(count);
-                ledger.mark(phase, seq, count);
-                completed.addAndGet(count);
-            } else if (status == 429 && response.retryAfter() != null) {
-                tally.retryAfter.increment();
-            }
-            tally.latency.recordValue(Math.max(0, (now - start) / 1000));
-            tally.service.recordValue(Math.max(0, (now - sent) / 1000));
-            tally.lastAnswer.accumulateAndGet(now, Math::max);
-        } catch (HttpTimeoutException | SocketTimeoutException e) {
-            tally.timeouts.increment();
-            tally.lastAnswer.accumulateAndGet(System.nanoTime(), Math::max);
-        } catch (IOException e) {
-            tally.ioErrors.increment();
-            tally.ioErrorKinds.computeIfAbsent(e.getClass().getSimpleName() + (e.getMessage() == null ? "" : ": " + e.getMessage()),
-                    k -> new LongAdder()).increment();
-            tally.lastAnswer.accumulateAndGet(System.nanoTime(), Math::max);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return;
-        }
-        tally.requests.increment();
-        tally.events.add(count);
-    }
-
-    /**
-     * Closed loop: {@code clients} threads, each sending its next request when the last is answered, until
-     * {@code length} is over or {@code maxEvents} were sent.
-     */
-    static PhaseResult closedLoop(Target target, Phase phase, Events events, int clients, int batch, Duration length, long maxEvents,
-                                  Ledger ledger, AtomicLong completed) throws InterruptedException {
-        Tally tally = new Tally();
-        AtomicLong next = new AtomicLong();
-        int perRequest = Math.max(1, batch);
-        boolean batched = batch > 1;
-        long start = System.nanoTime();
-        long end = start + length.toNanos();
-        ExecutorService pool = Executors.newFixedThreadPool(clients, daemon("pushline-bench-ingest-" + phase.letter));
-        try {
-            for (int c = 0; c < clients; c++) {
-                pool.execute(() -> {
-                    while (System.nanoTime() - end < 0 && !Thread.currentThread().isInterrupted()) {
-                        long seq = next.getAndAdd(perRequest);
-                        if (seq >= maxEvents) {
-                            return;
-                        }
-                        int count = (int) Math.min(perRequest, maxEvents - seq);
-                        post(target, phase, events, seq, count, batched, tally, ledger, completed, 0);
-                    }
-                });
-            }
-        } finally {
-            pool.shutdown();
-            if (!pool.awaitTermination(length.toSeconds() + REQUEST_TIMEOUT.toSeconds() + 30, TimeUnit.SECONDS)) {
-                pool.shutdownNow();
-            }
-        }
-        return tally.result(phase, start, 0);
-    }
-
-    /**
-     * Open loop: requests of single events at {@code ratePerSec} for {@code length}, each at its intended time
-     * {@code start + n / rate} by one of {@code senders} threads; latency from the intended time, so a request that waited
-     * for a free sender counts its wait. A request whose intended time is more than {@link #REQUEST_TIMEOUT} past the
-     * phase's end is not sent (counted as not sent).
-     */
-    static PhaseResult openLoop(Target target, Phase phase, Events events, double ratePerSec, int senders, Duration length,
-                                Ledger ledger, AtomicLong completed, long maxEvents) throws InterruptedException {
-        Tally tally = new Tally();
-        long total = Math.min(maxEvents, Math.max(1, (long) Math.ceil(ratePerSec * length.toNanos() / 1e9)));
-        double interval = 1e9 / ratePerSec;
-        AtomicLong next = new AtomicLong();
-        long start = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(50);
-        long hardEnd = start + length.toNanos() + REQUEST_TIMEOUT.toNanos();
-        ExecutorService pool = Executors.newFixedThreadPool(senders, daemon("pushline-bench-ingest-" + phase.letter));
-        try {
-            for (int c = 0; c < senders; c++) {
-                pool.execute(() -> {
-                    while (!Thread.currentThread().isInterrupted()) {
-                        long n = next.getAndIncrement();
-                        if (n >= total) {
-                            return;
-                        }
-                        long intended = start + (long) (n * interval);
-                        long now;
-                        while ((now = System.nanoTime()) - intended < 0) {
-                            LockSupport.parkNanos(intended - now);
-                        }
-                        if (now - hardEnd > 0) {
-                            tally.notSent.increment();
-                            continue;
-                        }
-                        post(target, phase, events, n, 1, false, tally, ledger, completed, intended);
-                    }
-                });
-            }
-        } finally {
-            pool.shutdown();
-            if (!pool.awaitTermination(length.toSeconds() + 2 * REQUEST_TIMEOUT.toSeconds() + 30, TimeUnit.SECONDS)) {
-                pool.shutdownNow();
-            }
-        }
-        return tally.result(phase, start, ratePerSec);
-    }
-
-    private static java.util.concurrent.ThreadFactory daemon(String name) {
-        AtomicLong n = new AtomicLong();
-        return r -> {
-            Thread t = new Thread(r, name + "-" + n.incrementAndGet());
-            t.setDaemon(true);
-            return t;
-        };
-    }
-
-    // ---------------------------------------------------------------------------------------------
-    // Read back
-
-    /** Reads {@code pushline.events} to its end and compares the run's ids found with those accepted. */
-    static ReadBack readBack(Map<String, Object> clientConfig, Events events, Ledger ledger, List<Phase> ingestPhases)
-            throws InterruptedException {
-        long began = System.nanoTime();
-        Map<String, Object> config = new java.util.HashMap<>(clientConfig);
-        config.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
-        config.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, 5000);
-        config.put(ConsumerConfig.CLIENT_ID_CONFIG, "pushline-bench-ingest-read-back");
-        Map<Phase, BitSet> found = new EnumMap<>(Phase.class);
-        long duplicates = 0;
-        long ofRun = 0;
-        String prefix = events.run + "-";
-        Instant deadline = Instant.now().plus(READ_BACK_LIMIT);
-        try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(config, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
-            List<TopicPartition> partitions = consumer.partitionsFor(Topics.EVENTS, Duration.ofSeconds(30)).stream()
-                    .map(p -> new TopicPartition(Topics.EVENTS, p.partition())).toList();
-            consumer.assign(partitions);
-            consumer.seekToBeginning(partitions);
-            Map<TopicPartition, Long> end = consumer.endOffsets(partitions, Duration.ofSeconds(30));
-            long total = end.values().stream().mapToLong(Long::longValue).sum();
-            ProgressBar bar = new ProgressBar(System.out, "read back pushline.events", total);
-            long read = 0;
-            while (partitions.stream().anyMatch(p -> consumer.position(p) < end.get(p))) {
-                if (Instant.now().isAfter(deadline)) {
-                    throw new IllegalStateException("could not read " + Topics.EVENTS + " to its end within " + READ_BACK_LIMIT);
-                }
-                for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(200))) {
-                    read++;
-                    Header h = r.headers().lastHeader("ce_id");
-                    if (h == null || h.value() == null) {
-                        continue;
-                    }
-                    String id = new String(h.value(), StandardCharsets.UTF_8);
-                    if (!id.startsWith(prefix) || id.length() < prefix.length() + 3) {
-                        continue;
-                    }
-                    Phase phase = Phase.of(id.charAt(prefix.length()));
-                    if (phase == null) {
-                        continue;
-                    }
-                    int seq;
-                    try {
-                        seq = Integer.parseInt(id.substring(prefix.length() + 2));
-                    } catch (NumberFormatException e) {
-                        continue;
-                    }
-                    ofRun++;
-                    BitSet bits = found.computeIfAbsent(phase, p -> new BitSet());
-                    if (bits.get(seq)) {
-                        duplicates++;
-                    }
-                    bits.set(seq);
-                }
-                bar.update(read);
-            }
-            bar.finish(read);
-        }
-        long accepted = 0;
-        long foundAccepted = 0;
-        long lost = 0;
-        long notAccepted = 0;
-        for (Phase phase : ingestPhases) {
-            BitSet a = ledger.of(phase);
-            BitSet f = found.getOrDefault(phase, new BitSet());
-            BitSet missing = (BitSet) a.clone();
-            missing.andNot(f);
-            BitSet both = (BitSet) a.clone();
-            both.and(f);
-            BitSet extra = (BitSet) f.clone();
-            extra.andNot(a);
-            accepted += a.cardinality();
-            foundAccepted += both.cardinality();
-            lost += missing.cardinality();
-            notAccepted += extra.cardinality();
-        }
-        BitSet baselineAcked = ledger.of(Phase.BASELINE);
-        BitSet baselineMissing = (BitSet) baselineAcked.clone();
-        baselineMissing.andNot(found.getOrDefault(Phase.BASELINE, new BitSet()));
-        return new ReadBack(ofRun, accepted, foundAccepted, lost, duplicates, notAccepted, baselineAcked.cardinality(),
-                baselineMissing.cardinality(), (System.nanoTime() - began) / 1e9);
-    }
-
-    // ---------------------------------------------------------------------------------------------
-    // The ingest under test
-
-    /** The name of the bench's one publisher. */
-    static final String PUBLISHER = "bench";
-
-    /**
-     * The HTTP ingest as {@code pushline run} serves it, through its public API, on 127.0.0.1 (a free port): one
-     * publisher with {@code token}, allowed every publishable type at no rate limit; {@code config} differs from
-     * {@code pushline run}'s only where the bench asks (handler threads; the saturation phase's limits).
-     */
-    record Ingest(IngestServer server, MeterRegistry registry) implements AutoCloseable {
-        static Ingest start(Map<String, Object> clientConfig, String token, IngestConfig config) {
-            ObjectNode publisher = new ObjectMapper().createObjectNode().put("name", PUBLISHER).put("token", token).put("eventsPerSecond", 0);
-            publisher.putArray("types").add("*");
-            ObjectNode file = new ObjectMapper().createObjectNode();
-            file.putArray("publishers").add(publisher);
-            Publishers publishers;
-            try {
-                publishers = Publishers.parse(file.toString(), System::nanoTime);
-            } catch (BearerTokens.Invalid e) {
-                throw new IllegalArgumentException(e.getMessage(), e);
-            }
-            MeterRegistry registry = new SimpleMeterRegistry();
-            return new Ingest(IngestServer.start(new InetSocketAddress("127.0.0.1", 0), config, publishers, clientConfig, registry), registry);
-        }
-
-        int port() {
-            return server.port();
-        }
-
-        /** The ingest's own count of events by result ({@code accepted}, {@code saturated}, {@code failed}, ...). */
-        Map<String, Long> eventsByResult() {
-            Map<String, Long> counts = new LinkedHashMap<>();
-            for (Counter c : registry.find(IngestMetrics.INGEST_EVENTS).counters()) {
-                counts.merge(c.getId().getTag("result"), (long) c.count(), Long::sum);
-            }
-            return counts;
-        }
-
-        /** Answers new requests 503, lets those in flight finish, then closes the socket and the producer. */
-        @Override
-        public void close() {
-            server.close();
-        }
-    }
-
-    /** The ingest's own producer settings, for a baseline that writes the same records straight to Kafka. */
-    static Map<String, Object> baselineProducerConfig(Map<String, Object> clientConfig, IngestConfig config) {
-        Map<String, Object> p = IngestServer.producerConfig(clientConfig, config);
-        p.put("client.id", "pushline-bench-baseline");
-        return p;
     }
 
     // ---------------------------------------------------------------------------------------------
@@ -710,7 +208,7 @@ final class IngestScenario {
     }
 
     static Result run(Map<String, Object> clientConfig, Settings s, AtomicLong completed) throws Exception {
-        Events events = new Events(runTag());
+        IngestEvents events = new IngestEvents(runTag());
         if (!events.templated) {
             System.out.println("  note: the structured JSON is built by the codec for every event (the template did not match it)");
         }
@@ -722,47 +220,52 @@ final class IngestScenario {
 
         System.out.printf("  baseline: %,d records straight to %s (the ingest's producer settings), at most %d s%n", s.events(),
                 Topics.EVENTS, s.seconds());
-        Baseline baseline = baseline(baselineProducerConfig(clientConfig, defaults), events, s.events(), phase, ledger, completed);
+        Baseline baseline = IngestBaseline.run(IngestBaseline.producerConfig(clientConfig, defaults), events, s.events(), phase, ledger,
+                completed);
         System.out.printf("  baseline: %,.0f events/s (%,d acknowledged, %,d failed, %d bytes per record)%n", baseline.perSec(),
                 baseline.acked(), baseline.failed(), baseline.recordBytes());
 
         PhaseResult single;
         PhaseResult batch;
         PhaseResult open;
-        try (Ingest ingest = Ingest.start(clientConfig, token, defaults);
-             Target target = Target.of(s.client(), ingest.port(), token)) {
+        try (BenchIngest ingest = BenchIngest.start(clientConfig, token, defaults);
+             IngestTarget target = IngestTarget.of(s.client(), ingest.port(), token)) {
             if (s.warmupSeconds() > 0) {
                 System.out.printf("  warm-up: %d clients, single events, %d s (not measured)%n", s.clients(), s.warmupSeconds());
-                closedLoop(target, Phase.WARMUP, events, s.clients(), 1, Duration.ofSeconds(s.warmupSeconds()), s.maxPhaseEvents(), ledger,
-                        completed);
+                IngestLoad.closedLoop(target, Phase.WARMUP, events, s.clients(), 1, Duration.ofSeconds(s.warmupSeconds()), s.maxPhaseEvents(),
+                        ledger, completed);
             }
             System.out.printf("  closed loop: %d clients, single events, %d s%n", s.clients(), s.seconds());
-            single = closedLoop(target, Phase.SINGLE, events, s.clients(), 1, phase, s.maxPhaseEvents(), ledger, completed);
+            single = IngestLoad.closedLoop(target, Phase.SINGLE, events, s.clients(), 1, phase, s.maxPhaseEvents(), ledger, completed);
             print(single);
             System.out.printf("  closed loop: %d clients, batches of %d, %d s%n", s.clients(), s.batch(), s.seconds());
-            batch = closedLoop(target, Phase.BATCH, events, s.clients(), s.batch(), phase, s.maxPhaseEvents(), ledger, completed);
+            batch = IngestLoad.closedLoop(target, Phase.BATCH, events, s.clients(), s.batch(), phase, s.maxPhaseEvents(), ledger,
+                    completed);
             print(batch);
             double openRate = Math.max(1, s.openFraction() * single.requestsPerSec());
             System.out.printf("  open loop: single events at %,.0f/s (%.0f%% of the closed loop's %,.0f/s), %d senders, %d s%n", openRate,
                     100 * s.openFraction(), single.requestsPerSec(), s.openSenders(), s.seconds());
-            open = openLoop(target, Phase.OPEN, events, openRate, s.openSenders(), phase, ledger, completed, s.maxPhaseEvents());
+            open = IngestLoad.openLoop(target, Phase.OPEN, events, openRate, s.openSenders(), phase, ledger, completed,
+                    s.maxPhaseEvents());
             print(open);
         }
 
         IngestConfig small = defaults.withLimits(1024, 1024, 1, s.saturationInFlightBytes());
         PhaseResult saturation;
         Map<String, Long> serverCounts;
-        try (Ingest ingest = Ingest.start(clientConfig, token, small);
-             Target target = Target.of(s.client(), ingest.port(), token)) {
+        try (BenchIngest ingest = BenchIngest.start(clientConfig, token, small);
+             IngestTarget target = IngestTarget.of(s.client(), ingest.port(), token)) {
             double rate = Math.max(10, s.saturationFactor() * single.requestsPerSec());
             System.out.printf("  beyond saturation: single events at %,.0f/s (%.1fx the closed loop), %d senders, in-flight bound %,d bytes, %d s%n",
                     rate, s.saturationFactor(), s.saturationClients(), s.saturationInFlightBytes(), s.seconds());
-            saturation = openLoop(target, Phase.SATURATION, events, rate, s.saturationClients(), phase, ledger, completed, s.maxPhaseEvents());
+            saturation = IngestLoad.openLoop(target, Phase.SATURATION, events, rate, s.saturationClients(), phase, ledger, completed,
+                    s.maxPhaseEvents());
             print(saturation);
             serverCounts = ingest.eventsByResult();
         }
 
-        ReadBack readBack = readBack(clientConfig, events, ledger, List.of(Phase.WARMUP, Phase.SINGLE, Phase.BATCH, Phase.OPEN, Phase.SATURATION));
+        ReadBack readBack = IngestReadBack.read(clientConfig, events, ledger,
+                List.of(Phase.WARMUP, Phase.SINGLE, Phase.BATCH, Phase.OPEN, Phase.SATURATION));
         System.out.printf("  read back: %,d of %,d accepted events on %s, lost %,d, duplicates %,d, on the topic without a 202 %,d "
                         + "(baseline: %,d acknowledged, %,d missing)%n", readBack.found(), readBack.accepted(), Topics.EVENTS, readBack.lost(),
                 readBack.duplicates(), readBack.onTopicNotAccepted(), readBack.baselineAcked(), readBack.baselineLost());

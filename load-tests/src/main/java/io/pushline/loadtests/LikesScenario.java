@@ -4,41 +4,25 @@ import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.pushline.localstack.LocalStack;
 import io.pushline.contracts.CloudEventCodec;
-import io.pushline.contracts.DeviceRegistered;
 import io.pushline.contracts.Envelope;
 import io.pushline.contracts.LikeCreated;
 import io.pushline.contracts.Platform;
 import io.pushline.contracts.PushIds;
 import io.pushline.contracts.Topics;
 import io.pushline.coordinators.CoordinatorMetrics;
-import io.pushline.coordinators.CoordinatorTopology;
 import io.pushline.loadtests.report.Recording;
 import io.pushline.mock.PushLedger;
 import org.HdrHistogram.Histogram;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
-import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerConfig;
-import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.errors.WakeupException;
-import org.apache.kafka.common.header.Header;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
-import org.apache.kafka.common.serialization.ByteArraySerializer;
-import org.apache.kafka.common.serialization.StringSerializer;
 
 import java.net.URI;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.OffsetDateTime;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -55,6 +39,10 @@ import java.util.concurrent.atomic.AtomicLong;
  * read_committed consumer of the high lane watches both phases, so that a like's time splits into: until the
  * coordinators wrote its push task (the task's {@code ce_time}, on their clock), until the task was visible to a
  * read_committed consumer (their transaction committed), and until the mock accepted it (worker and provider).
+ *
+ * <p>This class holds the run, its phases and the figures made of them; beside it, {@link LikesReadiness} registers the
+ * owners' devices and waits until the coordinators know them, {@link HighLaneWatch} is the read_committed consumer of
+ * the high lane, and {@link CoordinatorLagWatch} samples the coordinators' lag.
  */
 final class LikesScenario {
     static final URI SOURCE = URI.create("pushline://bench/likes");
@@ -62,10 +50,6 @@ final class LikesScenario {
     static final double GOAL_P99_MS = 50;
     /** After the last like of a phase was sent, how long its pushes may still take; what is missing then is lost. */
     static final Duration DRAIN = Duration.ofSeconds(60);
-    /** How long a round of readiness likes may take before the owners still without a push get another like. */
-    static final Duration READY_ROUND = Duration.ofSeconds(20);
-    /** How long the owners may take, in all, to become known to the coordinators. */
-    static final Duration READY_LIMIT = Duration.ofMinutes(5);
 
     private LikesScenario() {
     }
@@ -267,7 +251,7 @@ final class LikesScenario {
         try (MixedScenario.Likes stream = new MixedScenario.Likes(stack);
              HighLaneWatch watch = new HighLaneWatch(stack);
              Sampler ignored = new Sampler(recording, () -> completed.accumulateAndGet(offset.get() + stack.acceptedCount(), Math::max), stack)) {
-            Readiness readiness = prepare(stack, stream, codec, owners, sequence, ratePerSec, deadline);
+            Readiness readiness = LikesReadiness.prepare(stack, stream, codec, owners, sequence, ratePerSec, deadline);
 
             MixedScenario.Messages likes = (i, now) -> {
                 long n = sequence.getAndIncrement();
@@ -308,104 +292,13 @@ final class LikesScenario {
         }
     }
 
-    /**
-     * Registers one device per owner through {@code DeviceRegistered} events and waits until the coordinators know
-     * them all: after the topology and the coordinators have caught up with the devices, one like per owner, and
-     * another for each owner whose like led to no accepted push, until every owner has had one (bounded).
-     */
-    private static Readiness prepare(LocalStack stack, MixedScenario.Likes stream, CloudEventCodec codec, List<Owner> owners,
-                                     AtomicLong sequence, int ratePerSec, Instant deadline) throws Exception {
-        Instant start = Instant.now();
-        register(stack, codec, owners);
-        long registerMillis = Duration.between(start, Instant.now()).toMillis();
-        Instant limit = earliest(deadline, Instant.now().plus(READY_LIMIT));
-        System.out.printf("  registered %,d devices (one per owner, half APNs, half FCM) in %,d ms; waiting for the "
-                + "coordinators to know them ...%n", owners.size(), registerMillis);
-        Instant readyStart = Instant.now();
-        stack.awaitStateMaterialised(Duration.between(Instant.now(), limit));
-        awaitCoordinatorsCaughtUp(stack, limit);
-        stack.apns().ledger().clear();
-        stack.fcm().ledger().clear();
-        List<Owner> missing = owners;
-        int rounds = 0;
-        long sent = 0;
-        while (!missing.isEmpty()) {
-            if (!Instant.now().isBefore(limit)) {
-                throw new IllegalStateException(missing.size() + " of " + owners.size() + " owners had no push accepted for a like "
-                        + "after " + rounds + " rounds in " + Duration.between(readyStart, Instant.now()).toSeconds()
-                        + " s: the coordinators do not know their devices");
-            }
-            rounds++;
-            List<Owner> targets = missing;
-            Map<String, Owner> byPushId = new ConcurrentHashMap<>();
-            MixedScenario.Phase round = stream.publish(rounds == 1 ? "owners ready" : null, (i, now) -> {
-                Owner owner = targets.get((int) i);
-                MixedScenario.Message m = like(codec, owner, sequence.getAndIncrement(), now);
-                byPushId.put(m.pushId(), owner);
-                return m;
-            }, ratePerSec, targets.size(), () -> false, limit);
-            sent += round.sentAt().size();
-            awaitAnswered(stream, round.sentAt().size(), earliest(limit, Instant.now().plus(READY_ROUND)));
-            Map<String, Integer> accepted = stack.acceptedByPushId();
-            Set<Owner> ready = new HashSet<>();
-            byPushId.forEach((pushId, owner) -> {
-                if (accepted.containsKey(pushId)) {
-                    ready.add(owner);
-                }
-            });
-            missing = targets.stream().filter(o -> !ready.contains(o)).toList();
-            if (!missing.isEmpty()) {
-                System.out.printf("  %,d owners had no push yet; liking their posts again%n", missing.size());
-            }
-        }
-        long readyMillis = Duration.between(readyStart, Instant.now()).toMillis();
-        System.out.printf("  the coordinators know every owner's device: %,d ms, %d round%s of readiness likes%n", readyMillis,
-                rounds, rounds == 1 ? "" : "s");
-        return new Readiness(registerMillis, readyMillis, rounds, sent);
-    }
-
-    private static void register(LocalStack stack, CloudEventCodec codec, List<Owner> owners) throws Exception {
-        Map<String, Object> config = stack.producerConfig();
-        config.put(ProducerConfig.LINGER_MS_CONFIG, 20);
-        AtomicLong failures = new AtomicLong();
-        Instant registeredAt = Instant.now();
-        try (KafkaProducer<String, byte[]> producer = new KafkaProducer<>(config, new StringSerializer(), new ByteArraySerializer())) {
-            for (Owner owner : owners) {
-                producer.send(codec.toRecord(Topics.EVENTS, Envelope.of(UUID.randomUUID().toString(), SOURCE, registeredAt,
-                        new DeviceRegistered(owner.userId(), owner.token(), owner.platform(), owner.appId(), registeredAt))),
-                        (metadata, error) -> {
-                            if (error != null) {
-                                failures.incrementAndGet();
-                            }
-                        });
-            }
-            producer.flush();
-        }
-        if (failures.get() > 0) {
-            throw new IllegalStateException(failures.get() + " of " + owners.size() + " device registrations could not be published");
-        }
-    }
-
-    /** Waits, bounded by {@code limit}, until the coordinators have consumed every device the topology materialised. */
-    private static void awaitCoordinatorsCaughtUp(LocalStack stack, Instant limit) throws InterruptedException {
-        while (Instant.now().isBefore(limit)) {
-            try {
-                if (stack.lag(CoordinatorTopology.DEFAULT_APPLICATION_ID, List.of(Topics.STATE_DEVICES)) == 0) {
-                    return;
-                }
-            } catch (IllegalStateException e) {
-                // The group may not have committed yet; the readiness likes decide in the end.
-            }
-            TimeUnit.MILLISECONDS.sleep(50);   // poll interval of a bounded wait for a condition
-        }
-    }
 
     /** One measured phase: publish, wait (bounded) for its pushes, then count. */
     private static Measured measure(LocalStack stack, MixedScenario.Likes stream, MixedScenario.Messages messages, String label,
                                     int ratePerSec, int seconds, HighLaneWatch watch, AtomicLong offset, Instant deadline)
             throws Exception {
         clear(stack, offset);
-        LagWatch lag = new LagWatch(stack);
+        CoordinatorLagWatch lag = new CoordinatorLagWatch(stack);
         long cpuStart = CpuClock.withBrokerNanos(stack);
         long brokerStart = CpuClock.brokerNanos(stack);
         long count = (long) ratePerSec * seconds;
@@ -434,7 +327,7 @@ final class LikesScenario {
     }
 
     /** Waits, bounded by {@code until}, until the mocks have answered {@code count} pushes of the stream's phase. */
-    private static boolean awaitAnswered(MixedScenario.Likes stream, long count, Instant until) throws InterruptedException {
+    static boolean awaitAnswered(MixedScenario.Likes stream, long count, Instant until) throws InterruptedException {
         while (stream.answered() < count) {
             if (!Instant.now().isBefore(until)) {
                 return false;
@@ -458,107 +351,7 @@ final class LikesScenario {
         return (long) sum;
     }
 
-    private static Instant earliest(Instant a, Instant b) {
+    static Instant earliest(Instant a, Instant b) {
         return a.isBefore(b) ? a : b;
-    }
-
-    /** Samples the coordinators' lag on the events topic twice a second until stopped. */
-    private static final class LagWatch {
-        private final java.util.concurrent.ScheduledExecutorService scheduler = java.util.concurrent.Executors
-                .newSingleThreadScheduledExecutor(r -> {
-                    Thread t = new Thread(r, "pushline-bench-coordinator-lag");
-                    t.setDaemon(true);
-                    return t;
-                });
-        private final AtomicLong max = new AtomicLong();
-        private final AtomicLong sum = new AtomicLong();
-        private final AtomicLong samples = new AtomicLong();
-
-        LagWatch(LocalStack stack) {
-            scheduler.scheduleAtFixedRate(() -> {
-                try {
-                    long lag = stack.lag(CoordinatorTopology.DEFAULT_APPLICATION_ID, List.of(Topics.EVENTS));
-                    max.accumulateAndGet(lag, Math::max);
-                    sum.addAndGet(lag);
-                    samples.incrementAndGet();
-                } catch (RuntimeException e) {
-                    // a missed sample (the admin client timing out under load)
-                }
-            }, 0, 500, TimeUnit.MILLISECONDS);
-        }
-
-        CoordinatorLag stop() throws InterruptedException {
-            scheduler.shutdownNow();
-            scheduler.awaitTermination(5, TimeUnit.SECONDS);
-            long n = samples.get();
-            return new CoordinatorLag(max.get(), n == 0 ? 0 : sum.get() / (double) n, n);
-        }
-    }
-
-    /**
-     * A read_committed consumer of the high lane from its end: when each push task became visible to a consumer like
-     * the workers, and its {@code ce_time}, by {@code ce_id} (the push id). Reads the headers only.
-     */
-    static final class HighLaneWatch implements AutoCloseable {
-        private final Map<String, Seen> seen = new ConcurrentHashMap<>();
-        private final KafkaConsumer<byte[], byte[]> consumer;
-        private final Thread thread;
-        private volatile boolean running = true;
-
-        HighLaneWatch(LocalStack stack) {
-            Map<String, Object> config = stack.clientConfig();
-            config.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
-            config.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
-            config.put(ConsumerConfig.CLIENT_ID_CONFIG, "pushline-bench-high-lane-watch");
-            consumer = new KafkaConsumer<>(config, new ByteArrayDeserializer(), new ByteArrayDeserializer());
-            List<TopicPartition> partitions = consumer.partitionsFor(Topics.PUSH_HIGH, Duration.ofSeconds(30)).stream()
-                    .map(p -> new TopicPartition(Topics.PUSH_HIGH, p.partition())).toList();
-            consumer.assign(partitions);
-            consumer.seekToEnd(partitions);
-            partitions.forEach(p -> consumer.position(p, Duration.ofSeconds(30)));
-            thread = new Thread(this::watch, "pushline-bench-high-lane-watch");
-            thread.setDaemon(true);
-            thread.start();
-        }
-
-        private void watch() {
-            try {
-                while (running) {
-                    var records = consumer.poll(Duration.ofMillis(200));
-                    Instant now = Instant.now();
-                    for (ConsumerRecord<byte[], byte[]> r : records) {
-                        String id = header(r, "ce_id");
-                        String time = header(r, "ce_time");
-                        if (id != null && time != null) {
-                            try {
-                                seen.putIfAbsent(id, new Seen(OffsetDateTime.parse(time).toInstant(), now));
-                            } catch (java.time.format.DateTimeParseException e) {
-                                // not a push task of ours; the stages leave it out
-                            }
-                        }
-                    }
-                }
-            } catch (WakeupException e) {
-                // closing
-            } finally {
-                consumer.close(Duration.ofSeconds(5));
-            }
-        }
-
-        private static String header(ConsumerRecord<byte[], byte[]> r, String name) {
-            Header h = r.headers().lastHeader(name);
-            return h == null || h.value() == null ? null : new String(h.value(), StandardCharsets.UTF_8);
-        }
-
-        Map<String, Seen> seen() {
-            return seen;
-        }
-
-        @Override
-        public void close() throws InterruptedException {
-            running = false;
-            consumer.wakeup();
-            thread.join(TimeUnit.SECONDS.toMillis(10));
-        }
     }
 }
