@@ -31,7 +31,7 @@ public sealed interface ActOutcome {
     }
 
     /** The first line of every outcome that sent the command. */
-    static String sentLine(ParkedCoordinators.Action action, String id, Admin.Parked target) {
+    private static String sentLine(ParkedCoordinators.Action action, String id, Admin.Parked target) {
         return String.format("sent %s for %s (%s for %s, parked in %s)", action.label(), id, target.flow(),
                 target.recipient(), target.state());
     }

@@ -126,9 +126,10 @@ public final class ParkedCoordinators {
             partitions.forEach(p -> watch.position(p, READ_TIMEOUT));
             producer.send(new ProducerRecord<>(Topics.COORDINATOR_COMMANDS, target.recipient(), command.toJson()))
                     .get(READ_TIMEOUT.toSeconds(), TimeUnit.SECONDS);
-            output.accept(ActOutcome.sentLine(action, id, target));
+            ActOutcome.Sent sent = new ActOutcome.Sent(action, id, target);
+            output.accept(sent.output().get(0));
             if (wait.isZero()) {
-                return new ActOutcome.Sent(action, id, target);
+                return sent;
             }
             Instant deadline = clock.instant().plus(wait);
             while (clock.instant().isBefore(deadline)) {
