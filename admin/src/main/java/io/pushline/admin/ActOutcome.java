@@ -31,13 +31,13 @@ public sealed interface ActOutcome {
     }
 
     /** The first line of every outcome that sent the command. */
-    private static String sentLine(ParkedCoordinators.Action action, String id, Admin.Parked target) {
+    private static String sentLine(CoordinatorAction action, String id, Admin.Parked target) {
         return String.format("sent %s for %s (%s for %s, parked in %s)", action.label(), id, target.flow(),
                 target.recipient(), target.state());
     }
 
     /** {@code id} is not in the parked list: nothing was sent. */
-    record NotParked(ParkedCoordinators.Action action, String id) implements ActOutcome {
+    record NotParked(CoordinatorAction action, String id) implements ActOutcome {
         @Override
         public List<String> output() {
             return List.of();
@@ -51,7 +51,7 @@ public sealed interface ActOutcome {
     }
 
     /** The command was sent ({@code id} as asked for, {@code target} as it was parked), and not waited for ({@code --wait 0}). */
-    record Sent(ParkedCoordinators.Action action, String id, Admin.Parked target) implements ActOutcome {
+    record Sent(CoordinatorAction action, String id, Admin.Parked target) implements ActOutcome {
         @Override
         public List<String> output() {
             return List.of(sentLine(action, id, target));
@@ -64,7 +64,7 @@ public sealed interface ActOutcome {
     }
 
     /** The command was sent, and the coordinator has left the parked list. */
-    record Left(ParkedCoordinators.Action action, String id, Admin.Parked target) implements ActOutcome {
+    record Left(CoordinatorAction action, String id, Admin.Parked target) implements ActOutcome {
         @Override
         public List<String> output() {
             return List.of(sentLine(action, id, target), String.format("%s: %s is no longer parked", action.done(), id));
@@ -80,7 +80,7 @@ public sealed interface ActOutcome {
      * The command was sent, but the coordinator was still parked after {@code waited}: the coordinators are not running,
      * or the step failed again and it was parked again.
      */
-    record StillParked(ParkedCoordinators.Action action, String id, Admin.Parked target, Duration waited) implements ActOutcome {
+    record StillParked(CoordinatorAction action, String id, Admin.Parked target, Duration waited) implements ActOutcome {
         @Override
         public List<String> output() {
             return List.of(sentLine(action, id, target));

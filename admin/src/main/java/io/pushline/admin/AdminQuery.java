@@ -70,7 +70,7 @@ final class AdminQuery {
                 throw new IllegalArgumentException("the query is not URL-encoded properly");
             }
             if (params.put(name, value) != null) {
-                throw new IllegalArgumentException("parameter '" + AdminServer.printable(name) + "' given twice");
+                throw new IllegalArgumentException("parameter '" + AdminText.printable(name) + "' given twice");
             }
         }
         return params;
@@ -125,7 +125,7 @@ final class AdminQuery {
     }
 
     /** {@code POST coordinators/ID/ACTION?note=&wait=}, as {@code pushline coordinators ACTION ID --note --wait}. */
-    static AdminRequest.Act act(ParkedCoordinators.Action action, String id, Map<String, String> query) {
+    static AdminRequest.Act act(CoordinatorAction action, String id, Map<String, String> query) {
         for (Map.Entry<String, String> p : query.entrySet()) {
             notAnOption("--" + p.getKey(), p.getValue(), ACT_OPTIONS);
         }
@@ -158,7 +158,7 @@ final class AdminQuery {
             words.add("--");
             words.add(id);
         }
-        return String.join(" ", words.stream().map(AdminServer::printable).toList());
+        return String.join(" ", words.stream().map(AdminText::printable).toList());
     }
 
     /** {@code dryRun}'s value: empty or {@code true} sets it, {@code false} does not; anything else is null. */

@@ -153,7 +153,7 @@ public final class AdminServer implements AutoCloseable {
                 operation[0] = "dlq replay";
                 allowed = AdminQuery.REPLAY_PARAMS;
             } else {
-                send(exchange, "unknown", 404, error("no such admin operation: " + printable(route)));
+                send(exchange, "unknown", 404, error("no such admin operation: " + AdminText.printable(route)));
                 return;
             }
             boolean reads = route.equals("coordinators") || route.equals("dead-letters");
@@ -164,7 +164,7 @@ public final class AdminServer implements AutoCloseable {
             }
             for (String name : query.keySet()) {
                 if (!allowed.contains(name)) {
-                    send(exchange, operation[0], 400, error("unknown parameter '" + printable(name) + "'" + (allowed.isEmpty() ? ""
+                    send(exchange, operation[0], 400, error("unknown parameter '" + AdminText.printable(name) + "'" + (allowed.isEmpty() ? ""
                             : " (known: " + String.join(", ", allowed.stream().sorted().toList()) + ")")));
                     return;
                 }
@@ -226,8 +226,8 @@ public final class AdminServer implements AutoCloseable {
     private AdminRequest request(String operation, Map<String, String> query, String id) {
         return switch (operation) {
             case "coordinators list" -> new AdminRequest.ListParked();
-            case "coordinators retry" -> AdminQuery.act(ParkedCoordinators.Action.RETRY, id, query);
-            case "coordinators discard" -> AdminQuery.act(ParkedCoordinators.Action.DISCARD, id, query);
+            case "coordinators retry" -> AdminQuery.act(CoordinatorAction.RETRY, id, query);
+            case "coordinators discard" -> AdminQuery.act(CoordinatorAction.DISCARD, id, query);
             case "dlq list" -> AdminQuery.listDeadLetters(query, clock);
             case "dlq replay" -> AdminQuery.replay(query, clock);
             default -> throw new IllegalStateException("no such operation: " + operation);
@@ -255,11 +255,6 @@ public final class AdminServer implements AutoCloseable {
     private static String firstLine(String text) {
         int nl = text.indexOf('\n');
         return nl < 0 ? text : text.substring(0, nl);
-    }
-
-    /** {@code s} for a message or log line: control characters as {@code ?}, at most 200 characters. */
-    static String printable(String s) {
-        return AdminText.oneLine(s, 200);
     }
 
     private static byte[] error(String message) {

@@ -34,6 +34,11 @@ public final class AdminText {
         return text.length() > max ? out.append('…').toString() : out.toString();
     }
 
+    /** {@code s} for a message or log line: control characters as {@code ?}, at most 200 characters. */
+    static String printable(String s) {
+        return oneLine(s, 200);
+    }
+
     /** {@code json} as indented JSON, without a final line break: what {@code --format json} prints. */
     public static String indentedJson(Object json) {
         try {

@@ -33,8 +33,8 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 
 /**
- * One replay ({@link DeadLetterService#replay}): what {@link DeadLetterService} says it writes, counted as it goes.
- * One use per instance; the producer's callbacks run on its I/O thread, hence the concurrent counters.
+ * One replay: what {@code DeadLetterService} says it writes, counted as it goes.
+ * One use per instance (made and run by {@code DeadLetterService#replay}); the producer's callbacks run on its I/O thread, hence the concurrent counters.
  */
 final class DeadLetterReplay {
     /** The decoding reasons: about the record's bytes, so a replay fails again unless the decoder changed. */
@@ -44,6 +44,7 @@ final class DeadLetterReplay {
     private static final List<String> RETRY_HEADERS = List.of(RetryTopics.ATTEMPT, RetryTopics.NOT_BEFORE, RetryTopics.CAUSE,
             RetryTopics.ORIGIN);
     private static final String DLQ_HEADER_PREFIX = "pushline.dlq.";
+    private static final List<String> LANES = List.of(Topics.PUSH_HIGH, Topics.PUSH_BULK);
     /** Separates the source and target topic in a route's key; sorts before any character of a topic name. */
     private static final String ROUTE_SEPARATOR = "\u0000";
 
@@ -77,7 +78,7 @@ final class DeadLetterReplay {
                     return true;
                 }
                 matched++;
-                String target = DeadLetterService.replayTarget(d.sourceTopic());
+                String target = target(d.sourceTopic());
                 if (d.sourceTopic() == null) {
                     skippedNoSource++;
                     return true;
@@ -101,7 +102,7 @@ final class DeadLetterReplay {
                 Integer partition = d.sourcePartition() != null && d.sourcePartition() >= 0 && d.sourcePartition() < partitions
                         ? d.sourcePartition() : null;
                 producer.send(new ProducerRecord<>(target, partition, null, d.record().key(), d.record().value(),
-                        replayHeaders(d, DeadLetterService.isLane(target))), (meta, error) -> {
+                        replayHeaders(d, LANES.contains(target))), (meta, error) -> {
                     if (error == null) {
                         done.incrementAndGet();
                     } else {
@@ -130,6 +131,22 @@ final class DeadLetterReplay {
         return new ReplayReport(request.reason(), request.since(), request.dryRun(), request.limit(), matched, routes, limitReached,
                 skippedNoSource, new TreeMap<>(skippedNotReplayable), total == 0 ? List.of() : notes(),
                 Optional.ofNullable(error).map(Exception::getMessage));
+    }
+
+    /** {@link DeadLetterService#replayTarget}. */
+    static String target(String source) {
+        if (source == null) {
+            return null;
+        }
+        if (source.equals(Topics.EVENTS) || LANES.contains(source)) {
+            return source;
+        }
+        for (String lane : LANES) {
+            if (source.startsWith(lane + ".retry-")) {
+                return lane;
+            }
+        }
+        return null;
     }
 
     /** What an operator should know about what was replayed. */

@@ -74,7 +74,6 @@ public final class DeadLetterService {
     /** The ACLs these operations need, for the "not authorised" line. */
     public static final String NEEDS = "Read on " + Topics.DEAD_LETTERS + ", and for replay Write on the topics replayed to ("
             + AccessControl.GRANTED_BY_ADMIN + ")";
-    private static final List<String> LANES = List.of(Topics.PUSH_HIGH, Topics.PUSH_BULK);
 
     private final Map<String, Object> clients;
     private final Clock clock;
@@ -116,23 +115,7 @@ public final class DeadLetterService {
      * and the push lanes to themselves, a lane's retry topics to the lane.
      */
     public static String replayTarget(String source) {
-        if (source == null) {
-            return null;
-        }
-        if (source.equals(Topics.EVENTS) || LANES.contains(source)) {
-            return source;
-        }
-        for (String lane : LANES) {
-            if (source.startsWith(lane + ".retry-")) {
-                return lane;
-            }
-        }
-        return null;
-    }
-
-    /** Whether {@code topic} is a push lane (whose records a replay writes without their retry headers). */
-    static boolean isLane(String topic) {
-        return LANES.contains(topic);
+        return DeadLetterReplay.target(source);
     }
 
     /** Per reason, while reading: how many, from where, when, and the latest detail. */

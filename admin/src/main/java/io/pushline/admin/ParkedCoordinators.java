@@ -50,30 +50,6 @@ public final class ParkedCoordinators {
             + " (" + AccessControl.GRANTED_BY_ADMIN + ")";
     private static final Duration POLL = Duration.ofSeconds(1);
 
-    /** What an operator can do with a parked coordinator. */
-    public enum Action {
-        /** Run its step again, with a fresh failure budget. */
-        RETRY("retried"),
-        /** Give up on it (journaled as DISCARDED). */
-        DISCARD("discarded");
-
-        private final String done;
-
-        Action(String done) {
-            this.done = done;
-        }
-
-        /** The action as the command line and the commands topic name it: {@code retry}, {@code discard}. */
-        public String label() {
-            return name().toLowerCase(Locale.ROOT);
-        }
-
-        /** The past tense, for the line saying it took effect. */
-        String done() {
-            return done;
-        }
-    }
-
     private final Map<String, Object> clients;
     private final Clock clock;
 
@@ -94,7 +70,7 @@ public final class ParkedCoordinators {
      *
      * @throws IllegalArgumentException naming the problem, for an id that is blank or too long
      */
-    public static Admin.Command command(Action action, String id, String note) {
+    public static Admin.Command command(CoordinatorAction action, String id, String note) {
         return new Admin.Command(action.label(), id, note);
     }
 
@@ -104,7 +80,7 @@ public final class ParkedCoordinators {
      * once); the outcome holds the same lines.
      */
     public ActOutcome act(Admin.Command command, Duration wait, Consumer<String> output) throws Exception {
-        Action action = Action.valueOf(command.action().toUpperCase(Locale.ROOT));
+        CoordinatorAction action = CoordinatorAction.valueOf(command.action().toUpperCase(Locale.ROOT));
         String id = command.id();
         Admin.Parked target = parked().get(id);
         if (target == null) {

@@ -119,11 +119,11 @@ class AdminQueryTest {
 
     @Test
     void retryAndDiscardTakeANoteAndAWait() {
-        AdminRequest.Act act = AdminQuery.act(ParkedCoordinators.Action.DISCARD, "like:e-1:post-1", query("note", "-x", "wait", "0"));
+        AdminRequest.Act act = AdminQuery.act(CoordinatorAction.DISCARD, "like:e-1:post-1", query("note", "-x", "wait", "0"));
         assertThat(act.command()).isEqualTo(new Admin.Command("discard", "like:e-1:post-1", "-x"));
         assertThat(act.waitFor()).isZero();
         assertThat(act.operation()).isEqualTo("coordinators discard");
-        AdminRequest.Act defaults = AdminQuery.act(ParkedCoordinators.Action.RETRY, "--help", Map.of());
+        AdminRequest.Act defaults = AdminQuery.act(CoordinatorAction.RETRY, "--help", Map.of());
         assertThat(defaults.command()).isEqualTo(new Admin.Command("retry", "--help", ""));
         assertThat(defaults.waitFor()).isEqualTo(Duration.ofSeconds(30));
     }
@@ -142,13 +142,13 @@ class AdminQueryTest {
             "note=--since&wait=forever|--wait: 'forever' is not a duration (use e.g. 90s, 5m, 1h or PT5M)",
     })
     void retryRefusesAsTheCommandLineDoes(String raw, String message) {
-        assertThatThrownBy(() -> AdminQuery.act(ParkedCoordinators.Action.RETRY, "x", AdminQuery.parse(encode(raw)))).hasMessage(message);
+        assertThatThrownBy(() -> AdminQuery.act(CoordinatorAction.RETRY, "x", AdminQuery.parse(encode(raw)))).hasMessage(message);
     }
 
     @Test
     void aBlankIdIsRefusedAfterTheWait() {
-        assertThatThrownBy(() -> AdminQuery.act(ParkedCoordinators.Action.RETRY, " ", Map.of())).hasMessage("id must be 1 to 300 characters");
-        assertThatThrownBy(() -> AdminQuery.act(ParkedCoordinators.Action.RETRY, " ", query("wait", "x")))
+        assertThatThrownBy(() -> AdminQuery.act(CoordinatorAction.RETRY, " ", Map.of())).hasMessage("id must be 1 to 300 characters");
+        assertThatThrownBy(() -> AdminQuery.act(CoordinatorAction.RETRY, " ", query("wait", "x")))
                 .hasMessageStartingWith("--wait: ");
     }
 

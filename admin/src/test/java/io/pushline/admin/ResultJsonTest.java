@@ -118,20 +118,20 @@ class ResultJsonTest {
         assertThat(AdminText.indentedJson(new ParkedList(List.of()).toJson())).isEqualTo("{\n  \"parked\" : [ ]\n}");
 
         String sent = "sent retry for like:e-1:post-1 (like for user-1, parked in NOTIFYING)";
-        ActOutcome justSent = new ActOutcome.Sent(ParkedCoordinators.Action.RETRY, "like:e-1:post-1", parked);
+        ActOutcome justSent = new ActOutcome.Sent(CoordinatorAction.RETRY, "like:e-1:post-1", parked);
         assertThat(justSent.succeeded()).isTrue();
         assertThat(new String(AdminText.compactJson(justSent.toJson()), java.nio.charset.StandardCharsets.UTF_8))
                 .isEqualTo("{\"output\":\"" + sent + "\"}");
-        ActOutcome left = new ActOutcome.Left(ParkedCoordinators.Action.DISCARD, "like:e-1:post-1", parked);
+        ActOutcome left = new ActOutcome.Left(CoordinatorAction.DISCARD, "like:e-1:post-1", parked);
         assertThat(left.output()).containsExactly(sent.replace("sent retry", "sent discard"), "discarded: like:e-1:post-1 is no longer parked");
         assertThat(left.toJson()).containsEntry("output", sent.replace("sent retry", "sent discard") + System.lineSeparator()
                 + "discarded: like:e-1:post-1 is no longer parked");
-        ActOutcome still = new ActOutcome.StillParked(ParkedCoordinators.Action.RETRY, "like:e-1:post-1", parked, Duration.ofSeconds(30));
+        ActOutcome still = new ActOutcome.StillParked(CoordinatorAction.RETRY, "like:e-1:post-1", parked, Duration.ofSeconds(30));
         assertThat(still.succeeded()).isFalse();
         assertThat(still.output()).containsExactly(sent);
         assertThat(still.error()).hasValue("coordinators retry: like:e-1:post-1 is still parked after PT30S (are the coordinators "
                 + "running? if the step failed again it was parked again: see `pushline coordinators list`)");
-        ActOutcome notParked = new ActOutcome.NotParked(ParkedCoordinators.Action.DISCARD, "like:nope");
+        ActOutcome notParked = new ActOutcome.NotParked(CoordinatorAction.DISCARD, "like:nope");
         assertThat(notParked.output()).isEmpty();
         assertThat(notParked.error()).hasValue("coordinators discard: like:nope is not parked (`pushline coordinators list` shows the parked ones)");
     }

@@ -2,6 +2,7 @@ package io.pushline.app;
 
 import io.pushline.admin.ActOutcome;
 import io.pushline.admin.AdminArguments;
+import io.pushline.admin.CoordinatorAction;
 import io.pushline.admin.ParkedCoordinators;
 import io.pushline.admin.ParkedList;
 import io.pushline.coordinators.Admin;
@@ -95,7 +96,7 @@ final class CoordinatorsCommand implements Runnable {
                 description = "How long to wait for the coordinator to leave the parked list (default: ${DEFAULT-VALUE}; 0 does not wait).")
         String wait;
 
-        abstract ParkedCoordinators.Action action();
+        abstract CoordinatorAction action();
 
         @Override
         public Integer call() throws Exception {
@@ -123,16 +124,16 @@ final class CoordinatorsCommand implements Runnable {
             description = "Runs a parked coordinator's step again, with a fresh failure budget.")
     static final class Retry extends Act {
         @Override
-        ParkedCoordinators.Action action() {
-            return ParkedCoordinators.Action.RETRY;
+        CoordinatorAction action() {
+            return CoordinatorAction.RETRY;
         }
     }
 
     @Command(name = "discard", mixinStandardHelpOptions = true, description = "Gives up on a parked coordinator (it is journaled as DISCARDED).")
     static final class Discard extends Act {
         @Override
-        ParkedCoordinators.Action action() {
-            return ParkedCoordinators.Action.DISCARD;
+        CoordinatorAction action() {
+            return CoordinatorAction.DISCARD;
         }
     }
 }
