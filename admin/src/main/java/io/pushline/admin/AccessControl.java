@@ -87,6 +87,8 @@ public final class AccessControl {
         }
     }
 
+    /** Where an admin operation's "not authorised" line points: the command that grants {@link AclRole#ADMIN}. */
+    public static final String GRANTED_BY_ADMIN = "`pushline acls --principal User:NAME --role admin --apply` grants it";
     private static final String USER_PREFIX = "User:";
 
     private AccessControl() {

@@ -41,8 +41,6 @@ import java.util.concurrent.TimeUnit;
                 "pipeline (pushline run), publisher (writes pushline.events) or admin (pushline coordinators, pushline dlq)."},
         footer = {"", "Applying needs Alter on the cluster (a super user's settings in --kafka-config). Without --apply nothing is sent."})
 final class AclsCommand implements Callable<Integer> {
-    /** Where an admin command's "not authorised" line points. */
-    static final String GRANTED_BY_ADMIN = "`pushline acls --principal User:NAME --role admin --apply` grants it";
     private static final int TIMEOUT_SECONDS = 30;
 
     enum Format { TABLE, KAFKA_ACLS }
@@ -51,7 +49,7 @@ final class AclsCommand implements Callable<Integer> {
     CommandSpec spec;
 
     @Mixin
-    CoordinatorsCommand.Cluster cluster;
+    ClusterOptions cluster;
 
     @Option(names = "--principal", paramLabel = "User:NAME", required = true,
             description = "Whom to grant the role to: User: and a SASL user name or a client certificate's subject.")

@@ -33,7 +33,7 @@ final class LagCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
     @Mixin
-    CoordinatorsCommand.Cluster cluster;
+    ClusterOptions cluster;
 
     @Option(names = "--group", paramLabel = "GROUP", description = "A consumer group (repeatable).")
     List<String> groups;

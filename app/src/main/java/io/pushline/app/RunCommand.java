@@ -1,6 +1,8 @@
 package io.pushline.app;
 
+import io.pushline.admin.AdminArguments;
 import io.pushline.admin.AdminCredentials;
+import io.pushline.admin.AdminServer;
 import io.pushline.ingest.IngestConfig;
 import io.pushline.ingest.IngestServer;
 import io.pushline.ingest.Publishers;
@@ -319,7 +321,7 @@ final class RunCommand implements Callable<Integer> {
         if (adminAt != null) {
             AdminServer admin;
             try {
-                admin = AdminServer.start(adminAt, admins, bootstrapServers, kafkaConfig, registry);
+                admin = AdminServer.start(adminAt, admins, AdminArguments.clients(clientConfig, bootstrapServers), registry);
             } catch (RuntimeException e) {
                 throw closeAll(resources, e);
             }

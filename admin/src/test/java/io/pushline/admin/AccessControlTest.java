@@ -1,6 +1,4 @@
-package io.pushline.app;
-
-import io.pushline.admin.AccessControl;
+package io.pushline.admin;
 
 import io.pushline.contracts.Topics;
 import org.apache.kafka.common.acl.AclBinding;
@@ -17,7 +15,7 @@ import java.util.stream.Collectors;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-/** The ACL sets of the roles, and how {@code pushline acls} prints them, without a broker. */
+/** The ACL sets of the roles, without a broker. (How {@code pushline acls} prints them: {@code AclsCommandTest} in app.) */
 class AccessControlTest {
 
     @Test
@@ -73,26 +71,6 @@ class AccessControlTest {
         assertThatThrownBy(() -> AccessControl.requirePrincipal("User:*")).hasMessageContaining("never to everyone");
         assertThatThrownBy(() -> AccessControl.requirePrincipal("User:a\nb")).hasMessageContaining("control characters");
         assertThatThrownBy(() -> AccessControl.AclRole.parse("Admin")).hasMessage("--role must be pipeline, publisher or admin, was 'Admin'");
-    }
-
-    @Test
-    void printedAsATableOrAsKafkaAclsCommandLines() {
-        CliRun.Result table = CliRun.run("acls", "--principal", "User:ops", "--role", "admin");
-        assertThat(table.code()).isZero();
-        assertThat(table.out()).contains("ACLs of role admin for User:ops (allow, from any host):")
-                .containsPattern("RESOURCE +PATTERN +NAME +PERMISSION +OPERATIONS")
-                .containsPattern("Topic +Literal +pushline.dead-letters +Allow +Read")
-                .contains("6 ACLs; `pushline acls --principal User:ops --role admin --apply` creates them.");
-
-        CliRun.Result pipeline = CliRun.run("acls", "--principal", "User:pipeline", "--role", "pipeline");
-        assertThat(pipeline.out()).containsPattern("Topic +Prefixed +pushline-coordinators- +Allow +Create,Read,Write,Delete,DescribeConfigs");
-
-        CliRun.Result commands = CliRun.run("acls", "--principal", "User:CN=client,O=Acme Inc", "--role", "publisher",
-                "--format", "kafka-acls", "--bootstrap-servers", "kafka-1:9093", "--kafka-config", "/etc/pushline/super.properties");
-        assertThat(commands.code()).isZero();
-        assertThat(commands.out().strip()).isEqualTo("kafka-acls.sh --bootstrap-server kafka-1:9093 --command-config"
-                + " /etc/pushline/super.properties --add --allow-principal 'User:CN=client,O=Acme Inc' --allow-host '*'"
-                + " --operation Write --topic pushline.events --resource-pattern-type literal");
     }
 
     private static String describe(AclBinding b) {

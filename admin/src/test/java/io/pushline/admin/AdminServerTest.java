@@ -1,8 +1,4 @@
-package io.pushline.app;
-
-import io.pushline.admin.AdminCredentials;
-import io.pushline.ingest.Publishers;
-import io.pushline.admin.AdminMetrics;
+package io.pushline.admin;
 
 import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.spi.ILoggingEvent;
@@ -92,8 +88,8 @@ class AdminServerTest {
                 .toList());
         logs.start();
         ((Logger) LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME)).addAppender(logs);
-        server = AdminServer.start(new InetSocketAddress("127.0.0.1", 0), AdminCredentials.parse(ADMINS), broker.bootstrapServers(), null,
-                registry);
+        server = AdminServer.start(new InetSocketAddress("127.0.0.1", 0), AdminCredentials.parse(ADMINS),
+                AdminArguments.clients(Map.of(), broker.bootstrapServers()), registry);
     }
 
     @AfterEach
@@ -142,7 +138,7 @@ class AdminServerTest {
         assertError(call("GET", "dead-letters?since=2h&since=3h", ADMIN_TOKEN), 400, "given twice");
         assertError(call("GET", "dead-letters?bootstrap-servers=10.0.0.1:9092", ADMIN_TOKEN), 400, "unknown parameter 'bootstrap-servers'");
         // (a client sends no malformed escape; the parser refuses one all the same)
-        org.assertj.core.api.Assertions.assertThatThrownBy(() -> AdminServer.query("since=%ZZ")).hasMessageContaining("URL-encoded");
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> AdminQuery.parse("since=%ZZ")).hasMessageContaining("URL-encoded");
         assertError(call("POST", "coordinators/like:nobody:post-0/retry?wait=0", ADMIN_TOKEN), 409, "is not parked");
         assertError(call("POST", "coordinators/--help/discard?wait=0", ADMIN_TOKEN), 409, "--help is not parked");
     }
