@@ -35,15 +35,6 @@ public final class PushlineCommand implements Runnable {
                 .execute(args);
     }
 
-    /** Runs a command in this process, printing to {@code out} and {@code err} (the admin API runs commands so). */
-    static int execute(java.io.PrintWriter out, java.io.PrintWriter err, String... args) {
-        return new CommandLine(new PushlineCommand())
-                .setExecutionExceptionHandler(PushlineCommand::failed)
-                .setOut(out)
-                .setErr(err)
-                .execute(args);
-    }
-
     /**
      * A failure at run time (a port in use, a broker that does not answer, a conflicting topic) is one clear line on
      * stderr and exit code 1; the stack trace only when asked for with {@code PUSHLINE_LOG_LEVEL=DEBUG}.

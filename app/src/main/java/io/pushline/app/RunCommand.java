@@ -26,13 +26,11 @@ import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
 
 import java.io.IOException;
-import java.io.Reader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.EnumMap;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
@@ -255,7 +253,7 @@ final class RunCommand implements Callable<Integer> {
             sharesAddress(adminAt, http, "--http-address");
             sharesAddress(adminAt, ingestAt, "--ingest-address");
         }
-        Map<String, Object> clientConfig = loadKafkaConfig(kafkaConfig, spec);
+        Map<String, Object> clientConfig = ClusterOptions.loadKafkaConfig(kafkaConfig, spec);
         io.micrometer.prometheusmetrics.PrometheusMeterRegistry registry = ProcessMetrics.newRegistry();
         ProcessMetrics.bindGc(registry);   // for the process's lifetime
         List<AutoCloseable> resources = new ArrayList<>();
@@ -441,24 +439,5 @@ final class RunCommand implements Callable<Integer> {
         } catch (io.pushline.credentials.BearerTokens.Invalid e) {
             throw new ParameterException(spec.commandLine(), source.where() + ": " + e.getMessage());
         }
-    }
-
-    /** The client settings in {@code file} ({@code --kafka-config}); none if it is null. A file that cannot be read is a usage error. */
-    static Map<String, Object> loadKafkaConfig(Path file, CommandSpec spec) {
-        Map<String, Object> config = new HashMap<>();
-        if (file == null) {
-            return config;
-        }
-        if (!Files.isReadable(file)) {
-            throw new ParameterException(spec.commandLine(), "--kafka-config: cannot read " + file);
-        }
-        Properties props = new Properties();
-        try (Reader reader = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
-            props.load(reader);
-        } catch (IOException | IllegalArgumentException e) {
-            throw new ParameterException(spec.commandLine(), "--kafka-config: " + file + ": " + e.getMessage());
-        }
-        props.forEach((k, v) -> config.put(k.toString(), v));
-        return config;
     }
 }
