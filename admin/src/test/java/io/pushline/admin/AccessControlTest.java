@@ -53,7 +53,7 @@ class AccessControlTest {
                 "User:pipeline Allow Write TransactionalId Prefixed pushline-topology-",
                 "User:pipeline Allow Write TransactionalId Prefixed pushline-coordinators-",
                 "User:pipeline Allow DescribeConfigs Topic Literal pushline.state.devices");
-        assertThat(pipeline).allSatisfy(b -> {
+        assertThat(pipeline).isNotEmpty().allSatisfy(b -> {
             assertThat(b.pattern().resourceType()).isNotEqualTo(ResourceType.CLUSTER);
             assertThat(b.entry().permissionType()).isEqualTo(AclPermissionType.ALLOW);
             assertThat(b.entry().host()).isEqualTo("*");

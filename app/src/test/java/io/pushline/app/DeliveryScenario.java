@@ -67,7 +67,7 @@ final class DeliveryScenario {
                     "carol|" + PushIds.pushId(post, carolToken));
             Map<String, String> receipts = awaitReceipts(pushline, observerConfig, expected, wait);
             assertThat(receipts.keySet()).as("receipts: exactly the expected pushes").isEqualTo(expected);
-            assertThat(receipts.values()).allSatisfy(receipt -> assertThat(receipt).contains("\"DELIVERED\""));
+            assertThat(receipts.values()).isNotEmpty().allSatisfy(receipt -> assertThat(receipt).contains("\"DELIVERED\""));
             return expected;
         }
     }

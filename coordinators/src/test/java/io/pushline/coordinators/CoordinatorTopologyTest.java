@@ -286,7 +286,7 @@ class CoordinatorTopologyTest {
         List<TestRecord<byte[], byte[]>> pushRecords = out.get(Topics.PUSH_HIGH);
         List<PushTask> pushes = data(pushRecords);
         assertThat(pushes).extracting(PushTask::token).containsExactlyInAnyOrderElementsOf(OWNER_TOKENS);
-        assertThat(pushRecords).allSatisfy(r -> assertThat(key(r)).isEqualTo(OWNER));
+        assertThat(pushRecords).isNotEmpty().allSatisfy(r -> assertThat(key(r)).isEqualTo(OWNER));
         for (TestRecord<byte[], byte[]> r : pushRecords) {
             PushTask p = data(r);
             assertThat(p.pushId()).isEqualTo(PushIds.pushId("evt-like-1", p.token()));
@@ -561,7 +561,7 @@ class CoordinatorTopologyTest {
         assertThat(n.collapseKey()).isEqualTo("follow-" + OWNER);
         List<PushTask> pushes = data(out.get(Topics.PUSH_HIGH));
         assertThat(pushes).extracting(PushTask::token).containsExactlyInAnyOrderElementsOf(OWNER_TOKENS);
-        assertThat(pushes).allSatisfy(p -> {
+        assertThat(pushes).isNotEmpty().allSatisfy(p -> {
             assertThat(p.pushId()).isEqualTo(PushIds.pushId("evt-follow-1", p.token()));
             assertThat(p.title()).isEqualTo("New follower");
             assertThat(p.body()).isEqualTo("x followed you");
@@ -722,7 +722,7 @@ class CoordinatorTopologyTest {
 
         List<TestRecord<byte[], byte[]>> dead = drain().get(Topics.DEAD_LETTERS);
         assertThat(dead).hasSize(4);
-        assertThat(dead).allSatisfy(r -> {
+        assertThat(dead).isNotEmpty().allSatisfy(r -> {
             assertThat(header(r, DeadLetters.REASON)).isEqualTo(DeadLetterReason.SCHEMA_VIOLATION.name());
             assertThat(header(r, DeadLetters.SOURCE_TOPIC)).isEqualTo(Topics.COORDINATOR_COMMANDS);
             assertThat(header(r, DeadLetters.DEAD_LETTERED_AT)).isEqualTo(WALL.toString());

@@ -93,7 +93,7 @@ class IntakePolicyTest {
                         EventType.FOLLOW_REMOVED).contains(t))
                 .toList();
         assertThat(others).isNotEmpty();
-        assertThat(others).allSatisfy(t -> assertThat(IntakePolicy.route(t)).as(t.name()).isEqualTo(Route.IGNORE));
+        assertThat(others).isNotEmpty().allSatisfy(t -> assertThat(IntakePolicy.route(t)).as(t.name()).isEqualTo(Route.IGNORE));
     }
 
     @Test

@@ -159,7 +159,7 @@ class PushWorkerIntegrationTest {
         assertThat(receipts).hasSize(20);
         Map<String, PushTask> byPushId = new HashMap<>();
         first.forEach(t -> byPushId.put(t.pushId(), t));
-        assertThat(receipts).allSatisfy(r -> {
+        assertThat(receipts).isNotEmpty().allSatisfy(r -> {
             PushReceipt receipt = (PushReceipt) ((Decoded.Ok) codec.decode(r.headers(), r.value())).envelope().data();
             assertThat(receipt.status()).isEqualTo(ReceiptStatus.DELIVERED);
             // Co-partitioned with the task: keyed userId|pushId, on the partition of the task's key (userId).

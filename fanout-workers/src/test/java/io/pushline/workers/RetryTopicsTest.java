@@ -42,7 +42,7 @@ class RetryTopicsTest {
             assertThat(spec.cleanupPolicy()).isEqualTo(CleanupPolicy.DELETE);
             assertThat(spec.retention()).as("twice the largest delay when that exceeds a day").isEqualTo(Duration.ofHours(26));
         });
-        assertThat(RetryTopics.specs(high, 3, (short) 1)).allSatisfy(spec -> assertThat(spec.retention()).isEqualTo(Duration.ofDays(1)));
+        assertThat(RetryTopics.specs(high, 3, (short) 1)).isNotEmpty().allSatisfy(spec -> assertThat(spec.retention()).isEqualTo(Duration.ofDays(1)));
     }
 
     @Test

@@ -214,7 +214,7 @@ class ApnsProviderTest {
 
         // 3 in flight, 2 queued; the other 15 were answered at once without being sent.
         List<CompletableFuture<PushOutcome>> refused = outcomes.subList(5, 20);
-        assertThat(refused).allSatisfy(outcome -> assertThat(outcome.getNow(null))
+        assertThat(refused).isNotEmpty().allSatisfy(outcome -> assertThat(outcome.getNow(null))
                 .isInstanceOfSatisfying(PushOutcome.RetryLater.class, retry -> assertThat(retry.cause()).contains("in-flight limit")));
         assertThat(outcomes.subList(0, 5)).noneMatch(CompletableFuture::isDone);
         assertThat(registry.get(PushMetrics.IN_FLIGHT).gauge().value()).isEqualTo(3);
@@ -222,7 +222,7 @@ class ApnsProviderTest {
 
         release.countDown();
         CompletableFuture.allOf(outcomes.toArray(CompletableFuture[]::new)).get(WAIT.toSeconds(), TimeUnit.SECONDS);
-        assertThat(outcomes.subList(0, 5)).allSatisfy(outcome -> assertThat(outcome.join()).isInstanceOf(PushOutcome.Delivered.class));
+        assertThat(outcomes.subList(0, 5)).isNotEmpty().allSatisfy(outcome -> assertThat(outcome.join()).isInstanceOf(PushOutcome.Delivered.class));
         assertThat(apns.receivedCount()).isEqualTo(5);
         assertThat(apns.ledger().acceptedCount()).isEqualTo(5);
         assertThat(registry.get(PushMetrics.REFUSED).tag(PushMetrics.TAG_REASON, "saturated").counter().count()).isEqualTo(15);
