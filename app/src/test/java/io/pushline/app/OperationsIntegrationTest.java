@@ -173,6 +173,8 @@ class OperationsIntegrationTest {
         awaitCondition(() -> scrapeText().lines().anyMatch(l -> l.startsWith("pushline_consumer_lag_records{")),
                 Duration.ofSeconds(20), () -> "pushline_consumer_lag_records gauges in /metrics");
         awaitCondition(() -> newestSample() != null && !newestSample().get("lag").isEmpty(), Duration.ofSeconds(10), () -> "lag in the dashboard's samples");
+        // ?since= gives only the samples after it: wait for one (the sampler takes one a second), then ask.
+        awaitCondition(() -> newestSample().get("t").asLong() > newestT, Duration.ofSeconds(10), () -> "a sample after " + newestT);
         JsonNode since = dashboard(newestT);
         assertThat(since.get("samples")).as("samples taken after %d", newestT).isNotEmpty().allSatisfy(s -> assertThat(s.get("t").asLong()).isGreaterThan(newestT));
     }
