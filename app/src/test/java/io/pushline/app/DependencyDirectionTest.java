@@ -135,6 +135,14 @@ class DependencyDirectionTest {
     }
 
     @Test
+    void onlyTheCommandParsesCommandLines() {
+        // The modules' services take values and return results; picocli, parsing and printing stay in the command.
+        noClasses().that().resideOutsideOfPackages("io.pushline.app..", "io.pushline.loadtests..")
+                .should().dependOnClassesThat().resideInAPackage("picocli..")
+                .check(classes);
+    }
+
+    @Test
     void productionCodeNeverDependsOnTestFrameworks() {
         noClasses().that().resideOutsideOfPackage("io.pushline.testkit..")
                 .should().dependOnClassesThat().resideInAnyPackage("org.junit..", "org.assertj..", "org.awaitility..", "org.testcontainers..")
