@@ -1,5 +1,7 @@
 package io.pushline.workers;
 
+import io.pushline.testkit.MutableClock;
+
 import io.pushline.contracts.DeadLetterReason;
 import io.pushline.contracts.Decoded;
 import io.pushline.contracts.DeviceUnregistered;
@@ -19,11 +21,8 @@ import org.junit.jupiter.api.Test;
 
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
-import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.ZoneId;
-import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -487,33 +486,6 @@ class DeliveryTest {
         public boolean profileBanned(String profileId) {
             askedBans.add(profileId);
             return banned.contains(profileId);
-        }
-    }
-
-    private static final class MutableClock extends Clock {
-        private Instant now;
-
-        MutableClock(Instant now) {
-            this.now = now;
-        }
-
-        void set(Instant instant) {
-            now = instant;
-        }
-
-        @Override
-        public Instant instant() {
-            return now;
-        }
-
-        @Override
-        public ZoneId getZone() {
-            return ZoneOffset.UTC;
-        }
-
-        @Override
-        public Clock withZone(ZoneId zone) {
-            return this;
         }
     }
 }
