@@ -196,7 +196,7 @@ class GuardedProviderTest {
 
         assertThat(send(guarded, Requests.apns(Requests.APNS_TOKEN))).isInstanceOf(PushOutcome.Delivered.class);
         CompletableFuture<PushOutcome> waiting = guarded.send(new PushRequest(poisoned, Platform.APNS, Requests.APNS_TOKEN,
-                null, "t", "b", Map.of(), null, null, Priority.HIGH, PushType.ALERT));
+                Requests.apns(Requests.APNS_TOKEN).appId(), "t", "b", Map.of(), null, null, Priority.HIGH, PushType.ALERT));
         assertThat(guarded.rateLimitWaits()).isEqualTo(1);
 
         assertThat(waiting).failsWithin(WAIT).withThrowableOfType(ExecutionException.class)
