@@ -200,7 +200,7 @@ public final class GuardedProvider implements PushProvider {
      * exception on the scheduler thread would otherwise be swallowed by its {@code ScheduledFuture} and the push left
      * in flight for ever.
      */
-    void sendWhenPermitted(PushRequest request, CompletableFuture<PushOutcome> result) {
+    private void sendWhenPermitted(PushRequest request, CompletableFuture<PushOutcome> result) {
         if (!waiting.remove(result)) {
             return;
         }
