@@ -34,6 +34,15 @@ final class Delivery {
     /** The push data key naming the profile a push is about (the author of a timeline post); see the expansion. */
     static final String ABOUT_PROFILE_DATA_KEY = "authorId";
 
+    /**
+     * The longest Retry-After honoured; a longer one is cut to this. Providers ask for seconds to minutes (FCM's quota
+     * windows are a minute; its documented default is 60 s), so an hour is far above any genuine figure, while a larger
+     * one (a misread header, a date taken for seconds, a hostile proxy) would otherwise park a push, without a retry and
+     * without a receipt, for most of a TTL of hours, or make it expire at once. After an hour the push simply asks
+     * again, and the provider can ask for another wait.
+     */
+    static final Duration MAX_RETRY_AFTER = Duration.ofHours(1);
+
     /** What the worker knows, at the moment of asking, about a push beyond its task. */
     interface Facts {
         /** Whether {@code pushId} has a receipt (of any status). */
@@ -152,6 +161,7 @@ final class Delivery {
     /**
      * Another attempt: write the task unchanged to {@code topic} (the retry topic for {@code backoff}, whose delay is
      * labelled {@code delayLabel}) as attempt {@code nextAttempt}, not to be sent before {@code notBefore}.
+     * {@code nextAttempt} is the same attempt again when the push never reached the provider.
      */
     record Retry(int nextAttempt, Duration backoff, Instant notBefore, String cause, String topic, String delayLabel)
             implements FollowUp {
@@ -238,7 +248,13 @@ final class Delivery {
                 task.badge(), task.sound());
     }
 
-    /** What follows the provider's {@code outcome} of {@code send}. */
+    /**
+     * What follows the provider's {@code outcome} of {@code send}. Only a {@code RetryLater} that reached the provider
+     * uses up one of {@code maxAttempts}; one refused before it was sent (circuit open, rate limited, in-flight limit
+     * reached, provider closed) is retried as the same attempt, however long the refusals last, so that an outage
+     * never dead-letters a push: its TTL expires it instead ({@link Expired}). A push without a TTL is retried through
+     * such refusals until the provider answers it.
+     */
     FollowUp settle(Send send, PushOutcome outcome) {
         PushTask task = send.task();
         if (outcome instanceof PushOutcome.Delivered delivered) {
@@ -257,7 +273,7 @@ final class Delivery {
         }
         PushOutcome.RetryLater later = (PushOutcome.RetryLater) outcome;
         int attempt = send.attempt();
-        if (attempt >= config.maxAttempts()) {
+        if (later.reachedProvider() && attempt >= config.maxAttempts()) {
             return new GiveUp("gave up after " + attempt + " attempts: " + later.cause());
         }
         Duration wait = retryWait(later, attempt);
@@ -267,19 +283,21 @@ final class Delivery {
             return new Expired("expires at " + expiresAt + ", before its next attempt at " + notBefore + " (" + later.cause() + ")");
         }
         int rung = RetryTopics.rung(config.retryDelays(), wait);
-        return new Retry(attempt + 1, wait, notBefore, later.cause(), retryTopics.get(rung),
+        return new Retry(later.reachedProvider() ? attempt + 1 : attempt, wait, notBefore, later.cause(), retryTopics.get(rung),
                 RetryTopics.label(config.retryDelays().get(rung)));
     }
 
     /**
-     * The wait before the next attempt: the provider's Retry-After (at least {@code initialBackoff}), else exponential
+     * The wait before the next attempt: the provider's Retry-After (at least {@code initialBackoff}, at most
+     * {@link #MAX_RETRY_AFTER}), else exponential
      * backoff with full jitter, drawn between {@code initialBackoff} and {@code min(maxBackoff, initialBackoff × 2^attempt)},
      * so that the pushes caught by an outage come back spread out, not as a storm.
      */
     Duration retryWait(PushOutcome.RetryLater later, int attempt) {
         long floor = config.initialBackoff().toMillis();
         if (later.retryAfter() != null) {
-            return later.retryAfter().toMillis() >= floor ? later.retryAfter() : config.initialBackoff();
+            Duration asked = later.retryAfter().compareTo(MAX_RETRY_AFTER) > 0 ? MAX_RETRY_AFTER : later.retryAfter();
+            return asked.toMillis() >= floor ? asked : config.initialBackoff();
         }
         long cap = Math.min(config.maxBackoff().toMillis(), floor << Math.min(attempt, 20));
         return Duration.ofMillis(jitter.between(floor, Math.max(floor, cap)));

@@ -15,6 +15,8 @@ import java.util.Objects;
  * @param groupId              consumer group; one group per lane so each lane's lag is visible on its own
  * @param maxInFlight          pushes in flight to the providers at most; when reached, partitions pause
  * @param maxAttempts          sends per push (the first one included) before it is dead-lettered as failed
+ *                             ({@code RETRIES_EXHAUSTED}); only sends that reached the provider count, not
+ *                             circuit-open, rate-limited or in-flight-limit refusals (the TTL bounds those)
  * @param initialBackoff       shortest wait after a retry-later outcome; without a provider-given delay the wait is
  *                             drawn between this and {@code initialBackoff × 2^attempt} (full jitter), capped at
  *                             {@code maxBackoff}; a provider's Retry-After shorter than this is raised to it

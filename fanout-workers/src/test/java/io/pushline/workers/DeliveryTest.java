@@ -456,6 +456,70 @@ class DeliveryTest {
                 .isInstanceOf(Delivery.GiveUp.class);
     }
 
+    @Test
+    void anOutageOfManyMoreRefusalsThanAttemptsDeadLettersNothingAndExpiresTheTaskOnlyAtItsTtl() {
+        PushTask task = task(2 * 3600);   // expires at QUEUED + 2 h
+        Instant expiresAt = QUEUED.plusSeconds(2 * 3600);
+        int attempt = 3;   // two provider answers used up before the outage began
+        int retries = 0;
+        Delivery.FollowUp next;
+        while (true) {
+            Delivery.Send send = send(task, attempt);
+            // The guard's answers while the circuit is open, and while its rate limiter is short of permits.
+            PushOutcome refused = retries % 2 == 0
+                    ? PushOutcome.RetryLater.notSent("circuit open", Duration.ofSeconds(30))
+                    : PushOutcome.RetryLater.notSent("rate limited", Duration.ofSeconds(1));
+            next = delivery().settle(send, refused);
+            if (!(next instanceof Delivery.Retry retry)) {
+                break;
+            }
+            assertThat(retry.nextAttempt()).as("a refusal does not use up an attempt").isEqualTo(3);
+            attempt = retry.nextAttempt();
+            clock.set(retry.notBefore());
+            retries++;
+        }
+
+        assertThat(retries).as("refusals, scaled: many times maxAttempts").isGreaterThan(50 * config.maxAttempts());
+        assertThat(next).isInstanceOf(Delivery.Expired.class);
+        assertThat(clock.instant()).isBeforeOrEqualTo(expiresAt).isAfter(expiresAt.minusSeconds(31));
+        assertThat(decide(task)).isInstanceOf(Delivery.Send.class);
+        clock.set(expiresAt.plusMillis(1));
+        assertThat(delivery().decide(decoded(task), new Delivery.Arrival(attempt, null)))
+                .isInstanceOfSatisfying(Delivery.Skip.class, skip -> assertThat(skip.reason()).isEqualTo(Delivery.SkipReason.EXPIRED));
+    }
+
+    @Test
+    void aProviderAnswerUsesUpAnAttemptButARefusalOnTheLastAttemptDoesNot() {
+        int max = config.maxAttempts();
+        Delivery.Send last = send(task(null), max);
+
+        Delivery.FollowUp refused = delivery().settle(last, PushOutcome.RetryLater.notSent("circuit open", Duration.ofSeconds(30)));
+        assertThat(refused).isInstanceOfSatisfying(Delivery.Retry.class, retry -> {
+            assertThat(retry.nextAttempt()).isEqualTo(max);
+            assertThat(retry.backoff()).isEqualTo(Duration.ofSeconds(30));
+            assertThat(retry.cause()).isEqualTo("circuit open");
+        });
+        assertThat(delivery().settle(send(task(null), 2), new PushOutcome.RetryLater("ServiceUnavailable", null)))
+                .isInstanceOfSatisfying(Delivery.Retry.class, retry -> assertThat(retry.nextAttempt()).isEqualTo(3));
+        assertThat(delivery().settle(last, new PushOutcome.RetryLater("ServiceUnavailable", null)))
+                .isEqualTo(new Delivery.GiveUp("gave up after 8 attempts: ServiceUnavailable"));
+    }
+
+    @Test
+    void aRetryAfterAboveTheCapIsCutToItRatherThanExpiringThePush() {
+        Delivery.Send send = send(task(3 * 3600), 1);   // 3 h TTL
+        Instant now = clock.instant();
+
+        Delivery.FollowUp next = delivery().settle(send, new PushOutcome.RetryLater("QUOTA_EXCEEDED", Duration.ofDays(2)));
+
+        assertThat(next).isEqualTo(new Delivery.Retry(2, Delivery.MAX_RETRY_AFTER, now.plus(Delivery.MAX_RETRY_AFTER),
+                "QUOTA_EXCEEDED", "pushline.push.bulk.retry-5m", "5m"));
+        assertThat(delivery().retryWait(new PushOutcome.RetryLater("429", Delivery.MAX_RETRY_AFTER.plusMillis(1)), 1))
+                .isEqualTo(Delivery.MAX_RETRY_AFTER);
+        assertThat(delivery().retryWait(new PushOutcome.RetryLater("429", Delivery.MAX_RETRY_AFTER), 1))
+                .isEqualTo(Delivery.MAX_RETRY_AFTER);
+    }
+
     // ---- test doubles ----
 
     private static final class FakeFacts implements Delivery.Facts {

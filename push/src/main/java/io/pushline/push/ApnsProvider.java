@@ -111,8 +111,8 @@ public final class ApnsProvider implements PushProvider {
                     return meters.outcome(outcome);
                 }),
                 refusal -> refusal == InFlightLimiter.Refusal.CLOSED
-                        ? meters.refused(PushMeters.Refusal.CLOSED, new PushOutcome.RetryLater("provider closed", null))
-                        : meters.refused(PushMeters.Refusal.SATURATED, new PushOutcome.RetryLater(
+                        ? meters.refused(PushMeters.Refusal.CLOSED, PushOutcome.RetryLater.notSent("provider closed", null))
+                        : meters.refused(PushMeters.Refusal.SATURATED, PushOutcome.RetryLater.notSent(
                                 "APNs in-flight limit reached: " + limiter.maxInFlight() + " in flight and the queue full", null)));
     }
 

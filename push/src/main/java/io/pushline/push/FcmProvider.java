@@ -154,8 +154,8 @@ public final class FcmProvider implements PushProvider {
                     return outcome;
                 }),
                 refusal -> refusal == InFlightLimiter.Refusal.CLOSED
-                        ? meters.refused(PushMeters.Refusal.CLOSED, new PushOutcome.RetryLater("provider closed", null))
-                        : meters.refused(PushMeters.Refusal.SATURATED, new PushOutcome.RetryLater(
+                        ? meters.refused(PushMeters.Refusal.CLOSED, PushOutcome.RetryLater.notSent("provider closed", null))
+                        : meters.refused(PushMeters.Refusal.SATURATED, PushOutcome.RetryLater.notSent(
                                 "FCM in-flight limit reached: " + limiter.maxInFlight() + " in flight and the queue full", null)));
     }
 
@@ -163,7 +163,7 @@ public final class FcmProvider implements PushProvider {
         if (failure != null) {
             Throwable cause = failure instanceof CompletionException && failure.getCause() != null ? failure.getCause() : failure;
             if (cause instanceof FcmBatcher.ClosedException) {
-                return meters.refused(PushMeters.Refusal.CLOSED, new PushOutcome.RetryLater("provider closed", null));
+                return meters.refused(PushMeters.Refusal.CLOSED, PushOutcome.RetryLater.notSent("provider closed", null));
             }
             log.debug("batch with push {} failed as a whole", request.pushId(), cause);
             return meters.outcome(FcmOutcomes.fromBatchFailure(cause));

@@ -42,7 +42,17 @@ import java.util.function.Predicate;
  *       limiter). A push waits for a permit of both without blocking the caller (it is sent later
  *       from the guard's scheduler thread); if a permit is further away than
  *       {@code maxRateLimitWait}, the push is answered {@code RetryLater("rate limited", ...)}.</li>
+ *   <li><b>Answer bound</b>: every future {@link #send} returns completes. A push the delegate has not
+ *       answered within {@code maxAnswerWait} (default 120 s) is
+ *       answered {@code RetryLater("no answer within ...")}, which the circuit breaker records as a
+ *       failure (a stalled provider opens the circuit like a failing one); the delegate's late answer
+ *       is then ignored. A delegate that throws, on the caller's thread or on the guard's scheduler
+ *       (a push that waited for a permit), fails the future with that exception.</li>
  * </ul>
+ *
+ * <p>Circuit-open, rate-limited and provider-closed answers are {@link PushOutcome.RetryLater#notSent}
+ * ({@code reachedProvider() == false}): the push was never put to the provider, so callers should not
+ * count them as attempts.
  *
  * <p>Metrics (with a registry): resilience4j's tagged circuit breaker and rate limiter meters
  * (tag {@code name} = {@code name} of the guard, or {@code name:appId} for per-app limiters), plus
@@ -61,6 +71,12 @@ public final class GuardedProvider implements PushProvider {
     public static final Duration DEFAULT_WAIT_DURATION_IN_OPEN_STATE = Duration.ofSeconds(30);
     public static final int DEFAULT_PERMITTED_CALLS_IN_HALF_OPEN_STATE = 5;
     public static final Duration DEFAULT_MAX_RATE_LIMIT_WAIT = Duration.ofSeconds(10);
+    /**
+     * How long a push sent to the delegate may go unanswered: well above the delegates' own bounds (connect 10 s,
+     * FCM read 30 s) plus a wait in their in-flight queue, so that it only fires for a provider that truly stalls
+     * (Pushy puts no deadline on a stream that is never answered).
+     */
+    public static final Duration DEFAULT_MAX_ANSWER_WAIT = Duration.ofSeconds(120);
     /** Rate limits are permits per this period unless a test says otherwise. */
     static final Duration RATE_LIMIT_PERIOD = Duration.ofSeconds(1);
 
@@ -74,6 +90,7 @@ public final class GuardedProvider implements PushProvider {
     private final RateLimiter providerLimiter;
     private final boolean perAppLimits;
     private final Duration rateLimitPeriod;
+    private final Duration maxAnswerWait;
     private final Predicate<PushOutcome> failure;
     private final ScheduledExecutorService scheduler;
     private final AtomicLong rateLimitWaits = new AtomicLong();
@@ -90,6 +107,7 @@ public final class GuardedProvider implements PushProvider {
         this.waitDurationInOpenState = b.waitDurationInOpenState;
         this.failure = b.failure;
         this.rateLimitPeriod = b.rateLimitPeriod;
+        this.maxAnswerWait = b.maxAnswerWait;
         CircuitBreakerConfig breakerConfig = CircuitBreakerConfig.custom()
                 .failureRateThreshold(b.failureRateThreshold)
                 .slidingWindowType(CircuitBreakerConfig.SlidingWindowType.COUNT_BASED)
@@ -149,17 +167,17 @@ public final class GuardedProvider implements PushProvider {
                     + request.platform() + " for " + request.pushId());
         }
         if (closed.get()) {
-            return CompletableFuture.completedFuture(new PushOutcome.RetryLater("provider closed", null));
+            return CompletableFuture.completedFuture(PushOutcome.RetryLater.notSent("provider closed", null));
         }
         if (!circuitBreaker.tryAcquirePermission()) {
             increment(circuitOpenCounter);
-            return CompletableFuture.completedFuture(new PushOutcome.RetryLater("circuit open", waitDurationInOpenState));
+            return CompletableFuture.completedFuture(PushOutcome.RetryLater.notSent("circuit open", waitDurationInOpenState));
         }
         long waitNanos = reserve(request);
         if (waitNanos < 0) {
             circuitBreaker.releasePermission();
             increment(rateLimitedCounter);
-            return CompletableFuture.completedFuture(new PushOutcome.RetryLater("rate limited", rateLimitPeriod));
+            return CompletableFuture.completedFuture(PushOutcome.RetryLater.notSent("rate limited", rateLimitPeriod));
         }
         if (waitNanos == 0) {
             return sendThroughBreaker(request);
@@ -169,22 +187,37 @@ public final class GuardedProvider implements PushProvider {
         CompletableFuture<PushOutcome> result = new CompletableFuture<>();
         waiting.add(result);
         try {
-            scheduler.schedule(() -> {
-                if (!waiting.remove(result)) {
-                    return;
-                }
-                sendThroughBreaker(request).whenComplete((outcome, error) -> {
-                    if (error != null) {
-                        result.completeExceptionally(error);
-                    } else {
-                        result.complete(outcome);
-                    }
-                });
-            }, waitNanos, TimeUnit.NANOSECONDS);
+            scheduler.schedule(() -> sendWhenPermitted(request, result), waitNanos, TimeUnit.NANOSECONDS);
         } catch (RejectedExecutionException closing) {
             answerClosed(result);
         }
         return result;
+    }
+
+    /**
+     * The timer task of a push that waited for a permit. Once it has taken {@code result} out of {@link #waiting}, no
+     * one else will answer it, so whatever happens here (the delegate or a hook throwing) must complete it: an
+     * exception on the scheduler thread would otherwise be swallowed by its {@code ScheduledFuture} and the push left
+     * in flight for ever.
+     */
+    private void sendWhenPermitted(PushRequest request, CompletableFuture<PushOutcome> result) {
+        if (!waiting.remove(result)) {
+            return;
+        }
+        try {
+            sendThroughBreaker(request).whenComplete((outcome, error) -> {
+                if (error != null) {
+                    result.completeExceptionally(error);
+                } else {
+                    result.complete(outcome);
+                }
+            });
+        } catch (Throwable e) {
+            result.completeExceptionally(e);
+            if (e instanceof Error error) {
+                throw error;
+            }
+        }
     }
 
     /** Pushes that had to wait for a rate-limiter permit so far. */
@@ -247,7 +280,19 @@ public final class GuardedProvider implements PushProvider {
             circuitBreaker.onError(circuitBreaker.getCurrentTimestamp() - start, circuitBreaker.getTimestampUnit(), e);
             throw e;
         }
-        return sent.whenComplete((outcome, error) -> {
+        // A separate future, so that the bound completes ours and never the delegate's (whose own hooks, its in-flight
+        // accounting, run when it really answers). It completes once, so the breaker records exactly one outcome.
+        CompletableFuture<PushOutcome> answer = new CompletableFuture<>();
+        sent.whenComplete((outcome, error) -> {
+            if (error != null) {
+                answer.completeExceptionally(error);
+            } else {
+                answer.complete(outcome);
+            }
+        });
+        answer.completeOnTimeout(new PushOutcome.RetryLater("no answer within " + maxAnswerWait, null),
+                maxAnswerWait.toNanos(), TimeUnit.NANOSECONDS);
+        return answer.whenComplete((outcome, error) -> {
             long elapsed = circuitBreaker.getCurrentTimestamp() - start;
             if (error != null) {
                 circuitBreaker.onError(elapsed, circuitBreaker.getTimestampUnit(), error);
@@ -263,7 +308,7 @@ public final class GuardedProvider implements PushProvider {
     private void answerClosed(CompletableFuture<PushOutcome> result) {
         if (waiting.remove(result)) {
             circuitBreaker.releasePermission();
-            result.complete(new PushOutcome.RetryLater("provider closed", null));
+            result.complete(PushOutcome.RetryLater.notSent("provider closed", null));
         }
     }
 
@@ -274,13 +319,12 @@ public final class GuardedProvider implements PushProvider {
     }
 
     /**
-     * The default failure test: a {@code RetryLater} the provider answered. The delegates' own local
-     * refusals (their in-flight limit reached, provider closed) say nothing about the provider.
+     * The default failure test: a {@code RetryLater} that reached the provider. The delegates' own local
+     * refusals (their in-flight limit reached, provider closed: {@link PushOutcome.RetryLater#notSent}) say
+     * nothing about the provider.
      */
     static boolean isProviderFailure(PushOutcome outcome) {
-        return outcome instanceof PushOutcome.RetryLater retry
-                && !retry.cause().equals("provider closed")
-                && !retry.cause().contains("in-flight limit reached");
+        return outcome instanceof PushOutcome.RetryLater retry && retry.reachedProvider();
     }
 
     /** What the circuit breaker records for a failed outcome; never thrown to callers. */
@@ -304,6 +348,7 @@ public final class GuardedProvider implements PushProvider {
         private int appPermitsPerSecond;
         private Duration maxRateLimitWait = DEFAULT_MAX_RATE_LIMIT_WAIT;
         private Duration rateLimitPeriod = RATE_LIMIT_PERIOD;
+        private Duration maxAnswerWait = DEFAULT_MAX_ANSWER_WAIT;
         private Predicate<PushOutcome> failure = GuardedProvider::isProviderFailure;
         private MeterRegistry meterRegistry;
         private Clock clock = Clock.systemUTC();
@@ -366,6 +411,15 @@ public final class GuardedProvider implements PushProvider {
             return this;
         }
 
+        /**
+         * Longest a push sent to the delegate may go unanswered before it is answered
+         * {@code RetryLater("no answer within ...")} (counted as a provider failure); default 120 s.
+         */
+        public Builder maxAnswerWait(Duration wait) {
+            this.maxAnswerWait = wait;
+            return this;
+        }
+
         /** Which outcomes count as failures for the circuit breaker; default {@link PushOutcome.RetryLater} from the provider. */
         public Builder recordAsFailure(Predicate<PushOutcome> failure) {
             this.failure = failure;
@@ -418,6 +472,9 @@ public final class GuardedProvider implements PushProvider {
             }
             if (maxRateLimitWait == null || maxRateLimitWait.isNegative()) {
                 throw new IllegalArgumentException("maxRateLimitWait must be >= 0, was " + maxRateLimitWait);
+            }
+            if (maxAnswerWait == null || maxAnswerWait.compareTo(Duration.ofMillis(1)) < 0) {
+                throw new IllegalArgumentException("maxAnswerWait must be >= 1 ms, was " + maxAnswerWait);
             }
             Objects.requireNonNull(failure, "recordAsFailure");
             return new GuardedProvider(this);

@@ -14,7 +14,10 @@ import java.util.Objects;
  *       unless it was registered again after {@link Rejected#invalidatedAt()}.</li>
  *   <li>{@link RetryLater}: transient (provider throttling or unavailable, connection lost,
  *       this process's own in-flight limit reached, provider closing). Retry with backoff, no
- *       sooner than {@link RetryLater#retryAfter()} when given.</li>
+ *       sooner than {@link RetryLater#retryAfter()} when given. {@link RetryLater#reachedProvider()}
+ *       says whether the push was put to the provider at all: a local refusal (circuit open, rate
+ *       limited, in-flight limit reached, provider closed) says nothing about the push, so a caller
+ *       counting attempts should not count it (its TTL still bounds how long it is retried).</li>
  * </ul>
  */
 public sealed interface PushOutcome permits PushOutcome.Delivered, PushOutcome.Rejected, PushOutcome.RetryLater {
@@ -43,15 +46,28 @@ public sealed interface PushOutcome permits PushOutcome.Delivered, PushOutcome.R
     /**
      * Transient failure.
      *
-     * @param cause      why, for logs and metrics
-     * @param retryAfter how long the provider asked us to wait; null when it gave no figure
+     * @param cause           why, for logs and metrics
+     * @param retryAfter      how long the provider (or the guard) asked us to wait; null when it gave no figure
+     * @param reachedProvider true when the push was put to the provider (it answered 429/503/..., the connection
+     *                        failed, or no answer came in time); false when it was refused here without being sent
+     *                        (circuit open, rate limited, in-flight limit reached, provider closed)
      */
-    record RetryLater(String cause, Duration retryAfter) implements PushOutcome {
+    record RetryLater(String cause, Duration retryAfter, boolean reachedProvider) implements PushOutcome {
         public RetryLater {
             Objects.requireNonNull(cause, "cause");
             if (retryAfter != null && retryAfter.isNegative()) {
                 throw new IllegalArgumentException("retryAfter must not be negative, was " + retryAfter);
             }
+        }
+
+        /** A transient failure the provider answered (or a failed attempt to reach it). */
+        public RetryLater(String cause, Duration retryAfter) {
+            this(cause, retryAfter, true);
+        }
+
+        /** A refusal made here, before the push was sent: it must not count as an attempt. */
+        public static RetryLater notSent(String cause, Duration retryAfter) {
+            return new RetryLater(cause, retryAfter, false);
         }
     }
 }

@@ -245,7 +245,7 @@ class ApnsProviderTest {
         provider.close();
         provider.close();
 
-        assertThat(send(provider, Requests.apns(Requests.APNS_TOKEN))).isEqualTo(new PushOutcome.RetryLater("provider closed", null));
+        assertThat(send(provider, Requests.apns(Requests.APNS_TOKEN))).isEqualTo(PushOutcome.RetryLater.notSent("provider closed", null));
     }
 
     @Test

@@ -413,7 +413,7 @@ class FcmProviderTest {
         provider.close();
 
         assertThat(com.google.firebase.FirebaseApp.getApps()).hasSize(appsBefore - 1);
-        assertThat(send(provider, Requests.fcm(Requests.FCM_TOKEN))).isEqualTo(new PushOutcome.RetryLater("provider closed", null));
+        assertThat(send(provider, Requests.fcm(Requests.FCM_TOKEN))).isEqualTo(PushOutcome.RetryLater.notSent("provider closed", null));
     }
 
     private FcmProvider.Builder builder() {

@@ -14,6 +14,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -58,7 +59,7 @@ class GuardedProviderTest {
 
         apns.behaviour(Behaviour.acceptAll());
         for (int i = 0; i < 3; i++) {
-            assertThat(send(guarded, Requests.apns(Requests.APNS_TOKEN))).isEqualTo(new PushOutcome.RetryLater("circuit open", OPEN_WAIT));
+            assertThat(send(guarded, Requests.apns(Requests.APNS_TOKEN))).isEqualTo(PushOutcome.RetryLater.notSent("circuit open", OPEN_WAIT));
         }
         assertThat(apns.receivedCount()).as("short-circuited pushes never reach the mock").isEqualTo(received);
         assertThat(registry.get(PushMetrics.REFUSED).tag(PushMetrics.TAG_REASON, "circuit_open").counter().count()).isEqualTo(3);
@@ -117,7 +118,7 @@ class GuardedProviderTest {
 
         for (List<PushOutcome> app : List.of(first, second)) {
             assertThat(app.subList(0, 3)).allSatisfy(outcome -> assertThat(outcome).isInstanceOf(PushOutcome.Delivered.class));
-            assertThat(app.get(3)).isEqualTo(new PushOutcome.RetryLater("rate limited", Duration.ofHours(1)));
+            assertThat(app.get(3)).isEqualTo(PushOutcome.RetryLater.notSent("rate limited", Duration.ofHours(1)));
         }
         assertThat(apns.receivedCount()).isEqualTo(6);
         assertThat(guarded.rateLimitWaits()).isZero();
@@ -135,7 +136,7 @@ class GuardedProviderTest {
 
         guarded.close();
 
-        assertThat(waiting.orTimeout(WAIT.toSeconds(), TimeUnit.SECONDS).join()).isEqualTo(new PushOutcome.RetryLater("provider closed", null));
+        assertThat(waiting.orTimeout(WAIT.toSeconds(), TimeUnit.SECONDS).join()).isEqualTo(PushOutcome.RetryLater.notSent("provider closed", null));
         assertThat(apns.receivedCount()).isEqualTo(1);
     }
 
@@ -144,7 +145,78 @@ class GuardedProviderTest {
         GuardedProvider guarded = guard(GuardedProvider.builder(apnsProvider()));
         guarded.close();
 
-        assertThat(send(guarded, Requests.apns(Requests.APNS_TOKEN))).isEqualTo(new PushOutcome.RetryLater("provider closed", null));
+        assertThat(send(guarded, Requests.apns(Requests.APNS_TOKEN))).isEqualTo(PushOutcome.RetryLater.notSent("provider closed", null));
+    }
+
+    @Test
+    void onlyAnswersThatReachedTheProviderSaySo() {
+        GuardedProvider guarded = guard(GuardedProvider.builder(apnsProvider())
+                .slidingWindowSize(2).minimumNumberOfCalls(2).failureRateThreshold(50).waitDurationInOpenState(OPEN_WAIT).clock(clock));
+        apns.behaviour(Behaviour.always(Verdict.serviceUnavailable(null)));
+
+        PushOutcome answered = send(guarded, Requests.apns(Requests.APNS_TOKEN));
+        send(guarded, Requests.apns(Requests.APNS_TOKEN));
+        PushOutcome shortCircuited = send(guarded, Requests.apns(Requests.APNS_TOKEN));
+
+        assertThat(answered).isInstanceOfSatisfying(PushOutcome.RetryLater.class, retry -> assertThat(retry.reachedProvider()).isTrue());
+        assertThat(shortCircuited).isInstanceOfSatisfying(PushOutcome.RetryLater.class, retry -> {
+            assertThat(retry.cause()).isEqualTo("circuit open");
+            assertThat(retry.reachedProvider()).isFalse();
+        });
+        assertThat(GuardedProvider.isProviderFailure(answered)).isTrue();
+        assertThat(GuardedProvider.isProviderFailure(shortCircuited)).isFalse();
+    }
+
+    @Test
+    void aDelegateThrowingOnTheTimerThreadStillCompletesTheWaitingPush() {
+        ApnsProvider real = apnsProvider();
+        String poisoned = UUID.randomUUID().toString();
+        // Wraps the real provider: one push makes send throw, as a broken delegate would, on the guard's scheduler.
+        PushProvider throwing = new PushProvider() {
+            @Override
+            public Platform platform() {
+                return real.platform();
+            }
+
+            @Override
+            public CompletableFuture<PushOutcome> send(PushRequest request) {
+                if (request.pushId().equals(poisoned)) {
+                    throw new IllegalStateException("delegate broke");
+                }
+                return real.send(request);
+            }
+
+            @Override
+            public void close() {
+                real.close();
+            }
+        };
+        GuardedProvider guarded = guard(GuardedProvider.builder(throwing).providerPermitsPerSecond(1)
+                .rateLimitPeriod(Duration.ofMillis(300)).maxRateLimitWait(WAIT));
+
+        assertThat(send(guarded, Requests.apns(Requests.APNS_TOKEN))).isInstanceOf(PushOutcome.Delivered.class);
+        CompletableFuture<PushOutcome> waiting = guarded.send(new PushRequest(poisoned, Platform.APNS, Requests.APNS_TOKEN,
+                Requests.apns(Requests.APNS_TOKEN).appId(), "t", "b", Map.of(), null, null, Priority.HIGH, PushType.ALERT));
+        assertThat(guarded.rateLimitWaits()).isEqualTo(1);
+
+        assertThat(waiting).failsWithin(WAIT).withThrowableOfType(ExecutionException.class)
+                .withCauseInstanceOf(IllegalStateException.class).withMessageContaining("delegate broke");
+        // The scheduler survived: a later waiting push is still sent.
+        assertThat(guarded.send(Requests.apns(Requests.APNS_TOKEN))).succeedsWithin(WAIT).isInstanceOf(PushOutcome.Delivered.class);
+    }
+
+    @Test
+    void aPushTheProviderDoesNotAnswerInTimeIsAnsweredRetryLaterAndCountsAsAFailure() {
+        Duration bound = Duration.ofMillis(300);
+        GuardedProvider guarded = guard(GuardedProvider.builder(apnsProvider()).maxAnswerWait(bound)
+                .slidingWindowSize(2).minimumNumberOfCalls(2).failureRateThreshold(50).clock(clock));
+        apns.behaviour(Behaviour.always(Verdict.accept().after(Duration.ofSeconds(3))));
+
+        for (int i = 0; i < 2; i++) {
+            assertThat(send(guarded, Requests.apns(Requests.APNS_TOKEN)))
+                    .isEqualTo(new PushOutcome.RetryLater("no answer within PT0.3S", null, true));
+        }
+        assertThat(guarded.circuitState()).as("a stalled provider opens the circuit like a failing one").isEqualTo("OPEN");
     }
 
     @Test
@@ -158,6 +230,8 @@ class GuardedProviderTest {
                 .withMessage("providerPermitsPerSecond must be >= 0, was -1");
         assertThatIllegalArgumentException().isThrownBy(() -> GuardedProvider.builder(provider).waitDurationInOpenState(Duration.ZERO).build())
                 .withMessage("waitDurationInOpenState must be >= 1 ms, was PT0S");
+        assertThatIllegalArgumentException().isThrownBy(() -> GuardedProvider.builder(provider).maxAnswerWait(Duration.ZERO).build())
+                .withMessage("maxAnswerWait must be >= 1 ms, was PT0S");
     }
 
     private static PushRequest forApp(String topic) {

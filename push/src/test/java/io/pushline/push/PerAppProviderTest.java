@@ -71,7 +71,7 @@ class PerAppProviderTest {
         provider.close();
 
         for (String app : List.of(APP_ONE, APP_TWO)) {
-            assertThat(send(push(app))).isEqualTo(new PushOutcome.RetryLater("provider closed", null));
+            assertThat(send(push(app))).isEqualTo(PushOutcome.RetryLater.notSent("provider closed", null));
         }
     }
 
