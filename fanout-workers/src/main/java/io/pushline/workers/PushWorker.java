@@ -44,6 +44,7 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -130,6 +131,11 @@ public final class PushWorker implements AutoCloseable {
     private volatile FluxSink<ConsumerRecord<String, byte[]>> sink;
     /** Why the worker cannot go on, once it cannot (set once; never cleared). */
     private final AtomicReference<String> failure = new AtomicReference<>();
+    /**
+     * Partitions holding a record that could not be dead-lettered: it stays unfinished for good, so their commits stop
+     * there. Drains and revocations do not wait for them (waiting could not move their commit past that record).
+     */
+    private final Set<TopicPartition> abandoned = ConcurrentHashMap.newKeySet();
     /** Counted down by close(): ends a backoff early. */
     private final CountDownLatch closeRequested = new CountDownLatch(1);
     private final Function<Map<String, Object>, Consumer<String, byte[]>> consumers;
@@ -519,6 +525,12 @@ public final class PushWorker implements AutoCloseable {
         offsets.markCommitted(toCommit);
     }
 
+    private Set<TopicPartition> withoutAbandoned(Collection<TopicPartition> partitions) {
+        Set<TopicPartition> left = new HashSet<>(partitions);
+        left.removeAll(abandoned);
+        return left;
+    }
+
     private void drainAndClose() {
         try {
             backlog.clear();
@@ -526,7 +538,7 @@ public final class PushWorker implements AutoCloseable {
             if (!consumer.assignment().isEmpty()) {
                 consumer.pause(consumer.assignment());
             }
-            boolean drained = offsets.awaitFinished(offsets.tracked(), config.drainTimeout().toMillis());
+            boolean drained = offsets.awaitFinished(withoutAbandoned(offsets.tracked()), config.drainTimeout().toMillis());
             if (!drained) {
                 log.warn("{} lane: {} pushes still in flight after {}; their records stay uncommitted and will be redelivered",
                         config.lane(), offsets.unfinished(), config.drainTimeout());
@@ -550,7 +562,7 @@ public final class PushWorker implements AutoCloseable {
             backlog.removeIf(r -> revoked.contains(new TopicPartition(r.topic(), r.partition())));
             delayed.remove(revoked);
             try {
-                if (!offsets.awaitFinished(revoked, config.drainTimeout().toMillis())) {
+                if (!offsets.awaitFinished(withoutAbandoned(revoked), config.drainTimeout().toMillis())) {
                     log.warn("{} lane: revoked partitions still have {} pushes in flight; they stay uncommitted",
                             config.lane(), offsets.unfinished(revoked));
                 }
@@ -629,6 +641,7 @@ public final class PushWorker implements AutoCloseable {
                     // record stays unfinished, so it is never committed; the worker fails, so that the process is
                     // restarted and the record redelivered, instead of going on with a partition that cannot commit.
                     Throwable cause = Exceptions.unwrap(error);
+                    abandoned.add(partition);
                     log.error("{} lane: could not dead-letter {}-{}@{}; it stays uncommitted", config.lane(),
                             record.topic(), record.partition(), record.offset(), cause);
                     if (state.get() == WorkerState.RUNNING) {

@@ -21,7 +21,11 @@ import org.apache.kafka.clients.consumer.Consumer;
 import org.apache.kafka.clients.consumer.ConsumerRecords;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.clients.producer.Callback;
 import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.Producer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.clients.producer.RecordMetadata;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.TimeoutException;
@@ -43,6 +47,9 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Function;
 
@@ -102,6 +109,38 @@ class PushWorkerFaultsIntegrationTest {
         }
     }
 
+    /** The real producer, failing the next sends to a topic as a broker that cannot take them would. */
+    static final class FaultyProducer extends KafkaProducer<String, byte[]> {
+        final Map<String, AtomicInteger> failures = new ConcurrentHashMap<>();
+
+        FaultyProducer(Map<String, Object> settings) {
+            super(settings, new StringSerializer(), new ByteArraySerializer());
+        }
+
+        AtomicInteger failing(String topic) {
+            return failures.computeIfAbsent(topic, t -> new AtomicInteger());
+        }
+
+        @Override
+        public Future<RecordMetadata> send(ProducerRecord<String, byte[]> record, Callback callback) {
+            if (failing(record.topic()).getAndUpdate(n -> Math.max(0, n - 1)) > 0) {
+                TimeoutException error = new TimeoutException("injected: Expiring 1 record(s) for " + record.topic() + ": 120000 ms has passed");
+                callback.onCompletion(null, error);
+                return CompletableFuture.failedFuture(error);
+            }
+            return super.send(record, callback);
+        }
+    }
+
+    private FaultyProducer faultyProducer() {
+        Map<String, Object> config = new HashMap<>(broker.clientConfig());
+        config.put(ProducerConfig.ACKS_CONFIG, "all");
+        config.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
+        FaultyProducer faulty = new FaultyProducer(config);
+        closeables.add(faulty);
+        return faulty;
+    }
+
     @BeforeEach
     void setUp(KafkaBroker broker) throws Exception {
         this.broker = broker;
@@ -128,9 +167,14 @@ class PushWorkerFaultsIntegrationTest {
     }
 
     private PushWorker startWorker(String group, Function<Map<String, Object>, Consumer<String, byte[]>> consumers) {
+        return startWorker(group, consumers, producer, LoopFaults.DEFAULT_TRANSIENT_BOUND);
+    }
+
+    private PushWorker startWorker(String group, Function<Map<String, Object>, Consumer<String, byte[]>> consumers,
+                                   Producer<String, byte[]> through, Duration transientBound) {
         PushWorker worker = new PushWorker(WorkerConfig.defaults(Lane.BULK).withGroupId(group).withMaxInFlight(8)
-                .withCommitInterval(Duration.ofMillis(50)), broker.clientConfig(), producer, providers, registry,
-                Clock.systemUTC(), null, consumers, LoopFaults.DEFAULT_TRANSIENT_BOUND);
+                .withCommitInterval(Duration.ofMillis(50)), broker.clientConfig(), through, providers, registry,
+                Clock.systemUTC(), null, consumers, transientBound);
         closeables.add(worker);
         worker.start();
         return worker;
@@ -142,9 +186,10 @@ class PushWorkerFaultsIntegrationTest {
             PushTask task = new PushTask(PushIds.pushId(eventId, token), eventId, "user-" + n, token,
                     io.pushline.contracts.Platform.FCM, "io.pushline.test.android", "title", "body", Map.of(), null, 3600,
                     io.pushline.contracts.Priority.NORMAL, Lane.BULK);
-            producer.send(codec.toRecord(Topics.PUSH_BULK, Envelope.of(task.pushId(), SOURCE, Instant.now(), task)));
+            // One at a time, as the other worker tests do: several batches in flight to a just re-created topic can
+            // leave the idempotent producer stuck on OUT_OF_ORDER_SEQUENCE_NUMBER.
+            producer.send(codec.toRecord(Topics.PUSH_BULK, Envelope.of(task.pushId(), SOURCE, Instant.now(), task))).get();
         }
-        producer.flush();
     }
 
     private long committed(String group) throws Exception {
@@ -204,5 +249,43 @@ class PushWorkerFaultsIntegrationTest {
         worker.close();
         assertThat(worker.state()).isEqualTo(WorkerState.CLOSED);
         assertThat(worker.failure()).isPresent();   // still says why after close
+    }
+
+    @Test
+    void aDeadLetterThatFailsIsRetriedUntilWrittenAndThePartitionCommitsAgain() throws Exception {
+        String group = TestTopics.unique("workers-faults");
+        publish(UUID.randomUUID().toString(), 5);
+        FaultyProducer faulty = faultyProducer();
+        // The receipt of one push fails (an unexpected failure: it is dead-lettered), and so do its first dead letters.
+        faulty.failing(Topics.PUSH_RECEIPTS).set(1);
+        faulty.failing(Topics.DEAD_LETTERS).set(3);
+
+        PushWorker worker = startWorker(group, settings -> new FaultyConsumer(settings), faulty, LoopFaults.DEFAULT_TRANSIENT_BOUND);
+
+        await().atMost(Duration.ofMinutes(1)).until(() -> fcm.ledger().acceptedCount() == 5);
+        await().atMost(Duration.ofMinutes(1)).until(() -> faulty.failing(Topics.DEAD_LETTERS).get() == 0);
+        // Before, the slot and its partition's commit were held for good (Mono.never()): now every record is committed.
+        await().atMost(Duration.ofMinutes(1)).until(() -> committed(group) == 5);
+        assertThat(worker.inFlight()).isZero();
+        assertThat(worker.state()).isEqualTo(WorkerState.RUNNING);
+        assertThat(worker.failure()).isEmpty();
+    }
+
+    @Test
+    void aDeadLetterThatCannotBeWrittenWithinTheBoundFailsTheWorker() throws Exception {
+        String group = TestTopics.unique("workers-faults");
+        publish(UUID.randomUUID().toString(), 5);
+        FaultyProducer faulty = faultyProducer();
+        faulty.failing(Topics.PUSH_RECEIPTS).set(1);
+        faulty.failing(Topics.DEAD_LETTERS).set(Integer.MAX_VALUE);
+
+        PushWorker worker = startWorker(group, settings -> new FaultyConsumer(settings), faulty, Duration.ofSeconds(2));
+
+        await().atMost(Duration.ofMinutes(1)).until(() -> worker.state() == WorkerState.FAILED);
+        assertThat(worker.failure()).hasValueSatisfying(reason -> assertThat(reason)
+                .startsWith("bulk worker: could not dead-letter " + Topics.PUSH_BULK + "-")
+                .contains("within PT2S"));
+        // The record that could not be dead-lettered is never committed: a restarted process reads it again.
+        assertThat(committed(group)).isLessThan(5);
     }
 }
