@@ -40,7 +40,9 @@ import java.util.concurrent.CountDownLatch;
 
 /**
  * {@code pushline run}: one or all roles against an existing Kafka cluster, until SIGTERM (which drains in-flight
- * pushes and commits before exiting). Secrets come from files named by options or environment variables, never from
+ * pushes and commits before exiting), or until the pipeline cannot go on ({@code Pipeline.fatal()}: a worker whose poll
+ * loop ended, a Streams application in ERROR), when it says why once, closes everything and exits with status
+ * {@value #EXIT_FATAL}, for a supervisor to restart it. Secrets come from files named by options or environment variables, never from
  * the command line itself.
  */
 @Command(name = "run", mixinStandardHelpOptions = true, sortOptions = false,

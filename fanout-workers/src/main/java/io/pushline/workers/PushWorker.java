@@ -93,10 +93,10 @@ import java.util.function.Function;
  * else, or transient failures lasting longer than their bound (10 minutes), ends it: the worker then reports why in
  * {@link #failure()}, and the process is expected to exit so that a supervisor restarts it.
  *
- * <p>(Somewhat over 500 lines, on purpose: the engine's parts, poll loop, pause, commit, rebalance and drain, share the
- * poll thread's unsynchronised state, the backlog, the retries waiting and the offsets; split apart, they would pass
- * that state around. The parts that stand alone are apart: {@link Demand}, {@link Pauses}, {@link OffsetTracker},
- * {@link DelayedRetries}.)
+ * <p>(Over 500 lines, on purpose: the engine's parts, poll loop, pause, commit, rebalance and drain, share the poll
+ * thread's unsynchronised state, the backlog, the retries waiting and the offsets; split apart, they would pass that
+ * state around. The parts that stand alone are apart: {@link Demand}, {@link Pauses}, {@link OffsetTracker},
+ * {@link DelayedRetries}, and {@link LoopFaults}, the transient-or-fatal decision.)
  */
 public final class PushWorker implements AutoCloseable {
     /**
