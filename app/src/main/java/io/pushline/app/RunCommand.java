@@ -40,12 +40,19 @@ import java.util.concurrent.CountDownLatch;
 
 /**
  * {@code pushline run}: one or all roles against an existing Kafka cluster, until SIGTERM (which drains in-flight
- * pushes and commits before exiting). Secrets come from files named by options or environment variables, never from
+ * pushes and commits before exiting), or until the pipeline cannot go on ({@code Pipeline.fatal()}: a worker whose poll
+ * loop ended, a Streams application in ERROR), when it says why once, closes everything and exits with status
+ * {@value #EXIT_FATAL}, for a supervisor to restart it. Secrets come from files named by options or environment variables, never from
  * the command line itself.
  */
 @Command(name = "run", mixinStandardHelpOptions = true, sortOptions = false,
         description = "Runs Pushline roles against a Kafka cluster until stopped (SIGTERM drains and commits).")
 final class RunCommand implements Callable<Integer> {
+    /** The exit status of a process whose pipeline cannot go on (EX_SOFTWARE): a supervisor restarts it. */
+    static final int EXIT_FATAL = 70;
+    /** How often the process asks whether its pipeline can go on. */
+    private static final java.time.Duration FATAL_CHECK_EVERY = java.time.Duration.ofSeconds(1);
+
     /** The publishers' JSON itself, for deployments that pass secrets as environment variables. */
     static final String INGEST_PUBLISHERS_JSON_ENV = "PUSHLINE_INGEST_PUBLISHERS_JSON";
     /** The admins' JSON itself ({@link AdminCredentials}), for deployments that pass secrets as environment variables. */
@@ -292,6 +299,9 @@ final class RunCommand implements Callable<Integer> {
             OpsServer ops = OpsServer.start(http, registry, () -> {
                 Pipeline p = running[0];
                 return p == null ? "starting" : p.notReady();
+            }, () -> {
+                Pipeline p = running[0];
+                return p == null ? null : p.fatal();
             });
             resources.add(ops);
             System.out.printf("pushline: metrics at http://%s:%d/metrics, health at /health/live and /health/ready%n",
@@ -327,7 +337,11 @@ final class RunCommand implements Callable<Integer> {
             System.out.printf("pushline: admin API at http://%s:%d%s for %s%n", adminAt.getHostString(), admin.port(), AdminServer.PREFIX,
                     admins.names());
         }
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+        java.util.concurrent.atomic.AtomicBoolean closing = new java.util.concurrent.atomic.AtomicBoolean();
+        Runnable closeResources = () -> {
+            if (!closing.compareAndSet(false, true)) {
+                return;   // the fatal path closed them already; the shutdown hook of its exit finds nothing to do
+            }
             System.out.println("pushline: stopping (draining in-flight pushes)");
             for (int i = resources.size() - 1; i >= 0; i--) {
                 try {
@@ -336,13 +350,27 @@ final class RunCommand implements Callable<Integer> {
                     System.err.println("pushline: closing failed: " + e);
                 }
             }
+        };
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            closeResources.run();
             stopped.countDown();
         }, "pushline-shutdown"));
         System.out.printf("pushline: running %s against %s (providers: %s)%n", roles, bootstrapServers,
                 providers.getOrDefault(Lane.BULK, Map.of()).keySet());
-        stopped.await();
+        // A process must never stay alive doing nothing: when the pipeline cannot go on, say why once, close, and exit
+        // non-zero so that a supervisor restarts it (the records it had not finished are redelivered).
+        while (!stopped.await(FATAL_CHECK_EVERY.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS)) {
+            String fatal = pipeline.fatal();
+            if (fatal != null && !closing.get()) {
+                System.err.println("pushline: cannot go on: " + fatal + "; exiting with status " + EXIT_FATAL
+                        + " so that a supervisor restarts the process");
+                closeResources.run();
+                return EXIT_FATAL;
+            }
+        }
         return 0;
     }
+
 
     /** {@code HOST:PORT}, or null for {@code off}. */
     static java.net.InetSocketAddress parseHttpAddress(String value) {

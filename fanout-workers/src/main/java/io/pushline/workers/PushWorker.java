@@ -7,6 +7,7 @@ import io.pushline.contracts.Topics;
 import io.pushline.push.Platform;
 import io.pushline.push.PushProvider;
 import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.consumer.Consumer;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -24,6 +25,8 @@ import reactor.core.publisher.Flux;
 import reactor.core.publisher.FluxSink;
 import reactor.core.publisher.Mono;
 import reactor.core.Disposable;
+import reactor.core.Exceptions;
+import reactor.util.retry.Retry;
 
 import java.time.Clock;
 import java.time.Duration;
@@ -38,12 +41,15 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Function;
 
 /**
  * Consumes one lane's push tasks and delivers them through the push providers, at least once, with deterministic ids
@@ -81,10 +87,16 @@ import java.util.concurrent.atomic.AtomicReference;
  * uncommitted and read again by the next owner; a second call returns once the first is done; a closed worker cannot
  * be started). The producer and providers are owned by the caller and are not closed here. Thread-safe.
  *
- * <p>(Somewhat over 500 lines, on purpose: the engine's parts, poll loop, pause, commit, rebalance and drain, share the
- * poll thread's unsynchronised state, the backlog, the retries waiting and the offsets; split apart, they would pass
- * that state around. The parts that stand alone are apart: {@link Demand}, {@link Pauses}, {@link OffsetTracker},
- * {@link DelayedRetries}.)
+ * <p>Broker trouble: the poll loop outlives a broker that is slow, stalled, restarting or failing over (Kafka's
+ * retriable errors, a commit refused after a rebalance; see {@link LoopFaults}): it backs off, 100 ms doubling to 5 s,
+ * logs at most once a minute, and resumes from what it has (only finished records are ever committed). Anything
+ * else, or transient failures lasting longer than their bound (10 minutes), ends it: the worker then reports why in
+ * {@link #failure()}, and the process is expected to exit so that a supervisor restarts it.
+ *
+ * <p>(Over 500 lines, on purpose: the engine's parts, poll loop, pause, commit, rebalance and drain, share the poll
+ * thread's unsynchronised state, the backlog, the retries waiting and the offsets; split apart, they would pass that
+ * state around. The parts that stand alone are apart: {@link Demand}, {@link Pauses}, {@link OffsetTracker},
+ * {@link DelayedRetries}, and {@link LoopFaults}, the transient-or-fatal decision.)
  */
 public final class PushWorker implements AutoCloseable {
     /**
@@ -117,7 +129,19 @@ public final class PushWorker implements AutoCloseable {
     private volatile Guards guards;              // set by start
     private volatile DeliveryEffects effects;    // set by start
     private volatile FluxSink<ConsumerRecord<String, byte[]>> sink;
-    private KafkaConsumer<String, byte[]> consumer;
+    /** Why the worker cannot go on, once it cannot (set once; never cleared). */
+    private final AtomicReference<String> failure = new AtomicReference<>();
+    /**
+     * Partitions holding a record that could not be dead-lettered: it stays unfinished for good, so their commits stop
+     * there. Drains and revocations do not wait for them (waiting could not move their commit past that record).
+     */
+    private final Set<TopicPartition> abandoned = ConcurrentHashMap.newKeySet();
+    /** Counted down by close(): ends a backoff early. */
+    private final CountDownLatch closeRequested = new CountDownLatch(1);
+    private final Function<Map<String, Object>, Consumer<String, byte[]>> consumers;
+    private final Duration transientBound;
+    private final LoopFaults faults;   // poll thread only
+    private Consumer<String, byte[]> consumer;
     private Disposable pipeline;
     private Instant lastCommit = Instant.EPOCH;
 
@@ -151,6 +175,21 @@ public final class PushWorker implements AutoCloseable {
 
     PushWorker(WorkerConfig config, Map<String, Object> clientConfig, Producer<String, byte[]> producer,
                Map<Platform, PushProvider> providers, MeterRegistry registry, Clock clock, LaneGovernor governor) {
+        this(config, clientConfig, producer, providers, registry, clock, governor,
+                settings -> new KafkaConsumer<>(settings, new StringDeserializer(), new ByteArrayDeserializer()),
+                LoopFaults.DEFAULT_TRANSIENT_BOUND);
+    }
+
+    /**
+     * The seam for tests: {@code consumers} makes the consumer from its settings (tests wrap the real one to inject
+     * faults), {@code transientBound} is how long transient broker failures may last before the worker fails.
+     */
+    PushWorker(WorkerConfig config, Map<String, Object> clientConfig, Producer<String, byte[]> producer,
+               Map<Platform, PushProvider> providers, MeterRegistry registry, Clock clock, LaneGovernor governor,
+               Function<Map<String, Object>, Consumer<String, byte[]>> consumers, Duration transientBound) {
+        this.consumers = Objects.requireNonNull(consumers, "consumers");
+        this.transientBound = transientBound;
+        this.faults = new LoopFaults(transientBound, System::nanoTime);
         this.config = Objects.requireNonNull(config, "config");
         this.governor = governor;
         this.producer = Objects.requireNonNull(producer, "producer");
@@ -215,9 +254,9 @@ public final class PushWorker implements AutoCloseable {
             }
         }
         Guards opened = Guards.open(config, clientConfig, metrics, clock);
-        KafkaConsumer<String, byte[]> created = null;
+        Consumer<String, byte[]> created = null;
         try {
-            created = new KafkaConsumer<>(consumerConfig, new StringDeserializer(), new ByteArrayDeserializer());
+            created = consumers.apply(consumerConfig);
             checkCoPartitioned(created, opened.receipts().partitions());
         } catch (RuntimeException e) {
             if (created != null) {
@@ -248,7 +287,7 @@ public final class PushWorker implements AutoCloseable {
      * topic's partition count (its retry topics are created with the lane topic's): otherwise the receipts of a task
      * would sit on a partition its owner does not restore, and redeliveries would be sent again.
      */
-    private void checkCoPartitioned(KafkaConsumer<String, byte[]> c, int receiptPartitions) {
+    private void checkCoPartitioned(Consumer<String, byte[]> c, int receiptPartitions) {
         List<PartitionInfo> lane = c.partitionsFor(config.topic(), Duration.ofSeconds(60));
         if (lane != null && !lane.isEmpty() && lane.size() != receiptPartitions) {
             throw new IllegalStateException("lane topic " + config.topic() + " has " + lane.size() + " partitions but "
@@ -283,66 +322,123 @@ public final class PushWorker implements AutoCloseable {
         return demand.inFlight();
     }
 
+    /**
+     * Why this worker cannot go on (its poll loop ended by itself: an unexpected error, the receipts store stopped, or
+     * transient broker failures lasting longer than their bound; or a dead letter could not be written within that
+     * bound), or empty while it can. Once present it stays so; the process should then exit so that a supervisor
+     * restarts it, and the unfinished records are redelivered from the committed offsets. Thread-safe.
+     */
+    public Optional<String> failure() {
+        return Optional.ofNullable(failure.get());
+    }
+
+    /** Records the first reason this worker cannot go on. */
+    private void fail(String reason) {
+        failure.compareAndSet(null, config.lane().name().toLowerCase(Locale.ROOT) + " worker: " + reason);
+    }
+
     private void pollLoop() {
-        ReceiptStore receipts = guards.receipts();
         try {
             List<String> topics = new ArrayList<>();
             topics.add(config.topic());
             topics.addAll(retryTopics);
             consumer.subscribe(topics, new Rebalance());
-            while (state.get() == WorkerState.RUNNING) {
-                RuntimeException storeFailure = receipts.failure();
-                if (storeFailure != null) {
-                    throw new IllegalStateException("the receipts store stopped following " + Topics.PUSH_RECEIPTS, storeFailure);
-                }
-                delayed.releaseDue(clock.instant(), backlog::add);
-                dispatch();
-                if (!backlog.isEmpty() && !demand.canDispatch()) {
-                    // Records wait but none may go: wait until a push finishes or demand returns (at most one poll
-                    // interval), rather than polling paused partitions for the full poll timeout.
-                    demand.awaitCapacity(pollTimeout());
-                }
-                dispatch();
-                adjustPause();
-                Map<TopicPartition, Long> rewind = new HashMap<>();
-                // With records waiting every partition is paused: poll only for the group's sake, without waiting (the
-                // wait for capacity above bounds the loop's pace).
-                for (ConsumerRecord<String, byte[]> record : consumer.poll(backlog.isEmpty() ? pollTimeout() : Duration.ZERO)) {
-                    TopicPartition partition = new TopicPartition(record.topic(), record.partition());
-                    if (rewind.containsKey(partition) || !receipts.isRestored(record.partition())) {
-                        // Not expected (such partitions are paused from their assignment on): read it again once restored.
-                        rewind.putIfAbsent(partition, record.offset());
-                        continue;
+            while (state.get() == WorkerState.RUNNING && failure.get() == null) {
+                try {
+                    if (pollOnce()) {
+                        int ended = faults.succeeded();
+                        if (ended > 0) {
+                            log.info("{} lane: the broker answers again after {} transient failures; resuming", config.lane(), ended);
+                        }
                     }
-                    if (isRetryTopic(record.topic())) {
-                        delayed.add(record);
+                } catch (WakeupException e) {
+                    if (state.get() != WorkerState.RUNNING) {
+                        break;   // close() woke the poll: an orderly end
+                    }
+                    throw e;
+                } catch (RuntimeException e) {
+                    if (state.get() != WorkerState.RUNNING) {
+                        log.warn("{} lane: poll loop failed while closing", config.lane(), e);
+                        break;
+                    }
+                    LoopFaults.Verdict verdict = faults.failed(e);
+                    if (verdict instanceof LoopFaults.Retry retry) {
+                        if (retry.log()) {
+                            // At most once a minute: a stalled broker must not flood the log.
+                            log.warn("{} lane: transient broker failure #{} ({}); retrying in {} ms from the committed state",
+                                    config.lane(), retry.failures(), LoopFaults.describe(e), retry.backoff().toMillis());
+                        }
+                        // Not a sleep: close() ends the wait. 5 s at most, far below max.poll.interval.ms.
+                        closeRequested.await(retry.backoff().toMillis(), TimeUnit.MILLISECONDS);
                     } else {
-                        backlog.add(record);
+                        String reason = ((LoopFaults.GiveUp) verdict).reason();
+                        log.error("{} lane: poll loop failed: {}", config.lane(), reason, e);
+                        fail(reason);
                     }
                 }
-                if (!rewind.isEmpty()) {
-                    rewind.forEach(consumer::seek);
-                    consumer.pause(rewind.keySet());
-                }
-                delayed.releaseDue(clock.instant(), backlog::add);
-                dispatch();
-                commitIfDue(false);
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            log.warn("{} lane: poll thread interrupted; stopping", config.lane());
-        } catch (WakeupException e) {
-            if (state.get() == WorkerState.RUNNING) {
-                log.error("{} lane: unexpected wakeup", config.lane(), e);
-            }
+            log.error("{} lane: poll thread interrupted; stopping", config.lane());
+            fail("poll thread interrupted");
         } catch (RuntimeException e) {
             log.error("{} lane: poll loop failed", config.lane(), e);
+            fail("unexpected " + LoopFaults.describe(e));
         } finally {
+            if (state.get() == WorkerState.RUNNING) {
+                // Ended by itself, not by close(): whatever the path, the worker cannot go on and says so.
+                fail("poll loop ended");
+            }
             drainAndClose();
             // Ended by itself (not by close(), which moved it to DRAINING first): close() still releases the rest.
-            WorkerState.move(state, WorkerState.RUNNING, WorkerState.STOPPED);
+            WorkerState.move(state, WorkerState.RUNNING, WorkerState.FAILED);
             stopped.countDown();
         }
+    }
+
+    /**
+     * One round of the poll loop: release due retries, dispatch, poll, commit if due.
+     *
+     * @return whether a commit round ran (and went through): evidence that the broker answers
+     */
+    private boolean pollOnce() throws InterruptedException {
+        ReceiptStore receipts = guards.receipts();
+        RuntimeException storeFailure = receipts.failure();
+        if (storeFailure != null) {
+            throw new IllegalStateException("the receipts store stopped following " + Topics.PUSH_RECEIPTS, storeFailure);
+        }
+        delayed.releaseDue(clock.instant(), backlog::add);
+        dispatch();
+        if (!backlog.isEmpty() && !demand.canDispatch()) {
+            // Records wait but none may go: wait until a push finishes or demand returns (at most one poll
+            // interval), rather than polling paused partitions for the full poll timeout.
+            demand.awaitCapacity(pollTimeout());
+        }
+        dispatch();
+        adjustPause();
+        Map<TopicPartition, Long> rewind = new HashMap<>();
+        // With records waiting every partition is paused: poll only for the group's sake, without waiting (the
+        // wait for capacity above bounds the loop's pace).
+        for (ConsumerRecord<String, byte[]> record : consumer.poll(backlog.isEmpty() ? pollTimeout() : Duration.ZERO)) {
+            TopicPartition partition = new TopicPartition(record.topic(), record.partition());
+            if (rewind.containsKey(partition) || !receipts.isRestored(record.partition())) {
+                // Not expected (such partitions are paused from their assignment on): read it again once restored.
+                rewind.putIfAbsent(partition, record.offset());
+                continue;
+            }
+            if (isRetryTopic(record.topic())) {
+                delayed.add(record);
+            } else {
+                backlog.add(record);
+            }
+        }
+        if (!rewind.isEmpty()) {
+            rewind.forEach(consumer::seek);
+            consumer.pause(rewind.keySet());
+        }
+        delayed.releaseDue(clock.instant(), backlog::add);
+        dispatch();
+        return commitIfDue(false);
     }
 
     private void dispatch() {
@@ -400,10 +496,11 @@ public final class PushWorker implements AutoCloseable {
         return Duration.ofMillis(Math.max(1, Math.min(MAX_POLL_WAIT.toMillis(), millis)));
     }
 
-    private void commitIfDue(boolean force) {
+    /** @return whether a commit round ran */
+    private boolean commitIfDue(boolean force) {
         Instant now = clock.instant();
         if (!force && now.isBefore(lastCommit.plus(config.commitInterval()))) {
-            return;
+            return false;
         }
         lastCommit = now;
         Set<TopicPartition> waiting = new HashSet<>();
@@ -415,6 +512,7 @@ public final class PushWorker implements AutoCloseable {
             }
         }
         commit(offsets.toCommit());
+        return true;
     }
 
     private void commit(Map<TopicPartition, Long> toCommit) {
@@ -427,6 +525,12 @@ public final class PushWorker implements AutoCloseable {
         offsets.markCommitted(toCommit);
     }
 
+    private Set<TopicPartition> withoutAbandoned(Collection<TopicPartition> partitions) {
+        Set<TopicPartition> left = new HashSet<>(partitions);
+        left.removeAll(abandoned);
+        return left;
+    }
+
     private void drainAndClose() {
         try {
             backlog.clear();
@@ -434,7 +538,7 @@ public final class PushWorker implements AutoCloseable {
             if (!consumer.assignment().isEmpty()) {
                 consumer.pause(consumer.assignment());
             }
-            boolean drained = offsets.awaitFinished(offsets.tracked(), config.drainTimeout().toMillis());
+            boolean drained = offsets.awaitFinished(withoutAbandoned(offsets.tracked()), config.drainTimeout().toMillis());
             if (!drained) {
                 log.warn("{} lane: {} pushes still in flight after {}; their records stay uncommitted and will be redelivered",
                         config.lane(), offsets.unfinished(), config.drainTimeout());
@@ -458,7 +562,7 @@ public final class PushWorker implements AutoCloseable {
             backlog.removeIf(r -> revoked.contains(new TopicPartition(r.topic(), r.partition())));
             delayed.remove(revoked);
             try {
-                if (!offsets.awaitFinished(revoked, config.drainTimeout().toMillis())) {
+                if (!offsets.awaitFinished(withoutAbandoned(revoked), config.drainTimeout().toMillis())) {
                     log.warn("{} lane: revoked partitions still have {} pushes in flight; they stay uncommitted",
                             config.lane(), offsets.unfinished(revoked));
                 }
@@ -467,8 +571,18 @@ public final class PushWorker implements AutoCloseable {
             }
             Map<TopicPartition, Long> toCommit = new HashMap<>(offsets.toCommit());
             toCommit.keySet().retainAll(revoked);
-            commit(toCommit);
-            offsets.forget(revoked);
+            try {
+                commit(toCommit);
+            } catch (RuntimeException e) {
+                if (!LoopFaults.isTransient(e)) {
+                    throw e;
+                }
+                // The partitions go anyway: their next owner reads from the last commit, and receipts stop a second send.
+                log.warn("{} lane: could not commit revoked partitions ({}); their records since the last commit will be "
+                        + "redelivered to their next owner", config.lane(), LoopFaults.describe(e));
+            } finally {
+                offsets.forget(revoked);
+            }
         }
 
         @Override
@@ -505,18 +619,38 @@ public final class PushWorker implements AutoCloseable {
                 .onErrorResume(error -> {
                     log.atError().addKeyValue(DeadLetters.LOG_EVENT_ID, DeadLetters.eventId(record.headers())).setCause(error)
                             .log("{} lane: unexpected failure on {}-{}@{}", config.lane(), record.topic(), record.partition(), record.offset());
-                    return Mono.fromCompletionStage(effects.deadLetter(record, DeadLetterReason.PROCESSING_FAILED, error.getClass().getSimpleName()));
+                    // A producer that cannot write (a broker down or failing over) fails every attempt for a while:
+                    // try again with backoff, up to the transient bound, rather than holding the slot and the
+                    // partition's commit for good.
+                    return Mono.defer(() -> Mono.fromCompletionStage(
+                                    effects.deadLetter(record, DeadLetterReason.PROCESSING_FAILED, error.getClass().getSimpleName())))
+                            .retryWhen(Retry.backoff(Long.MAX_VALUE, LoopFaults.FIRST_BACKOFF).maxBackoff(LoopFaults.MAX_BACKOFF)
+                                    .jitter(0).filter(ignored -> state.get() == WorkerState.RUNNING)
+                                    .doBeforeRetry(retry -> {
+                                        if (retry.totalRetries() == 0) {
+                                            log.warn("{} lane: could not dead-letter {}-{}@{} ({}); retrying", config.lane(),
+                                                    record.topic(), record.partition(), record.offset(),
+                                                    LoopFaults.describe(retry.failure()));
+                                        }
+                                    }))
+                            .timeout(transientBound);
                 })
+                .then(Mono.<Void>fromRunnable(() -> offsets.finished(partition, record.offset())))
                 .onErrorResume(error -> {
-                    // Even the dead letter could not be written: leave the record unfinished so it is never committed.
+                    // Even the dead letter could not be written within the bound (or the worker is closing): the
+                    // record stays unfinished, so it is never committed; the worker fails, so that the process is
+                    // restarted and the record redelivered, instead of going on with a partition that cannot commit.
+                    Throwable cause = Exceptions.unwrap(error);
+                    abandoned.add(partition);
                     log.error("{} lane: could not dead-letter {}-{}@{}; it stays uncommitted", config.lane(),
-                            record.topic(), record.partition(), record.offset(), error);
-                    return Mono.never();
+                            record.topic(), record.partition(), record.offset(), cause);
+                    if (state.get() == WorkerState.RUNNING) {
+                        fail("could not dead-letter " + record.topic() + "-" + record.partition() + "@" + record.offset()
+                                + " within " + transientBound + ": " + LoopFaults.describe(cause));
+                    }
+                    return Mono.empty();
                 })
-                .doFinally(signal -> {
-                    offsets.finished(partition, record.offset());
-                    demand.finished();
-                });
+                .doFinally(signal -> demand.finished());
     }
 
     /**
@@ -528,14 +662,15 @@ public final class PushWorker implements AutoCloseable {
         WorkerState from = state.get();
         if (from == WorkerState.RUNNING && WorkerState.move(state, WorkerState.RUNNING, WorkerState.DRAINING)) {
             from = WorkerState.DRAINING;
+            closeRequested.countDown();
         } else {
-            from = state.get();   // the poll loop may have ended by itself meanwhile (STOPPED)
+            from = state.get();   // the poll loop may have ended by itself meanwhile (FAILED)
         }
         if (from == WorkerState.NEW) {
             WorkerState.move(state, WorkerState.NEW, WorkerState.CLOSED);
             return;
         }
-        if (from != WorkerState.DRAINING && from != WorkerState.STOPPED) {
+        if (from != WorkerState.DRAINING && from != WorkerState.FAILED) {
             return;   // CLOSED already; STARTING cannot be seen here, start() holds the monitor
         }
         try {

@@ -15,24 +15,25 @@ import java.util.concurrent.atomic.AtomicReference;
  *   STARTING  RUNNING   start() opened everything; the poll thread runs
  *   STARTING  NEW       start() failed and closed what it had opened; it may be called again
  *   RUNNING   DRAINING  close(): the poll loop stops, drains in-flight pushes and commits
- *   RUNNING   STOPPED   the poll loop ended by itself (receipts store failed, interrupted, unexpected error), after
- *                       draining and committing what it could
+ *   RUNNING   FAILED    the poll loop ended by itself (receipts store failed, interrupted, an unexpected error, or
+ *                       transient broker failures for longer than their bound), after draining and committing what
+ *                       it could; the worker reports why ({@code PushWorker.failure()})
  *   DRAINING  CLOSED    close() released the rest (key sets, receipts store, callback executor)
- *   STOPPED   CLOSED    close() released the rest
+ *   FAILED    CLOSED    close() released the rest
  * </pre>
  *
  * <p>{@code CLOSED} is final. {@code close()} never meets {@code STARTING}: it and {@code start()} both hold the
  * worker's monitor.
  */
 enum WorkerState {
-    NEW, STARTING, RUNNING, STOPPED, DRAINING, CLOSED;
+    NEW, STARTING, RUNNING, FAILED, DRAINING, CLOSED;
 
     /** The legal moves. */
     private static final Map<WorkerState, Set<WorkerState>> NEXT = Map.of(
             NEW, EnumSet.of(STARTING, CLOSED),
             STARTING, EnumSet.of(RUNNING, NEW),
-            RUNNING, EnumSet.of(DRAINING, STOPPED),
-            STOPPED, EnumSet.of(CLOSED),
+            RUNNING, EnumSet.of(DRAINING, FAILED),
+            FAILED, EnumSet.of(CLOSED),
             DRAINING, EnumSet.of(CLOSED),
             CLOSED, EnumSet.noneOf(WorkerState.class));
 

@@ -16,7 +16,7 @@ import static io.pushline.workers.WorkerState.DRAINING;
 import static io.pushline.workers.WorkerState.NEW;
 import static io.pushline.workers.WorkerState.RUNNING;
 import static io.pushline.workers.WorkerState.STARTING;
-import static io.pushline.workers.WorkerState.STOPPED;
+import static io.pushline.workers.WorkerState.FAILED;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -26,8 +26,8 @@ class WorkerStateTest {
     private static final Map<WorkerState, Set<WorkerState>> LEGAL = Map.of(
             NEW, EnumSet.of(STARTING, CLOSED),
             STARTING, EnumSet.of(RUNNING, NEW),
-            RUNNING, EnumSet.of(DRAINING, STOPPED),
-            STOPPED, EnumSet.of(CLOSED),
+            RUNNING, EnumSet.of(DRAINING, FAILED),
+            FAILED, EnumSet.of(CLOSED),
             DRAINING, EnumSet.of(CLOSED),
             CLOSED, EnumSet.noneOf(WorkerState.class));
 
@@ -50,7 +50,7 @@ class WorkerStateTest {
         assertThatThrownBy(() -> WorkerState.move(state, RUNNING, NEW))
                 .isInstanceOf(IllegalStateException.class).hasMessage("push worker: illegal move RUNNING -> NEW");
         assertThatThrownBy(() -> WorkerState.move(state, CLOSED, RUNNING)).isInstanceOf(IllegalStateException.class);
-        assertThatThrownBy(() -> WorkerState.move(state, STOPPED, DRAINING)).isInstanceOf(IllegalStateException.class);
+        assertThatThrownBy(() -> WorkerState.move(state, FAILED, DRAINING)).isInstanceOf(IllegalStateException.class);
         assertThat(state.get()).isEqualTo(RUNNING);
     }
 
@@ -58,7 +58,7 @@ class WorkerStateTest {
     void aLegalMoveFromAStateNoLongerCurrentIsRefusedWithoutEffect() {
         AtomicReference<WorkerState> state = new AtomicReference<>(DRAINING);   // close() came first
 
-        assertThat(WorkerState.move(state, RUNNING, STOPPED)).isFalse();   // the poll loop's own end
+        assertThat(WorkerState.move(state, RUNNING, FAILED)).isFalse();   // the poll loop's own end
         assertThat(state.get()).isEqualTo(DRAINING);
         assertThat(WorkerState.move(state, DRAINING, CLOSED)).isTrue();
         assertThat(state.get()).isEqualTo(CLOSED);

@@ -31,9 +31,10 @@ import java.util.zip.GZIPOutputStream;
  *
  * <ul>
  *   <li>{@code GET /metrics}: every meter in Prometheus' text format;</li>
- *   <li>{@code GET /health/live}: 200 while the process runs;</li>
+ *   <li>{@code GET /health/live}: 200 while the process can go on, else (its {@link Liveness} names a fatal
+ *       failure: a worker whose poll loop ended, a Streams application in {@code ERROR}) 503 with the reason;</li>
  *   <li>{@code GET /health/ready}: 200 once its roles are running (topics exist, state restored, partitions
- *       assigned), else 503 with the reason;</li>
+ *       assigned), else 503 with the reason; a fatal failure is also a reason not to be ready;</li>
  *   <li>{@code GET /dashboard}: a live operations page (plain HTML, CSS and JavaScript from the class path, no external
  *       resource), with its assets under {@code /dashboard/}; {@code GET /} redirects to it;</li>
  *   <li>{@code GET /api/dashboard}: what the page shows, as JSON: the last ten minutes of {@link DashboardSampler}'s
@@ -46,6 +47,12 @@ import java.util.zip.GZIPOutputStream;
 public final class OpsServer implements AutoCloseable {
     /** The readiness of the process: null when ready, else why not. */
     public interface Readiness extends Supplier<String> {
+    }
+
+    /** The liveness of the process: null while it can go on, else the fatal failure that stops it. */
+    public interface Liveness extends Supplier<String> {
+        /** Always alive: a process whose liveness only means that it runs. */
+        Liveness ALWAYS = () -> null;
     }
 
     /** The dashboard's assets, by the name under {@code /dashboard/}, with their content types. */
@@ -76,8 +83,19 @@ public final class OpsServer implements AutoCloseable {
      * @throws IllegalStateException naming the address if it cannot be bound
      */
     public static OpsServer start(InetSocketAddress address, PrometheusMeterRegistry registry, Readiness readiness) {
+        return start(address, registry, readiness, Liveness.ALWAYS);
+    }
+
+    /**
+     * As above, with {@code /health/live} answering 503 and the reason while {@code liveness} names a fatal failure
+     * (and {@code /health/ready} too, whatever {@code readiness} says).
+     *
+     * @throws IllegalStateException naming the address if it cannot be bound
+     */
+    public static OpsServer start(InetSocketAddress address, PrometheusMeterRegistry registry, Readiness readiness,
+                                  Liveness liveness) {
         DashboardSampler sampler = new DashboardSampler(registry, DashboardSampler.CAPACITY, Clock.systemUTC());
-        OpsServer server = start(address, registry, readiness, sampler);
+        OpsServer server = start(address, registry, readiness, liveness, sampler);
         sampler.start();
         return server;
     }
@@ -90,8 +108,15 @@ public final class OpsServer implements AutoCloseable {
      */
     static OpsServer start(InetSocketAddress address, PrometheusMeterRegistry registry, Readiness readiness,
                            DashboardSampler sampler) {
+        return start(address, registry, readiness, Liveness.ALWAYS, sampler);
+    }
+
+    /** As above, with {@code liveness} for {@code /health/live}. */
+    static OpsServer start(InetSocketAddress address, PrometheusMeterRegistry registry, Readiness readiness,
+                           Liveness liveness, DashboardSampler sampler) {
         Objects.requireNonNull(registry, "registry");
         Objects.requireNonNull(readiness, "readiness");
+        Objects.requireNonNull(liveness, "liveness");
         Objects.requireNonNull(sampler, "sampler");
         Map<String, byte[]> files = loadDashboard();
         HttpServer server;
@@ -107,7 +132,7 @@ public final class OpsServer implements AutoCloseable {
             return t;
         });
         server.setExecutor(executor);
-        server.createContext("/", exchange -> handle(exchange, registry, readiness, sampler, files));
+        server.createContext("/", exchange -> handle(exchange, registry, readiness, liveness, sampler, files));
         server.start();
         return new OpsServer(server, executor, sampler);
     }
@@ -138,7 +163,7 @@ public final class OpsServer implements AutoCloseable {
     }
 
     private static void handle(HttpExchange exchange, PrometheusMeterRegistry registry, Readiness readiness,
-                               DashboardSampler sampler, Map<String, byte[]> files) throws IOException {
+                               Liveness liveness, DashboardSampler sampler, Map<String, byte[]> files) throws IOException {
         try (exchange) {
             String method = exchange.getRequestMethod();
             String path = exchange.getRequestURI().getPath();
@@ -157,9 +182,17 @@ public final class OpsServer implements AutoCloseable {
                 case "/" -> redirect(exchange, "/dashboard");
                 case "/dashboard/" -> redirect(exchange, "/dashboard");
                 case "/metrics" -> send(exchange, 200, "text/plain; version=0.0.4; charset=utf-8", registry.scrape());
-                case "/health/live" -> sendJson(exchange, 200, Health.UP);
+                case "/health/live" -> {
+                    String fatal = liveness.get();
+                    if (fatal == null) {
+                        sendJson(exchange, 200, Health.UP);
+                    } else {
+                        sendJson(exchange, 503, new Health("DOWN", fatal));
+                    }
+                }
                 case "/health/ready" -> {
-                    String notReady = readiness.get();
+                    String fatal = liveness.get();
+                    String notReady = fatal != null ? fatal : readiness.get();
                     if (notReady == null) {
                         sendJson(exchange, 200, Health.UP);
                     } else {

@@ -74,6 +74,24 @@ class OpsServerTest {
     }
 
     @Test
+    void aFatalFailureTurnsLivenessAndReadinessDownWithItsReason() throws Exception {
+        AtomicReference<String> fatal = new AtomicReference<>();
+        server = OpsServer.start(new InetSocketAddress("127.0.0.1", 0), registry, () -> null, fatal::get);
+        assertThat(request("GET", "/health/live").statusCode()).isEqualTo(200);
+        assertThat(request("GET", "/health/ready").statusCode()).isEqualTo(200);
+
+        fatal.set("the bulk worker: unexpected IllegalStateException: boom");
+
+        HttpResponse<String> live = request("GET", "/health/live");
+        assertThat(live.statusCode()).isEqualTo(503);
+        assertThat(live.body()).contains("\"status\":\"DOWN\"")
+                .contains("\"reason\":\"the bulk worker: unexpected IllegalStateException: boom\"");
+        HttpResponse<String> ready = request("GET", "/health/ready");
+        assertThat(ready.statusCode()).isEqualTo(503);
+        assertThat(ready.body()).contains("\"reason\":\"the bulk worker: unexpected IllegalStateException: boom\"");
+    }
+
+    @Test
     void badRequestsGetClearAnswers() throws Exception {
         server = OpsServer.start(new InetSocketAddress("127.0.0.1", 0), registry, () -> "a reason with \"quotes\"\n");
         HttpResponse<String> missing = request("GET", "/admin");

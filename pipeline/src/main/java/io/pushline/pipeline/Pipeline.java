@@ -34,14 +34,20 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
 import java.util.function.UnaryOperator;
 
 /**
  * Wires the roles of one Pushline process: topics, the Streams topology (router role), and one worker per lane
  * (workers role). Owns what it creates and closes it in reverse order; the providers belong to the caller.
+ *
+ * <p>Health: {@link #notReady()} says why it does not serve yet, {@link #fatal()} why it never will again (a worker
+ * whose poll loop ended, a Streams application in ERROR or shut down by itself); a process with a fatal pipeline is to
+ * exit so that its supervisor restarts it. Both are thread-safe.
  */
 public final class Pipeline implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(Pipeline.class);
@@ -107,6 +113,7 @@ public final class Pipeline implements AutoCloseable {
     private KafkaStreams coordinators;
     private UnaryOperator<CoordinatorConfig> coordinatorTuning = UnaryOperator.identity();
     private final List<PushWorker> workers = new ArrayList<>();
+    private volatile boolean closing;
 
     private Pipeline() {
     }
@@ -223,8 +230,50 @@ public final class Pipeline implements AutoCloseable {
         return config;
     }
 
-    /** Why this pipeline is not ready to serve (for {@code /health/ready}), or null when every role is running. */
+    /**
+     * Why this pipeline cannot go on (for {@code /health/live}), or null while it can: a worker that failed (its poll
+     * loop ended; see {@link PushWorker#failure()}), or the topology or the coordinators in {@code ERROR} or stopped
+     * by themselves. Null once {@link #close()} has begun: a pipeline being closed is not failing.
+     */
+    public String fatal() {
+        if (closing) {
+            return null;
+        }
+        return fatal(streams == null ? null : streams.state(), coordinators == null ? null : coordinators.state(),
+                workers.stream().map(PushWorker::failure).toList());
+    }
+
+    /** {@link #fatal()}'s decision, from what it reads (a null state: no such role). */
+    static String fatal(KafkaStreams.State topology, KafkaStreams.State coordinators, List<Optional<String>> workerFailures) {
+        for (Optional<String> failure : workerFailures) {
+            if (failure.isPresent()) {
+                return "the " + failure.get();
+            }
+        }
+        if (isDead(topology)) {
+            return "the topology is " + topology;
+        }
+        if (isDead(coordinators)) {
+            return "the coordinators are " + coordinators;
+        }
+        return null;
+    }
+
+    /** A Streams application in one of these states never runs again: only a new process brings it back. */
+    private static boolean isDead(KafkaStreams.State state) {
+        return state != null && Stream.of(KafkaStreams.State.PENDING_ERROR, KafkaStreams.State.ERROR,
+                KafkaStreams.State.PENDING_SHUTDOWN, KafkaStreams.State.NOT_RUNNING).anyMatch(state::equals);
+    }
+
+    /**
+     * Why this pipeline is not ready to serve (for {@code /health/ready}), or null when every role is running: the
+     * {@linkplain #fatal() fatal} reason if there is one, else the role not running yet.
+     */
     public String notReady() {
+        String fatal = fatal();
+        if (fatal != null) {
+            return fatal;
+        }
         if (streams != null && streams.state() != KafkaStreams.State.RUNNING) {
             return "the topology is " + streams.state();
         }
@@ -268,6 +317,7 @@ public final class Pipeline implements AutoCloseable {
 
     @Override
     public void close() {
+        closing = true;
         for (int i = owned.size() - 1; i >= 0; i--) {
             try {
                 owned.get(i).close();

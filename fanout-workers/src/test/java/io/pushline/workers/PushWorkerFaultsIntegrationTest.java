@@ -1,0 +1,291 @@
+package io.pushline.workers;
+
+import com.google.auth.oauth2.AccessToken;
+import com.google.auth.oauth2.GoogleCredentials;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.pushline.contracts.CloudEventCodec;
+import io.pushline.contracts.Envelope;
+import io.pushline.contracts.Lane;
+import io.pushline.contracts.PushIds;
+import io.pushline.contracts.PushTask;
+import io.pushline.contracts.TopicProvisioner;
+import io.pushline.contracts.Topics;
+import io.pushline.mock.FakeFcm;
+import io.pushline.push.FcmProvider;
+import io.pushline.push.Platform;
+import io.pushline.push.PushProvider;
+import io.pushline.testkit.KafkaBroker;
+import io.pushline.testkit.KafkaIntegrationTest;
+import io.pushline.testkit.TestTopics;
+import org.apache.kafka.clients.consumer.Consumer;
+import org.apache.kafka.clients.consumer.ConsumerRecords;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.clients.producer.Callback;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.Producer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.clients.producer.RecordMetadata;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.TimeoutException;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import java.net.URI;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Date;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Function;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/**
+ * The poll loop against broker trouble, injected by wrapping the real consumer: transient failures (commits and
+ * positions timing out, as during a broker stall) are outlived with every push delivered once; an unexpected error
+ * fails the worker, which says why.
+ */
+@KafkaIntegrationTest
+class PushWorkerFaultsIntegrationTest {
+    private static final URI SOURCE = URI.create("test://workers-faults");
+    private final CloudEventCodec codec = new CloudEventCodec();
+    private final SimpleMeterRegistry registry = new SimpleMeterRegistry();
+    private final List<AutoCloseable> closeables = new ArrayList<>();
+    private FakeFcm fcm;
+    private Map<Platform, PushProvider> providers;
+    private KafkaProducer<String, byte[]> producer;
+    private KafkaBroker broker;
+
+    /** The real consumer, with faults armed by the test: each counter is how many of the next calls throw. */
+    static final class FaultyConsumer extends KafkaConsumer<String, byte[]> {
+        final AtomicInteger commitTimeouts = new AtomicInteger();
+        final AtomicInteger positionTimeouts = new AtomicInteger();
+        final AtomicInteger pollFailures = new AtomicInteger();
+        final AtomicInteger commits = new AtomicInteger();
+
+        FaultyConsumer(Map<String, Object> settings) {
+            super(settings, new StringDeserializer(), new ByteArrayDeserializer());
+        }
+
+        @Override
+        public void commitSync(Map<TopicPartition, OffsetAndMetadata> offsets) {
+            if (commitTimeouts.getAndUpdate(n -> Math.max(0, n - 1)) > 0) {
+                throw new TimeoutException("injected: Timeout of 60000ms expired before successfully committing offsets " + offsets);
+            }
+            super.commitSync(offsets);
+            commits.incrementAndGet();
+        }
+
+        @Override
+        public long position(TopicPartition partition, Duration timeout) {
+            if (positionTimeouts.getAndUpdate(n -> Math.max(0, n - 1)) > 0) {
+                throw new TimeoutException("injected: Timeout of 5000ms expired before the position for " + partition + " could be determined");
+            }
+            return super.position(partition, timeout);
+        }
+
+        @Override
+        public ConsumerRecords<String, byte[]> poll(Duration timeout) {
+            if (pollFailures.getAndUpdate(n -> Math.max(0, n - 1)) > 0) {
+                throw new IllegalStateException("injected: a bug in the poll loop");
+            }
+            return super.poll(timeout);
+        }
+    }
+
+    /** The real producer, failing the next sends to a topic as a broker that cannot take them would. */
+    static final class FaultyProducer extends KafkaProducer<String, byte[]> {
+        final Map<String, AtomicInteger> failures = new ConcurrentHashMap<>();
+
+        FaultyProducer(Map<String, Object> settings) {
+            super(settings, new StringSerializer(), new ByteArraySerializer());
+        }
+
+        AtomicInteger failing(String topic) {
+            return failures.computeIfAbsent(topic, t -> new AtomicInteger());
+        }
+
+        @Override
+        public Future<RecordMetadata> send(ProducerRecord<String, byte[]> record, Callback callback) {
+            if (failing(record.topic()).getAndUpdate(n -> Math.max(0, n - 1)) > 0) {
+                TimeoutException error = new TimeoutException("injected: Expiring 1 record(s) for " + record.topic() + ": 120000 ms has passed");
+                callback.onCompletion(null, error);
+                return CompletableFuture.failedFuture(error);
+            }
+            return super.send(record, callback);
+        }
+    }
+
+    private FaultyProducer faultyProducer() {
+        Map<String, Object> config = new HashMap<>(broker.clientConfig());
+        config.put(ProducerConfig.ACKS_CONFIG, "all");
+        config.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
+        FaultyProducer faulty = new FaultyProducer(config);
+        closeables.add(faulty);
+        return faulty;
+    }
+
+    @BeforeEach
+    void setUp(KafkaBroker broker) throws Exception {
+        this.broker = broker;
+        TestTopics.deleteAll(broker.admin(), "pushline", Duration.ofMinutes(1));
+        new TopicProvisioner(broker.admin(), Duration.ofSeconds(30)).ensure(Topics.catalogue(3, (short) 1));
+        fcm = FakeFcm.start();
+        closeables.add(fcm);
+        providers = Map.of(Platform.FCM, FcmProvider.builder().projectId("worker-faults-test")
+                .credentials(GoogleCredentials.create(new AccessToken("test", Date.from(Instant.now().plus(Duration.ofDays(1))))))
+                .endpoint(fcm.baseUrl()).build());
+        providers.values().forEach(closeables::add);
+        Map<String, Object> config = new HashMap<>(broker.clientConfig());
+        config.put(ProducerConfig.ACKS_CONFIG, "all");
+        config.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
+        producer = new KafkaProducer<>(config, new StringSerializer(), new ByteArraySerializer());
+        closeables.add(producer);
+    }
+
+    @AfterEach
+    void tearDown() throws Exception {
+        for (int i = closeables.size() - 1; i >= 0; i--) {
+            closeables.get(i).close();
+        }
+    }
+
+    private PushWorker startWorker(String group, Function<Map<String, Object>, Consumer<String, byte[]>> consumers) {
+        return startWorker(group, consumers, producer, LoopFaults.DEFAULT_TRANSIENT_BOUND);
+    }
+
+    private PushWorker startWorker(String group, Function<Map<String, Object>, Consumer<String, byte[]>> consumers,
+                                   Producer<String, byte[]> through, Duration transientBound) {
+        PushWorker worker = new PushWorker(WorkerConfig.defaults(Lane.BULK).withGroupId(group).withMaxInFlight(8)
+                .withCommitInterval(Duration.ofMillis(50)), broker.clientConfig(), through, providers, registry,
+                Clock.systemUTC(), null, consumers, transientBound);
+        closeables.add(worker);
+        worker.start();
+        return worker;
+    }
+
+    private void publish(String eventId, int count) throws Exception {
+        for (int n = 0; n < count; n++) {
+            String token = "fcm-token-" + n + "-" + eventId.substring(0, 8);
+            PushTask task = new PushTask(PushIds.pushId(eventId, token), eventId, "user-" + n, token,
+                    io.pushline.contracts.Platform.FCM, "io.pushline.test.android", "title", "body", Map.of(), null, 3600,
+                    io.pushline.contracts.Priority.NORMAL, Lane.BULK);
+            // One at a time, as the other worker tests do: several batches in flight to a just re-created topic can
+            // leave the idempotent producer stuck on OUT_OF_ORDER_SEQUENCE_NUMBER.
+            producer.send(codec.toRecord(Topics.PUSH_BULK, Envelope.of(task.pushId(), SOURCE, Instant.now(), task))).get();
+        }
+    }
+
+    private long committed(String group) throws Exception {
+        return broker.admin().listConsumerGroupOffsets(group).partitionsToOffsetAndMetadata().get().entrySet().stream()
+                .filter(e -> e.getKey().topic().equals(Topics.PUSH_BULK) && e.getValue() != null)
+                .mapToLong(e -> e.getValue().offset()).sum();
+    }
+
+    @Test
+    void commitsAndPositionsTimingOutMidFanoutAreOutlivedAndEveryPushIsDeliveredOnce() throws Exception {
+        String group = TestTopics.unique("workers-faults");
+        List<FaultyConsumer> made = new ArrayList<>();
+        publish(UUID.randomUUID().toString(), 100);
+        PushWorker worker = startWorker(group, settings -> {
+            FaultyConsumer c = new FaultyConsumer(settings);
+            made.add(c);
+            return c;
+        });
+        await().atMost(Duration.ofMinutes(1)).until(() -> fcm.ledger().acceptedCount() >= 10);
+        FaultyConsumer consumer = made.get(0);
+        // A broker stall, as the consumer sees it: commits and positions time out for a while.
+        consumer.commitTimeouts.set(3);
+        consumer.positionTimeouts.set(2);
+        publish(UUID.randomUUID().toString(), 100);
+
+        await().atMost(Duration.ofMinutes(1)).until(() -> fcm.ledger().acceptedCount() == 200);
+        await().atMost(Duration.ofMinutes(1)).until(() -> consumer.commitTimeouts.get() == 0 && consumer.positionTimeouts.get() == 0);
+        // It resumes committing: the committed offsets reach the 200 records.
+        await().atMost(Duration.ofMinutes(1)).until(() -> committed(group) == 200);
+
+        assertThat(worker.state()).isEqualTo(WorkerState.RUNNING);
+        assertThat(worker.failure()).isEmpty();
+        assertThat(made).hasSize(1);   // the same consumer all along: the loop went on, nothing was rebuilt
+        assertThat(fcm.ledger().duplicateCount()).isZero();
+        assertThat(fcm.ledger().acceptedCount()).isEqualTo(200);
+    }
+
+    @Test
+    void anUnexpectedErrorFromThePollFailsTheWorkerWithItsCause() throws Exception {
+        String group = TestTopics.unique("workers-faults");
+        List<FaultyConsumer> made = new ArrayList<>();
+        publish(UUID.randomUUID().toString(), 20);
+        PushWorker worker = startWorker(group, settings -> {
+            FaultyConsumer c = new FaultyConsumer(settings);
+            made.add(c);
+            return c;
+        });
+        await().atMost(Duration.ofMinutes(1)).until(() -> fcm.ledger().acceptedCount() == 20);
+        assertThat(worker.failure()).isEmpty();
+
+        made.get(0).pollFailures.set(1);
+
+        await().atMost(Duration.ofMinutes(1)).until(() -> worker.state() == WorkerState.FAILED);
+        assertThat(worker.failure()).hasValue("bulk worker: unexpected IllegalStateException: injected: a bug in the poll loop");
+        // What it had finished is committed on the way out, so a restarted process does not send it again.
+        assertThat(committed(group)).isEqualTo(20);
+        worker.close();
+        assertThat(worker.state()).isEqualTo(WorkerState.CLOSED);
+        assertThat(worker.failure()).isPresent();   // still says why after close
+    }
+
+    @Test
+    void aDeadLetterThatFailsIsRetriedUntilWrittenAndThePartitionCommitsAgain() throws Exception {
+        String group = TestTopics.unique("workers-faults");
+        publish(UUID.randomUUID().toString(), 5);
+        FaultyProducer faulty = faultyProducer();
+        // The receipt of one push fails (an unexpected failure: it is dead-lettered), and so do its first dead letters.
+        faulty.failing(Topics.PUSH_RECEIPTS).set(1);
+        faulty.failing(Topics.DEAD_LETTERS).set(3);
+
+        PushWorker worker = startWorker(group, settings -> new FaultyConsumer(settings), faulty, LoopFaults.DEFAULT_TRANSIENT_BOUND);
+
+        await().atMost(Duration.ofMinutes(1)).until(() -> fcm.ledger().acceptedCount() == 5);
+        await().atMost(Duration.ofMinutes(1)).until(() -> faulty.failing(Topics.DEAD_LETTERS).get() == 0);
+        // Before, the slot and its partition's commit were held for good (Mono.never()): now every record is committed.
+        await().atMost(Duration.ofMinutes(1)).until(() -> committed(group) == 5);
+        assertThat(worker.inFlight()).isZero();
+        assertThat(worker.state()).isEqualTo(WorkerState.RUNNING);
+        assertThat(worker.failure()).isEmpty();
+    }
+
+    @Test
+    void aDeadLetterThatCannotBeWrittenWithinTheBoundFailsTheWorker() throws Exception {
+        String group = TestTopics.unique("workers-faults");
+        publish(UUID.randomUUID().toString(), 5);
+        FaultyProducer faulty = faultyProducer();
+        faulty.failing(Topics.PUSH_RECEIPTS).set(1);
+        faulty.failing(Topics.DEAD_LETTERS).set(Integer.MAX_VALUE);
+
+        PushWorker worker = startWorker(group, settings -> new FaultyConsumer(settings), faulty, Duration.ofSeconds(2));
+
+        await().atMost(Duration.ofMinutes(1)).until(() -> worker.state() == WorkerState.FAILED);
+        assertThat(worker.failure()).hasValueSatisfying(reason -> assertThat(reason)
+                .startsWith("bulk worker: could not dead-letter " + Topics.PUSH_BULK + "-")
+                .contains("within PT2S"));
+        // The record that could not be dead-lettered is never committed: a restarted process reads it again.
+        assertThat(committed(group)).isLessThan(5);
+    }
+}
