@@ -8,7 +8,7 @@ public enum ReceiptStatus {
   REJECTED,
   /** The time to live passed before it could be delivered. */
   EXPIRED,
-  /** Pushline gave up after its retries (provider unavailable, circuit open too long). */
+  /** Pushline gave up after its retries: the provider answered retry-later to every attempt that reached it. */
   FAILED,
   /** Not sent: overtaken before its turn (the device was unregistered, or the profile it is about was banned). */
   CANCELLED

@@ -200,12 +200,25 @@ final class DeliveryEffects implements AutoCloseable {
 
     /** Writes the record, with its original bytes and the reason, to the dead letters; counts and logs it. */
     CompletableFuture<Void> deadLetter(ConsumerRecord<String, byte[]> record, DeadLetterReason reason, String detail) {
+        return write(deadLetterRecord(record, reason, detail));
+    }
+
+    /**
+     * The dead letter of {@code record}, counted and logged once here: a caller that must retry its write (a broker
+     * failing over) retries {@link #write} only, so that one dead letter is one count and one log line.
+     */
+    ProducerRecord<String, byte[]> deadLetterRecord(ConsumerRecord<String, byte[]> record, DeadLetterReason reason, String detail) {
         RecordHeaders headers = new RecordHeaders(record.headers().toArray());
         DeadLetters.addTo(headers, reason, detail, record.topic(), record.partition(), record.offset(), clock.instant());
         metrics.deadLettered(reason.name());
         log.atWarn().addKeyValue(DeadLetters.LOG_EVENT_ID, DeadLetters.eventId(record.headers())).log("{} lane: dead-lettered {}-{}@{}: {} ({})",
                 config.lane(), record.topic(), record.partition(), record.offset(), reason, detail);
-        return send(new ProducerRecord<>(Topics.DEAD_LETTERS, null, record.key(), record.value(), headers));
+        return new ProducerRecord<>(Topics.DEAD_LETTERS, null, record.key(), record.value(), headers);
+    }
+
+    /** Writes {@code record}; the future completes on acknowledgement (or fails with the producer's error). */
+    CompletableFuture<Void> write(ProducerRecord<String, byte[]> record) {
+        return send(record);
     }
 
     private CompletableFuture<Void> send(ProducerRecord<String, byte[]> record) {

@@ -14,6 +14,7 @@ import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.clients.producer.Producer;
+import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.PartitionInfo;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.WakeupException;
@@ -622,8 +623,9 @@ public final class PushWorker implements AutoCloseable {
                     // A producer that cannot write (a broker down or failing over) fails every attempt for a while:
                     // try again with backoff, up to the transient bound, rather than holding the slot and the
                     // partition's commit for good.
-                    return Mono.defer(() -> Mono.fromCompletionStage(
-                                    effects.deadLetter(record, DeadLetterReason.PROCESSING_FAILED, error.getClass().getSimpleName())))
+                    ProducerRecord<String, byte[]> deadLetter =
+                            effects.deadLetterRecord(record, DeadLetterReason.PROCESSING_FAILED, error.getClass().getSimpleName());
+                    return Mono.defer(() -> Mono.fromCompletionStage(effects.write(deadLetter)))
                             .retryWhen(Retry.backoff(Long.MAX_VALUE, LoopFaults.FIRST_BACKOFF).maxBackoff(LoopFaults.MAX_BACKOFF)
                                     .jitter(0).filter(ignored -> state.get() == WorkerState.RUNNING)
                                     .doBeforeRetry(retry -> {

@@ -269,6 +269,8 @@ class PushWorkerFaultsIntegrationTest {
         assertThat(worker.inFlight()).isZero();
         assertThat(worker.state()).isEqualTo(WorkerState.RUNNING);
         assertThat(worker.failure()).isEmpty();
+        // One dead letter, written on the fourth try, is one count (the retries write, they do not dead-letter again).
+        assertThat(registry.find(WorkerMetrics.DEAD_LETTERS).counters().stream().mapToDouble(c -> c.count()).sum()).isEqualTo(1.0);
     }
 
     @Test
