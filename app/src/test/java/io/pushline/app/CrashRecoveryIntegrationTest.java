@@ -173,7 +173,7 @@ class CrashRecoveryIntegrationTest {
 
     @Test
     void routerKilledMidExpansionResumesFromItsCursorAndNoDeviceGetsASecondPush() throws Exception {
-        int devices = 40_000;
+        int devices = 20_000;
         Process first = startRole("router", "router-1");
         awaitCondition(() -> topicExists(Topics.STATE_DEVICES), Duration.ofMinutes(2), first, "the router to create its topics");
         List<String> tokens = TestAudience.seed(broker.bootstrapServers(), devices);
@@ -210,7 +210,7 @@ class CrashRecoveryIntegrationTest {
     @Test
     void coordinatorsKilledMidStreamCompleteEveryLikeAndCommitEachOutputOnce() throws Exception {
         int owners = 200;
-        int likes = 2_000;
+        int likes = 1_200;
         SimpleMeterRegistry registry = new SimpleMeterRegistry();
         Pipeline pipeline = Pipeline.start(settings(dir.resolve("pipeline-state")), EnumSet.of(ProcessRole.ROUTER, ProcessRole.WORKERS),
                 providers(registry), registry);
