@@ -112,6 +112,8 @@ public final class PushWorker implements AutoCloseable {
     private final WorkerConfig config;
     private final Map<String, Object> clientConfig;
     private final Map<String, Object> consumerConfig;
+    /** See {@link #degraded()}: written by the poll thread, read by health checks. */
+    private volatile String degraded;
     private final List<String> retryTopics;                 // shortest delay first
     private final DelayedRetries delayed = new DelayedRetries();   // poll thread only
     private final Producer<String, byte[]> producer;
@@ -205,6 +207,9 @@ public final class PushWorker implements AutoCloseable {
         // must never be sent, so read only committed ones.
         consumerConfig.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
         consumerConfig.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, Math.max(1, Math.min(500, config.maxInFlight())));
+        // Revocation drains inside poll(): the group must not expel the member while it waits for providers' answers.
+        consumerConfig.put(ConsumerConfig.MAX_POLL_INTERVAL_MS_CONFIG,
+                (int) Math.max(300_000L, config.drainTimeout().plusSeconds(60).toMillis()));
         consumerConfig.putIfAbsent(ConsumerConfig.CLIENT_ID_CONFIG, config.groupId() + "-" + UUID.randomUUID().toString().substring(0, 8));
         this.consumerConfig = consumerConfig;
         this.clientConfig = Collections.unmodifiableMap(new HashMap<>(clientConfig));
@@ -333,6 +338,15 @@ public final class PushWorker implements AutoCloseable {
         return Optional.ofNullable(failure.get());
     }
 
+    /**
+     * Why this worker is not serving right now although it can go on (for {@code /health/ready}): its loop is
+     * retrying a transient broker failure (a commit or position that timed out, a rebalance). Empty while it runs
+     * normally, and again after its next successful round. Thread-safe.
+     */
+    public Optional<String> degraded() {
+        return Optional.ofNullable(degraded);
+    }
+
     /** Records the first reason this worker cannot go on. */
     private void fail(String reason) {
         failure.compareAndSet(null, config.lane().name().toLowerCase(Locale.ROOT) + " worker: " + reason);
@@ -348,6 +362,7 @@ public final class PushWorker implements AutoCloseable {
                 try {
                     if (pollOnce()) {
                         int ended = faults.succeeded();
+                        degraded = null;
                         if (ended > 0) {
                             log.info("{} lane: the broker answers again after {} transient failures; resuming", config.lane(), ended);
                         }
@@ -364,6 +379,10 @@ public final class PushWorker implements AutoCloseable {
                     }
                     LoopFaults.Verdict verdict = faults.failed(e);
                     if (verdict instanceof LoopFaults.Retry retry) {
+                        if (retry.failures() == 1) {
+                            degraded = config.lane().name().toLowerCase(Locale.ROOT) + " worker: retrying a broker failure since "
+                                    + Instant.now(clock) + " (" + LoopFaults.describe(e) + ")";
+                        }
                         if (retry.log()) {
                             // At most once a minute: a stalled broker must not flood the log.
                             log.warn("{} lane: transient broker failure #{} ({}); retrying in {} ms from the committed state",
@@ -541,8 +560,10 @@ public final class PushWorker implements AutoCloseable {
             }
             boolean drained = offsets.awaitFinished(withoutAbandoned(offsets.tracked()), config.drainTimeout().toMillis());
             if (!drained) {
-                log.warn("{} lane: {} pushes still in flight after {}; their records stay uncommitted and will be redelivered",
-                        config.lane(), offsets.unfinished(), config.drainTimeout());
+                int unfinished = offsets.unfinished();
+                metrics.handedOver(unfinished);
+                log.warn("{} lane: {} pushes still in flight after {}; their records stay uncommitted and will be redelivered "
+                        + "(each may be sent twice: counted in {})", config.lane(), unfinished, config.drainTimeout(), WorkerMetrics.HANDED_OVER);
             }
             commit(offsets.toCommit());
         } catch (InterruptedException e) {
@@ -564,8 +585,11 @@ public final class PushWorker implements AutoCloseable {
             delayed.remove(revoked);
             try {
                 if (!offsets.awaitFinished(withoutAbandoned(revoked), config.drainTimeout().toMillis())) {
-                    log.warn("{} lane: revoked partitions still have {} pushes in flight; they stay uncommitted",
-                            config.lane(), offsets.unfinished(revoked));
+                    int unfinished = offsets.unfinished(revoked);
+                    metrics.handedOver(unfinished);
+                    log.warn("{} lane: revoked partitions still have {} pushes in flight after {}; they stay uncommitted, "
+                            + "and their next owner may send them again (counted in {})", config.lane(), unfinished,
+                            config.drainTimeout(), WorkerMetrics.HANDED_OVER);
                 }
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();

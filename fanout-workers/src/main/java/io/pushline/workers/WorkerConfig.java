@@ -22,7 +22,7 @@ import java.util.Objects;
  *                             {@code maxBackoff}; a provider's Retry-After shorter than this is raised to it
  * @param maxBackoff           cap of the backoff drawn without a provider-given delay; {@code >= initialBackoff}
  * @param commitInterval       how often finished offsets are committed
- * @param drainTimeout         how long shutdown and revocation wait for in-flight pushes
+ * @param drainTimeout         how long shutdown and revocation wait for in-flight pushes; see {@link #DEFAULT_DRAIN_TIMEOUT}
  * @param source               CloudEvents source of the receipts and invalidations this worker writes
  * @param retryDelays          the ladder of retry topics, one per delay, strictly increasing: a wait goes to the
  *                             smallest topic whose delay is at least the wait, else to the largest (see
@@ -43,7 +43,13 @@ public record WorkerConfig(Lane lane, String groupId, int maxInFlight, int maxAt
     public static final Duration DEFAULT_INITIAL_BACKOFF = Duration.ofMillis(500);
     public static final Duration DEFAULT_MAX_BACKOFF = Duration.ofSeconds(60);
     public static final Duration DEFAULT_COMMIT_INTERVAL = Duration.ofMillis(500);
-    public static final Duration DEFAULT_DRAIN_TIMEOUT = Duration.ofSeconds(30);
+    /**
+     * As long as a provider may take to answer ({@link io.pushline.push.GuardedProvider#DEFAULT_MAX_ANSWER_WAIT}) plus
+     * time for the receipt: a revoked partition is handed over only when its pushes have their answers, so its next
+     * owner does not send a push still in flight here (an FCM send may retry a 503 inside the SDK for a long time).
+     * Only a push in flight past this bound can be sent twice; each is counted in {@link WorkerMetrics#HANDED_OVER}.
+     */
+    public static final Duration DEFAULT_DRAIN_TIMEOUT = io.pushline.push.GuardedProvider.DEFAULT_MAX_ANSWER_WAIT.plusSeconds(10);
     /** 5 s, 30 s, 5 min: covers APNs/FCM throttling (seconds), FCM's default quota wait (60 s) and long outages. */
     public static final List<Duration> DEFAULT_RETRY_DELAYS = List.of(Duration.ofSeconds(5), Duration.ofSeconds(30), Duration.ofMinutes(5));
     public static final int DEFAULT_MAX_RETRIES_WAITING = 1_000;

@@ -53,6 +53,13 @@ public final class WorkerMetrics {
      */
     public static final String RECEIPTS_RESTORE = "pushline.worker.receipts.restore";
 
+    /**
+     * Pushes still in flight when their partition was revoked, or the worker closed, after the drain timeout, tagged
+     * {@code lane}: their records stay uncommitted, so the next owner may send them again. Each possible duplicate
+     * is counted here; 0 unless a provider held an answer longer than the drain timeout.
+     */
+    public static final String HANDED_OVER = "pushline.worker.handed.over.in.flight";
+
     private final MeterRegistry registry;
     private final String lane;
     private final ConcurrentMap<String, Counter> counters = new ConcurrentHashMap<>();
@@ -71,6 +78,7 @@ public final class WorkerMetrics {
             counter(TOKENS_INVALIDATED, "platform", p.name());
         }
         counter(DEDUPLICATED);
+        counter(HANDED_OVER);
     }
 
     void gauges(Supplier<Number> inFlight, Supplier<Number> paused, Supplier<Number> retriesWaiting) {
@@ -115,6 +123,10 @@ public final class WorkerMetrics {
 
     void deadLettered(String reason) {
         counter(DEAD_LETTERS, "reason", reason).increment();
+    }
+
+    void handedOver(int pushes) {
+        counter(HANDED_OVER).increment(pushes);
     }
 
     void tokenInvalidated(String platform) {

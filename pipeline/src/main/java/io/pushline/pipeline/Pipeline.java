@@ -267,7 +267,8 @@ public final class Pipeline implements AutoCloseable {
 
     /**
      * Why this pipeline is not ready to serve (for {@code /health/ready}), or null when every role is running: the
-     * {@linkplain #fatal() fatal} reason if there is one, else the role not running yet.
+     * {@linkplain #fatal() fatal} reason if there is one, else the role not running (yet, or again: a Streams application
+     * rebalancing after a broker came back, a worker retrying a broker failure).
      */
     public String notReady() {
         String fatal = fatal();
@@ -281,6 +282,10 @@ public final class Pipeline implements AutoCloseable {
             return "the coordinators are " + coordinators.state();
         }
         for (PushWorker worker : workers) {
+            Optional<String> degraded = worker.degraded();
+            if (degraded.isPresent()) {
+                return "the " + degraded.get();
+            }
             try {
                 if (!worker.awaitAssignment(Duration.ZERO)) {
                     return "a worker has no partitions yet";
