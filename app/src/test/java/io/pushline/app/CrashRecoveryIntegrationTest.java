@@ -73,7 +73,7 @@ class CrashRecoveryIntegrationTest {
     private static final int IN_FLIGHT = 256;
 
     private final List<AutoCloseable> closeables = new ArrayList<>();
-    private final List<Process> children = new ArrayList<>();
+    private RoleProcesses roles;
     private KafkaBroker broker;
     private MockApns apns;
     private FakeFcm fcm;
@@ -97,14 +97,12 @@ class CrashRecoveryIntegrationTest {
         fcm = FakeFcm.start();
         closeables.add(apns);
         closeables.add(fcm);
+        roles = new RoleProcesses(dir, broker.bootstrapServers(), apns, fcm, PARTITIONS, IN_FLIGHT);
     }
 
     @AfterEach
     void tearDown() throws Exception {
-        for (Process child : children) {
-            child.destroyForcibly();
-            child.waitFor(30, TimeUnit.SECONDS);
-        }
+        roles.close();
         for (int i = closeables.size() - 1; i >= 0; i--) {
             closeables.get(i).close();
         }
@@ -351,60 +349,17 @@ class CrashRecoveryIntegrationTest {
 
     private Map<io.pushline.push.Platform, io.pushline.push.PushProvider> providers(SimpleMeterRegistry registry) throws Exception {
         ProviderOptions options = new ProviderOptions();
-        new picocli.CommandLine(options).parseArgs(providerArgs().toArray(String[]::new));
+        new picocli.CommandLine(options).parseArgs(roles.providerArgs().toArray(String[]::new));
         Map<io.pushline.push.Platform, io.pushline.push.PushProvider> providers = options.realProviders(registry, 4096, name -> null);
         providers.values().forEach(closeables::add);
         return providers;
     }
 
-    /** The provider options that point `pushline run` at this JVM's mock servers, with their credentials in files. */
-    private List<String> providerArgs() throws Exception {
-        Path key = dir.resolve("apns.p8");
-        Path ca = dir.resolve("apns-ca.pem");
-        Path serviceAccount = dir.resolve("fcm-service-account.json");
-        if (!Files.exists(key)) {
-            Files.writeString(key, apns.signingMaterial().pkcs8Pem());
-            Files.writeString(ca, apns.trustedCertificatePem());
-            Files.writeString(serviceAccount, TestCredentials.serviceAccountJson(fcm.baseUrl() + "/token"));
-        }
-        return List.of("--apns-host", apns.host(), "--apns-port", Integer.toString(apns.port()), "--apns-ca-file", ca.toString(),
-                "--apns-key-file", key.toString(), "--apns-team-id", apns.signingMaterial().teamId(),
-                "--apns-key-id", apns.signingMaterial().keyId(),
-                "--fcm-service-account-file", serviceAccount.toString(), "--fcm-endpoint", fcm.baseUrl().toString());
-    }
-
-    /**
-     * Client settings for the children: a killed member holds its partitions until its session times out, and the
-     * group's rebalance waits for it; 10 s instead of Kafka's default 45 s keeps each restart in this test short. The
-     * same setting is how an operator trades faster takeover for more sensitivity to pauses.
-     */
-    private Path kafkaConfig() throws Exception {
-        Path file = dir.resolve("kafka.properties");
-        if (!Files.exists(file)) {
-            Files.writeString(file, "session.timeout.ms=10000\nheartbeat.interval.ms=2000\n");
-        }
-        return file;
-    }
-
-    /** {@code pushline run --role ROLE} in a new JVM on this test's class path; output goes to {@code name.log}. */
+    /** {@code pushline run --role ROLE} in a new JVM; router roles get small pages, so that a kill lands mid-expansion. */
     private Process startRole(String role, String name) throws Exception {
-        List<String> command = new ArrayList<>(List.of(
-                Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx512m",
-                "-cp", System.getProperty("java.class.path"), PushlineCommand.class.getName(),
-                "run", "--role", role, "--bootstrap-servers", broker.bootstrapServers(),
-                "--partitions", Integer.toString(PARTITIONS), "--in-flight", Integer.toString(IN_FLIGHT),
-                "--state-dir", dir.resolve(name + "-state").toString(), "--kafka-config", kafkaConfig().toString(),
-                "--http-address", "127.0.0.1:0"));
-        if (role.equals("workers")) {
-            command.addAll(providerArgs());
-        } else {
-            // Small pages (200 devices per partition every 50 ms) so that the kill lands mid-expansion.
-            command.addAll(List.of("--expansion-page-size", "200", "--expansion-page-interval", "50ms"));
-        }
-        File log = dir.resolve(name + ".log").toFile();
-        Process process = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log).start();
-        children.add(process);
-        return process;
+        // Small pages (200 devices per partition every 50 ms) so that the kill lands mid-expansion.
+        return role.equals("workers") ? roles.start(role, name)
+                : roles.start(role, name, "--expansion-page-size", "200", "--expansion-page-interval", "50ms");
     }
 
     private long accepted() {
@@ -435,23 +390,10 @@ class CrashRecoveryIntegrationTest {
         Waits.until(() -> {
             if (!child.isAlive()) {
                 throw new IllegalStateException("the child JVM exited with " + child.exitValue() + " while waiting for " + what
-                        + "; its log:\n" + childLogs());
+                        + "; its log:\n" + roles.logs());
             }
             return condition.getAsBoolean();
         }, timeout, () -> what + " (accepted so far: " + accepted() + ")");
-    }
-
-    private String childLogs() {
-        StringBuilder logs = new StringBuilder();
-        try (var files = Files.list(dir)) {
-            for (Path log : files.filter(p -> p.toString().endsWith(".log")).toList()) {
-                String text = Files.readString(log);
-                logs.append("--- ").append(log.getFileName()).append('\n').append(text, Math.max(0, text.length() - 4000), text.length());
-            }
-        } catch (Exception e) {
-            logs.append("(could not read the logs: ").append(e).append(')');
-        }
-        return logs.toString();
     }
 
     /** Members of the group that own at least one partition. */

@@ -1,94 +1,98 @@
 package io.pushline.app;
 
-import io.pushline.localstack.LocalStack;
-import io.pushline.localstack.MockProviders;
-import io.pushline.pipeline.Pipeline;
-import io.pushline.pipeline.ProcessRole;
-import io.pushline.testkit.Waits;
-
-import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
-import io.pushline.contracts.Topics;
 import io.pushline.mock.Behaviour;
 import io.pushline.mock.Verdict;
-import io.pushline.testkit.KafkaBroker;
-import io.pushline.testkit.KafkaIntegrationTest;
-import io.pushline.testkit.TestTopics;
+import io.pushline.push.GuardedProvider;
+import io.pushline.push.PushMetrics;
+import io.pushline.workers.WorkerConfig;
 import io.pushline.workers.WorkerMetrics;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.parallel.Execution;
+import org.junit.jupiter.api.parallel.ExecutionMode;
 
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.EnumSet;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * Both mock providers answer 503 to everything for 10 seconds in the middle of a fanout. Nothing is lost, nothing is
- * delivered twice, everything arrives after the outage, and the providers see no retry storm: the circuit breaker
- * opens and the retries wait in the delay topics instead of hammering the providers.
+ * Fault suite, case e): both providers answer 503 to everything for 15 minutes in the middle of a fanout, then
+ * recover. Nothing is dead-lettered, nothing lost, nothing delivered twice, and the providers see no retry storm:
+ * the circuit breaker opens, and its "circuit open" answers use up no attempt while the retries wait in the delay
+ * topics.
+ *
+ * <p>Timings are scaled down by {@value #SCALE}: the outage (15 min → 30 s), the circuit breaker's open wait
+ * (30 s → 1 s), the retry ladder (5 s, 30 s, 5 min → 166 ms, 1 s, 10 s) and the backoff (500 ms..60 s → 16 ms..2 s).
+ * What the case proves is a ratio, not a length: the outage is more than four times the whole retry horizon of 8
+ * attempts (about 3.5 minutes unscaled), which before issue 15 dead-lettered every push of the fanout.
  */
-@KafkaIntegrationTest
-@Timeout(value = 6, unit = TimeUnit.MINUTES)
+@Tag("integration")
+@Execution(ExecutionMode.CONCURRENT)
+@Timeout(value = 8, unit = TimeUnit.MINUTES)
 class ProviderOutageIntegrationTest {
-    private static final int DEVICES = 20_000;
-    private static final int IN_FLIGHT = 256;
-    private static final Duration OUTAGE = Duration.ofSeconds(10);
+    static final int SCALE = 30;
+    static final Duration OUTAGE = Duration.ofMinutes(15).dividedBy(SCALE);
+    private static final int DEVICES = 6_000;
 
     @Test
-    void aTenSecondOutageMidFanoutLosesNothingAndCausesNoRetryStorm(KafkaBroker broker, @TempDir Path stateDir) throws Exception {
-        TestTopics.deleteAll(broker.admin(), "pushline", Duration.ofMinutes(1));
-        SimpleMeterRegistry registry = new SimpleMeterRegistry();
-        String appId = TestTopics.unique("pushline-outage");
-        Pipeline.Settings settings = new Pipeline.Settings(broker.bootstrapServers(), Map.of(), 3, (short) 1, stateDir, appId, IN_FLIGHT);
-        try (MockProviders mocks = MockProviders.start(registry);
-             Pipeline pipeline = Pipeline.start(settings, ProcessRole.pipelineRoles(), mocks.providers, registry)) {
-            List<String> tokens = TestAudience.seed(broker.bootstrapServers(), DEVICES);
-            LocalStack.awaitCaughtUp(broker.admin(), appId,
-                    List.of(Topics.EVENTS, Topics.DEVICE_EVENTS_BY_TOKEN, Topics.STATE_FOLLOWS, Topics.STATE_DEVICES), Duration.ofMinutes(3));
-            String eventId = TestAudience.post(broker.bootstrapServers());
-            Set<String> expected = TestAudience.pushIds(eventId, tokens);
+    void aFifteenMinuteOutageMidFanoutDeadLettersNothingAndCausesNoRetryStorm(@TempDir Path dir) throws Exception {
+        FaultRig.Setup scaled = FaultRig.Setup.defaults()
+                .withGuards(guard -> guard.waitDurationInOpenState(GuardedProvider.DEFAULT_WAIT_DURATION_IN_OPEN_STATE.dividedBy(SCALE)))
+                .withWorkers(config -> config
+                        .withRetryDelays(WorkerConfig.DEFAULT_RETRY_DELAYS.stream().map(d -> Duration.ofMillis(d.toMillis() / SCALE)).toList())
+                        .withBackoff(WorkerConfig.DEFAULT_INITIAL_BACKOFF.dividedBy(SCALE), WorkerConfig.DEFAULT_MAX_BACKOFF.dividedBy(SCALE)));
+        try (FaultRig rig = FaultRig.start("provider-outage", dir, scaled)) {
+            List<String> tokens = rig.seedAudience(DEVICES);
+            Set<String> expected = rig.post(tokens);
+            rig.awaitAccepted(DEVICES / 4, Duration.ofMinutes(2));
 
-            Waits.until(() -> mocks.acceptedCount() >= DEVICES / 4, Duration.ofMinutes(2),
-                    () -> "a quarter of the pushes accepted (so far " + mocks.acceptedCount() + ")");
             Instant from = Instant.now();
             Instant until = from.plus(OUTAGE);
-            long receivedBefore = mocks.apns.receivedCount() + mocks.fcm.receivedCount();
-            long acceptedBefore = mocks.acceptedCount();
+            long receivedBefore = received(rig);
+            long acceptedBefore = rig.mocks().acceptedCount();
             Behaviour outage = Behaviour.during(Clock.systemUTC(), from, until, Verdict.serviceUnavailable(null)).orElse(Behaviour.acceptAll());
-            mocks.apns.behaviour(outage);
-            mocks.fcm.behaviour(outage);
-            Waits.until(() -> Instant.now().isAfter(until), OUTAGE.plusSeconds(10), () -> "the outage to pass");
-            long requestsDuringOutage = mocks.apns.receivedCount() + mocks.fcm.receivedCount() - receivedBefore;
-            long acceptedDuringOutage = mocks.acceptedCount() - acceptedBefore;
+            rig.mocks().apns.behaviour(outage);
+            rig.mocks().fcm.behaviour(outage);
+            FaultRig.hold(OUTAGE);
+            long requestsDuringOutage = received(rig) - receivedBefore;
+            long acceptedDuringOutage = rig.mocks().acceptedCount() - acceptedBefore;
 
-            Waits.until(() -> mocks.acceptedByPushId().keySet().containsAll(expected), Duration.ofMinutes(4),
-                    () -> "every push after the outage (accepted " + mocks.acceptedCount() + " of " + expected.size() + ")");
-            Map<String, Integer> counts = new HashMap<>(mocks.acceptedByPushId());
-            long lost = expected.stream().filter(id -> !counts.containsKey(id)).count();
-            long duplicates = counts.values().stream().mapToLong(n -> n - 1L).sum();
-            double retries = registry.find(WorkerMetrics.RETRIES_SCHEDULED).counters().stream().mapToDouble(c -> c.count()).sum();
-            double circuitOpen = registry.find(io.pushline.push.PushMetrics.REFUSED).tag(io.pushline.push.PushMetrics.TAG_REASON, "circuit_open").counters().stream()
+            FaultRig.Outcome outcome = rig.awaitEveryPush(expected, Duration.ofMinutes(4), 0);
+            double retries = sum(rig, WorkerMetrics.RETRIES_SCHEDULED);
+            double exhausted = sum(rig, WorkerMetrics.RETRIES_EXHAUSTED);
+            double deadLetters = sum(rig, WorkerMetrics.DEAD_LETTERS);
+            double circuitOpen = rig.registry().find(PushMetrics.REFUSED).tag(PushMetrics.TAG_REASON, "circuit_open").counters().stream()
                     .mapToDouble(c -> c.count()).sum();
-            System.out.printf("ProviderOutageIntegrationTest: %,d pushes; during the %d s outage the providers got %,d requests "
-                    + "(accepted %d); retries scheduled %,.0f; answered 'circuit open' without a request %,.0f; lost %d, duplicates %d%n",
-                    DEVICES, OUTAGE.toSeconds(), requestsDuringOutage, acceptedDuringOutage, retries, circuitOpen, lost, duplicates);
+            System.out.printf("ProviderOutageIntegrationTest: %,d pushes; during the %d s (scaled 15 min) outage the providers got %,d "
+                            + "requests (accepted %d); retries scheduled %,.0f; answered 'circuit open' without a request %,.0f; "
+                            + "retries exhausted %.0f, dead letters %.0f, lost %d, duplicates %d%n",
+                    expected.size(), OUTAGE.toSeconds(), requestsDuringOutage, acceptedDuringOutage, retries, circuitOpen,
+                    exhausted, deadLetters, outcome.lost(), outcome.duplicates());
 
-            assertThat(acceptedDuringOutage).as("the outage was real").isLessThan(IN_FLIGHT * 2L);
-            assertThat(lost).isZero();
-            assertThat(duplicates).isZero();
+            assertThat(acceptedDuringOutage).as("the outage was real").isLessThan(FaultRig.IN_FLIGHT * 2L);
             assertThat(retries).as("pushes refused in the outage were retried").isPositive();
+            assertThat(circuitOpen).as("the breaker opened").isPositive();
+            assertThat(exhausted).as("no push ran out of attempts").isZero();
+            assertThat(deadLetters).as("nothing dead-lettered").isZero();
             // No storm: the providers see about what was in flight when the outage began plus the circuit breaker's
             // probes, not a retry of every refused push every few milliseconds.
-            assertThat(requestsDuringOutage).as("requests during the outage").isLessThan(4L * IN_FLIGHT);
+            assertThat(requestsDuringOutage).as("requests during the outage").isLessThan(8L * FaultRig.IN_FLIGHT);
         }
+    }
+
+    private static long received(FaultRig rig) {
+        return rig.mocks().apns.receivedCount() + rig.mocks().fcm.receivedCount();
+    }
+
+    private static double sum(FaultRig rig, String meter) {
+        return rig.registry().find(meter).counters().stream().mapToDouble(c -> c.count()).sum();
     }
 }

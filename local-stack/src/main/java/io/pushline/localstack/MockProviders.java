@@ -20,6 +20,7 @@ import java.time.temporal.ChronoUnit;
 import java.util.Date;
 import java.util.EnumMap;
 import java.util.Map;
+import java.util.function.UnaryOperator;
 
 /**
  * The local stand-ins for APNs and FCM, and real providers pointed at them: Pushy's {@code MockApnsServer} over
@@ -43,15 +44,24 @@ public final class MockProviders implements AutoCloseable {
     }
 
     public static MockProviders start(MeterRegistry registry) {
+        return start(registry, UnaryOperator.identity());
+    }
+
+    /**
+     * As {@link #start(MeterRegistry)}, with each guard's settings adjusted by {@code guard} (tests scale the circuit
+     * breaker's timings down with it).
+     */
+    public static MockProviders start(MeterRegistry registry, UnaryOperator<GuardedProvider.Builder> guard) {
         MockApns apns = MockApns.start();
         FakeFcm fcm = FakeFcm.start();
-        return new MockProviders(apns, fcm, clients(apns, fcm, registry, "bulk"), clients(apns, fcm, registry, "high"));
+        return new MockProviders(apns, fcm, clients(apns, fcm, registry, "bulk", guard), clients(apns, fcm, registry, "high", guard));
     }
 
     /** A provider per platform pointed at the mocks, with its own connections and capacity, guarded. */
-    private static Map<Platform, PushProvider> clients(MockApns apns, FakeFcm fcm, MeterRegistry registry, String lane) {
+    private static Map<Platform, PushProvider> clients(MockApns apns, FakeFcm fcm, MeterRegistry registry, String lane,
+                                                       UnaryOperator<GuardedProvider.Builder> guard) {
         Map<Platform, PushProvider> providers = new EnumMap<>(Platform.class);
-        providers.put(Platform.APNS, guarded(registry, "apns-" + lane, ApnsProvider.builder()
+        providers.put(Platform.APNS, guarded(registry, "apns-" + lane, guard, ApnsProvider.builder()
                 .server(apns.host(), apns.port())
                 .trustedServerCertificatePem(apns.trustedCertificatePem())
                 .signingKey(apns.signingMaterial().pkcs8Pem(), apns.signingMaterial().teamId(), apns.signingMaterial().keyId())
@@ -61,7 +71,7 @@ public final class MockProviders implements AutoCloseable {
         // Fake credentials: an access token valid far into the future, so the SDK never asks Google for one.
         GoogleCredentials credentials = GoogleCredentials.create(
                 new AccessToken("pushline-demo", Date.from(Instant.now().plus(3650, ChronoUnit.DAYS))));
-        providers.put(Platform.FCM, guarded(registry, "fcm-" + lane, FcmProvider.builder()
+        providers.put(Platform.FCM, guarded(registry, "fcm-" + lane, guard, FcmProvider.builder()
                 .projectId("pushline-demo")
                 .credentials(credentials)
                 .endpoint(fcm.baseUrl())
@@ -74,8 +84,8 @@ public final class MockProviders implements AutoCloseable {
     }
 
     /** The same guard (circuit breaker, no rate limits) the real providers get by default. */
-    private static PushProvider guarded(MeterRegistry registry, String name, PushProvider provider) {
-        return GuardedProvider.builder(provider).name(name).meterRegistry(registry).build();
+    private static PushProvider guarded(MeterRegistry registry, String name, UnaryOperator<GuardedProvider.Builder> guard, PushProvider provider) {
+        return guard.apply(GuardedProvider.builder(provider).name(name).meterRegistry(registry)).build();
     }
 
     /** The providers of each lane: the high lane has its own. */

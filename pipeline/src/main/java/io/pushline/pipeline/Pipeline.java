@@ -112,6 +112,7 @@ public final class Pipeline implements AutoCloseable {
     private KafkaStreams streams;
     private KafkaStreams coordinators;
     private UnaryOperator<CoordinatorConfig> coordinatorTuning = UnaryOperator.identity();
+    private UnaryOperator<WorkerConfig> workerTuning = UnaryOperator.identity();
     private final List<PushWorker> workers = new ArrayList<>();
     private volatile boolean closing;
 
@@ -138,8 +139,18 @@ public final class Pipeline implements AutoCloseable {
     /** As above, with the coordinators' configuration adjusted by {@code coordinatorTuning} (tests inject faults with it). */
     public static Pipeline startLanes(Settings settings, Set<ProcessRole> roles, Map<Lane, Map<Platform, PushProvider>> providers, MeterRegistry registry,
                                UnaryOperator<CoordinatorConfig> coordinatorTuning) {
+        return startLanes(settings, roles, providers, registry, coordinatorTuning, UnaryOperator.identity());
+    }
+
+    /**
+     * As above, with each lane's worker configuration adjusted too (tests scale retry delays and drain timeouts down
+     * with it, so that a fault of minutes plays out in seconds).
+     */
+    public static Pipeline startLanes(Settings settings, Set<ProcessRole> roles, Map<Lane, Map<Platform, PushProvider>> providers, MeterRegistry registry,
+                               UnaryOperator<CoordinatorConfig> coordinatorTuning, UnaryOperator<WorkerConfig> workerTuning) {
         Pipeline pipeline = new Pipeline();
         pipeline.coordinatorTuning = coordinatorTuning;
+        pipeline.workerTuning = workerTuning;
         try {
             pipeline.doStart(settings, roles, providers, registry);
             return pipeline;
@@ -179,7 +190,7 @@ public final class Pipeline implements AutoCloseable {
             // Both lanes in one process share its CPU: the bulk lane gives way while the high lane is slow.
             LaneGovernor governor = LaneGovernor.forBulkWidth(settings.workerInFlight()).bindTo(registry);
             for (Lane lane : Lane.values()) {
-                PushWorker worker = new PushWorker(WorkerConfig.defaults(lane).withMaxInFlight(settings.workerInFlight()),
+                PushWorker worker = new PushWorker(workerTuning.apply(WorkerConfig.defaults(lane).withMaxInFlight(settings.workerInFlight())),
                         settings.clients(), producer, providers.getOrDefault(lane, Map.of()), registry, governor);
                 worker.start();
                 workers.add(worker);
