@@ -23,7 +23,7 @@ import java.util.concurrent.TimeUnit;
 @Timeout(value = 8, unit = TimeUnit.MINUTES)
 class BrokerRestartIntegrationTest {
     static final Duration DOWN = Duration.ofSeconds(90);
-    private static final int DEVICES = 6_000;
+    private static final int DEVICES = 4_000;
 
     @Test
     void theOnlyBrokerKilledAndBackAfterNinetySecondsLosesNothing(@TempDir Path dir) throws Exception {

@@ -24,7 +24,7 @@ import java.util.concurrent.TimeUnit;
 @Timeout(value = 8, unit = TimeUnit.MINUTES)
 class BrokerStallIntegrationTest {
     static final Duration STALL = Duration.ofSeconds(75);
-    private static final int DEVICES = 6_000;
+    private static final int DEVICES = 4_000;
 
     @Test
     void aSeventyFiveSecondStallMidFanoutLosesNothing(@TempDir Path dir) throws Exception {

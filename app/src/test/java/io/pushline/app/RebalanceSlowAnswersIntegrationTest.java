@@ -47,7 +47,7 @@ class RebalanceSlowAnswersIntegrationTest {
             Set<String> expected = rig.post(tokens);
             rig.awaitAccepted(DEVICES / 8, Duration.ofMinutes(2));
             rig.mocks().fcm.behaviour(Behaviour.always(Verdict.accept().after(Duration.ofSeconds(2))));
-            Waits.until(() -> rig.mocks().fcm.receivedCount() - rig.mocks().fcm.ledger().acceptedCount() >= 16, Duration.ofSeconds(30),
+            Waits.until(() -> rig.mocks().fcm.receivedCount() - rig.mocks().fcm.ledger().acceptedCount() >= 8, Duration.ofSeconds(60),
                     "FCM pushes waiting for their answers");
             rig.markFault();
             rig.startMoreWorkers("workers-2", SHORT_DRAIN);

@@ -17,9 +17,7 @@ import org.junit.jupiter.api.parallel.Execution;
 import org.junit.jupiter.api.parallel.ExecutionMode;
 
 import java.nio.file.Path;
-import java.time.Clock;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.EnumSet;
 import java.util.HashMap;
 import java.util.List;
@@ -30,8 +28,8 @@ import java.util.concurrent.TimeUnit;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * Fault suite, case g): FCM answers 503 for 40 s, so the bulk lane's FCM pushes wait in the delay topics; the workers'
- * process is SIGKILLed while they wait, and started again. The retry records are the durable part of a retry: the new
+ * Fault suite, case g): FCM answers 503 (Retry-After 10 s), so the bulk lane's FCM pushes wait in the delay topics; the
+ * workers' process is SIGKILLed while they wait, and started again, and FCM recovers. The retry records are the durable part of a retry: the new
  * process reads them from the committed offsets and sends each when due. Nothing lost, duplicates within the
  * in-flight window.
  */
@@ -46,9 +44,8 @@ class WorkersKilledWhileRetriesWaitIntegrationTest {
         try (FaultRig rig = FaultRig.start("workers-killed-retries-waiting", dir,
                 FaultRig.Setup.defaults().withRoles(EnumSet.of(ProcessRole.ROUTER, ProcessRole.COORDINATORS)))) {
             List<String> tokens = rig.seedAudience(DEVICES);
-            Instant from = Instant.now();
-            rig.mocks().fcm.behaviour(Behaviour.during(Clock.systemUTC(), from, from.plusSeconds(40), Verdict.serviceUnavailable(Duration.ofSeconds(10)))
-                    .orElse(Behaviour.acceptAll()));
+            // FCM is down until the second process runs: every FCM push waits in a delay topic meanwhile.
+            rig.mocks().fcm.behaviour(Behaviour.always(Verdict.serviceUnavailable(Duration.ofSeconds(10))));
             Process first = rig.roleProcesses().start("workers", "workers-1");
             Set<String> expected = rig.post(tokens);
             List<String> retryTopics = RetryTopics.names(WorkerConfig.defaults(Lane.BULK));
@@ -64,6 +61,7 @@ class WorkersKilledWhileRetriesWaitIntegrationTest {
                     recordsIn(rig, retryTopics), acceptedAtKill);
 
             Process second = rig.roleProcesses().start("workers", "workers-2");
+            rig.mocks().fcm.behaviour(Behaviour.acceptAll());
             rig.awaitEveryPush(expected, Duration.ofMinutes(3), FaultRig.IN_FLIGHT);
             assertThat(second.isAlive()).isTrue();
         }
