@@ -44,6 +44,7 @@ import java.util.Set;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
+import java.util.function.Supplier;
 import java.util.function.UnaryOperator;
 
 /**
@@ -119,6 +120,8 @@ public final class Pipeline implements AutoCloseable {
     private UnaryOperator<CoordinatorConfig> coordinatorTuning = UnaryOperator.identity();
     private final List<PushWorker> workers = new ArrayList<>();
     private volatile boolean closing;
+    /** Makes each Streams application's replacement bound; tests set a smaller one. */
+    private Supplier<ThreadReplacements> replacements = ThreadReplacements::defaults;
 
     private Pipeline() {
     }
@@ -138,6 +141,19 @@ public final class Pipeline implements AutoCloseable {
      */
     public static Pipeline startLanes(Settings settings, Set<ProcessRole> roles, Map<Lane, Map<Platform, PushProvider>> providers, MeterRegistry registry) {
         return startLanes(settings, roles, providers, registry, UnaryOperator.identity());
+    }
+
+    /** For tests: as {@link #start}, with each Streams application's stream-thread replacements bounded by {@code replacements}. */
+    static Pipeline start(Settings settings, Set<ProcessRole> roles, MeterRegistry registry, Supplier<ThreadReplacements> replacements) {
+        Pipeline pipeline = new Pipeline();
+        pipeline.replacements = replacements;
+        try {
+            pipeline.doStart(settings, roles, Map.of(), registry);
+            return pipeline;
+        } catch (RuntimeException e) {
+            pipeline.close();
+            throw e;
+        }
     }
 
     /** As above, with the coordinators' configuration adjusted by {@code coordinatorTuning} (tests inject faults with it). */
@@ -217,7 +233,7 @@ public final class Pipeline implements AutoCloseable {
         props.put(PoisonRecordHandler.METRIC_CONFIG, deadLetterMetric);
         props.put(PoisonRecordHandler.REGISTRY_CONFIG, registry);
         KafkaStreams app = new KafkaStreams(topology, props);
-        app.setUncaughtExceptionHandler(uncaughtHandler(what, ThreadReplacements.defaults()));
+        app.setUncaughtExceptionHandler(uncaughtHandler(what, replacements.get()));
         return started(app, what);
     }
 

@@ -163,7 +163,11 @@ class PoisonRecordsIntegrationTest {
         // record is not dead-lettered). Every replacement thread reads it again.
         broker.admin().createTopics(List.of(new NewTopic(Topics.DEVICE_EVENTS_BY_TOKEN, PARTITIONS, (short) 1)
                 .configs(Map.of("max.message.bytes", "100")))).all().get(30, TimeUnit.SECONDS);
-        Pipeline pipeline = start(TestTopics.unique("pushline-poison"), ProcessRole.ROUTER);
+        // One replacement allowed (5 in production): each round of a thread failing and its replacement joining costs
+        // about 9 s here; ThreadReplacementsTest covers the bound itself.
+        Pipeline pipeline = Pipeline.start(settings(TestTopics.unique("pushline-poison")), Set.of(ProcessRole.ROUTER), registry,
+                () -> new ThreadReplacements(1, ThreadReplacements.DEFAULT_WINDOW, java.time.Clock.systemUTC()));
+        closeables.add(pipeline);
         assertThat(pipeline.fatal()).isNull();
 
         send(event(new DeviceRegistered("user-1", "token" + UUID.randomUUID().toString().replace("-", ""), Platform.FCM,
@@ -174,11 +178,14 @@ class PoisonRecordsIntegrationTest {
         assertThat(pipeline.notReady()).isEqualTo(pipeline.fatal());
     }
 
-    private Pipeline start(String appId, ProcessRole role) {
+    private Pipeline.Settings settings(String appId) {
         // Kafka Streams does not leave its group on close: a short session lets the next test's members take over quickly.
-        Pipeline.Settings settings = new Pipeline.Settings(broker.bootstrapServers(),
-                Map.of("session.timeout.ms", 6000, "heartbeat.interval.ms", 1500), PARTITIONS, (short) 1, stateDir, appId, 8);
-        Pipeline pipeline = Pipeline.start(settings, Set.of(role), Map.of(), registry);
+        return new Pipeline.Settings(broker.bootstrapServers(), Map.of("session.timeout.ms", 6000, "heartbeat.interval.ms", 1500),
+                PARTITIONS, (short) 1, stateDir, appId, 8);
+    }
+
+    private Pipeline start(String appId, ProcessRole role) {
+        Pipeline pipeline = Pipeline.start(settings(appId), Set.of(role), Map.of(), registry);
         closeables.add(pipeline);
         return pipeline;
     }
