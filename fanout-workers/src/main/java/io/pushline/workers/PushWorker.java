@@ -27,7 +27,6 @@ import reactor.core.publisher.FluxSink;
 import reactor.core.publisher.Mono;
 import reactor.core.Disposable;
 import reactor.core.Exceptions;
-import reactor.util.retry.Retry;
 
 import java.time.Clock;
 import java.time.Duration;
