@@ -22,6 +22,11 @@ public final class CoordinatorMetrics {
      * {@code IntakePolicy}; undecodable ones as flow {@code any}, reason {@code invalid}).
      */
     public static final String SKIPPED = "pushline.coordinators.skipped";
+    /**
+     * Records the coordinators dead-lettered, by {@code reason}: operator commands they cannot read, and (counted by the
+     * pipeline's processing exception handler) records that made the processor throw, {@code PROCESSING_FAILED}.
+     */
+    public static final String DEAD_LETTERS = "pushline.coordinators.dead.letters";
     /** Coordinators parked now, on this process's partitions. */
     public static final String PARKED = "pushline.coordinators.parked";
     /** Admin commands, by {@code action} and {@code result} (done, not-parked, unknown, invalid). */
@@ -69,6 +74,10 @@ public final class CoordinatorMetrics {
 
     void command(String action, String result) {
         counter(COMMANDS, "action", action, "result", result).increment();
+    }
+
+    void deadLettered(String reason) {
+        counter(DEAD_LETTERS, "reason", reason).increment();
     }
 
     void parked(long delta) {

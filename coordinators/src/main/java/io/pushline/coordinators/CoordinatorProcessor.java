@@ -281,6 +281,7 @@ final class CoordinatorProcessor implements Processor<byte[], byte[], byte[], by
     private void deadLetter(Record<byte[], byte[]> record, RecordMetadata origin, DeadLetterReason reason, String detail) {
         RecordHeaders headers = record.headers() == null ? new RecordHeaders() : new RecordHeaders(record.headers().toArray());
         DeadLetters.addTo(headers, reason, detail, origin.topic(), origin.partition(), origin.offset(), now());
+        metrics.deadLettered(reason.name());
         log.atWarn().addKeyValue(DeadLetters.LOG_EVENT_ID, DeadLetters.eventId(record.headers()))
                 .log("dead-lettered {}-{}@{}: {} ({})", origin.topic(), origin.partition(), origin.offset(), reason, detail);
         context.forward(new Record<>(record.key(), record.value(), record.timestamp(), headers), CoordinatorTopology.DEAD_LETTER_SINK);

@@ -23,7 +23,11 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.nio.charset.StandardCharsets;
+import reactor.core.publisher.Mono;
+import reactor.util.retry.Retry;
+
 import java.time.Clock;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.Locale;
 import java.util.Map;
@@ -33,6 +37,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.BooleanSupplier;
 
 /**
  * Carries out what {@link Delivery} decides for one record: the provider call, the receipt, retry, dead-letter and
@@ -63,9 +68,14 @@ final class DeliveryEffects implements AutoCloseable {
     private final CloudEventCodec codec = new CloudEventCodec(CloudEventCodec.DEFAULT_MAX_EVENT_BYTES)
             .trusting(EventType.PUSH_TASK, EventType.PUSH_RECEIPT);
     private final ExecutorService callbacks;
+    private final Duration transientBound;
+    private final BooleanSupplier running;
 
     DeliveryEffects(WorkerConfig config, Delivery delivery, Guards guards, Producer<String, byte[]> producer,
-                    Map<Platform, PushProvider> providers, WorkerMetrics metrics, LaneGovernor governor, Clock clock) {
+                    Map<Platform, PushProvider> providers, WorkerMetrics metrics, LaneGovernor governor, Clock clock,
+                    Duration transientBound, BooleanSupplier running) {
+        this.transientBound = transientBound;
+        this.running = running;
         this.config = config;
         this.delivery = delivery;
         this.guards = guards;
@@ -221,7 +231,27 @@ final class DeliveryEffects implements AutoCloseable {
         return send(record);
     }
 
+    /**
+     * Writes {@code record}, again after a transient failure (a broker down or failing over, a request timed out), with
+     * backoff, while the worker runs and for at most the transient bound: such a failure is never the record's fault,
+     * and retrying the write alone never sends the push twice. Fails with what the producer answered otherwise, or with
+     * a {@link java.util.concurrent.TimeoutException} once the bound has passed.
+     */
     private CompletableFuture<Void> send(ProducerRecord<String, byte[]> record) {
+        return Mono.defer(() -> Mono.fromCompletionStage(sendOnce(record)))
+                .retryWhen(Retry.backoff(Long.MAX_VALUE, LoopFaults.FIRST_BACKOFF).maxBackoff(LoopFaults.MAX_BACKOFF).jitter(0)
+                        .filter(error -> LoopFaults.isTransient(error) && running.getAsBoolean())
+                        .doBeforeRetry(retry -> {
+                            if (retry.totalRetries() == 0) {
+                                log.warn("{} lane: could not write to {} ({}); retrying", config.lane(), record.topic(),
+                                        LoopFaults.describe(retry.failure()));
+                            }
+                        }))
+                .timeout(transientBound)
+                .toFuture();
+    }
+
+    private CompletableFuture<Void> sendOnce(ProducerRecord<String, byte[]> record) {
         CompletableFuture<Void> acked = new CompletableFuture<>();
         // Complete on our own executor, never on the producer's I/O thread: what runs next may send again, and a
         // send that waits for metadata on the I/O thread waits for itself (until max.block.ms).

@@ -2,12 +2,16 @@ package io.pushline.workers;
 
 import org.apache.kafka.clients.consumer.CommitFailedException;
 import org.apache.kafka.common.KafkaException;
+import org.apache.kafka.common.InvalidRecordException;
 import org.apache.kafka.common.errors.RebalanceInProgressException;
+import org.apache.kafka.common.errors.RecordTooLargeException;
 import org.apache.kafka.common.errors.RetriableException;
+import org.apache.kafka.common.errors.SerializationException;
 
 import java.time.Duration;
 import java.util.Objects;
 import java.util.function.LongSupplier;
+import java.util.regex.Pattern;
 
 /**
  * Decides what the poll loop does after an iteration failed: retry after a backoff (a broker that is slow, stalled,
@@ -72,6 +76,45 @@ final class LoopFaults {
     private static boolean isTransientType(Throwable error) {
         return error instanceof RetriableException || error instanceof CommitFailedException
                 || error instanceof RebalanceInProgressException;
+    }
+
+    /**
+     * Whether {@code error}, raised while handling one push task, is that record's own fault (a poison record, to be
+     * dead-lettered with {@code PROCESSING_FAILED} so that its partition moves on): an exception of Pushline's code or
+     * data, or a Kafka error about the record itself (too large, invalid, unserialisable). Never a transient error (it
+     * is retried), a {@link java.util.concurrent.TimeoutException} (a write that did not go through within the bound),
+     * or another Kafka error (authorisation, a closed or fenced producer: not the record's, and the same for every record).
+     */
+    static boolean isPoison(Throwable error) {
+        if (error instanceof java.util.concurrent.TimeoutException || isTransient(error)) {
+            return false;
+        }
+        for (Throwable t = error; t != null; t = t.getCause() == t ? null : t.getCause()) {
+            if (t instanceof RecordTooLargeException || t instanceof InvalidRecordException || t instanceof SerializationException) {
+                return true;
+            }
+            if (t instanceof KafkaException || t instanceof java.util.concurrent.TimeoutException) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** Runs of token characters this long are masked in a dead letter's detail: an exception may quote a device token. */
+    private static final Pattern TOKEN_LIKE = Pattern.compile("[A-Za-z0-9_:.\\-]{41,}");
+    static final int MAX_MESSAGE_CHARS = 300;
+
+    /** A poison record's dead-letter detail: the exception's type and message, cut, control characters and tokens masked. */
+    static String poisonDetail(Throwable error) {
+        StringBuilder out = new StringBuilder(error.getClass().getName());
+        String message = error.getMessage();
+        if (message != null && !message.isEmpty()) {
+            String cut = message.length() > MAX_MESSAGE_CHARS ? message.substring(0, MAX_MESSAGE_CHARS) + "…" : message;
+            StringBuilder clean = new StringBuilder(cut.length());
+            cut.codePoints().forEach(c -> clean.appendCodePoint(Character.isISOControl(c) ? '?' : c));
+            out.append(": ").append(TOKEN_LIKE.matcher(clean).replaceAll("[masked]"));
+        }
+        return out.toString();
     }
 
     /** An iteration failed with {@code error}. */

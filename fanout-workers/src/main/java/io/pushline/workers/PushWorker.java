@@ -27,7 +27,6 @@ import reactor.core.publisher.FluxSink;
 import reactor.core.publisher.Mono;
 import reactor.core.Disposable;
 import reactor.core.Exceptions;
-import reactor.util.retry.Retry;
 
 import java.time.Clock;
 import java.time.Duration;
@@ -274,7 +273,8 @@ public final class PushWorker implements AutoCloseable {
         guards = opened;
         consumer = created;
         Delivery delivery = new Delivery(config, providers.keySet(), opened, clock, Delivery.Jitter.UNIFORM);
-        effects = new DeliveryEffects(config, delivery, opened, producer, providers, metrics, governor, clock);
+        effects = new DeliveryEffects(config, delivery, opened, producer, providers, metrics, governor, clock, transientBound,
+                () -> state.get() == WorkerState.RUNNING);
         pipeline = Flux.<ConsumerRecord<String, byte[]>>create(s -> {
                     sink = s;
                     s.onRequest(demand::requested);
@@ -638,45 +638,63 @@ public final class PushWorker implements AutoCloseable {
 
     // ---- processing, on reactor / provider threads: the record goes to the delivery, its end is accounted here ----
 
+    /**
+     * One record, from the delivery to its end. A transient write failure is retried by {@link DeliveryEffects} (the
+     * write alone). A record whose handling throws for its own sake ({@link LoopFaults#isPoison}: a bug or data the code
+     * cannot take, the same on every try) is a poison record: dead-lettered with {@code PROCESSING_FAILED} at its first
+     * failure, and its partition moves on. Retrying it would not help, and could send its push again if it failed after
+     * the send. Anything else (writes still failing after the transient bound, a Kafka error that is not the record's)
+     * leaves the record unfinished and fails the worker, so that the process is restarted and the record redelivered.
+     */
     private Mono<Void> handle(ConsumerRecord<String, byte[]> record) {
         TopicPartition partition = new TopicPartition(record.topic(), record.partition());
+        String where = record.topic() + "-" + record.partition() + "@" + record.offset();
         return Mono.defer(() -> Mono.fromCompletionStage(effects.process(record)))
                 .onErrorResume(error -> {
-                    log.atError().addKeyValue(DeadLetters.LOG_EVENT_ID, DeadLetters.eventId(record.headers())).setCause(error)
-                            .log("{} lane: unexpected failure on {}-{}@{}", config.lane(), record.topic(), record.partition(), record.offset());
-                    // A producer that cannot write (a broker down or failing over) fails every attempt for a while:
-                    // try again with backoff, up to the transient bound, rather than holding the slot and the
-                    // partition's commit for good.
+                    Throwable cause = unwrap(error);
+                    if (!LoopFaults.isPoison(cause) || state.get() != WorkerState.RUNNING) {
+                        String within = cause instanceof java.util.concurrent.TimeoutException || LoopFaults.isTransient(cause)
+                                ? " within " + transientBound : "";
+                        return Mono.error(new Unfinished("could not finish " + where + within + ": " + LoopFaults.describe(cause), cause));
+                    }
+                    log.atError().addKeyValue(DeadLetters.LOG_EVENT_ID, DeadLetters.eventId(record.headers())).setCause(cause)
+                            .log("{} lane: poison record {}: it failed for its own sake; dead-lettering it", config.lane(), where);
                     ProducerRecord<String, byte[]> deadLetter =
-                            effects.deadLetterRecord(record, DeadLetterReason.PROCESSING_FAILED, error.getClass().getSimpleName());
+                            effects.deadLetterRecord(record, DeadLetterReason.PROCESSING_FAILED, LoopFaults.poisonDetail(cause));
                     return Mono.defer(() -> Mono.fromCompletionStage(effects.write(deadLetter)))
-                            .retryWhen(Retry.backoff(Long.MAX_VALUE, LoopFaults.FIRST_BACKOFF).maxBackoff(LoopFaults.MAX_BACKOFF)
-                                    .jitter(0).filter(ignored -> state.get() == WorkerState.RUNNING)
-                                    .doBeforeRetry(retry -> {
-                                        if (retry.totalRetries() == 0) {
-                                            log.warn("{} lane: could not dead-letter {}-{}@{} ({}); retrying", config.lane(),
-                                                    record.topic(), record.partition(), record.offset(),
-                                                    LoopFaults.describe(retry.failure()));
-                                        }
-                                    }))
-                            .timeout(transientBound);
+                            .onErrorMap(e -> new Unfinished("could not dead-letter " + where + " within " + transientBound + ": "
+                                    + LoopFaults.describe(unwrap(e)), unwrap(e)));
                 })
                 .then(Mono.<Void>fromRunnable(() -> offsets.finished(partition, record.offset())))
                 .onErrorResume(error -> {
-                    // Even the dead letter could not be written within the bound (or the worker is closing): the
-                    // record stays unfinished, so it is never committed; the worker fails, so that the process is
+                    // The record stays unfinished, so it is never committed; the worker fails, so that the process is
                     // restarted and the record redelivered, instead of going on with a partition that cannot commit.
-                    Throwable cause = Exceptions.unwrap(error);
+                    Throwable cause = unwrap(error);
                     abandoned.add(partition);
-                    log.error("{} lane: could not dead-letter {}-{}@{}; it stays uncommitted", config.lane(),
-                            record.topic(), record.partition(), record.offset(), cause);
+                    String reason = cause instanceof Unfinished u ? u.getMessage() : "could not finish " + where + ": " + LoopFaults.describe(cause);
+                    log.error("{} lane: {}; it stays uncommitted", config.lane(), reason, cause.getCause() == null ? cause : cause.getCause());
                     if (state.get() == WorkerState.RUNNING) {
-                        fail("could not dead-letter " + record.topic() + "-" + record.partition() + "@" + record.offset()
-                                + " within " + transientBound + ": " + LoopFaults.describe(cause));
+                        fail(reason);
                     }
                     return Mono.empty();
                 })
                 .doFinally(signal -> demand.finished());
+    }
+
+    /** Why a record could not be finished; its message is the worker's failure. */
+    private static final class Unfinished extends RuntimeException {
+        Unfinished(String message, Throwable cause) {
+            super(message, cause, false, false);
+        }
+    }
+
+    private static Throwable unwrap(Throwable error) {
+        Throwable t = Exceptions.unwrap(error);
+        while ((t instanceof java.util.concurrent.CompletionException || t instanceof java.util.concurrent.ExecutionException)
+                && t.getCause() != null) {
+            t = t.getCause();
+        }
+        return t;
     }
 
     /**

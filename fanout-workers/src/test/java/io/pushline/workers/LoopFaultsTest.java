@@ -114,4 +114,23 @@ class LoopFaultsTest {
         assertThatThrownBy(() -> new LoopFaults(Duration.ZERO, nanos::get))
                 .isInstanceOf(IllegalArgumentException.class).hasMessage("transientBound must be positive, was PT0S");
     }
+
+    @Test
+    void onlyARecordsOwnFaultIsPoison() {
+        assertThat(LoopFaults.isPoison(new IllegalArgumentException("data must not contain the reserved key"))).isTrue();
+        assertThat(LoopFaults.isPoison(new org.apache.kafka.common.errors.RecordTooLargeException("too large"))).isTrue();
+        assertThat(LoopFaults.isPoison(new org.apache.kafka.common.errors.TimeoutException("expired"))).isFalse();
+        assertThat(LoopFaults.isPoison(new java.util.concurrent.TimeoutException("bound passed"))).isFalse();
+        assertThat(LoopFaults.isPoison(new org.apache.kafka.common.errors.TopicAuthorizationException("denied"))).isFalse();
+        assertThat(LoopFaults.isPoison(new IllegalStateException("wrapped", new org.apache.kafka.common.KafkaException("closed")))).isFalse();
+    }
+
+    @Test
+    void aPoisonDetailMasksTokensAndCutsTheMessage() {
+        String token = "a".repeat(64);
+        assertThat(LoopFaults.poisonDetail(new IllegalArgumentException("token was " + token + "\n")))
+                .isEqualTo("java.lang.IllegalArgumentException: token was [masked]?");
+        assertThat(LoopFaults.poisonDetail(new IllegalStateException("x ".repeat(500))))
+                .hasSize("java.lang.IllegalStateException: ".length() + LoopFaults.MAX_MESSAGE_CHARS + 1);
+    }
 }

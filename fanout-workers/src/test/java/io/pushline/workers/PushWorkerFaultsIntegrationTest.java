@@ -4,6 +4,8 @@ import com.google.auth.oauth2.AccessToken;
 import com.google.auth.oauth2.GoogleCredentials;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.pushline.contracts.CloudEventCodec;
+import io.pushline.contracts.DeadLetterReason;
+import io.pushline.contracts.DeadLetters;
 import io.pushline.contracts.Envelope;
 import io.pushline.contracts.Lane;
 import io.pushline.contracts.PushIds;
@@ -28,6 +30,7 @@ import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.clients.producer.RecordMetadata;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.RecordTooLargeException;
 import org.apache.kafka.common.errors.TimeoutException;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
@@ -46,6 +49,7 @@ import java.util.Date;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
@@ -112,6 +116,8 @@ class PushWorkerFaultsIntegrationTest {
     /** The real producer, failing the next sends to a topic as a broker that cannot take them would. */
     static final class FaultyProducer extends KafkaProducer<String, byte[]> {
         final Map<String, AtomicInteger> failures = new ConcurrentHashMap<>();
+        /** Topics whose injected failures are the record's own (too large), not a broker's timeout. */
+        final Set<String> recordsFault = ConcurrentHashMap.newKeySet();
 
         FaultyProducer(Map<String, Object> settings) {
             super(settings, new StringSerializer(), new ByteArraySerializer());
@@ -124,8 +130,10 @@ class PushWorkerFaultsIntegrationTest {
         @Override
         public Future<RecordMetadata> send(ProducerRecord<String, byte[]> record, Callback callback) {
             if (failing(record.topic()).getAndUpdate(n -> Math.max(0, n - 1)) > 0) {
-                TimeoutException error = new TimeoutException("injected: Expiring 1 record(s) for " + record.topic() + ": 120000 ms has passed");
-                callback.onCompletion(null, error);
+                RuntimeException error = recordsFault.contains(record.topic())
+                        ? new RecordTooLargeException("injected: The message is too large for " + record.topic())
+                        : new TimeoutException("injected: Expiring 1 record(s) for " + record.topic() + ": 120000 ms has passed");
+                callback.onCompletion(null, (Exception) error);
                 return CompletableFuture.failedFuture(error);
             }
             return super.send(record, callback);
@@ -256,7 +264,8 @@ class PushWorkerFaultsIntegrationTest {
         String group = TestTopics.unique("workers-faults");
         publish(UUID.randomUUID().toString(), 5);
         FaultyProducer faulty = faultyProducer();
-        // The receipt of one push fails (an unexpected failure: it is dead-lettered), and so do its first dead letters.
+        // The receipt of one push fails for the record's own sake (it is dead-lettered), and so do its first dead letters.
+        faulty.recordsFault.add(Topics.PUSH_RECEIPTS);
         faulty.failing(Topics.PUSH_RECEIPTS).set(1);
         faulty.failing(Topics.DEAD_LETTERS).set(3);
 
@@ -278,6 +287,7 @@ class PushWorkerFaultsIntegrationTest {
         String group = TestTopics.unique("workers-faults");
         publish(UUID.randomUUID().toString(), 5);
         FaultyProducer faulty = faultyProducer();
+        faulty.recordsFault.add(Topics.PUSH_RECEIPTS);
         faulty.failing(Topics.PUSH_RECEIPTS).set(1);
         faulty.failing(Topics.DEAD_LETTERS).set(Integer.MAX_VALUE);
 
@@ -289,5 +299,90 @@ class PushWorkerFaultsIntegrationTest {
                 .contains("within PT2S"));
         // The record that could not be dead-lettered is never committed: a restarted process reads it again.
         assertThat(committed(group)).isLessThan(5);
+    }
+
+    @Test
+    void aReceiptWriteThatTimesOutIsRetriedNotDeadLettered() throws Exception {
+        String group = TestTopics.unique("workers-faults");
+        publish(UUID.randomUUID().toString(), 5);
+        FaultyProducer faulty = faultyProducer();
+        // A broker failing over, as the producer sees it: the first receipts time out. Not the records' fault.
+        faulty.failing(Topics.PUSH_RECEIPTS).set(3);
+
+        PushWorker worker = startWorker(group, settings -> new FaultyConsumer(settings), faulty, LoopFaults.DEFAULT_TRANSIENT_BOUND);
+
+        await().atMost(Duration.ofMinutes(1)).until(() -> committed(group) == 5);
+        assertThat(faulty.failing(Topics.PUSH_RECEIPTS).get()).isZero();
+        assertThat(worker.failure()).isEmpty();
+        // Each push sent once (the write is retried, not the push) and nothing dead-lettered.
+        assertThat(fcm.ledger().acceptedCount()).isEqualTo(5);
+        assertThat(fcm.ledger().duplicateCount()).isZero();
+        assertThat(registry.find(WorkerMetrics.DEAD_LETTERS).counters().stream().mapToDouble(c -> c.count()).sum()).isZero();
+    }
+
+    @Test
+    void aPoisonTaskIsDeadLetteredWithItsOriginAndTheTasksAfterItOnItsPartitionAreDelivered() throws Exception {
+        String group = TestTopics.unique("workers-faults");
+        String user = "user-poison";
+        // A task the expansion would never write, but which the workers read without a schema check: its data holds
+        // the key the push request reserves for the push id, so building the request throws, every time.
+        String eventId = UUID.randomUUID().toString();
+        String token = "fcm-token-poison-" + eventId.substring(0, 8);
+        PushTask poison = new PushTask(PushIds.pushId(eventId, token), eventId, user, token, io.pushline.contracts.Platform.FCM,
+                "io.pushline.test.android", "title", "body", Map.of(io.pushline.push.PushRequest.PUSH_ID_DATA_KEY, "forged"), null,
+                3600, io.pushline.contracts.Priority.NORMAL, Lane.BULK);
+        RecordMetadata poisonAt = producer.send(codec.toRecord(Topics.PUSH_BULK,
+                Envelope.of(poison.pushId(), SOURCE, Instant.now(), poison))).get();
+        List<String> after = new ArrayList<>();
+        for (int n = 0; n < 3; n++) {
+            String next = UUID.randomUUID().toString();
+            String nextToken = "fcm-token-" + n + "-" + next.substring(0, 8);
+            PushTask task = new PushTask(PushIds.pushId(next, nextToken), next, user, nextToken, io.pushline.contracts.Platform.FCM,
+                    "io.pushline.test.android", "title", "body", Map.of(), null, 3600, io.pushline.contracts.Priority.NORMAL, Lane.BULK);
+            RecordMetadata at = producer.send(codec.toRecord(Topics.PUSH_BULK, Envelope.of(task.pushId(), SOURCE, Instant.now(), task))).get();
+            assertThat(at.partition()).isEqualTo(poisonAt.partition());
+            after.add(task.pushId());
+        }
+
+        PushWorker worker = startWorker(group, settings -> new FaultyConsumer(settings));
+
+        await().atMost(Duration.ofMinutes(1)).until(() -> fcm.ledger().acceptedCount() == 3);
+        await().atMost(Duration.ofMinutes(1)).until(() -> committed(group) == 4);
+        assertThat(worker.failure()).isEmpty();
+        List<org.apache.kafka.clients.consumer.ConsumerRecord<String, byte[]>> dead = deadLetters();
+        assertThat(dead).hasSize(1);
+        var letter = dead.get(0);
+        assertThat(header(letter, DeadLetters.REASON)).isEqualTo(DeadLetterReason.PROCESSING_FAILED.name());
+        assertThat(header(letter, DeadLetters.SOURCE_TOPIC)).isEqualTo(Topics.PUSH_BULK);
+        assertThat(header(letter, DeadLetters.SOURCE_PARTITION)).isEqualTo(Integer.toString(poisonAt.partition()));
+        assertThat(header(letter, DeadLetters.SOURCE_OFFSET)).isEqualTo(Long.toString(poisonAt.offset()));
+        assertThat(header(letter, DeadLetters.DETAIL)).startsWith("java.lang.IllegalArgumentException: data must not contain the reserved key");
+        assertThat(letter.key()).isEqualTo(user);
+        assertThat(registry.find(WorkerMetrics.DEAD_LETTERS).tag("reason", "PROCESSING_FAILED").counter().count()).isEqualTo(1.0);
+        for (String pushId : after) {
+            await().atMost(Duration.ofSeconds(30)).until(() -> worker.holdsReceipt(pushId));
+        }
+    }
+
+    private List<org.apache.kafka.clients.consumer.ConsumerRecord<String, byte[]>> deadLetters() {
+        Map<String, Object> config = new HashMap<>(broker.clientConfig());
+        try (KafkaConsumer<String, byte[]> consumer = new KafkaConsumer<>(config, new StringDeserializer(), new ByteArrayDeserializer())) {
+            List<TopicPartition> partitions = consumer.partitionsFor(Topics.DEAD_LETTERS, Duration.ofSeconds(10)).stream()
+                    .map(p -> new TopicPartition(Topics.DEAD_LETTERS, p.partition())).toList();
+            consumer.assign(partitions);
+            consumer.seekToBeginning(partitions);
+            Map<TopicPartition, Long> end = consumer.endOffsets(partitions);
+            List<org.apache.kafka.clients.consumer.ConsumerRecord<String, byte[]>> out = new ArrayList<>();
+            long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+            while (partitions.stream().anyMatch(p -> consumer.position(p) < end.get(p)) && System.nanoTime() < deadline) {
+                consumer.poll(Duration.ofMillis(200)).forEach(out::add);
+            }
+            return out;
+        }
+    }
+
+    private static String header(org.apache.kafka.clients.consumer.ConsumerRecord<String, byte[]> record, String name) {
+        org.apache.kafka.common.header.Header h = record.headers().lastHeader(name);
+        return h == null ? null : new String(h.value(), java.nio.charset.StandardCharsets.UTF_8);
     }
 }

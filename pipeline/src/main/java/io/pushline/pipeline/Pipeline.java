@@ -10,9 +10,11 @@ import io.pushline.push.Platform;
 import io.pushline.push.PushProvider;
 import io.pushline.topology.PushlineTopology;
 import io.pushline.coordinators.CoordinatorConfig;
+import io.pushline.coordinators.CoordinatorMetrics;
 import io.pushline.coordinators.CoordinatorTopology;
 import io.pushline.topology.StreamsSettings;
 import io.pushline.topology.TopologyConfig;
+import io.pushline.topology.TopologyMetrics;
 import io.pushline.workers.LaneGovernor;
 import io.pushline.workers.PushWorker;
 import io.pushline.workers.WorkerConfig;
@@ -23,6 +25,8 @@ import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.apache.kafka.streams.KafkaStreams;
+import org.apache.kafka.streams.StreamsConfig;
+import org.apache.kafka.streams.Topology;
 import org.apache.kafka.streams.errors.StreamsUncaughtExceptionHandler;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -35,10 +39,12 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Properties;
 import java.util.Set;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
+import java.util.function.Supplier;
 import java.util.function.UnaryOperator;
 
 /**
@@ -115,6 +121,8 @@ public final class Pipeline implements AutoCloseable {
     private UnaryOperator<WorkerConfig> workerTuning = UnaryOperator.identity();
     private final List<PushWorker> workers = new ArrayList<>();
     private volatile boolean closing;
+    /** Makes each Streams application's replacement bound; tests set a smaller one. */
+    private Supplier<ThreadReplacements> replacements = ThreadReplacements::defaults;
 
     private Pipeline() {
     }
@@ -134,6 +142,19 @@ public final class Pipeline implements AutoCloseable {
      */
     public static Pipeline startLanes(Settings settings, Set<ProcessRole> roles, Map<Lane, Map<Platform, PushProvider>> providers, MeterRegistry registry) {
         return startLanes(settings, roles, providers, registry, UnaryOperator.identity());
+    }
+
+    /** For tests: as {@link #start}, with each Streams application's stream-thread replacements bounded by {@code replacements}. */
+    static Pipeline start(Settings settings, Set<ProcessRole> roles, MeterRegistry registry, Supplier<ThreadReplacements> replacements) {
+        Pipeline pipeline = new Pipeline();
+        pipeline.replacements = replacements;
+        try {
+            pipeline.doStart(settings, roles, Map.of(), registry);
+            return pipeline;
+        } catch (RuntimeException e) {
+            pipeline.close();
+            throw e;
+        }
     }
 
     /** As above, with the coordinators' configuration adjusted by {@code coordinatorTuning} (tests inject faults with it). */
@@ -176,10 +197,10 @@ public final class Pipeline implements AutoCloseable {
             ExpansionGate gate = new ExpansionGate(settings.clients(), WorkerConfig.defaults(Lane.BULK).groupId(),
                     ExpansionGate.DEFAULT_MAX_AHEAD, Duration.ofMillis(500), registry);
             owned.add(gate);
-            streams = startStreams(new KafkaStreams(PushlineTopology.build(TopologyConfig.defaults().withMeterRegistry(registry)
+            streams = startStreams(PushlineTopology.build(TopologyConfig.defaults().withMeterRegistry(registry)
                             .withPaging(settings.expansionPageSize(), settings.expansionPageInterval())
                             .withExpansionGate(gate)),
-                    streamsSettings.toProperties()), "the topology");
+                    streamsSettings.toProperties(), "the topology", TopologyMetrics.DEAD_LETTERS, registry);
         }
         if (roles.contains(ProcessRole.COORDINATORS)) {
             coordinators = startCoordinators(settings, registry);
@@ -208,17 +229,45 @@ public final class Pipeline implements AutoCloseable {
         overrides.putAll(CoordinatorTopology.requiredOverrides(settings.coordinatorCommitInterval().toMillis()));
         StreamsSettings streamsSettings = new StreamsSettings(CoordinatorTopology.DEFAULT_APPLICATION_ID, settings.bootstrapServers(),
                 settings.stateDir(), true, settings.replicationFactor(), overrides);
-        return startStreams(new KafkaStreams(CoordinatorTopology.build(coordinatorTuning.apply(
-                        CoordinatorConfig.defaults().withMeterRegistry(registry))),
-                streamsSettings.toProperties()), "the coordinators");
+        return startStreams(CoordinatorTopology.build(coordinatorTuning.apply(CoordinatorConfig.defaults().withMeterRegistry(registry))),
+                streamsSettings.toProperties(), "the coordinators", CoordinatorMetrics.DEAD_LETTERS, registry);
     }
 
-    /** Starts {@code app}, replacing a failed stream thread, and waits until it runs; closed with the pipeline. */
-    private KafkaStreams startStreams(KafkaStreams app, String what) {
-        app.setUncaughtExceptionHandler(error -> {
-            log.error("a stream thread of {} failed; replacing it", what, error);
-            return StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse.REPLACE_THREAD;
-        });
+    /**
+     * Starts a Streams application and waits until it runs; closed with the pipeline. A record that makes a processor
+     * throw is dead-lettered and skipped ({@link PoisonRecordHandler}, counted in {@code deadLetterMetric}); a stream
+     * thread that dies is replaced, within {@link ThreadReplacements}' bound, beyond which the application shuts down
+     * and {@link #fatal()} says so.
+     */
+    private KafkaStreams startStreams(Topology topology, Properties props, String what, String deadLetterMetric, MeterRegistry registry) {
+        props.put(StreamsConfig.PROCESSING_EXCEPTION_HANDLER_CLASS_CONFIG, PoisonRecordHandler.class);
+        props.put(PoisonRecordHandler.METRIC_CONFIG, deadLetterMetric);
+        props.put(PoisonRecordHandler.REGISTRY_CONFIG, registry);
+        KafkaStreams app = new KafkaStreams(topology, props);
+        app.setUncaughtExceptionHandler(uncaughtHandler(what, replacements.get()));
+        return started(app, what);
+    }
+
+    /** What {@code app} does when a stream thread dies: {@code replacements} decides; each failure and the end are logged. */
+    static StreamsUncaughtExceptionHandler uncaughtHandler(String what, ThreadReplacements replacements) {
+        return error -> {
+            ThreadReplacements.Decision decision = replacements.failed(error);
+            if (decision instanceof ThreadReplacements.Replace replace) {
+                log.error("a stream thread of {} failed; replacing it ({} within {})", what, replace.recent(),
+                        ThreadReplacements.DEFAULT_WINDOW, error);
+                return StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse.REPLACE_THREAD;
+            }
+            ThreadReplacements.ShutDown shutDown = (ThreadReplacements.ShutDown) decision;
+            if (shutDown.first()) {
+                log.error("a stream thread of {} failed and is not replaced: {}; shutting {} down, the process is to exit "
+                        + "so that its supervisor restarts it", what, shutDown.reason(), what, error);
+            }
+            return StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse.SHUTDOWN_CLIENT;
+        };
+    }
+
+    /** Starts {@code app} and waits until it runs; closed with the pipeline. */
+    private KafkaStreams started(KafkaStreams app, String what) {
         CountDownLatch running = new CountDownLatch(1);
         app.setStateListener((now, before) -> {
             if (now == KafkaStreams.State.RUNNING) {
