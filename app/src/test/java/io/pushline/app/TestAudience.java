@@ -7,6 +7,7 @@ import io.pushline.contracts.DeviceRegistered;
 import io.pushline.contracts.Envelope;
 import io.pushline.contracts.EventData;
 import io.pushline.contracts.FollowCreated;
+import io.pushline.contracts.LikeCreated;
 import io.pushline.contracts.Platform;
 import io.pushline.contracts.PushIds;
 import io.pushline.contracts.TimelinePosted;
@@ -75,6 +76,42 @@ final class TestAudience {
         Set<String> ids = new HashSet<>(tokens.size() * 2);
         tokens.forEach(token -> ids.add(PushIds.pushId(eventId, token)));
         return ids;
+    }
+
+    /** Likes and the pushes they must produce: one per device of each liked post's owner. */
+    record Likes(List<Envelope<LikeCreated>> events, Set<String> pushIds) {
+    }
+
+    /**
+     * {@code count} likes of posts owned by the first {@code owners} followers (follower-i owns {@code tokens} 2i and
+     * 2i+1, as {@link #seed} made them), each by another actor.
+     */
+    static Likes likes(List<String> tokens, int owners, int count) {
+        List<Envelope<LikeCreated>> events = new ArrayList<>(count);
+        Set<String> pushIds = new HashSet<>();
+        for (int i = 0; i < count; i++) {
+            int owner = i % owners;
+            Envelope<LikeCreated> like = Envelope.of(UUID.randomUUID().toString(), URI.create("test://likes"), Instant.now(),
+                    new LikeCreated(String.format("actor-%05d", i), String.format("post-%05d", i), String.format("follower-%07d", owner)));
+            events.add(like);
+            pushIds.add(PushIds.pushId(like.id(), tokens.get(2 * owner)));
+            pushIds.add(PushIds.pushId(like.id(), tokens.get(2 * owner + 1)));
+        }
+        return new Likes(List.copyOf(events), Set.copyOf(pushIds));
+    }
+
+    /** Publishes {@code events} at {@code perSecond}, on the calling thread. */
+    static void publishPaced(String bootstrapServers, List<? extends Envelope<?>> events, int perSecond) {
+        try (KafkaProducer<String, byte[]> producer = new KafkaProducer<>(Pipeline.producerConfig(Map.of("bootstrap.servers", bootstrapServers)),
+                new StringSerializer(), new ByteArraySerializer())) {
+            long start = System.nanoTime();
+            long every = 1_000_000_000L / perSecond;
+            for (int i = 0; i < events.size(); i++) {
+                java.util.concurrent.locks.LockSupport.parkNanos(Math.max(0, start + i * every - System.nanoTime()));   // pacing
+                producer.send(CODEC.toRecord(Topics.EVENTS, events.get(i)));
+            }
+            producer.flush();
+        }
     }
 
     private static void publish(KafkaProducer<String, byte[]> producer, EventData data, Instant time) {
