@@ -1,5 +1,6 @@
 package io.pushline.app;
 
+import io.pushline.contracts.Replication;
 import io.pushline.localstack.LocalStack;
 import io.pushline.localstack.MockProviders;
 import io.pushline.pipeline.Pipeline;
@@ -48,7 +49,7 @@ class ProviderOutageIntegrationTest {
         TestTopics.deleteAll(broker.admin(), "pushline", Duration.ofMinutes(1));
         SimpleMeterRegistry registry = new SimpleMeterRegistry();
         String appId = TestTopics.unique("pushline-outage");
-        Pipeline.Settings settings = new Pipeline.Settings(broker.bootstrapServers(), Map.of(), 3, (short) 1, stateDir, appId, IN_FLIGHT);
+        Pipeline.Settings settings = new Pipeline.Settings(broker.bootstrapServers(), Map.of(), 3, Replication.Choice.AUTO, stateDir, appId, IN_FLIGHT);
         try (MockProviders mocks = MockProviders.start(registry);
              Pipeline pipeline = Pipeline.start(settings, ProcessRole.pipelineRoles(), mocks.providers, registry)) {
             List<String> tokens = TestAudience.seed(broker.bootstrapServers(), DEVICES);
