@@ -4,8 +4,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.pushline.contracts.CleanupPolicy;
 import io.pushline.contracts.Lane;
 import io.pushline.contracts.Replication;
+import io.pushline.contracts.TopicConflictException;
+import io.pushline.contracts.TopicProvisioner;
+import io.pushline.contracts.TopicSpec;
 import io.pushline.contracts.Topics;
 import io.pushline.coordinators.CoordinatorTopology;
 import io.pushline.testkit.KafkaCluster;
@@ -13,13 +17,16 @@ import io.pushline.testkit.TestTopics;
 import io.pushline.workers.RetryTopics;
 import io.pushline.workers.WorkerConfig;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.Config;
+import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.admin.TopicDescription;
 import org.apache.kafka.common.config.ConfigResource;
 import org.apache.kafka.common.config.TopicConfig;
@@ -31,8 +38,10 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Every topic a pipeline creates on a cluster of three brokers, left to auto: the catalogue, the workers' retry topics
- * and the Streams applications' internal topics, each with three copies and min ISR 2.
+ * Replication on a real cluster of three brokers (one cluster for the class: it takes seconds to start). Left to auto,
+ * every topic a pipeline creates (the catalogue, the workers' retry topics, the Streams applications' internal topics)
+ * has three copies and min ISR 2; an existing topic with less, or another min ISR, and a factor larger than the
+ * cluster stop start-up with both values named.
  */
 @Tag("integration")
 @Timeout(value = 4, unit = TimeUnit.MINUTES)
@@ -81,6 +90,37 @@ class ReplicatedPipelineIntegrationTest {
             assertThat(configs.entrySet()).hasSize(checked.size()).allSatisfy(e -> assertThat(
                     e.getValue().get(TopicConfig.MIN_IN_SYNC_REPLICAS_CONFIG).value()).as(e.getKey().name()).isEqualTo("2"));
         }
+    }
+
+    @Test
+    void anExistingTopicWithFewerCopiesOrAnotherMinIsrIsAConflictNamingBothValues() throws Exception {
+        Admin admin = cluster.admin();
+        assertThat(Replication.Choice.factor(1).resolve(admin, Duration.ofSeconds(30))).as("RF 1 only when asked for")
+                .isEqualTo(new Replication((short) 1, (short) 1));
+        Replication replication = Replication.Choice.AUTO.resolve(admin, Duration.ofSeconds(30));
+        assertThat(replication).isEqualTo(new Replication((short) 3, (short) 2));
+        String single = TestTopics.unique("pushline-rf1");
+        String inherited = TestTopics.unique("pushline-isr-inherited");
+        String looser = TestTopics.unique("pushline-isr1");
+        String missing = TestTopics.unique("pushline-missing");
+        admin.createTopics(List.of(
+                new NewTopic(single, 2, (short) 1),
+                new NewTopic(inherited, 2, (short) 3),   // inherits the broker default min ISR, 1
+                new NewTopic(looser, 2, (short) 3).configs(Map.of(TopicConfig.MIN_IN_SYNC_REPLICAS_CONFIG, "1"))))
+                .all().get(30, TimeUnit.SECONDS);
+        List<TopicSpec> specs = Stream.of(single, inherited, looser, missing)
+                .map(name -> new TopicSpec(name, "k", 2, replication, CleanupPolicy.DELETE, Duration.ofDays(1), Map.of()))
+                .toList();
+
+        assertThatThrownBy(() -> new TopicProvisioner(admin, Duration.ofSeconds(60)).ensure(specs))
+                .isInstanceOf(TopicConflictException.class)
+                .satisfies(e -> assertThat(((TopicConflictException) e).conflicts()).containsExactlyInAnyOrder(
+                        "topic " + single + " has replication factor 1 but the catalogue needs 3",
+                        "topic " + single + " has min.insync.replicas=1 but the catalogue needs 2",
+                        "topic " + inherited + " has min.insync.replicas=1 but the catalogue needs 2",
+                        "topic " + looser + " has min.insync.replicas=1 but the catalogue needs 2"));
+        assertThat(admin.listTopics().names().get(30, TimeUnit.SECONDS))
+                .as("nothing is created when anything conflicts").contains(single).doesNotContain(missing);
     }
 
     @Test
