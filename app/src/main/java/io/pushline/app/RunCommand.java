@@ -14,6 +14,7 @@ import io.pushline.pipeline.Pipeline;
 import io.pushline.pipeline.ProcessRole;
 
 import io.pushline.contracts.Lane;
+import io.pushline.contracts.Replication;
 import io.pushline.push.Platform;
 import io.pushline.push.PushProvider;
 import io.pushline.topology.StreamsSettings;
@@ -79,9 +80,11 @@ final class RunCommand implements Callable<Integer> {
             description = "Partitions of Pushline's topics (env PUSHLINE_PARTITIONS; default: ${DEFAULT-VALUE}).")
     int partitions;
 
-    @Option(names = "--replication-factor", paramLabel = "N", defaultValue = "${env:PUSHLINE_REPLICATION_FACTOR:-1}",
-            description = "Replication factor of Pushline's topics (env PUSHLINE_REPLICATION_FACTOR; default: ${DEFAULT-VALUE}).")
-    short replicationFactor;
+    @Option(names = "--replication-factor", paramLabel = "N|auto", defaultValue = "${env:PUSHLINE_REPLICATION_FACTOR:-auto}",
+            description = {"Replication factor of Pushline's topics, min.insync.replicas one less (at least 1) (env",
+                    "PUSHLINE_REPLICATION_FACTOR; default: ${DEFAULT-VALUE}, min(3, brokers in the cluster)). N above the",
+                    "cluster's brokers is an error at start."})
+    String replicationFactor;
 
     @Option(names = "--state-dir", paramLabel = "DIR", defaultValue = "${env:PUSHLINE_STATE_DIR:-.pushline/state}",
             description = "Kafka Streams state directory (env PUSHLINE_STATE_DIR; default: ${DEFAULT-VALUE}).")
@@ -213,8 +216,11 @@ final class RunCommand implements Callable<Integer> {
         if (partitions < 1 || partitions > 10_000) {
             throw new ParameterException(spec.commandLine(), "--partitions must be between 1 and 10000, was " + partitions);
         }
-        if (replicationFactor < 1) {
-            throw new ParameterException(spec.commandLine(), "--replication-factor must be >= 1, was " + replicationFactor);
+        Replication.Choice replication;
+        try {
+            replication = Replication.Choice.parse(replicationFactor);
+        } catch (IllegalArgumentException e) {
+            throw new ParameterException(spec.commandLine(), "--replication-factor: " + e.getMessage());
         }
         if (inFlight < 1 || inFlight > 100_000) {
             throw new ParameterException(spec.commandLine(), "--in-flight must be between 1 and 100000, was " + inFlight);
@@ -291,7 +297,7 @@ final class RunCommand implements Callable<Integer> {
         } catch (ProviderOptions.Invalid e) {
             throw new ParameterException(spec.commandLine(), e.getMessage());
         }
-        Pipeline.Settings settings = new Pipeline.Settings(bootstrapServers, clientConfig, partitions, replicationFactor,
+        Pipeline.Settings settings = new Pipeline.Settings(bootstrapServers, clientConfig, partitions, replication,
                 stateDir, StreamsSettings.DEFAULT_APPLICATION_ID, inFlight, expansionPageSize, pageInterval, commitInterval, lagEvery);
         CountDownLatch stopped = new CountDownLatch(1);
         Pipeline[] running = new Pipeline[1];

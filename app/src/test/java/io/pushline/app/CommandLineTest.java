@@ -41,6 +41,8 @@ class CommandLineTest {
             "run --role conductor|unknown role 'conductor'",
             "run --partitions 0|--partitions must be between 1 and 10000",
             "run --in-flight 0|--in-flight must be between 1 and 100000",
+            "run --replication-factor three|--replication-factor: replication factor must be auto or a number >= 1 but was 'three'",
+            "run --replication-factor 0|--replication-factor: replication factor must be auto or a number >= 1 but was 0",
             "run --kafka-config /nonexistent/kafka.properties|--kafka-config: cannot read",
             "run --role workers|the workers role needs a provider",
             "run --role workers --apns-key-file /nonexistent/key.p8|--apns-key-file: cannot read",

@@ -1,5 +1,6 @@
 package io.pushline.app;
 
+import io.pushline.contracts.Replication;
 import io.pushline.observability.OpsServer;
 import io.pushline.pipeline.Pipeline;
 import io.pushline.pipeline.ProcessRole;
@@ -79,7 +80,7 @@ class CoordinatorsIntegrationTest {
         // Kafka Streams does not leave its group on close, so the next test's member waits for the last one's session to
         // time out: 6 s (the broker's minimum) instead of the default 45 s.
         Pipeline.Settings settings = new Pipeline.Settings(broker.bootstrapServers(),
-                Map.of("session.timeout.ms", 6000, "heartbeat.interval.ms", 1500), 3, (short) 1, dir, "unused", 16);
+                Map.of("session.timeout.ms", 6000, "heartbeat.interval.ms", 1500), 3, Replication.Choice.AUTO, dir, "unused", 16);
         pipeline = Pipeline.startLanes(settings, EnumSet.of(ProcessRole.COORDINATORS), Map.of(), registry, config -> config
                 .withSupervisor(new SupervisorPolicy(3, Duration.ofMinutes(10), Duration.ofMillis(50), Duration.ofMillis(200)))
                 .withSteps((flow, state, step) -> flow.equals("like") && state.equals("NOTIFYING") ? context -> {

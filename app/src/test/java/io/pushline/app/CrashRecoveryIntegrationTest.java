@@ -1,5 +1,6 @@
 package io.pushline.app;
 
+import io.pushline.contracts.Replication;
 import io.pushline.localstack.LocalStack;
 import io.pushline.observability.ConsumerLag;
 import io.pushline.pipeline.Pipeline;
@@ -344,7 +345,7 @@ class CrashRecoveryIntegrationTest {
     }
 
     private Pipeline.Settings settings(Path stateDir) {
-        return new Pipeline.Settings(broker.bootstrapServers(), Map.of(), PARTITIONS, (short) 1, stateDir, LocalStack.TOPOLOGY_GROUP, IN_FLIGHT);
+        return new Pipeline.Settings(broker.bootstrapServers(), Map.of(), PARTITIONS, Replication.Choice.AUTO, stateDir, LocalStack.TOPOLOGY_GROUP, IN_FLIGHT);
     }
 
     private Map<io.pushline.push.Platform, io.pushline.push.PushProvider> providers(SimpleMeterRegistry registry) throws Exception {

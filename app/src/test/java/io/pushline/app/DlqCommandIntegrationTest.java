@@ -1,5 +1,6 @@
 package io.pushline.app;
 
+import io.pushline.contracts.Replication;
 import io.pushline.localstack.LocalStack;
 import io.pushline.localstack.MockProviders;
 import io.pushline.observability.ConsumerLag;
@@ -157,7 +158,7 @@ class DlqCommandIntegrationTest {
         String appId = TestTopics.unique("pushline-dlq-it");
         // Kafka Streams does not leave its group on close: a short session lets this test's members take over quickly.
         Pipeline.Settings settings = new Pipeline.Settings(servers, Map.of("session.timeout.ms", 6000, "heartbeat.interval.ms", 1500),
-                PARTITIONS, (short) 1, dir, appId, 64);
+                PARTITIONS, Replication.Choice.AUTO, dir, appId, 64);
         try (MockProviders mocks = MockProviders.start(registry);
              Pipeline pipeline = Pipeline.startLanes(settings, ProcessRole.pipelineRoles(), mocks.byLane(), registry);
              KafkaProducer<String, byte[]> producer = new KafkaProducer<>(Pipeline.producerConfig(Map.of("bootstrap.servers", servers)),

@@ -1,6 +1,7 @@
 package io.pushline.app;
 
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.pushline.contracts.Replication;
 import io.pushline.contracts.Topics;
 import io.pushline.localkafka.LocalBroker;
 import io.pushline.localstack.LocalStack;
@@ -99,7 +100,7 @@ final class FaultRig implements AutoCloseable {
             rig.closeables.add(rig.admin);
             rig.mocks = MockProviders.start(rig.registry, setup.guards());
             rig.closeables.add(rig.mocks);
-            rig.pipeline = Pipeline.startLanes(new Pipeline.Settings(rig.broker.bootstrapServers(), Map.of(), PARTITIONS, (short) 1,
+            rig.pipeline = Pipeline.startLanes(new Pipeline.Settings(rig.broker.bootstrapServers(), Map.of(), PARTITIONS, Replication.Choice.AUTO,
                             dir.resolve("state"), rig.applicationId, IN_FLIGHT), setup.roles(), rig.mocks.byLane(), rig.registry,
                     UnaryOperator.identity(), setup.workers());
             rig.closeables.add(rig.pipeline);
@@ -131,7 +132,7 @@ final class FaultRig implements AutoCloseable {
 
     /** Another process's worth of workers (both lanes) in the same groups: a rebalance, as when an instance is added. */
     Pipeline startMoreWorkers(String instance, UnaryOperator<WorkerConfig> workers) {
-        Pipeline more = Pipeline.startLanes(new Pipeline.Settings(bootstrapServers(), Map.of(), PARTITIONS, (short) 1,
+        Pipeline more = Pipeline.startLanes(new Pipeline.Settings(bootstrapServers(), Map.of(), PARTITIONS, Replication.Choice.AUTO,
                         dir.resolve(instance), applicationId, IN_FLIGHT), Set.of(ProcessRole.WORKERS), mocks.byLane(), registry,
                 UnaryOperator.identity(), workers);
         closeables.add(more);

@@ -1,5 +1,6 @@
 package io.pushline.app;
 
+import io.pushline.contracts.Replication;
 import io.pushline.pipeline.Pipeline;
 import io.pushline.pipeline.ProcessRole;
 
@@ -51,7 +52,7 @@ final class StockClientPublishing {
             throws Exception {
         TestTopics.deleteAll(broker.admin(), "pushline", Duration.ofMinutes(1));
         String appId = TestTopics.unique("pushline-stock-client");
-        Pipeline.Settings settings = new Pipeline.Settings(broker.bootstrapServers(), Map.of(), PARTITIONS, (short) 1, stateDir, appId, 16);
+        Pipeline.Settings settings = new Pipeline.Settings(broker.bootstrapServers(), Map.of(), PARTITIONS, Replication.Choice.AUTO, stateDir, appId, 16);
         try (Pipeline pipeline = Pipeline.start(settings, EnumSet.of(ProcessRole.ROUTER), Map.of(), new SimpleMeterRegistry())) {
             publish.to(broker.bootstrapServers());
 

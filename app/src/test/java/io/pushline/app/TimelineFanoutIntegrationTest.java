@@ -1,5 +1,6 @@
 package io.pushline.app;
 
+import io.pushline.contracts.Replication;
 import io.pushline.localstack.LocalStack;
 import io.pushline.localstack.MockProviders;
 import io.pushline.observability.ConsumerLag;
@@ -97,7 +98,7 @@ class TimelineFanoutIntegrationTest {
 
         SimpleMeterRegistry registry = new SimpleMeterRegistry();
         String appId = TestTopics.unique("pushline-it");
-        Pipeline.Settings settings = new Pipeline.Settings(broker.bootstrapServers(), Map.of(), 3, (short) 1, stateDir, appId, 64);
+        Pipeline.Settings settings = new Pipeline.Settings(broker.bootstrapServers(), Map.of(), 3, Replication.Choice.AUTO, stateDir, appId, 64);
         try (MockProviders mocks = MockProviders.start(registry);
              Pipeline pipeline = Pipeline.start(settings, ProcessRole.pipelineRoles(), mocks.providers, registry);
              KafkaProducer<String, byte[]> producer = new KafkaProducer<>(Pipeline.producerConfig(settings.clients()),

@@ -4,7 +4,8 @@ import java.util.List;
 
 /**
  * Existing topics differ from the catalogue in a way Pushline cannot run with (partition count,
- * cleanup policy, a message size limit that is too small). The message lists every conflict.
+ * replication factor, {@code min.insync.replicas}, cleanup policy, a message size limit that is too
+ * small). The message lists every conflict.
  * Not retriable: fix or recreate the topics.
  */
 public final class TopicConflictException extends RuntimeException {

@@ -36,13 +36,13 @@ import org.slf4j.LoggerFactory;
 /**
  * Creates the topics of a catalogue that do not exist and checks the ones that do.
  *
- * <p>An existing topic conflicts when its partition count differs, its {@code cleanup.policy}
+ * <p>An existing topic conflicts when its partition count, replication factor, effective
+ * {@code min.insync.replicas} (its own, or the broker default it inherits) or {@code cleanup.policy}
  * differs, or its {@code max.message.bytes} is smaller than the catalogue's. Existing topics are
  * never changed: if any conflicts, {@link #ensure} creates nothing and throws one
  * {@link TopicConflictException} listing them all. A topic created concurrently by another
  * process (a {@code TopicExistsException} race) is checked like any existing topic, after the
- * missing ones were created. A differing
- * replication factor or retention is logged, not a conflict: operators may tune those.
+ * missing ones were created. A differing retention is logged, not a conflict: operators may tune it.
  *
  * <p>Every {@link #ensure} call finishes within the timeout or throws Kafka's
  * {@link TimeoutException} (retriable). Thread-safe if the {@link Admin} is; the caller owns the
@@ -174,10 +174,6 @@ public final class TopicProvisioner {
         continue;
       }
       conflicts.addAll(conflicts(spec, actual));
-      if (actual.replicationFactor() != spec.replicationFactor()) {
-        LOG.warn("topic {} has replication factor {}; the catalogue asks for {}", spec.name(),
-            actual.replicationFactor(), spec.replicationFactor());
-      }
       String retention = actual.configs().get(TopicConfig.RETENTION_MS_CONFIG);
       String wanted = spec.topicConfigs().get(TopicConfig.RETENTION_MS_CONFIG);
       if (retention != null && !retention.equals(wanted)) {
@@ -295,7 +291,10 @@ public final class TopicProvisioner {
   // ---------------------------------------------------------------------------------------------
   // The comparison, pure so it can be tested without a broker.
 
-  /** What the broker reports about an existing topic. */
+  /**
+   * What the broker reports about an existing topic; {@code configs} are the effective values
+   * (describeConfigs: the topic's own or the broker's default).
+   */
   record ObservedTopic(String name, int partitions, short replicationFactor, Map<String, String> configs) {
     ObservedTopic {
       configs = Map.copyOf(configs);
@@ -308,6 +307,17 @@ public final class TopicProvisioner {
     String topic = "topic " + spec.name();
     if (actual.partitions() != spec.partitions()) {
       conflicts.add(topic + " has " + actual.partitions() + " partitions but the catalogue needs " + spec.partitions());
+    }
+    // Fewer copies than asked loses acknowledged writes when brokers fail; more, or a min ISR that differs, makes
+    // writes fail (acks=all) with fewer brokers down than the operator planned for. Either way: fix, not guess.
+    if (actual.replicationFactor() != spec.replication().factor()) {
+      conflicts.add(topic + " has replication factor " + actual.replicationFactor() + " but the catalogue needs "
+          + spec.replication().factor());
+    }
+    String minIsr = actual.configs().get(TopicConfig.MIN_IN_SYNC_REPLICAS_CONFIG);
+    if (parseOrMinusOne(minIsr == null ? "" : minIsr) != spec.replication().minInsyncReplicas()) {
+      conflicts.add(topic + " has min.insync.replicas=" + (minIsr == null ? "unknown" : minIsr)
+          + " but the catalogue needs " + spec.replication().minInsyncReplicas());
     }
     String policy = actual.configs().getOrDefault(TopicConfig.CLEANUP_POLICY_CONFIG, "delete");
     if (!policies(policy).equals(Set.of(spec.cleanupPolicy().configValue()))) {

@@ -17,21 +17,24 @@ import org.apache.kafka.common.config.TopicConfig;
  * @param name topic name: 1 to 249 of {@code [a-zA-Z0-9._-]}, not {@code .} or {@code ..}
  * @param key documentation of the record key, e.g. {@code "userId|token, partitioned by userId"}
  * @param partitions number of partitions, > 0
- * @param replicationFactor replication factor, > 0
+ * @param replication replication factor and {@code min.insync.replicas}
  * @param cleanupPolicy delete or compact
  * @param retention how long records are kept; {@code null} means forever ({@code retention.ms=-1})
  * @param configs further topic configs (e.g. {@code max.message.bytes}); must not set
- *     {@code cleanup.policy} or {@code retention.ms}, which come from the fields above. Copied,
+ *     {@code cleanup.policy}, {@code retention.ms} or {@code min.insync.replicas}, which come from the
+ *     fields above. Copied,
  *     unmodifiable, sorted by key.
  */
-public record TopicSpec(String name, String key, int partitions, short replicationFactor,
+public record TopicSpec(String name, String key, int partitions, Replication replication,
                         CleanupPolicy cleanupPolicy, @Nullable Duration retention, Map<String, String> configs) {
 
   private static final Pattern LEGAL_NAME = Pattern.compile("[a-zA-Z0-9._-]{1,249}");
-  private static final Set<String> TYPED_CONFIGS = Set.of(TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.RETENTION_MS_CONFIG);
+  private static final Set<String> TYPED_CONFIGS = Set.of(TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.RETENTION_MS_CONFIG,
+      TopicConfig.MIN_IN_SYNC_REPLICAS_CONFIG);
 
   /**
-   * @throws NullPointerException if {@code name}, {@code key}, {@code cleanupPolicy} or {@code configs} is null
+   * @throws NullPointerException if {@code name}, {@code key}, {@code replication}, {@code cleanupPolicy} or
+   *     {@code configs} is null
    * @throws IllegalArgumentException if a value is out of range
    */
   public TopicSpec {
@@ -47,10 +50,7 @@ public record TopicSpec(String name, String key, int partitions, short replicati
     if (partitions <= 0) {
       throw new IllegalArgumentException("TopicSpec.partitions must be > 0 but was " + partitions + " (topic " + name + ")");
     }
-    if (replicationFactor <= 0) {
-      throw new IllegalArgumentException(
-          "TopicSpec.replicationFactor must be > 0 but was " + replicationFactor + " (topic " + name + ")");
-    }
+    Require.nonNull(replication, "TopicSpec.replication (" + name + ")");
     Require.nonNull(cleanupPolicy, "TopicSpec.cleanupPolicy (" + name + ")");
     if (retention != null && (retention.isNegative() || retention.isZero() || retention.toMillis() == 0)) {
       throw new IllegalArgumentException(
@@ -65,7 +65,7 @@ public record TopicSpec(String name, String key, int partitions, short replicati
       }
       if (TYPED_CONFIGS.contains(e.getKey())) {
         throw new IllegalArgumentException("TopicSpec.configs must not set " + e.getKey()
-            + "; use TopicSpec.cleanupPolicy/retention (topic " + name + ")");
+            + "; use TopicSpec.cleanupPolicy/retention/replication (topic " + name + ")");
       }
       copy.put(e.getKey(), e.getValue());
     }
@@ -73,19 +73,20 @@ public record TopicSpec(String name, String key, int partitions, short replicati
   }
 
   /**
-   * Every config the topic is created with: {@code cleanup.policy}, {@code retention.ms} and
-   * {@link #configs()}.
+   * Every config the topic is created with: {@code cleanup.policy}, {@code retention.ms},
+   * {@code min.insync.replicas} and {@link #configs()}.
    */
   public Map<String, String> topicConfigs() {
     Map<String, String> all = new LinkedHashMap<>();
     all.put(TopicConfig.CLEANUP_POLICY_CONFIG, cleanupPolicy.configValue());
     all.put(TopicConfig.RETENTION_MS_CONFIG, retention == null ? "-1" : Long.toString(retention.toMillis()));
+    all.put(TopicConfig.MIN_IN_SYNC_REPLICAS_CONFIG, Short.toString(replication.minInsyncReplicas()));
     all.putAll(configs);
     return Collections.unmodifiableMap(all);
   }
 
   /** The {@link NewTopic} that creates this topic. */
   public NewTopic toNewTopic() {
-    return new NewTopic(name, partitions, replicationFactor).configs(topicConfigs());
+    return new NewTopic(name, partitions, replication.factor()).configs(topicConfigs());
   }
 }

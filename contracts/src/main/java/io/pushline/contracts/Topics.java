@@ -91,31 +91,41 @@ public final class Topics {
 
   /** {@code max.message.bytes} of {@link #EVENTS} and {@link #DEAD_LETTERS}: 8 MiB. */
   public static final int MAX_EVENTS_MESSAGE_BYTES = 8_388_608;
-  /** Replication factor of {@link #catalogue(int)}: 1, for a single broker. */
-  public static final short DEFAULT_REPLICATION_FACTOR = 1;
 
   private static final Duration ONE_DAY = Duration.ofDays(1);
 
   private Topics() {
   }
 
-  /** {@link #catalogue(int, short)} with replication factor {@link #DEFAULT_REPLICATION_FACTOR}. */
+  /**
+   * The catalogue unreplicated ({@link Replication#of}{@code (1)}): for its names, and for a single
+   * broker. A deployment resolves its replication from the cluster ({@link Replication.Choice}).
+   */
   public static List<TopicSpec> catalogue(int partitions) {
-    return catalogue(partitions, DEFAULT_REPLICATION_FACTOR);
+    return catalogue(partitions, Replication.of(1));
   }
 
   /**
-   * Every topic above, each with {@code partitions} partitions (the co-partitioned ones must share
-   * one count; the others use it too, for one knob).
+   * {@link #catalogue(int, Replication)} with {@link Replication#of}{@code (replicationFactor)}.
    *
    * @throws IllegalArgumentException if {@code partitions} or {@code replicationFactor} is not positive
    */
   public static List<TopicSpec> catalogue(int partitions, short replicationFactor) {
+    return catalogue(partitions, Replication.of(replicationFactor));
+  }
+
+  /**
+   * Every topic above, each with {@code partitions} partitions (the co-partitioned ones must share
+   * one count; the others use it too, for one knob) and {@code replication}.
+   *
+   * @throws IllegalArgumentException if {@code partitions} is not positive
+   */
+  public static List<TopicSpec> catalogue(int partitions, Replication replication) {
     Require.positive(partitions, "partitions");
-    Require.positive(replicationFactor, "replicationFactor");
+    Require.nonNull(replication, "replication");
     Map<String, String> large = Map.of(TopicConfig.MAX_MESSAGE_BYTES_CONFIG, Integer.toString(MAX_EVENTS_MESSAGE_BYTES));
     Map<String, String> none = Map.of();
-    short rf = replicationFactor;
+    Replication rf = replication;
     int n = partitions;
     return List.of(
         new TopicSpec(EVENTS, "EventType.keyOf(data)", n, rf, CleanupPolicy.DELETE, Duration.ofDays(7), large),

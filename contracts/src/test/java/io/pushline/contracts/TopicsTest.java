@@ -34,7 +34,8 @@ class TopicsTest {
     Map<String, TopicSpec> specs = Topics.catalogue(6).stream().collect(Collectors.toMap(TopicSpec::name, s -> s));
     assertThat(specs.values()).isNotEmpty().allSatisfy(s -> {
       assertThat(s.partitions()).isEqualTo(6);
-      assertThat(s.replicationFactor()).isEqualTo((short) 1);
+      assertThat(s.replication()).isEqualTo(new Replication((short) 1, (short) 1));
+      assertThat(s.topicConfigs()).containsEntry("min.insync.replicas", "1");
     });
     assertThat(specs.get(Topics.EVENTS).retention()).isEqualTo(Duration.ofDays(7));
     assertThat(specs.get(Topics.DEAD_LETTERS).retention()).isEqualTo(Duration.ofDays(14));
@@ -84,26 +85,30 @@ class TopicsTest {
   }
 
   @Test
-  void catalogueTakesAReplicationFactor() {
+  void catalogueTakesAReplication() {
     assertThat(Topics.catalogue(12, (short) 3)).isNotEmpty().allSatisfy(s -> {
-      assertThat(s.replicationFactor()).isEqualTo((short) 3);
+      assertThat(s.replication()).isEqualTo(new Replication((short) 3, (short) 2));
+      assertThat(s.topicConfigs()).containsEntry("min.insync.replicas", "2");
+      assertThat(s.toNewTopic().replicationFactor()).isEqualTo((short) 3);
       assertThat(s.partitions()).isEqualTo(12);
     });
+    assertThat(Topics.catalogue(3, new Replication((short) 5, (short) 4))).isNotEmpty()
+        .allSatisfy(s -> assertThat(s.toNewTopic().configs()).containsEntry("min.insync.replicas", "4"));
     assertThatThrownBy(() -> Topics.catalogue(0)).isInstanceOf(IllegalArgumentException.class)
         .hasMessage("partitions must be > 0 but was 0");
     assertThatThrownBy(() -> Topics.catalogue(3, (short) 0)).isInstanceOf(IllegalArgumentException.class)
-        .hasMessage("replicationFactor must be > 0 but was 0");
+        .hasMessage("replication factor must be between 1 and 32767 but was 0");
   }
 
   @Test
   void topicSpecBecomesANewTopic() {
-    TopicSpec spec = new TopicSpec("t", "k", 3, (short) 1, CleanupPolicy.DELETE, null, Map.of("segment.ms", "1000"));
+    TopicSpec spec = new TopicSpec("t", "k", 3, Replication.of(1), CleanupPolicy.DELETE, null, Map.of("segment.ms", "1000"));
     NewTopic topic = spec.toNewTopic();
     assertThat(topic.name()).isEqualTo("t");
     assertThat(topic.numPartitions()).isEqualTo(3);
     assertThat(topic.replicationFactor()).isEqualTo((short) 1);
     assertThat(topic.configs()).containsExactlyInAnyOrderEntriesOf(
-        Map.of("cleanup.policy", "delete", "retention.ms", "-1", "segment.ms", "1000"));
+        Map.of("cleanup.policy", "delete", "retention.ms", "-1", "min.insync.replicas", "1", "segment.ms", "1000"));
   }
 
   @Test
@@ -115,17 +120,20 @@ class TopicsTest {
     assertThatThrownBy(() -> spec("x".repeat(250), 1, (short) 1, null, Map.of())).isInstanceOf(IllegalArgumentException.class);
     assertThatThrownBy(() -> spec("t", 0, (short) 1, null, Map.of()))
         .isInstanceOf(IllegalArgumentException.class).hasMessage("TopicSpec.partitions must be > 0 but was 0 (topic t)");
-    assertThatThrownBy(() -> spec("t", 1, (short) -1, null, Map.of()))
-        .isInstanceOf(IllegalArgumentException.class).hasMessage("TopicSpec.replicationFactor must be > 0 but was -1 (topic t)");
+    assertThatThrownBy(() -> new TopicSpec("t", "k", 1, null, CleanupPolicy.DELETE, null, Map.of()))
+        .isInstanceOf(NullPointerException.class).hasMessage("TopicSpec.replication (t) must not be null");
+    assertThatThrownBy(() -> spec("t", 1, (short) 1, null, Map.of("min.insync.replicas", "2")))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("TopicSpec.configs must not set min.insync.replicas; use TopicSpec.cleanupPolicy/retention/replication (topic t)");
     assertThatThrownBy(() -> spec("t", 1, (short) 1, Duration.ofSeconds(-5), Map.of()))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessage("TopicSpec.retention must be at least 1ms or null (forever) but was PT-5S (topic t)");
     assertThatThrownBy(() -> spec("t", 1, (short) 1, null, Map.of("cleanup.policy", "compact")))
         .isInstanceOf(IllegalArgumentException.class)
-        .hasMessage("TopicSpec.configs must not set cleanup.policy; use TopicSpec.cleanupPolicy/retention (topic t)");
-    assertThatThrownBy(() -> new TopicSpec("t", " ", 1, (short) 1, CleanupPolicy.DELETE, null, Map.of()))
+        .hasMessage("TopicSpec.configs must not set cleanup.policy; use TopicSpec.cleanupPolicy/retention/replication (topic t)");
+    assertThatThrownBy(() -> new TopicSpec("t", " ", 1, Replication.of(1), CleanupPolicy.DELETE, null, Map.of()))
         .isInstanceOf(IllegalArgumentException.class).hasMessage("TopicSpec.key must not be blank (topic t)");
-    assertThatThrownBy(() -> new TopicSpec("t", "k", 1, (short) 1, null, null, Map.of()))
+    assertThatThrownBy(() -> new TopicSpec("t", "k", 1, Replication.of(1), null, null, Map.of()))
         .isInstanceOf(NullPointerException.class).hasMessage("TopicSpec.cleanupPolicy (t) must not be null");
   }
 
@@ -165,7 +173,7 @@ class TopicsTest {
   }
 
   private static TopicSpec spec(String name, int partitions, short rf, Duration retention, Map<String, String> configs) {
-    return new TopicSpec(name, "key", partitions, rf, CleanupPolicy.DELETE, retention, configs);
+    return new TopicSpec(name, "key", partitions, Replication.of(rf), CleanupPolicy.DELETE, retention, configs);
   }
 
   private static String header(Headers headers, String key) {

@@ -2,6 +2,7 @@ package io.pushline.workers;
 
 import io.pushline.contracts.CleanupPolicy;
 import io.pushline.contracts.ProvisionReport;
+import io.pushline.contracts.Replication;
 import io.pushline.contracts.TopicProvisioner;
 import io.pushline.contracts.TopicSpec;
 import org.apache.kafka.clients.admin.Admin;
@@ -34,7 +35,8 @@ import java.util.concurrent.TimeUnit;
  *
  * <p>A retry record is the task record unchanged (key, value, {@code ce_*} headers, so its push id and TTL origin are
  * those of the original) plus the headers below, replaced on each attempt. These topics are the worker's own and are not
- * in the contracts catalogue: they share the lane topic's partition count and replication factor, delete policy,
+ * in the contracts catalogue: they share the lane topic's partition count and replication factor, with
+ * {@code min.insync.replicas} by the catalogue's rule ({@link Replication#of}: one less, at least one), delete policy,
  * and a retention of a day (or twice the largest delay, if longer). Stateless and thread-safe.
  */
 public final class RetryTopics {
@@ -64,13 +66,13 @@ public final class RetryTopics {
     }
 
     /** The retry topics of the config's lane, shortest delay first, for {@link TopicProvisioner}. */
-    public static List<TopicSpec> specs(WorkerConfig config, int partitions, short replicationFactor) {
+    public static List<TopicSpec> specs(WorkerConfig config, int partitions, Replication replication) {
         List<Duration> delays = config.retryDelays();
         Duration longest = delays.get(delays.size() - 1).multipliedBy(2);
         Duration retention = longest.compareTo(MIN_RETENTION) > 0 ? longest : MIN_RETENTION;
         List<TopicSpec> specs = new ArrayList<>();
         for (Duration delay : delays) {
-            specs.add(new TopicSpec(name(config.topic(), delay), "the task's key (userId)", partitions, replicationFactor,
+            specs.add(new TopicSpec(name(config.topic(), delay), "the task's key (userId)", partitions, replication,
                     CleanupPolicy.DELETE, retention, Map.of()));
         }
         return List.copyOf(specs);
@@ -78,7 +80,9 @@ public final class RetryTopics {
 
     /**
      * Creates the missing retry topics of the config's lane, with the partition count and replication factor of the lane
-     * topic, and checks the existing ones (see {@link TopicProvisioner}). The caller owns {@code admin}.
+     * topic, and checks the existing ones (see {@link TopicProvisioner}): a retry topic whose replication factor or
+     * {@code min.insync.replicas} differs is a conflict. The lane topic was provisioned with the replication the
+     * deployment asked for (and checked against it), so its factor is that one. The caller owns {@code admin}.
      *
      * @throws IllegalStateException if the lane topic does not exist within {@code timeout} (provision the catalogue first)
      * @throws io.pushline.contracts.TopicConflictException if an existing retry topic differs from its spec
@@ -87,10 +91,10 @@ public final class RetryTopics {
     public static ProvisionReport ensure(Admin admin, WorkerConfig config, Duration timeout) {
         long deadline = System.nanoTime() + timeout.toNanos();
         TopicDescription lane = describeLaneTopic(admin, config.topic(), deadline, timeout);
-        short replicationFactor = (short) Math.max(1, lane.partitions().get(0).replicas().size());
+        Replication replication = Replication.of(Math.max(1, lane.partitions().get(0).replicas().size()));
         long left = Math.max(1, TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime()));
         return new TopicProvisioner(admin, Duration.ofMillis(left))
-                .ensure(specs(config, lane.partitions().size(), replicationFactor));
+                .ensure(specs(config, lane.partitions().size(), replication));
     }
 
     /** Describes the lane topic, asking again for a moment when it is unknown: a broker's metadata may lag a fresh create. */

@@ -2,6 +2,7 @@ package io.pushline.workers;
 
 import io.pushline.contracts.CleanupPolicy;
 import io.pushline.contracts.Lane;
+import io.pushline.contracts.Replication;
 import io.pushline.contracts.TopicSpec;
 import org.apache.kafka.common.header.internals.RecordHeaders;
 import org.junit.jupiter.api.Test;
@@ -34,15 +35,16 @@ class RetryTopicsTest {
         assertThat(RetryTopics.name("t", Duration.ofMillis(750))).isEqualTo("t.retry-750ms");
         assertThat(RetryTopics.name("t", Duration.ofHours(2))).isEqualTo("t.retry-2h");
 
-        List<TopicSpec> specs = RetryTopics.specs(WorkerConfig.defaults(Lane.BULK).withRetryDelays(List.of(Duration.ofHours(13))), 6, (short) 3);
+        List<TopicSpec> specs = RetryTopics.specs(WorkerConfig.defaults(Lane.BULK).withRetryDelays(List.of(Duration.ofHours(13))), 6, Replication.forBrokers(3));
         assertThat(specs).singleElement().satisfies(spec -> {
             assertThat(spec.name()).isEqualTo("pushline.push.bulk.retry-13h");
             assertThat(spec.partitions()).isEqualTo(6);
-            assertThat(spec.replicationFactor()).isEqualTo((short) 3);
+            assertThat(spec.replication()).isEqualTo(new Replication((short) 3, (short) 2));
+            assertThat(spec.topicConfigs()).containsEntry("min.insync.replicas", "2");
             assertThat(spec.cleanupPolicy()).isEqualTo(CleanupPolicy.DELETE);
             assertThat(spec.retention()).as("twice the largest delay when that exceeds a day").isEqualTo(Duration.ofHours(26));
         });
-        assertThat(RetryTopics.specs(high, 3, (short) 1)).isNotEmpty().allSatisfy(spec -> assertThat(spec.retention()).isEqualTo(Duration.ofDays(1)));
+        assertThat(RetryTopics.specs(high, 3, Replication.of(1))).isNotEmpty().allSatisfy(spec -> assertThat(spec.retention()).isEqualTo(Duration.ofDays(1)));
     }
 
     @Test

@@ -2,6 +2,7 @@ package io.pushline.loadtests;
 
 import io.pushline.contracts.TopicProvisioner;
 import io.pushline.contracts.TopicSpec;
+import io.pushline.contracts.Replication;
 import io.pushline.contracts.Topics;
 import io.pushline.loadtests.report.Baseline;
 import io.pushline.loadtests.report.BenchReport;
@@ -125,7 +126,9 @@ final class IngestCommand implements Callable<Integer> {
                 System.out.printf("up at %s (pid %d)%n", b.bootstrapServers(), b.pid());
             }
             try (Admin admin = Admin.create(clientConfig)) {
-                List<TopicSpec> eventsTopic = Topics.catalogue(options.partitions).stream().filter(t -> t.name().equals(Topics.EVENTS)).toList();
+                Replication replication = Replication.Choice.AUTO.resolve(admin, Duration.ofSeconds(60));
+                List<TopicSpec> eventsTopic = Topics.catalogue(options.partitions, replication).stream()
+                        .filter(t -> t.name().equals(Topics.EVENTS)).toList();
                 new TopicProvisioner(admin, Duration.ofSeconds(60)).ensure(eventsTopic);
             }
             IngestScenario.Result r;

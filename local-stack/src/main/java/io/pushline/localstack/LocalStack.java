@@ -8,6 +8,7 @@ import io.pushline.pipeline.Pipeline;
 
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.pushline.contracts.Replication;
 import io.pushline.contracts.Topics;
 import io.pushline.localkafka.LocalBroker;
 import io.pushline.mock.FakeFcm;
@@ -162,7 +163,8 @@ public final class LocalStack implements AutoCloseable {
 
         out.print(options.coordinators() ? "  starting router, expansion, coordinators and workers ... "
                 : "  starting router, expansion and workers ... ");
-        Pipeline.Settings settings = new Pipeline.Settings(bootstrapServers, Map.of(), options.partitions(), (short) 1,
+        // Auto: the one-broker demo gets RF 1 / min ISR 1, a local cluster of three RF 3 / min ISR 2.
+        Pipeline.Settings settings = new Pipeline.Settings(bootstrapServers, Map.of(), options.partitions(), Replication.Choice.AUTO,
                 options.dataDir().resolve("streams"), TOPOLOGY_GROUP, options.inFlight(), TopologyConfig.DEFAULT_PAGE_SIZE,
                 TopologyConfig.DEFAULT_PAGE_INTERVAL, options.coordinatorCommitInterval(), options.lagInterval());
         coordinators = options.coordinators();

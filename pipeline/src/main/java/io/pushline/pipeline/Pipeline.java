@@ -4,6 +4,7 @@ import io.pushline.observability.LagMetrics;
 
 import io.micrometer.core.instrument.MeterRegistry;
 import io.pushline.contracts.Lane;
+import io.pushline.contracts.Replication;
 import io.pushline.contracts.TopicProvisioner;
 import io.pushline.contracts.Topics;
 import io.pushline.push.Platform;
@@ -68,13 +69,14 @@ public final class Pipeline implements AutoCloseable {
      * @param bootstrapServers the Kafka cluster
      * @param clientConfig     extra client settings (security), applied to every client
      * @param partitions       partition count of the co-partitioned topics
-     * @param replicationFactor of Pushline's topics
+     * @param replication      of Pushline's topics, the workers' retry topics and Kafka Streams' internal topics:
+     *                         {@link Replication.Choice#AUTO} or a given factor, resolved against the cluster at start
      * @param stateDir         Kafka Streams state directory
      * @param applicationId    Kafka Streams application id
      * @param workerInFlight   pushes in flight per lane
      * @param lagInterval      how often the router role reads consumer lag into its gauges
      */
-    public record Settings(String bootstrapServers, Map<String, Object> clientConfig, int partitions, short replicationFactor,
+    public record Settings(String bootstrapServers, Map<String, Object> clientConfig, int partitions, Replication.Choice replication,
                     Path stateDir, String applicationId, int workerInFlight, int expansionPageSize, Duration expansionPageInterval,
                     Duration coordinatorCommitInterval, Duration lagInterval) {
 
@@ -88,22 +90,26 @@ public final class Pipeline implements AutoCloseable {
          */
         public static final Duration DEFAULT_COORDINATOR_COMMIT_INTERVAL = Duration.ofMillis(20);
 
-        public Settings(String bootstrapServers, Map<String, Object> clientConfig, int partitions, short replicationFactor,
+        public Settings {
+            java.util.Objects.requireNonNull(replication, "replication");
+        }
+
+        public Settings(String bootstrapServers, Map<String, Object> clientConfig, int partitions, Replication.Choice replication,
                  Path stateDir, String applicationId, int workerInFlight, int expansionPageSize, Duration expansionPageInterval,
                  Duration coordinatorCommitInterval) {
-            this(bootstrapServers, clientConfig, partitions, replicationFactor, stateDir, applicationId, workerInFlight,
+            this(bootstrapServers, clientConfig, partitions, replication, stateDir, applicationId, workerInFlight,
                     expansionPageSize, expansionPageInterval, coordinatorCommitInterval, DEFAULT_LAG_INTERVAL);
         }
 
-        public Settings(String bootstrapServers, Map<String, Object> clientConfig, int partitions, short replicationFactor,
+        public Settings(String bootstrapServers, Map<String, Object> clientConfig, int partitions, Replication.Choice replication,
                  Path stateDir, String applicationId, int workerInFlight, int expansionPageSize, Duration expansionPageInterval) {
-            this(bootstrapServers, clientConfig, partitions, replicationFactor, stateDir, applicationId, workerInFlight,
+            this(bootstrapServers, clientConfig, partitions, replication, stateDir, applicationId, workerInFlight,
                     expansionPageSize, expansionPageInterval, DEFAULT_COORDINATOR_COMMIT_INTERVAL);
         }
 
-        public Settings(String bootstrapServers, Map<String, Object> clientConfig, int partitions, short replicationFactor,
+        public Settings(String bootstrapServers, Map<String, Object> clientConfig, int partitions, Replication.Choice replication,
                  Path stateDir, String applicationId, int workerInFlight) {
-            this(bootstrapServers, clientConfig, partitions, replicationFactor, stateDir, applicationId, workerInFlight,
+            this(bootstrapServers, clientConfig, partitions, replication, stateDir, applicationId, workerInFlight,
                     TopologyConfig.DEFAULT_PAGE_SIZE, TopologyConfig.DEFAULT_PAGE_INTERVAL);
         }
 
@@ -182,18 +188,21 @@ public final class Pipeline implements AutoCloseable {
     }
 
     private void doStart(Settings settings, Set<ProcessRole> roles, Map<Lane, Map<Platform, PushProvider>> providers, MeterRegistry registry) {
+        Replication replication = null;
         if (roles.stream().anyMatch(ProcessRole::pipeline)) {
             // The pipeline's roles create its topics. A process of the HTTP servers alone (--role ingest, admin) does
             // not, so it can run with a publisher's or an admin's Kafka credentials (see AccessControl).
             try (Admin admin = Admin.create(settings.clients())) {
-                new TopicProvisioner(admin, Duration.ofSeconds(60)).ensure(Topics.catalogue(settings.partitions(), settings.replicationFactor()));
+                replication = settings.replication().resolve(admin, Duration.ofSeconds(60));
+                log.info("topics: {} (asked: {})", replication, settings.replication());
+                new TopicProvisioner(admin, Duration.ofSeconds(60)).ensure(Topics.catalogue(settings.partitions(), replication));
             }
         }
         if (roles.contains(ProcessRole.ROUTER)) {
             // One lag reader per deployment is enough: it rides with the router.
             owned.add(LagMetrics.start(settings.clients(), registry, group -> group.startsWith("pushline"), settings.lagInterval()));
             StreamsSettings streamsSettings = new StreamsSettings(settings.applicationId(), settings.bootstrapServers(),
-                    settings.stateDir(), true, settings.replicationFactor(), settings.clientConfig());
+                    settings.stateDir(), true, replication, settings.clientConfig());
             ExpansionGate gate = new ExpansionGate(settings.clients(), WorkerConfig.defaults(Lane.BULK).groupId(),
                     ExpansionGate.DEFAULT_MAX_AHEAD, Duration.ofMillis(500), registry);
             owned.add(gate);
@@ -203,7 +212,7 @@ public final class Pipeline implements AutoCloseable {
                     streamsSettings.toProperties(), "the topology", TopologyMetrics.DEAD_LETTERS, registry);
         }
         if (roles.contains(ProcessRole.COORDINATORS)) {
-            coordinators = startCoordinators(settings, registry);
+            coordinators = startCoordinators(settings, replication, registry);
         }
         if (roles.contains(ProcessRole.WORKERS)) {
             Producer<String, byte[]> producer = new KafkaProducer<>(producerConfig(settings.clients()), new StringSerializer(), new ByteArraySerializer());
@@ -224,11 +233,11 @@ public final class Pipeline implements AutoCloseable {
      * The coordinators: their own Kafka Streams application (own consumer group, state and transactions), exactly-once
      * with a short commit interval.
      */
-    private KafkaStreams startCoordinators(Settings settings, MeterRegistry registry) {
+    private KafkaStreams startCoordinators(Settings settings, Replication replication, MeterRegistry registry) {
         Map<String, Object> overrides = new HashMap<>(settings.clientConfig());
         overrides.putAll(CoordinatorTopology.requiredOverrides(settings.coordinatorCommitInterval().toMillis()));
         StreamsSettings streamsSettings = new StreamsSettings(CoordinatorTopology.DEFAULT_APPLICATION_ID, settings.bootstrapServers(),
-                settings.stateDir(), true, settings.replicationFactor(), overrides);
+                settings.stateDir(), true, replication, overrides);
         return startStreams(CoordinatorTopology.build(coordinatorTuning.apply(CoordinatorConfig.defaults().withMeterRegistry(registry))),
                 streamsSettings.toProperties(), "the coordinators", CoordinatorMetrics.DEAD_LETTERS, registry);
     }

@@ -181,7 +181,7 @@ class PoisonRecordsIntegrationTest {
     private Pipeline.Settings settings(String appId) {
         // Kafka Streams does not leave its group on close: a short session lets the next test's members take over quickly.
         return new Pipeline.Settings(broker.bootstrapServers(), Map.of("session.timeout.ms", 6000, "heartbeat.interval.ms", 1500),
-                PARTITIONS, (short) 1, stateDir, appId, 8);
+                PARTITIONS, io.pushline.contracts.Replication.Choice.AUTO, stateDir, appId, 8);
     }
 
     private Pipeline start(String appId, ProcessRole role) {

@@ -41,7 +41,26 @@ final class KraftTestKitBroker implements RunningBroker {
 
     static KraftTestKitBroker start() {
         long began = System.nanoTime();
-        KafkaClusterTestKit kit = build();
+        KafkaClusterTestKit kit = startKit(1);
+        try {
+            String bootstrapServers = kit.bootstrapServers();
+            Admin admin = Admin.create(clientConfig(bootstrapServers));
+            log.info("Started the shared Kafka broker (kraft-testkit, Kafka {}) at {} in {} ms",
+                    org.apache.kafka.common.utils.AppInfoParser.getVersion(), bootstrapServers,
+                    TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - began));
+            return new KraftTestKitBroker(kit, bootstrapServers, admin);
+        } catch (RuntimeException e) {
+            closeQuietly(kit);
+            throw e;
+        }
+    }
+
+    /**
+     * Formats and starts a test kit of {@code brokers} broker nodes (the first also the one KRaft controller) and
+     * waits until every broker is ready; stops what it started if it fails.
+     */
+    static KafkaClusterTestKit startKit(int brokers) {
+        KafkaClusterTestKit kit = build(brokers);
         try {
             CompletableFuture<Void> ready = CompletableFuture.runAsync(() -> {
                 try {
@@ -60,12 +79,7 @@ final class KraftTestKitBroker implements RunningBroker {
                 thread.start();
             });
             ready.get(START_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
-            String bootstrapServers = kit.bootstrapServers();
-            Admin admin = Admin.create(clientConfig(bootstrapServers));
-            log.info("Started the shared Kafka broker (kraft-testkit, Kafka {}) at {} in {} ms",
-                    org.apache.kafka.common.utils.AppInfoParser.getVersion(), bootstrapServers,
-                    TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - began));
-            return new KraftTestKitBroker(kit, bootstrapServers, admin);
+            return kit;
         } catch (TimeoutException e) {
             closeQuietly(kit);
             throw new IllegalStateException("the KRaft test kit broker did not become ready within " + START_TIMEOUT, e);
@@ -82,7 +96,7 @@ final class KraftTestKitBroker implements RunningBroker {
         }
     }
 
-    private static KafkaClusterTestKit build() {
+    private static KafkaClusterTestKit build(int brokers) {
         // The test kit bootstraps at the latest *testing* metadata version and enables unstable features by default;
         // our code must work against what a production cluster runs, so bootstrap at the latest production version.
         MetadataVersion version = MetadataVersion.latestProduction();
@@ -90,11 +104,11 @@ final class KraftTestKitBroker implements RunningBroker {
                 .collect(Collectors.toMap(Feature::featureName, f -> f.defaultLevel(version), (a, b) -> a, TreeMap::new));
         TestKitNodes nodes = new TestKitNodes.Builder(BootstrapMetadata.fromVersions(version, features, "pushline-testkit"))
                 .setCombined(true)
-                .setNumBrokerNodes(1)
+                .setNumBrokerNodes(brokers)
                 .setNumControllerNodes(1)
                 .build();
         KafkaClusterTestKit.Builder builder = new KafkaClusterTestKit.Builder(nodes);
-        BrokerSettings.singleNode().forEach(builder::setConfigProp);
+        BrokerSettings.forNodes(brokers).forEach(builder::setConfigProp);
         builder.setConfigProp("unstable.api.versions.enable", "false");
         builder.setConfigProp("unstable.feature.versions.enable", "false");
         try {
@@ -141,7 +155,7 @@ final class KraftTestKitBroker implements RunningBroker {
         log.info("Stopped the shared Kafka broker (kraft-testkit) at {}", bootstrapServers);
     }
 
-    private static void closeQuietly(KafkaClusterTestKit kit) {
+    static void closeQuietly(KafkaClusterTestKit kit) {
         try {
             kit.close();
         } catch (Exception e) {

@@ -1,7 +1,9 @@
 package io.pushline.topology;
 
+import io.pushline.contracts.Replication;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.common.config.TopicConfig;
 import org.apache.kafka.streams.StreamsConfig;
 
 import java.nio.file.Path;
@@ -17,11 +19,12 @@ import java.util.Properties;
  * @param stateDir           where RocksDB state lives; rebuilt from changelogs when lost
  * @param exactlyOnce        {@code exactly_once_v2}: expansion output, state and input offsets commit atomically, so a
  *                           crashed expansion never emits a push task twice
- * @param replicationFactor  of internal topics; {@code -1} uses the broker default
+ * @param replication        of internal topics (changelogs, repartition topics): their replication factor and
+ *                           {@code min.insync.replicas}, as for Pushline's own topics
  * @param clientOverrides    anything else (security settings, tuning), applied last
  */
 public record StreamsSettings(String applicationId, String bootstrapServers, Path stateDir, boolean exactlyOnce,
-                              int replicationFactor, Map<String, Object> clientOverrides) {
+                              Replication replication, Map<String, Object> clientOverrides) {
     public static final String DEFAULT_APPLICATION_ID = "pushline-topology";
     /** Large enough for an oversize event to reach the dead-letter topic with its original bytes. */
     public static final int MAX_REQUEST_BYTES = 10 * 1024 * 1024;
@@ -30,10 +33,14 @@ public record StreamsSettings(String applicationId, String bootstrapServers, Pat
         Objects.requireNonNull(applicationId, "applicationId");
         Objects.requireNonNull(bootstrapServers, "bootstrapServers");
         Objects.requireNonNull(stateDir, "stateDir");
-        if (replicationFactor == 0 || replicationFactor < -1) {
-            throw new IllegalArgumentException("replicationFactor must be -1 (broker default) or >= 1, was " + replicationFactor);
-        }
+        Objects.requireNonNull(replication, "replication");
         clientOverrides = Map.copyOf(clientOverrides);
+    }
+
+    /** With {@link Replication#of}{@code (replicationFactor)}: min ISR one less, at least one. */
+    public StreamsSettings(String applicationId, String bootstrapServers, Path stateDir, boolean exactlyOnce,
+                           int replicationFactor, Map<String, Object> clientOverrides) {
+        this(applicationId, bootstrapServers, stateDir, exactlyOnce, Replication.of(replicationFactor), clientOverrides);
     }
 
     public Properties toProperties() {
@@ -42,7 +49,8 @@ public record StreamsSettings(String applicationId, String bootstrapServers, Pat
         props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
         props.put(StreamsConfig.STATE_DIR_CONFIG, stateDir.toString());
         props.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, exactlyOnce ? StreamsConfig.EXACTLY_ONCE_V2 : StreamsConfig.AT_LEAST_ONCE);
-        props.put(StreamsConfig.REPLICATION_FACTOR_CONFIG, replicationFactor);
+        props.put(StreamsConfig.REPLICATION_FACTOR_CONFIG, (int) replication.factor());
+        props.put(StreamsConfig.topicPrefix(TopicConfig.MIN_IN_SYNC_REPLICAS_CONFIG), Short.toString(replication.minInsyncReplicas()));
         props.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, 100);
         props.put(StreamsConfig.consumerPrefix(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG), "earliest");
         props.put(StreamsConfig.consumerPrefix(ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG), MAX_REQUEST_BYTES);
