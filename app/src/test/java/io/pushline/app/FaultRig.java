@@ -4,6 +4,7 @@ import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.pushline.contracts.Replication;
 import io.pushline.contracts.Topics;
 import io.pushline.localkafka.LocalBroker;
+import io.pushline.localkafka.LocalCluster;
 import io.pushline.localstack.LocalStack;
 import io.pushline.localstack.MockProviders;
 import io.pushline.pipeline.Pipeline;
@@ -47,6 +48,7 @@ final class FaultRig implements AutoCloseable {
     private final SimpleMeterRegistry registry = new SimpleMeterRegistry();
     private final String applicationId;
     private volatile LocalBroker broker;
+    private LocalCluster cluster;
     private int port;
     private Admin admin;
     private MockProviders mocks;
@@ -93,14 +95,31 @@ final class FaultRig implements AutoCloseable {
 
     /** Starts a broker, the mocks and the pipeline's roles of {@code setup}. */
     static FaultRig start(String name, Path dir, Setup setup) {
+        return start(name, dir, setup, 0);
+    }
+
+    /**
+     * Starts a cluster of {@code nodes} brokers (child processes, one KRaft quorum; see {@link LocalCluster}), the
+     * mocks and the pipeline, whose topics are then replicated min(3, nodes) times (auto).
+     */
+    static FaultRig startOnCluster(String name, Path dir, int nodes, Setup setup) {
+        return start(name, dir, setup, nodes);
+    }
+
+    private static FaultRig start(String name, Path dir, Setup setup, int clusterNodes) {
         FaultRig rig = new FaultRig(name, dir);
         try {
-            rig.startBroker(0);
-            rig.admin = Admin.create(rig.broker.clientConfig());
+            if (clusterNodes > 0) {
+                rig.cluster = LocalCluster.builder().nodes(clusterNodes).dataDir(dir.resolve("cluster")).heap("384m").build().start();
+                rig.admin = Admin.create(rig.cluster.clientConfig());
+            } else {
+                rig.startBroker(0);
+                rig.admin = Admin.create(rig.broker.clientConfig());
+            }
             rig.closeables.add(rig.admin);
             rig.mocks = MockProviders.start(rig.registry, setup.guards());
             rig.closeables.add(rig.mocks);
-            rig.pipeline = Pipeline.startLanes(new Pipeline.Settings(rig.broker.bootstrapServers(), Map.of(), PARTITIONS, Replication.Choice.AUTO,
+            rig.pipeline = Pipeline.startLanes(new Pipeline.Settings(rig.bootstrapServers(), Map.of(), PARTITIONS, Replication.Choice.AUTO,
                             dir.resolve("state"), rig.applicationId, IN_FLIGHT), setup.roles(), rig.mocks.byLane(), rig.registry,
                     UnaryOperator.identity(), setup.workers());
             rig.closeables.add(rig.pipeline);
@@ -153,7 +172,12 @@ final class FaultRig implements AutoCloseable {
     }
 
     String bootstrapServers() {
-        return "127.0.0.1:" + port;
+        return cluster != null ? cluster.bootstrapServers() : "127.0.0.1:" + port;
+    }
+
+    /** The cluster of {@link #startOnCluster}. */
+    LocalCluster cluster() {
+        return Objects.requireNonNull(cluster, "not started on a cluster");
     }
 
     MockProviders mocks() {
@@ -325,6 +349,9 @@ final class FaultRig implements AutoCloseable {
         }
         if (broker != null) {
             broker.close();
+        }
+        if (cluster != null) {
+            cluster.close();
         }
     }
 }
