@@ -7,6 +7,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.OptionalInt;
 import java.util.Set;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -110,6 +111,13 @@ public final class ClusterNode {
     public boolean isAlive() {
         synchronized (lock) {
             return process != null && process.isAlive();
+        }
+    }
+
+    /** The exit code of the node's last child, once it has exited (137 after {@link #kill()}: 128 + SIGKILL). */
+    OptionalInt exitCode() {
+        synchronized (lock) {
+            return process == null || process.isAlive() ? OptionalInt.empty() : OptionalInt.of(process.exitValue());
         }
     }
 
