@@ -38,6 +38,8 @@ import org.junit.jupiter.api.io.TempDir;
 class LocalClusterTest {
 
     private static final Duration CLIENT_TIMEOUT = Duration.ofSeconds(60);
+    /** Kafka's defaults (30 s for consumers) would wait that long for a stalled broker that accepted the connection. */
+    private static final Duration REQUEST_TIMEOUT = Duration.ofSeconds(6);
     private static final String TOPIC = "orders";
     private static final String GROUP = "readers";
     /**
@@ -121,7 +123,8 @@ class LocalClusterTest {
         config.put(ProducerConfig.ACKS_CONFIG, "all");
         config.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
         config.put(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, (int) CLIENT_TIMEOUT.toMillis());
-        config.put(ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, 10_000);
+        // A request to a stalled broker is answered by nobody: give up on it soon and ask the new leader.
+        config.put(ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, (int) REQUEST_TIMEOUT.toMillis());
         return config;
     }
 
@@ -144,6 +147,7 @@ class LocalClusterTest {
         config.put(ConsumerConfig.GROUP_ID_CONFIG, GROUP + "-" + count); // a new group each time, to read from the start
         config.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
         config.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
+        config.put(ConsumerConfig.REQUEST_TIMEOUT_MS_CONFIG, (int) REQUEST_TIMEOUT.toMillis());
         List<String> records = new ArrayList<>();
         try (KafkaConsumer<String, String> consumer = new KafkaConsumer<>(config, new StringDeserializer(), new StringDeserializer())) {
             consumer.subscribe(List.of(TOPIC));
