@@ -1,6 +1,7 @@
 package io.pushline.localkafka;
 
 import java.io.IOException;
+import java.io.Reader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.FileSystems;
 import java.nio.file.Files;
@@ -9,6 +10,8 @@ import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Optional;
+import java.util.Properties;
 import java.util.Set;
 
 /** The files LocalBroker (and each node of a LocalCluster) writes into its data dir before launching a child JVM. */
@@ -36,6 +39,21 @@ final class BrokerFiles {
     /** Written by the storage format; its presence means "formatted, keep the data". */
     static Path metaProperties(Path dataDir) {
         return logDir(dataDir).resolve("meta.properties");
+    }
+
+    /** The {@code cluster.id} a data dir was formatted with, if it was. */
+    static Optional<String> formattedClusterId(Path dataDir) {
+        Path meta = metaProperties(dataDir);
+        if (!Files.exists(meta)) {
+            return Optional.empty();
+        }
+        Properties props = new Properties();
+        try (Reader reader = Files.newBufferedReader(meta, StandardCharsets.UTF_8)) {
+            props.load(reader);
+        } catch (IOException e) {
+            throw new LocalBrokerException("cannot read " + meta + ": " + e, e);
+        }
+        return Optional.ofNullable(props.getProperty("cluster.id"));
     }
 
     /** Kafka holds an OS file lock on this file while a broker uses the log dir. */

@@ -16,7 +16,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * How {@link LocalBroker} runs its child JVMs in one data dir: Kafka's storage tool, run to completion to format a new
+ * How {@link LocalBroker} (and each {@link ClusterNode} of a {@link LocalCluster}) runs its child JVMs in one data dir: Kafka's storage tool, run to completion to format a new
  * data dir, and the broker itself. The command line, launching with the output appended to the log file after a
  * banner, reading the log for a missing classpath, and stopping with SIGTERM, then a forced kill.
  *

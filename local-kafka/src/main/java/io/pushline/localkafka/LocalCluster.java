@@ -1,7 +1,5 @@
 package io.pushline.localkafka;
 
-import java.io.IOException;
-import java.io.Reader;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -13,7 +11,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
-import java.util.Properties;
 import java.util.Set;
 import java.util.StringJoiner;
 import java.util.TreeSet;
@@ -59,6 +56,8 @@ import org.slf4j.LoggerFactory;
  * <p>Security: PLAINTEXT only (SCRAM and TLS are {@link LocalBroker}'s).
  *
  * <p>Thread-safety: call {@link #start()} once, from one thread; everything else may be called from any thread.
+ *
+ * <p>(A little over 500 lines: a third is the {@link Builder}, kept nested as {@link LocalBroker}'s is.)
  */
 public final class LocalCluster implements AutoCloseable {
 
@@ -332,18 +331,7 @@ public final class LocalCluster implements AutoCloseable {
     /** The cluster id a node was formatted with before, so that nodes formatted now join it; else a new one. */
     private static String existingClusterId(Collection<ClusterNode> nodes, Path dataDir) {
         Set<String> ids = new TreeSet<>();
-        for (ClusterNode node : nodes) {
-            Path meta = BrokerFiles.metaProperties(node.dataDir());
-            if (Files.exists(meta)) {
-                Properties props = new Properties();
-                try (Reader reader = Files.newBufferedReader(meta)) {
-                    props.load(reader);
-                } catch (IOException e) {
-                    throw new LocalBrokerException("cannot read " + meta + ": " + e, e);
-                }
-                ids.add(props.getProperty("cluster.id", ""));
-            }
-        }
+        nodes.forEach(node -> BrokerFiles.formattedClusterId(node.dataDir()).ifPresent(ids::add));
         if (ids.size() > 1) {
             throw new LocalBrokerException("the nodes' data dirs under " + dataDir + " belong to different clusters " + ids
                     + "; use a new --data-dir");
