@@ -34,10 +34,15 @@ import org.junit.jupiter.api.io.TempDir;
  * cluster starts once.
  */
 @Tag("integration")
-@Timeout(value = 4, unit = TimeUnit.MINUTES)
+@Timeout(value = 6, unit = TimeUnit.MINUTES)
 class LocalClusterTest {
 
     private static final Duration CLIENT_TIMEOUT = Duration.ofSeconds(60);
+    /**
+     * Three broker JVMs starting at once on 2 cores: 25 s on a quiet machine, 79 s and once over 120 s on one shared
+     * with other builds (load average 20 to 29).
+     */
+    private static final Duration START_TIMEOUT = Duration.ofMinutes(3);
     /** Kafka's defaults (30 s for consumers) would wait that long for a stalled broker that accepted the connection. */
     private static final Duration REQUEST_TIMEOUT = Duration.ofSeconds(6);
     private static final String TOPIC = "orders";
@@ -58,7 +63,8 @@ class LocalClusterTest {
     void servesThroughAKilledLeaderAndAStalledNodeAndTakesThemBack() throws Exception {
         List<Long> pids;
         List<Integer> ports;
-        try (LocalCluster cluster = LocalCluster.builder().dataDir(dataDir).heap("256m").extraConfig(FAST_FENCING).build().start();
+        try (LocalCluster cluster = LocalCluster.builder().dataDir(dataDir).heap("256m").extraConfig(FAST_FENCING)
+                .startTimeout(START_TIMEOUT).build().start();
              Admin admin = Admin.create(cluster.clientConfig());
              KafkaProducer<String, String> producer = new KafkaProducer<>(producerConfig(cluster), new StringSerializer(),
                      new StringSerializer())) {
