@@ -26,10 +26,14 @@ import java.util.concurrent.Callable;
         description = {
                 "Starts a real single-node Kafka broker (KRaft, child process), every Pushline role and the mock push",
                 "providers; seeds a social graph, publishes events, and checks that every expected push arrived once.",
+                "With --brokers 3, a replicated local cluster (RF 3, min ISR 2): kill one broker to watch failover.",
                 "Exits 0 only when nothing was lost and nothing was duplicated."})
 final class DemoCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
+
+    /** Brokers of a local cluster at most: each is a JVM, and five already show every failure a cluster has. */
+    static final int MAX_BROKERS = 5;
 
     /** The demo reads consumer lag more often than {@code pushline run} (10 s), so the dashboard's lag moves visibly. */
     private static final Duration LAG_INTERVAL = Duration.ofSeconds(2);
@@ -52,10 +56,19 @@ final class DemoCommand implements Callable<Integer> {
     @Option(names = "--partitions", paramLabel = "N", description = "Partitions of Pushline's topics (default: ${DEFAULT-VALUE}).", defaultValue = "6")
     int partitions;
 
-    @Option(names = "--kafka-port", paramLabel = "PORT", description = "Port of the demo broker on 127.0.0.1; 0 picks a free one (default: ${DEFAULT-VALUE}).", defaultValue = "19092")
+    @Option(names = "--brokers", paramLabel = "N", defaultValue = "1",
+            description = {"Kafka brokers to run, 1 to " + MAX_BROKERS + " (default: ${DEFAULT-VALUE}). More than 1 runs a local cluster",
+                    "(each broker a KRaft broker and controller in its own child process); Pushline's topics are then",
+                    "replicated min(3, N) times with min ISR RF - 1. Each broker's id, address and pid are printed."})
+    int brokers;
+
+    @Option(names = "--kafka-port", paramLabel = "PORT", defaultValue = "19092",
+            description = {"Port of the demo broker on 127.0.0.1; 0 picks free ones (default: ${DEFAULT-VALUE}). With --brokers N,",
+                    "broker i listens on PORT + i - 1 and its controller on PORT + N + i - 1."})
     int kafkaPort;
 
-    @Option(names = "--data-dir", paramLabel = "DIR", description = "Where the broker and state stores keep their data (default: ${DEFAULT-VALUE}).", defaultValue = ".pushline/demo")
+    @Option(names = "--data-dir", paramLabel = "DIR", description = {"Where the broker(s) and state stores keep their data, one run-* directory per run",
+            "(with --brokers N, kafka/node-1 ... node-N in it) (default: ${DEFAULT-VALUE})."}, defaultValue = ".pushline/demo")
     Path dataDir;
 
     @Option(names = "--timeout", paramLabel = "DURATION", description = "Give up when delivery takes longer, ISO-8601 or like 5m, 90s (default: ${DEFAULT-VALUE}).", defaultValue = "10m")
@@ -98,7 +111,7 @@ final class DemoCommand implements Callable<Integer> {
             LocalStack stack;
             synchronized (stackRef) {
                 stack = LocalStack.start(new LocalStack.Options(null, kafkaPort, runDir, partitions, 512)
-                        .withLagInterval(LAG_INTERVAL), out);
+                        .withLagInterval(LAG_INTERVAL).withBrokers(brokers), out);
                 stackRef[0] = stack;
             }
             if (http != null) {
@@ -156,8 +169,15 @@ final class DemoCommand implements Callable<Integer> {
         if (partitions < 1 || partitions > 1000) {
             throw new ParameterException(spec.commandLine(), "--partitions must be between 1 and 1000, was " + partitions);
         }
+        if (brokers < 1 || brokers > MAX_BROKERS) {
+            throw new ParameterException(spec.commandLine(), "--brokers must be between 1 and " + MAX_BROKERS + ", was " + brokers);
+        }
         if (kafkaPort < 0 || kafkaPort > 65535) {
             throw new ParameterException(spec.commandLine(), "--kafka-port must be between 0 and 65535, was " + kafkaPort);
+        }
+        if (brokers > 1 && kafkaPort != 0 && kafkaPort + 2 * brokers - 1 > 65535) {
+            throw new ParameterException(spec.commandLine(), "--kafka-port " + kafkaPort + " leaves no room for the "
+                    + 2 * brokers + " ports of " + brokers + " brokers (PORT to PORT + " + (2 * brokers - 1) + ")");
         }
         try {
             return Durations.parse(timeout);

@@ -34,6 +34,9 @@ class CommandLineTest {
             "demo --posts 0|--posts must be between 1",
             "demo --partitions 0|--partitions must be between 1 and 1000",
             "demo --kafka-port 70000|--kafka-port must be between 0 and 65535",
+            "demo --brokers 0|--brokers must be between 1 and 5, was 0",
+            "demo --brokers 6|--brokers must be between 1 and 5, was 6",
+            "demo --brokers 3 --kafka-port 65531|--kafka-port 65531 leaves no room for the 6 ports of 3 brokers",
             "demo --timeout soon|'soon' is not a duration",
             "demo --timeout 0s|must be a positive duration",
             "demo --users many|Invalid value for option '--users'",
@@ -116,6 +119,19 @@ class CommandLineTest {
                     "--data-dir", java.nio.file.Files.createTempDirectory("pushline-demo").toString());
             assertThat(result.code()).isEqualTo(1);
             assertThat(result.err()).contains("port " + taken.getLocalPort()).contains("already in use").doesNotContain("\tat ");
+        }
+    }
+
+    @Test
+    void aTakenPortOfALocalClusterNamesThePortsItNeeds() throws Exception {
+        try (java.net.ServerSocket taken = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            int port = taken.getLocalPort();
+            Result result = run("demo", "--brokers", "3", "--kafka-port", Integer.toString(port),
+                    "--data-dir", java.nio.file.Files.createTempDirectory("pushline-demo").toString());
+            assertThat(result.code()).isEqualTo(1);
+            assertThat(result.err()).contains("port " + port + " on 127.0.0.1 is already in use")
+                    .contains("a cluster of 3 nodes from port " + port + " uses ports " + port + " to " + (port + 5))
+                    .doesNotContain("\tat ");
         }
     }
 }

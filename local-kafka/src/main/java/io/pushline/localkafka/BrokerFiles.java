@@ -1,6 +1,7 @@
 package io.pushline.localkafka;
 
 import java.io.IOException;
+import java.io.Reader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.FileSystems;
 import java.nio.file.Files;
@@ -9,9 +10,11 @@ import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Optional;
+import java.util.Properties;
 import java.util.Set;
 
-/** The files LocalBroker writes into its data dir before launching a child JVM. */
+/** The files LocalBroker (and each node of a LocalCluster) writes into its data dir before launching a child JVM. */
 final class BrokerFiles {
 
     static final String HOST = "127.0.0.1";
@@ -36,6 +39,21 @@ final class BrokerFiles {
     /** Written by the storage format; its presence means "formatted, keep the data". */
     static Path metaProperties(Path dataDir) {
         return logDir(dataDir).resolve("meta.properties");
+    }
+
+    /** The {@code cluster.id} a data dir was formatted with, if it was. */
+    static Optional<String> formattedClusterId(Path dataDir) {
+        Path meta = metaProperties(dataDir);
+        if (!Files.exists(meta)) {
+            return Optional.empty();
+        }
+        Properties props = new Properties();
+        try (Reader reader = Files.newBufferedReader(meta, StandardCharsets.UTF_8)) {
+            props.load(reader);
+        } catch (IOException e) {
+            throw new LocalBrokerException("cannot read " + meta + ": " + e, e);
+        }
+        return Optional.ofNullable(props.getProperty("cluster.id"));
     }
 
     /** Kafka holds an OS file lock on this file while a broker uses the log dir. */
@@ -77,12 +95,39 @@ final class BrokerFiles {
      */
     static Map<String, String> serverConfig(Path dataDir, int port, int controllerPort, BrokerSecurity security,
                                             String brokerPassword, Map<String, String> extraConfig) {
+        Map<String, String> config = nodeConfig(dataDir, 1, port, controllerPort, security, brokerPassword);
+        // A single-node dynamic quorum (formatted with --standalone).
+        config.put("controller.quorum.bootstrap.servers", HOST + ":" + controllerPort);
+        // Internal topics must fit on one node, or consumer groups and transactions (Streams EOS) fail.
+        config.putAll(replicationDefaults(1, 1));
+        config.putAll(commonConfig());
+        config.putAll(extraConfig);
+        return config;
+    }
+
+    /**
+     * One node of a {@link LocalCluster}: node {@code nodeId}, a voter of the static quorum {@code voters}
+     * ({@code id@host:port,...}), with internal topics and new topics replicated {@code replicationFactor} times and
+     * {@code minInsyncReplicas} as the default min ISR. PLAINTEXT listeners on loopback.
+     */
+    static Map<String, String> clusterNodeConfig(Path dataDir, int nodeId, int port, int controllerPort, String voters,
+                                                 int replicationFactor, int minInsyncReplicas, Map<String, String> extraConfig) {
+        Map<String, String> config = nodeConfig(dataDir, nodeId, port, controllerPort, BrokerSecurity.plaintext(), null);
+        config.put("controller.quorum.voters", voters);
+        config.putAll(replicationDefaults(replicationFactor, minInsyncReplicas));
+        config.put("default.replication.factor", Integer.toString(replicationFactor));
+        config.put("min.insync.replicas", Integer.toString(minInsyncReplicas));
+        config.putAll(commonConfig());
+        config.putAll(extraConfig);
+        return config;
+    }
+
+    private static Map<String, String> nodeConfig(Path dataDir, int nodeId, int port, int controllerPort,
+                                                  BrokerSecurity security, String brokerPassword) {
         String listener = security.listenerName();
         Map<String, String> config = new LinkedHashMap<>();
         config.put("process.roles", "broker,controller");
-        config.put("node.id", "1");
-        // A single-node dynamic quorum (formatted with --standalone).
-        config.put("controller.quorum.bootstrap.servers", HOST + ":" + controllerPort);
+        config.put("node.id", Integer.toString(nodeId));
         String controller = BrokerSecurity.CONTROLLER_LISTENER;
         config.put("listeners", listener + "://" + HOST + ":" + port + "," + controller + "://" + HOST + ":" + controllerPort);
         config.put("advertised.listeners", listener + "://" + HOST + ":" + port + "," + controller + "://" + HOST + ":" + controllerPort);
@@ -92,12 +137,24 @@ final class BrokerFiles {
         config.put("controller.listener.names", controller);
         config.putAll(security.brokerConfig(brokerPassword));
         config.put("log.dirs", logDir(dataDir).toString());
-        // Internal topics must fit on one node, or consumer groups and transactions (Streams EOS) fail.
-        config.put("offsets.topic.replication.factor", "1");
-        config.put("transaction.state.log.replication.factor", "1");
-        config.put("transaction.state.log.min.isr", "1");
-        config.put("share.coordinator.state.topic.replication.factor", "1");
-        config.put("share.coordinator.state.topic.min.isr", "1");
+        return config;
+    }
+
+    /** The replication of the internal topics: offsets, transaction state, share-group state. */
+    private static Map<String, String> replicationDefaults(int replicationFactor, int minInsyncReplicas) {
+        Map<String, String> config = new LinkedHashMap<>();
+        String rf = Integer.toString(replicationFactor);
+        String minIsr = Integer.toString(minInsyncReplicas);
+        config.put("offsets.topic.replication.factor", rf);
+        config.put("transaction.state.log.replication.factor", rf);
+        config.put("transaction.state.log.min.isr", minIsr);
+        config.put("share.coordinator.state.topic.replication.factor", rf);
+        config.put("share.coordinator.state.topic.min.isr", minIsr);
+        return config;
+    }
+
+    private static Map<String, String> commonConfig() {
+        Map<String, String> config = new LinkedHashMap<>();
         config.put("group.initial.rebalance.delay.ms", "0");
         config.put("auto.create.topics.enable", "false");
         // Dead letters carry events of 2 MB.
@@ -108,7 +165,6 @@ final class BrokerFiles {
         // failed with OutOfMemoryError once CI's broker restarted after a kill -9. 16 MiB still maps about
         // 600,000 keys per cleaning pass; a bigger compacted topic is just cleaned in more passes.
         config.put("log.cleaner.dedupe.buffer.size", Integer.toString(DEDUPE_BUFFER_BYTES));
-        config.putAll(extraConfig);
         return config;
     }
 

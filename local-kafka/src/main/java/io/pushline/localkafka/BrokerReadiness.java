@@ -11,9 +11,11 @@ import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.stream.Collectors;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.ScramCredentialInfo;
@@ -62,6 +64,15 @@ final class BrokerReadiness {
     }
 
     void awaitReady(long deadline) {
+        awaitReady(deadline, Set.of());
+    }
+
+    /**
+     * Waits until this child's listener serves clients and, through it, the cluster lists every broker of
+     * {@code brokerIds} as registered and unfenced (for a {@link LocalCluster} node: the whole cluster, or the node
+     * itself after a restart).
+     */
+    void awaitReady(long deadline, Set<Integer> brokerIds) {
         InetSocketAddress address = new InetSocketAddress(BrokerFiles.HOST, port);
         // Wait for the listener first: an admin client pointed at a closed port logs a warning per retry.
         while (!accepts(address)) {
@@ -74,7 +85,7 @@ final class BrokerReadiness {
                     // Lists unfenced brokers only: non-empty means the broker registered and serves clients.
                     Collection<Node> nodes = admin.describeCluster().nodes()
                             .get(Math.min(remaining(deadline), TimeUnit.SECONDS.toNanos(5)), TimeUnit.NANOSECONDS);
-                    if (!nodes.isEmpty()) {
+                    if (!nodes.isEmpty() && nodes.stream().map(Node::id).collect(Collectors.toSet()).containsAll(brokerIds)) {
                         return;
                     }
                 } catch (ExecutionException | TimeoutException e) {

@@ -16,7 +16,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * How {@link LocalBroker} runs its child JVMs in one data dir: Kafka's storage tool, run to completion to format a new
+ * How {@link LocalBroker} (and each {@link ClusterNode} of a {@link LocalCluster}) runs its child JVMs in one data dir: Kafka's storage tool, run to completion to format a new
  * data dir, and the broker itself. The command line, launching with the output appended to the log file after a
  * banner, reading the log for a missing classpath, and stopping with SIGTERM, then a forced kill.
  *
@@ -60,13 +60,24 @@ final class ChildJvm {
      * (meta.properties present) keeps its data. {@code startTimeout} is for the message only.
      */
     void format(BrokerSecurity security, String brokerPassword, Duration startTimeout, long deadline) {
+        // A single-node dynamic quorum: this node is its only voter.
+        format(Uuid.randomUuid().toString(), List.of("--standalone"), security, brokerPassword, startTimeout, deadline);
+    }
+
+    /**
+     * As {@link #format(BrokerSecurity, String, Duration, long)}, as a member of cluster {@code clusterId}, with
+     * {@code quorumArguments} for the storage tool: none for a static quorum ({@code controller.quorum.voters} in
+     * server.properties), {@code --standalone} for a single-node dynamic one.
+     */
+    void format(String clusterId, List<String> quorumArguments, BrokerSecurity security, String brokerPassword,
+                Duration startTimeout, long deadline) {
         if (Files.exists(BrokerFiles.metaProperties(dataDir))) {
             log.info("Data dir {} is already formatted; keeping its topics", dataDir);
             return;
         }
-        String clusterId = Uuid.randomUuid().toString();
         List<String> command = javaCommand(STORAGE_TOOL, "format", "--cluster-id", clusterId,
-                "--config", BrokerFiles.serverProperties(dataDir).toString(), "--standalone");
+                "--config", BrokerFiles.serverProperties(dataDir).toString());
+        command.addAll(quorumArguments);
         if (security.usesScram()) {
             // The broker authenticates to itself on its first connection, before any Admin call could create a user.
             command.addAll(List.of("--add-scram", BrokerCredential.addScramArgument(BrokerSecurity.BROKER_USER, brokerPassword)));
@@ -161,6 +172,41 @@ final class ChildJvm {
                 log.error("The Kafka broker (pid {}) survived a forced kill; stop it with `kill -9 {}`", child.pid(), child.pid());
             }
         }
+    }
+
+    /**
+     * As {@link #stop(Process)}, for the nodes of a cluster at once: all get SIGTERM together, so that none waits for
+     * another's shutdown, and the last ones do not try a controlled shutdown against a quorum that is already gone.
+     */
+    static void stopAll(List<Process> children) {
+        List<Process> alive = children.stream().filter(Process::isAlive).toList();
+        if (alive.isEmpty()) {
+            return;
+        }
+        log.info("Stopping the Kafka brokers (pids {})", alive.stream().map(Process::pid).toList());
+        long began = System.nanoTime();
+        alive.forEach(Process::destroy); // SIGTERM
+        long deadline = began + SHUTDOWN_TIMEOUT.toNanos();
+        for (Process child : alive) {
+            if (waitForExit(child, Duration.ofNanos(remaining(deadline)))) {
+                continue;
+            }
+            log.warn("The Kafka broker (pid {}) did not stop within {}s; killing it", child.pid(), SHUTDOWN_TIMEOUT.toSeconds());
+            child.destroyForcibly();
+            if (!waitForExit(child, KILL_TIMEOUT)) {
+                log.error("The Kafka broker (pid {}) survived a forced kill; stop it with `kill -9 {}`", child.pid(), child.pid());
+            }
+        }
+        log.info("Kafka brokers stopped in {} ms", TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - began));
+    }
+
+    /**
+     * SIGKILL: {@link Process#destroyForcibly()} sends SIGKILL on POSIX systems (the JDK's ProcessImpl), and the
+     * child's exit value is then 128 + 9 = 137. Waits until it has exited; true if it did within the bound.
+     */
+    static boolean kill(Process child) {
+        child.destroyForcibly();
+        return waitForExit(child, KILL_TIMEOUT);
     }
 
     private static boolean waitForExit(Process child, Duration timeout) {

@@ -47,6 +47,26 @@ class BrokerFilesTest {
     }
 
     @Test
+    void aClusterNodeIsAVoterOfTheStaticQuorumWithReplicatedDefaults() {
+        Map<String, String> config = BrokerFiles.clusterNodeConfig(dir, 2, 19093, 19096,
+                "1@127.0.0.1:19095,2@127.0.0.1:19096,3@127.0.0.1:19097", 3, 2, Map.of("num.partitions", "3"));
+
+        assertThat(config)
+                .containsEntry("process.roles", "broker,controller")
+                .containsEntry("node.id", "2")
+                .containsEntry("controller.quorum.voters", "1@127.0.0.1:19095,2@127.0.0.1:19096,3@127.0.0.1:19097")
+                .containsEntry("listeners", "PLAINTEXT://127.0.0.1:19093,CONTROLLER://127.0.0.1:19096")
+                .containsEntry("offsets.topic.replication.factor", "3")
+                .containsEntry("transaction.state.log.replication.factor", "3")
+                .containsEntry("transaction.state.log.min.isr", "2")
+                .containsEntry("default.replication.factor", "3")
+                .containsEntry("min.insync.replicas", "2")
+                .containsEntry("auto.create.topics.enable", "false")
+                .containsEntry("num.partitions", "3")
+                .doesNotContainKey("controller.quorum.bootstrap.servers");
+    }
+
+    @Test
     void classpathArgFileQuotesThePath() throws Exception {
         Path file = dir.resolve("cp.args");
         BrokerFiles.writeClasspathArgFile(file, "/a b/x.jar:/c/y.jar");

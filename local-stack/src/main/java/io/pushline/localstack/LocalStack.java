@@ -10,7 +10,9 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.pushline.contracts.Replication;
 import io.pushline.contracts.Topics;
+import io.pushline.localkafka.ClusterNode;
 import io.pushline.localkafka.LocalBroker;
+import io.pushline.localkafka.LocalCluster;
 import io.pushline.mock.FakeFcm;
 import io.pushline.mock.MockApns;
 import io.pushline.topology.StreamsSettings;
@@ -32,6 +34,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
@@ -39,7 +42,8 @@ import java.util.function.Supplier;
 
 /**
  * Everything Pushline needs on one machine, started in order and stopped in reverse: a real single-node Kafka broker
- * (a KRaft child process, or an existing cluster), the mock APNs and FCM servers with real providers pointed at them,
+ * (a KRaft child process), a local replicated cluster of several (child processes, see {@link LocalCluster}) or an
+ * existing cluster, the mock APNs and FCM servers with real providers pointed at them,
  * and every role. The demo and the benchmarks run on it.
  *
  * <p>Not thread-safe to start or close; the accessors are. Must be closed; {@link #close()} is idempotent and safe to
@@ -53,16 +57,20 @@ public final class LocalStack implements AutoCloseable {
 
     /**
      * @param bootstrapServers an existing cluster to use, or null to start a local broker
-     * @param kafkaPort        port of the local broker on 127.0.0.1 (0 = any free port)
+     * @param kafkaPort        port of the local broker on 127.0.0.1 (0 = any free port); with several brokers, the
+     *                         first one's (the others follow it, see {@link LocalCluster})
      * @param dataDir          broker data and state stores
      * @param partitions       partitions of Pushline's topics
      * @param inFlight         pushes in flight per lane
      * @param coordinators     whether to run the coordinators (likes and follows) too; fanout benchmarks leave them out
      * @param coordinatorCommitInterval the coordinators' transaction commit interval
      * @param lagInterval      how often consumer lag is read into the {@code pushline.consumer.lag.*} gauges
+     * @param brokers          local brokers to start: 1 is a single {@link LocalBroker}; more is a {@link LocalCluster},
+     *                         and Pushline's topics are then replicated min(3, brokers) times (ignored with
+     *                         {@code bootstrapServers})
      */
     public record Options(String bootstrapServers, int kafkaPort, Path dataDir, int partitions, int inFlight, boolean coordinators,
-                          Duration coordinatorCommitInterval, Duration lagInterval) {
+                          Duration coordinatorCommitInterval, Duration lagInterval, int brokers) {
         /** The coordinators' default commit interval, as {@code pushline run} has it. */
         public static final Duration DEFAULT_COORDINATOR_COMMIT_INTERVAL = Pipeline.Settings.DEFAULT_COORDINATOR_COMMIT_INTERVAL;
 
@@ -81,9 +89,21 @@ public final class LocalStack implements AutoCloseable {
                     Pipeline.Settings.DEFAULT_LAG_INTERVAL);
         }
 
+        public Options(String bootstrapServers, int kafkaPort, Path dataDir, int partitions, int inFlight, boolean coordinators,
+                       Duration coordinatorCommitInterval, Duration lagInterval) {
+            this(bootstrapServers, kafkaPort, dataDir, partitions, inFlight, coordinators, coordinatorCommitInterval, lagInterval, 1);
+        }
+
         /** The same, reading consumer lag every {@code every}. */
         public Options withLagInterval(Duration every) {
-            return new Options(bootstrapServers, kafkaPort, dataDir, partitions, inFlight, coordinators, coordinatorCommitInterval, every);
+            return new Options(bootstrapServers, kafkaPort, dataDir, partitions, inFlight, coordinators, coordinatorCommitInterval,
+                    every, brokers);
+        }
+
+        /** The same, on a local cluster of {@code n} brokers (1 to {@value LocalCluster#MAX_NODES}). */
+        public Options withBrokers(int n) {
+            return new Options(bootstrapServers, kafkaPort, dataDir, partitions, inFlight, coordinators, coordinatorCommitInterval,
+                    lagInterval, n);
         }
 
         public Options {
@@ -105,6 +125,9 @@ public final class LocalStack implements AutoCloseable {
             if (coordinatorCommitInterval.toMillis() < 1) {
                 throw new IllegalArgumentException("coordinatorCommitInterval must be at least 1 ms, was " + coordinatorCommitInterval);
             }
+            if (brokers < 1 || brokers > LocalCluster.MAX_NODES) {
+                throw new IllegalArgumentException("brokers must be between 1 and " + LocalCluster.MAX_NODES + ", was " + brokers);
+            }
         }
     }
 
@@ -114,6 +137,7 @@ public final class LocalStack implements AutoCloseable {
     private MockProviders mocks;
     private Admin admin;
     private volatile long brokerPid = -1;
+    private volatile LocalCluster cluster;
     private boolean coordinators;
 
     private LocalStack() {
@@ -136,7 +160,24 @@ public final class LocalStack implements AutoCloseable {
     }
 
     private void doStart(Options options, PrintStream out) {
-        if (options.bootstrapServers() == null) {
+        if (options.bootstrapServers() == null && options.brokers() > 1) {
+            out.printf("  starting a Kafka cluster of %d brokers (KRaft, child processes) ... ", options.brokers());
+            // The stack's owner stops the cluster, last, after the clients have drained and committed.
+            LocalCluster started = LocalCluster.builder().nodes(options.brokers()).port(options.kafkaPort())
+                    .dataDir(options.dataDir().resolve("kafka")).shutdownHook(false).build();
+            synchronized (resources) {
+                resources.add(started);
+            }
+            started.start();
+            cluster = started;
+            bootstrapServers = started.bootstrapServers();
+            out.printf("up (replication factor %d, min ISR %d)%n", started.replicationFactor(), started.minInsyncReplicas());
+            for (ClusterNode node : started.nodes()) {
+                out.printf("  broker %d at %s (pid %d)%n", node.id(), node.address(), node.pid());
+            }
+            out.printf("  to try failover, kill one: kill -9 %d (or kill -STOP %d to stall it, kill -CONT to resume);"
+                    + " the dashboard shows the rest carry on%n", started.nodes().get(0).pid(), started.nodes().get(0).pid());
+        } else if (options.bootstrapServers() == null) {
             out.print("  starting Kafka broker (KRaft, child process) ... ");
             // The stack's owner stops the broker, last, after the clients have drained and committed.
             LocalBroker broker = LocalBroker.builder().port(options.kafkaPort()).controllerPort(0)
@@ -188,9 +229,14 @@ public final class LocalStack implements AutoCloseable {
         }
     }
 
-    /** The local broker's process id, or -1 when the stack uses an existing cluster. */
+    /** The local broker's process id, or -1 when the stack uses an existing cluster or a local cluster of several. */
     public long brokerPid() {
         return brokerPid;
+    }
+
+    /** The local cluster, when the stack started several brokers; its nodes can be killed, stalled and restarted. */
+    public Optional<LocalCluster> cluster() {
+        return Optional.ofNullable(cluster);
     }
 
     public String bootstrapServers() {
