@@ -44,6 +44,7 @@ import org.junit.jupiter.api.io.TempDir;
  * certificate; with an authorizer, a client does only what an ACL allows while the broker's own principal does anything.
  */
 @Tag("integration")
+@org.junit.jupiter.api.parallel.Execution(org.junit.jupiter.api.parallel.ExecutionMode.CONCURRENT)
 @Timeout(value = 4, unit = TimeUnit.MINUTES)
 class LocalBrokerSecurityTest {
 

@@ -28,6 +28,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 /** Starts real brokers as child processes, on free ports in temporary data dirs. */
 @Tag("integration")
+@org.junit.jupiter.api.parallel.Execution(org.junit.jupiter.api.parallel.ExecutionMode.CONCURRENT)
 @Timeout(value = 4, unit = TimeUnit.MINUTES)
 class LocalBrokerTest {
 

@@ -34,6 +34,7 @@ import org.junit.jupiter.api.io.TempDir;
  * cluster starts once.
  */
 @Tag("integration")
+@org.junit.jupiter.api.parallel.Execution(org.junit.jupiter.api.parallel.ExecutionMode.CONCURRENT)
 @Timeout(value = 6, unit = TimeUnit.MINUTES)
 class LocalClusterTest {
 
