@@ -30,9 +30,16 @@ public final class PushlineCommand implements Runnable {
     }
 
     static int execute(String... args) {
-        return new CommandLine(new PushlineCommand())
-                .setExecutionExceptionHandler(PushlineCommand::failed)
-                .execute(args);
+        return command().execute(args);
+    }
+
+    /** As {@link #execute(String...)}, printing to {@code out} and {@code err} (tests capture them). */
+    static int execute(java.io.PrintWriter out, java.io.PrintWriter err, String... args) {
+        return command().setOut(out).setErr(err).execute(args);
+    }
+
+    private static CommandLine command() {
+        return new CommandLine(new PushlineCommand()).setExecutionExceptionHandler(PushlineCommand::failed);
     }
 
     /**

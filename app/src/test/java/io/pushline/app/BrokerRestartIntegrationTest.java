@@ -6,6 +6,7 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.api.parallel.Execution;
 import org.junit.jupiter.api.parallel.ExecutionMode;
+import org.junit.jupiter.api.parallel.ResourceLock;
 
 import java.nio.file.Path;
 import java.time.Duration;
@@ -20,10 +21,11 @@ import java.util.concurrent.TimeUnit;
  */
 @Tag("integration")
 @Execution(ExecutionMode.CONCURRENT)
+@ResourceLock(FaultRig.LANE_2)
 @Timeout(value = 8, unit = TimeUnit.MINUTES)
 class BrokerRestartIntegrationTest {
     static final Duration DOWN = Duration.ofSeconds(90);
-    private static final int DEVICES = 4_000;
+    private static final int DEVICES = 2_000;
 
     @Test
     void theOnlyBrokerKilledAndBackAfterNinetySecondsLosesNothing(@TempDir Path dir) throws Exception {

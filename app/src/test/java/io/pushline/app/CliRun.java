@@ -1,10 +1,13 @@
 package io.pushline.app;
 
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
+import java.io.PrintWriter;
+import java.io.StringWriter;
 
-/** Runs {@code pushline ARGS} in this JVM, capturing what it prints. */
+/**
+ * Runs {@code pushline ARGS} in this JVM, capturing what it prints through picocli's out and err writers. It does not
+ * swap {@code System.out}: the fault suite's classes run at the same time in this JVM, and their threads' log lines
+ * would land in the capture.
+ */
 final class CliRun {
     record Result(int code, String out, String err) {}
 
@@ -12,17 +15,9 @@ final class CliRun {
     }
 
     static Result run(String... args) {
-        PrintStream originalOut = System.out;
-        PrintStream originalErr = System.err;
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        ByteArrayOutputStream err = new ByteArrayOutputStream();
-        System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
-        System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
-        try {
-            return new Result(PushlineCommand.execute(args), out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
-        } finally {
-            System.setOut(originalOut);
-            System.setErr(originalErr);
-        }
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        int code = PushlineCommand.execute(new PrintWriter(out, true), new PrintWriter(err, true), args);
+        return new Result(code, out.toString(), err.toString());
     }
 }

@@ -24,6 +24,8 @@ import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.function.UnaryOperator;
+import org.junit.jupiter.api.parallel.ResourceLock;
+import io.pushline.topology.TopologyConfig;
 import io.pushline.push.GuardedProvider;
 import io.pushline.workers.WorkerConfig;
 
@@ -35,11 +37,19 @@ import static org.assertj.core.api.Assertions.assertThat;
  * {@code /health/ready} and {@code /health/live} would have answered every 200 ms.
  *
  * <p>Each case owns its broker, so cases run at the same time as each other and as the tests on the shared broker
- * (their classes are {@code @Execution(CONCURRENT)}): a case spends most of its time waiting out a fault.
+ * (their classes are {@code @Execution(CONCURRENT)}): a case spends most of its time waiting out a fault. Each class
+ * holds one of two {@linkplain ResourceLock lanes} ({@link #LANE_1}, {@link #LANE_2}), so that at most two cases run
+ * at once beside the sequential tests: on two cores, more would slow every one of them past its bounds.
+ *
+ * <p>The coordinators commit every 100 ms here (Kafka Streams' default; Pushline's is 20 ms, for likes' latency): an
+ * idle rig then costs a fifth of the transactions, and the cases do not measure latency.
  */
 final class FaultRig implements AutoCloseable {
+    static final String LANE_1 = "pushline-fault-lane-1";
+    static final String LANE_2 = "pushline-fault-lane-2";
     static final int PARTITIONS = 3;
     static final int IN_FLIGHT = 256;
+    private static final Duration COORDINATOR_COMMIT_INTERVAL = Duration.ofMillis(100);
 
     private final String name;
     private final Path dir;
@@ -120,7 +130,8 @@ final class FaultRig implements AutoCloseable {
             rig.mocks = MockProviders.start(rig.registry, setup.guards());
             rig.closeables.add(rig.mocks);
             rig.pipeline = Pipeline.startLanes(new Pipeline.Settings(rig.bootstrapServers(), Map.of(), PARTITIONS, Replication.Choice.AUTO,
-                            dir.resolve("state"), rig.applicationId, IN_FLIGHT), setup.roles(), rig.mocks.byLane(), rig.registry,
+                            dir.resolve("state"), rig.applicationId, IN_FLIGHT, TopologyConfig.DEFAULT_PAGE_SIZE,
+                            TopologyConfig.DEFAULT_PAGE_INTERVAL, COORDINATOR_COMMIT_INTERVAL), setup.roles(), rig.mocks.byLane(), rig.registry,
                     UnaryOperator.identity(), setup.workers());
             rig.closeables.add(rig.pipeline);
             rig.startSampler();

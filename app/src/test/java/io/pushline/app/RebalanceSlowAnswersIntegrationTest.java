@@ -11,6 +11,7 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.api.parallel.Execution;
 import org.junit.jupiter.api.parallel.ExecutionMode;
+import org.junit.jupiter.api.parallel.ResourceLock;
 
 import java.nio.file.Path;
 import java.time.Duration;
@@ -32,6 +33,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  */
 @Tag("integration")
 @Execution(ExecutionMode.CONCURRENT)
+@ResourceLock(FaultRig.LANE_2)
 @Timeout(value = 6, unit = TimeUnit.MINUTES)
 class RebalanceSlowAnswersIntegrationTest {
     private static final int DEVICES = 2_000;

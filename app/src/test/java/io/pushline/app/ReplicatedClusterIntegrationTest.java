@@ -11,6 +11,7 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.api.parallel.Execution;
 import org.junit.jupiter.api.parallel.ExecutionMode;
+import org.junit.jupiter.api.parallel.ResourceLock;
 
 import java.nio.file.Path;
 import java.time.Duration;
@@ -40,9 +41,10 @@ import static org.assertj.core.api.Assertions.assertThat;
  */
 @Tag("integration")
 @Execution(ExecutionMode.CONCURRENT)
+@ResourceLock(FaultRig.LANE_1)
 @Timeout(value = 12, unit = TimeUnit.MINUTES)
 class ReplicatedClusterIntegrationTest {
-    private static final int DEVICES = 3_000;
+    private static final int DEVICES = 2_000;
     private static final int OWNERS = 100;
     private static final int LIKES = 600;
 

@@ -59,7 +59,7 @@ class SaslScramIntegrationTest {
     private static final Path OUT = Path.of("target", "sasl-it");
     private static final Pattern DELIVERED = Pattern.compile("(?m)^pushline_worker_pushes_total\\{[^}]*outcome=\"delivered\"[^}]*} (\\S+)$");
     private static final URI SOURCE = URI.create("urn:pushline:test:sasl");
-    private static final Duration WAIT = Duration.ofSeconds(90);
+    private static final Duration WAIT = Duration.ofMinutes(3);
     private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
     @Test

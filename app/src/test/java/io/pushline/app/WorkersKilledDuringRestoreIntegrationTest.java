@@ -15,6 +15,7 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.api.parallel.Execution;
 import org.junit.jupiter.api.parallel.ExecutionMode;
+import org.junit.jupiter.api.parallel.ResourceLock;
 
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -37,6 +38,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  */
 @Tag("integration")
 @Execution(ExecutionMode.CONCURRENT)
+@ResourceLock(FaultRig.LANE_2)
 @Timeout(value = 7, unit = TimeUnit.MINUTES)
 class WorkersKilledDuringRestoreIntegrationTest {
     private static final int DEVICES = 2_000;
