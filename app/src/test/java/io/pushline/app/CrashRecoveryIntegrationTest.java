@@ -56,7 +56,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * both lives of the role) and the other role stay up in this JVM.
  *
  * <ul>
- *   <li>Workers killed halfway through a 60,000-device fanout, restarted, and joined by a second worker at three
+ *   <li>Workers killed halfway through a 40,000-device fanout, restarted, and joined by a second worker at three
  *       quarters (a rebalance): nothing is lost, and the duplicates (pushes the mock accepted twice) are at most the
  *       pushes in flight at the kill: the worker's in-flight window.</li>
  *   <li>The router (expansion) killed mid-expansion: after the restart the job resumes from its cursor; every device
@@ -111,7 +111,7 @@ class CrashRecoveryIntegrationTest {
 
     @Test
     void workersKilledHalfwayThenRebalancedLoseNothingAndDuplicateAtMostTheirInFlightWindow() throws Exception {
-        int devices = 60_000;
+        int devices = 40_000;
         SimpleMeterRegistry registry = new SimpleMeterRegistry();
         Pipeline router = Pipeline.start(settings(dir.resolve("router-state")), EnumSet.of(ProcessRole.ROUTER), Map.of(), registry);
         closeables.add(router);

@@ -53,6 +53,8 @@ import static org.awaitility.Awaitility.await;
  * is kept in {@code target/sasl-it/}.
  */
 @Tag("integration")
+@org.junit.jupiter.api.parallel.Execution(org.junit.jupiter.api.parallel.ExecutionMode.CONCURRENT)
+@org.junit.jupiter.api.parallel.ResourceLock(FaultRig.LANE_3)
 @Timeout(value = 4, unit = TimeUnit.MINUTES)
 class SaslScramIntegrationTest {
     private static final String USER = "pushline";

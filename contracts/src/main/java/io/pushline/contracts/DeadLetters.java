@@ -38,7 +38,33 @@ public final class DeadLetters {
   /** Longer details are cut to this many characters. */
   public static final int MAX_DETAIL_CHARS = 1024;
 
+  /** An exception's message is cut to this many characters in {@link #failureDetail}. */
+  public static final int MAX_FAILURE_MESSAGE_CHARS = 300;
+  /**
+   * Runs of token characters this long are masked in {@link #failureDetail}: device tokens are 64 (APNs) to about 160
+   * (FCM) such characters, ids at most 128 but rarely over 40, and an exception's message may quote either.
+   */
+  private static final java.util.regex.Pattern TOKEN_LIKE = java.util.regex.Pattern.compile("[A-Za-z0-9_:.\\-]{41,}");
+
   private DeadLetters() {
+  }
+
+  /**
+   * A dead letter's detail for a failure: {@code ExceptionType: message}, the message cut to
+   * {@link #MAX_FAILURE_MESSAGE_CHARS}, control characters replaced with {@code ?} and token-like runs masked, so that
+   * a device token quoted by an exception never reaches the dead-letter topic or a log. Never the record's payload.
+   */
+  public static String failureDetail(Throwable error) {
+    Require.nonNull(error, "error");
+    StringBuilder out = new StringBuilder(error.getClass().getName());
+    String message = error.getMessage();
+    if (message != null && !message.isEmpty()) {
+      String cut = message.length() > MAX_FAILURE_MESSAGE_CHARS ? message.substring(0, MAX_FAILURE_MESSAGE_CHARS) + "…" : message;
+      StringBuilder clean = new StringBuilder(cut.length());
+      cut.codePoints().forEach(c -> clean.appendCodePoint(Character.isISOControl(c) ? '?' : c));
+      out.append(": ").append(TOKEN_LIKE.matcher(clean).replaceAll("[masked]"));
+    }
+    return out.toString();
   }
 
   /**

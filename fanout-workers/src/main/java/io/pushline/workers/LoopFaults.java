@@ -11,7 +11,6 @@ import org.apache.kafka.common.errors.SerializationException;
 import java.time.Duration;
 import java.util.Objects;
 import java.util.function.LongSupplier;
-import java.util.regex.Pattern;
 
 /**
  * Decides what the poll loop does after an iteration failed: retry after a backoff (a broker that is slow, stalled,
@@ -100,21 +99,11 @@ final class LoopFaults {
         return true;
     }
 
-    /** Runs of token characters this long are masked in a dead letter's detail: an exception may quote a device token. */
-    private static final Pattern TOKEN_LIKE = Pattern.compile("[A-Za-z0-9_:.\\-]{41,}");
-    static final int MAX_MESSAGE_CHARS = 300;
+    static final int MAX_MESSAGE_CHARS = io.pushline.contracts.DeadLetters.MAX_FAILURE_MESSAGE_CHARS;
 
     /** A poison record's dead-letter detail: the exception's type and message, cut, control characters and tokens masked. */
     static String poisonDetail(Throwable error) {
-        StringBuilder out = new StringBuilder(error.getClass().getName());
-        String message = error.getMessage();
-        if (message != null && !message.isEmpty()) {
-            String cut = message.length() > MAX_MESSAGE_CHARS ? message.substring(0, MAX_MESSAGE_CHARS) + "…" : message;
-            StringBuilder clean = new StringBuilder(cut.length());
-            cut.codePoints().forEach(c -> clean.appendCodePoint(Character.isISOControl(c) ? '?' : c));
-            out.append(": ").append(TOKEN_LIKE.matcher(clean).replaceAll("[masked]"));
-        }
-        return out.toString();
+        return io.pushline.contracts.DeadLetters.failureDetail(error);
     }
 
     /** An iteration failed with {@code error}. */

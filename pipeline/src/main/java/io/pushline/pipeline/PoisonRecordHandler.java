@@ -17,7 +17,6 @@ import org.slf4j.LoggerFactory;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
-import java.util.regex.Pattern;
 
 /**
  * The Streams applications' {@code processing.exception.handler}: a record that made one of Pushline's processors
@@ -43,12 +42,7 @@ public final class PoisonRecordHandler implements ProcessingExceptionHandler {
     /** Config key: the {@link MeterRegistry} the counter is in (an object, not a string). */
     public static final String REGISTRY_CONFIG = "pushline.meter.registry";
     /** The exception's message is cut to this many characters in the detail. */
-    static final int MAX_MESSAGE_CHARS = 300;
-    /**
-     * Runs of token characters this long are masked in the detail: device tokens are 64 (APNs) to about 160 (FCM) such
-     * characters, ids at most 128 but rarely over 40, and an exception's message may quote either.
-     */
-    private static final Pattern TOKEN_LIKE = Pattern.compile("[A-Za-z0-9_:.\\-]{41,}");
+    static final int MAX_MESSAGE_CHARS = io.pushline.contracts.DeadLetters.MAX_FAILURE_MESSAGE_CHARS;
     private static final Logger log = LoggerFactory.getLogger(PoisonRecordHandler.class);
 
     private Counter deadLetters;
@@ -107,14 +101,8 @@ public final class PoisonRecordHandler implements ProcessingExceptionHandler {
      * characters replaced and token-like runs masked; then the causes' types. Never the record's payload.
      */
     static String detail(String node, Throwable error) {
-        StringBuilder out = new StringBuilder("processor ").append(node).append(": ").append(error.getClass().getName());
-        String message = error.getMessage();
-        if (message != null && !message.isEmpty()) {
-            String cut = message.length() > MAX_MESSAGE_CHARS ? message.substring(0, MAX_MESSAGE_CHARS) + "…" : message;
-            StringBuilder clean = new StringBuilder(cut.length());
-            cut.codePoints().forEach(c -> clean.appendCodePoint(Character.isISOControl(c) ? '?' : c));
-            out.append(": ").append(TOKEN_LIKE.matcher(clean).replaceAll("[masked]"));
-        }
+        StringBuilder out = new StringBuilder("processor ").append(node).append(": ")
+                .append(io.pushline.contracts.DeadLetters.failureDetail(error));
         int depth = 0;
         for (Throwable t = error.getCause(); t != null && depth < 5; t = t.getCause() == t ? null : t.getCause(), depth++) {
             out.append("; caused by ").append(t.getClass().getName());
