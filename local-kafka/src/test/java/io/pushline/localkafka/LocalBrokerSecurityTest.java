@@ -121,7 +121,21 @@ class LocalBrokerSecurityTest {
                         new AccessControlEntry("User:CN=client", "*", AclOperation.WRITE, AclPermissionType.ALLOW))))
                         .all().get(CLIENT_TIMEOUT.toSeconds(), TimeUnit.SECONDS);
             }
-            produce(client, "follows", "carol follows bob");
+            // createAcls returns once the controller has the ACL; the broker's authorizer applies it from the metadata log
+            // a moment later (seconds on a loaded machine): until then the write is refused, and nothing is written.
+            io.pushline.testkit.Waits.until(() -> {
+                try {
+                    produce(client, "follows", "carol follows bob");
+                    return true;
+                } catch (java.util.concurrent.ExecutionException e) {
+                    if (e.getCause() instanceof TopicAuthorizationException) {
+                        return false;
+                    }
+                    throw new AssertionError(e);
+                } catch (Exception e) {
+                    throw new AssertionError(e);
+                }
+            }, Duration.ofSeconds(60), "the client's Write ACL to reach the broker");
             assertThat(endOffset(broker, "follows")).isEqualTo(1);
             assertThatThrownBy(() -> readFromStart(client, "follows"))
                     .as("Write does not grant Read")
