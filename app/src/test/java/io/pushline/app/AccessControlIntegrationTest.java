@@ -55,8 +55,6 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
  * The child's output is kept in {@code target/acl-it/}.
  */
 @Tag("integration")
-@org.junit.jupiter.api.parallel.Execution(org.junit.jupiter.api.parallel.ExecutionMode.CONCURRENT)
-@org.junit.jupiter.api.parallel.ResourceLock(FaultRig.LANE_3)
 @Timeout(value = 4, unit = TimeUnit.MINUTES)
 class AccessControlIntegrationTest {
     private static final Path OUT = Path.of("target", "acl-it");

@@ -51,8 +51,6 @@ import static org.assertj.core.api.Assertions.fail;
  * {@code target/dashboard.png}; with {@code -Dpushline.updateScreenshot=true} also to {@code docs/dashboard.png}.
  */
 @Tag("integration")
-@org.junit.jupiter.api.parallel.Execution(org.junit.jupiter.api.parallel.ExecutionMode.CONCURRENT)
-@org.junit.jupiter.api.parallel.ResourceLock(FaultRig.LANE_3)
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class OperationsIntegrationTest {
     private static final Pattern DASHBOARD_LINE = Pattern.compile("(?m)^  dashboard: (http://\\S+/)$");
