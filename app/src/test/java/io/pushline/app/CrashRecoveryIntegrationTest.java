@@ -8,15 +8,8 @@ import io.pushline.pipeline.ProcessRole;
 import io.pushline.testkit.Waits;
 
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
-import io.pushline.contracts.CloudEventCodec;
-import io.pushline.contracts.Envelope;
-import io.pushline.contracts.LikeCreated;
-import io.pushline.contracts.PushIds;
 import io.pushline.contracts.Topics;
 import io.pushline.coordinators.CoordinatorTopology;
-import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.common.serialization.ByteArraySerializer;
-import org.apache.kafka.common.serialization.StringSerializer;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import io.pushline.mock.FakeFcm;
 import io.pushline.mock.MockApns;
@@ -224,33 +217,15 @@ class CrashRecoveryIntegrationTest {
 
         // Likes stream in at about 200/s; the kill lands while they do, so transactions are open (journal entries and
         // step outputs written, not committed) at the kill.
-        Set<String> expected = new java.util.HashSet<>();
+        TestAudience.Likes batch = TestAudience.likes(tokens, owners, likes);   // follower-i owns tokens 2i and 2i+1
+        Set<String> expected = batch.pushIds();
         Set<String> likeIds = new java.util.HashSet<>();
-        CloudEventCodec codec = new CloudEventCodec();
-        Thread publisher;
+        batch.events().forEach(like -> likeIds.add(like.id()));
         java.util.concurrent.atomic.AtomicReference<Exception> publishFailure = new java.util.concurrent.atomic.AtomicReference<>();
-        List<Envelope<LikeCreated>> events = new ArrayList<>();
-        for (int i = 0; i < likes; i++) {
-            int owner = i % owners;
-            Envelope<LikeCreated> like = Envelope.of(java.util.UUID.randomUUID().toString(), java.net.URI.create("test://likes"),
-                    Instant.now(), new LikeCreated(String.format("actor-%05d", i), String.format("post-%05d", i),
-                            String.format("follower-%07d", owner)));
-            events.add(like);
-            likeIds.add(like.id());
-            expected.add(PushIds.pushId(like.id(), tokens.get(2 * owner)));
-            expected.add(PushIds.pushId(like.id(), tokens.get(2 * owner + 1)));
-        }
-        publisher = new Thread(() -> {
-            try (KafkaProducer<String, byte[]> producer = new KafkaProducer<>(Pipeline.producerConfig(Map.of("bootstrap.servers",
-                    broker.bootstrapServers())), new StringSerializer(), new ByteArraySerializer())) {
-                long start = System.nanoTime();
-                for (int i = 0; i < events.size(); i++) {
-                    long due = start + i * 5_000_000L;   // 200 per second
-                    java.util.concurrent.locks.LockSupport.parkNanos(Math.max(0, due - System.nanoTime()));
-                    producer.send(codec.toRecord(Topics.EVENTS, events.get(i)));
-                }
-                producer.flush();
-            } catch (Exception e) {
+        Thread publisher = new Thread(() -> {
+            try {
+                TestAudience.publishPaced(broker.bootstrapServers(), batch.events(), 200);
+            } catch (RuntimeException e) {
                 publishFailure.set(e);
             }
         }, "likes-publisher");

@@ -17,6 +17,9 @@ import java.util.concurrent.TimeUnit;
  * {@code dir/NAME.log}; {@link #logs()} gives their ends for a failure message. Closing kills every child still alive.
  */
 final class RoleProcesses implements AutoCloseable {
+    /** One client for every {@link #metrics} poll: a test polls it many times a second. */
+    private static final java.net.http.HttpClient HTTP = java.net.http.HttpClient.newHttpClient();
+
     private final Path dir;
     private final String bootstrapServers;
     private final MockApns apns;
@@ -90,8 +93,7 @@ final class RoleProcesses implements AutoCloseable {
             if (!url.find()) {
                 return "";
             }
-            var client = java.net.http.HttpClient.newHttpClient();
-            return client.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(url.group(1)))
+            return HTTP.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(url.group(1)))
                     .timeout(java.time.Duration.ofSeconds(5)).build(), java.net.http.HttpResponse.BodyHandlers.ofString()).body();
         } catch (java.io.IOException e) {
             return "";
