@@ -47,6 +47,9 @@ import org.junit.jupiter.api.io.TempDir;
 @org.junit.jupiter.api.parallel.Execution(org.junit.jupiter.api.parallel.ExecutionMode.CONCURRENT)
 @Timeout(value = 4, unit = TimeUnit.MINUTES)
 class LocalBrokerSecurityTest {
+    /** The three child-broker classes run beside each other on two cores: a broker may take well over a minute to start. */
+    private static final Duration START_TIMEOUT = Duration.ofMinutes(3);
+
 
     private static final Duration CLIENT_TIMEOUT = Duration.ofSeconds(30);
     private static final String ALICE_PASSWORD = "alice-" + Long.toHexString(System.nanoTime());
@@ -144,7 +147,8 @@ class LocalBrokerSecurityTest {
     }
 
     private LocalBroker builder(BrokerSecurity security) {
-        return LocalBroker.builder().port(0).controllerPort(0).dataDir(dataDir).heap("256m").security(security).build();
+        return LocalBroker.builder().port(0).controllerPort(0).dataDir(dataDir).heap("256m").security(security)
+                .startTimeout(START_TIMEOUT).build();
     }
 
     private static Map<String, Object> scram(LocalBroker broker, String user, String password) {

@@ -31,6 +31,9 @@ import org.junit.jupiter.api.io.TempDir;
 @org.junit.jupiter.api.parallel.Execution(org.junit.jupiter.api.parallel.ExecutionMode.CONCURRENT)
 @Timeout(value = 4, unit = TimeUnit.MINUTES)
 class LocalBrokerTest {
+    /** The three child-broker classes run beside each other on two cores: a broker may take well over a minute to start. */
+    private static final Duration START_TIMEOUT = Duration.ofMinutes(3);
+
 
     private static final Duration CLIENT_TIMEOUT = Duration.ofSeconds(30);
 
@@ -150,7 +153,7 @@ class LocalBrokerTest {
     }
 
     private static LocalBroker onFreePorts(Path dataDir) {
-        return LocalBroker.builder().port(0).controllerPort(0).dataDir(dataDir).heap("256m").build();
+        return LocalBroker.builder().port(0).controllerPort(0).dataDir(dataDir).heap("256m").startTimeout(START_TIMEOUT).build();
     }
 
     private static void createTopic(LocalBroker broker, String topic) throws Exception {
