@@ -8,6 +8,7 @@ import io.pushline.contracts.DeviceRegistered;
 import io.pushline.contracts.Envelope;
 import io.pushline.contracts.EventType;
 import io.pushline.contracts.Topics;
+import io.pushline.contracts.Wakeup;
 import org.apache.kafka.common.header.Header;
 import org.apache.kafka.common.header.Headers;
 import org.apache.kafka.common.header.internals.RecordHeaders;
@@ -61,6 +62,7 @@ final class CoordinatorProcessor implements Processor<byte[], byte[], byte[], by
     private ProcessorContext<byte[], byte[]> context;
     private KeyValueStore<String, byte[]> journal;
     private KeyValueStore<String, byte[]> schedule;
+    private Wakeup wakeup;
     private KeyValueStore<String, byte[]> facts;
     private Facts view;
     private Flows flows;
@@ -121,11 +123,15 @@ final class CoordinatorProcessor implements Processor<byte[], byte[], byte[], by
                 metrics.active(flowAndState.substring(0, bar), flowAndState.substring(bar + 1), n);
             }
         }
-        context.schedule(config.tick(), PunctuationType.WALL_CLOCK_TIME, this::runDue);
+        // Armed for the earliest entry of the schedule only, never ticking while nothing is due (see Wakeup).
+        wakeup = new Wakeup((delay, fire) -> context.schedule(delay, PunctuationType.WALL_CLOCK_TIME, fire::accept)::cancel,
+                context::currentSystemTimeMs, config.tick(), this::runDue);
+        wakeAtFirstDue();
     }
 
     @Override
     public void close() {
+        wakeup.disarm();
         metrics.parked(-parkedHere);
         activeHere.forEach((flowAndState, n) -> {
             int bar = flowAndState.indexOf('|');
@@ -336,13 +342,28 @@ final class CoordinatorProcessor implements Processor<byte[], byte[], byte[], by
         }
         scheduleWake(advance);
         if (c.isTerminal()) {
-            schedule.put(scheduleKey(Instant.ofEpochMilli(timestamp).plus(journalRetention), c.id()), new byte[0]);
+            scheduleAt(Instant.ofEpochMilli(timestamp).plus(journalRetention), c.id());
         }
     }
 
     private void scheduleWake(CoordinatorEngine.Advance advance) {
         if (advance.wakeAt() != null) {
-            schedule.put(scheduleKey(advance.wakeAt(), advance.coordinator().id()), new byte[0]);
+            scheduleAt(advance.wakeAt(), advance.coordinator().id());
+        }
+    }
+
+    private void scheduleAt(Instant at, String id) {
+        schedule.put(scheduleKey(at, id), new byte[0]);
+        wakeup.at(at.toEpochMilli());
+    }
+
+    /** Arms the wake-up for the schedule's earliest entry, if there is one. */
+    private void wakeAtFirstDue() {
+        try (KeyValueIterator<String, byte[]> it = schedule.range(scheduleKey(Instant.EPOCH, ""), SCHEDULE_END)) {
+            if (it.hasNext()) {
+                String key = it.next().key;
+                wakeup.at(Long.parseLong(key, 0, key.indexOf('|'), 10));
+            }
         }
     }
 
@@ -399,6 +420,9 @@ final class CoordinatorProcessor implements Processor<byte[], byte[], byte[], by
         context.forward(new Record<>(key, value, timestamp, headers), CoordinatorTopology.sinkFor(out.topic()));
     }
 
+    /** After every schedule key: '~' sorts after the digits. */
+    private static final String SCHEDULE_END = "~";
+
     static String scheduleKey(Instant at, String id) {
         return String.format("%013d|%s", Math.max(0, at.toEpochMilli()), id);
     }
@@ -434,11 +458,12 @@ final class CoordinatorProcessor implements Processor<byte[], byte[], byte[], by
                 if (!now.isBefore(finished.plus(journalRetention))) {
                     journal.delete(id);
                 } else {
-                    schedule.put(scheduleKey(finished.plus(journalRetention), id), new byte[0]);
+                    scheduleAt(finished.plus(journalRetention), id);
                 }
                 continue;
             }
             persist(c, engine.advance(c, now));
         }
+        wakeAtFirstDue();   // what is left: later entries, or more due ones than one wake-up runs
     }
 }

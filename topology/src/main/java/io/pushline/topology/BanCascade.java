@@ -118,6 +118,13 @@ final class BanCascade {
         removeEdges(job, pageSize, timestamp);
     }
 
+    /** Whether an edge removal is running on this partition. */
+    boolean removing() {
+        try (KeyValueIterator<String, byte[]> running = edgeJobs.all()) {
+            return running.hasNext();
+        }
+    }
+
     /** One bounded page of follow-edge removals over every running edge job. */
     void removeEdgePages(long timestamp) {
         int budget = pageSize;

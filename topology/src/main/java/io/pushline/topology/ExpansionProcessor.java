@@ -16,10 +16,12 @@ import io.pushline.contracts.PushIds;
 import io.pushline.contracts.PushTask;
 import io.pushline.contracts.TimelinePosted;
 import io.pushline.contracts.Topics;
+import io.pushline.contracts.Wakeup;
 import org.apache.kafka.common.header.internals.RecordHeaders;
 import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.common.utils.Bytes;
 import org.apache.kafka.streams.KeyValue;
+import org.apache.kafka.streams.processor.PunctuationType;
 import org.apache.kafka.streams.processor.api.Processor;
 import org.apache.kafka.streams.processor.api.ProcessorContext;
 import org.apache.kafka.streams.processor.api.Record;
@@ -95,6 +97,7 @@ final class ExpansionProcessor implements Processor<byte[], byte[], byte[], byte
     private KeyValueStore<String, Long> followerCounts;
     /** Progress gauges of the jobs running on this task's partition that outlived their first page. */
     private final Map<String, TopologyMetrics.JobGauges> gauges = new HashMap<>();
+    private Wakeup wakeup;
 
     /** What expansion needs of a device; kept small because there may be millions per instance. */
     record DeviceRef(Platform platform, String appId) {}
@@ -154,18 +157,46 @@ final class ExpansionProcessor implements Processor<byte[], byte[], byte[], byte
                 }
             }
         }
-        context.schedule(config.pageInterval(), org.apache.kafka.streams.processor.PunctuationType.WALL_CLOCK_TIME, ts -> {
-            if (config.mayExpand().getAsBoolean()) {
-                expandPages(ts);
+        // Pages run while there is a job to page through, and nothing ticks on an idle partition (see Wakeup).
+        wakeup = new Wakeup((delay, fire) -> context.schedule(delay, PunctuationType.WALL_CLOCK_TIME, fire::accept)::cancel,
+                context::currentSystemTimeMs, config.pageInterval(), this::runPages);
+        wakeForWhatIsLeft(now.toEpochMilli());
+    }
+
+    private void runPages(long ts) {
+        if (config.mayExpand().getAsBoolean()) {
+            expandPages(ts);
+        }
+        bans.removeEdgePages(context.currentSystemTimeMs());
+        Instant at = Instant.ofEpochMilli(ts);
+        gauges.values().forEach(g -> g.update(g.progress().at(at)));   // ETAs of jobs this page did not reach too
+        wakeForWhatIsLeft(ts);
+    }
+
+    /**
+     * Arms the next page if a fanout or a ban's edge removal is running here; a cancelled fanout only at the time its
+     * job may be dropped. Jobs are few (one per running fanout), unlike their audiences.
+     */
+    private void wakeForWhatIsLeft(long now) {
+        if (bans.removing()) {
+            wakeup.at(now);
+            return;
+        }
+        long next = Long.MAX_VALUE;
+        try (KeyValueIterator<String, byte[]> all = jobs.all()) {
+            while (all.hasNext() && next > now) {
+                Job job = readJob(all.next().value);
+                next = Math.min(next, job.cancelledBy() == null ? now : job.timestamp() + config.timelinePushTtl().toMillis() + 1);
             }
-            bans.removeEdgePages(context.currentSystemTimeMs());
-            Instant at = Instant.ofEpochMilli(ts);
-            gauges.values().forEach(g -> g.update(g.progress().at(at)));   // ETAs of jobs this page did not reach too
-        });
+        }
+        if (next != Long.MAX_VALUE) {
+            wakeup.at(next);
+        }
     }
 
     @Override
     public void close() {
+        wakeup.disarm();
         // The partition may move to another thread or instance, which registers its own gauges for these jobs.
         gauges.values().forEach(TopologyMetrics.JobGauges::remove);
         gauges.clear();
@@ -278,6 +309,7 @@ final class ExpansionProcessor implements Processor<byte[], byte[], byte[], byte
         Envelope<?> envelope = decodeOrDeadLetter(record, origin);
         if (envelope != null && envelope.data() instanceof ProfileBanned ban) {
             bans.onBan(envelope.id(), ban.profileId(), record.timestamp());
+            wakeup.soon();
             return;
         }
         if (envelope == null || !(envelope.data() instanceof TimelinePosted post)) {
@@ -295,7 +327,8 @@ final class ExpansionProcessor implements Processor<byte[], byte[], byte[], byte
                 null, followers == null ? 0 : followers, 0, context.currentSystemTimeMs());
         storeJob(job);
         metrics.jobStarted();
-        expand(job, config.pageSize());   // the first page at once, for latency; the rest on the punctuator
+        expand(job, config.pageSize());   // the first page at once, for latency; the rest on the wake-up
+        wakeup.soon();
     }
 
     /** A ban's part here: the running fanouts by {@code profileId} on this partition stop, emitting nothing more. */

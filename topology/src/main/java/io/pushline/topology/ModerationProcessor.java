@@ -13,6 +13,7 @@ import io.pushline.contracts.Keys;
 import io.pushline.contracts.LikeCreated;
 import io.pushline.contracts.PostCreated;
 import io.pushline.contracts.ProfileBanned;
+import io.pushline.contracts.Wakeup;
 import org.apache.kafka.common.header.internals.RecordHeaders;
 import org.apache.kafka.streams.KeyValue;
 import org.apache.kafka.streams.processor.PunctuationType;
@@ -68,6 +69,7 @@ final class ModerationProcessor implements Processor<byte[], byte[], byte[], byt
     private KeyValueStore<String, byte[]> banned;
     /** Jobs this task counts in the running gauge, so close() can hand them back. */
     private long running;
+    private Wakeup wakeup;
 
     /** A running ban on this partition: the ban event, the profile, and the last index key whose removal was emitted. */
     record BanJob(String banEventId, String profileId, String cursor, long timestamp, long emitted) {}
@@ -91,7 +93,19 @@ final class ModerationProcessor implements Processor<byte[], byte[], byte[], byt
             }
         }
         metrics.bansRunning(running);
-        context.schedule(config.pageInterval(), PunctuationType.WALL_CLOCK_TIME, ts -> removePages());
+        // Pages run while a ban is running here, and nothing ticks otherwise (see Wakeup).
+        wakeup = new Wakeup((delay, fire) -> context.schedule(delay, PunctuationType.WALL_CLOCK_TIME, fire::accept)::cancel,
+                context::currentSystemTimeMs, config.pageInterval(), ts -> {
+                    removePages();
+                    wakeWhileRunning();
+                });
+        wakeWhileRunning();
+    }
+
+    private void wakeWhileRunning() {
+        if (running > 0) {
+            wakeup.soon();
+        }
     }
 
     @Override
@@ -119,6 +133,7 @@ final class ModerationProcessor implements Processor<byte[], byte[], byte[], byt
 
     @Override
     public void close() {
+        wakeup.disarm();
         metrics.bansRunning(-running);
         running = 0;
     }
@@ -145,7 +160,8 @@ final class ModerationProcessor implements Processor<byte[], byte[], byte[], byt
         running++;
         metrics.banStarted();
         log.atInfo().addKeyValue(DeadLetters.LOG_EVENT_ID, banEventId).log("ban {} of profile {} started", banEventId, ban.profileId());
-        removePage(job, config.pageSize());   // the first page at once; the rest on the punctuator
+        removePage(job, config.pageSize());   // the first page at once; the rest on the wake-up
+        wakeWhileRunning();
     }
 
     /** One bounded page over every running ban job, so no transaction and no stream-thread step grows with the content. */
