@@ -14,19 +14,24 @@ import org.apache.kafka.clients.consumer.ConsumerRecord;
 import io.pushline.mock.FakeFcm;
 import io.pushline.mock.MockApns;
 import io.pushline.mock.PushLedger;
-import io.pushline.testkit.KafkaBroker;
-import io.pushline.testkit.KafkaIntegrationTest;
+import io.pushline.testkit.KafkaCluster;
 import io.pushline.testkit.TestTopics;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.parallel.Execution;
+import org.junit.jupiter.api.parallel.ExecutionMode;
+import org.junit.jupiter.api.parallel.ResourceLock;
 
 import java.io.File;
 import java.nio.file.Files;
@@ -60,7 +65,9 @@ import static org.assertj.core.api.Assertions.assertThat;
  *       push is sent twice.</li>
  * </ul>
  */
-@KafkaIntegrationTest
+@Tag("integration")
+@Execution(ExecutionMode.CONCURRENT)
+@ResourceLock(FaultRig.LANE_1)
 @Timeout(value = 12, unit = TimeUnit.MINUTES)
 class CrashRecoveryIntegrationTest {
     private static final int PARTITIONS = 3;
@@ -68,14 +75,29 @@ class CrashRecoveryIntegrationTest {
 
     private final List<AutoCloseable> closeables = new ArrayList<>();
     private RoleProcesses roles;
-    private KafkaBroker broker;
+    /**
+     * A broker of its own (in this JVM), not the shared one: the class is the longest of the suite, and runs in a fault
+     * lane beside the shared broker's classes instead of after them.
+     */
+    private static KafkaCluster broker;
     private MockApns apns;
     private FakeFcm fcm;
     private Path dir;
 
+    @BeforeAll
+    static void startBroker() {
+        broker = KafkaCluster.start(1);
+    }
+
+    @AfterAll
+    static void stopBroker() {
+        if (broker != null) {
+            broker.close();
+        }
+    }
+
     @BeforeEach
-    void setUp(KafkaBroker broker, @TempDir Path dir) throws Exception {
-        this.broker = broker;
+    void setUp(@TempDir Path dir) throws Exception {
         this.dir = dir;
         Admin admin = broker.admin();
         TestTopics.deleteAll(admin, "pushline", Duration.ofMinutes(1));

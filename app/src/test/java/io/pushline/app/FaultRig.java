@@ -39,9 +39,12 @@ import static org.assertj.core.api.Assertions.assertThat;
  * <p>Each case owns its broker, so cases run at the same time as each other and as the tests on the shared broker
  * (their classes are {@code @Execution(CONCURRENT)}): a case spends most of its time waiting out a fault. Each class
  * holds one of two {@linkplain ResourceLock lanes} ({@link #LANE_1}, {@link #LANE_2}), so that at most two cases run
- * at once beside the sequential tests: on two cores, more would slow every one of them past its bounds. {@code SaslScramIntegrationTest}, which
- * runs a broker of its own, shares lane 1. The lanes are balanced by measured time (about 9 minutes each in CI); a
- * third lane (tried) overloads two cores.
+ * at once beside the sequential tests: on two cores, more would slow every one of them past its bounds (a third lane
+ * was tried, and a browser test timed out). The lanes and the sequential chain are balanced by measured time (CI on
+ * a quiet machine, seconds): lane 1 the crash tests (513) and the restore case (202); lane 2 the worker kills with
+ * retries waiting (211), the broker restart and stall (with {@link #SCALED_TIMEOUTS}), the provider outage (114), SASL
+ * (108) and the rebalance (70); the replicated cluster (351) runs in the sequential chain, beside about 380 s of tests
+ * on the shared broker.
  *
  * <p>The coordinators commit every 100 ms here (Kafka Streams' default; Pushline's is 20 ms, for likes' latency): an
  * idle rig then costs a fifth of the transactions, and the cases do not measure latency.
@@ -87,23 +90,40 @@ final class FaultRig implements AutoCloseable {
      * How a case's world differs from the defaults: the providers' guards and the workers' configuration (to scale
      * timings down), and the roles that run in this JVM.
      */
-    record Setup(UnaryOperator<GuardedProvider.Builder> guards, UnaryOperator<WorkerConfig> workers, Set<ProcessRole> roles) {
+    record Setup(UnaryOperator<GuardedProvider.Builder> guards, UnaryOperator<WorkerConfig> workers, Set<ProcessRole> roles,
+                 Map<String, Object> clients) {
         static Setup defaults() {
-            return new Setup(UnaryOperator.identity(), UnaryOperator.identity(), ProcessRole.pipelineRoles());
+            return new Setup(UnaryOperator.identity(), UnaryOperator.identity(), ProcessRole.pipelineRoles(), Map.of());
         }
 
         Setup withGuards(UnaryOperator<GuardedProvider.Builder> tuning) {
-            return new Setup(tuning, workers, roles);
+            return new Setup(tuning, workers, roles, clients);
         }
 
         Setup withWorkers(UnaryOperator<WorkerConfig> tuning) {
-            return new Setup(guards, tuning, roles);
+            return new Setup(guards, tuning, roles, clients);
         }
 
         Setup withRoles(Set<ProcessRole> inThisJvm) {
-            return new Setup(guards, workers, inThisJvm);
+            return new Setup(guards, workers, inThisJvm, clients);
+        }
+
+        /** Settings for every Kafka client of the pipeline (e.g. {@link #SCALED_TIMEOUTS}). */
+        Setup withClients(Map<String, Object> settings) {
+            return new Setup(guards, workers, roles, Map.copyOf(settings));
         }
     }
+
+    /**
+     * Kafka's client timeouts divided by three, so that a broker fault that outlasts every one of them need not last
+     * 75 or 90 s: request 10 s (30), commit and every other blocking call 20 s (60), producer blocking 20 s (60), group
+     * session 15 s (45), transaction 20 s (60). The pipeline takes the same paths (requests, commits and transactions
+     * time out and are retried, the coordinators' producers are fenced), in a third of the time. Each case says which
+     * timeouts its fault outlasts.
+     */
+    static final Map<String, Object> SCALED_TIMEOUTS = Map.of(
+            "request.timeout.ms", 10_000, "default.api.timeout.ms", 20_000, "max.block.ms", 20_000,
+            "session.timeout.ms", 15_000, "heartbeat.interval.ms", 3_000, "transaction.timeout.ms", 20_000);
 
     /** Starts a broker, the mocks and the pipeline's roles of {@code setup}. */
     static FaultRig start(String name, Path dir, Setup setup) {
@@ -131,7 +151,7 @@ final class FaultRig implements AutoCloseable {
             rig.closeables.add(rig.admin);
             rig.mocks = MockProviders.start(rig.registry, setup.guards());
             rig.closeables.add(rig.mocks);
-            rig.pipeline = Pipeline.startLanes(new Pipeline.Settings(rig.bootstrapServers(), Map.of(), PARTITIONS, Replication.Choice.AUTO,
+            rig.pipeline = Pipeline.startLanes(new Pipeline.Settings(rig.bootstrapServers(), setup.clients(), PARTITIONS, Replication.Choice.AUTO,
                             dir.resolve("state"), rig.applicationId, IN_FLIGHT, TopologyConfig.DEFAULT_PAGE_SIZE,
                             TopologyConfig.DEFAULT_PAGE_INTERVAL, COORDINATOR_COMMIT_INTERVAL), setup.roles(), rig.mocks.byLane(), rig.registry,
                     UnaryOperator.identity(), setup.workers());

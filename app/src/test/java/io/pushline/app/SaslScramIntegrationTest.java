@@ -54,7 +54,7 @@ import static org.awaitility.Awaitility.await;
  */
 @Tag("integration")
 @org.junit.jupiter.api.parallel.Execution(org.junit.jupiter.api.parallel.ExecutionMode.CONCURRENT)
-@org.junit.jupiter.api.parallel.ResourceLock(FaultRig.LANE_1)
+@org.junit.jupiter.api.parallel.ResourceLock(FaultRig.LANE_2)
 @Timeout(value = 4, unit = TimeUnit.MINUTES)
 class SaslScramIntegrationTest {
     private static final String USER = "pushline";

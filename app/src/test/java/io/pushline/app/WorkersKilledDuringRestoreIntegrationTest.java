@@ -38,7 +38,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  */
 @Tag("integration")
 @Execution(ExecutionMode.CONCURRENT)
-@ResourceLock(FaultRig.LANE_2)
+@ResourceLock(FaultRig.LANE_1)
 @Timeout(value = 7, unit = TimeUnit.MINUTES)
 class WorkersKilledDuringRestoreIntegrationTest {
     private static final int DEVICES = 2_000;
