@@ -37,7 +37,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 @Tag("integration")
 @Execution(ExecutionMode.CONCURRENT)
 @ResourceLock(FaultRig.LANE_2)
-@Timeout(value = 6, unit = TimeUnit.MINUTES)
+@Timeout(value = 8, unit = TimeUnit.MINUTES)
 class WorkersKilledWhileRetriesWaitIntegrationTest {
     private static final int DEVICES = 2_000;
 
@@ -54,7 +54,7 @@ class WorkersKilledWhileRetriesWaitIntegrationTest {
             Waits.until(() -> {
                 assertThat(first.isAlive()).as("workers-1 alive").isTrue();
                 return recordsIn(rig, retryTopics) >= 100;
-            }, Duration.ofMinutes(2), () -> "retries waiting in " + retryTopics + "; logs:\n" + rig.roleProcesses().logs());
+            }, Duration.ofMinutes(3), () -> "retries waiting in " + retryTopics + "; logs:\n" + rig.roleProcesses().logs());
             rig.markFault();
             long acceptedAtKill = rig.mocks().acceptedCount();
             first.destroyForcibly();   // SIGKILL
