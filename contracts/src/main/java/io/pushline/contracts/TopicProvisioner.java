@@ -320,7 +320,7 @@ public final class TopicProvisioner {
           + " but the catalogue needs " + spec.replication().minInsyncReplicas());
     }
     String policy = actual.configs().getOrDefault(TopicConfig.CLEANUP_POLICY_CONFIG, "delete");
-    if (!policies(policy).equals(Set.of(spec.cleanupPolicy().configValue()))) {
+    if (!policies(policy).equals(policies(spec.cleanupPolicy().configValue()))) {
       conflicts.add(topic + " has cleanup.policy=" + policy + " but the catalogue needs " + spec.cleanupPolicy().configValue());
     }
     String neededBytes = spec.configs().get(TopicConfig.MAX_MESSAGE_BYTES_CONFIG);

@@ -43,7 +43,10 @@ public final class Topics {
   public static final String PUSH_HIGH = "pushline.push.high";
   /** Push tasks of the bulk lane (fanouts). Key: userId. Delete, 1 day. */
   public static final String PUSH_BULK = "pushline.push.bulk";
-  /** Push outcomes. Compacted; key {@code userId|pushId}, partitioned by userId (co-partitioned with the push tasks). */
+  /**
+   * Push outcomes. Compacted and deleted after {@link #PUSH_RECEIPTS_RETENTION}; key {@code userId|pushId},
+   * partitioned by userId (co-partitioned with the push tasks).
+   */
   public static final String PUSH_RECEIPTS = "pushline.push.receipts";
   /**
    * Banned profiles: the {@link ProfileBanned} event per profile. Compacted; key profileId. Small;
@@ -92,6 +95,19 @@ public final class Topics {
   /** {@code max.message.bytes} of {@link #EVENTS} and {@link #DEAD_LETTERS}: 8 MiB. */
   public static final int MAX_EVENTS_MESSAGE_BYTES = 8_388_608;
 
+  /**
+   * How long a push receipt is kept by default: the longest push TTL (the timeline pushes', 6 h) plus the retry horizon
+   * (a retry waits an hour at most), so 7 h. A receipt only has to outlive every copy of its task that could still be
+   * sent; the workers' {@code ReceiptsConfig} derives the same figure and checks a configured one against it.
+   */
+  public static final Duration PUSH_RECEIPTS_RETENTION = Duration.ofHours(7);
+
+  /**
+   * {@code segment.ms} of {@link #PUSH_RECEIPTS}: a segment rolls every hour, so receipts past the retention leave the
+   * disk within the hour, not when a 1 GiB or 7-day segment rolls.
+   */
+  static final Duration PUSH_RECEIPTS_SEGMENT = Duration.ofHours(1);
+
   private static final Duration ONE_DAY = Duration.ofDays(1);
 
   private Topics() {
@@ -121,8 +137,21 @@ public final class Topics {
    * @throws IllegalArgumentException if {@code partitions} is not positive
    */
   public static List<TopicSpec> catalogue(int partitions, Replication replication) {
+    return catalogue(partitions, replication, PUSH_RECEIPTS_RETENTION);
+  }
+
+  /**
+   * As {@link #catalogue(int, Replication)}, with {@link #PUSH_RECEIPTS} kept for {@code receiptsRetention} (the
+   * workers' configured receipts retention) instead of {@link #PUSH_RECEIPTS_RETENTION}.
+   *
+   * @throws IllegalArgumentException if {@code partitions} is not positive or {@code receiptsRetention} is under 1 ms
+   */
+  public static List<TopicSpec> catalogue(int partitions, Replication replication, Duration receiptsRetention) {
     Require.positive(partitions, "partitions");
     Require.nonNull(replication, "replication");
+    Require.nonNull(receiptsRetention, "receiptsRetention");
+    Map<String, String> receiptSegments = Map.of(TopicConfig.SEGMENT_MS_CONFIG,
+        Long.toString(Math.min(PUSH_RECEIPTS_SEGMENT.toMillis(), receiptsRetention.toMillis())));
     Map<String, String> large = Map.of(TopicConfig.MAX_MESSAGE_BYTES_CONFIG, Integer.toString(MAX_EVENTS_MESSAGE_BYTES));
     Map<String, String> none = Map.of();
     Replication rf = replication;
@@ -140,7 +169,8 @@ public final class Topics {
             ONE_DAY, none),
         new TopicSpec(PUSH_HIGH, "userId", n, rf, CleanupPolicy.DELETE, ONE_DAY, none),
         new TopicSpec(PUSH_BULK, "userId", n, rf, CleanupPolicy.DELETE, ONE_DAY, none),
-        new TopicSpec(PUSH_RECEIPTS, "userId|pushId, partitioned by userId (older receipts: pushId)", n, rf, CleanupPolicy.COMPACT, null, none),
+        new TopicSpec(PUSH_RECEIPTS, "userId|pushId, partitioned by userId (older receipts: pushId)", n, rf,
+            CleanupPolicy.COMPACT_DELETE, receiptsRetention, receiptSegments),
         new TopicSpec(STATE_BANNED_PROFILES, "profileId", n, rf, CleanupPolicy.COMPACT, null, none),
         new TopicSpec(MODERATION_REMOVALS, "profileId", n, rf, CleanupPolicy.DELETE, Duration.ofDays(7), none),
         new TopicSpec(STATE_LIKES, "actorId|postId, partitioned by the default partitioner on the whole key", n, rf,

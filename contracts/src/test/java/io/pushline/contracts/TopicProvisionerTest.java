@@ -47,6 +47,21 @@ class TopicProvisionerTest {
   }
 
   @Test
+  void theReceiptsTopicIsCompactedAndDeletedAndAnOldCompactOnlyOneIsAConflict() {
+    TopicSpec receipts = Topics.catalogue(6).stream().filter(s -> s.name().equals(Topics.PUSH_RECEIPTS)).findFirst().orElseThrow();
+    for (String policy : List.of("compact,delete", "delete,compact", " Delete , COMPACT")) {
+      var observed = new TopicProvisioner.ObservedTopic(Topics.PUSH_RECEIPTS, 6, (short) 1,
+          Map.of("cleanup.policy", policy, "retention.ms", "-1", "min.insync.replicas", "1"));
+      assertThat(TopicProvisioner.conflicts(receipts, observed)).as(policy).isEmpty();
+    }
+    // A deployment from before retention: it must be altered (kafka-configs), never silently left to grow.
+    var compactOnly = new TopicProvisioner.ObservedTopic(Topics.PUSH_RECEIPTS, 6, (short) 1,
+        Map.of("cleanup.policy", "compact", "min.insync.replicas", "1"));
+    assertThat(TopicProvisioner.conflicts(receipts, compactOnly))
+        .containsExactly("topic pushline.push.receipts has cleanup.policy=compact but the catalogue needs compact,delete");
+  }
+
+  @Test
   void messageSizeLimitTooSmall() {
     var observed = new TopicProvisioner.ObservedTopic(Topics.EVENTS, 6, (short) 1,
         Map.of("cleanup.policy", "delete", "max.message.bytes", "1048588", "min.insync.replicas", "1"));

@@ -57,7 +57,15 @@ class TopicsTest {
     assertThat(specs.get(Topics.NOTIFICATIONS).key()).isEqualTo("recipientId|notificationId");
     assertThat(specs.get(Topics.ACTIVITY).key()).isEqualTo("recipientId");
     assertThat(specs.get(Topics.COORDINATORS_PARKED).key()).isEqualTo("coordinator id");
-    for (String compacted : List.of(Topics.STATE_DEVICES, Topics.STATE_FOLLOWS, Topics.PUSH_RECEIPTS,
+    // Receipts only need to outlive the longest push TTL plus the retry horizon: compacted, and deleted after that.
+    assertThat(specs.get(Topics.PUSH_RECEIPTS).cleanupPolicy()).isEqualTo(CleanupPolicy.COMPACT_DELETE);
+    assertThat(specs.get(Topics.PUSH_RECEIPTS).retention()).isEqualTo(Duration.ofHours(7)).isEqualTo(Topics.PUSH_RECEIPTS_RETENTION);
+    assertThat(specs.get(Topics.PUSH_RECEIPTS).topicConfigs()).containsEntry("cleanup.policy", "compact,delete")
+        .containsEntry("retention.ms", "25200000").containsEntry("segment.ms", "3600000");
+    TopicSpec shorter = Topics.catalogue(6, Replication.of(1), Duration.ofMinutes(30)).stream()
+        .filter(s -> s.name().equals(Topics.PUSH_RECEIPTS)).findFirst().orElseThrow();
+    assertThat(shorter.topicConfigs()).containsEntry("retention.ms", "1800000").containsEntry("segment.ms", "1800000");
+    for (String compacted : List.of(Topics.STATE_DEVICES, Topics.STATE_FOLLOWS,
         Topics.STATE_BANNED_PROFILES, Topics.STATE_LIKES, Topics.TIMELINE_ENTRIES, Topics.NOTIFICATIONS,
         Topics.COORDINATORS_PARKED)) {
       assertThat(specs.get(compacted).cleanupPolicy()).as(compacted).isEqualTo(CleanupPolicy.COMPACT);

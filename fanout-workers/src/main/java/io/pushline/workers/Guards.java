@@ -37,11 +37,13 @@ final class Guards implements Delivery.Facts, AutoCloseable {
 
     /**
      * Starts the device gate (unless {@link WorkerConfig#deviceGateLookback()} is zero), the banned profiles and the
-     * receipts store, in that order; on failure closes what it started.
+     * receipts store (on {@code sharedReceipts}, the process's index; null: an index of its own), in that order; on
+     * failure closes what it started.
      *
      * @throws IllegalStateException if interrupted, or if the receipts topic does not exist within a minute
      */
-    static Guards open(WorkerConfig config, Map<String, Object> clientConfig, WorkerMetrics metrics, Clock clock) {
+    static Guards open(WorkerConfig config, Map<String, Object> clientConfig, WorkerMetrics metrics, Clock clock,
+                       ReceiptIndex sharedReceipts) {
         CompactedKeySet gate = null;
         if (!config.deviceGateLookback().isZero()) {
             gate = caughtUp(CompactedKeySet.devices(clientConfig, config.deviceGateLookback(), DEVICE_GATE_MAX_ENTRIES, clock),
@@ -49,8 +51,7 @@ final class Guards implements Delivery.Facts, AutoCloseable {
         }
         CompactedKeySet banned = caughtUp(CompactedKeySet.bannedProfiles(clientConfig, DEVICE_GATE_MAX_ENTRIES, clock),
                 config, "the banned profiles were not read", gate);
-        ReceiptStore store = new ReceiptStore(clientConfig, Topics.PUSH_RECEIPTS,
-                config.lane().name().toLowerCase(Locale.ROOT), metrics::receiptsRestored);
+        ReceiptStore store = ReceiptStore.open(sharedReceipts, config, clientConfig, metrics::receiptsRestored, clock);
         Guards guards = new Guards(store, gate, banned);
         try {
             store.start(Duration.ofSeconds(60));

@@ -141,6 +141,8 @@ public final class PushWorker implements AutoCloseable {
     /** Counted down by close(): ends a backoff early. */
     private final CountDownLatch closeRequested = new CountDownLatch(1);
     private final Function<Map<String, Object>, Consumer<String, byte[]>> consumers;
+    /** The process's receipts index, shared with the other lane; null: this worker makes its own. */
+    private final ReceiptIndex receiptIndex;
     private final Duration transientBound;
     private final LoopFaults faults;   // poll thread only
     private Consumer<String, byte[]> consumer;
@@ -170,6 +172,16 @@ public final class PushWorker implements AutoCloseable {
         this(config, clientConfig, producer, providers, registry, Clock.systemUTC(), governor);
     }
 
+    /**
+     * As above, with the {@link ReceiptIndex} of this process, shared by its lanes (each receipt held once, one
+     * follower); it is the caller's, closed after the workers. Null: the worker makes an index of its own.
+     */
+    public PushWorker(WorkerConfig config, Map<String, Object> clientConfig, Producer<String, byte[]> producer,
+                      Map<Platform, PushProvider> providers, MeterRegistry registry, LaneGovernor governor,
+                      ReceiptIndex receipts) {
+        this(config, clientConfig, producer, providers, registry, Clock.systemUTC(), governor, receipts);
+    }
+
     PushWorker(WorkerConfig config, Map<String, Object> clientConfig, Producer<String, byte[]> producer,
                Map<Platform, PushProvider> providers, MeterRegistry registry, Clock clock) {
         this(config, clientConfig, producer, providers, registry, clock, null);
@@ -177,9 +189,15 @@ public final class PushWorker implements AutoCloseable {
 
     PushWorker(WorkerConfig config, Map<String, Object> clientConfig, Producer<String, byte[]> producer,
                Map<Platform, PushProvider> providers, MeterRegistry registry, Clock clock, LaneGovernor governor) {
+        this(config, clientConfig, producer, providers, registry, clock, governor, null);
+    }
+
+    PushWorker(WorkerConfig config, Map<String, Object> clientConfig, Producer<String, byte[]> producer,
+               Map<Platform, PushProvider> providers, MeterRegistry registry, Clock clock, LaneGovernor governor,
+               ReceiptIndex receipts) {
         this(config, clientConfig, producer, providers, registry, clock, governor,
                 settings -> new KafkaConsumer<>(settings, new StringDeserializer(), new ByteArrayDeserializer()),
-                LoopFaults.DEFAULT_TRANSIENT_BOUND);
+                LoopFaults.DEFAULT_TRANSIENT_BOUND, receipts);
     }
 
     /**
@@ -189,6 +207,14 @@ public final class PushWorker implements AutoCloseable {
     PushWorker(WorkerConfig config, Map<String, Object> clientConfig, Producer<String, byte[]> producer,
                Map<Platform, PushProvider> providers, MeterRegistry registry, Clock clock, LaneGovernor governor,
                Function<Map<String, Object>, Consumer<String, byte[]>> consumers, Duration transientBound) {
+        this(config, clientConfig, producer, providers, registry, clock, governor, consumers, transientBound, null);
+    }
+
+    PushWorker(WorkerConfig config, Map<String, Object> clientConfig, Producer<String, byte[]> producer,
+               Map<Platform, PushProvider> providers, MeterRegistry registry, Clock clock, LaneGovernor governor,
+               Function<Map<String, Object>, Consumer<String, byte[]>> consumers, Duration transientBound,
+               ReceiptIndex receipts) {
+        this.receiptIndex = receipts;
         this.consumers = Objects.requireNonNull(consumers, "consumers");
         this.transientBound = transientBound;
         this.faults = new LoopFaults(transientBound, System::nanoTime);
@@ -258,7 +284,7 @@ public final class PushWorker implements AutoCloseable {
                 RetryTopics.ensure(admin, config, Duration.ofSeconds(60));
             }
         }
-        Guards opened = Guards.open(config, clientConfig, metrics, clock);
+        Guards opened = Guards.open(config, clientConfig, metrics, clock, receiptIndex);
         Consumer<String, byte[]> created = null;
         try {
             created = consumers.apply(consumerConfig);

@@ -1,110 +1,85 @@
 package io.pushline.workers;
 
 import io.pushline.contracts.Keys;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
-import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.common.PartitionInfo;
-import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.errors.TimeoutException;
-import org.apache.kafka.common.errors.WakeupException;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
-import org.apache.kafka.common.serialization.StringDeserializer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.time.Clock;
 import java.time.Duration;
-import java.util.Collection;
-import java.util.HashMap;
 import java.util.HashSet;
-import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
-import java.util.UUID;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 
 /**
- * The push ids that have a receipt, for the receipts partitions whose numbers the worker owns, restored on assignment
- * and followed afterwards.
+ * One lane's view of its process's {@link ReceiptIndex}: the push ids that have a receipt, for the receipts partitions
+ * whose numbers the worker owns, restored on assignment and followed afterwards.
  *
  * <p>Receipts are co-partitioned with the push tasks: a receipt is keyed {@code userId|pushId} and written to
  * {@link #partitionOf partitionOf(userId)}, the partition Kafka's default partitioner gives the task's own key
  * ({@code userId}) on a topic of the receipts topic's partition count; the lane topic and its retry topics have that
  * count too, so receipts partition {@code p} holds the receipts of the tasks on partition {@code p} of each of them.
  *
- * <p>The worker says which partition numbers it owns ({@link #track}, on its poll thread). One daemon thread with its
- * own consumer (manual assignment, no group) then reads each newly owned receipts partition from its beginning to its
- * end offset as of the assignment; only then is the number {@link #isRestored restored}, and the worker keeps every
- * task partition of that number paused until it is. Afterwards the thread keeps following the owned partitions (about
- * 100 ms behind), so receipts written by another member (the owner of a retry partition with the same number, or the
- * previous owner finishing its in-flight pushes) are seen too. A number no longer owned is dropped with its receipts,
- * so memory is bounded by the receipts of the owned partitions (about 100 bytes each). The poll thread never waits
- * for a restore: it keeps polling, with the partitions paused.
+ * <p>The worker says which partition numbers it owns ({@link #track}, on its poll thread). The index restores each
+ * number no lane of the process held yet, from the retention boundary to its end offset as of then; only then is the
+ * number {@link #isRestored restored}, and the worker keeps every task partition of that number paused until it is
+ * (a number the other lane holds already is restored at once). Afterwards the index keeps following it, so receipts
+ * written by another member (the owner of a retry partition with the same number, or the previous owner finishing
+ * its in-flight pushes) are seen too. A number no lane owns any more is dropped with its receipts. The poll thread
+ * never waits for a restore: it keeps polling, with the partitions paused.
+ *
+ * <p>Lookups ({@link #contains}, {@link #onlyFailed}) answer from every number the process holds, either lane's: a
+ * receipt is a receipt. {@link #size()} counts the receipts of this lane's numbers (the lanes' counts overlap).
  *
  * <p>Keys written by the previous version (a bare {@code pushId}, no {@code |}) count as well: the key's shape decides,
  * the value is never decoded. Such a receipt sits on the partition of its push id, not of its user, so it is only seen
  * by the owner of that partition number (see the class notes in {@link PushWorker}).
  *
- * <p>If the thread fails unexpectedly, {@link #failure()} says so and the worker stops rather than send without a
- * receipt check. Thread-safe; {@link #start} once, {@link #close} once.
+ * <p>If the index's thread fails, {@link #failure()} says so and the worker stops rather than send without a receipt
+ * check. Thread-safe; {@link #start} once, {@link #close} once (which closes the index too if this view made it).
  */
 final class ReceiptStore implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(ReceiptStore.class);
     static final String STATUS_HEADER = PushWorker.RECEIPT_STATUS_HEADER;
-    private static final byte[] FAILED = "FAILED".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
 
-    private static final Duration POLL = Duration.ofMillis(100);
-    private static final Duration SLOW_RESTORE = Duration.ofSeconds(60);
-    private static final Duration END_OFFSETS_TIMEOUT = Duration.ofSeconds(30);
-
-    private final String topic;
-    private final Map<String, Object> consumerConfig;
+    private final ReceiptIndex index;
     private final String label;
+    private final boolean first;
     private final Consumer<Duration> restoreTimer;
-    /** Partition number → push ids with a receipt; only numbers being restored or restored are present. */
-    private final Map<Integer, Set<String>> held = new ConcurrentHashMap<>();
-    /** Partition number → the push ids among {@link #held} whose latest receipt says FAILED (rare: pushes given up on). */
-    private final Map<Integer, Set<String>> failedOnly = new ConcurrentHashMap<>();
-    private final Set<Integer> restored = ConcurrentHashMap.newKeySet();
-    private final Object changed = new Object();
+    private final boolean ownsIndex;
     private volatile Set<Integer> wanted = Set.of();
-    private volatile boolean running = true;
-    private volatile RuntimeException failure;
-    private volatile int partitions;
-    private KafkaConsumer<String, byte[]> consumer;
-    private Thread thread;
-
-    // follower thread only
-    private final Set<Integer> assigned = new HashSet<>();
-    private final Set<Integer> needEnd = new HashSet<>();
-    private final Map<Integer, Long> restoring = new HashMap<>();   // number → end offset to reach
-    private final Set<Integer> batch = new TreeSet<>();
-    private long batchStart;
-    private boolean batchWarned;
+    // guarded by this: numbers asked for and not restored yet, since when
+    private final Set<Integer> pending = new TreeSet<>();
+    private long pendingSince;
 
     /**
-     * @param clientConfig Kafka client settings (bootstrap servers, security); group settings are ignored
-     * @param topic        the receipts topic
      * @param label        for log lines (the lane)
-     * @param restoreTimer told how long each restore took (from the assignment of new numbers to their end offsets)
+     * @param first        whether this lane's numbers are restored before the others' (the high lane)
+     * @param restoreTimer told how long each restore took (from the assignment of new numbers to their being restored)
+     * @param ownsIndex    whether closing this view closes the index (a worker without a shared index)
      */
-    ReceiptStore(Map<String, Object> clientConfig, String topic, String label, Consumer<Duration> restoreTimer) {
-        Map<String, Object> config = new HashMap<>(clientConfig);
-        config.remove(ConsumerConfig.GROUP_ID_CONFIG);
-        config.remove(ConsumerConfig.GROUP_INSTANCE_ID_CONFIG);
-        config.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
-        // The worker's producer is idempotent, not transactional, so read_committed costs nothing here (the last stable
-        // offset is the high watermark); it keeps a receipt of an aborted transaction, should a transactional writer
-        // ever appear, from suppressing a push that was never sent.
-        config.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
-        config.put(ConsumerConfig.CLIENT_ID_CONFIG, "pushline-receipts-" + label + "-" + UUID.randomUUID().toString().substring(0, 8));
-        this.consumerConfig = config;
-        this.topic = topic;
+    ReceiptStore(ReceiptIndex index, String label, boolean first, Consumer<Duration> restoreTimer, boolean ownsIndex) {
+        this.index = index;
         this.label = label;
+        this.first = first;
         this.restoreTimer = restoreTimer;
+        this.ownsIndex = ownsIndex;
+    }
+
+    /**
+     * The receipts view of {@code lane}'s worker: on {@code shared}, the index of its process, or (null) on an index of
+     * its own, with retention {@link ReceiptsConfig#forLanes} of the default TTL and this lane, closed with the view.
+     */
+    static ReceiptStore open(ReceiptIndex shared, WorkerConfig lane, Map<String, Object> clientConfig,
+                             Consumer<Duration> restoreTimer, Clock clock) {
+        if (shared != null) {
+            return shared.attach(lane, restoreTimer, false);
+        }
+        String name = "pushline-receipts-" + lane.lane().name().toLowerCase(java.util.Locale.ROOT);
+        ReceiptIndex own = new ReceiptIndex(ReceiptsConfig.forLanes(ReceiptsConfig.DEFAULT_MAX_TASK_TTL, lane), clientConfig,
+                io.pushline.contracts.Topics.PUSH_RECEIPTS, name, clock);
+        return own.attach(lane, restoreTimer, true);
     }
 
     /**
@@ -124,63 +99,62 @@ final class ReceiptStore implements AutoCloseable {
     }
 
     /**
-     * Looks up the receipts topic and starts the follower thread (which reads nothing until {@link #track}).
+     * Starts the index if no lane has yet (looks up the receipts topic, starts the follower thread).
      *
      * @throws IllegalStateException if the receipts topic does not exist within {@code timeout}
      */
-    synchronized void start(Duration timeout) {
-        consumer = new KafkaConsumer<>(consumerConfig, new StringDeserializer(), new ByteArrayDeserializer());
-        try {
-            List<PartitionInfo> infos = consumer.partitionsFor(topic, timeout);
-            if (infos == null || infos.isEmpty()) {
-                throw new IllegalStateException("receipts topic " + topic + " does not exist; provision the topic catalogue first");
-            }
-            partitions = infos.size();
-        } catch (RuntimeException e) {
-            consumer.close(Duration.ofSeconds(5));
-            throw e;
-        }
-        thread = new Thread(this::follow, "pushline-receipts-" + label);
-        thread.setDaemon(true);
-        thread.start();
+    void start(Duration timeout) {
+        index.start(timeout);
     }
 
     /** Partition count of the receipts topic. */
     int partitions() {
-        return partitions;
+        return index.partitions();
     }
 
     /**
-     * The partition numbers the worker owns now (across its lane and retry topics). New numbers are restored, numbers
-     * no longer listed are dropped with their receipts. Cheap when nothing changed.
+     * The partition numbers the worker owns now (across its lane and retry topics). Numbers no lane of the process held
+     * are restored; numbers no lane owns any more are dropped with their receipts. Cheap when nothing changed.
      */
     void track(Set<Integer> numbers) {
         if (numbers.equals(wanted)) {
             return;
         }
-        wanted = Set.copyOf(numbers);
-        synchronized (changed) {
-            changed.notifyAll();
-        }
-        KafkaConsumer<String, byte[]> c = consumer;
-        if (c != null) {
-            c.wakeup();   // out of a poll of the old assignment, at once
-        }
-    }
-
-    /** Whether the receipts of partition {@code number} are restored: its tasks may be processed. */
-    boolean isRestored(int number) {
-        return restored.contains(number);
-    }
-
-    /** Whether {@code pushId} has a receipt on one of the owned partitions. */
-    boolean contains(String pushId) {
-        for (Set<String> ids : held.values()) {
-            if (ids.contains(pushId)) {
-                return true;
+        synchronized (index.lock) {
+            Set<Integer> added = new HashSet<>(numbers);
+            added.removeAll(wanted);
+            wanted = Set.copyOf(numbers);
+            synchronized (this) {
+                pending.retainAll(wanted);
+                if (pending.isEmpty()) {
+                    pendingSince = System.nanoTime();
+                }
+                pending.addAll(added);
             }
+            index.lock.notifyAll();
         }
-        return false;
+        index.wakeup();   // out of a poll of the old assignment, at once
+    }
+
+    Set<Integer> wanted() {
+        return wanted;
+    }
+
+    boolean first() {
+        return first;
+    }
+
+    /**
+     * Whether the receipts of partition {@code number} are restored for this lane: its tasks may be processed. Only a
+     * number this lane {@linkplain #track tracks}: another lane's could be dropped at any moment.
+     */
+    boolean isRestored(int number) {
+        return wanted.contains(number) && index.isRestored(number);
+    }
+
+    /** Whether {@code pushId} has a receipt on a partition number this process holds. */
+    boolean contains(String pushId) {
+        return index.contains(pushId);
     }
 
     /**
@@ -188,205 +162,68 @@ final class ReceiptStore implements AutoCloseable {
      * letter may send it after all. Receipts written before the status header existed never count as FAILED.
      */
     boolean onlyFailed(String pushId) {
-        for (Set<String> ids : failedOnly.values()) {
-            if (ids.contains(pushId)) {
-                return true;
-            }
-        }
-        return false;
+        return index.onlyFailed(pushId);
     }
 
-    /** A receipt this worker wrote (acknowledged), seen before the follower reads it back; ignored if not owned. */
+    /** A receipt this worker wrote (acknowledged), seen before the follower reads it back; ignored if not held. */
     void add(int number, String pushId, boolean failed) {
-        Set<String> ids = held.get(number);
-        Set<String> failures = failedOnly.get(number);
-        if (ids != null) {
-            ids.add(pushId);
-        }
-        if (failures != null) {
-            if (failed) {
-                failures.add(pushId);
-            } else {
-                failures.remove(pushId);
-            }
-        }
+        index.add(number, pushId, failed);
     }
 
-    /** Push ids held, over every owned partition. */
+    /** Receipts held of this lane's numbers. */
     long size() {
-        long size = 0;
-        for (Set<String> ids : held.values()) {
-            size += ids.size();
-        }
-        return size;
+        return index.size(wanted);
     }
 
-    /** The partition numbers whose receipts are held (being restored or restored). */
+    /** This lane's numbers whose receipts are held (being restored or restored). */
     Set<Integer> heldPartitions() {
-        return Set.copyOf(held.keySet());
+        Set<Integer> held = new HashSet<>(index.heldNumbers());
+        held.retainAll(wanted);
+        return Set.copyOf(held);
     }
 
-    /** Why the follower thread stopped, if it failed; null while it is healthy. */
+    /** Why the index's follower stopped, if it failed; null while it is healthy. */
     RuntimeException failure() {
-        return failure;
+        return index.failure();
     }
 
-    // ---- follower thread ----
-
-    private void follow() {
-        try {
-            while (running) {
-                try {
-                    sync();
-                    if (assigned.isEmpty()) {
-                        synchronized (changed) {
-                            if (running && wanted.isEmpty()) {
-                                changed.wait(POLL.toMillis());   // nothing to follow: wait for an assignment
-                            }
-                        }
-                        continue;
-                    }
-                    for (ConsumerRecord<String, byte[]> record : consumer.poll(POLL)) {
-                        apply(record);
-                    }
-                    checkRestored();
-                } catch (WakeupException e) {
-                    // the wanted numbers changed, or closing: look again
-                } catch (TimeoutException e) {
-                    log.warn("{} lane: receipts follower timed out talking to the broker; trying again", label, e);
-                }
-            }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        } catch (RuntimeException e) {
-            failure = e;
-            log.error("{} lane: receipts follower of {} failed; the worker stops rather than send without a receipt check",
-                    label, topic, e);
-        } finally {
-            try {
-                consumer.close(Duration.ofSeconds(5));
-            } catch (RuntimeException e) {
-                log.debug("{} lane: closing the receipts consumer failed", label, e);
-            }
-        }
+    /** The index this view reads; for tests. */
+    ReceiptIndex index() {
+        return index;
     }
 
-    /** Brings the consumer's assignment to the wanted numbers; new ones start from the beginning. */
-    private void sync() {
-        Set<Integer> want = wanted;
-        if (!want.equals(assigned)) {
-            Set<Integer> removed = new HashSet<>(assigned);
-            removed.removeAll(want);
-            Set<Integer> added = new HashSet<>(want);
-            added.removeAll(assigned);
-            for (Integer number : removed) {
-                restored.remove(number);
-                held.remove(number);
-                failedOnly.remove(number);
-                restoring.remove(number);
-                needEnd.remove(number);
-                batch.remove(number);
+    /** Called by the index's thread after each round: reports a restore of this lane's new numbers once it is done. */
+    void progress() {
+        Duration took;
+        Set<Integer> done;
+        synchronized (this) {
+            if (pending.isEmpty()) {
+                return;
             }
-            if (!added.isEmpty() && batch.isEmpty()) {
-                batchStart = System.nanoTime();
-                batchWarned = false;
+            Set<Integer> now = wanted;
+            pending.removeIf(n -> !now.contains(n));
+            if (pending.isEmpty() || !pending.stream().allMatch(index::isRestored)) {
+                return;
             }
-            for (Integer number : added) {
-                held.put(number, ConcurrentHashMap.newKeySet());
-                failedOnly.put(number, ConcurrentHashMap.newKeySet());
-                needEnd.add(number);
-                batch.add(number);
-            }
-            consumer.assign(partitionsOf(want));
-            if (!added.isEmpty()) {
-                consumer.seekToBeginning(partitionsOf(added));
-            }
-            assigned.clear();
-            assigned.addAll(want);
-            if (!removed.isEmpty()) {
-                log.info("{} lane: dropped the receipts of partitions {}; holding {} receipts of {}", label,
-                        new TreeSet<>(removed), size(), new TreeSet<>(assigned));
-            }
+            done = new TreeSet<>(pending);
+            pending.clear();
+            took = Duration.ofNanos(System.nanoTime() - pendingSince);
         }
-        if (!needEnd.isEmpty()) {
-            Map<TopicPartition, Long> ends = consumer.endOffsets(partitionsOf(needEnd), END_OFFSETS_TIMEOUT);
-            ends.forEach((partition, end) -> restoring.put(partition.partition(), end));
-            needEnd.clear();
-        }
+        restoreTimer.accept(took);
+        log.info("{} lane: receipts of partitions {} restored in {} ms; holding {} receipts of {}", label, done,
+                took.toMillis(), size(), new TreeSet<>(wanted));
     }
 
-    private void apply(ConsumerRecord<String, byte[]> record) {
-        Set<String> ids = held.get(record.partition());
-        Set<String> failures = failedOnly.get(record.partition());
-        String pushId = pushIdOf(record.key());
-        if (ids == null || failures == null || pushId == null) {
-            return;
-        }
-        var status = record.headers().lastHeader(STATUS_HEADER);
-        if (record.value() != null && status != null && java.util.Arrays.equals(status.value(), FAILED)) {
-            failures.add(pushId);
-        } else {
-            failures.remove(pushId);
-        }
-        if (record.value() == null) {
-            ids.remove(pushId);
-        } else {
-            ids.add(pushId);
-        }
-    }
-
-    private void checkRestored() {
-        if (restoring.isEmpty()) {
-            return;
-        }
-        for (var it = restoring.entrySet().iterator(); it.hasNext(); ) {
-            Map.Entry<Integer, Long> entry = it.next();
-            if (consumer.position(new TopicPartition(topic, entry.getKey())) >= entry.getValue()) {
-                restored.add(entry.getKey());
-                it.remove();
-            }
-        }
-        Duration took = Duration.ofNanos(System.nanoTime() - batchStart);
-        if (restoring.isEmpty() && needEnd.isEmpty() && !batch.isEmpty()) {
-            long count = 0;
-            for (Integer number : batch) {
-                Set<String> ids = held.get(number);
-                count += ids == null ? 0 : ids.size();
-            }
-            log.info("{} lane: restored {} receipts of partitions {} of {} in {} ms; holding {} receipts of {}", label,
-                    count, batch, topic, took.toMillis(), size(), new TreeSet<>(assigned));
-            restoreTimer.accept(took);
-            batch.clear();
-        } else if (!batchWarned && took.compareTo(SLOW_RESTORE) > 0) {
-            batchWarned = true;
-            log.warn("{} lane: restoring the receipts of partitions {} takes longer than {}; their tasks wait (paused)",
-                    label, restoring.keySet(), SLOW_RESTORE);
-        }
-    }
-
-    private List<TopicPartition> partitionsOf(Collection<Integer> numbers) {
-        return numbers.stream().sorted().map(n -> new TopicPartition(topic, n)).toList();
-    }
-
-    /** Stops the follower thread (bounded) and closes its consumer; the held receipts are gone. */
+    /** This lane owns no numbers any more; closes the index too if it is this view's own. */
     @Override
-    public synchronized void close() {
-        running = false;
-        synchronized (changed) {
-            changed.notifyAll();
+    public void close() {
+        synchronized (this) {
+            pending.clear();
         }
-        if (consumer != null) {
-            consumer.wakeup();
+        wanted = Set.of();
+        index.detach(this);
+        if (ownsIndex) {
+            index.close();
         }
-        if (thread != null) {
-            try {
-                thread.join(TimeUnit.SECONDS.toMillis(10));
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-        }
-        held.clear();
-        failedOnly.clear();
-        restored.clear();
     }
 }

@@ -44,14 +44,21 @@ public final class WorkerMetrics {
 
     /**
      * Receipts (push ids) held in memory for duplicate checks, tagged {@code lane} (a gauge): those of the receipts
-     * partitions whose numbers the worker owns, so it grows and shrinks with the assignment (about 100 bytes each).
+     * partitions whose numbers the worker owns, within the receipts retention, so it grows and shrinks with the
+     * assignment. The lanes of a process share one {@link ReceiptIndex}: where both own a number its receipts count in
+     * both lanes but are held once; {@link #RECEIPTS_INDEXED} counts them once.
      */
     public static final String RECEIPTS_HELD = "pushline.worker.receipts.held";
     /**
-     * Time to restore the receipts of newly assigned partition numbers, from the assignment to their end offsets,
-     * tagged {@code lane} (a timer, one sample per restore); the partitions' tasks wait, paused, meanwhile.
+     * Time to restore the receipts of newly assigned partition numbers, from the assignment to their being restored
+     * (read from the retention boundary to their end offsets, or at once if the other lane holds them already), tagged
+     * {@code lane} (a timer, one sample per restore); the partitions' tasks wait, paused, meanwhile.
      */
     public static final String RECEIPTS_RESTORE = "pushline.worker.receipts.restore";
+    /** Receipts held by the process's shared {@link ReceiptIndex}, each once (a gauge, no tags). */
+    public static final String RECEIPTS_INDEXED = "pushline.worker.receipts.indexed";
+    /** Heap bytes of the receipts {@link #RECEIPTS_INDEXED} counts (a gauge, no tags; the tables exact, Strings estimated). */
+    public static final String RECEIPTS_INDEXED_BYTES = "pushline.worker.receipts.indexed.bytes";
 
     /**
      * Pushes still in flight when their partition was revoked, or the worker closed, after the drain timeout, tagged
