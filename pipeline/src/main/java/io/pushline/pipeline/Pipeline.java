@@ -18,6 +18,8 @@ import io.pushline.topology.TopologyConfig;
 import io.pushline.topology.TopologyMetrics;
 import io.pushline.workers.LaneGovernor;
 import io.pushline.workers.PushWorker;
+import io.pushline.workers.ReceiptIndex;
+import io.pushline.workers.ReceiptsConfig;
 import io.pushline.workers.WorkerConfig;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.producer.KafkaProducer;
@@ -75,10 +77,14 @@ public final class Pipeline implements AutoCloseable {
      * @param applicationId    Kafka Streams application id
      * @param workerInFlight   pushes in flight per lane
      * @param lagInterval      how often the router role reads consumer lag into its gauges
+     * @param receiptsRetention how long push receipts are kept (the receipts topic's {@code retention.ms}) and held by
+     *                         the workers for their duplicate checks; null: the least that is safe, the longest push TTL
+     *                         plus the retry horizon ({@link ReceiptsConfig#forLanes}, 7 h by default). A shorter one
+     *                         than that is refused at start
      */
     public record Settings(String bootstrapServers, Map<String, Object> clientConfig, int partitions, Replication.Choice replication,
                     Path stateDir, String applicationId, int workerInFlight, int expansionPageSize, Duration expansionPageInterval,
-                    Duration coordinatorCommitInterval, Duration lagInterval) {
+                    Duration coordinatorCommitInterval, Duration lagInterval, Duration receiptsRetention) {
 
         /** How often consumer lag is read by default: each reading costs a few AdminClient calls and a fetch per lagging partition. */
         public static final Duration DEFAULT_LAG_INTERVAL = Duration.ofSeconds(10);
@@ -92,6 +98,19 @@ public final class Pipeline implements AutoCloseable {
 
         public Settings {
             java.util.Objects.requireNonNull(replication, "replication");
+        }
+
+        public Settings(String bootstrapServers, Map<String, Object> clientConfig, int partitions, Replication.Choice replication,
+                 Path stateDir, String applicationId, int workerInFlight, int expansionPageSize, Duration expansionPageInterval,
+                 Duration coordinatorCommitInterval, Duration lagInterval) {
+            this(bootstrapServers, clientConfig, partitions, replication, stateDir, applicationId, workerInFlight,
+                    expansionPageSize, expansionPageInterval, coordinatorCommitInterval, lagInterval, null);
+        }
+
+        /** These settings with push receipts kept for {@code retention}; null for the default. */
+        public Settings withReceiptsRetention(Duration retention) {
+            return new Settings(bootstrapServers, clientConfig, partitions, replication, stateDir, applicationId, workerInFlight,
+                    expansionPageSize, expansionPageInterval, coordinatorCommitInterval, lagInterval, retention);
         }
 
         public Settings(String bootstrapServers, Map<String, Object> clientConfig, int partitions, Replication.Choice replication,
@@ -188,6 +207,11 @@ public final class Pipeline implements AutoCloseable {
     }
 
     private void doStart(Settings settings, Set<ProcessRole> roles, Map<Lane, Map<Platform, PushProvider>> providers, MeterRegistry registry) {
+        Map<Lane, WorkerConfig> lanes = new java.util.EnumMap<>(Lane.class);
+        for (Lane lane : Lane.values()) {
+            lanes.put(lane, workerTuning.apply(WorkerConfig.defaults(lane).withMaxInFlight(settings.workerInFlight())));
+        }
+        ReceiptsConfig receipts = receipts(settings, lanes.values());
         Replication replication = null;
         if (roles.stream().anyMatch(ProcessRole::pipeline)) {
             // The pipeline's roles create its topics. A process of the HTTP servers alone (--role ingest, admin) does
@@ -195,7 +219,8 @@ public final class Pipeline implements AutoCloseable {
             try (Admin admin = Admin.create(settings.clients())) {
                 replication = settings.replication().resolve(admin, Duration.ofSeconds(60));
                 log.info("topics: {} (asked: {})", replication, settings.replication());
-                new TopicProvisioner(admin, Duration.ofSeconds(60)).ensure(Topics.catalogue(settings.partitions(), replication));
+                new TopicProvisioner(admin, Duration.ofSeconds(60))
+                        .ensure(Topics.catalogue(settings.partitions(), replication, receipts.retention()));
             }
         }
         if (roles.contains(ProcessRole.ROUTER)) {
@@ -219,14 +244,29 @@ public final class Pipeline implements AutoCloseable {
             owned.add(() -> producer.close(Duration.ofSeconds(10)));
             // Both lanes in one process share its CPU: the bulk lane gives way while the high lane is slow.
             LaneGovernor governor = LaneGovernor.forBulkWidth(settings.workerInFlight()).bindTo(registry);
-            for (Lane lane : Lane.values()) {
-                PushWorker worker = new PushWorker(workerTuning.apply(WorkerConfig.defaults(lane).withMaxInFlight(settings.workerInFlight())),
-                        settings.clients(), producer, providers.getOrDefault(lane, Map.of()), registry, governor);
+            // One receipts index for both lanes: each receipt held once, one follower; closed after the workers.
+            ReceiptIndex index = ReceiptIndex.create(receipts, settings.clients(), registry);
+            owned.add(index);
+            for (Lane lane : Lane.values()) {   // the high lane first: its receipts are restored first
+                PushWorker worker = new PushWorker(lanes.get(lane), settings.clients(), producer,
+                        providers.getOrDefault(lane, Map.of()), registry, governor, index);
                 worker.start();
                 workers.add(worker);
                 owned.add(worker);
             }
         }
+    }
+
+    /**
+     * How long receipts are kept: the longest TTL of the pushes this deployment makes (timeline pushes, and likes' and
+     * follows') plus the lanes' retry horizon, or the configured retention, which may not be shorter.
+     */
+    static ReceiptsConfig receipts(Settings settings, java.util.Collection<WorkerConfig> lanes) {
+        Duration coordinated = CoordinatorConfig.defaults().pushTtl();
+        Duration longest = TopologyConfig.DEFAULT_TIMELINE_PUSH_TTL.compareTo(coordinated) >= 0
+                ? TopologyConfig.DEFAULT_TIMELINE_PUSH_TTL : coordinated;
+        ReceiptsConfig config = ReceiptsConfig.forLanes(longest, lanes.toArray(WorkerConfig[]::new));
+        return settings.receiptsRetention() == null ? config : config.withRetention(settings.receiptsRetention());
     }
 
     /**
