@@ -35,7 +35,8 @@ class ReceiptBucketsTest {
             assertThat(buckets.add(i % 2, key(id(i)), T0 + i * 10 * 60_000L, false, now)).isTrue();
         }
         assertThat(buckets.size()).isEqualTo(42);
-        assertThat(buckets.bucketStarts(0)).hasSize(7);
+        assertThat(buckets.bucketStarts()).hasSize(7);
+        assertThat(buckets.size(Set.of(0))).isEqualTo(21);
 
         // Just under retention + one bucket after T0: the first hour is still held (its bucket ends past the cutoff).
         now = T0 + RETENTION + HOUR - 1;
@@ -48,13 +49,15 @@ class ReceiptBucketsTest {
         for (int i = 0; i < 42; i++) {
             assertThat(buckets.contains(key(id(i)))).as("receipt %d", i).isEqualTo(i >= 6);
         }
-        assertThat(buckets.bucketStarts(0)).hasSize(6).doesNotContain(T0);
+        assertThat(buckets.bucketStarts()).hasSize(6).doesNotContain(T0);
+        assertThat(buckets.size(Set.of(0))).isEqualTo(18);
         // Seven hours on, everything has passed the retention.
         now += 6 * HOUR;
         assertThat(buckets.expire(now)).isEqualTo(36);
         assertThat(buckets.size()).isZero();
         assertThat(buckets.contains(key(id(41)))).isFalse();
-        assertThat(buckets.numbers()).as("the numbers stay held, empty").containsExactlyInAnyOrder(0, 1);
+        assertThat(buckets.numbers()).as("the numbers stay open, empty").containsExactlyInAnyOrder(0, 1);
+        assertThat(buckets.bucketStarts()).isEmpty();
     }
 
     @Test
@@ -123,7 +126,7 @@ class ReceiptBucketsTest {
         for (long at : List.of(T0 + 4 * HOUR, T0 + HOUR, T0 + 3 * HOUR, T0 + HOUR + 5, T0 + 9 * HOUR)) {
             buckets.add(0, key(id(n++)), at, false, now);
         }
-        assertThat(buckets.bucketStarts(0)).containsExactly(T0 + HOUR, T0 + 3 * HOUR, T0 + 4 * HOUR, T0 + 9 * HOUR);
+        assertThat(buckets.bucketStarts()).containsExactly(T0 + HOUR, T0 + 3 * HOUR, T0 + 4 * HOUR, T0 + 9 * HOUR);
         assertThat(buckets.size()).isEqualTo(5);
         assertThat(buckets.expire(T0 + 2 * HOUR + RETENTION)).isEqualTo(2);
     }
@@ -148,11 +151,11 @@ class ReceiptBucketsTest {
         }
         long held = buckets.size();
         double perReceipt = (double) buckets.bytes() / held;
-        // The newest bucket is still growing (not trimmed): between 21 and 43 bytes per receipt, depending on its fill.
+        // Trimmed buckets: 18 bytes a slot at 3/4 load, 24 bytes a receipt; the newest is still growing (24 to 48).
         System.out.printf("receipts: %,d held in %d hourly buckets, %,d bytes, %.1f bytes per receipt "
                 + "(a ConcurrentHashMap.newKeySet of 36-character Strings: about 100-150)%n", held,
-                buckets.bucketStarts(0).size(), buckets.bytes(), perReceipt);
+                buckets.bucketStarts().size(), buckets.bytes(), perReceipt);
         assertThat(held).isEqualTo(8L * perHour);
-        assertThat(perReceipt).isBetween(16.0, 44.0);
+        assertThat(perReceipt).isBetween(18.0, 48.0);
     }
 }
