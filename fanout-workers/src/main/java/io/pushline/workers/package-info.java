@@ -10,7 +10,9 @@
  *   <li>the delivery decision ({@code Delivery}, pure: no Kafka, no provider, injected clock): skip a task (receipt,
  *       TTL, unregistered device, banned profile) or send it, and what follows a provider's answer (receipt, retry
  *       with which delay, dead letter, token invalidation); {@code DeliveryEffects} carries it out;</li>
- *   <li>what guards a send ({@code Guards}: {@code ReceiptStore}, {@code CompactedKeySet}), the priority lanes'
+ *   <li>what guards a send ({@code Guards}: {@code ReceiptStore}, a lane's view of the process's
+ *       {@link io.pushline.workers.ReceiptIndex}, shared by both lanes and bounded by
+ *       {@link io.pushline.workers.ReceiptsConfig}'s retention; {@code CompactedKeySet}), the priority lanes'
  *       governor ({@link io.pushline.workers.LaneGovernor}), the retry topics
  *       ({@link io.pushline.workers.RetryTopics}, {@code DelayedRetries}), its settings
  *       ({@link io.pushline.workers.WorkerConfig}) and metric names ({@link io.pushline.workers.WorkerMetrics}).</li>
