@@ -31,6 +31,9 @@ final class Bans {
     record Ban(String eventId, long bannedAt) {
     }
 
+    /** How the journal detail of a cancellation by a ban starts (counted as {@link CoordinatorMetrics#BANNED}). */
+    static final String REASON = "banned: ";
+
     private final KeyValueStore<String, byte[]> store;
 
     Bans(KeyValueStore<String, byte[]> store) {
@@ -52,5 +55,23 @@ final class Bans {
             throw new IllegalStateException("cannot write the ban of " + profileId, e);
         }
         return true;
+    }
+
+    /**
+     * The engine's guard ({@link CoordinatorEngine.Guard}): why a coordinator of a flow that pushes must stop, once its
+     * actor or recipient is banned; null for any other.
+     */
+    String stopReason(Coordinator c) {
+        if (!Flows.pushes(c.flow())) {
+            return null;
+        }
+        String actor = Flows.actor(c);
+        if (banned(actor)) {
+            return REASON + "profile " + actor + " (actor)";
+        }
+        if (banned(c.recipient())) {
+            return REASON + "profile " + c.recipient() + " (recipient)";
+        }
+        return null;
     }
 }

@@ -12,13 +12,11 @@ import io.pushline.contracts.Wakeup;
 import org.apache.kafka.common.header.Header;
 import org.apache.kafka.common.header.Headers;
 import org.apache.kafka.common.header.internals.RecordHeaders;
-import org.apache.kafka.streams.KeyValue;
 import org.apache.kafka.streams.processor.PunctuationType;
 import org.apache.kafka.streams.processor.api.Processor;
 import org.apache.kafka.streams.processor.api.ProcessorContext;
 import org.apache.kafka.streams.processor.api.Record;
 import org.apache.kafka.streams.processor.api.RecordMetadata;
-import org.apache.kafka.streams.state.KeyValueIterator;
 import org.apache.kafka.streams.state.KeyValueStore;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -26,7 +24,6 @@ import org.slf4j.LoggerFactory;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 
@@ -59,8 +56,6 @@ final class CoordinatorProcessor implements Processor<byte[], byte[], byte[], by
     static final String SCHEDULE_STORE = "coordinator-schedule";
     private static final Logger log = LoggerFactory.getLogger(CoordinatorProcessor.class);
     private static final int MAX_DUE_PER_TICK = 1_000;
-    /** How a cancellation by a ban starts its journal detail (counted as {@link CoordinatorMetrics#BANNED}). */
-    private static final String BANNED = "banned: ";
 
     private final CloudEventCodec codec;
     private final CoordinatorConfig config;
@@ -69,7 +64,7 @@ final class CoordinatorProcessor implements Processor<byte[], byte[], byte[], by
     private final Duration retention;
     private ProcessorContext<byte[], byte[]> context;
     private KeyValueStore<String, byte[]> journal;
-    private KeyValueStore<String, byte[]> schedule;
+    private Schedule schedule;
     private Wakeup wakeup;
     private Facts view;
     private Bans bans;
@@ -94,12 +89,12 @@ final class CoordinatorProcessor implements Processor<byte[], byte[], byte[], by
     public void init(ProcessorContext<byte[], byte[]> context) {
         this.context = context;
         this.journal = context.getStateStore(JOURNAL_STORE);
-        this.schedule = context.getStateStore(SCHEDULE_STORE);
+        this.schedule = new Schedule(context.getStateStore(SCHEDULE_STORE));
         KeyValueStore<String, byte[]> facts = context.getStateStore(Facts.STORE);
-        this.view = new Facts(facts, context.getStateStore(Facts.DEVICES_STORE), this::scheduleAt);
+        this.view = new Facts(facts, context.getStateStore(Facts.DEVICES_STORE), schedule::housekeepingAt);
         this.bans = new Bans(context.getStateStore(Bans.STORE));
         this.flows = new Flows(view, config);
-        this.engine = new CoordinatorEngine(flows::get, config.supervisor(), this::stopReason);
+        this.engine = new CoordinatorEngine(flows::get, config.supervisor(), bans::stopReason);
         this.journalCodec = new JournalCodec(flows::get);
         this.memory = new IntakePolicy.Memory() {
             @Override
@@ -122,12 +117,13 @@ final class CoordinatorProcessor implements Processor<byte[], byte[], byte[], by
         // Armed for the earliest entry of the schedule only, never ticking while nothing is due (see Wakeup).
         wakeup = new Wakeup((delay, fire) -> context.schedule(delay, PunctuationType.WALL_CLOCK_TIME, fire::accept)::cancel,
                 context::currentSystemTimeMs, config.tick(), this::runDue);
+        schedule.wakeWith(wakeup);
         UpgradeScan scan = new UpgradeScan(journal, facts, journalCodec, view, retention, this::unfinishedBeforeUpgrade);
         if (scan.pending()) {
             upgradeScan = scan;
             wakeup.soon();
         }
-        wakeAtFirstDue();
+        schedule.wakeAtFirstDue();
     }
 
     @Override
@@ -260,27 +256,12 @@ final class CoordinatorProcessor implements Processor<byte[], byte[], byte[], by
             }
             if (engine.flow(c.flow()).canCancel(c.state(), c.parkedFrom())) {
                 String role = ban.profileId().equals(Flows.actor(c)) ? "actor" : "recipient";
-                persist(c, engine.cancel(c, BANNED + "profile " + ban.profileId() + " (" + role + "), by " + ban.eventId(), now));
+                persist(c, engine.cancel(c, Bans.REASON + "profile " + ban.profileId() + " (" + role + "), by " + ban.eventId(), now));
                 cancelled++;
             }
         }
         log.info("profile {} banned by {} ({}): {} running coordinators cancelled on partition {}", ban.profileId(),
                 ban.eventId(), fresh ? "new here" : "known here already", cancelled, context.taskId().partition());
-    }
-
-    /** The engine's guard: a coordinator of a flow that pushes stops once its actor or recipient is banned. */
-    private String stopReason(Coordinator c) {
-        if (!Flows.pushes(c.flow())) {
-            return null;
-        }
-        String actor = Flows.actor(c);
-        if (bans.banned(actor)) {
-            return BANNED + "profile " + actor + " (actor)";
-        }
-        if (bans.banned(c.recipient())) {
-            return BANNED + "profile " + c.recipient() + " (recipient)";
-        }
-        return null;
     }
 
     private void onDevice(Record<byte[], byte[]> record) {
@@ -363,7 +344,7 @@ final class CoordinatorProcessor implements Processor<byte[], byte[], byte[], by
         journal.put(c.id(), journalCodec.encode(c));
         for (JournalEntry e : advance.appended()) {
             metrics.transition(c.flow(), e.kind());
-            if (e.kind() == JournalEntry.Kind.CANCELLED && e.detail() != null && e.detail().startsWith(BANNED)) {
+            if (e.kind() == JournalEntry.Kind.CANCELLED && e.detail() != null && e.detail().startsWith(Bans.REASON)) {
                 metrics.banned(c.flow());
             }
         }
@@ -374,7 +355,7 @@ final class CoordinatorProcessor implements Processor<byte[], byte[], byte[], by
         }
         boolean wasRunning = before != null && !before.isTerminal();
         if (wasRunning != !c.isTerminal()) {
-            indexRunning(c, !c.isTerminal()); // a coordinator done within the call that started it is never indexed
+            view.running(c, !c.isTerminal()); // a coordinator done within the call that started it is never indexed
         }
         long timestamp = context.currentSystemTimeMs();
         for (Output out : advance.outputs()) {
@@ -391,7 +372,7 @@ final class CoordinatorProcessor implements Processor<byte[], byte[], byte[], by
                     CoordinatorTopology.PARKED_SINK);
             log.atError().addKeyValue(DeadLetters.LOG_EVENT_ID, c.id().substring(c.id().indexOf(':') + 1))
                     .log("parked coordinator {} ({} for {}) in {}: {}", c.id(), c.flow(), c.recipient(), c.parkedFrom(), c.parkedReason());
-            scheduleAt(lastAt(c).plus(config.parkedRetention()), c.id());
+            schedule.housekeepingAt(lastAt(c).plus(config.parkedRetention()), c.id());
         } else if (!c.isParked() && wasParked) {
             gauges.parked(-1);
             context.forward(new Record<>(c.id().getBytes(StandardCharsets.UTF_8), (byte[]) null, timestamp),
@@ -399,30 +380,15 @@ final class CoordinatorProcessor implements Processor<byte[], byte[], byte[], by
         }
         scheduleWake(advance);
         if (c.isTerminal()) {
-            scheduleAt(Instant.ofEpochMilli(timestamp).plus(retention), c.id());
-        }
-    }
-
-    /**
-     * Indexes a coordinator of a flow that pushes under its recipient and its actor, so that a ban of either finds it;
-     * or takes it out of the index.
-     */
-    private void indexRunning(Coordinator c, boolean on) {
-        if (!Flows.pushes(c.flow())) {
-            return;
-        }
-        view.running(c.recipient(), c.id(), on);
-        String actor = Flows.actor(c);
-        if (actor != null && !actor.equals(c.recipient())) {
-            view.running(actor, c.id(), on);
+            schedule.housekeepingAt(Instant.ofEpochMilli(timestamp).plus(retention), c.id());
         }
     }
 
     /** A coordinator left unfinished by a version without the running index and the parked retention. */
     private void unfinishedBeforeUpgrade(Coordinator c) {
-        indexRunning(c, true);
+        view.running(c, true);
         if (c.isParked()) {
-            scheduleAt(lastAt(c).plus(config.parkedRetention()), c.id());
+            schedule.housekeepingAt(lastAt(c).plus(config.parkedRetention()), c.id());
         }
     }
 
@@ -433,22 +399,7 @@ final class CoordinatorProcessor implements Processor<byte[], byte[], byte[], by
 
     private void scheduleWake(CoordinatorEngine.Advance advance) {
         if (advance.wakeAt() != null) {
-            scheduleAt(advance.wakeAt(), advance.coordinator().id());
-        }
-    }
-
-    private void scheduleAt(Instant at, String id) {
-        schedule.put(scheduleKey(at, id), new byte[0]);
-        wakeup.at(at.toEpochMilli());
-    }
-
-    /** Arms the wake-up for the schedule's earliest entry, if there is one. */
-    private void wakeAtFirstDue() {
-        try (KeyValueIterator<String, byte[]> it = schedule.range(scheduleKey(Instant.EPOCH, ""), SCHEDULE_END)) {
-            if (it.hasNext()) {
-                String key = it.next().key;
-                wakeup.at(Long.parseLong(key, 0, key.indexOf('|'), 10));
-            }
+            schedule.at(advance.wakeAt(), advance.coordinator().id());
         }
     }
 
@@ -457,13 +408,6 @@ final class CoordinatorProcessor implements Processor<byte[], byte[], byte[], by
         RecordHeaders headers = new RecordHeaders();
         byte[] value = out.event() == null ? null : codec.encode(out.event(), headers);
         context.forward(new Record<>(key, value, timestamp, headers), CoordinatorTopology.sinkFor(out.topic()));
-    }
-
-    /** After every schedule key: '~' sorts after the digits. */
-    private static final String SCHEDULE_END = "~";
-
-    static String scheduleKey(Instant at, String id) {
-        return String.format("%013d|%s", Math.max(0, at.toEpochMilli()), id);
     }
 
     /**
@@ -477,20 +421,13 @@ final class CoordinatorProcessor implements Processor<byte[], byte[], byte[], by
         if (upgradeScan != null && upgradeScan.page(now)) {
             upgradeScan = null;
         }
-        List<KeyValue<String, byte[]>> due = new ArrayList<>();
-        try (KeyValueIterator<String, byte[]> it = schedule.range(scheduleKey(Instant.EPOCH, ""), scheduleKey(now, "~"))) {
-            while (it.hasNext() && due.size() < MAX_DUE_PER_TICK) {
-                due.add(it.next());
-            }
-        }
-        for (KeyValue<String, byte[]> entry : due) {
-            schedule.delete(entry.key);
-            runDue(entry.key.substring(entry.key.indexOf('|') + 1), now);
+        for (String id : schedule.takeDue(now, MAX_DUE_PER_TICK)) {
+            runDue(id, now);
         }
         if (upgradeScan != null) {
             wakeup.soon();
         }
-        wakeAtFirstDue();   // what is left: later entries, or more due ones than one wake-up runs
+        schedule.wakeAtFirstDue();   // what is left: later entries, or more due ones than one wake-up runs
     }
 
     private void runDue(String id, Instant now) {
@@ -516,12 +453,12 @@ final class CoordinatorProcessor implements Processor<byte[], byte[], byte[], by
             if (!now.isBefore(finished.plus(retention))) {
                 journal.delete(id);
             } else {
-                scheduleAt(finished.plus(retention), id);
+                schedule.housekeepingAt(finished.plus(retention), id);
             }
         } else if (c.isParked()) {
             Instant until = lastAt(c).plus(config.parkedRetention());
             if (now.isBefore(until)) {
-                scheduleAt(until, id); // a stale entry (a retry's time): the retention's own entry is this one again
+                schedule.housekeepingAt(until, id); // a stale entry (a retry's time): the retention's own entry is this one again
             } else {
                 discardParked(c, now);
             }

@@ -197,6 +197,21 @@ final class Facts {
         }
     }
 
+    /**
+     * Indexes a coordinator of a flow that pushes under its recipient and its actor, so that a ban of either finds it;
+     * or ({@code on} false) takes it out of the index. Others are not indexed.
+     */
+    void running(Coordinator c, boolean on) {
+        if (!Flows.pushes(c.flow())) {
+            return;
+        }
+        running(c.recipient(), c.id(), on);
+        String actor = Flows.actor(c);
+        if (actor != null && !actor.equals(c.recipient())) {
+            running(actor, c.id(), on);
+        }
+    }
+
     /** Indexes (or, {@code on} false, un-indexes) coordinator {@code id} as running about {@code profileId}. */
     void running(String profileId, String id, boolean on) {
         if (on) {
