@@ -480,7 +480,7 @@ final class CoordinatorProcessor implements Processor<byte[], byte[], byte[], by
     /**
      * Discards a coordinator parked for longer than its retention, never silently: journaled (DISCARDED, with the
      * reason), counted, logged, and dead-lettered with its description as the value ({@link Admin.Parked}), under the
-     * reason {@link DeadLetterReason#PROCESSING_FAILED}, the parked topic as its source and offset -1 (no record of its
+     * reason {@link DeadLetterReason#PARKED_EXPIRED}, the parked topic as its source and offset -1 (no record of its
      * own). The dead letter is not replayable: the source is not a topic {@code pushline dlq replay} writes to.
      */
     private void discardParked(Coordinator c, Instant now) {
@@ -490,9 +490,9 @@ final class CoordinatorProcessor implements Processor<byte[], byte[], byte[], by
                 + ": discarded; parked for: " + c.parkedReason();
         persist(c, engine.discard(c, "retention: parked longer than " + config.parkedRetention(), now));
         RecordHeaders headers = new RecordHeaders();
-        DeadLetters.addTo(headers, DeadLetterReason.PROCESSING_FAILED, detail, Topics.COORDINATORS_PARKED,
+        DeadLetters.addTo(headers, DeadLetterReason.PARKED_EXPIRED, detail, Topics.COORDINATORS_PARKED,
                 context.taskId().partition(), -1, now);
-        metrics.deadLettered(DeadLetterReason.PROCESSING_FAILED.name());
+        metrics.deadLettered(DeadLetterReason.PARKED_EXPIRED.name());
         metrics.expired("parked");
         log.atError().addKeyValue(DeadLetters.LOG_EVENT_ID, c.input().getOrDefault(Flows.EVENT_ID, "-"))
                 .log("discarded parked coordinator and dead-lettered it: {}", detail);

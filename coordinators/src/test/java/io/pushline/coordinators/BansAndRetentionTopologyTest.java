@@ -446,7 +446,7 @@ class BansAndRetentionTopologyTest {
         assertThat(out.get(Topics.COORDINATORS_PARKED)).isNotEmpty().allSatisfy(r -> assertThat(r.value()).isNull());
         TestRecord<byte[], byte[]> dead = out.get(Topics.DEAD_LETTERS).stream().filter(r -> key(r).equals("like:evt-like-k"))
                 .findFirst().orElseThrow();
-        assertThat(header(dead, DeadLetters.REASON)).isEqualTo(DeadLetterReason.PROCESSING_FAILED.name());
+        assertThat(header(dead, DeadLetters.REASON)).isEqualTo(DeadLetterReason.PARKED_EXPIRED.name());
         assertThat(header(dead, DeadLetters.SOURCE_TOPIC)).isEqualTo(Topics.COORDINATORS_PARKED);
         assertThat(header(dead, DeadLetters.SOURCE_OFFSET)).isEqualTo("-1");
         assertThat(header(dead, DeadLetters.DETAIL)).isEqualTo("coordinator like:evt-like-k (like for u1) parked in NOTIFYING since "
@@ -464,7 +464,7 @@ class BansAndRetentionTopologyTest {
         assertThat(active("like", Flow.PARKED)).isZero();
         assertThat(active("follow", Flow.PARKED)).isZero();
         assertThat(counter(CoordinatorMetrics.EXPIRED, "kind", "parked")).isEqualTo(2.0);
-        assertThat(counter(CoordinatorMetrics.DEAD_LETTERS, "reason", "PROCESSING_FAILED")).isEqualTo(2.0);
+        assertThat(counter(CoordinatorMetrics.DEAD_LETTERS, "reason", "PARKED_EXPIRED")).isEqualTo(2.0);
         assertThat(fact("running|u2|like:evt-like-k")).isNull();
 
         // Then the discarded journals go like any finished one, and the follow's decision with them.
