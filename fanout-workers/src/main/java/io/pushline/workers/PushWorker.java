@@ -141,6 +141,10 @@ public final class PushWorker implements AutoCloseable {
     /** Counted down by close(): ends a backoff early. */
     private final CountDownLatch closeRequested = new CountDownLatch(1);
     private final Function<Map<String, Object>, Consumer<String, byte[]>> consumers;
+    /** How the checks' consumers are made; tests set it (before start) to inject faults. */
+    private volatile Function<Map<String, Object>, Consumer<String, byte[]>> checkConsumers = CompactedKeySet.Settings.KAFKA;
+    /** Why the checks hold every push now, as of the start of this poll round, or null; poll thread only. */
+    private String holding;
     private final Duration transientBound;
     private final LoopFaults faults;   // poll thread only
     private Consumer<String, byte[]> consumer;
@@ -258,7 +262,7 @@ public final class PushWorker implements AutoCloseable {
                 RetryTopics.ensure(admin, config, Duration.ofSeconds(60));
             }
         }
-        Guards opened = Guards.open(config, clientConfig, metrics, clock);
+        Guards opened = Guards.open(config, clientConfig, metrics, clock, checkConsumers, transientBound);
         Consumer<String, byte[]> created = null;
         try {
             created = consumers.apply(consumerConfig);
@@ -281,6 +285,12 @@ public final class PushWorker implements AutoCloseable {
                 }, FluxSink.OverflowStrategy.ERROR)
                 .flatMap(this::handle, config.maxInFlight(), 1)
                 .subscribe(ignored -> { }, error -> log.error("{} lane: push pipeline failed", config.lane(), error));
+    }
+
+    /** How the checks' consumers are made, from their settings; for tests, to wrap the real one. Call before start. */
+    PushWorker checkConsumers(Function<Map<String, Object>, Consumer<String, byte[]>> made) {
+        this.checkConsumers = Objects.requireNonNull(made, "made");
+        return this;
     }
 
     /** The lifecycle state now; for tests. */
@@ -329,9 +339,9 @@ public final class PushWorker implements AutoCloseable {
     }
 
     /**
-     * Why this worker cannot go on (its poll loop ended by itself: an unexpected error, the receipts store stopped, or
-     * transient broker failures lasting longer than their bound; or a dead letter could not be written within that
-     * bound), or empty while it can. Once present it stays so; the process should then exit so that a supervisor
+     * Why this worker cannot go on (its poll loop ended by itself: an unexpected error, the receipts store or a check
+     * (device gate, bans, unfollows) stopped following its topic, or transient broker failures lasting longer than
+     * their bound; or a dead letter could not be written within that bound), or empty while it can. Once present it stays so; the process should then exit so that a supervisor
      * restarts it, and the unfinished records are redelivered from the committed offsets. Thread-safe.
      */
     public Optional<String> failure() {
@@ -340,11 +350,17 @@ public final class PushWorker implements AutoCloseable {
 
     /**
      * Why this worker is not serving right now although it can go on (for {@code /health/ready}): its loop is
-     * retrying a transient broker failure (a commit or position that timed out, a rebalance). Empty while it runs
-     * normally, and again after its next successful round. Thread-safe.
+     * retrying a transient broker failure (a commit or position that timed out, a rebalance), or it holds every push
+     * because a check that guards them cannot answer (not loaded yet, retrying a failure, full). Empty while it runs
+     * normally, and again after its next successful round or once the checks answer. Thread-safe.
      */
     public Optional<String> degraded() {
-        return Optional.ofNullable(degraded);
+        String loop = degraded;
+        if (loop != null) {
+            return Optional.of(loop);
+        }
+        Guards held = guards;
+        return Optional.ofNullable(held == null ? null : held.holding());
     }
 
     /** Records the first reason this worker cannot go on. */
@@ -427,6 +443,16 @@ public final class PushWorker implements AutoCloseable {
         if (storeFailure != null) {
             throw new IllegalStateException("the receipts store stopped following " + Topics.PUSH_RECEIPTS, storeFailure);
         }
+        String checkFailure = guards.failure();
+        if (checkFailure != null) {
+            // It held its pushes meanwhile, and cannot any more: fail, so that a new process loads the check afresh.
+            log.error("{} lane: {}; the worker stops", config.lane(), checkFailure);
+            fail(checkFailure);
+            return false;
+        }
+        // Fail closed: while a check cannot answer, nothing is dispatched; records wait in the backlog (so every
+        // partition pauses) and stay uncommitted, and are sent once it answers.
+        holding = guards.holding();
         delayed.releaseDue(clock.instant(), backlog::add);
         dispatch();
         if (!backlog.isEmpty() && !demand.canDispatch()) {
@@ -438,8 +464,8 @@ public final class PushWorker implements AutoCloseable {
         adjustPause();
         Map<TopicPartition, Long> rewind = new HashMap<>();
         // With records waiting every partition is paused: poll only for the group's sake, without waiting (the
-        // wait for capacity above bounds the loop's pace).
-        for (ConsumerRecord<String, byte[]> record : consumer.poll(backlog.isEmpty() ? pollTimeout() : Duration.ZERO)) {
+        // wait for capacity above bounds the loop's pace; while the checks hold, the poll's own wait does).
+        for (ConsumerRecord<String, byte[]> record : consumer.poll(backlog.isEmpty() || holding != null ? pollTimeout() : Duration.ZERO)) {
             TopicPartition partition = new TopicPartition(record.topic(), record.partition());
             if (rewind.containsKey(partition) || !receipts.isRestored(record.partition())) {
                 // Not expected (such partitions are paused from their assignment on): read it again once restored.
@@ -462,7 +488,7 @@ public final class PushWorker implements AutoCloseable {
     }
 
     private void dispatch() {
-        while (!backlog.isEmpty() && demand.canDispatch()) {
+        while (holding == null && !backlog.isEmpty() && demand.canDispatch()) {
             ConsumerRecord<String, byte[]> record = backlog.poll();
             offsets.dispatched(new TopicPartition(record.topic(), record.partition()), record.offset());
             demand.dispatched();
