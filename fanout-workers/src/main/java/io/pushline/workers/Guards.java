@@ -121,7 +121,7 @@ final class Guards implements Delivery.Facts, AutoCloseable {
 
     /**
      * Completes once every check can answer (at once if they can now). Completed on a check's follower thread: the
-     * caller moves on to its own executor. Never completes if a check stops for good; the worker fails then.
+     * caller moves on to its own executor. Fails once {@link #releaseHolds()} is called (the worker stops).
      */
     CompletableFuture<Void> whenAnswering() {
         CompletableFuture<Void> answering = new CompletableFuture<>();
@@ -130,6 +130,19 @@ final class Guards implements Delivery.Facts, AutoCloseable {
         }
         signal();   // after adding it, so that a check that became able to answer meanwhile is not missed
         return answering;
+    }
+
+    /**
+     * The worker stops: every {@link #whenAnswering()} still waiting fails, so that the records held in flight end
+     * unfinished (never committed: the next owner gets them) instead of holding up the drain.
+     */
+    void releaseHolds() {
+        List<CompletableFuture<Void>> held;
+        synchronized (waiting) {
+            held = new ArrayList<>(waiting);
+            waiting.clear();
+        }
+        held.forEach(f -> f.completeExceptionally(new IllegalStateException("the worker stopped while the push was held: " + holding())));
     }
 
     private void signal() {

@@ -488,7 +488,8 @@ public final class PushWorker implements AutoCloseable {
     }
 
     private void dispatch() {
-        while (holding == null && !backlog.isEmpty() && demand.canDispatch()) {
+        // The checks are asked again for every record: one that stops answering mid-round holds the rest at once.
+        while (!backlog.isEmpty() && demand.canDispatch() && (holding = guards.holding()) == null) {
             ConsumerRecord<String, byte[]> record = backlog.poll();
             offsets.dispatched(new TopicPartition(record.topic(), record.partition()), record.offset());
             demand.dispatched();
@@ -584,6 +585,7 @@ public final class PushWorker implements AutoCloseable {
             if (!consumer.assignment().isEmpty()) {
                 consumer.pause(consumer.assignment());
             }
+            guards.releaseHolds();   // pushes held in flight end unfinished (uncommitted) instead of holding up the drain
             boolean drained = offsets.awaitFinished(withoutAbandoned(offsets.tracked()), config.drainTimeout().toMillis());
             if (!drained) {
                 int unfinished = offsets.unfinished();

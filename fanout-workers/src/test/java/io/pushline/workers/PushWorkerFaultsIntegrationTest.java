@@ -226,10 +226,13 @@ class PushWorkerFaultsIntegrationTest {
         return worker;
     }
 
-    /** Waits until the lane consumer has read {@code records} in all, then polled ten times more: records it holds. */
-    private static void awaitReadAndHeld(FaultyConsumer lane, int records) {
-        Waits.until(() -> lane != null && lane.polled.get() >= records, Duration.ofSeconds(30),
-                () -> "the worker to read " + records + " tasks; it read " + (lane == null ? 0 : lane.polled.get()));
+    /**
+     * Waits until the lane consumer has read more than {@code before} tasks, then polled ten times more: it holds what
+     * it read (and reads no more meanwhile: every partition pauses while records wait).
+     */
+    private static void awaitReadAndHeld(FaultyConsumer lane, int before) {
+        Waits.until(() -> lane.polled.get() > before, Duration.ofSeconds(30),
+                () -> "the worker to read more than " + before + " tasks; it read " + lane.polled.get());
         int polls = lane.polls.get();
         Waits.until(() -> lane.polls.get() >= polls + 10, Duration.ofSeconds(30), "ten more polls");
     }
@@ -245,7 +248,7 @@ class PushWorkerFaultsIntegrationTest {
 
         // Started before the bans are loaded (their follower gets no answer to its fetches): nothing is sent.
         PushWorker worker = startWorkerWithBansThrough(group, lane, bans, true);
-        awaitReadAndHeld(lane[0], 5);
+        awaitReadAndHeld(lane[0], 0);
         assertThat(fcm.ledger().acceptedCount()).isZero();
         assertThat(worker.degraded()).hasValueSatisfying(reason -> assertThat(reason).isEqualTo(
                 "bulk worker: holding pushes: the banned profiles check is not loaded yet from " + Topics.STATE_BANNED_PROFILES));
@@ -261,7 +264,7 @@ class PushWorkerFaultsIntegrationTest {
         Waits.until(() -> worker.degraded().filter(r -> r.contains("the banned profiles check is retrying a failure")).isPresent(),
                 Duration.ofSeconds(10), () -> "readiness to say the check retries; it says " + worker.degraded());
         publish(UUID.randomUUID().toString(), 5);
-        awaitReadAndHeld(lane[0], 10);
+        awaitReadAndHeld(lane[0], 5);
         assertThat(fcm.ledger().acceptedCount()).isEqualTo(5);
         await().atMost(Duration.ofSeconds(10)).until(() -> committed(group) == 5);   // the first 5 only
         assertThat(worker.failure()).isEmpty();
@@ -286,7 +289,7 @@ class PushWorkerFaultsIntegrationTest {
         bans[0].pollTimeouts.set(Integer.MAX_VALUE);
         Waits.until(() -> worker.degraded().isPresent(), Duration.ofSeconds(10), "readiness to turn red");
         publish(UUID.randomUUID().toString(), 3);
-        awaitReadAndHeld(lane[0], 6);
+        awaitReadAndHeld(lane[0], 3);
         // Killed: its follower meets an error it cannot outlive. It never answers again, and the worker fails.
         bans[0].pollFailures.set(1);
 
