@@ -80,6 +80,8 @@ import java.util.function.Function;
  * <p>This class is the consumer engine: poll loop, pause and resume, commits, rebalances, drain. What becomes of each
  * task (skip it and why, send it, and what follows the provider's answer) is decided by {@link Delivery}, with no I/O,
  * and carried out by {@link DeliveryEffects}; the receipts and key sets the decision asks are held by {@link Guards}.
+ * Those checks fail closed: while one cannot answer (not loaded yet, retrying, full) nothing is dispatched and
+ * {@link #degraded()} says why; once one has stopped for good the worker fails.
  *
  * <p>Lifecycle ({@link WorkerState}): {@link #start()} once (it creates missing retry topics unless configured not
  * to; a start that fails closes what it opened and may be tried again), {@link #close()} at any time (drains in-flight
@@ -143,7 +145,7 @@ public final class PushWorker implements AutoCloseable {
     private final Function<Map<String, Object>, Consumer<String, byte[]>> consumers;
     /** How the checks' consumers are made; tests set it (before start) to inject faults. */
     private volatile Function<Map<String, Object>, Consumer<String, byte[]>> checkConsumers = CompactedKeySet.Settings.KAFKA;
-    /** Why the checks hold every push now, as of the start of this poll round, or null; poll thread only. */
+    /** Why the checks hold every push, as they last said (asked each round and before each dispatch), or null; poll thread only. */
     private String holding;
     private final Duration transientBound;
     private final LoopFaults faults;   // poll thread only
@@ -228,7 +230,8 @@ public final class PushWorker implements AutoCloseable {
     /**
      * Creates the lane's missing retry topics (unless {@link WorkerConfig#provisionRetryTopics()} is false), starts the
      * receipts store, subscribes to the lane topic and its retry topics, and starts the poll thread. Receipts are
-     * restored per partition as partitions are assigned, not here.
+     * restored per partition as partitions are assigned, not here; the checks load on their own threads, and nothing
+     * is sent before they have.
      *
      * @throws IllegalStateException if started twice or after {@link #close()}, if the lane topic does not exist when
      *                               retry topics are to be created, if the receipts topic does not exist, or if the lane
@@ -341,8 +344,9 @@ public final class PushWorker implements AutoCloseable {
     /**
      * Why this worker cannot go on (its poll loop ended by itself: an unexpected error, the receipts store or a check
      * (device gate, bans, unfollows) stopped following its topic, or transient broker failures lasting longer than
-     * their bound; or a dead letter could not be written within that bound), or empty while it can. Once present it stays so; the process should then exit so that a supervisor
-     * restarts it, and the unfinished records are redelivered from the committed offsets. Thread-safe.
+     * their bound; or a dead letter could not be written within that bound), or empty while it can. Once present it
+     * stays so; the process should then exit so that a supervisor restarts it, and the unfinished records are
+     * redelivered from the committed offsets. Thread-safe.
      */
     public Optional<String> failure() {
         return Optional.ofNullable(failure.get());
