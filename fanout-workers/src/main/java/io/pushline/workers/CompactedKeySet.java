@@ -134,7 +134,7 @@ final class CompactedKeySet implements AutoCloseable {
     private volatile String failure;
     private volatile long expired;
     private Consumer<String, byte[]> consumer;
-    private Thread thread;
+    private volatile Thread thread;
 
     /**
      * @param lookback how far back to read and remember; null for everything, from the beginning of the topic
@@ -349,8 +349,7 @@ final class CompactedKeySet implements AutoCloseable {
         if (stopped != null) {
             return stopped;
         }
-        Thread follower = thread;
-        if (follower == null) {
+        if (thread == null) {
             return "the " + what + " check is not started";
         }
         if (full) {
@@ -359,14 +358,8 @@ final class CompactedKeySet implements AutoCloseable {
         if (!caughtUp) {
             return "the " + what + " check is not loaded yet from " + topic;
         }
-        String failing = retrying;
-        if (failing != null) {
-            return failing;
-        }
-        if (!follower.isAlive()) {
-            return "the " + what + " check's follower thread has ended";
-        }
-        return null;
+        // A follower thread that ended, however, has set failure on its way out (see follow()), unless closed.
+        return retrying;
     }
 
     /** Why the follower stopped for good (the worker must then fail), or null while it follows. */
