@@ -111,6 +111,12 @@ final class RunCommand implements Callable<Integer> {
                     "default: ${DEFAULT-VALUE}). A like's push waits for it; each commit costs a few broker round trips."})
     String coordinatorCommitInterval;
 
+    @Option(names = "--coordinator-parked-retention", paramLabel = "DURATION",
+            defaultValue = "${env:PUSHLINE_COORDINATOR_PARKED_RETENTION:-7d}",
+            description = {"How long a parked coordinator waits for an operator's retry or discard (1m to 365d; env",
+                    "PUSHLINE_COORDINATOR_PARKED_RETENTION; default: ${DEFAULT-VALUE}); then it is discarded, dead-lettered and logged."})
+    String coordinatorParkedRetention;
+
     @Option(names = "--http-address", paramLabel = "HOST:PORT|off", defaultValue = "${env:PUSHLINE_HTTP_ADDRESS:-127.0.0.1:9400}",
             description = {"Where to serve /metrics (Prometheus), /health/live and /health/ready (env PUSHLINE_HTTP_ADDRESS;",
                     "default: ${DEFAULT-VALUE}; 0.0.0.0:9400 in a container; port 0 picks a free one; off serves nothing)."})
@@ -247,6 +253,16 @@ final class RunCommand implements Callable<Integer> {
             throw new ParameterException(spec.commandLine(), "--coordinator-commit-interval must be between 1ms and 10s, was "
                     + coordinatorCommitInterval);
         }
+        java.time.Duration parkedRetention;
+        try {
+            parkedRetention = Durations.parse(coordinatorParkedRetention);
+        } catch (IllegalArgumentException e) {
+            throw new ParameterException(spec.commandLine(), "--coordinator-parked-retention: " + e.getMessage());
+        }
+        if (parkedRetention.compareTo(java.time.Duration.ofMinutes(1)) < 0 || parkedRetention.compareTo(java.time.Duration.ofDays(365)) > 0) {
+            throw new ParameterException(spec.commandLine(), "--coordinator-parked-retention must be between 1m and 365d, was "
+                    + coordinatorParkedRetention);
+        }
         java.time.Duration lagEvery;
         try {
             lagEvery = Durations.parse(lagInterval);
@@ -315,7 +331,7 @@ final class RunCommand implements Callable<Integer> {
         }
         Pipeline pipeline;
         try {
-            pipeline = Pipeline.startLanes(settings, roles, providers, registry);
+            pipeline = Pipeline.startLanes(settings, roles, providers, registry, c -> c.withParkedRetention(parkedRetention));
         } catch (RuntimeException e) {
             throw closeAll(resources, e);
         }
