@@ -123,8 +123,7 @@ public final class Pipeline implements AutoCloseable {
     private final List<AutoCloseable> owned = new ArrayList<>();
     private KafkaStreams streams;
     private KafkaStreams coordinators;
-    private UnaryOperator<CoordinatorConfig> coordinatorTuning = UnaryOperator.identity();
-    private UnaryOperator<WorkerConfig> workerTuning = UnaryOperator.identity();
+    private Tuning tuning = Tuning.NONE;
     private final List<PushWorker> workers = new ArrayList<>();
     private volatile boolean closing;
     /** Makes each Streams application's replacement bound; tests set a smaller one. */
@@ -175,9 +174,42 @@ public final class Pipeline implements AutoCloseable {
      */
     public static Pipeline startLanes(Settings settings, Set<ProcessRole> roles, Map<Lane, Map<Platform, PushProvider>> providers, MeterRegistry registry,
                                UnaryOperator<CoordinatorConfig> coordinatorTuning, UnaryOperator<WorkerConfig> workerTuning) {
+        return startLanes(settings, roles, providers, registry, Tuning.NONE.coordinators(coordinatorTuning).workers(workerTuning));
+    }
+
+    /**
+     * How the roles' configurations differ from their defaults beyond {@link Settings}: each operator adjusts one role's
+     * configuration (retentions from the command line; tests scale timings with them). Immutable.
+     */
+    public record Tuning(UnaryOperator<TopologyConfig> topology, UnaryOperator<CoordinatorConfig> coordinators,
+                         UnaryOperator<WorkerConfig> workers) {
+        /** Every role with its defaults. */
+        public static final Tuning NONE = new Tuning(UnaryOperator.identity(), UnaryOperator.identity(), UnaryOperator.identity());
+
+        public Tuning {
+            java.util.Objects.requireNonNull(topology, "topology");
+            java.util.Objects.requireNonNull(coordinators, "coordinators");
+            java.util.Objects.requireNonNull(workers, "workers");
+        }
+
+        public Tuning topology(UnaryOperator<TopologyConfig> tuning) {
+            return new Tuning(tuning, coordinators, workers);
+        }
+
+        public Tuning coordinators(UnaryOperator<CoordinatorConfig> tuning) {
+            return new Tuning(topology, tuning, workers);
+        }
+
+        public Tuning workers(UnaryOperator<WorkerConfig> tuning) {
+            return new Tuning(topology, coordinators, tuning);
+        }
+    }
+
+    /** Each lane sends through its own providers; every role's configuration adjusted by {@code tuning}. */
+    public static Pipeline startLanes(Settings settings, Set<ProcessRole> roles, Map<Lane, Map<Platform, PushProvider>> providers, MeterRegistry registry,
+                                      Tuning tuning) {
         Pipeline pipeline = new Pipeline();
-        pipeline.coordinatorTuning = coordinatorTuning;
-        pipeline.workerTuning = workerTuning;
+        pipeline.tuning = java.util.Objects.requireNonNull(tuning, "tuning");
         try {
             pipeline.doStart(settings, roles, providers, registry);
             return pipeline;
@@ -206,9 +238,9 @@ public final class Pipeline implements AutoCloseable {
             ExpansionGate gate = new ExpansionGate(settings.clients(), WorkerConfig.defaults(Lane.BULK).groupId(),
                     ExpansionGate.DEFAULT_MAX_AHEAD, Duration.ofMillis(500), registry);
             owned.add(gate);
-            streams = startStreams(PushlineTopology.build(TopologyConfig.defaults().withMeterRegistry(registry)
+            streams = startStreams(PushlineTopology.build(tuning.topology().apply(TopologyConfig.defaults().withMeterRegistry(registry)
                             .withPaging(settings.expansionPageSize(), settings.expansionPageInterval())
-                            .withExpansionGate(gate)),
+                            .withExpansionGate(gate))),
                     streamsSettings.toProperties(), "the topology", TopologyMetrics.DEAD_LETTERS, registry);
         }
         if (roles.contains(ProcessRole.COORDINATORS)) {
@@ -220,7 +252,7 @@ public final class Pipeline implements AutoCloseable {
             // Both lanes in one process share its CPU: the bulk lane gives way while the high lane is slow.
             LaneGovernor governor = LaneGovernor.forBulkWidth(settings.workerInFlight()).bindTo(registry);
             for (Lane lane : Lane.values()) {
-                PushWorker worker = new PushWorker(workerTuning.apply(WorkerConfig.defaults(lane).withMaxInFlight(settings.workerInFlight())),
+                PushWorker worker = new PushWorker(tuning.workers().apply(WorkerConfig.defaults(lane).withMaxInFlight(settings.workerInFlight())),
                         settings.clients(), producer, providers.getOrDefault(lane, Map.of()), registry, governor);
                 worker.start();
                 workers.add(worker);
@@ -238,7 +270,7 @@ public final class Pipeline implements AutoCloseable {
         overrides.putAll(CoordinatorTopology.requiredOverrides(settings.coordinatorCommitInterval().toMillis()));
         StreamsSettings streamsSettings = new StreamsSettings(CoordinatorTopology.DEFAULT_APPLICATION_ID, settings.bootstrapServers(),
                 settings.stateDir(), true, replication, overrides);
-        return startStreams(CoordinatorTopology.build(coordinatorTuning.apply(CoordinatorConfig.defaults().withMeterRegistry(registry))),
+        return startStreams(CoordinatorTopology.build(tuning.coordinators().apply(CoordinatorConfig.defaults().withMeterRegistry(registry))),
                 streamsSettings.toProperties(), "the coordinators", CoordinatorMetrics.DEAD_LETTERS, registry);
     }
 
