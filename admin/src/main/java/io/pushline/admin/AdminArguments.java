@@ -22,15 +22,15 @@ import java.util.regex.Pattern;
 public final class AdminArguments {
     /** The longest {@code --wait} for a retried or discarded coordinator to leave the parked list. */
     public static final Duration MAX_WAIT = Duration.ofMinutes(10);
-    private static final Pattern SIMPLE = Pattern.compile("(\\d{1,9})(ms|s|m|h)");
+    private static final Pattern SIMPLE = Pattern.compile("(\\d{1,9})(ms|s|m|h|d)");
     private static final Pattern DAYS = Pattern.compile("(\\d{1,4})d");
 
     private AdminArguments() {
     }
 
     /**
-     * A positive duration as people write them on a command line: {@code 90s}, {@code 5m}, {@code 1h}, {@code 250ms} or
-     * ISO-8601 ({@code PT5M}).
+     * A positive duration as people write them on a command line: {@code 90s}, {@code 5m}, {@code 1h}, {@code 7d},
+     * {@code 250ms} or ISO-8601 ({@code PT5M}).
      *
      * @throws IllegalArgumentException quoting {@code text}, if it is no duration or not positive
      */
@@ -44,13 +44,14 @@ public final class AdminArguments {
                 case "ms" -> Duration.ofMillis(n);
                 case "s" -> Duration.ofSeconds(n);
                 case "m" -> Duration.ofMinutes(n);
-                default -> Duration.ofHours(n);
+                case "h" -> Duration.ofHours(n);
+                default -> Duration.ofDays(n);
             };
         } else {
             try {
                 d = Duration.parse(text.trim().toUpperCase(Locale.ROOT));
             } catch (DateTimeParseException e) {
-                throw new IllegalArgumentException("'" + text + "' is not a duration (use e.g. 90s, 5m, 1h or PT5M)");
+                throw new IllegalArgumentException("'" + text + "' is not a duration (use e.g. 90s, 5m, 1h, 7d or PT5M)");
             }
         }
         if (d.isNegative() || d.isZero()) {

@@ -23,8 +23,9 @@ class AdminArgumentsTest {
         assertThat(AdminArguments.duration(" 5M ")).isEqualTo(Duration.ofMinutes(5));
         assertThat(AdminArguments.duration("1h")).isEqualTo(Duration.ofHours(1));
         assertThat(AdminArguments.duration("pt2m")).isEqualTo(Duration.ofMinutes(2));
-        assertThatThrownBy(() -> AdminArguments.duration("soon")).hasMessage("'soon' is not a duration (use e.g. 90s, 5m, 1h or PT5M)");
-        assertThatThrownBy(() -> AdminArguments.duration("3d")).hasMessage("'3d' is not a duration (use e.g. 90s, 5m, 1h or PT5M)");
+        assertThatThrownBy(() -> AdminArguments.duration("soon")).hasMessage("'soon' is not a duration (use e.g. 90s, 5m, 1h, 7d or PT5M)");
+        assertThat(AdminArguments.duration("7d")).isEqualTo(Duration.ofDays(7));
+        assertThatThrownBy(() -> AdminArguments.duration("3w")).hasMessage("'3w' is not a duration (use e.g. 90s, 5m, 1h, 7d or PT5M)");
         assertThatThrownBy(() -> AdminArguments.duration("0s")).hasMessage("'0s' must be a positive duration");
         assertThatThrownBy(() -> AdminArguments.duration("PT-1S")).hasMessage("'PT-1S' must be a positive duration");
     }
@@ -46,11 +47,11 @@ class AdminArgumentsTest {
     @Test
     void boundsNameTheirOption() {
         assertThat(AdminArguments.timeout("2m")).isEqualTo(Duration.ofMinutes(2));
-        assertThatThrownBy(() -> AdminArguments.timeout("x")).hasMessage("--timeout: 'x' is not a duration (use e.g. 90s, 5m, 1h or PT5M)");
+        assertThatThrownBy(() -> AdminArguments.timeout("x")).hasMessage("--timeout: 'x' is not a duration (use e.g. 90s, 5m, 1h, 7d or PT5M)");
         assertThat(AdminArguments.waitFor("0")).isZero();
         assertThat(AdminArguments.waitFor("10m")).isEqualTo(Duration.ofMinutes(10));
         assertThatThrownBy(() -> AdminArguments.waitFor("0s")).hasMessage("--wait: '0s' must be a positive duration");
-        assertThatThrownBy(() -> AdminArguments.waitFor("forever")).hasMessage("--wait: 'forever' is not a duration (use e.g. 90s, 5m, 1h or PT5M)");
+        assertThatThrownBy(() -> AdminArguments.waitFor("forever")).hasMessage("--wait: 'forever' is not a duration (use e.g. 90s, 5m, 1h, 7d or PT5M)");
         assertThatThrownBy(() -> AdminArguments.waitFor("600001ms")).hasMessage("--wait must be at most 10m, was 600001ms");
         assertThat(AdminArguments.limit(null)).isNull();
         assertThat(AdminArguments.limit(1L)).isEqualTo(1L);

@@ -24,7 +24,7 @@ class AdminQueryTest {
     private static final Instant NOW = Instant.parse("2026-12-01T12:00:00Z");
     private static final Clock CLOCK = Clock.fixed(NOW, ZoneOffset.UTC);
     private static final String REASONS = "[NO_HEADERS, NOT_A_CLOUDEVENT, UNKNOWN_TYPE, NOT_UTF8, MALFORMED_JSON, SCHEMA_VIOLATION, "
-            + "PAYLOAD_TOO_LARGE, NO_PROVIDER, RETRIES_EXHAUSTED, PROCESSING_FAILED]";
+            + "PAYLOAD_TOO_LARGE, NO_PROVIDER, RETRIES_EXHAUSTED, PROCESSING_FAILED, PARKED_EXPIRED]";
     private static final String NEITHER = "' is neither an ISO-8601 instant (2026-12-01T10:00:00Z) nor a positive duration meaning that "
             + "long ago (90m, 2h, 3d, PT2H)";
 
@@ -130,8 +130,8 @@ class AdminQueryTest {
 
     @ParameterizedTest
     @CsvSource(delimiter = '|', value = {
-            "wait=forever|--wait: 'forever' is not a duration (use e.g. 90s, 5m, 1h or PT5M)",
-            "wait=|--wait: '' is not a duration (use e.g. 90s, 5m, 1h or PT5M)",
+            "wait=forever|--wait: 'forever' is not a duration (use e.g. 90s, 5m, 1h, 7d or PT5M)",
+            "wait=|--wait: '' is not a duration (use e.g. 90s, 5m, 1h, 7d or PT5M)",
             "wait=0s|--wait: '0s' must be a positive duration",
             "wait=11m|--wait must be at most 10m, was 11m",
             "wait=--help|Expected parameter for option '--wait' but found '--help'",
@@ -139,7 +139,7 @@ class AdminQueryTest {
             "note=-h&wait=0|Expected parameter for option '--note' but found '-h'",
             "note=--&wait=0|Expected parameter for option '--note' but found '--'",
             "wait=0&note=--kafka-config=x|Expected parameter for option '--note' but found '--kafka-config=x'",
-            "note=--since&wait=forever|--wait: 'forever' is not a duration (use e.g. 90s, 5m, 1h or PT5M)",
+            "note=--since&wait=forever|--wait: 'forever' is not a duration (use e.g. 90s, 5m, 1h, 7d or PT5M)",
     })
     void retryRefusesAsTheCommandLineDoes(String raw, String message) {
         assertThatThrownBy(() -> AdminQuery.act(CoordinatorAction.RETRY, "x", AdminQuery.parse(encode(raw)))).hasMessage(message);

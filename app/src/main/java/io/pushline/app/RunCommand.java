@@ -111,6 +111,23 @@ final class RunCommand implements Callable<Integer> {
                     "default: ${DEFAULT-VALUE}). A like's push waits for it; each commit costs a few broker round trips."})
     String coordinatorCommitInterval;
 
+    @Option(names = "--coordinator-parked-retention", paramLabel = "DURATION",
+            defaultValue = "${env:PUSHLINE_COORDINATOR_PARKED_RETENTION:-7d}",
+            description = {"How long a parked coordinator waits for an operator's retry or discard (1m to 365d; env",
+                    "PUSHLINE_COORDINATOR_PARKED_RETENTION; default: ${DEFAULT-VALUE}); then it is discarded, dead-lettered and logged."})
+    String coordinatorParkedRetention;
+
+    @Option(names = "--content-retention", paramLabel = "DURATION", defaultValue = "${env:PUSHLINE_CONTENT_RETENTION:-90d}",
+            description = {"How long the moderation index keeps a post or like for a ban to remove (1d to 3650d; env",
+                    "PUSHLINE_CONTENT_RETENTION; default: ${DEFAULT-VALUE}). A ban removes only content younger than this."})
+    String contentRetention;
+
+    @Option(names = "--invalidated-token-retention", paramLabel = "DURATION",
+            defaultValue = "${env:PUSHLINE_INVALIDATED_TOKEN_RETENTION:-30d}",
+            description = {"How long the device registry remembers a token a provider invalidated (1d to 3650d; env",
+                    "PUSHLINE_INVALIDATED_TOKEN_RETENTION; default: ${DEFAULT-VALUE}), refusing older registrations of it."})
+    String invalidatedTokenRetention;
+
     @Option(names = "--http-address", paramLabel = "HOST:PORT|off", defaultValue = "${env:PUSHLINE_HTTP_ADDRESS:-127.0.0.1:9400}",
             description = {"Where to serve /metrics (Prometheus), /health/live and /health/ready (env PUSHLINE_HTTP_ADDRESS;",
                     "default: ${DEFAULT-VALUE}; 0.0.0.0:9400 in a container; port 0 picks a free one; off serves nothing)."})
@@ -247,6 +264,12 @@ final class RunCommand implements Callable<Integer> {
             throw new ParameterException(spec.commandLine(), "--coordinator-commit-interval must be between 1ms and 10s, was "
                     + coordinatorCommitInterval);
         }
+        java.time.Duration parkedRetention = durationOption("--coordinator-parked-retention", coordinatorParkedRetention,
+                java.time.Duration.ofMinutes(1), "1m", java.time.Duration.ofDays(365), "365d");
+        java.time.Duration contentKept = durationOption("--content-retention", contentRetention,
+                java.time.Duration.ofDays(1), "1d", java.time.Duration.ofDays(3650), "3650d");
+        java.time.Duration tokensKept = durationOption("--invalidated-token-retention", invalidatedTokenRetention,
+                java.time.Duration.ofDays(1), "1d", java.time.Duration.ofDays(3650), "3650d");
         java.time.Duration lagEvery;
         try {
             lagEvery = Durations.parse(lagInterval);
@@ -315,7 +338,9 @@ final class RunCommand implements Callable<Integer> {
         }
         Pipeline pipeline;
         try {
-            pipeline = Pipeline.startLanes(settings, roles, providers, registry);
+            pipeline = Pipeline.startLanes(settings, roles, providers, registry, Pipeline.Tuning.NONE
+                    .topology(t -> t.withRetention(contentKept, tokensKept))
+                    .coordinators(c -> c.withParkedRetention(parkedRetention)));
         } catch (RuntimeException e) {
             throw closeAll(resources, e);
         }
@@ -473,5 +498,20 @@ final class RunCommand implements Callable<Integer> {
         } catch (io.pushline.credentials.BearerTokens.Invalid e) {
             throw new ParameterException(spec.commandLine(), source.where() + ": " + e.getMessage());
         }
+    }
+
+    /** The value of duration option {@code name}, between {@code min} and {@code max}, or a usage error naming both. */
+    private java.time.Duration durationOption(String name, String text, java.time.Duration min, String minText,
+                                              java.time.Duration max, String maxText) {
+        java.time.Duration d;
+        try {
+            d = Durations.parse(text);
+        } catch (IllegalArgumentException e) {
+            throw new ParameterException(spec.commandLine(), name + ": " + e.getMessage());
+        }
+        if (d.compareTo(min) < 0 || d.compareTo(max) > 0) {
+            throw new ParameterException(spec.commandLine(), name + " must be between " + minText + " and " + maxText + ", was " + text);
+        }
+        return d;
     }
 }

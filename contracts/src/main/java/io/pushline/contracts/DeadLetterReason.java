@@ -37,5 +37,10 @@ public enum DeadLetterReason {
   /** A push the provider kept answering "retry later" to, until the worker's attempt limit. */
   RETRIES_EXHAUSTED,
   /** An unexpected failure while processing a valid record; the detail names the exception type. */
-  PROCESSING_FAILED
+  PROCESSING_FAILED,
+  /**
+   * A parked coordinator that no operator retried or discarded within its retention (7 days by default): discarded,
+   * with its description as the value. Not replayable (its source is the parked topic); retry the event instead.
+   */
+  PARKED_EXPIRED
 }

@@ -8,19 +8,31 @@ import java.time.Duration;
 import java.util.Objects;
 
 /**
- * How the coordinators run.
+ * How the coordinators run. Immutable; the {@code with…} methods return a copy.
  *
  * @param source             {@code ce_source} of the records they write
- * @param notificationWindow notifications about one object aggregate within this window ("Alice and 3 others …")
+ * @param notificationWindow notifications about one object aggregate within this window ("Alice and 3 others …"); what
+ *                           a coordinator noted for later (finished journals, the window itself, removal and follow
+ *                           decisions) is kept this long plus {@link #HISTORY_GRACE}, then deleted
  * @param pushTtl            how long a like's or follow's push stays worth delivering
  * @param supervisor         retries, backoff and parking
- * @param tick               how often due retries and step timeouts are checked (on the stream's wall clock)
+ * @param tick               the shortest time from now a wake-up is armed for (due retries, step timeouts, expiries,
+ *                           on the stream's wall clock)
+ * @param parkedRetention    how long a parked coordinator waits for an operator's retry or discard; past it, it is
+ *                           discarded, dead-lettered and logged (default {@link #DEFAULT_PARKED_RETENTION})
  * @param steps              wraps every step; the identity in production, a fault injector in tests
  * @param meterRegistry      where metrics go
  */
 public record CoordinatorConfig(URI source, Duration notificationWindow, Duration pushTtl, SupervisorPolicy supervisor,
-                                Duration tick, StepDecorator steps, MeterRegistry meterRegistry) {
+                                Duration tick, Duration parkedRetention, StepDecorator steps, MeterRegistry meterRegistry) {
     public static final URI DEFAULT_SOURCE = URI.create("pushline://coordinators");
+    /** How long a parked coordinator is kept by default: a week, time for operators to see it and decide. */
+    public static final Duration DEFAULT_PARKED_RETENTION = Duration.ofDays(7);
+    /**
+     * Kept past the notification window: an unlike arriving just after the window closed still finds what its like
+     * noted (the journal, the window it joined).
+     */
+    public static final Duration HISTORY_GRACE = Duration.ofMinutes(5);
 
     /** Wraps the step of {@code flow}'s {@code state}. */
     @FunctionalInterface
@@ -28,37 +40,57 @@ public record CoordinatorConfig(URI source, Duration notificationWindow, Duratio
         Step wrap(String flow, String state, Step step);
     }
 
+    /**
+     * @throws NullPointerException     naming the missing component
+     * @throws IllegalArgumentException naming the component and its value, for a non-positive duration
+     */
     public CoordinatorConfig {
         Objects.requireNonNull(source, "source");
         Objects.requireNonNull(notificationWindow, "notificationWindow");
         Objects.requireNonNull(pushTtl, "pushTtl");
         Objects.requireNonNull(supervisor, "supervisor");
         Objects.requireNonNull(tick, "tick");
+        Objects.requireNonNull(parkedRetention, "parkedRetention");
         Objects.requireNonNull(steps, "steps");
         Objects.requireNonNull(meterRegistry, "meterRegistry");
         if (tick.toMillis() < 1) {
             throw new IllegalArgumentException("tick must be at least 1 ms, was " + tick);
         }
+        if (notificationWindow.isNegative() || notificationWindow.isZero()) {
+            throw new IllegalArgumentException("notificationWindow must be positive, was " + notificationWindow);
+        }
+        if (parkedRetention.toMillis() < 1) {
+            throw new IllegalArgumentException("parkedRetention must be at least 1 ms, was " + parkedRetention);
+        }
     }
 
     public static CoordinatorConfig defaults() {
         return new CoordinatorConfig(DEFAULT_SOURCE, Duration.ofMinutes(15), Duration.ofHours(1), SupervisorPolicy.DEFAULT,
-                Duration.ofMillis(50), (flow, state, step) -> step, new SimpleMeterRegistry());
+                Duration.ofMillis(50), DEFAULT_PARKED_RETENTION, (flow, state, step) -> step, new SimpleMeterRegistry());
+    }
+
+    /** How long what a finished coordinator noted is kept: the notification window plus {@link #HISTORY_GRACE}. */
+    Duration historyRetention() {
+        return notificationWindow.plus(HISTORY_GRACE);
     }
 
     public CoordinatorConfig withSupervisor(SupervisorPolicy supervisor) {
-        return new CoordinatorConfig(source, notificationWindow, pushTtl, supervisor, tick, steps, meterRegistry);
+        return new CoordinatorConfig(source, notificationWindow, pushTtl, supervisor, tick, parkedRetention, steps, meterRegistry);
     }
 
     public CoordinatorConfig withSteps(StepDecorator steps) {
-        return new CoordinatorConfig(source, notificationWindow, pushTtl, supervisor, tick, steps, meterRegistry);
+        return new CoordinatorConfig(source, notificationWindow, pushTtl, supervisor, tick, parkedRetention, steps, meterRegistry);
     }
 
     public CoordinatorConfig withMeterRegistry(MeterRegistry meterRegistry) {
-        return new CoordinatorConfig(source, notificationWindow, pushTtl, supervisor, tick, steps, meterRegistry);
+        return new CoordinatorConfig(source, notificationWindow, pushTtl, supervisor, tick, parkedRetention, steps, meterRegistry);
     }
 
     public CoordinatorConfig withNotificationWindow(Duration notificationWindow) {
-        return new CoordinatorConfig(source, notificationWindow, pushTtl, supervisor, tick, steps, meterRegistry);
+        return new CoordinatorConfig(source, notificationWindow, pushTtl, supervisor, tick, parkedRetention, steps, meterRegistry);
+    }
+
+    public CoordinatorConfig withParkedRetention(Duration parkedRetention) {
+        return new CoordinatorConfig(source, notificationWindow, pushTtl, supervisor, tick, parkedRetention, steps, meterRegistry);
     }
 }

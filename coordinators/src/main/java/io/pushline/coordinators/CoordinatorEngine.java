@@ -17,13 +17,33 @@ final class CoordinatorEngine {
 
     private final Function<String, Flow> flows;
     private final SupervisorPolicy policy;
+    private final Guard guard;
+
+    /**
+     * Why a coordinator must stop before its next step, asked right before every step runs (so right before a push step
+     * emits its push tasks): e.g. its actor or recipient was banned. Reads the partition's state; never throws.
+     */
+    @FunctionalInterface
+    interface Guard {
+        /** Why {@code c} must be cancelled now; null to go on. */
+        String stopReason(Coordinator c);
+    }
 
     /**
      * @param flows the flow of each name; must know every flow a journal names
      */
     public CoordinatorEngine(Function<String, Flow> flows, SupervisorPolicy policy) {
+        this(flows, policy, c -> null);
+    }
+
+    /**
+     * @param guard asked before every step; a coordinator it names a reason for is cancelled (if its flow may be
+     *              cancelled where it stands) instead of running the step
+     */
+    CoordinatorEngine(Function<String, Flow> flows, SupervisorPolicy policy, Guard guard) {
         this.flows = Objects.requireNonNull(flows, "flows");
         this.policy = Objects.requireNonNull(policy, "policy");
+        this.guard = Objects.requireNonNull(guard, "guard");
     }
 
     /**
@@ -67,7 +87,10 @@ final class CoordinatorEngine {
         return run(flow(c.flow()), c, new ArrayList<>(), now);
     }
 
-    /** An operator's retry of a parked coordinator: its step starts over, with a fresh failure budget. */
+    /**
+     * An operator's retry of a parked coordinator: its step starts over, with a fresh failure budget (unless the guard
+     * stops it first: a retried coordinator whose actor was banned since is cancelled, not run).
+     */
     public Advance retry(Coordinator c, String note, Instant now) {
         Flow flow = flow(c.flow());
         if (!c.isParked()) {
@@ -98,6 +121,11 @@ final class CoordinatorEngine {
     private Advance run(Flow flow, Coordinator c, List<JournalEntry> appended, Instant now) {
         List<Output> outputs = new ArrayList<>();
         while (!c.isTerminal() && !c.isParked()) {
+            String stop = flow.canCancel(c.state(), null) ? guard.stopReason(c) : null;
+            if (stop != null) {
+                c = append(flow, c, appended, JournalEntry.Kind.CANCELLED, Flow.CANCELLED, now, stop, null, Map.of());
+                break;
+            }
             Flow.StepSpec spec = flow.step(c.state());
             Instant deadline = c.stepSince().plus(spec.timeout());
             if (!now.isBefore(deadline)) {

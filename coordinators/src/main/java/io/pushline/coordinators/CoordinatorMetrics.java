@@ -18,8 +18,9 @@ public final class CoordinatorMetrics {
     /** Journaled transitions, by {@code flow} and {@code kind} (STARTED, SUCCEEDED, FAILED, PARKED, ...). */
     public static final String TRANSITIONS = "pushline.coordinators.transitions";
     /**
-     * Events that started nothing, by {@code flow} and {@code reason} (duplicate, already, stale, nothing-to-undo: see
-     * {@code IntakePolicy}; undecodable ones as flow {@code any}, reason {@code invalid}).
+     * Events that started nothing, by {@code flow} and {@code reason} (duplicate, already, stale, nothing-to-undo,
+     * banned-actor, banned-recipient: see {@code IntakePolicy}; undecodable ones as flow {@code any}, reason
+     * {@code invalid}).
      */
     public static final String SKIPPED = "pushline.coordinators.skipped";
     /**
@@ -27,6 +28,16 @@ public final class CoordinatorMetrics {
      * pipeline's processing exception handler) records that made the processor throw, {@code PROCESSING_FAILED}.
      */
     public static final String DEAD_LETTERS = "pushline.coordinators.dead.letters";
+    /**
+     * Coordinators cancelled because their actor or recipient was banned, by {@code flow}: when the ban arrived, or
+     * right before a later step (a retry, an operator's retry) would have run.
+     */
+    public static final String BANNED = "pushline.coordinators.banned";
+    /**
+     * Entries deleted because their time passed, by {@code kind}: {@code window} and {@code decision} (history, after
+     * the notification window), {@code parked} (a parked coordinator past its retention: discarded and dead-lettered).
+     */
+    public static final String EXPIRED = "pushline.coordinators.expired";
     /** Coordinators parked now, on this process's partitions. */
     public static final String PARKED = "pushline.coordinators.parked";
     /** Admin commands, by {@code action} and {@code result} (done, not-parked, unknown, invalid). */
@@ -70,6 +81,14 @@ public final class CoordinatorMetrics {
 
     void skipped(String flow, String reason) {
         counter(SKIPPED, "flow", flow, "reason", reason).increment();
+    }
+
+    void banned(String flow) {
+        counter(BANNED, "flow", flow).increment();
+    }
+
+    void expired(String kind) {
+        counter(EXPIRED, "kind", kind).increment();
     }
 
     void command(String action, String result) {

@@ -12,13 +12,11 @@ import io.pushline.contracts.Wakeup;
 import org.apache.kafka.common.header.Header;
 import org.apache.kafka.common.header.Headers;
 import org.apache.kafka.common.header.internals.RecordHeaders;
-import org.apache.kafka.streams.KeyValue;
 import org.apache.kafka.streams.processor.PunctuationType;
 import org.apache.kafka.streams.processor.api.Processor;
 import org.apache.kafka.streams.processor.api.ProcessorContext;
 import org.apache.kafka.streams.processor.api.Record;
 import org.apache.kafka.streams.processor.api.RecordMetadata;
-import org.apache.kafka.streams.state.KeyValueIterator;
 import org.apache.kafka.streams.state.KeyValueStore;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -26,71 +24,77 @@ import org.slf4j.LoggerFactory;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.Objects;
 
 /**
  * Hosts the coordinators of one partition. Its inputs are co-partitioned by the flow's recipient: likes straight from
- * the events topic (keyed by the post's owner), follows re-keyed by the followee through the intake topic, the
- * recipients' devices, and operators' commands. Which event starts, cancels or is skipped by which coordinator is
- * {@link IntakePolicy}'s decision; what a coordinator does next is {@link CoordinatorEngine}'s. This class only reads
- * and writes: it decodes, hands the decisions their inputs, and carries out what they return.
+ * the events topic (keyed by the post's owner), follows re-keyed by the followee through the intake topic, bans
+ * re-published to every partition of the intake topic, the recipients' devices, and operators' commands. Which event
+ * starts, cancels or is skipped by which coordinator is {@link IntakePolicy}'s decision; what a coordinator does next
+ * is {@link CoordinatorEngine}'s. This class only reads and writes: it decodes, hands the decisions their inputs, and
+ * carries out what they return.
  *
  * <p>Journal first: every transition the engine makes is put into the journal store (whose changelog topic is the
  * journal in Kafka) in the same Kafka transaction (exactly-once v2) as the records the step wrote and the input's
  * offset. A crash before the commit aborts all three, and the step is run again from the journal restored from the
- * changelog; a read_committed consumer therefore sees each step's records once. Waiting coordinators (a retry after
- * backoff, a step timeout) and the clean-up of finished journals are kept in a schedule store ordered by time and run
- * by a wall-clock punctuator.
+ * changelog; a read_committed consumer therefore sees each step's records once. What is due at a time (a retry after
+ * backoff, a step timeout, the clean-up of a finished journal, a parked coordinator's retention, the expiry of a
+ * window or a decision) is kept in a schedule store ordered by time and run by a one-shot wake-up ({@link Wakeup})
+ * armed for the earliest entry: never a periodic scan.
+ *
+ * <p>Bans: how fresh the check is. A ban reaches this task when the task that read it from the events topic (the
+ * banned profile's partition) has committed its re-publication and this task has read it from the intake topic:
+ * typically one commit interval plus a poll, tens of milliseconds. From then on, a like or follow by or for the profile
+ * starts nothing, the coordinators indexed as running about it are cancelled, and the engine asks {@link #stopReason}
+ * right before every step, so right before a push step emits its push tasks. A like processed here before the ban
+ * reached this task may still push: the events topic orders nothing across partitions. The workers' check of the
+ * banned profiles at send time is the last line for those.
  */
 final class CoordinatorProcessor implements Processor<byte[], byte[], byte[], byte[]> {
     static final String JOURNAL_STORE = "coordinator-journal";
     static final String SCHEDULE_STORE = "coordinator-schedule";
     private static final Logger log = LoggerFactory.getLogger(CoordinatorProcessor.class);
-    private static final String PARKED_COUNT = "parked-count";
-    /** Prefix of the facts keys counting this task's unfinished coordinators by flow and state ({@code active|flow|state}). */
-    private static final String ACTIVE_PREFIX = "active|";
     private static final int MAX_DUE_PER_TICK = 1_000;
 
     private final CloudEventCodec codec;
     private final CoordinatorConfig config;
     private final CoordinatorMetrics metrics;
-    private final Duration journalRetention;
+    /** How long a finished journal, a window and a history decision are kept: the notification window and a grace. */
+    private final Duration retention;
     private ProcessorContext<byte[], byte[]> context;
     private KeyValueStore<String, byte[]> journal;
-    private KeyValueStore<String, byte[]> schedule;
+    private Schedule schedule;
     private Wakeup wakeup;
-    private KeyValueStore<String, byte[]> facts;
     private Facts view;
+    private Bans bans;
     private Flows flows;
     private CoordinatorEngine engine;
     private JournalCodec journalCodec;
     private final IntakePolicy intake = new IntakePolicy();
     private IntakePolicy.Memory memory;
-    private long parkedHere;
-    /** This task's unfinished coordinators by {@code flow|state}, as stored under {@link #ACTIVE_PREFIX}. */
-    private final Map<String, Long> activeHere = new HashMap<>();
+    private TaskGauges gauges;
+    /** Null once this task's state has been scanned for entries without an expiry. */
+    private UpgradeScan upgradeScan;
 
     CoordinatorProcessor(CloudEventCodec codec, CoordinatorConfig config, CoordinatorMetrics metrics) {
         this.codec = codec;
         this.config = config;
         this.metrics = metrics;
         // A finished journal is kept as long as a later unlike may still need what it noted (its notification window).
-        this.journalRetention = config.notificationWindow().plusMinutes(5);
+        this.retention = config.historyRetention();
     }
 
     @Override
     public void init(ProcessorContext<byte[], byte[]> context) {
         this.context = context;
         this.journal = context.getStateStore(JOURNAL_STORE);
-        this.schedule = context.getStateStore(SCHEDULE_STORE);
-        this.facts = context.getStateStore(Facts.STORE);
-        this.view = new Facts(facts, context.getStateStore(Facts.DEVICES_STORE));
+        this.schedule = new Schedule(context.getStateStore(SCHEDULE_STORE));
+        KeyValueStore<String, byte[]> facts = context.getStateStore(Facts.STORE);
+        this.view = new Facts(facts, context.getStateStore(Facts.DEVICES_STORE), schedule::housekeepingAt);
+        this.bans = new Bans(context.getStateStore(Bans.STORE));
         this.flows = new Flows(view, config);
-        this.engine = new CoordinatorEngine(flows::get, config.supervisor());
+        this.engine = new CoordinatorEngine(flows::get, config.supervisor(), bans::stopReason);
         this.journalCodec = new JournalCodec(flows::get);
         this.memory = new IntakePolicy.Memory() {
             @Override
@@ -102,42 +106,30 @@ final class CoordinatorProcessor implements Processor<byte[], byte[], byte[], by
             public Coordinator coordinator(String id) {
                 return load(id);
             }
+
+            @Override
+            public boolean banned(String profileId) {
+                return bans.banned(profileId);
+            }
         };
-        byte[] count = facts.get(PARKED_COUNT);
-        parkedHere = count == null ? 0 : Long.parseLong(new String(count, StandardCharsets.UTF_8));
-        metrics.parked(parkedHere);
-        // Every state a coordinator can wait in has its gauge from the start (at 0), so dashboards show 0, not "no data".
-        for (Flow flow : flows.declarations()) {
-            for (Flow.StepSpec step : flow.steps()) {
-                metrics.active(flow.name(), step.state(), 0);
-            }
-            metrics.active(flow.name(), Flow.PARKED, 0);
-        }
-        try (KeyValueIterator<String, byte[]> it = facts.range(ACTIVE_PREFIX, ACTIVE_PREFIX + '~')) {
-            while (it.hasNext()) {
-                KeyValue<String, byte[]> e = it.next();
-                long n = Long.parseLong(new String(e.value, StandardCharsets.UTF_8));
-                String flowAndState = e.key.substring(ACTIVE_PREFIX.length());
-                activeHere.put(flowAndState, n);
-                int bar = flowAndState.indexOf('|');
-                metrics.active(flowAndState.substring(0, bar), flowAndState.substring(bar + 1), n);
-            }
-        }
+        this.gauges = new TaskGauges(facts, metrics);
+        gauges.open(flows.declarations());
         // Armed for the earliest entry of the schedule only, never ticking while nothing is due (see Wakeup).
         wakeup = new Wakeup((delay, fire) -> context.schedule(delay, PunctuationType.WALL_CLOCK_TIME, fire::accept)::cancel,
                 context::currentSystemTimeMs, config.tick(), this::runDue);
-        wakeAtFirstDue();
+        schedule.wakeWith(wakeup);
+        UpgradeScan scan = new UpgradeScan(journal, facts, journalCodec, view, retention, this::unfinishedBeforeUpgrade);
+        if (scan.pending()) {
+            upgradeScan = scan;
+            wakeup.soon();
+        }
+        schedule.wakeAtFirstDue();
     }
 
     @Override
     public void close() {
         wakeup.disarm();
-        metrics.parked(-parkedHere);
-        activeHere.forEach((flowAndState, n) -> {
-            int bar = flowAndState.indexOf('|');
-            metrics.active(flowAndState.substring(0, bar), flowAndState.substring(bar + 1), -n);
-        });
-        activeHere.clear();
+        gauges.close();
     }
 
     @Override
@@ -178,6 +170,9 @@ final class CoordinatorProcessor implements Processor<byte[], byte[], byte[], by
                             new RecordHeaders(record.headers().toArray())), CoordinatorTopology.INTAKE_SINK);
                 }
             }
+            // Decoded (and so checked) only where it comes back, on every partition; keyed by the banned profile.
+            case BROADCAST -> context.forward(new Record<>(record.key(), record.value(), record.timestamp(),
+                    new RecordHeaders(record.headers().toArray())), CoordinatorTopology.BROADCAST_SINK);
             case IGNORE -> {
             }
         }
@@ -224,13 +219,49 @@ final class CoordinatorProcessor implements Processor<byte[], byte[], byte[], by
                 metrics.started(start.flow());
                 persist(null, engine.start(start.id(), start.flow(), start.recipient(), start.input(), now()));
             }
+        } else if (plan instanceof IntakePolicy.Ban ban) {
+            ban(ban);
         }
     }
 
+    /**
+     * Remembers a decision. A removal (an unlike or unfollow) and every follow decision are history: they guard against
+     * redelivered and reordered events, and expire with the notification window. A like that stands is live state: an
+     * unlike must find it whenever it comes.
+     */
     private void remember(IntakePolicy.Remember r) {
         if (r != null) {
-            view.decide(r.kind(), r.actor(), r.object(), r.decision());
+            boolean history = !r.decision().active() || IntakePolicy.FOLLOW.equals(r.kind());
+            view.decide(r.kind(), r.actor(), r.object(), r.decision(), now(), history ? retention : null);
         }
+    }
+
+    /** Remembers the ban and cancels every coordinator indexed as running about the profile, as actor or recipient. */
+    private void ban(IntakePolicy.Ban ban) {
+        Instant now = now();
+        boolean fresh = bans.ban(ban.profileId(), ban.eventId(), now);
+        int cancelled = 0;
+        for (String id : view.runningAbout(ban.profileId())) {
+            Coordinator c;
+            try {
+                c = load(id);
+            } catch (RuntimeException unreadable) {
+                log.error("journal of coordinator {} is unreadable; not cancelled by the ban of {}: {}", id, ban.profileId(),
+                        unreadable.toString());
+                continue;
+            }
+            if (c == null || c.isTerminal()) {
+                view.running(ban.profileId(), id, false); // left by a journal deleted by hand
+                continue;
+            }
+            if (engine.flow(c.flow()).canCancel(c.state(), c.parkedFrom())) {
+                String role = ban.profileId().equals(Flows.actor(c)) ? "actor" : "recipient";
+                persist(c, engine.cancel(c, Bans.REASON + "profile " + ban.profileId() + " (" + role + "), by " + ban.eventId(), now));
+                cancelled++;
+            }
+        }
+        log.info("profile {} banned by {} ({}): {} running coordinators cancelled on partition {}", ban.profileId(),
+                ban.eventId(), fresh ? "new here" : "known here already", cancelled, context.taskId().partition());
     }
 
     private void onDevice(Record<byte[], byte[]> record) {
@@ -313,12 +344,18 @@ final class CoordinatorProcessor implements Processor<byte[], byte[], byte[], by
         journal.put(c.id(), journalCodec.encode(c));
         for (JournalEntry e : advance.appended()) {
             metrics.transition(c.flow(), e.kind());
+            if (e.kind() == JournalEntry.Kind.CANCELLED && e.detail() != null && e.detail().startsWith(Bans.REASON)) {
+                metrics.banned(c.flow());
+            }
         }
-        measure(c, advance.appended().size());
+        gauges.measure(c, advance.appended().size());
         String beforeState = before == null ? null : before.state();
         if (!Objects.equals(beforeState, c.state())) {
-            countActive(c.flow(), beforeState, -1);
-            countActive(c.flow(), c.state(), 1);
+            gauges.moved(c.flow(), beforeState, c.state());
+        }
+        boolean wasRunning = before != null && !before.isTerminal();
+        if (wasRunning != !c.isTerminal()) {
+            view.running(c, !c.isTerminal()); // a coordinator done within the call that started it is never indexed
         }
         long timestamp = context.currentSystemTimeMs();
         for (Output out : advance.outputs()) {
@@ -329,88 +366,41 @@ final class CoordinatorProcessor implements Processor<byte[], byte[], byte[], by
             // Parked by this call: newly, or again at once after an operator's retry (then the record is replaced with
             // the new reason and time, and the count does not change).
             if (!wasParked) {
-                countParked(1);
+                gauges.parked(1);
             }
             context.forward(new Record<>(c.id().getBytes(StandardCharsets.UTF_8), Admin.Parked.of(c).toJson(), timestamp),
                     CoordinatorTopology.PARKED_SINK);
             log.atError().addKeyValue(DeadLetters.LOG_EVENT_ID, c.id().substring(c.id().indexOf(':') + 1))
                     .log("parked coordinator {} ({} for {}) in {}: {}", c.id(), c.flow(), c.recipient(), c.parkedFrom(), c.parkedReason());
+            schedule.housekeepingAt(lastAt(c).plus(config.parkedRetention()), c.id());
         } else if (!c.isParked() && wasParked) {
-            countParked(-1);
+            gauges.parked(-1);
             context.forward(new Record<>(c.id().getBytes(StandardCharsets.UTF_8), (byte[]) null, timestamp),
                     CoordinatorTopology.PARKED_SINK);
         }
         scheduleWake(advance);
         if (c.isTerminal()) {
-            scheduleAt(Instant.ofEpochMilli(timestamp).plus(journalRetention), c.id());
+            schedule.housekeepingAt(Instant.ofEpochMilli(timestamp).plus(retention), c.id());
         }
+    }
+
+    /** A coordinator left unfinished by a version without the running index and the parked retention. */
+    private void unfinishedBeforeUpgrade(Coordinator c) {
+        view.running(c, true);
+        if (c.isParked()) {
+            schedule.housekeepingAt(lastAt(c).plus(config.parkedRetention()), c.id());
+        }
+    }
+
+    /** When the last entry of {@code c}'s journal was made: for a parked coordinator, when it was parked. */
+    private static Instant lastAt(Coordinator c) {
+        return c.journal().get(c.journal().size() - 1).at();
     }
 
     private void scheduleWake(CoordinatorEngine.Advance advance) {
         if (advance.wakeAt() != null) {
-            scheduleAt(advance.wakeAt(), advance.coordinator().id());
+            schedule.at(advance.wakeAt(), advance.coordinator().id());
         }
-    }
-
-    private void scheduleAt(Instant at, String id) {
-        schedule.put(scheduleKey(at, id), new byte[0]);
-        wakeup.at(at.toEpochMilli());
-    }
-
-    /** Arms the wake-up for the schedule's earliest entry, if there is one. */
-    private void wakeAtFirstDue() {
-        try (KeyValueIterator<String, byte[]> it = schedule.range(scheduleKey(Instant.EPOCH, ""), SCHEDULE_END)) {
-            if (it.hasNext()) {
-                String key = it.next().key;
-                wakeup.at(Long.parseLong(key, 0, key.indexOf('|'), 10));
-            }
-        }
-    }
-
-    /** Step and whole-flow times of the last {@code appended} entries of {@code c}'s journal, on the journal's clock. */
-    private void measure(Coordinator c, int appended) {
-        List<JournalEntry> j = c.journal();
-        Instant stepStart = null;
-        for (int i = 0; i < j.size(); i++) {
-            JournalEntry e = j.get(i);
-            if (i >= j.size() - appended && stepStart != null) {
-                switch (e.kind()) {
-                    case SUCCEEDED -> metrics.step(c.flow(), e.from(), "succeeded", Duration.between(stepStart, e.at()));
-                    case PARKED -> metrics.step(c.flow(), e.from(), "parked", Duration.between(stepStart, e.at()));
-                    default -> {
-                    }
-                }
-            }
-            if (e.kind() == JournalEntry.Kind.STARTED || e.kind() == JournalEntry.Kind.SUCCEEDED || e.kind() == JournalEntry.Kind.RETRIED) {
-                stepStart = e.at();
-            }
-        }
-        if (c.isTerminal() && appended > 0) {
-            metrics.finished(c.flow(), c.state(), Duration.between(j.get(0).at(), j.get(j.size() - 1).at()));
-        }
-    }
-
-    /** Counts {@code delta} coordinators of {@code flow} into or out of {@code state}, if it is one a coordinator waits in. */
-    private void countActive(String flow, String state, long delta) {
-        if (state == null || Flow.isTerminal(state)) {
-            return;
-        }
-        String key = flow + '|' + state;
-        long n = activeHere.getOrDefault(key, 0L) + delta;
-        if (n == 0) {
-            activeHere.remove(key);
-            facts.delete(ACTIVE_PREFIX + key);
-        } else {
-            activeHere.put(key, n);
-            facts.put(ACTIVE_PREFIX + key, Long.toString(n).getBytes(StandardCharsets.UTF_8));
-        }
-        metrics.active(flow, state, delta);
-    }
-
-    private void countParked(long delta) {
-        parkedHere += delta;
-        metrics.parked(delta);
-        facts.put(PARKED_COUNT, Long.toString(parkedHere).getBytes(StandardCharsets.UTF_8));
     }
 
     private void forward(Output out, long timestamp) {
@@ -420,50 +410,93 @@ final class CoordinatorProcessor implements Processor<byte[], byte[], byte[], by
         context.forward(new Record<>(key, value, timestamp, headers), CoordinatorTopology.sinkFor(out.topic()));
     }
 
-    /** After every schedule key: '~' sorts after the digits. */
-    private static final String SCHEDULE_END = "~";
-
-    static String scheduleKey(Instant at, String id) {
-        return String.format("%013d|%s", Math.max(0, at.toEpochMilli()), id);
-    }
-
     /**
-     * Runs what is due: retries whose backoff has passed, steps whose timeout has passed (the engine parks those), and
-     * finished journals past their retention (deleted). An entry may be stale (the coordinator moved on since): the
-     * engine then does nothing, or schedules it again.
+     * Runs what is due: retries whose backoff has passed, steps whose timeout has passed (the engine parks those),
+     * finished journals past their retention (deleted), parked coordinators past theirs (discarded), and expiries of
+     * windows and decisions ({@link Facts#expire}). An entry may be stale (the coordinator moved on since): the engine
+     * then does nothing, or schedules it again.
      */
     private void runDue(long wallClockMs) {
         Instant now = Instant.ofEpochMilli(wallClockMs);
-        List<KeyValue<String, byte[]>> due = new ArrayList<>();
-        try (KeyValueIterator<String, byte[]> it = schedule.range(scheduleKey(Instant.EPOCH, ""), scheduleKey(now, "~"))) {
-            while (it.hasNext() && due.size() < MAX_DUE_PER_TICK) {
-                due.add(it.next());
-            }
+        if (upgradeScan != null && upgradeScan.page(now)) {
+            upgradeScan = null;
         }
-        for (KeyValue<String, byte[]> entry : due) {
-            schedule.delete(entry.key);
-            String id = entry.key.substring(entry.key.indexOf('|') + 1);
-            Coordinator c;
-            try {
-                c = load(id);
-            } catch (RuntimeException unreadable) {
-                log.error("journal of coordinator {} is unreadable; left in place for inspection: {}", id, unreadable.toString());
-                continue;
+        for (String id : schedule.takeDue(now, MAX_DUE_PER_TICK)) {
+            runDue(id, now);
+        }
+        if (upgradeScan != null) {
+            wakeup.soon();
+        }
+        schedule.wakeAtFirstDue();   // what is left: later entries, or more due ones than one wake-up runs
+    }
+
+    private void runDue(String id, Instant now) {
+        if (id.startsWith(Facts.EXPIRY)) {
+            String expired = view.expire(id, now, retention, this::stillRuns);
+            if (expired != null) {
+                metrics.expired(expired);
             }
-            if (c == null) {
-                continue;
+            return;
+        }
+        Coordinator c;
+        try {
+            c = load(id);
+        } catch (RuntimeException unreadable) {
+            log.error("journal of coordinator {} is unreadable; left in place for inspection: {}", id, unreadable.toString());
+            return;
+        }
+        if (c == null) {
+            return;
+        }
+        if (c.isTerminal()) {
+            Instant finished = lastAt(c);
+            if (!now.isBefore(finished.plus(retention))) {
+                journal.delete(id);
+            } else {
+                schedule.housekeepingAt(finished.plus(retention), id);
             }
-            if (c.isTerminal()) {
-                Instant finished = c.journal().get(c.journal().size() - 1).at();
-                if (!now.isBefore(finished.plus(journalRetention))) {
-                    journal.delete(id);
-                } else {
-                    scheduleAt(finished.plus(journalRetention), id);
-                }
-                continue;
+        } else if (c.isParked()) {
+            Instant until = lastAt(c).plus(config.parkedRetention());
+            if (now.isBefore(until)) {
+                schedule.housekeepingAt(until, id); // a stale entry (a retry's time): the retention's own entry is this one again
+            } else {
+                discardParked(c, now);
             }
+        } else {
             persist(c, engine.advance(c, now));
         }
-        wakeAtFirstDue();   // what is left: later entries, or more due ones than one wake-up runs
+    }
+
+    /** Whether the coordinator of {@code id} has not finished (an unreadable journal counts as not finished). */
+    private boolean stillRuns(String id) {
+        try {
+            Coordinator c = load(id);
+            return c != null && !c.isTerminal();
+        } catch (RuntimeException unreadable) {
+            return true;
+        }
+    }
+
+    /**
+     * Discards a coordinator parked for longer than its retention, never silently: journaled (DISCARDED, with the
+     * reason), counted, logged, and dead-lettered with its description as the value ({@link Admin.Parked}), under the
+     * reason {@link DeadLetterReason#PARKED_EXPIRED}, the parked topic as its source and offset -1 (no record of its
+     * own). The dead letter is not replayable: the source is not a topic {@code pushline dlq replay} writes to.
+     */
+    private void discardParked(Coordinator c, Instant now) {
+        Admin.Parked parked = Admin.Parked.of(c);
+        String detail = "coordinator " + c.id() + " (" + c.flow() + " for " + c.recipient() + ") parked in " + c.parkedFrom()
+                + " since " + parked.parkedAt() + ", longer than the parked retention " + config.parkedRetention()
+                + ": discarded; parked for: " + c.parkedReason();
+        persist(c, engine.discard(c, "retention: parked longer than " + config.parkedRetention(), now));
+        RecordHeaders headers = new RecordHeaders();
+        DeadLetters.addTo(headers, DeadLetterReason.PARKED_EXPIRED, detail, Topics.COORDINATORS_PARKED,
+                context.taskId().partition(), -1, now);
+        metrics.deadLettered(DeadLetterReason.PARKED_EXPIRED.name());
+        metrics.expired("parked");
+        log.atError().addKeyValue(DeadLetters.LOG_EVENT_ID, c.input().getOrDefault(Flows.EVENT_ID, "-"))
+                .log("discarded parked coordinator and dead-lettered it: {}", detail);
+        context.forward(new Record<>(c.id().getBytes(StandardCharsets.UTF_8), parked.toJson(), now.toEpochMilli(), headers),
+                CoordinatorTopology.DEAD_LETTER_SINK);
     }
 }

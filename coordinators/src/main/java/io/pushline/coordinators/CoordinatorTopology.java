@@ -7,24 +7,39 @@ import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.streams.Topology;
+import org.apache.kafka.streams.processor.StreamPartitioner;
 import org.apache.kafka.streams.state.KeyValueBytesStoreSupplier;
 import org.apache.kafka.streams.state.Stores;
 
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
 import java.util.function.Function;
+import java.util.stream.Collectors;
+import java.util.stream.IntStream;
 
 /**
- * The coordinators' Kafka Streams topology: one processor over the inputs co-partitioned by recipient, four state
- * stores (journal, schedule, facts, devices; each changelogged), and a sink per output topic. Run it with
+ * The coordinators' Kafka Streams topology: one processor over the inputs co-partitioned by recipient, five state
+ * stores (journal, schedule, facts, devices, bans; each changelogged), and a sink per output topic. Run it with
  * {@code processing.guarantee=exactly_once_v2}: the journal-before-effect rule rests on the transaction that commits a
  * step's journal entry, its records and its input offset together.
+ *
+ * <p>Bans are broadcast: a {@code ProfileBanned} arrives on the events topic on the banned profile's partition only,
+ * while the coordinators it must stop (the profile liking or following anyone, or being liked or followed) run on the
+ * partitions of their recipients, which may be any. The task that reads it re-publishes it to every partition of the
+ * intake topic ({@link #BROADCAST_SINK}), and each task keeps every ban in its own store. Why not a global store over
+ * the banned-profiles topic: a task must act on a ban (cancel the coordinators running about the profile, in its own
+ * stores and transaction), not only look it up, and a global store's updates reach no task's processor; it would also
+ * tie the coordinators to the router's output and be updated outside their transactions.
  */
 public final class CoordinatorTopology {
     public static final String DEFAULT_APPLICATION_ID = "pushline-coordinators";
     static final String SOURCE = "coordinator-inputs";
     static final String PROCESSOR = "coordinators";
     static final String INTAKE_SINK = "coordinator-intake";
+    /** Writes a ban to every partition of the intake topic. */
+    static final String BROADCAST_SINK = "coordinator-intake-broadcast";
     static final String PARKED_SINK = "coordinators-parked";
     static final String DEAD_LETTER_SINK = "coordinator-dead-letters";
     /** The topics the flows write, each with its own sink (named after the topic). */
@@ -49,10 +64,11 @@ public final class CoordinatorTopology {
                         Topics.COORDINATOR_COMMANDS)
                 .addProcessor(PROCESSOR, () -> new CoordinatorProcessor(codec, config, metrics), SOURCE);
         for (String store : List.of(CoordinatorProcessor.JOURNAL_STORE, CoordinatorProcessor.SCHEDULE_STORE, Facts.STORE,
-                Facts.DEVICES_STORE)) {
+                Facts.DEVICES_STORE, Bans.STORE)) {
             topology.addStateStore(Stores.keyValueStoreBuilder(stores.apply(store), Serdes.String(), Serdes.ByteArray()), PROCESSOR);
         }
         topology.addSink(INTAKE_SINK, Topics.COORDINATOR_INTAKE, bytesOut, bytesOut, PROCESSOR)
+                .addSink(BROADCAST_SINK, Topics.COORDINATOR_INTAKE, bytesOut, bytesOut, EVERY_PARTITION, PROCESSOR)
                 .addSink(PARKED_SINK, Topics.COORDINATORS_PARKED, bytesOut, bytesOut, PROCESSOR)
                 .addSink(DEAD_LETTER_SINK, Topics.DEAD_LETTERS, bytesOut, bytesOut, PROCESSOR);
         for (String topic : OUTPUT_TOPICS) {
@@ -60,6 +76,14 @@ public final class CoordinatorTopology {
         }
         return topology;
     }
+
+    /** Every partition of the topic (a multicast, KIP-837). */
+    static final StreamPartitioner<byte[], byte[]> EVERY_PARTITION = new StreamPartitioner<>() {
+        @Override
+        public Optional<Set<Integer>> partitions(String topic, byte[] key, byte[] value, int numPartitions) {
+            return Optional.of(IntStream.range(0, numPartitions).boxed().collect(Collectors.toUnmodifiableSet()));
+        }
+    };
 
     static String sinkFor(String topic) {
         if (!OUTPUT_TOPICS.contains(topic)) {

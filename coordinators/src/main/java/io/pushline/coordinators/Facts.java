@@ -12,13 +12,31 @@ import org.apache.kafka.streams.state.KeyValueStore;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.Predicate;
 
 /**
  * What the flows know, in the partition's state stores (changelogged, so restored after a crash or a move): likes and
- * follows (for deduplication and ordering), like counts per post, open notification windows, and the devices of the
- * partition's users. Keys start with a kind ({@code like|}, {@code count|}, {@code window|}, {@code follow|}).
+ * follows (for deduplication and ordering), like counts per post, open notification windows, the coordinators still
+ * running about each profile, and the devices of the partition's users. Keys start with a kind ({@code like|},
+ * {@code count|}, {@code window|}, {@code follow|}, {@code running|}).
+ *
+ * <p>What bounds each kind (the README's Topics table says the same):
+ * <ul>
+ *   <li>{@code window|}: history; deleted when the window closes (its start plus the notification window and
+ *       {@link CoordinatorConfig#HISTORY_GRACE}), by a one-shot expiry in the schedule ({@link #expire});</li>
+ *   <li>{@code like|} removals (an unlike) and every {@code follow|} decision: history, guarding against redelivered
+ *       and reordered events; deleted as long after they were made, but never while their coordinator still runs;</li>
+ *   <li>{@code like|} of a like that stands, and {@code count|}: live state, one entry per standing like and per liked
+ *       post, as the likes topic holds them. An unlike turns the first into a removal (which then expires) and a count
+ *       at zero is deleted. They cannot expire with a window: an unlike after it must still undo its like, and the
+ *       count published is the post's total, not the window's;</li>
+ *   <li>{@code running|}: one entry per unfinished like or follow coordinator, under its actor and recipient;
+ *       deleted when it finishes.</li>
+ * </ul>
  */
 final class Facts {
     static final String STORE = "coordinator-facts";
@@ -50,12 +68,33 @@ final class Facts {
     record Device(Platform platform, String appId) {
     }
 
+    /** Where an expiry is scheduled: the processor's schedule store; nowhere in unit tests of the flows. */
+    @FunctionalInterface
+    interface Expiries {
+        /** Asks for {@link #expire}{@code (id, …)} to run at {@code at}. */
+        void at(Instant at, String id);
+    }
+
+    /** Schedule ids of expiries start with this; a coordinator's id never does (it starts with its flow's name). */
+    static final String EXPIRY = "#";
+    private static final String WINDOW = "window|";
+    private static final String DECISION_EXPIRY = EXPIRY + "decision|";
+    private static final String RUNNING = "running|";
+    private static final byte[] EMPTY = new byte[0];
+
     private final KeyValueStore<String, byte[]> facts;
     private final KeyValueStore<String, byte[]> devices;
+    private final Expiries expiries;
 
     Facts(KeyValueStore<String, byte[]> facts, KeyValueStore<String, byte[]> devices) {
+        this(facts, devices, (at, id) -> {
+        });
+    }
+
+    Facts(KeyValueStore<String, byte[]> facts, KeyValueStore<String, byte[]> devices, Expiries expiries) {
         this.facts = facts;
         this.devices = devices;
+        this.expiries = expiries;
     }
 
     Decision decision(String kind, String actor, String object) {
@@ -87,6 +126,113 @@ final class Facts {
         facts.put(windowKey(recipient, kind, object), write(window));
     }
 
+    /** Opens a new window (replacing a closed one), to be deleted after {@code retention} from its start. */
+    void openWindow(String recipient, String kind, String object, Window window, Duration retention) {
+        window(recipient, kind, object, window);
+        expiries.at(Instant.ofEpochMilli(window.windowStart()).plus(retention), EXPIRY + windowKey(recipient, kind, object));
+    }
+
+    /**
+     * Remembers {@code decision}, to be deleted {@code retention} after {@code now} (null: kept, live state).
+     */
+    void decide(String kind, String actor, String object, Decision decision, Instant now, Duration retention) {
+        decide(kind, actor, object, decision);
+        if (retention != null) {
+            expiries.at(now.plus(retention), DECISION_EXPIRY + decision.eventId() + '|' + decisionKey(kind, actor, object));
+        }
+    }
+
+    /**
+     * Runs the expiry scheduled as {@code id}: deletes the window or decision it names if it is still the one scheduled
+     * and its time has come. A window replaced by a newer one, or a decision replaced by a newer event, is left (the
+     * newer one has its own expiry); a decision whose coordinator still runs (parked, waiting for a retry) is kept for
+     * another {@code retention}, so that a removal can still cancel it.
+     *
+     * @param running whether the coordinator of an id still runs
+     * @return what was deleted ({@code window} or {@code decision}), or null
+     */
+    String expire(String id, Instant now, Duration retention, Predicate<String> running) {
+        if (id.startsWith(EXPIRY + WINDOW)) {
+            String key = id.substring(EXPIRY.length());
+            Window w = read(facts.get(key), Window.class);
+            if (w == null || now.isBefore(Instant.ofEpochMilli(w.windowStart()).plus(retention))) {
+                return null;
+            }
+            facts.delete(key);
+            return "window";
+        }
+        if (id.startsWith(DECISION_EXPIRY)) {
+            String rest = id.substring(DECISION_EXPIRY.length());
+            int bar = rest.indexOf('|');
+            String eventId = rest.substring(0, bar);
+            String key = rest.substring(bar + 1);
+            Decision d = read(facts.get(key), Decision.class);
+            if (d == null || !d.eventId().equals(eventId)) {
+                return null;
+            }
+            if (d.coordinatorId() != null && running.test(d.coordinatorId())) {
+                expiries.at(now.plus(retention), id);
+                return null;
+            }
+            facts.delete(key);
+            return "decision";
+        }
+        throw new IllegalArgumentException("not an expiry: " + id);
+    }
+
+    /**
+     * Schedules the expiry of the history entry {@code key} holds, if it is one: for entries written before expiries
+     * existed ({@link UpgradeScan}). A window expires after {@code retention} from its start, a decision after
+     * {@code retention} from {@code now}.
+     */
+    void scheduleExpiryOf(String key, byte[] value, Instant now, Duration retention) {
+        if (key.startsWith(WINDOW)) {
+            Window w = read(value, Window.class);
+            expiries.at(Instant.ofEpochMilli(w.windowStart()).plus(retention), EXPIRY + key);
+        } else if (key.startsWith(IntakePolicy.LIKE + '|') || key.startsWith(IntakePolicy.FOLLOW + '|')) {
+            Decision d = read(value, Decision.class);
+            if (!d.active() || key.startsWith(IntakePolicy.FOLLOW + '|')) {
+                expiries.at(now.plus(retention), DECISION_EXPIRY + d.eventId() + '|' + key);
+            }
+        }
+    }
+
+    /**
+     * Indexes a coordinator of a flow that pushes under its recipient and its actor, so that a ban of either finds it;
+     * or ({@code on} false) takes it out of the index. Others are not indexed.
+     */
+    void running(Coordinator c, boolean on) {
+        if (!Flows.pushes(c.flow())) {
+            return;
+        }
+        running(c.recipient(), c.id(), on);
+        String actor = Flows.actor(c);
+        if (actor != null && !actor.equals(c.recipient())) {
+            running(actor, c.id(), on);
+        }
+    }
+
+    /** Indexes (or, {@code on} false, un-indexes) coordinator {@code id} as running about {@code profileId}. */
+    void running(String profileId, String id, boolean on) {
+        if (on) {
+            facts.put(RUNNING + profileId + '|' + id, EMPTY);
+        } else {
+            facts.delete(RUNNING + profileId + '|' + id);
+        }
+    }
+
+    /** The ids of the coordinators indexed as running about {@code profileId}. */
+    List<String> runningAbout(String profileId) {
+        String prefix = RUNNING + profileId + '|';
+        List<String> ids = new ArrayList<>();
+        try (KeyValueIterator<String, byte[]> it = facts.prefixScan(prefix, Serdes.String().serializer())) {
+            while (it.hasNext()) {
+                ids.add(it.next().key.substring(prefix.length()));
+            }
+        }
+        return ids;
+    }
+
     /** The devices of {@code userId} on this partition, token first. */
     List<KeyValue<String, Device>> devicesOf(String userId) {
         List<KeyValue<String, Device>> out = new ArrayList<>();
@@ -112,7 +258,7 @@ final class Facts {
     }
 
     private static String windowKey(String recipient, String kind, String object) {
-        return "window|" + recipient + '|' + kind + '|' + object;
+        return WINDOW + recipient + '|' + kind + '|' + object;
     }
 
     private static byte[] write(Object value) {

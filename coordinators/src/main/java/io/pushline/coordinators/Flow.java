@@ -140,15 +140,22 @@ final class Flow {
             case PARKED -> isStepState(from) && PARKED.equals(to);
             case RETRIED -> PARKED.equals(from) && to != null && to.equals(parkedFrom);
             case DISCARDED -> PARKED.equals(from) && DISCARDED.equals(to);
-            // (Set.copyOf's set throws on contains(null): a journal's first entry has no from, a foreign one may lack parkedFrom.)
-            case CANCELLED -> (from != null && cancellable.contains(from)
-                    || PARKED.equals(from) && parkedFrom != null && cancellable.contains(parkedFrom))
-                    && CANCELLED.equals(to);
+            case CANCELLED -> canCancel(from, parkedFrom) && CANCELLED.equals(to);
         };
         if (!ok) {
             throw new IllegalTransitionException(name + ": " + kind + " from " + from + " to " + to + " is not in the transition table"
                     + (parkedFrom == null ? "" : " (parked in " + parkedFrom + ")"));
         }
+    }
+
+    /**
+     * Whether a coordinator in {@code state} (parked in {@code parkedFrom}, if {@code state} is {@link #PARKED}) may be
+     * cancelled: in a state declared cancellable, or parked in one.
+     */
+    public boolean canCancel(String state, String parkedFrom) {
+        // (Set.copyOf's set throws on contains(null): a journal's first entry has no from, a foreign one may lack parkedFrom.)
+        return state != null && cancellable.contains(state)
+                || PARKED.equals(state) && parkedFrom != null && cancellable.contains(parkedFrom);
     }
 
     /** The transition table as text rows ({@code from --kind--> to}), for documentation and tests. */

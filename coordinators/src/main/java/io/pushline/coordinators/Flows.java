@@ -116,6 +116,19 @@ final class Flows {
         return java.util.Collections.unmodifiableCollection(byName.values());
     }
 
+    /**
+     * Whether coordinators of {@code flow} push (like, follow), so a ban of their actor or recipient stops them. An
+     * unlike pushes nothing and only takes back what its like did: it runs whoever is banned.
+     */
+    static boolean pushes(String flow) {
+        return LIKE.equals(flow) || FOLLOW.equals(flow);
+    }
+
+    /** The actor of a coordinator of a flow that {@link #pushes}: who liked or followed. */
+    static String actor(CoordinatorView c) {
+        return c.input().get(ACTOR);
+    }
+
     /** The like's steps an unlike must undo: those it completed (all of them once it is done). */
     static String undoList(Coordinator like) {
         List<String> done = like == null ? List.of("SAVING", "UPDATING_TIMELINE", "APPENDING_ACTIVITY", "NOTIFYING")
@@ -157,7 +170,8 @@ final class Flows {
         String object = kind == NotificationKind.LIKE ? ctx.input(POST) : recipient;
         long now = ctx.now().toEpochMilli();
         Facts.Window w = facts.window(recipient, kind.name(), object);
-        if (w == null || now - w.windowStart() >= config.notificationWindow().toMillis()) {
+        boolean opened = w == null || now - w.windowStart() >= config.notificationWindow().toMillis();
+        if (opened) {
             w = new Facts.Window(now, List.of(actor), 1);
         } else {
             List<String> latest = new ArrayList<>();
@@ -170,7 +184,11 @@ final class Flows {
         emit(ctx, Topics.NOTIFICATIONS, Keys.compound(recipient, notificationId), "notification",
                 new NotificationUpdated(notificationId, recipient, kind, object, named(w), w.count(), text,
                         collapseKey(kind, object), Instant.ofEpochMilli(w.windowStart())));
-        facts.window(recipient, kind.name(), object, w);
+        if (opened) {
+            facts.openWindow(recipient, kind.name(), object, w, config.historyRetention());
+        } else {
+            facts.window(recipient, kind.name(), object, w);
+        }
         ctx.note(NOTIFIED, "true");
         ctx.note(WINDOW_START, Long.toString(w.windowStart()));
         ctx.note(NOTIFICATION_ID, notificationId);

@@ -7,6 +7,7 @@ import io.pushline.contracts.FollowCreated;
 import io.pushline.contracts.FollowRemoved;
 import io.pushline.contracts.LikeCreated;
 import io.pushline.contracts.LikeRemoved;
+import io.pushline.contracts.ProfileBanned;
 
 import java.util.HashMap;
 import java.util.Map;
@@ -25,6 +26,11 @@ import java.util.Objects;
  * follow, or a removal newer than the event. An unlike cancels the like's coordinator if it still runs and starts an
  * unlike flow undoing what the like did; an unlike that finds nothing to undo is remembered, so that the like it
  * removes, arriving late, is not applied. An unfollow cancels a follow that still runs; there is nothing to undo.
+ *
+ * <p>Bans: a like or follow whose actor or recipient is banned starts nothing (skipped as {@code banned-actor} or
+ * {@code banned-recipient}, and not remembered). An unlike or unfollow still runs: neither pushes, and an unlike takes
+ * back what its like did before the ban (its saved like, its count). A {@code ProfileBanned} is broadcast to every
+ * partition ({@link Route#BROADCAST}) and comes back from the intake topic as a {@link Ban}.
  */
 final class IntakePolicy {
     /** The kinds of decision in {@link Facts} (the first part of their keys). */
@@ -37,6 +43,11 @@ final class IntakePolicy {
         DECIDE,
         /** Keyed by the follower: re-key by the followee, whose partition decides ({@link #onIntake}). */
         REKEY_BY_FOLLOWEE,
+        /**
+         * A ban, keyed by the banned profile: re-publish it to every partition of the intake topic, since the
+         * coordinators it stops (about the profile as actor or recipient) run on every partition.
+         */
+        BROADCAST,
         /** No flow takes it. */
         IGNORE
     }
@@ -48,10 +59,13 @@ final class IntakePolicy {
 
         /** The coordinator of {@code id}; null if there is none (any more: its journal was cleaned up). */
         Coordinator coordinator(String id);
+
+        /** Whether {@code profileId} is banned, as far as this partition has heard. */
+        boolean banned(String profileId);
     }
 
     /** What to do about one event. */
-    sealed interface Plan permits Skip, Act, Ignore {
+    sealed interface Plan permits Skip, Act, Ignore, Ban {
     }
 
     /**
@@ -76,6 +90,14 @@ final class IntakePolicy {
     record Act(Cancel cancel, Remember remember, Start start) implements Plan {
         Act {
             Objects.requireNonNull(remember, "remember");
+        }
+    }
+
+    /** Ban {@code profileId}: remember it, and cancel the coordinators running about it. */
+    record Ban(String profileId, String eventId) implements Plan {
+        Ban {
+            Objects.requireNonNull(profileId, "profileId");
+            Objects.requireNonNull(eventId, "eventId");
         }
     }
 
@@ -105,6 +127,7 @@ final class IntakePolicy {
         return switch (type) {
             case LIKE_CREATED, LIKE_REMOVED -> Route.DECIDE;
             case FOLLOW_CREATED, FOLLOW_REMOVED -> Route.REKEY_BY_FOLLOWEE;
+            case PROFILE_BANNED -> Route.BROADCAST;
             default -> Route.IGNORE;
         };
     }
@@ -131,8 +154,11 @@ final class IntakePolicy {
         return IGNORE;
     }
 
-    /** An event from the intake topic (re-keyed by the followee): a follow or an unfollow. */
+    /** An event from the intake topic: a follow or an unfollow (re-keyed by the followee), or a broadcast ban. */
     Plan onIntake(Envelope<?> e, Memory memory) {
+        if (e.data() instanceof ProfileBanned ban) {
+            return new Ban(ban.profileId(), e.id());
+        }
         if (e.data() instanceof FollowCreated follow) {
             return follow(e, follow, memory);
         }
@@ -143,6 +169,10 @@ final class IntakePolicy {
     }
 
     private Plan like(Envelope<?> e, LikeCreated like, Memory memory) {
+        Skip banned = banned(Flows.LIKE, like.actorId(), like.postOwnerId(), memory);
+        if (banned != null) {
+            return banned;
+        }
         Skip refused = refusal(Flows.LIKE, memory.decision(LIKE, like.actorId(), like.postId()), e);
         if (refused != null) {
             return refused;
@@ -188,6 +218,10 @@ final class IntakePolicy {
     }
 
     private Plan follow(Envelope<?> e, FollowCreated follow, Memory memory) {
+        Skip banned = banned(Flows.FOLLOW, follow.followerId(), follow.followeeId(), memory);
+        if (banned != null) {
+            return banned;
+        }
         Skip refused = refusal(Flows.FOLLOW, memory.decision(FOLLOW, follow.followerId(), follow.followeeId()), e);
         if (refused != null) {
             return refused;
@@ -217,6 +251,17 @@ final class IntakePolicy {
         return new Act(cancel,
                 new Remember(FOLLOW, unfollow.followerId(), unfollow.followeeId(), new Facts.Decision(false, at, e.id(), null)),
                 null);
+    }
+
+    /** A skip if the actor or the recipient is banned (the ban is permanent: nothing is remembered), else null. */
+    private static Skip banned(String flow, String actor, String recipient, Memory memory) {
+        if (memory.banned(actor)) {
+            return new Skip(flow, "banned-actor", null);
+        }
+        if (memory.banned(recipient)) {
+            return new Skip(flow, "banned-recipient", null);
+        }
+        return null;
     }
 
     /**

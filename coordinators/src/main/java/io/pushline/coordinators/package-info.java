@@ -9,6 +9,12 @@
  * unit-tested without Kafka: {@code IntakePolicy} (intake), {@code CoordinatorEngine} (what a coordinator does next),
  * {@code Flow} (the transition table); {@code CoordinatorProcessor} only reads, writes and carries out what they decide.
  *
+ * <p>Bans stop the flows that push: every task keeps every ban ({@code Bans}, broadcast through the intake topic), a
+ * like or follow by or for a banned profile starts nothing, and a running one is cancelled, at the ban or right before
+ * its next step. State is bounded by time: finished journals, notification windows and history decisions go after the
+ * notification window, parked coordinators after {@link io.pushline.coordinators.CoordinatorConfig#parkedRetention()}
+ * (dead-lettered), each by a one-shot entry in the task's schedule ({@code Schedule}), never by a periodic scan.
+ *
  * <p>Public surface, for the app and the operators' tools: {@link io.pushline.coordinators.CoordinatorTopology} and
  * {@link io.pushline.coordinators.CoordinatorConfig} to run it, {@link io.pushline.coordinators.CoordinatorMetrics}'s
  * names, {@link io.pushline.coordinators.Admin}'s records (parked coordinators, commands) for {@code pushline

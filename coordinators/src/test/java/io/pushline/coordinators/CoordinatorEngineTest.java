@@ -519,4 +519,53 @@ class CoordinatorEngineTest {
         CoordinatorEngine.Advance r = e.start(ID, "test", "u1", Map.of(), T0);
         assertThat(r.coordinator().parkedReason()).isEqualTo("failed 1 times within PT10M: IllegalStateException: once");
     }
+
+    // ---- the guard (bans)
+
+    @Test
+    void theGuardIsAskedBeforeEveryStepAndCancelsInsteadOfRunningIt() {
+        java.util.concurrent.atomic.AtomicReference<String> stop = new java.util.concurrent.atomic.AtomicReference<>();
+        List<String> asked = new java.util.ArrayList<>();
+        CoordinatorEngine guarded = new CoordinatorEngine(Map.of("test", flow)::get, POLICY, co -> {
+            asked.add(co.state());
+            return stop.get();
+        });
+        b.failing(new IllegalStateException("transient"));
+        CoordinatorEngine.Advance first = guarded.start(ID, "test", "u1", Map.of("k", "v"), T0);
+        assertThat(first.coordinator().state()).as("A done, B failed once and waits").isEqualTo("B");
+        assertThat(asked).containsExactly("A", "B");
+
+        stop.set("banned: profile u2 (actor)");
+        CoordinatorEngine.Advance r = guarded.advance(first.coordinator(), first.wakeAt());
+        assertThat(kinds(r)).containsExactly(Kind.CANCELLED);
+        assertThat(r.coordinator().state()).isEqualTo(Flow.CANCELLED);
+        assertThat(last(r.coordinator()).from()).isEqualTo("B");
+        assertThat(last(r.coordinator()).detail()).isEqualTo("banned: profile u2 (actor)");
+        assertThat(r.outputs()).isEmpty();
+        assertThat(b.runs).as("B was not run again").isEqualTo(1);
+        assertThat(r.wakeAt()).isNull();
+    }
+
+    @Test
+    void theGuardIsNotAskedWhereTheFlowCannotBeCancelled() {
+        List<String> asked = new java.util.ArrayList<>();
+        CoordinatorEngine guarded = new CoordinatorEngine(Map.of("test", flow)::get, POLICY, co -> {
+            asked.add(co.state());
+            return "banned: profile u2 (actor)";
+        });
+        Coordinator cancelledAtOnce = guarded.start(ID, "test", "u1", Map.of("k", "v"), T0).coordinator();
+        assertThat(cancelledAtOnce.state()).as("cancelled in A, before the first step").isEqualTo(Flow.CANCELLED);
+        assertThat(a.runs).isZero();
+
+        // C is not cancellable: a coordinator there runs to its end whatever the guard says.
+        Coordinator running = engine.start("test:evt-2", "test", "u1", Map.of("k", "v"), T0).coordinator();
+        assertThat(running.state()).isEqualTo(Flow.DONE);
+        c.failing(new IllegalStateException("transient"));
+        Coordinator inC = engine(POLICY).start("test:evt-3", "test", "u1", Map.of("k", "v"), T0).coordinator();
+        assertThat(inC.state()).isEqualTo("C");
+        asked.clear();
+        CoordinatorEngine.Advance r = guarded.advance(inC, inC.nextAttemptAt());
+        assertThat(r.coordinator().state()).isEqualTo(Flow.DONE);
+        assertThat(asked).isEmpty();
+    }
 }

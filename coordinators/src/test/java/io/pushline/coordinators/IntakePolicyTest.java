@@ -7,7 +7,9 @@ import io.pushline.contracts.FollowCreated;
 import io.pushline.contracts.FollowRemoved;
 import io.pushline.contracts.LikeCreated;
 import io.pushline.contracts.LikeRemoved;
+import io.pushline.contracts.ProfileBanned;
 import io.pushline.coordinators.IntakePolicy.Act;
+import io.pushline.coordinators.IntakePolicy.Ban;
 import io.pushline.coordinators.IntakePolicy.Cancel;
 import io.pushline.coordinators.IntakePolicy.Ignore;
 import io.pushline.coordinators.IntakePolicy.Plan;
@@ -24,8 +26,10 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -57,6 +61,12 @@ class IntakePolicyTest {
         final Map<String, Facts.Decision> decisions = new HashMap<>();
         final Map<String, Coordinator> coordinators = new HashMap<>();
         final List<String> journalsRead = new ArrayList<>();
+        final Set<String> banned = new HashSet<>();
+
+        FakeMemory bans(String... profiles) {
+            banned.addAll(List.of(profiles));
+            return this;
+        }
 
         FakeMemory decided(String kind, String actor, String object, Facts.Decision d) {
             decisions.put(kind + '|' + actor + '|' + object, d);
@@ -78,19 +88,25 @@ class IntakePolicyTest {
             journalsRead.add(id);
             return coordinators.get(id);
         }
+
+        @Override
+        public boolean banned(String profileId) {
+            return banned.contains(profileId);
+        }
     }
 
     // ---- routing
 
     @Test
-    void likesAreDecidedWhereTheyArriveFollowsAreReKeyedAndEverythingElseIsIgnored() {
+    void likesAreDecidedWhereTheyArriveFollowsAreReKeyedBansBroadcastAndEverythingElseIsIgnored() {
         assertThat(IntakePolicy.route(EventType.LIKE_CREATED)).isEqualTo(Route.DECIDE);
         assertThat(IntakePolicy.route(EventType.LIKE_REMOVED)).isEqualTo(Route.DECIDE);
         assertThat(IntakePolicy.route(EventType.FOLLOW_CREATED)).isEqualTo(Route.REKEY_BY_FOLLOWEE);
         assertThat(IntakePolicy.route(EventType.FOLLOW_REMOVED)).isEqualTo(Route.REKEY_BY_FOLLOWEE);
+        assertThat(IntakePolicy.route(EventType.PROFILE_BANNED)).isEqualTo(Route.BROADCAST);
         List<EventType> others = Arrays.stream(EventType.values())
                 .filter(t -> !List.of(EventType.LIKE_CREATED, EventType.LIKE_REMOVED, EventType.FOLLOW_CREATED,
-                        EventType.FOLLOW_REMOVED).contains(t))
+                        EventType.FOLLOW_REMOVED, EventType.PROFILE_BANNED).contains(t))
                 .toList();
         assertThat(others).isNotEmpty();
         assertThat(others).isNotEmpty().allSatisfy(t -> assertThat(IntakePolicy.route(t)).as(t.name()).isEqualTo(Route.IGNORE));
@@ -331,6 +347,40 @@ class IntakePolicyTest {
         assertThat(intake.onIntake(event("evt-uf", T0, new FollowRemoved("fan", "star")), memory))
                 .isEqualTo(new Skip(Flows.FOLLOW, "stale", null));
         assertThat(memory.journalsRead).isEmpty();
+    }
+
+    // ---- bans
+
+    @Test
+    void aBroadcastBanComesBackAsABan() {
+        assertThat(intake.onIntake(event("evt-ban", T0, new ProfileBanned("u2", "spam")), memory)).isEqualTo(new Ban("u2", "evt-ban"));
+        assertThat(intake.onEvent(event("evt-ban", T0, new ProfileBanned("u2", "spam")), memory)).isInstanceOf(Ignore.class);
+    }
+
+    @Test
+    void aLikeOrFollowByOrForABannedProfileStartsNothingAndIsNotRemembered() {
+        memory.bans("u2", "star");
+        assertThat(intake.onEvent(event("evt-1", T0, new LikeCreated("u2", "p1", "u1")), memory))
+                .isEqualTo(new Skip(Flows.LIKE, "banned-actor", null));
+        assertThat(intake.onEvent(event("evt-2", T0, new LikeCreated("u3", "p9", "star")), memory))
+                .isEqualTo(new Skip(Flows.LIKE, "banned-recipient", null));
+        assertThat(intake.onIntake(event("evt-3", T0, new FollowCreated("u2", "u1")), memory))
+                .isEqualTo(new Skip(Flows.FOLLOW, "banned-actor", null));
+        assertThat(intake.onIntake(event("evt-4", T0, new FollowCreated("fan", "star")), memory))
+                .isEqualTo(new Skip(Flows.FOLLOW, "banned-recipient", null));
+        // Checked before anything is read: a banned actor's like is not even a duplicate.
+        memory.decided("like", "u2", "p1", new Facts.Decision(true, T0.toEpochMilli(), "evt-1", "like:evt-1"));
+        assertThat(intake.onEvent(event("evt-1", T0, new LikeCreated("u2", "p1", "u1")), memory))
+                .isEqualTo(new Skip(Flows.LIKE, "banned-actor", null));
+        assertThat(memory.journalsRead).isEmpty();
+    }
+
+    @Test
+    void anUnlikeByABannedProfileStillTakesItsLikeBack() {
+        memory.bans("u2").decided("like", "u2", "p1", new Facts.Decision(true, T0.toEpochMilli(), "evt-1", "like:evt-1"));
+        Plan plan = intake.onEvent(event("evt-u", T0.plusSeconds(1), new LikeRemoved("u2", "p1", "u1")), memory);
+        assertThat(plan).isInstanceOf(Act.class);
+        assertThat(((Act) plan).start().flow()).isEqualTo(Flows.UNLIKE);
     }
 
     // ---- helpers

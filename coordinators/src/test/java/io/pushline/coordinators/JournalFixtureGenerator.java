@@ -87,6 +87,8 @@ final class JournalFixtureGenerator {
         out.put("unlike-with-undo", unlikeWithUndo());
         out.put("follow-completed", followCompleted());
         out.put("follow-cancelled", followCancelled());
+        out.put("like-banned-while-parked", likeBannedWhileParked());
+        out.put("like-parked-expired", likeParkedExpired());
         return out;
     }
 
@@ -187,5 +189,24 @@ final class JournalFixtureGenerator {
         Coordinator c = engine.start("follow:evt-follow-2", Flows.FOLLOW, "u7", followInput("evt-follow-2", T0, "u9", "u7"), T0)
                 .coordinator();
         return engine.cancel(c, "unfollowed by evt-unfollow-2", T0.plusMillis(150)).coordinator();
+    }
+
+    /** Parked, then cancelled when its actor was banned (the ban's cancel, from PARKED). */
+    private static Coordinator likeBannedWhileParked() {
+        TestFlows t = TestFlows.create(CoordinatorConfig.defaults()
+                .withSteps(failing(Flows.LIKE, "NOTIFYING", new AtomicBoolean(true), new PermanentStepFailure("inbox rejects p6"))));
+        CoordinatorEngine engine = t.engine(SupervisorPolicy.DEFAULT);
+        Coordinator c = engine.start("like:evt-like-6", Flows.LIKE, "u1", likeInput("evt-like-6", T0, "u10", "p6", "u1"), T0).coordinator();
+        return engine.cancel(c, "banned: profile u10 (actor), by evt-ban-1", T0.plusSeconds(40)).coordinator();
+    }
+
+    /** Parked, then discarded by the parked retention (7 days later). */
+    private static Coordinator likeParkedExpired() {
+        TestFlows t = TestFlows.create(CoordinatorConfig.defaults()
+                .withSteps(failing(Flows.LIKE, "PUSHING", new AtomicBoolean(true), new PermanentStepFailure("no provider for app"))))
+                .device("u1", "token-u1-apns-0001");
+        CoordinatorEngine engine = t.engine(SupervisorPolicy.DEFAULT);
+        Coordinator c = engine.start("like:evt-like-7", Flows.LIKE, "u1", likeInput("evt-like-7", T0, "u11", "p7", "u1"), T0).coordinator();
+        return engine.discard(c, "retention: parked longer than PT168H", T0.plus(Duration.ofDays(7))).coordinator();
     }
 }

@@ -32,7 +32,9 @@ class JournalReplayTest {
     private static final String DIR = "/journals/v1/";
     /** Every fixture; a fixture added to the directory but not here fails {@link #everyFixtureInTheDirectoryIsListed}. */
     private static final List<String> FIXTURES = List.of("like-completed", "like-parked-retried-done", "like-parked-timed-out",
-            "like-discarded", "unlike-with-undo", "follow-completed", "follow-cancelled");
+            "like-discarded", "unlike-with-undo", "follow-completed", "follow-cancelled",
+            // Added with bans and the parked retention: the same kinds and format, other details.
+            "like-banned-while-parked", "like-parked-expired");
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private final JournalCodec codec = new JournalCodec(TestFlows.declarations()::get);

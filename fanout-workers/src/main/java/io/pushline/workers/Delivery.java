@@ -33,6 +33,8 @@ import java.util.concurrent.ThreadLocalRandom;
 final class Delivery {
     /** The push data key naming the profile a push is about (the author of a timeline post); see the expansion. */
     static final String ABOUT_PROFILE_DATA_KEY = "authorId";
+    /** The push data key naming the profile that acted (who liked, who followed); see the coordinators' flows. */
+    static final String ACTOR_DATA_KEY = "actorId";
 
     /**
      * The longest Retry-After honoured; a longer one is cut to this. Providers ask for seconds to minutes (FCM's quota
@@ -56,6 +58,24 @@ final class Delivery {
 
         /** Whether {@code profileId} is banned. */
         boolean profileBanned(String profileId);
+
+        /**
+         * Whether {@code followerId} unfollowed {@code followeeId} at or after {@code since} (and within the lookback);
+         * false where the check is off (the high lane).
+         */
+        boolean unfollowedSince(String followerId, String followeeId, Instant since);
+
+        /**
+         * Why the checks above (device gate, bans, unfollows) cannot answer now (not loaded yet, retrying a failure,
+         * full, stopped), or null when they can. While they cannot, no push they guard may go.
+         */
+        String cannotAnswer();
+
+        /**
+         * The earliest queue time the device and unfollow checks can vouch for (their lookback ago: they remember
+         * nothing older), or null if they are off.
+         */
+        Instant checkedSince();
     }
 
     /** Draws the jittered backoff; the default draws uniformly with {@link ThreadLocalRandom}. */
@@ -68,16 +88,23 @@ final class Delivery {
     }
 
     /**
-     * How a record arrived: its attempt number (1 for a lane record, the retry header's for a retry record) and, for a
-     * record replayed from the dead letters, where it was dead-lettered from (the replay header), else null.
+     * How a record arrived: its attempt number (1 for a lane record, the retry header's for a retry record), for a
+     * record replayed from the dead letters where it was dead-lettered from (the replay header), else null, and the
+     * record's Kafka timestamp (null if unknown): on a lane record written by the expansion, the time its post was
+     * published (a retry record's is when the retry was written).
      */
-    record Arrival(int attempt, String replayedFrom) {
+    record Arrival(int attempt, String replayedFrom, Instant recordTime) {
         static final Arrival FIRST = new Arrival(1, null);
 
         Arrival {
             if (attempt < 1) {
                 throw new IllegalArgumentException("attempt must be >= 1, was " + attempt);
             }
+        }
+
+        /** Without the record's timestamp (the task's own time is used alone). */
+        Arrival(int attempt, String replayedFrom) {
+            this(attempt, replayedFrom, null);
         }
     }
 
@@ -87,8 +114,16 @@ final class Delivery {
         EXPIRED("expired", ReceiptStatus.EXPIRED),
         /** Its device was unregistered (or moved to another user) after it was queued. */
         UNREGISTERED("unregistered", ReceiptStatus.CANCELLED),
-        /** It is about a profile banned after it was queued. */
-        BANNED("banned", ReceiptStatus.CANCELLED);
+        /** It is about a banned profile (its author, actor or recipient), banned after it was queued. */
+        BANNED("banned", ReceiptStatus.CANCELLED),
+        /** A timeline push to a follower who unfollowed the author after it was queued. */
+        UNFOLLOWED("unfollowed", ReceiptStatus.CANCELLED),
+        /**
+         * Queued before the device and unfollow checks' lookback: they remember nothing that old, so they cannot vouch
+         * for it (its device may have moved to another user since). Only a push without a TTL, or replayed from the
+         * dead letters, can be that old.
+         */
+        STALE("stale", ReceiptStatus.EXPIRED);
 
         final String outcome;
         final ReceiptStatus status;
@@ -100,7 +135,7 @@ final class Delivery {
     }
 
     /** What to do with one record, before any send. */
-    sealed interface Verdict permits Unreadable, Duplicate, Checked {
+    sealed interface Verdict permits Unreadable, Duplicate, Hold, Checked {
     }
 
     /**
@@ -120,6 +155,13 @@ final class Delivery {
 
     /** The push has a receipt: it was decided already; neither send it nor write another receipt. */
     record Duplicate(String pushId) implements Verdict {
+    }
+
+    /**
+     * The checks cannot answer ({@code reason}): neither send nor skip it, and do not count it finished; decide again
+     * once they can.
+     */
+    record Hold(String pushId, String reason) implements Verdict {
     }
 
     /** Not sent: write a receipt with {@code reason.status} and {@code detail}; counted as {@code reason.outcome}. */
@@ -196,8 +238,10 @@ final class Delivery {
 
     /**
      * The verdict on one decoded record. The checks run in this order and the first that applies decides: readable,
-     * a push task, receipt, TTL, device gate, ban, provider. A {@link Send}'s request is built last: a task whose
-     * request is invalid throws here ({@link IllegalArgumentException}), after every check that would have skipped it.
+     * a push task, receipt, TTL, whether the checks can answer (else {@link Hold}), whether they can vouch for a task
+     * that old, device gate, ban (author, actor, recipient), unfollow (timeline pushes), provider. A {@link Send}'s
+     * request is built last: a task whose request is invalid throws here ({@link IllegalArgumentException}), after
+     * every check that would have skipped it.
      */
     Verdict decide(Decoded decoded, Arrival arrival) {
         if (decoded instanceof Decoded.Invalid invalid) {
@@ -223,13 +267,41 @@ final class Delivery {
         if (expiresAt != null && now.isAfter(expiresAt)) {
             return new Skip(task, SkipReason.EXPIRED, "expired at " + expiresAt, resentFrom);
         }
+        String holding = facts.cannotAnswer();
+        if (holding != null) {
+            return new Hold(task.pushId(), holding);
+        }
+        Instant checkedSince = facts.checkedSince();
+        if (checkedSince != null && envelope.time().isBefore(checkedSince)) {
+            return new Skip(task, SkipReason.STALE, "queued at " + envelope.time() + ", before " + checkedSince
+                    + ": older than the device and unfollow checks remember", resentFrom);
+        }
         if (facts.deviceUnregistered(task.userId(), task.token())) {
             return new Skip(task, SkipReason.UNREGISTERED, "device unregistered before the push was sent", resentFrom);
         }
-        String about = task.data().get(ABOUT_PROFILE_DATA_KEY);
-        if (about != null && facts.profileBanned(about)) {
-            // A push about a banned profile's content (a timeline post of theirs) that was queued before the ban.
-            return new Skip(task, SkipReason.BANNED, "profile " + about + " was banned before the push was sent", resentFrom);
+        String author = task.data().get(ABOUT_PROFILE_DATA_KEY);
+        String actor = task.data().get(ACTOR_DATA_KEY);
+        // A push about a banned profile's content (a timeline post of theirs), by it (its like, its follow), or to it,
+        // queued before the ban.
+        for (String[] profile : new String[][] {{author, "author"}, {actor, "actor"}, {task.userId(), "recipient"}}) {
+            if (profile[0] != null && facts.profileBanned(profile[0])) {
+                return new Skip(task, SkipReason.BANNED, "profile " + profile[0] + " (its " + profile[1]
+                        + ") was banned before the push was sent", resentFrom);
+            }
+        }
+        if (author != null && task.lane() == io.pushline.contracts.Lane.BULK) {
+            // A timeline push goes to a follower of its author: an unfollow after the task was queued cancels it. The
+            // task counts as queued at the earlier of its own time (when the expansion made it) and its record's
+            // (when its post was published): an unfollow published before the post's expansion had read it counts too.
+            // A re-follow's later pushes are younger than the unfollow, so they go. Eventual: an unfollow reaches the
+            // check within about one poll of its follower (100 ms) after the router wrote its tombstone; a push sent
+            // before that goes.
+            Instant queued = arrival.recordTime() != null && arrival.recordTime().isBefore(envelope.time())
+                    ? arrival.recordTime() : envelope.time();
+            if (facts.unfollowedSince(task.userId(), author, queued)) {
+                return new Skip(task, SkipReason.UNFOLLOWED, task.userId() + " unfollowed " + author
+                        + " after the push was queued", resentFrom);
+            }
         }
         Platform platform = Platform.valueOf(task.platform().name());
         if (!platforms.contains(platform)) {

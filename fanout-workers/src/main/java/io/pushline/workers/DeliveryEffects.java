@@ -104,6 +104,13 @@ final class DeliveryEffects implements AutoCloseable {
             metrics.deduplicated();
             return CompletableFuture.completedFuture(null);
         }
+        if (verdict instanceof Delivery.Hold hold) {
+            // Rare: the worker dispatches nothing while a check cannot answer, so only a record dispatched as one
+            // stopped answering gets here. It stays in flight, unfinished (so uncommitted), and is decided again once
+            // the checks answer; if they never do, the worker fails and the record is redelivered to the next one.
+            log.debug("{} lane: push {} held: {}", config.lane(), hold.pushId(), hold.reason());
+            return guards.whenAnswering().thenComposeAsync(ignored -> process(record), callbacks);
+        }
         Delivery.Checked checked = (Delivery.Checked) verdict;
         PushTask task = checked.task();
         if (checked.resentFrom() != null) {
@@ -137,7 +144,8 @@ final class DeliveryEffects implements AutoCloseable {
         Header replayed = record.headers().lastHeader(DeadLetters.REPLAYED_FROM);
         String replayedFrom = replayed == null ? null
                 : replayed.value() == null ? "" : new String(replayed.value(), StandardCharsets.UTF_8);
-        return new Delivery.Arrival(attempt, replayedFrom);
+        Instant recordTime = record.timestamp() < 0 ? null : Instant.ofEpochMilli(record.timestamp());
+        return new Delivery.Arrival(attempt, replayedFrom, recordTime);
     }
 
     private CompletableFuture<Void> settle(ConsumerRecord<String, byte[]> record, Delivery.Send send, Delivery.FollowUp next) {

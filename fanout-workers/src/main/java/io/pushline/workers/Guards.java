@@ -1,59 +1,88 @@
 package io.pushline.workers;
 
-import io.pushline.contracts.Topics;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
+import io.pushline.contracts.Keys;
+import io.pushline.contracts.Lane;
+import org.apache.kafka.clients.consumer.Consumer;
 
 import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.function.Function;
 
 /**
- * What guards a worker's sends, read from Kafka: the receipts of the partitions it owns ({@link ReceiptStore}), the
- * devices unregistered lately and the banned profiles ({@link CompactedKeySet}s). The {@link Delivery.Facts} the
- * delivery decision asks.
+ * What guards a worker's sends, read from Kafka: the receipts of the partitions it owns ({@link ReceiptStore}), and
+ * the checks ({@link CompactedKeySet}s): devices unregistered lately, banned profiles and, on the bulk lane, recent
+ * unfollows. The {@link Delivery.Facts} the delivery decision asks.
  *
- * <p>{@link #open} starts them and waits (bounded) until the key sets have caught up, so nothing slips through at
- * start; {@link #close} once. After close the key sets answer "no" (the checks are off) while the receipts still
- * answer from what they held, as before the split. Thread-safe queries.
+ * <p>The checks fail closed: while one {@linkplain #holding() cannot answer} (not loaded yet, retrying a failure,
+ * full, stopped) the worker sends nothing it guards and reports the reason as not ready; once one has
+ * {@linkplain #failure() stopped for good} the worker fails. {@link #open} starts them without waiting for them to
+ * load; {@link #close} once, after which they cannot answer. Thread-safe.
  */
 final class Guards implements Delivery.Facts, AutoCloseable {
-    // The worker's logger: these lines were the worker's, and filters set on its name still apply to them.
-    private static final Logger log = LoggerFactory.getLogger(PushWorker.class);
-    /** Unregistered devices (and banned profiles) remembered at most (about 100 bytes each). */
-    static final int DEVICE_GATE_MAX_ENTRIES = 1_000_000;
-    private static final Duration CATCH_UP = Duration.ofMinutes(2);
-
+    private final String lane;
     private final ReceiptStore receipts;
-    private volatile CompactedKeySet gate;     // unregistered devices; null when the check is off
-    private volatile CompactedKeySet banned;   // banned profiles
+    private final CompactedKeySet gate;        // unregistered devices; null when the check is off
+    private final CompactedKeySet banned;      // banned profiles
+    private final CompactedKeySet unfollows;   // recent unfollows; null but on the bulk lane with the check on
+    private final List<CompactedKeySet> checks;
+    private final Duration lookback;           // of the device and unfollow checks; zero when they are off
+    private final Clock clock;
+    private final List<CompletableFuture<Void>> waiting = new ArrayList<>();   // guarded by itself
 
-    private Guards(ReceiptStore receipts, CompactedKeySet gate, CompactedKeySet banned) {
+    private Guards(String lane, ReceiptStore receipts, CompactedKeySet gate, CompactedKeySet banned,
+                   CompactedKeySet unfollows, Duration lookback, Clock clock) {
+        this.lane = lane;
         this.receipts = receipts;
         this.gate = gate;
         this.banned = banned;
+        this.unfollows = unfollows;
+        List<CompactedKeySet> all = new ArrayList<>();
+        for (CompactedKeySet set : new CompactedKeySet[] {gate, banned, unfollows}) {
+            if (set != null) {
+                all.add(set);
+            }
+        }
+        this.checks = List.copyOf(all);
+        this.lookback = lookback;
+        this.clock = clock;
     }
 
     /**
-     * Starts the device gate (unless {@link WorkerConfig#deviceGateLookback()} is zero), the banned profiles and the
-     * receipts store (on {@code sharedReceipts}, the process's index; null: an index of its own), in that order; on
-     * failure closes what it started.
+     * Starts the checks (the device gate and, on the bulk lane, the unfollows unless
+     * {@link WorkerConfig#deviceGateLookback()} is zero; the banned profiles always) and the receipts store (on
+     * {@code sharedReceipts}, the process's index; null: an index of its own); on failure closes what it started. The
+     * checks load on their own threads: until they have, {@link #holding()} says so.
      *
-     * @throws IllegalStateException if interrupted, or if the receipts topic does not exist within a minute
+     * @param keySetConsumers how the checks' consumers are made (tests wrap the real one)
+     * @param transientBound  how long a check's transient failures may last before it stops for good
+     * @throws IllegalStateException if the receipts topic does not exist within a minute
      */
     static Guards open(WorkerConfig config, Map<String, Object> clientConfig, WorkerMetrics metrics, Clock clock,
+                       Function<Map<String, Object>, Consumer<String, byte[]>> keySetConsumers, Duration transientBound,
                        ReceiptIndex sharedReceipts) {
-        CompactedKeySet gate = null;
-        if (!config.deviceGateLookback().isZero()) {
-            gate = caughtUp(CompactedKeySet.devices(clientConfig, config.deviceGateLookback(), DEVICE_GATE_MAX_ENTRIES, clock),
-                    config, "the device gate did not catch up", null);
-        }
-        CompactedKeySet banned = caughtUp(CompactedKeySet.bannedProfiles(clientConfig, DEVICE_GATE_MAX_ENTRIES, clock),
-                config, "the banned profiles were not read", gate);
+        CompactedKeySet.Settings settings = new CompactedKeySet.Settings(clientConfig, keySetConsumers,
+                config.keySetMaxEntries(), clock, transientBound);
+        Duration lookback = config.deviceGateLookback();
+        boolean timed = !lookback.isZero();
+        CompactedKeySet gate = timed ? CompactedKeySet.devices(settings, lookback) : null;
+        CompactedKeySet banned = CompactedKeySet.bannedProfiles(settings);
+        CompactedKeySet unfollows = timed && config.lane() == Lane.BULK ? CompactedKeySet.unfollows(settings, lookback) : null;
+        String lane = config.lane().name().toLowerCase(Locale.ROOT);
         ReceiptStore store = ReceiptStore.open(sharedReceipts, config, clientConfig, metrics::receiptsRestored, clock);
-        Guards guards = new Guards(store, gate, banned);
+        Guards guards = new Guards(lane, store, gate, banned, unfollows, lookback, clock);
         try {
+            for (CompactedKeySet check : guards.checks) {
+                check.onAnswering(guards::signal);
+                check.start();
+                metrics.checkGauges(check.id(), check::size, check::expired);
+            }
+            metrics.holdingGauge(() -> guards.holding() == null ? 0 : 1);
             store.start(Duration.ofSeconds(60));
         } catch (RuntimeException e) {
             guards.close();
@@ -62,25 +91,81 @@ final class Guards implements Delivery.Facts, AutoCloseable {
         return guards;
     }
 
-    private static CompactedKeySet caughtUp(CompactedKeySet set, WorkerConfig config, String slow, CompactedKeySet opened) {
-        set.start();
-        try {
-            if (!set.awaitCaughtUp(CATCH_UP)) {
-                log.warn("{} lane: {} within 2 minutes; starting anyway", config.lane(), slow);
-            }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            set.close();
-            if (opened != null) {
-                opened.close();
-            }
-            throw new IllegalStateException("interrupted while starting", e);
-        }
-        return set;
-    }
-
     ReceiptStore receipts() {
         return receipts;
+    }
+
+    /**
+     * Why the pushes these checks guard must be held now (the first check that cannot answer, and why), or null when
+     * every check can answer. For the worker's readiness and its dispatch.
+     */
+    String holding() {
+        for (CompactedKeySet check : checks) {
+            String why = check.cannotAnswer();
+            if (why != null) {
+                return lane + " worker: holding pushes: " + why;
+            }
+        }
+        return null;
+    }
+
+    /** Why a check stopped for good (the worker must fail), or null while none has. */
+    String failure() {
+        for (CompactedKeySet check : checks) {
+            String why = check.failure();
+            if (why != null) {
+                return why;
+            }
+        }
+        return null;
+    }
+
+    /**
+     * Completes once every check can answer (at once if they can now). Completed on a check's follower thread: the
+     * caller moves on to its own executor. Fails once {@link #releaseHolds()} is called (the worker stops).
+     */
+    CompletableFuture<Void> whenAnswering() {
+        CompletableFuture<Void> answering = new CompletableFuture<>();
+        synchronized (waiting) {
+            waiting.add(answering);
+        }
+        signal();   // after adding it, so that a check that became able to answer meanwhile is not missed
+        return answering;
+    }
+
+    /**
+     * The worker stops: every {@link #whenAnswering()} still waiting fails, so that the records held in flight end
+     * unfinished (never committed: the next owner gets them) instead of holding up the drain.
+     */
+    void releaseHolds() {
+        List<CompletableFuture<Void>> held;
+        synchronized (waiting) {
+            held = new ArrayList<>(waiting);
+            waiting.clear();
+        }
+        held.forEach(f -> f.completeExceptionally(new IllegalStateException("the worker stopped while the push was held: " + holding())));
+    }
+
+    private void signal() {
+        if (holding() != null) {
+            return;
+        }
+        List<CompletableFuture<Void>> ready;
+        synchronized (waiting) {
+            ready = new ArrayList<>(waiting);
+            waiting.clear();
+        }
+        ready.forEach(f -> f.complete(null));
+    }
+
+    @Override
+    public String cannotAnswer() {
+        return holding();
+    }
+
+    @Override
+    public Instant checkedSince() {
+        return lookback.isZero() ? null : clock.instant().minus(lookback);
     }
 
     @Override
@@ -95,26 +180,29 @@ final class Guards implements Delivery.Facts, AutoCloseable {
 
     @Override
     public boolean deviceUnregistered(String userId, String token) {
-        CompactedKeySet devices = gate;
-        return devices != null && devices.isUnregistered(userId, token);
+        return gate != null && gate.isUnregistered(userId, token);
     }
 
     @Override
     public boolean profileBanned(String profileId) {
-        CompactedKeySet bans = banned;
-        return bans != null && bans.contains(profileId);
+        return banned.contains(profileId);
     }
 
-    /** Closes the key sets (their checks are off from now on), then the receipts store. */
+    @Override
+    public boolean unfollowedSince(String followerId, String followeeId, Instant since) {
+        if (unfollows == null || followerId.indexOf(Keys.SEPARATOR) >= 0 || followeeId.indexOf(Keys.SEPARATOR) >= 0) {
+            return false;   // no such edge can be on the follows topic
+        }
+        Long at = unfollows.time(Keys.compound(followerId, followeeId));
+        return at != null && at >= since.toEpochMilli();
+    }
+
+    /** Closes the checks (they cannot answer from now on), then the receipts store. */
     @Override
     public void close() {
-        for (CompactedKeySet set : new CompactedKeySet[] {gate, banned}) {
-            if (set != null) {
-                set.close();
-            }
+        for (CompactedKeySet check : checks) {
+            check.close();
         }
-        gate = null;
-        banned = null;
         receipts.close();
     }
 }

@@ -80,6 +80,8 @@ import java.util.function.Function;
  * <p>This class is the consumer engine: poll loop, pause and resume, commits, rebalances, drain. What becomes of each
  * task (skip it and why, send it, and what follows the provider's answer) is decided by {@link Delivery}, with no I/O,
  * and carried out by {@link DeliveryEffects}; the receipts and key sets the decision asks are held by {@link Guards}.
+ * Those checks fail closed: while one cannot answer (not loaded yet, retrying, full) nothing is dispatched and
+ * {@link #degraded()} says why; once one has stopped for good the worker fails.
  *
  * <p>Lifecycle ({@link WorkerState}): {@link #start()} once (it creates missing retry topics unless configured not
  * to; a start that fails closes what it opened and may be tried again), {@link #close()} at any time (drains in-flight
@@ -143,6 +145,10 @@ public final class PushWorker implements AutoCloseable {
     private final Function<Map<String, Object>, Consumer<String, byte[]>> consumers;
     /** The process's receipts index, shared with the other lane; null: this worker makes its own. */
     private final ReceiptIndex receiptIndex;
+    /** How the checks' consumers are made; tests set it (before start) to inject faults. */
+    private volatile Function<Map<String, Object>, Consumer<String, byte[]>> checkConsumers = CompactedKeySet.Settings.KAFKA;
+    /** Why the checks hold every push, as they last said (asked each round and before each dispatch), or null; poll thread only. */
+    private String holding;
     private final Duration transientBound;
     private final LoopFaults faults;   // poll thread only
     private Consumer<String, byte[]> consumer;
@@ -250,7 +256,8 @@ public final class PushWorker implements AutoCloseable {
     /**
      * Creates the lane's missing retry topics (unless {@link WorkerConfig#provisionRetryTopics()} is false), starts the
      * receipts store, subscribes to the lane topic and its retry topics, and starts the poll thread. Receipts are
-     * restored per partition as partitions are assigned, not here.
+     * restored per partition as partitions are assigned, not here; the checks load on their own threads, and nothing
+     * is sent before they have.
      *
      * @throws IllegalStateException if started twice or after {@link #close()}, if the lane topic does not exist when
      *                               retry topics are to be created, if the receipts topic does not exist, or if the lane
@@ -284,7 +291,7 @@ public final class PushWorker implements AutoCloseable {
                 RetryTopics.ensure(admin, config, Duration.ofSeconds(60));
             }
         }
-        Guards opened = Guards.open(config, clientConfig, metrics, clock, receiptIndex);
+        Guards opened = Guards.open(config, clientConfig, metrics, clock, checkConsumers, transientBound, receiptIndex);
         Consumer<String, byte[]> created = null;
         try {
             created = consumers.apply(consumerConfig);
@@ -307,6 +314,12 @@ public final class PushWorker implements AutoCloseable {
                 }, FluxSink.OverflowStrategy.ERROR)
                 .flatMap(this::handle, config.maxInFlight(), 1)
                 .subscribe(ignored -> { }, error -> log.error("{} lane: push pipeline failed", config.lane(), error));
+    }
+
+    /** How the checks' consumers are made, from their settings; for tests, to wrap the real one. Call before start. */
+    PushWorker checkConsumers(Function<Map<String, Object>, Consumer<String, byte[]>> made) {
+        this.checkConsumers = Objects.requireNonNull(made, "made");
+        return this;
     }
 
     /** The lifecycle state now; for tests. */
@@ -355,10 +368,11 @@ public final class PushWorker implements AutoCloseable {
     }
 
     /**
-     * Why this worker cannot go on (its poll loop ended by itself: an unexpected error, the receipts store stopped, or
-     * transient broker failures lasting longer than their bound; or a dead letter could not be written within that
-     * bound), or empty while it can. Once present it stays so; the process should then exit so that a supervisor
-     * restarts it, and the unfinished records are redelivered from the committed offsets. Thread-safe.
+     * Why this worker cannot go on (its poll loop ended by itself: an unexpected error, the receipts store or a check
+     * (device gate, bans, unfollows) stopped following its topic, or transient broker failures lasting longer than
+     * their bound; or a dead letter could not be written within that bound), or empty while it can. Once present it
+     * stays so; the process should then exit so that a supervisor restarts it, and the unfinished records are
+     * redelivered from the committed offsets. Thread-safe.
      */
     public Optional<String> failure() {
         return Optional.ofNullable(failure.get());
@@ -366,11 +380,17 @@ public final class PushWorker implements AutoCloseable {
 
     /**
      * Why this worker is not serving right now although it can go on (for {@code /health/ready}): its loop is
-     * retrying a transient broker failure (a commit or position that timed out, a rebalance). Empty while it runs
-     * normally, and again after its next successful round. Thread-safe.
+     * retrying a transient broker failure (a commit or position that timed out, a rebalance), or it holds every push
+     * because a check that guards them cannot answer (not loaded yet, retrying a failure, full). Empty while it runs
+     * normally, and again after its next successful round or once the checks answer. Thread-safe.
      */
     public Optional<String> degraded() {
-        return Optional.ofNullable(degraded);
+        String loop = degraded;
+        if (loop != null) {
+            return Optional.of(loop);
+        }
+        Guards held = guards;
+        return Optional.ofNullable(held == null ? null : held.holding());
     }
 
     /** Records the first reason this worker cannot go on. */
@@ -453,6 +473,16 @@ public final class PushWorker implements AutoCloseable {
         if (storeFailure != null) {
             throw new IllegalStateException("the receipts store stopped following " + Topics.PUSH_RECEIPTS, storeFailure);
         }
+        String checkFailure = guards.failure();
+        if (checkFailure != null) {
+            // It held its pushes meanwhile, and cannot any more: fail, so that a new process loads the check afresh.
+            log.error("{} lane: {}; the worker stops", config.lane(), checkFailure);
+            fail(checkFailure);
+            return false;
+        }
+        // Fail closed: while a check cannot answer, nothing is dispatched; records wait in the backlog (so every
+        // partition pauses) and stay uncommitted, and are sent once it answers.
+        holding = guards.holding();
         delayed.releaseDue(clock.instant(), backlog::add);
         dispatch();
         if (!backlog.isEmpty() && !demand.canDispatch()) {
@@ -464,8 +494,8 @@ public final class PushWorker implements AutoCloseable {
         adjustPause();
         Map<TopicPartition, Long> rewind = new HashMap<>();
         // With records waiting every partition is paused: poll only for the group's sake, without waiting (the
-        // wait for capacity above bounds the loop's pace).
-        for (ConsumerRecord<String, byte[]> record : consumer.poll(backlog.isEmpty() ? pollTimeout() : Duration.ZERO)) {
+        // wait for capacity above bounds the loop's pace; while the checks hold, the poll's own wait does).
+        for (ConsumerRecord<String, byte[]> record : consumer.poll(backlog.isEmpty() || holding != null ? pollTimeout() : Duration.ZERO)) {
             TopicPartition partition = new TopicPartition(record.topic(), record.partition());
             if (rewind.containsKey(partition) || !receipts.isRestored(record.partition())) {
                 // Not expected (such partitions are paused from their assignment on): read it again once restored.
@@ -488,7 +518,8 @@ public final class PushWorker implements AutoCloseable {
     }
 
     private void dispatch() {
-        while (!backlog.isEmpty() && demand.canDispatch()) {
+        // The checks are asked again for every record: one that stops answering mid-round holds the rest at once.
+        while (!backlog.isEmpty() && demand.canDispatch() && (holding = guards.holding()) == null) {
             ConsumerRecord<String, byte[]> record = backlog.poll();
             offsets.dispatched(new TopicPartition(record.topic(), record.partition()), record.offset());
             demand.dispatched();
@@ -584,6 +615,7 @@ public final class PushWorker implements AutoCloseable {
             if (!consumer.assignment().isEmpty()) {
                 consumer.pause(consumer.assignment());
             }
+            guards.releaseHolds();   // pushes held in flight end unfinished (uncommitted) instead of holding up the drain
             boolean drained = offsets.awaitFinished(withoutAbandoned(offsets.tracked()), config.drainTimeout().toMillis());
             if (!drained) {
                 int unfinished = offsets.unfinished();

@@ -29,15 +29,21 @@ import java.util.Objects;
  *                             {@link RetryTopics}); changing it renames topics, so every instance of a lane must agree
  * @param maxRetriesWaiting    retry records read ahead and held in memory until due, at most (a poll may add up to
  *                             {@code max.poll.records} more); when reached, the retry topics pause
- * @param deviceGateLookback   how far back unregistered devices are remembered, so that their queued pushes are
- *                             skipped (see {@link CompactedKeySet#devices}); {@link Duration#ZERO} turns the check off
+ * @param deviceGateLookback   how far back unregistered devices and (on the bulk lane) unfollows are remembered, so
+ *                             that the pushes queued for them are skipped (see {@link CompactedKeySet}); longer than
+ *                             any push may wait: a push queued before it is skipped as stale, since the checks cannot
+ *                             vouch for it. {@link Duration#ZERO} turns both checks off (bans are always checked)
  * @param provisionRetryTopics whether {@link PushWorker#start()} creates missing retry topics (with the lane topic's
  *                             partition count and replication factor); false where workers may not create topics
+ * @param keySetMaxEntries     keys each check (unregistered devices, banned profiles, unfollows) holds at most (about
+ *                             100 bytes each): a hard cap against a flood. A check that reaches it stops reading and
+ *                             holds the pushes it guards (readiness turns red) until older keys expire; it never
+ *                             forgets a key to make room
  */
 public record WorkerConfig(Lane lane, String groupId, int maxInFlight, int maxAttempts, Duration initialBackoff,
                            Duration maxBackoff, Duration commitInterval, Duration drainTimeout, URI source,
                            List<Duration> retryDelays, int maxRetriesWaiting, boolean provisionRetryTopics,
-                           Duration deviceGateLookback) {
+                           Duration deviceGateLookback, int keySetMaxEntries) {
     public static final int DEFAULT_MAX_IN_FLIGHT = 512;
     public static final int DEFAULT_MAX_ATTEMPTS = 8;
     public static final Duration DEFAULT_INITIAL_BACKOFF = Duration.ofMillis(500);
@@ -53,8 +59,18 @@ public record WorkerConfig(Lane lane, String groupId, int maxInFlight, int maxAt
     /** 5 s, 30 s, 5 min: covers APNs/FCM throttling (seconds), FCM's default quota wait (60 s) and long outages. */
     public static final List<Duration> DEFAULT_RETRY_DELAYS = List.of(Duration.ofSeconds(5), Duration.ofSeconds(30), Duration.ofMinutes(5));
     public static final int DEFAULT_MAX_RETRIES_WAITING = 1_000;
-    /** Longer than the timeline pushes' TTL (6 h): a push older than this has expired anyway. */
+    /**
+     * Longer than the timeline pushes' TTL (6 h) and as long as the lane topics keep a task (1 day): a push older than
+     * this has expired or been deleted, but for one without a TTL or replayed from the dead letters, which is skipped
+     * as stale. Keep it within the state topics' {@code delete.retention.ms} (1 day by default): a check started
+     * later than that cannot read older tombstones back.
+     */
     public static final Duration DEFAULT_DEVICE_GATE_LOOKBACK = Duration.ofHours(24);
+    /**
+     * A million keys per check, about 100 MB: far more unregistrations (or unfollows) than a day brings at the scale
+     * Pushline is built for; reaching it holds pushes (fail closed) rather than forgetting one.
+     */
+    public static final int DEFAULT_KEY_SET_MAX_ENTRIES = 1_000_000;
     /** More rungs than this would mean more topics to fetch from than the head-of-line bound is worth. */
     public static final int MAX_RETRY_DELAYS = 8;
 
@@ -98,6 +114,18 @@ public record WorkerConfig(Lane lane, String groupId, int maxInFlight, int maxAt
         if (deviceGateLookback == null || deviceGateLookback.isNegative()) {
             throw new IllegalArgumentException("deviceGateLookback must be >= 0, was " + deviceGateLookback);
         }
+        if (keySetMaxEntries < 1) {
+            throw new IllegalArgumentException("keySetMaxEntries must be >= 1, was " + keySetMaxEntries);
+        }
+    }
+
+    /** The settings as they were before {@code keySetMaxEntries}: it takes its default. */
+    public WorkerConfig(Lane lane, String groupId, int maxInFlight, int maxAttempts, Duration initialBackoff,
+                        Duration maxBackoff, Duration commitInterval, Duration drainTimeout, URI source,
+                        List<Duration> retryDelays, int maxRetriesWaiting, boolean provisionRetryTopics,
+                        Duration deviceGateLookback) {
+        this(lane, groupId, maxInFlight, maxAttempts, initialBackoff, maxBackoff, commitInterval, drainTimeout, source,
+                retryDelays, maxRetriesWaiting, provisionRetryTopics, deviceGateLookback, DEFAULT_KEY_SET_MAX_ENTRIES);
     }
 
     /** The settings as they were before retry topics existed; retry settings take their defaults. */
@@ -115,49 +143,55 @@ public record WorkerConfig(Lane lane, String groupId, int maxInFlight, int maxAt
 
     public WorkerConfig withGroupId(String id) {
         return new WorkerConfig(lane, id, maxInFlight, maxAttempts, initialBackoff, maxBackoff, commitInterval, drainTimeout,
-                source, retryDelays, maxRetriesWaiting, provisionRetryTopics, deviceGateLookback);
+                source, retryDelays, maxRetriesWaiting, provisionRetryTopics, deviceGateLookback, keySetMaxEntries);
     }
 
     public WorkerConfig withMaxInFlight(int n) {
         return new WorkerConfig(lane, groupId, n, maxAttempts, initialBackoff, maxBackoff, commitInterval, drainTimeout,
-                source, retryDelays, maxRetriesWaiting, provisionRetryTopics, deviceGateLookback);
+                source, retryDelays, maxRetriesWaiting, provisionRetryTopics, deviceGateLookback, keySetMaxEntries);
     }
 
     public WorkerConfig withMaxAttempts(int n) {
         return new WorkerConfig(lane, groupId, maxInFlight, n, initialBackoff, maxBackoff, commitInterval, drainTimeout,
-                source, retryDelays, maxRetriesWaiting, provisionRetryTopics, deviceGateLookback);
+                source, retryDelays, maxRetriesWaiting, provisionRetryTopics, deviceGateLookback, keySetMaxEntries);
     }
 
     /** Both bounds of the backoff at once, so that narrowing them never trips the {@code max >= initial} check midway. */
     public WorkerConfig withBackoff(Duration initial, Duration max) {
         return new WorkerConfig(lane, groupId, maxInFlight, maxAttempts, initial, max, commitInterval, drainTimeout,
-                source, retryDelays, maxRetriesWaiting, provisionRetryTopics, deviceGateLookback);
+                source, retryDelays, maxRetriesWaiting, provisionRetryTopics, deviceGateLookback, keySetMaxEntries);
     }
 
     public WorkerConfig withCommitInterval(Duration interval) {
         return new WorkerConfig(lane, groupId, maxInFlight, maxAttempts, initialBackoff, maxBackoff, interval, drainTimeout,
-                source, retryDelays, maxRetriesWaiting, provisionRetryTopics, deviceGateLookback);
+                source, retryDelays, maxRetriesWaiting, provisionRetryTopics, deviceGateLookback, keySetMaxEntries);
     }
 
     public WorkerConfig withRetryDelays(List<Duration> delays) {
         return new WorkerConfig(lane, groupId, maxInFlight, maxAttempts, initialBackoff, maxBackoff, commitInterval, drainTimeout,
-                source, delays, maxRetriesWaiting, provisionRetryTopics, deviceGateLookback);
+                source, delays, maxRetriesWaiting, provisionRetryTopics, deviceGateLookback, keySetMaxEntries);
     }
 
     public WorkerConfig withMaxRetriesWaiting(int n) {
         return new WorkerConfig(lane, groupId, maxInFlight, maxAttempts, initialBackoff, maxBackoff, commitInterval, drainTimeout,
-                source, retryDelays, n, provisionRetryTopics, deviceGateLookback);
+                source, retryDelays, n, provisionRetryTopics, deviceGateLookback, keySetMaxEntries);
     }
 
-    /** How far back unregistered devices are remembered; {@link Duration#ZERO} for no check. */
+    /** How far back unregistered devices and unfollows are remembered; {@link Duration#ZERO} for no check. */
     public WorkerConfig withDeviceGateLookback(Duration lookback) {
         return new WorkerConfig(lane, groupId, maxInFlight, maxAttempts, initialBackoff, maxBackoff, commitInterval, drainTimeout,
-                source, retryDelays, maxRetriesWaiting, provisionRetryTopics, lookback);
+                source, retryDelays, maxRetriesWaiting, provisionRetryTopics, lookback, keySetMaxEntries);
+    }
+
+    /** How many keys each check holds at most; see {@link #keySetMaxEntries()}. */
+    public WorkerConfig withKeySetMaxEntries(int n) {
+        return new WorkerConfig(lane, groupId, maxInFlight, maxAttempts, initialBackoff, maxBackoff, commitInterval, drainTimeout,
+                source, retryDelays, maxRetriesWaiting, provisionRetryTopics, deviceGateLookback, n);
     }
 
     public WorkerConfig withProvisionRetryTopics(boolean provision) {
         return new WorkerConfig(lane, groupId, maxInFlight, maxAttempts, initialBackoff, maxBackoff, commitInterval, drainTimeout,
-                source, retryDelays, maxRetriesWaiting, provision, deviceGateLookback);
+                source, retryDelays, maxRetriesWaiting, provision, deviceGateLookback, keySetMaxEntries);
     }
 
     /** The topic of this lane. */

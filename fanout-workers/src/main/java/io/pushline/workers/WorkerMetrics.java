@@ -1,14 +1,18 @@
 package io.pushline.workers;
 
 import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Tags;
 import io.micrometer.core.instrument.Timer;
 
 import java.time.Duration;
 
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.ToDoubleFunction;
 import java.util.function.Supplier;
 
 /** Metric names of the fanout workers, in one place. Every drop, retry, dedup and dead letter is counted. */
@@ -67,9 +71,25 @@ public final class WorkerMetrics {
      */
     public static final String HANDED_OVER = "pushline.worker.handed.over.in.flight";
 
+    /**
+     * Keys a check holds, tagged {@code lane} and {@code check} ({@code devices}: unregistered lately, {@code bans},
+     * {@code unfollows}; a gauge): bounded by time (the device gate lookback) and by
+     * {@link WorkerConfig#keySetMaxEntries()}.
+     */
+    public static final String CHECK_KEYS = "pushline.worker.checks.keys";
+    /** Keys a check dropped because their time passed out of its lookback, tagged {@code lane}, {@code check}. */
+    public static final String CHECK_EXPIRED = "pushline.worker.checks.expired";
+    /**
+     * 1 while a check cannot answer (not loaded yet, retrying a failure, full, stopped) and the worker holds the pushes
+     * it guards, else 0, tagged {@code lane} (a gauge); the reason is the worker's readiness message.
+     */
+    public static final String CHECKS_HOLDING = "pushline.worker.checks.holding";
+
     private final MeterRegistry registry;
     private final String lane;
     private final ConcurrentMap<String, Counter> counters = new ConcurrentHashMap<>();
+    /** What each gauge or function counter registered through {@link #rebind} reads now, by name and tags. */
+    private final ConcurrentMap<String, AtomicReference<Supplier<Number>>> bound = new ConcurrentHashMap<>();
 
     WorkerMetrics(MeterRegistry registry, String lane) {
         this.registry = registry;
@@ -96,6 +116,32 @@ public final class WorkerMetrics {
 
     void receiptGauge(Supplier<Number> held) {
         gauge(RECEIPTS_HELD, held);
+    }
+
+    /** The gauges of one check; a worker started again (after a failed start) rebinds them to its new check. */
+    void checkGauges(String check, Supplier<Number> keys, Supplier<Number> expired) {
+        rebind(CHECK_KEYS, check, keys, false);
+        rebind(CHECK_EXPIRED, check, expired, true);
+    }
+
+    void holdingGauge(Supplier<Number> holding) {
+        rebind(CHECKS_HOLDING, null, holding, false);
+    }
+
+    // A meter registered once per name and tags (the registry keeps the first), reading whatever was bound last.
+    private void rebind(String name, String check, Supplier<Number> value, boolean counter) {
+        AtomicReference<Supplier<Number>> source = bound.computeIfAbsent(name + "|" + check, k -> {
+            AtomicReference<Supplier<Number>> ref = new AtomicReference<>(value);
+            ToDoubleFunction<AtomicReference<Supplier<Number>>> read = r -> r.get().get().doubleValue();
+            Tags tags = check == null ? Tags.of("lane", lane) : Tags.of("lane", lane, "check", check);
+            if (counter) {
+                FunctionCounter.builder(name, ref, read).tags(tags).register(registry);
+            } else {
+                Gauge.builder(name, ref, read).tags(tags).strongReference(true).register(registry);
+            }
+            return ref;
+        });
+        source.set(value);
     }
 
     void receiptsRestored(Duration took) {

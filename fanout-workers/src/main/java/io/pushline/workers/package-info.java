@@ -8,11 +8,13 @@
  *       ({@code Demand}, {@code Pauses}), commits up to the lowest unfinished record ({@code OffsetTracker}),
  *       rebalances, drain, and its lifecycle ({@code WorkerState}, a transition table);</li>
  *   <li>the delivery decision ({@code Delivery}, pure: no Kafka, no provider, injected clock): skip a task (receipt,
- *       TTL, unregistered device, banned profile) or send it, and what follows a provider's answer (receipt, retry
- *       with which delay, dead letter, token invalidation); {@code DeliveryEffects} carries it out;</li>
+ *       TTL, unregistered device, banned author, actor or recipient, unfollow), hold it while a check cannot answer,
+ *       or send it, and what follows a provider's answer (receipt, retry with which delay, dead letter, token
+ *       invalidation); {@code DeliveryEffects} carries it out;</li>
  *   <li>what guards a send ({@code Guards}: {@code ReceiptStore}, a lane's view of the process's
  *       {@link io.pushline.workers.ReceiptIndex}, shared by both lanes and bounded by
- *       {@link io.pushline.workers.ReceiptsConfig}'s retention; {@code CompactedKeySet}), the priority lanes'
+ *       {@link io.pushline.workers.ReceiptsConfig}'s retention; and the checks, {@code CompactedKeySet}s bounded by
+ *       time, {@code KeyTimes}, that fail closed), the priority lanes'
  *       governor ({@link io.pushline.workers.LaneGovernor}), the retry topics
  *       ({@link io.pushline.workers.RetryTopics}, {@code DelayedRetries}), its settings
  *       ({@link io.pushline.workers.WorkerConfig}) and metric names ({@link io.pushline.workers.WorkerMetrics}).</li>

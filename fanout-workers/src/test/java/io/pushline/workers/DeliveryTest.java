@@ -226,17 +226,126 @@ class DeliveryTest {
         facts.banned.add("spammer");
 
         assertThat(decide(task)).isEqualTo(new Delivery.Skip(task, Delivery.SkipReason.BANNED,
-                "profile spammer was banned before the push was sent", null));
+                "profile spammer (its author) was banned before the push was sent", null));
         assertThat(Delivery.SkipReason.BANNED.status).isEqualTo(ReceiptStatus.CANCELLED);
         assertThat(Delivery.SkipReason.BANNED.outcome).isEqualTo("banned");
     }
 
     @Test
-    void aPushNotAboutAnyProfileIgnoresTheBans() {
-        facts.banned.add("user-1");   // the recipient's own ban is not this check's business
+    void aLikeOrFollowPushByABannedActorIsCancelled() {
+        PushTask like = task(60, Map.of("type", "like", "postId", "p-1", "actorId", "spammer", "notificationId", "n-1"));
+        facts.banned.add("spammer");
 
+        assertThat(decide(like)).isEqualTo(new Delivery.Skip(like, Delivery.SkipReason.BANNED,
+                "profile spammer (its actor) was banned before the push was sent", null));
+    }
+
+    @Test
+    void aPushToABannedRecipientIsCancelled() {
+        PushTask task = task(60, Map.of("postId", "p-1"));
+        facts.banned.add("user-1");
+
+        assertThat(decide(task)).isEqualTo(new Delivery.Skip(task, Delivery.SkipReason.BANNED,
+                "profile user-1 (its recipient) was banned before the push was sent", null));
+    }
+
+    @Test
+    void aPushIsSentWhenNeitherItsAuthorNorActorNorRecipientIsBanned() {
+        facts.banned.add("someone-else");
+
+        assertThat(decide(task(60, Map.of("authorId", "alice", "actorId", "bob")))).isInstanceOf(Delivery.Send.class);
+        assertThat(facts.askedBans).containsExactly("alice", "bob", "user-1");
+    }
+
+    // ---- before the send: unfollows ----
+
+    private static PushTask timeline(Lane lane) {
+        return new PushTask(PushIds.pushId("evt-1", TOKEN), "evt-1", "user-1", TOKEN, io.pushline.contracts.Platform.APNS,
+                "com.example.app", "Alice posted", "", Map.of("postId", "p-1", "authorId", "alice"), "post-p-1", 3600,
+                io.pushline.contracts.Priority.NORMAL, lane);
+    }
+
+    @Test
+    void aTimelinePushToAFollowerWhoUnfollowedAfterItWasQueuedIsCancelled() {
+        PushTask task = timeline(Lane.BULK);
+        facts.unfollows.put("user-1|alice", QUEUED.plusSeconds(1));
+
+        assertThat(decide(task)).isEqualTo(new Delivery.Skip(task, Delivery.SkipReason.UNFOLLOWED,
+                "user-1 unfollowed alice after the push was queued", null));
+        assertThat(Delivery.SkipReason.UNFOLLOWED.status).isEqualTo(ReceiptStatus.CANCELLED);
+        assertThat(Delivery.SkipReason.UNFOLLOWED.outcome).isEqualTo("unfollowed");
+    }
+
+    @Test
+    void anUnfollowBeforeTheTaskWasQueuedDoesNotBlockARefollowsLaterPush() {
+        facts.unfollows.put("user-1|alice", QUEUED.minusSeconds(1));   // unfollowed, then followed again, then she posted
+
+        assertThat(decide(timeline(Lane.BULK))).isInstanceOf(Delivery.Send.class);
+    }
+
+    @Test
+    void aTaskCountsAsQueuedAtItsRecordsTimeWhenThatIsEarlier() {
+        // The post was published (the record's time) before the unfollow, the expansion made the task after it (the
+        // task's time) without having read the unfollow yet: the push is still cancelled.
+        facts.unfollows.put("user-1|alice", QUEUED.minusSeconds(5));
+        Delivery.Arrival arrival = new Delivery.Arrival(1, null, QUEUED.minusSeconds(10));
+
+        assertThat(delivery().decide(decoded(timeline(Lane.BULK)), arrival)).isInstanceOf(Delivery.Skip.class)
+                .extracting(v -> ((Delivery.Skip) v).reason()).isEqualTo(Delivery.SkipReason.UNFOLLOWED);
+        // A later record time (a retry record's) does not move it later than the task's own time.
+        Delivery.Arrival retry = new Delivery.Arrival(2, null, QUEUED.plusSeconds(60));
+        assertThat(delivery().decide(decoded(timeline(Lane.BULK)), retry)).isInstanceOf(Delivery.Send.class);
+    }
+
+    @Test
+    void onlyTimelinePushesOfTheBulkLaneAskTheUnfollows() {
+        facts.unfollows.put("user-1|alice", QUEUED.plusSeconds(1));
+
+        assertThat(decide(timeline(Lane.HIGH))).isInstanceOf(Delivery.Send.class);
         assertThat(decide(task(60, Map.of("postId", "p-1")))).isInstanceOf(Delivery.Send.class);
+    }
+
+    // ---- before the send: checks that cannot answer ----
+
+    @Test
+    void whileTheChecksCannotAnswerAPushIsHeldNeitherSentNorSkipped() {
+        PushTask task = task(60, Map.of("authorId", "spammer"));
+        facts.cannotAnswer = "bulk worker: holding pushes: the banned profiles check is not loaded yet from pushline.state.banned-profiles";
+
+        assertThat(decide(task)).isEqualTo(new Delivery.Hold(task.pushId(), facts.cannotAnswer));
+        assertThat(facts.askedDevices).isEmpty();
         assertThat(facts.askedBans).isEmpty();
+
+        facts.cannotAnswer = null;
+        assertThat(decide(task)).isInstanceOf(Delivery.Send.class);
+    }
+
+    @Test
+    void whatNeedsNoCheckIsDecidedEvenWhileTheChecksCannotAnswer() {
+        facts.cannotAnswer = "the unregistered devices check is full";
+        PushTask duplicate = task(60);
+        facts.receipts.add(duplicate.pushId());
+        assertThat(decide(duplicate)).isEqualTo(new Delivery.Duplicate(duplicate.pushId()));
+
+        facts.receipts.clear();
+        clock.set(QUEUED.plusSeconds(61));
+        assertThat(decide(task(60))).isInstanceOf(Delivery.Skip.class)
+                .extracting(v -> ((Delivery.Skip) v).reason()).isEqualTo(Delivery.SkipReason.EXPIRED);
+    }
+
+    @Test
+    void aTaskQueuedBeforeTheChecksLookbackIsStaleForTheyCannotVouchForIt() {
+        PushTask task = task(null);   // no TTL: nothing else would stop it
+        clock.set(QUEUED.plus(Duration.ofHours(25)));
+        facts.checkedSince = QUEUED.plus(Duration.ofHours(1));   // a 24 h lookback
+
+        assertThat(decide(task)).isEqualTo(new Delivery.Skip(task, Delivery.SkipReason.STALE, "queued at " + QUEUED
+                + ", before " + facts.checkedSince + ": older than the device and unfollow checks remember", null));
+        assertThat(Delivery.SkipReason.STALE.status).isEqualTo(ReceiptStatus.EXPIRED);
+        assertThat(facts.askedDevices).isEmpty();
+
+        facts.checkedSince = QUEUED;   // queued right at the edge: still vouched for
+        assertThat(decide(task)).isInstanceOf(Delivery.Send.class);
     }
 
     // ---- before the send: provider and request ----
@@ -529,6 +638,9 @@ class DeliveryTest {
         final Set<String> banned = new HashSet<>();
         final List<String> askedDevices = new ArrayList<>();
         final List<String> askedBans = new ArrayList<>();
+        final Map<String, Instant> unfollows = new java.util.HashMap<>();   // follower|followee -> latest unfollow
+        String cannotAnswer;
+        Instant checkedSince;
 
         @Override
         public boolean hasReceipt(String pushId) {
@@ -550,6 +662,22 @@ class DeliveryTest {
         public boolean profileBanned(String profileId) {
             askedBans.add(profileId);
             return banned.contains(profileId);
+        }
+
+        @Override
+        public boolean unfollowedSince(String followerId, String followeeId, Instant since) {
+            Instant at = unfollows.get(followerId + "|" + followeeId);
+            return at != null && !at.isBefore(since);
+        }
+
+        @Override
+        public String cannotAnswer() {
+            return cannotAnswer;
+        }
+
+        @Override
+        public Instant checkedSince() {
+            return checkedSince;
         }
     }
 }

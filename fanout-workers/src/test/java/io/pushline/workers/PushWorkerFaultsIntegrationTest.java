@@ -19,7 +19,9 @@ import io.pushline.push.PushProvider;
 import io.pushline.testkit.KafkaBroker;
 import io.pushline.testkit.KafkaIntegrationTest;
 import io.pushline.testkit.TestTopics;
+import io.pushline.testkit.Waits;
 import org.apache.kafka.clients.consumer.Consumer;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecords;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
@@ -41,6 +43,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 import java.net.URI;
+import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -76,12 +79,19 @@ class PushWorkerFaultsIntegrationTest {
     private KafkaProducer<String, byte[]> producer;
     private KafkaBroker broker;
 
-    /** The real consumer, with faults armed by the test: each counter is how many of the next calls throw. */
+    /**
+     * The real consumer, with faults armed by the test: each counter is how many of the next calls throw; while
+     * {@code stalled}, a poll returns nothing and fetches nothing (a broker that does not answer fetches).
+     */
     static final class FaultyConsumer extends KafkaConsumer<String, byte[]> {
         final AtomicInteger commitTimeouts = new AtomicInteger();
         final AtomicInteger positionTimeouts = new AtomicInteger();
         final AtomicInteger pollFailures = new AtomicInteger();
+        final AtomicInteger pollTimeouts = new AtomicInteger();
         final AtomicInteger commits = new AtomicInteger();
+        final AtomicInteger polls = new AtomicInteger();
+        final AtomicInteger polled = new AtomicInteger();
+        volatile boolean stalled;
 
         FaultyConsumer(Map<String, Object> settings) {
             super(settings, new StringDeserializer(), new ByteArrayDeserializer());
@@ -109,7 +119,17 @@ class PushWorkerFaultsIntegrationTest {
             if (pollFailures.getAndUpdate(n -> Math.max(0, n - 1)) > 0) {
                 throw new IllegalStateException("injected: a bug in the poll loop");
             }
-            return super.poll(timeout);
+            if (pollTimeouts.getAndUpdate(n -> Math.max(0, n - 1)) > 0) {
+                throw new TimeoutException("injected: Timeout of 60000ms expired before the fetch could be sent");
+            }
+            if (stalled) {
+                polls.incrementAndGet();
+                return ConsumerRecords.empty();
+            }
+            ConsumerRecords<String, byte[]> records = super.poll(timeout);
+            polled.addAndGet(records.count());
+            polls.incrementAndGet();
+            return records;
         }
     }
 
@@ -186,6 +206,106 @@ class PushWorkerFaultsIntegrationTest {
         closeables.add(worker);
         worker.start();
         return worker;
+    }
+
+    /** A worker whose lane consumer is {@code lane} and whose banned-profiles check reads through {@code bans}. */
+    private PushWorker startWorkerWithBansThrough(String group, FaultyConsumer[] lane, FaultyConsumer[] bans, boolean stalled) {
+        PushWorker worker = new PushWorker(WorkerConfig.defaults(Lane.BULK).withGroupId(group).withMaxInFlight(8)
+                .withCommitInterval(Duration.ofMillis(50)), broker.clientConfig(), producer, providers, registry,
+                Clock.systemUTC(), null, settings -> lane[0] = new FaultyConsumer(settings), LoopFaults.DEFAULT_TRANSIENT_BOUND);
+        worker.checkConsumers(settings -> {
+            FaultyConsumer c = new FaultyConsumer(settings);
+            if (String.valueOf(settings.get(ConsumerConfig.CLIENT_ID_CONFIG)).contains(Topics.STATE_BANNED_PROFILES)) {
+                c.stalled = stalled;
+                bans[0] = c;
+            }
+            return c;
+        });
+        closeables.add(worker);
+        worker.start();
+        return worker;
+    }
+
+    /**
+     * Waits until the lane consumer has read more than {@code before} tasks, then polled ten times more: it holds what
+     * it read (and reads no more meanwhile: every partition pauses while records wait).
+     */
+    private static void awaitReadAndHeld(FaultyConsumer lane, int before) {
+        Waits.until(() -> lane.polled.get() > before, Duration.ofSeconds(30),
+                () -> "the worker to read more than " + before + " tasks; it read " + lane.polled.get());
+        int polls = lane.polls.get();
+        Waits.until(() -> lane.polls.get() >= polls + 10, Duration.ofSeconds(30), "ten more polls");
+    }
+
+    @Test
+    void aCheckThatCannotAnswerHoldsEveryPushAndTurnsReadinessRedUntilItAnswersAgain() throws Exception {
+        String group = TestTopics.unique("workers-faults");
+        // The banned-profiles topic is not empty, so loading it takes reading; the ban is about someone else.
+        producer.send(new ProducerRecord<>(Topics.STATE_BANNED_PROFILES, "someone-else", "banned".getBytes(StandardCharsets.UTF_8))).get();
+        publish(UUID.randomUUID().toString(), 5);
+        FaultyConsumer[] lane = new FaultyConsumer[1];
+        FaultyConsumer[] bans = new FaultyConsumer[1];
+
+        // Started before the bans are loaded (their follower gets no answer to its fetches): nothing is sent.
+        PushWorker worker = startWorkerWithBansThrough(group, lane, bans, true);
+        awaitReadAndHeld(lane[0], 0);
+        assertThat(fcm.ledger().acceptedCount()).isZero();
+        assertThat(worker.degraded()).hasValueSatisfying(reason -> assertThat(reason).isEqualTo(
+                "bulk worker: holding pushes: the banned profiles check is not loaded yet from " + Topics.STATE_BANNED_PROFILES));
+        assertThat(committed(group)).isZero();
+        assertThat(registry.get(WorkerMetrics.CHECKS_HOLDING).tag("lane", "bulk").gauge().value()).isEqualTo(1.0);
+
+        bans[0].stalled = false;
+        Waits.until(() -> fcm.ledger().acceptedCount() == 5, Duration.ofSeconds(30), "the 5 held pushes to be sent once loaded");
+        Waits.until(() -> worker.degraded().isEmpty(), Duration.ofSeconds(10), "readiness to turn green");
+
+        // Its follower fails (a broker that times out its fetches): it retries, and holds what it guards meanwhile.
+        bans[0].pollTimeouts.set(Integer.MAX_VALUE);
+        Waits.until(() -> worker.degraded().filter(r -> r.contains("the banned profiles check is retrying a failure")).isPresent(),
+                Duration.ofSeconds(10), () -> "readiness to say the check retries; it says " + worker.degraded());
+        publish(UUID.randomUUID().toString(), 5);
+        awaitReadAndHeld(lane[0], 5);
+        assertThat(fcm.ledger().acceptedCount()).isEqualTo(5);
+        await().atMost(Duration.ofSeconds(10)).until(() -> committed(group) == 5);   // the first 5 only
+        assertThat(worker.failure()).isEmpty();
+
+        bans[0].pollTimeouts.set(0);
+        Waits.until(() -> fcm.ledger().acceptedCount() == 10, Duration.ofSeconds(30), "the held pushes to be sent after recovery");
+        await().atMost(Duration.ofSeconds(10)).until(() -> worker.degraded().isEmpty() && committed(group) == 10);
+        assertThat(fcm.ledger().duplicateCount()).isZero();
+        assertThat(worker.state()).isEqualTo(WorkerState.RUNNING);
+    }
+
+    @Test
+    void aCheckThatStopsForGoodFailsTheWorkerWhichSendsNothingItGuardsAndTheNextOneSendsIt() throws Exception {
+        String group = TestTopics.unique("workers-faults");
+        publish(UUID.randomUUID().toString(), 3);
+        FaultyConsumer[] lane = new FaultyConsumer[1];
+        FaultyConsumer[] bans = new FaultyConsumer[1];
+        PushWorker worker = startWorkerWithBansThrough(group, lane, bans, false);
+        Waits.until(() -> fcm.ledger().acceptedCount() == 3, Duration.ofSeconds(30), "the first 3 pushes");
+
+        // Its follower fails and retries: what comes meanwhile is held.
+        bans[0].pollTimeouts.set(Integer.MAX_VALUE);
+        Waits.until(() -> worker.degraded().isPresent(), Duration.ofSeconds(10), "readiness to turn red");
+        publish(UUID.randomUUID().toString(), 3);
+        awaitReadAndHeld(lane[0], 3);
+        // Killed: its follower meets an error it cannot outlive. It never answers again, and the worker fails.
+        bans[0].pollFailures.set(1);
+
+        Waits.until(() -> worker.state() == WorkerState.FAILED, Duration.ofSeconds(30), () -> "the worker to fail; " + worker.degraded());
+        assertThat(worker.failure()).hasValueSatisfying(reason -> assertThat(reason).startsWith(
+                "bulk worker: the banned profiles check stopped following " + Topics.STATE_BANNED_PROFILES
+                        + ": unexpected IllegalStateException: injected"));
+        assertThat(worker.degraded()).isPresent();
+        assertThat(fcm.ledger().acceptedCount()).isEqualTo(3);
+        assertThat(committed(group)).isEqualTo(3);
+        worker.close();
+
+        // Its process restarted: the next worker loads the check afresh and sends what the first one held.
+        startWorker(group, settings -> new FaultyConsumer(settings));
+        Waits.until(() -> fcm.ledger().acceptedCount() == 6, Duration.ofSeconds(30), "the held pushes, sent by the next worker");
+        assertThat(fcm.ledger().duplicateCount()).isZero();
     }
 
     private void publish(String eventId, int count) throws Exception {

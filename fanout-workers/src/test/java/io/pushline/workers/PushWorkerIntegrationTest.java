@@ -262,13 +262,20 @@ class PushWorkerIntegrationTest {
                 "spammer posted", "", Map.of("postId", "p-1", "authorId", "spammer"), null, 3600,
                 io.pushline.contracts.Priority.NORMAL, Lane.BULK);
         PushTask other = task(eventId, 2, Platform.FCM, 3600);
+        // "spammer liked your post", as the like coordinator writes it: the banned profile is the actor.
+        PushTask likeBase = task(eventId, 3, Platform.FCM, 3600);
+        PushTask likeByBanned = new PushTask(likeBase.pushId(), eventId, likeBase.userId(), likeBase.token(), likeBase.platform(),
+                likeBase.appId(), "New like", "spammer liked your post",
+                Map.of("type", "like", "postId", "p-2", "actorId", "spammer", "notificationId", "n-1"), null, 3600,
+                io.pushline.contracts.Priority.HIGH, Lane.HIGH);
         publish(aboutBanned, Instant.now());
         publish(other, Instant.now());
+        publish(likeByBanned, Instant.now());
         // What the topology writes on a ban: the profile on the compacted banned-profiles topic.
         producer.send(new ProducerRecord<>(Topics.STATE_BANNED_PROFILES, "spammer", "banned".getBytes(StandardCharsets.UTF_8))).get();
 
         PushWorker worker = startWorker();
-        List<ConsumerRecord<String, byte[]>> receipts = readAll(Topics.PUSH_RECEIPTS, 2);
+        List<ConsumerRecord<String, byte[]>> receipts = readAll(Topics.PUSH_RECEIPTS, 3);
         worker.close();
 
         Map<String, PushReceipt> byPushId = new HashMap<>();
@@ -277,10 +284,58 @@ class PushWorkerIntegrationTest {
             byPushId.put(receipt.pushId(), receipt);
         });
         assertThat(byPushId.get(aboutBanned.pushId()).status()).isEqualTo(ReceiptStatus.CANCELLED);
-        assertThat(byPushId.get(aboutBanned.pushId()).reason()).isEqualTo("profile spammer was banned before the push was sent");
+        assertThat(byPushId.get(aboutBanned.pushId()).reason()).isEqualTo("profile spammer (its author) was banned before the push was sent");
+        assertThat(byPushId.get(likeByBanned.pushId()).status()).isEqualTo(ReceiptStatus.CANCELLED);
+        assertThat(byPushId.get(likeByBanned.pushId()).reason()).isEqualTo("profile spammer (its actor) was banned before the push was sent");
         assertThat(byPushId.get(other.pushId()).status()).isEqualTo(ReceiptStatus.DELIVERED);
         assertThat(apns.ledger().acceptedCount()).isZero();
         assertThat(fcm.ledger().countsByPushId()).containsOnlyKeys(other.pushId());
+        assertThat(registry.get(WorkerMetrics.PUSHES).tags("outcome", "banned").counters()).isNotEmpty()
+                .satisfies(counters -> assertThat(counters.stream().mapToDouble(c -> c.count()).sum()).isEqualTo(2.0));
+    }
+
+    @Test
+    void aQueuedTimelinePushToAFollowerWhoUnfollowedIsNotSentWhileARefollowsLaterOneIs() throws Exception {
+        Instant posted = Instant.now().minus(Duration.ofMinutes(5));
+        String first = UUID.randomUUID().toString();
+        String second = UUID.randomUUID().toString();
+        PushTask beforeUnfollow = timeline(first, 1, "author-a");   // queued while user-1 still followed author-a
+        PushTask stillFollowing = timeline(first, 2, "author-a");   // user-2 never unfollowed
+        PushTask afterRefollow = timeline(second, 1, "author-a");   // user-1 followed again, then author-a posted again
+        publish(beforeUnfollow, posted);
+        publish(stillFollowing, posted);
+        // What the router writes on the follows topic: a tombstone when user-1 unfollows, a value when they follow again.
+        String edge = io.pushline.contracts.Keys.compound("user-1", "author-a");
+        int partition = io.pushline.contracts.Keys.partitionFor("user-1", 3);
+        long unfollowedAt = posted.plusSeconds(60).toEpochMilli();
+        producer.send(new ProducerRecord<>(Topics.STATE_FOLLOWS, partition, unfollowedAt, edge, (byte[]) null)).get();
+        producer.send(new ProducerRecord<>(Topics.STATE_FOLLOWS, partition, unfollowedAt + 60_000, edge,
+                "followed again".getBytes(StandardCharsets.UTF_8))).get();
+        publish(afterRefollow, posted.plusSeconds(180));
+
+        PushWorker worker = startWorker();
+        List<ConsumerRecord<String, byte[]>> receipts = readAll(Topics.PUSH_RECEIPTS, 3);
+        worker.close();
+
+        Map<String, PushReceipt> byPushId = new HashMap<>();
+        receipts.forEach(r -> {
+            PushReceipt receipt = (PushReceipt) ((Decoded.Ok) codec.decode(r.headers(), r.value())).envelope().data();
+            byPushId.put(receipt.pushId(), receipt);
+        });
+        assertThat(byPushId.get(beforeUnfollow.pushId()).status()).isEqualTo(ReceiptStatus.CANCELLED);
+        assertThat(byPushId.get(beforeUnfollow.pushId()).reason()).isEqualTo("user-1 unfollowed author-a after the push was queued");
+        assertThat(byPushId.get(stillFollowing.pushId()).status()).isEqualTo(ReceiptStatus.DELIVERED);
+        assertThat(byPushId.get(afterRefollow.pushId()).status()).isEqualTo(ReceiptStatus.DELIVERED);
+        assertThat(fcm.ledger().countsByPushId()).containsOnlyKeys(stillFollowing.pushId(), afterRefollow.pushId());
+        assertThat(registry.get(WorkerMetrics.PUSHES).tags("outcome", "unfollowed").counter().count()).isEqualTo(1.0);
+    }
+
+    /** A timeline push to user-{@code n}, as the expansion writes it: about {@code author}'s post, on the bulk lane. */
+    private PushTask timeline(String eventId, int n, String author) {
+        PushTask base = task(eventId, n, Platform.FCM, 3600);
+        return new PushTask(base.pushId(), eventId, base.userId(), base.token(), base.platform(), base.appId(),
+                author + " posted", "", Map.of("postId", "p-" + eventId.substring(0, 8), "authorId", author), null, 3600,
+                io.pushline.contracts.Priority.NORMAL, Lane.BULK);
     }
 
     @Test

@@ -25,6 +25,13 @@ class WorkerConfigTest {
         assertThat(config.withMaxRetriesWaiting(7).withProvisionRetryTopics(false).withMaxAttempts(2))
                 .extracting(WorkerConfig::maxRetriesWaiting, WorkerConfig::provisionRetryTopics, WorkerConfig::maxAttempts)
                 .containsExactly(7, false, 2);
+        assertThat(config.keySetMaxEntries()).isEqualTo(WorkerConfig.DEFAULT_KEY_SET_MAX_ENTRIES);
+        WorkerConfig thirteenArgs = new WorkerConfig(Lane.HIGH, "g", 1, 1, Duration.ofSeconds(1), Duration.ofSeconds(1),
+                Duration.ofSeconds(1), Duration.ofSeconds(1), URI.create("x://y"), WorkerConfig.DEFAULT_RETRY_DELAYS, 5, true,
+                Duration.ofHours(2));
+        assertThat(thirteenArgs.keySetMaxEntries()).isEqualTo(WorkerConfig.DEFAULT_KEY_SET_MAX_ENTRIES);
+        assertThat(thirteenArgs.withKeySetMaxEntries(10).withGroupId("h"))
+                .extracting(WorkerConfig::keySetMaxEntries, WorkerConfig::deviceGateLookback).containsExactly(10, Duration.ofHours(2));
     }
 
     @Test
@@ -39,5 +46,6 @@ class WorkerConfigTest {
                 .hasMessageContaining("whole milliseconds");
         assertThatThrownBy(() -> config.withMaxRetriesWaiting(0)).hasMessage("maxRetriesWaiting must be >= 1, was 0");
         assertThatThrownBy(() -> config.withMaxAttempts(0)).hasMessage("maxAttempts must be >= 1, was 0");
+        assertThatThrownBy(() -> config.withKeySetMaxEntries(0)).hasMessage("keySetMaxEntries must be >= 1, was 0");
     }
 }

@@ -77,14 +77,10 @@ public final class Pipeline implements AutoCloseable {
      * @param applicationId    Kafka Streams application id
      * @param workerInFlight   pushes in flight per lane
      * @param lagInterval      how often the router role reads consumer lag into its gauges
-     * @param receiptsRetention how long push receipts are kept (the receipts topic's {@code retention.ms}) and held by
-     *                         the workers for their duplicate checks; null: the least that is safe, the longest push TTL
-     *                         plus the retry horizon ({@link ReceiptsConfig#forLanes}, 7 h by default). A shorter one
-     *                         than that is refused at start
      */
     public record Settings(String bootstrapServers, Map<String, Object> clientConfig, int partitions, Replication.Choice replication,
                     Path stateDir, String applicationId, int workerInFlight, int expansionPageSize, Duration expansionPageInterval,
-                    Duration coordinatorCommitInterval, Duration lagInterval, Duration receiptsRetention) {
+                    Duration coordinatorCommitInterval, Duration lagInterval) {
 
         /** How often consumer lag is read by default: each reading costs a few AdminClient calls and a fetch per lagging partition. */
         public static final Duration DEFAULT_LAG_INTERVAL = Duration.ofSeconds(10);
@@ -98,19 +94,6 @@ public final class Pipeline implements AutoCloseable {
 
         public Settings {
             java.util.Objects.requireNonNull(replication, "replication");
-        }
-
-        public Settings(String bootstrapServers, Map<String, Object> clientConfig, int partitions, Replication.Choice replication,
-                 Path stateDir, String applicationId, int workerInFlight, int expansionPageSize, Duration expansionPageInterval,
-                 Duration coordinatorCommitInterval, Duration lagInterval) {
-            this(bootstrapServers, clientConfig, partitions, replication, stateDir, applicationId, workerInFlight,
-                    expansionPageSize, expansionPageInterval, coordinatorCommitInterval, lagInterval, null);
-        }
-
-        /** These settings with push receipts kept for {@code retention}; null for the default. */
-        public Settings withReceiptsRetention(Duration retention) {
-            return new Settings(bootstrapServers, clientConfig, partitions, replication, stateDir, applicationId, workerInFlight,
-                    expansionPageSize, expansionPageInterval, coordinatorCommitInterval, lagInterval, retention);
         }
 
         public Settings(String bootstrapServers, Map<String, Object> clientConfig, int partitions, Replication.Choice replication,
@@ -142,8 +125,7 @@ public final class Pipeline implements AutoCloseable {
     private final List<AutoCloseable> owned = new ArrayList<>();
     private KafkaStreams streams;
     private KafkaStreams coordinators;
-    private UnaryOperator<CoordinatorConfig> coordinatorTuning = UnaryOperator.identity();
-    private UnaryOperator<WorkerConfig> workerTuning = UnaryOperator.identity();
+    private Tuning tuning = Tuning.NONE;
     private final List<PushWorker> workers = new ArrayList<>();
     private volatile boolean closing;
     /** Makes each Streams application's replacement bound; tests set a smaller one. */
@@ -194,9 +176,53 @@ public final class Pipeline implements AutoCloseable {
      */
     public static Pipeline startLanes(Settings settings, Set<ProcessRole> roles, Map<Lane, Map<Platform, PushProvider>> providers, MeterRegistry registry,
                                UnaryOperator<CoordinatorConfig> coordinatorTuning, UnaryOperator<WorkerConfig> workerTuning) {
+        return startLanes(settings, roles, providers, registry, Tuning.NONE.coordinators(coordinatorTuning).workers(workerTuning));
+    }
+
+    /**
+     * How the roles' configurations differ from their defaults beyond {@link Settings}: each operator adjusts one role's
+     * configuration (retentions from the command line; tests scale timings with them). Immutable.
+     *
+     * <p>{@code receipts} adjusts the push receipts' retention (the receipts topic's {@code retention.ms} and what the
+     * workers hold), whose default is the least that is safe: the longest push TTL of the tuned topology and
+     * coordinators plus the tuned lanes' retry horizon ({@link ReceiptsConfig#forLanes}; 7 h with the defaults). A
+     * shorter one is refused at start.
+     */
+    public record Tuning(UnaryOperator<TopologyConfig> topology, UnaryOperator<CoordinatorConfig> coordinators,
+                         UnaryOperator<WorkerConfig> workers, UnaryOperator<ReceiptsConfig> receipts) {
+        /** Every role with its defaults. */
+        public static final Tuning NONE = new Tuning(UnaryOperator.identity(), UnaryOperator.identity(), UnaryOperator.identity(),
+                UnaryOperator.identity());
+
+        public Tuning {
+            java.util.Objects.requireNonNull(topology, "topology");
+            java.util.Objects.requireNonNull(coordinators, "coordinators");
+            java.util.Objects.requireNonNull(workers, "workers");
+            java.util.Objects.requireNonNull(receipts, "receipts");
+        }
+
+        public Tuning topology(UnaryOperator<TopologyConfig> tuning) {
+            return new Tuning(tuning, coordinators, workers, receipts);
+        }
+
+        public Tuning coordinators(UnaryOperator<CoordinatorConfig> tuning) {
+            return new Tuning(topology, tuning, workers, receipts);
+        }
+
+        public Tuning workers(UnaryOperator<WorkerConfig> tuning) {
+            return new Tuning(topology, coordinators, tuning, receipts);
+        }
+
+        public Tuning receipts(UnaryOperator<ReceiptsConfig> tuning) {
+            return new Tuning(topology, coordinators, workers, tuning);
+        }
+    }
+
+    /** Each lane sends through its own providers; every role's configuration adjusted by {@code tuning}. */
+    public static Pipeline startLanes(Settings settings, Set<ProcessRole> roles, Map<Lane, Map<Platform, PushProvider>> providers, MeterRegistry registry,
+                                      Tuning tuning) {
         Pipeline pipeline = new Pipeline();
-        pipeline.coordinatorTuning = coordinatorTuning;
-        pipeline.workerTuning = workerTuning;
+        pipeline.tuning = java.util.Objects.requireNonNull(tuning, "tuning");
         try {
             pipeline.doStart(settings, roles, providers, registry);
             return pipeline;
@@ -209,9 +235,9 @@ public final class Pipeline implements AutoCloseable {
     private void doStart(Settings settings, Set<ProcessRole> roles, Map<Lane, Map<Platform, PushProvider>> providers, MeterRegistry registry) {
         Map<Lane, WorkerConfig> lanes = new java.util.EnumMap<>(Lane.class);
         for (Lane lane : Lane.values()) {
-            lanes.put(lane, workerTuning.apply(WorkerConfig.defaults(lane).withMaxInFlight(settings.workerInFlight())));
+            lanes.put(lane, tuning.workers().apply(WorkerConfig.defaults(lane).withMaxInFlight(settings.workerInFlight())));
         }
-        ReceiptsConfig receipts = receipts(settings, lanes.values());
+        ReceiptsConfig receipts = receipts(tuning, lanes.values());
         Replication replication = null;
         if (roles.stream().anyMatch(ProcessRole::pipeline)) {
             // The pipeline's roles create its topics. A process of the HTTP servers alone (--role ingest, admin) does
@@ -231,9 +257,9 @@ public final class Pipeline implements AutoCloseable {
             ExpansionGate gate = new ExpansionGate(settings.clients(), WorkerConfig.defaults(Lane.BULK).groupId(),
                     ExpansionGate.DEFAULT_MAX_AHEAD, Duration.ofMillis(500), registry);
             owned.add(gate);
-            streams = startStreams(PushlineTopology.build(TopologyConfig.defaults().withMeterRegistry(registry)
+            streams = startStreams(PushlineTopology.build(tuning.topology().apply(TopologyConfig.defaults().withMeterRegistry(registry)
                             .withPaging(settings.expansionPageSize(), settings.expansionPageInterval())
-                            .withExpansionGate(gate)),
+                            .withExpansionGate(gate))),
                     streamsSettings.toProperties(), "the topology", TopologyMetrics.DEAD_LETTERS, registry);
         }
         if (roles.contains(ProcessRole.COORDINATORS)) {
@@ -259,14 +285,22 @@ public final class Pipeline implements AutoCloseable {
 
     /**
      * How long receipts are kept: the longest TTL of the pushes this deployment makes (timeline pushes, and likes' and
-     * follows') plus the lanes' retry horizon, or the configured retention, which may not be shorter.
+     * follows', as tuned) plus the lanes' retry horizon, as {@code tuning} adjusts it (a longer retention, say).
+     *
+     * @throws IllegalArgumentException if the tuned retention is shorter than that
      */
-    static ReceiptsConfig receipts(Settings settings, java.util.Collection<WorkerConfig> lanes) {
-        Duration coordinated = CoordinatorConfig.defaults().pushTtl();
-        Duration longest = TopologyConfig.DEFAULT_TIMELINE_PUSH_TTL.compareTo(coordinated) >= 0
-                ? TopologyConfig.DEFAULT_TIMELINE_PUSH_TTL : coordinated;
-        ReceiptsConfig config = ReceiptsConfig.forLanes(longest, lanes.toArray(WorkerConfig[]::new));
-        return settings.receiptsRetention() == null ? config : config.withRetention(settings.receiptsRetention());
+    static ReceiptsConfig receipts(Tuning tuning, java.util.Collection<WorkerConfig> lanes) {
+        Duration timeline = tuning.topology().apply(TopologyConfig.defaults()).timelinePushTtl();
+        Duration coordinated = tuning.coordinators().apply(CoordinatorConfig.defaults()).pushTtl();
+        Duration longest = timeline.compareTo(coordinated) >= 0 ? timeline : coordinated;
+        ReceiptsConfig config = tuning.receipts().apply(ReceiptsConfig.forLanes(longest, lanes.toArray(WorkerConfig[]::new)));
+        for (WorkerConfig lane : lanes) {
+            if (ReceiptsConfig.retryHorizon(lane).compareTo(config.retryHorizon()) > 0 || config.maxTaskTtl().compareTo(longest) < 0) {
+                throw new IllegalArgumentException("receipts tuned to " + config + ", but the pushes live up to " + longest
+                        + " and the " + lane.lane() + " lane's retries wait up to " + ReceiptsConfig.retryHorizon(lane));
+            }
+        }
+        return config;
     }
 
     /**
@@ -278,7 +312,7 @@ public final class Pipeline implements AutoCloseable {
         overrides.putAll(CoordinatorTopology.requiredOverrides(settings.coordinatorCommitInterval().toMillis()));
         StreamsSettings streamsSettings = new StreamsSettings(CoordinatorTopology.DEFAULT_APPLICATION_ID, settings.bootstrapServers(),
                 settings.stateDir(), true, replication, overrides);
-        return startStreams(CoordinatorTopology.build(coordinatorTuning.apply(CoordinatorConfig.defaults().withMeterRegistry(registry))),
+        return startStreams(CoordinatorTopology.build(tuning.coordinators().apply(CoordinatorConfig.defaults().withMeterRegistry(registry))),
                 streamsSettings.toProperties(), "the coordinators", CoordinatorMetrics.DEAD_LETTERS, registry);
     }
 

@@ -10,12 +10,16 @@ import io.pushline.contracts.DeviceRegistered;
 import io.pushline.contracts.DeviceUnregistered;
 import io.pushline.contracts.Envelope;
 import io.pushline.contracts.Keys;
+import io.pushline.contracts.Wakeup;
 import org.apache.kafka.common.header.internals.RecordHeaders;
+import org.apache.kafka.streams.processor.PunctuationType;
 import org.apache.kafka.streams.processor.api.Processor;
 import org.apache.kafka.streams.processor.api.ProcessorContext;
 import org.apache.kafka.streams.processor.api.Record;
 import org.apache.kafka.streams.processor.api.RecordMetadata;
 import org.apache.kafka.streams.state.KeyValueStore;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -28,15 +32,35 @@ import java.time.Instant;
  * (they come from different publishers and from the push providers). The newer timestamp wins: an invalidation removes
  * the device only if it is newer than the registration; a registration newer than the last invalidation restores it.
  * A token registered to another user moves: the old user's entry is removed.
+ *
+ * <p>An active token's entry is a current registration and stays while it is one. An invalidated token's entry only
+ * decides races against registrations older than its invalidation, so it is kept for
+ * {@link TopologyConfig#invalidatedTokenRetention()} from when the registry learned of the invalidation (the task's
+ * wall clock, or the invalidation's own time if later: a provider may report a token invalid since long ago), then
+ * forgotten: otherwise every token ever invalidated would stay forever. A second store, {@value #INVALIDATIONS},
+ * indexes invalidated tokens by that time ({@link ExpiryIndex}, key {@code token|invalidatedAt}); a wake-up at the
+ * oldest one's due time forgets at most a page of those due, and nothing ticks while nothing is due. An entry
+ * registered again since, or invalidated again, is not forgotten by the older index entry. If a registration older
+ * than a forgotten invalidation still arrived, the token would be registered again until its provider rejected it
+ * again (an invalidated APNs or FCM token does not come back, so nobody receives that push). Entries invalidated by a
+ * version without the index are indexed once, at the time of a sweep in pages.
  */
 final class DeviceRegistryProcessor implements Processor<byte[], byte[], byte[], byte[]> {
+    private static final Logger log = LoggerFactory.getLogger(DeviceRegistryProcessor.class);
+
     static final String STORE = "device-tokens";
+    /** Invalidated tokens by the time of their invalidation, for the retention. */
+    static final String INVALIDATIONS = "device-tokens-by-invalidation";
 
     private final CloudEventCodec codec;
+    private final TopologyConfig config;
     private final TopologyMetrics metrics;
     private final ObjectMapper json = new ObjectMapper().findAndRegisterModules();
     private ProcessorContext<byte[], byte[]> context;
     private KeyValueStore<String, byte[]> tokens;
+    private ExpiryIndex invalidations;
+    private long retentionMs;
+    private Wakeup wakeup;
 
     /** What the registry remembers per token; absent fields are null. */
     record TokenState(String userId, Instant registeredAt, Instant invalidatedAt) {
@@ -45,8 +69,9 @@ final class DeviceRegistryProcessor implements Processor<byte[], byte[], byte[],
         }
     }
 
-    DeviceRegistryProcessor(CloudEventCodec codec, TopologyMetrics metrics) {
+    DeviceRegistryProcessor(CloudEventCodec codec, TopologyConfig config, TopologyMetrics metrics) {
         this.codec = codec;
+        this.config = config;
         this.metrics = metrics;
     }
 
@@ -54,6 +79,64 @@ final class DeviceRegistryProcessor implements Processor<byte[], byte[], byte[],
     public void init(ProcessorContext<byte[], byte[]> context) {
         this.context = context;
         this.tokens = context.getStateStore(STORE);
+        this.invalidations = new ExpiryIndex(context.getStateStore(INVALIDATIONS));
+        this.retentionMs = config.invalidatedTokenRetention().toMillis();
+        invalidations.skipSweepIfEmpty(tokens);
+        wakeup = new Wakeup((delay, fire) -> context.schedule(delay, PunctuationType.WALL_CLOCK_TIME, fire::accept)::cancel,
+                context::currentSystemTimeMs, config.pageInterval(), now -> {
+                    expirePage(now);
+                    wakeForWhatIsDue();
+                });
+        wakeForWhatIsDue();
+    }
+
+    @Override
+    public void close() {
+        wakeup.disarm();
+    }
+
+    /** Arms the next page while the sweep is unfinished, else for when the oldest invalidation is due. */
+    private void wakeForWhatIsDue() {
+        if (!invalidations.swept()) {
+            wakeup.soon();
+            return;
+        }
+        long oldest = invalidations.oldest();
+        if (oldest != Long.MAX_VALUE) {
+            wakeup.at(dueAt(oldest));
+        }
+    }
+
+    /** One page of invalidated tokens forgotten past the retention (and, once after an upgrade, one page of the sweep). */
+    private void expirePage(long now) {
+        if (!invalidations.swept()) {
+            invalidations.sweep(tokens, config.pageSize(), (token, bytes) -> {
+                TokenState state = readOrNull(bytes);
+                if (state != null && !state.active()) {
+                    remember(token, state.invalidatedAt(), now);
+                }
+            });
+        }
+        invalidations.expire(now - retentionMs, config.pageSize(), (entry, at) -> {
+            String token = Keys.first(entry);
+            TokenState state = readOrNull(tokens.get(token));
+            // Registered again since (live), or invalidated again (the newer index entry expires it): not this entry's.
+            if (state != null && !state.active() && Long.toString(state.invalidatedAt().toEpochMilli()).equals(Keys.second(entry))) {
+                tokens.delete(token);
+                metrics.invalidationExpired();
+            }
+        });
+    }
+
+    /** Indexes an invalidated token for the retention, from {@code now} or its invalidation if later, and arms for it. */
+    private void remember(String token, Instant invalidatedAt, long now) {
+        long at = Math.max(now, invalidatedAt.toEpochMilli());
+        invalidations.add(Keys.compound(token, Long.toString(invalidatedAt.toEpochMilli())), at);
+        wakeup.at(dueAt(at));
+    }
+
+    private long dueAt(long at) {
+        return at > Long.MAX_VALUE - retentionMs ? Long.MAX_VALUE : at + retentionMs;
     }
 
     @Override
@@ -119,6 +202,7 @@ final class DeviceRegistryProcessor implements Processor<byte[], byte[], byte[],
         }
         store(invalidation.token(), new TokenState(before == null ? null : before.userId(),
                 before == null ? null : before.registeredAt(), invalidation.invalidatedAt()));
+        remember(invalidation.token(), invalidation.invalidatedAt(), context.currentSystemTimeMs());
     }
 
     private void emit(String userId, String token, byte[] registration, Record<byte[], byte[]> cause) {
@@ -136,6 +220,22 @@ final class DeviceRegistryProcessor implements Processor<byte[], byte[], byte[],
             return json.readValue(bytes, TokenState.class);
         } catch (IOException e) {
             throw new UncheckedIOException("device-tokens store entry is unreadable", e);
+        }
+    }
+
+    /**
+     * The entry as stored, or null if it is absent or unreadable. Retention work skips an unreadable entry (and says
+     * so) rather than fail its page on every wake-up: the entry fails the next event of its token, as before.
+     */
+    private TokenState readOrNull(byte[] bytes) {
+        if (bytes == null) {
+            return null;
+        }
+        try {
+            return json.readValue(bytes, TokenState.class);
+        } catch (IOException e) {
+            log.warn("{} store entry is unreadable; retention skips it ({})", STORE, e.getClass().getSimpleName());
+            return null;
         }
     }
 

@@ -19,7 +19,6 @@ import io.pushline.contracts.Topics;
 import io.pushline.contracts.Wakeup;
 import org.apache.kafka.common.header.internals.RecordHeaders;
 import org.apache.kafka.common.serialization.Serdes;
-import org.apache.kafka.common.utils.Bytes;
 import org.apache.kafka.streams.KeyValue;
 import org.apache.kafka.streams.processor.PunctuationType;
 import org.apache.kafka.streams.processor.api.Processor;
@@ -47,16 +46,17 @@ import java.util.Map;
  * so each task expands exactly its own shard and together they reach the whole audience with no hot key.
  *
  * <p>The follow index is keyed {@code followee|follower}, so the followers of an author are one range scan. A job is
- * expanded in bounded pages (at most {@link TopologyConfig#pageSize()} devices per page, a page per
- * {@link TopologyConfig#pageInterval()}), with its cursor in a changelog-backed store: memory and transactions stay
- * bounded however large the audience, the stream thread is never blocked for long, and after a crash the job resumes
- * from its last committed cursor. Followers who unfollow before their page is reached get no push.
+ * expanded in bounded pages (at most {@link TopologyConfig#pageSize()} devices and
+ * {@link TopologyConfig#followersPerPage()} followers scanned per page, a page per {@link TopologyConfig#pageInterval()}),
+ * with its cursor, the last follower scanned, in a changelog-backed store: memory and transactions stay bounded however
+ * large the audience and however few of it have devices, the stream thread is never blocked for long, and after a crash
+ * the job resumes from its last committed cursor. Followers who unfollow before their page is reached get no push.
  *
  * <p>Bans reach every partition too; {@link BanCascade} carries out their part here. It remembers the banned profiles
  * (this class then starts no fanout by one and tombstones an edge to or from one instead of indexing it), has this class
  * cancel the running fanouts by the profile, and removes the profile's follow edges in pages through the two indexes
- * this class keeps (the follow index, and a second one keyed {@code follower|followee}); each removed edge is also
- * tombstoned on the follows state topic.
+ * this class keeps ({@link FollowIndexes}: the follow index, and a second one keyed {@code follower|followee}); each
+ * removed edge is also tombstoned on the follows state topic.
  *
  * <p>Progress is visible per job and partition. Each partition counts the followers of every followee in its follow
  * index (changed exactly when the index gains or loses an edge, so a repeated follow or an unfollow of an absent edge
@@ -78,9 +78,6 @@ final class ExpansionProcessor implements Processor<byte[], byte[], byte[], byte
      * (ids have no {@code |}, so this key is no followee).
      */
     static final String COUNTED = "|counted";
-    /** Sorts after every character an id may have ({@code [A-Za-z0-9._:@-]}), so it ends a prefix range. */
-    private static final String RANGE_END = "~";
-    private static final byte[] PRESENT = new byte[0];
     /** Ends an id inside a compound key, so "a1|" never matches "a10|...". */
     private static final String PREFIX_END = "|";
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -89,12 +86,10 @@ final class ExpansionProcessor implements Processor<byte[], byte[], byte[], byte
     private final TopologyConfig config;
     private final TopologyMetrics metrics;
     private ProcessorContext<byte[], byte[]> context;
-    private KeyValueStore<String, byte[]> followIndex;
-    private KeyValueStore<String, byte[]> followsByFollower;
+    private FollowIndexes follows;
     private KeyValueStore<String, byte[]> userDevices;
     private KeyValueStore<String, byte[]> jobs;
     private BanCascade bans;
-    private KeyValueStore<String, Long> followerCounts;
     /** Progress gauges of the jobs running on this task's partition that outlived their first page. */
     private final Map<String, TopologyMetrics.JobGauges> gauges = new HashMap<>();
     private Wakeup wakeup;
@@ -140,14 +135,16 @@ final class ExpansionProcessor implements Processor<byte[], byte[], byte[], byte
     @Override
     public void init(ProcessorContext<byte[], byte[]> context) {
         this.context = context;
-        this.followIndex = context.getStateStore(FOLLOW_INDEX);
-        this.followsByFollower = context.getStateStore(FOLLOWS_BY_FOLLOWER);
+        this.follows = new FollowIndexes(context.getStateStore(FOLLOW_INDEX), context.getStateStore(FOLLOWS_BY_FOLLOWER),
+                context.getStateStore(FOLLOWER_COUNTS));
         this.userDevices = context.getStateStore(USER_DEVICES);
         this.jobs = context.getStateStore(JOBS);
-        this.followerCounts = context.getStateStore(FOLLOWER_COUNTS);
         this.bans = new BanCascade(context.getStateStore(BanCascade.BANNED), context.getStateStore(BanCascade.EDGE_JOBS),
                 new IndexedEdges(), this::cancelFanouts, config.pageSize(), context.taskId().partition());
-        countFollowersOnce();
+        long counted = follows.countOnce();
+        if (counted > 0) {
+            log.info("counted {} follow edges into follower counts on partition {}", counted, context.taskId().partition());
+        }
         Instant now = Instant.ofEpochMilli(context.currentSystemTimeMs());
         try (KeyValueIterator<String, byte[]> resumed = jobs.all()) {   // after a restart or a rebalance
             while (resumed.hasNext()) {
@@ -202,40 +199,6 @@ final class ExpansionProcessor implements Processor<byte[], byte[], byte[], byte
         gauges.clear();
     }
 
-    /**
-     * Counts the follow index into the follower counts if that was never done: once, when this version first runs over
-     * a follow index filled without counts. One pass in key order ({@code followee|follower}), constant memory.
-     */
-    private void countFollowersOnce() {
-        if (followerCounts.get(COUNTED) != null) {
-            return;
-        }
-        String followee = null;
-        long followers = 0;
-        long edges = 0;
-        try (KeyValueIterator<String, byte[]> all = followIndex.all()) {
-            while (all.hasNext()) {
-                String next = Keys.first(all.next().key);
-                if (!next.equals(followee)) {
-                    if (followee != null) {
-                        followerCounts.put(followee, followers);
-                    }
-                    followee = next;
-                    followers = 0;
-                }
-                followers++;
-                edges++;
-            }
-        }
-        if (followee != null) {
-            followerCounts.put(followee, followers);
-        }
-        followerCounts.put(COUNTED, 1L);
-        if (edges > 0) {
-            log.info("counted {} follow edges into follower counts on partition {}", edges, context.taskId().partition());
-        }
-    }
-
     @Override
     public void process(Record<byte[], byte[]> record) {
         RecordMetadata origin = context.recordMetadata().orElseThrow();
@@ -252,38 +215,17 @@ final class ExpansionProcessor implements Processor<byte[], byte[], byte[], byte
         String follower = Keys.first(edge);
         String followee = Keys.second(edge);
         if (record.value() == null) {
-            unindexEdge(follower, followee);
+            follows.remove(follower, followee);
         } else if (bans.isBanned(follower) || bans.isBanned(followee)) {
             // Created after the ban, or reached this partition after it: not an edge any more.
             removeEdge(follower, followee, record.timestamp());
         } else {
-            if (followIndex.putIfAbsent(Keys.compound(followee, follower), PRESENT) == null) {
-                countFollowers(followee, 1);
-            }
-            followsByFollower.put(edge, PRESENT);
-        }
-    }
-
-    /** Drops the edge from both indexes; the follower count changes only if the edge was there. */
-    private void unindexEdge(String follower, String followee) {
-        if (followIndex.delete(Keys.compound(followee, follower)) != null) {
-            countFollowers(followee, -1);
-        }
-        followsByFollower.delete(Keys.compound(follower, followee));
-    }
-
-    private void countFollowers(String followee, long delta) {
-        Long count = followerCounts.get(followee);
-        long next = (count == null ? 0 : count) + delta;
-        if (next > 0) {
-            followerCounts.put(followee, next);
-        } else {
-            followerCounts.delete(followee);
+            follows.add(follower, followee);
         }
     }
 
     private void removeEdge(String follower, String followee, long timestamp) {
-        unindexEdge(follower, followee);
+        follows.remove(follower, followee);
         context.forward(new Record<>(RouterProcessor.utf8(Keys.compound(follower, followee)), (byte[]) null, timestamp,
                 new RecordHeaders()), PushlineTopology.EXPANSION_FOLLOWS_SINK);
         metrics.followEdgeRemoved();
@@ -322,12 +264,12 @@ final class ExpansionProcessor implements Processor<byte[], byte[], byte[], byte
             metrics.jobRefused();
             return;
         }
-        Long followers = followerCounts.get(post.authorId());
         Job job = new Job(envelope.id(), post.postId(), post.authorId(), post.title(), post.body(), null, record.timestamp(), 0,
-                null, followers == null ? 0 : followers, 0, context.currentSystemTimeMs());
+                null, follows.followers(post.authorId()), 0, context.currentSystemTimeMs());
         storeJob(job);
         metrics.jobStarted();
-        expand(job, config.pageSize());   // the first page at once, for latency; the rest on the wake-up
+        // The first page at once, for latency; the rest on the wake-up.
+        expand(job, config.pageSize(), config.followersPerPage());
         wakeup.soon();
     }
 
@@ -353,9 +295,10 @@ final class ExpansionProcessor implements Processor<byte[], byte[], byte[], byte
      * the cursor (the last follower done) commits with the page's push tasks, and a crash resumes from it.
      */
     private void expandPages(long now) {
-        int budget = config.pageSize();
+        int devices = config.pageSize();
+        int followers = config.followersPerPage();
         try (KeyValueIterator<String, byte[]> running = jobs.all()) {
-            while (running.hasNext() && budget > 0) {
+            while (running.hasNext() && devices > 0 && followers > 0) {
                 Job job = readJob(running.next().value);
                 if (job.cancelledBy() != null) {
                     if (job.timestamp() + config.timelinePushTtl().toMillis() < now) {
@@ -363,7 +306,9 @@ final class ExpansionProcessor implements Processor<byte[], byte[], byte[], byte
                     }
                     continue;
                 }
-                budget -= expand(job, budget);
+                PageDone page = expand(job, devices, followers);
+                devices -= page.devices();
+                followers -= page.followers();
             }
         }
     }
@@ -372,19 +317,7 @@ final class ExpansionProcessor implements Processor<byte[], byte[], byte[], byte
     private final class IndexedEdges implements BanCascade.Edges {
         @Override
         public List<String> ends(String profileId, BanCascade.EdgePhase phase, String after, int max) {
-            String prefix = profileId + PREFIX_END;
-            List<String> out = new ArrayList<>();
-            // FOLLOWERS scans profile|follower in the follow index; FOLLOWING scans profile|followee in the follower index.
-            KeyValueStore<String, byte[]> index = phase == BanCascade.EdgePhase.FOLLOWERS ? followIndex : followsByFollower;
-            try (KeyValueIterator<String, byte[]> edges = index.range(prefix + (after == null ? "" : after), prefix + RANGE_END)) {
-                while (edges.hasNext() && out.size() < max) {
-                    String other = Keys.second(edges.next().key);
-                    if (!other.equals(after)) {   // range() includes the cursor, which the previous page already did
-                        out.add(other);
-                    }
-                }
-            }
-            return out;
+            return follows.ends(profileId, phase, after, max);
         }
 
         @Override
@@ -393,26 +326,28 @@ final class ExpansionProcessor implements Processor<byte[], byte[], byte[], byte
         }
     }
 
-    /** Expands up to about {@code budget} devices of {@code job} from its cursor; returns the devices emitted. */
-    private int expand(Job job, int budget) {
+    /** What one page of a job did: push tasks emitted, followers scanned. */
+    private record PageDone(int devices, int followers) {}
+
+    /**
+     * Expands {@code job} from its cursor until about {@code deviceBudget} devices are emitted (a follower's devices go
+     * out together) or {@code followerBudget} followers are scanned, whichever comes first. The cursor moves to the last
+     * follower scanned, with devices or not, so a page that found no device still moves the job on.
+     */
+    private PageDone expand(Job job, int deviceBudget, int followerBudget) {
         Instant now = Instant.now();
         TimelinePosted post = new TimelinePosted(job.postId(), job.authorId(), job.title(), job.body());
-        String from = job.authorId() + PREFIX_END + (job.cursor() == null ? "" : job.cursor());
-        String to = job.authorId() + PREFIX_END + RANGE_END;
         int emitted = 0;
         int followersDone = 0;
         String cursor = job.cursor();
         boolean exhausted = true;
-        try (KeyValueIterator<String, byte[]> followers = followIndex.range(from, to)) {
+        try (FollowIndexes.Followers followers = follows.followersAfter(job.authorId(), job.cursor())) {
             while (followers.hasNext()) {
-                String follower = Keys.second(followers.next().key);
-                if (follower.equals(job.cursor())) {
-                    continue;   // range() includes the cursor, which the previous page already did
-                }
-                if (emitted >= budget) {
+                if (emitted >= deviceBudget || followersDone >= followerBudget) {
                     exhausted = false;
                     break;
                 }
+                String follower = followers.next();
                 try (KeyValueIterator<String, byte[]> devices = userDevices.prefixScan(follower + PREFIX_END, Serdes.String().serializer())) {
                     while (devices.hasNext()) {
                         KeyValue<String, byte[]> device = devices.next();
@@ -425,6 +360,7 @@ final class ExpansionProcessor implements Processor<byte[], byte[], byte[], byte
                 followersDone++;
             }
         }
+        metrics.followersScanned(followersDone);
         Job next = job.withProgress(cursor, emitted, followersDone);
         if (exhausted) {
             jobs.delete(job.eventId());
@@ -436,7 +372,7 @@ final class ExpansionProcessor implements Processor<byte[], byte[], byte[], byte
             storeJob(next);
             track(next, Instant.ofEpochMilli(context.currentSystemTimeMs()));
         }
-        return emitted;
+        return new PageDone(emitted, followersDone);
     }
 
     /** Shows {@code job}'s progress in its gauges, registering them the first time. */

@@ -47,6 +47,14 @@ import java.util.Locale;
  *
  * <p>Content of a banned profile that arrives after the ban (a late like, a replayed post) is removed at once and never
  * indexed. A second ban of a banned profile is ignored and counted. Unbanning is not supported.
+ *
+ * <p>The index keeps content for {@link TopologyConfig#contentRetention()} from its event time (the record timestamp;
+ * a repeat of the same post or like keeps its first time), so it holds a bounded window of posts and likes, not the
+ * deployment's history. A second store, {@value #CONTENT_EXPIRY}, indexes the content by time ({@link ExpiryIndex}):
+ * when the oldest item is due the wake-up forgets what is due, at most a page of it per wake-up, and sleeps until the
+ * next item is due; nothing ticks while nothing is due. Content older than the retention when it arrives is not
+ * indexed. A ban therefore removes only the content still indexed, that of the last retention; content indexed by a
+ * version without the time index is given the time of a one-time sweep (in pages), so it goes one retention later.
  */
 final class ModerationProcessor implements Processor<byte[], byte[], byte[], byte[]> {
     private static final Logger log = LoggerFactory.getLogger(ModerationProcessor.class);
@@ -54,6 +62,8 @@ final class ModerationProcessor implements Processor<byte[], byte[], byte[], byt
     static final String CONTENT_INDEX = "content-index";
     static final String BAN_JOBS = "ban-jobs";
     static final String BANNED = "banned-profiles";
+    /** The content index's keys by event time, for the retention. */
+    static final String CONTENT_EXPIRY = "content-index-by-time";
     /** Sorts after every character an id or kind may have, so it ends a prefix range. */
     private static final String RANGE_END = "~";
     private static final String SEPARATOR = String.valueOf(Keys.SEPARATOR);
@@ -67,6 +77,8 @@ final class ModerationProcessor implements Processor<byte[], byte[], byte[], byt
     private KeyValueStore<String, byte[]> index;
     private KeyValueStore<String, byte[]> banJobs;
     private KeyValueStore<String, byte[]> banned;
+    private ExpiryIndex expiry;
+    private long retentionMs;
     /** Jobs this task counts in the running gauge, so close() can hand them back. */
     private long running;
     private Wakeup wakeup;
@@ -86,6 +98,9 @@ final class ModerationProcessor implements Processor<byte[], byte[], byte[], byt
         this.index = context.getStateStore(CONTENT_INDEX);
         this.banJobs = context.getStateStore(BAN_JOBS);
         this.banned = context.getStateStore(BANNED);
+        this.expiry = new ExpiryIndex(context.getStateStore(CONTENT_EXPIRY));
+        this.retentionMs = config.contentRetention().toMillis();
+        expiry.skipSweepIfEmpty(index);
         try (KeyValueIterator<String, byte[]> resumed = banJobs.all()) {
             while (resumed.hasNext()) {
                 resumed.next();
@@ -93,19 +108,42 @@ final class ModerationProcessor implements Processor<byte[], byte[], byte[], byt
             }
         }
         metrics.bansRunning(running);
-        // Pages run while a ban is running here, and nothing ticks otherwise (see Wakeup).
+        // Pages run while a ban is running here or content is due to expire, and nothing ticks otherwise (see Wakeup).
         wakeup = new Wakeup((delay, fire) -> context.schedule(delay, PunctuationType.WALL_CLOCK_TIME, fire::accept)::cancel,
-                context::currentSystemTimeMs, config.pageInterval(), ts -> {
+                context::currentSystemTimeMs, config.pageInterval(), now -> {
                     removePages();
-                    wakeWhileRunning();
+                    expirePage(now);
+                    wakeForWhatIsDue(now);
                 });
-        wakeWhileRunning();
+        wakeForWhatIsDue(context.currentSystemTimeMs());
     }
 
-    private void wakeWhileRunning() {
-        if (running > 0) {
+    /** Arms the next page while a ban runs or the sweep is unfinished, else for when the oldest content is due. */
+    private void wakeForWhatIsDue(long now) {
+        if (running > 0 || !expiry.swept()) {
             wakeup.soon();
+            return;
         }
+        long oldest = expiry.oldest();
+        if (oldest != Long.MAX_VALUE) {
+            wakeup.at(dueAt(oldest));
+        }
+    }
+
+    /** One page of content forgotten past the retention (and, once after an upgrade, one page of the sweep). */
+    private void expirePage(long now) {
+        if (!expiry.swept()) {
+            expiry.sweep(index, config.pageSize(), (key, value) -> expiry.add(key, now));
+        }
+        expiry.expire(now - retentionMs, config.pageSize(), (key, at) -> {
+            if (index.delete(key) != null) {   // else a ban removed it already
+                metrics.contentExpired();
+            }
+        });
+    }
+
+    private long dueAt(long at) {
+        return at > Long.MAX_VALUE - retentionMs ? Long.MAX_VALUE : at + retentionMs;
     }
 
     @Override
@@ -145,8 +183,15 @@ final class ModerationProcessor implements Processor<byte[], byte[], byte[], byt
                     record.timestamp(), Instant.now());
             return;
         }
-        index.put(indexKey(profileId, kind, postId),
-                kind == ContentKind.LIKE ? RouterProcessor.utf8(postOwnerId) : NO_OWNER);
+        long at = record.timestamp();
+        if (dueAt(at) <= context.currentSystemTimeMs()) {
+            return;   // older than the retention already: no ban would reach it
+        }
+        String key = indexKey(profileId, kind, postId);
+        if (index.putIfAbsent(key, kind == ContentKind.LIKE ? RouterProcessor.utf8(postOwnerId) : NO_OWNER) == null) {
+            expiry.add(key, at);
+            wakeup.at(dueAt(at));
+        }
     }
 
     private void onBan(String banEventId, ProfileBanned ban, Record<byte[], byte[]> record) {
@@ -161,7 +206,7 @@ final class ModerationProcessor implements Processor<byte[], byte[], byte[], byt
         metrics.banStarted();
         log.atInfo().addKeyValue(DeadLetters.LOG_EVENT_ID, banEventId).log("ban {} of profile {} started", banEventId, ban.profileId());
         removePage(job, config.pageSize());   // the first page at once; the rest on the wake-up
-        wakeWhileRunning();
+        wakeForWhatIsDue(context.currentSystemTimeMs());
     }
 
     /** One bounded page over every running ban job, so no transaction and no stream-thread step grows with the content. */

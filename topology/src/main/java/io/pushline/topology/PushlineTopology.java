@@ -107,8 +107,9 @@ public final class PushlineTopology {
                 .addSink(BANNED_SINK, Topics.STATE_BANNED_PROFILES, bytesOut, bytesOut, ROUTER)
 
                 .addSource(DEVICE_EVENTS_SOURCE, bytesIn, bytesIn, Topics.DEVICE_EVENTS_BY_TOKEN)
-                .addProcessor(DEVICE_REGISTRY, () -> new DeviceRegistryProcessor(codec, metrics), DEVICE_EVENTS_SOURCE)
+                .addProcessor(DEVICE_REGISTRY, () -> new DeviceRegistryProcessor(codec, config, metrics), DEVICE_EVENTS_SOURCE)
                 .addStateStore(store.apply(DeviceRegistryProcessor.STORE), DEVICE_REGISTRY)
+                .addStateStore(store.apply(DeviceRegistryProcessor.INVALIDATIONS), DEVICE_REGISTRY)
                 .addSink(DEVICES_SINK, Topics.STATE_DEVICES, bytesOut, bytesOut, byFirstKeyPart(), DEVICE_REGISTRY)
 
                 .addSource(STATE_SOURCE, bytesIn, bytesIn, Topics.STATE_FOLLOWS, Topics.STATE_DEVICES, Topics.FANOUT_JOBS)
@@ -129,6 +130,7 @@ public final class PushlineTopology {
                 .addStateStore(store.apply(ModerationProcessor.CONTENT_INDEX), MODERATION)
                 .addStateStore(store.apply(ModerationProcessor.BAN_JOBS), MODERATION)
                 .addStateStore(store.apply(ModerationProcessor.BANNED), MODERATION)
+                .addStateStore(store.apply(ModerationProcessor.CONTENT_EXPIRY), MODERATION)
                 .addSink(REMOVALS_SINK, Topics.MODERATION_REMOVALS, bytesOut, bytesOut, MODERATION)
 
                 .addSink(DEAD_LETTER_SINK, Topics.DEAD_LETTERS, bytesOut, bytesOut, ROUTER)

@@ -44,6 +44,11 @@ public final class TopologyMetrics {
     public static final String JOBS_EXPANDED = "pushline.expansion.jobs";
     /** Push tasks emitted by expansion. */
     public static final String DEVICES_EXPANDED = "pushline.expansion.devices";
+    /**
+     * Followers expansion pages have passed, with devices or not. Pages are bounded by these as well as by devices
+     * ({@link TopologyConfig#followersPerPage()}), so an audience without devices moves at this rate.
+     */
+    public static final String FOLLOWERS_SCANNED = "pushline.expansion.followers.scanned";
     /** Fanout jobs stopped because their author was banned (one per job and partition). */
     public static final String JOBS_CANCELLED = "pushline.expansion.jobs.cancelled";
     /** Fanout jobs not started because their author is banned (one per job and partition). */
@@ -60,6 +65,10 @@ public final class TopologyMetrics {
     public static final String REMOVALS_EMITTED = "pushline.moderation.removals";
     /** Follow edges removed because one of their ends is banned. */
     public static final String FOLLOW_EDGES_REMOVED = "pushline.moderation.follow.edges.removed";
+    /** Posts and likes the content index forgot past {@link TopologyConfig#contentRetention()}: no ban reaches them. */
+    public static final String CONTENT_EXPIRED = "pushline.moderation.content.expired";
+    /** Invalidated tokens the device registry forgot past {@link TopologyConfig#invalidatedTokenRetention()}. */
+    public static final String INVALIDATIONS_EXPIRED = "pushline.devices.invalidations.expired";
 
     /**
      * Followers of the author on the partition when the fanout started there, tagged {@code job}, {@code author},
@@ -100,6 +109,9 @@ public final class TopologyMetrics {
     private final AtomicLong bansRunning = new AtomicLong();
     private final Map<ContentKind, Counter> removals = new EnumMap<>(ContentKind.class);
     private final Counter edgesRemoved;
+    private final Counter followersScanned;
+    private final Counter contentExpired;
+    private final Counter invalidationsExpired;
 
     public TopologyMetrics(MeterRegistry registry) {
         this.registry = registry;
@@ -124,6 +136,9 @@ public final class TopologyMetrics {
             removals.put(kind, Counter.builder(REMOVALS_EMITTED).tag("kind", kind.name()).register(registry));
         }
         edgesRemoved = Counter.builder(FOLLOW_EDGES_REMOVED).register(registry);
+        followersScanned = Counter.builder(FOLLOWERS_SCANNED).register(registry);
+        contentExpired = Counter.builder(CONTENT_EXPIRED).register(registry);
+        invalidationsExpired = Counter.builder(INVALIDATIONS_EXPIRED).register(registry);
     }
 
     void routed(EventType type) { routed.get(type).increment(); }
@@ -142,6 +157,9 @@ public final class TopologyMetrics {
     void bansRunning(long delta) { bansRunning.addAndGet(delta); }
     void removalEmitted(ContentKind kind) { removals.get(kind).increment(); }
     void followEdgeRemoved() { edgesRemoved.increment(); }
+    void followersScanned(int followers) { followersScanned.increment(followers); }
+    void contentExpired() { contentExpired.increment(); }
+    void invalidationExpired() { invalidationsExpired.increment(); }
 
     /** Registers the progress gauges of a job running on a partition, showing {@code initial} until updated. */
     JobGauges jobGauges(JobProgress initial) {

@@ -10,6 +10,12 @@
  * the processors and unit-tested alone (a ban's edge pages: {@code BanCascade.page}; a job's progress and ETA:
  * {@link io.pushline.topology.JobProgress}).
  *
+ * <p>State is bounded by time, not by history: fanout pages are bounded by followers scanned as well as by devices; the
+ * moderation content index keeps the configured content retention, and the device registry forgets invalidated tokens
+ * after theirs, both through a time-ordered index ({@code ExpiryIndex}) pruned in pages on a wake-up armed for the
+ * oldest entry's due time. The other stores hold live state only (current follow edges and devices, running jobs,
+ * banned profiles).
+ *
  * <p>Public surface, for the app: {@link io.pushline.topology.PushlineTopology} to build and query it,
  * {@link io.pushline.topology.TopologyConfig} and {@link io.pushline.topology.StreamsSettings} to run it,
  * {@link io.pushline.topology.TopologyMetrics}' names and {@link io.pushline.topology.JobProgress}. The processors and
