@@ -75,8 +75,9 @@ public final class ReceiptIndex implements AutoCloseable {
     private final Set<Integer> restored = ConcurrentHashMap.newKeySet();
     private final List<ReceiptStore> lanes = new CopyOnWriteArrayList<>();
     /**
-     * Guards the link between what the lanes want and what is held: a lane changes its numbers, and the follower drops
-     * the numbers no lane wants, under it; so a lane never sees a number restored that is being dropped.
+     * Guards the link between what the lanes want and what is restored: a lane changes its numbers, and the follower
+     * takes the numbers no lane wants out of the restored ones, under it; so a lane never sees a number restored that
+     * is being dropped.
      */
     final Object lock = new Object();
     private final AtomicLong recordsRead = new AtomicLong();
@@ -340,14 +341,16 @@ public final class ReceiptIndex implements AutoCloseable {
                 removed.removeAll(want);
                 added.addAll(want);
                 added.removeAll(assigned);
-                for (Integer number : removed) {
-                    restored.remove(number);
-                    dropped += buckets.drop(number);
-                }
-                added.forEach(buckets::open);
+                // Under the lock, so that a lane taking the number up again meanwhile sees it unrestored; its receipts
+                // are dropped below, outside the lock (a rebuild of each bucket), before this thread can restore it again.
+                removed.forEach(restored::remove);
             }
         }
         if (!removed.isEmpty() || !added.isEmpty()) {
+            for (Integer number : removed) {
+                dropped += buckets.drop(number);
+            }
+            added.forEach(buckets::open);
             for (Integer number : removed) {
                 restoring.remove(number);
                 toSeek.remove(number);
