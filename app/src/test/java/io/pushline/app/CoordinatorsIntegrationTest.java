@@ -12,6 +12,7 @@ import io.pushline.contracts.ActivityRecorded;
 import io.pushline.contracts.LikeCreated;
 import io.pushline.contracts.LikeRemoved;
 import io.pushline.contracts.TimelineEntryUpdated;
+import io.pushline.contracts.PushIds;
 import io.pushline.contracts.Topics;
 import io.pushline.coordinators.CoordinatorMetrics;
 import io.pushline.coordinators.CoordinatorTopology;
@@ -239,7 +240,7 @@ class CoordinatorsIntegrationTest {
             producer.send(new CloudEventCodec().toRecord(Topics.EVENTS, Envelope.of(id, URI.create("test://likes"), Instant.now(),
                     new LikeCreated("u-" + postId, postId, "u-owner")))).get(30, TimeUnit.SECONDS);
         }
-        return id;
+        return PushIds.eventKey("test://likes", id);   // as the like's coordinator id names it: like:<event key>
     }
 
     private static CliRun.Result run(String... args) {

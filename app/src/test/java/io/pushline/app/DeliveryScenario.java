@@ -63,8 +63,8 @@ final class DeliveryScenario {
             LocalStack.awaitCaughtUp(admin, StreamsSettings.DEFAULT_APPLICATION_ID, List.of(Topics.EVENTS, Topics.STATE_FOLLOWS), wait);
             String post = publish(publisher, new TimelinePosted("post-2", "bob", "bob posted", "hello"));
 
-            Set<String> expected = Set.of("bob|" + PushIds.pushId(follow, bobToken), "bob|" + PushIds.pushId(like, bobToken),
-                    "carol|" + PushIds.pushId(post, carolToken));
+            Set<String> expected = Set.of("bob|" + PushIds.pushId(source.toString(), follow, bobToken), "bob|" + PushIds.pushId(source.toString(), like, bobToken),
+                    "carol|" + PushIds.pushId(source.toString(), post, carolToken));
             Map<String, String> receipts = awaitReceipts(pushline, observerConfig, expected, wait);
             assertThat(receipts.keySet()).as("receipts: exactly the expected pushes").isEqualTo(expected);
             assertThat(receipts.values()).isNotEmpty().allSatisfy(receipt -> assertThat(receipt).contains("\"DELIVERED\""));

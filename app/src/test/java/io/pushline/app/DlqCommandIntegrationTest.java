@@ -357,7 +357,7 @@ class DlqCommandIntegrationTest {
     /** A bulk push task for {@code token} of an event of its own, as the expansion writes it; its ce_id is the push id. */
     private ProducerRecord<String, byte[]> pushTask(String user, String token, Platform platform, String app) {
         String eventId = UUID.randomUUID().toString();
-        String pushId = PushIds.pushId(eventId, token);
+        String pushId = PushIds.pushId(SOURCE.toString(), eventId, token);
         PushTask task = new PushTask(pushId, eventId, user, token, platform, app, "A title", "A body",
                 Map.of("postId", "post-7", "authorId", "author-7"), "post-post-7", 3600, Priority.NORMAL, Lane.BULK);
         return codec.toRecord(Topics.PUSH_BULK, Envelope.of(pushId, SOURCE, Instant.now(), task));
@@ -392,7 +392,7 @@ class DlqCommandIntegrationTest {
 
     private static Set<String> pushIds(ProducerRecord<String, byte[]> event, List<String> tokens) {
         Set<String> ids = new HashSet<>();
-        tokens.forEach(t -> ids.add(PushIds.pushId(header(event, "ce_id"), t)));
+        tokens.forEach(t -> ids.add(PushIds.pushId(header(event, "ce_source"), header(event, "ce_id"), t)));
         return ids;
     }
 

@@ -145,7 +145,7 @@ final class FaultRig implements AutoCloseable {
                 rig.cluster = LocalCluster.builder().nodes(clusterNodes).dataDir(dir.resolve("cluster")).heap("384m").build().start();
                 rig.admin = Admin.create(rig.cluster.clientConfig());
             } else {
-                rig.startBroker(0);
+                rig.startBroker(portsBelowTheEphemeralRange());
                 rig.admin = Admin.create(rig.broker.clientConfig());
             }
             rig.closeables.add(rig.admin);
@@ -166,6 +166,30 @@ final class FaultRig implements AutoCloseable {
 
     static FaultRig start(String name, Path dir) {
         return start(name, dir, Setup.defaults());
+    }
+
+    /**
+     * A port whose successor is free too (the broker's controller listens there), below Linux's ephemeral range
+     * (32768 and up): a broker restarted on its port after a while must find both free, and a port the OS picked (port
+     * 0) would be in the range every outgoing connection and every other test's free-port listener draws from.
+     */
+    private static int portsBelowTheEphemeralRange() {
+        java.util.Random random = new java.util.Random();
+        for (int attempt = 0; attempt < 200; attempt++) {
+            int port = 20_000 + 2 * random.nextInt(6_000);
+            if (free(port) && free(port + 1)) {
+                return port;
+            }
+        }
+        throw new IllegalStateException("no two free ports in 20000..32000 after 200 tries");
+    }
+
+    private static boolean free(int port) {
+        try (java.net.ServerSocket socket = new java.net.ServerSocket(port, 1, java.net.InetAddress.getLoopbackAddress())) {
+            return true;
+        } catch (java.io.IOException e) {
+            return false;
+        }
     }
 
     private void startBroker(int atPort) {

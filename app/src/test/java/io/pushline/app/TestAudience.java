@@ -74,7 +74,7 @@ final class TestAudience {
     /** The push ids the post must produce, one per token. */
     static Set<String> pushIds(String eventId, List<String> tokens) {
         Set<String> ids = new HashSet<>(tokens.size() * 2);
-        tokens.forEach(token -> ids.add(PushIds.pushId(eventId, token)));
+        tokens.forEach(token -> ids.add(PushIds.pushId(SOURCE.toString(), eventId, token)));
         return ids;
     }
 
@@ -94,8 +94,8 @@ final class TestAudience {
             Envelope<LikeCreated> like = Envelope.of(UUID.randomUUID().toString(), URI.create("test://likes"), Instant.now(),
                     new LikeCreated(String.format("actor-%05d", i), String.format("post-%05d", i), String.format("follower-%07d", owner)));
             events.add(like);
-            pushIds.add(PushIds.pushId(like.id(), tokens.get(2 * owner)));
-            pushIds.add(PushIds.pushId(like.id(), tokens.get(2 * owner + 1)));
+            pushIds.add(PushIds.pushId(like.source().toString(), like.id(), tokens.get(2 * owner)));
+            pushIds.add(PushIds.pushId(like.source().toString(), like.id(), tokens.get(2 * owner + 1)));
         }
         return new Likes(List.copyOf(events), Set.copyOf(pushIds));
     }

@@ -114,7 +114,7 @@ class TimelineFanoutIntegrationTest {
             for (FollowCreated f : follows) {
                 String followId = publish(producer, f);
                 devices.stream().filter(d -> d.user().equals(f.followeeId()))
-                        .forEach(d -> followNotifications.add(PushIds.pushId(followId, d.token())));
+                        .forEach(d -> followNotifications.add(PushIds.pushId(SOURCE.toString(), followId, d.token())));
             }
             publish(producer, unfollow);
             producer.flush();
@@ -128,7 +128,7 @@ class TimelineFanoutIntegrationTest {
                 String eventId = UUID.randomUUID().toString();
                 for (Device d : devices) {
                     if (followers.getOrDefault(author, Set.of()).contains(d.user())) {
-                        String pushId = PushIds.pushId(eventId, d.token());
+                        String pushId = PushIds.pushId(SOURCE.toString(), eventId, d.token());
                         expectedByToken.computeIfAbsent(d.token(), k -> new HashSet<>()).add(pushId);
                         expectedPushIds.add(pushId);
                     }

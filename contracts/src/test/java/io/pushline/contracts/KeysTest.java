@@ -51,16 +51,27 @@ class KeysTest {
   }
 
   @Test
-  void pushIdsAreDeterministicVersion3Uuids() {
-    String id = PushIds.pushId("event-1", Samples.TOKEN);
-    assertThat(id).isEqualTo(PushIds.pushId("event-1", Samples.TOKEN))
-        .isEqualTo(UUID.nameUUIDFromBytes(("event-1|" + Samples.TOKEN).getBytes(StandardCharsets.UTF_8)).toString())
-        .isNotEqualTo(PushIds.pushId("event-2", Samples.TOKEN))
-        .isNotEqualTo(PushIds.pushId("event-1", Samples.FCM_TOKEN));
+  void pushIdsAreDeterministicVersion3UuidsOfSourceEventAndToken() {
+    String source = "urn:pushline:service:posts";
+    String id = PushIds.pushId(source, "event-1", Samples.TOKEN);
+    String tag = PushIds.sourceTag(source);
+    assertThat(tag).hasSize(16).matches("[0-9a-f]{16}")
+        .isEqualTo(UUID.nameUUIDFromBytes(source.getBytes(StandardCharsets.UTF_8)).toString().replace("-", "").substring(0, 16));
+    assertThat(id).isEqualTo(PushIds.pushId(source, "event-1", Samples.TOKEN))
+        .isEqualTo(UUID.nameUUIDFromBytes((tag + "|event-1|" + Samples.TOKEN).getBytes(StandardCharsets.UTF_8)).toString())
+        .isNotEqualTo(PushIds.pushId(source, "event-2", Samples.TOKEN))
+        .isNotEqualTo(PushIds.pushId(source, "event-1", Samples.FCM_TOKEN))
+        .as("another publisher reusing the event id").isNotEqualTo(PushIds.pushId("urn:pushline:service:ads", "event-1", Samples.TOKEN))
+        .as("the rule before sources").isNotEqualTo(PushIds.legacyPushId("event-1", Samples.TOKEN));
     assertThat(UUID.fromString(id).version()).isEqualTo(3);
     assertThat(Require.ID.matcher(id).matches()).as("a push id is a valid contract id").isTrue();
-    // A fixed vector, so other languages can check their implementation.
-    assertThat(PushIds.pushId("e1", "tok")).isEqualTo(UUID.nameUUIDFromBytes("e1|tok".getBytes(StandardCharsets.UTF_8)).toString());
+    // Fixed vectors, so other languages can check their implementation.
+    assertThat(PushIds.sourceTag("s")).isEqualTo("03c7c0ace3953801");
+    assertThat(PushIds.pushId("s", "e1", "tok"))
+        .isEqualTo(UUID.nameUUIDFromBytes("03c7c0ace3953801|e1|tok".getBytes(StandardCharsets.UTF_8)).toString());
+    assertThat(PushIds.legacyPushId("e1", "tok")).isEqualTo(UUID.nameUUIDFromBytes("e1|tok".getBytes(StandardCharsets.UTF_8)).toString());
+    assertThat(PushIds.eventKey("s", "e1")).isEqualTo("e1@03c7c0ace3953801");
+    assertThatThrownBy(() -> PushIds.pushId(null, "e1", "tok")).isInstanceOf(NullPointerException.class).hasMessage("source must not be null");
   }
 
   @Test

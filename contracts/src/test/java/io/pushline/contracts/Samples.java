@@ -32,7 +32,7 @@ final class Samples {
     m.put(EventType.TIMELINE_POSTED, new TimelinePosted("post-9", "user-1", "Alice posted", "Hello, wörld ✓"));
     m.put(EventType.PROFILE_BANNED, new ProfileBanned("user-3", "spam"));
     m.put(EventType.PUSH_TASK, pushTask(null, null));
-    m.put(EventType.PUSH_RECEIPT, new PushReceipt(PushIds.pushId(EVENT_ID, TOKEN), EVENT_ID, TOKEN, Platform.APNS,
+    m.put(EventType.PUSH_RECEIPT, new PushReceipt(PushIds.pushId("urn:pushline:test", EVENT_ID, TOKEN), EVENT_ID, TOKEN, Platform.APNS,
         ReceiptStatus.DELIVERED, "6F5D3C9B-8E7A-4B1C-9D2E-1A2B3C4D5E6F", null, T0));
     m.put(EventType.CONTENT_REMOVAL, new ContentRemoval("user-3", ContentKind.LIKE, "post-9", "user-1", EVENT_ID));
     m.put(EventType.TIMELINE_ENTRY_UPDATED, new TimelineEntryUpdated("user-1", "post-9", 42));
@@ -42,7 +42,7 @@ final class Samples {
   }
 
   static PushTask pushTask(String collapseKey, Integer ttlSeconds) {
-    return new PushTask(PushIds.pushId(EVENT_ID, TOKEN), EVENT_ID, "user-1", TOKEN, Platform.APNS, "com.example.app",
+    return new PushTask(PushIds.pushId("urn:pushline:test", EVENT_ID, TOKEN), EVENT_ID, "user-1", TOKEN, Platform.APNS, "com.example.app",
         "Bob liked your post", "", Map.of("postId", "post-9", "kind", "like"), collapseKey, ttlSeconds,
         Priority.HIGH, Lane.HIGH);
   }

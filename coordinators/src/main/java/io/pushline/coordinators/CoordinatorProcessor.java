@@ -370,7 +370,7 @@ final class CoordinatorProcessor implements Processor<byte[], byte[], byte[], by
             }
             context.forward(new Record<>(c.id().getBytes(StandardCharsets.UTF_8), Admin.Parked.of(c).toJson(), timestamp),
                     CoordinatorTopology.PARKED_SINK);
-            log.atError().addKeyValue(DeadLetters.LOG_EVENT_ID, c.id().substring(c.id().indexOf(':') + 1))
+            log.atError().addKeyValue(DeadLetters.LOG_EVENT_ID, c.input().getOrDefault(Flows.EVENT_ID, "-"))
                     .log("parked coordinator {} ({} for {}) in {}: {}", c.id(), c.flow(), c.recipient(), c.parkedFrom(), c.parkedReason());
             schedule.housekeepingAt(lastAt(c).plus(config.parkedRetention()), c.id());
         } else if (!c.isParked() && wasParked) {

@@ -210,7 +210,9 @@ final class Flows {
         int pushes = 0;
         for (KeyValue<String, Facts.Device> device : facts.devicesOf(recipient)) {
             String token = device.key;
-            String pushId = PushIds.pushId(eventId, token);
+            // Coordinators journaled before push ids named the source have none: they keep the legacy ids.
+            String source = ctx.input(EVENT_SOURCE);
+            String pushId = source == null ? PushIds.legacyPushId(eventId, token) : PushIds.pushId(source, eventId, token);
             PushTask task = new PushTask(pushId, eventId, recipient, token, device.value.platform(), device.value.appId(),
                     title, ctx.noteOf(TEXT), data, collapseKey(kind, object), (int) config.pushTtl().toSeconds(),
                     Priority.HIGH, Lane.HIGH);

@@ -1,6 +1,7 @@
 package io.pushline.coordinators;
 
 import io.pushline.contracts.Envelope;
+import io.pushline.contracts.PushIds;
 import io.pushline.contracts.EventData;
 import io.pushline.contracts.EventType;
 import io.pushline.contracts.FollowCreated;
@@ -177,7 +178,7 @@ final class IntakePolicy {
         if (refused != null) {
             return refused;
         }
-        String id = "like:" + e.id();
+        String id = "like:" + PushIds.eventKey(e.source().toString(), e.id());
         Map<String, String> input = eventInput(e);
         input.put(Flows.ACTOR, like.actorId());
         input.put(Flows.POST, like.postId());
@@ -204,7 +205,7 @@ final class IntakePolicy {
         }
         Coordinator like = memory.coordinator(d.coordinatorId());
         Cancel cancel = like != null && !like.isTerminal() ? new Cancel(like, "like removed by " + e.id()) : null;
-        String id = "unlike:" + e.id();
+        String id = "unlike:" + PushIds.eventKey(e.source().toString(), e.id());
         Map<String, String> input = eventInput(e);
         input.put(Flows.ACTOR, unlike.actorId());
         input.put(Flows.POST, unlike.postId());
@@ -226,7 +227,7 @@ final class IntakePolicy {
         if (refused != null) {
             return refused;
         }
-        String id = "follow:" + e.id();
+        String id = "follow:" + PushIds.eventKey(e.source().toString(), e.id());
         Map<String, String> input = eventInput(e);
         input.put(Flows.ACTOR, follow.followerId());
         input.put(Flows.FOLLOWEE, follow.followeeId());

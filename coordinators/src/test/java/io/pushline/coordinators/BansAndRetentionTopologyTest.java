@@ -3,6 +3,7 @@ package io.pushline.coordinators;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.pushline.contracts.PushIds;
 import io.pushline.contracts.CloudEventCodec;
 import io.pushline.contracts.DeadLetterReason;
 import io.pushline.contracts.DeadLetters;
@@ -263,11 +264,11 @@ class BansAndRetentionTopologyTest {
         like("evt-like-k", BANNED, "parked-1", OWNER);
         assertThat(counts(drain())).as("saved, counted, in the activity stream; not notified, not pushed")
                 .isEqualTo(expect(Topics.STATE_LIKES, 2, Topics.TIMELINE_ENTRIES, 2, Topics.ACTIVITY, 2, Topics.COORDINATORS_PARKED, 1));
-        assertThat(journal("like:evt-like-w").state()).isEqualTo("NOTIFYING");
-        assertThat(journal("like:evt-like-k").isParked()).isTrue();
+        assertThat(journal(likeId("evt-like-w")).state()).isEqualTo("NOTIFYING");
+        assertThat(journal(likeId("evt-like-k")).isParked()).isTrue();
         assertThat(parkedGauge()).isEqualTo(1.0);
-        assertThat(fact("running|" + BANNED + "|like:evt-like-w")).as("indexed under its actor").isNotNull();
-        assertThat(fact("running|" + OWNER + "|like:evt-like-w")).as("and its recipient").isNotNull();
+        assertThat(fact("running|" + BANNED + "|" + likeId("evt-like-w"))).as("indexed under its actor").isNotNull();
+        assertThat(fact("running|" + OWNER + "|" + likeId("evt-like-w"))).as("and its recipient").isNotNull();
 
         ban("evt-ban-1", BANNED);
         Map<String, List<TestRecord<byte[], byte[]>>> out = drain();
@@ -275,14 +276,14 @@ class BansAndRetentionTopologyTest {
                 .isEqualTo(expect(Topics.COORDINATOR_INTAKE, 1, Topics.COORDINATORS_PARKED, 1));
         assertThat(key(out.get(Topics.COORDINATOR_INTAKE).get(0))).isEqualTo(BANNED);
         assertThat(out.get(Topics.COORDINATORS_PARKED).get(0).value()).isNull();
-        for (String id : List.of("like:evt-like-w", "like:evt-like-k")) {
+        for (String id : List.of(likeId("evt-like-w"), likeId("evt-like-k"))) {
             Coordinator c = journal(id);
             assertThat(c.state()).as(id).isEqualTo(Flow.CANCELLED);
             assertThat(last(c).detail()).as(id).isEqualTo("banned: profile " + BANNED + " (actor), by evt-ban-1");
             assertThat(fact("running|" + BANNED + "|" + id)).as(id).isNull();
             assertThat(fact("running|" + OWNER + "|" + id)).as(id).isNull();
         }
-        assertThat(journal("like:evt-like-k").journal()).extracting(JournalEntry::from).last().isEqualTo(Flow.PARKED);
+        assertThat(journal(likeId("evt-like-k")).journal()).extracting(JournalEntry::from).last().isEqualTo(Flow.PARKED);
         assertThat(parkedGauge()).isZero();
         assertThat(active("like", "NOTIFYING")).isZero();
         assertThat(active("like", Flow.PARKED)).isZero();
@@ -311,8 +312,8 @@ class BansAndRetentionTopologyTest {
         assertThat(counts(drain())).as("only the follow re-keyed by its followee").isEqualTo(expect(Topics.COORDINATOR_INTAKE, 1));
         tick(Duration.ofSeconds(1));
         assertThat(counts(drain())).isEqualTo(expect());
-        assertThat(journal("like:evt-like-1")).isNull();
-        assertThat(journal("follow:evt-follow-1")).isNull();
+        assertThat(journal(likeId("evt-like-1"))).isNull();
+        assertThat(journal(followId("evt-follow-1"))).isNull();
         assertThat(counter(CoordinatorMetrics.SKIPPED, "flow", "like", "reason", "banned-actor")).isEqualTo(1.0);
         assertThat(counter(CoordinatorMetrics.SKIPPED, "flow", "follow", "reason", "banned-actor")).isEqualTo(1.0);
         assertThat(counter(CoordinatorMetrics.STARTED, "flow", "like")).isZero();
@@ -329,11 +330,11 @@ class BansAndRetentionTopologyTest {
         open(config());
         like("evt-like-w", "u3", "waiting-1", OWNER);
         drain();
-        assertThat(journal("like:evt-like-w").state()).isEqualTo("NOTIFYING");
+        assertThat(journal(likeId("evt-like-w")).state()).isEqualTo("NOTIFYING");
 
         ban("evt-ban-owner", OWNER);
         assertThat(counts(drain())).isEqualTo(expect(Topics.COORDINATOR_INTAKE, 1));
-        assertThat(last(journal("like:evt-like-w")).detail()).isEqualTo("banned: profile " + OWNER + " (recipient), by evt-ban-owner");
+        assertThat(last(journal(likeId("evt-like-w"))).detail()).isEqualTo("banned: profile " + OWNER + " (recipient), by evt-ban-owner");
 
         like("evt-like-2", "u2", "post-1", OWNER);
         follow("evt-follow-2", "u2", OWNER);
@@ -351,18 +352,18 @@ class BansAndRetentionTopologyTest {
         like("evt-like-w", BANNED, "waiting-push-1", OWNER);
         assertThat(counts(drain())).as("notified, not pushed").isEqualTo(expect(Topics.STATE_LIKES, 1, Topics.TIMELINE_ENTRIES, 1,
                 Topics.ACTIVITY, 1, Topics.NOTIFICATIONS, 1));
-        assertThat(journal("like:evt-like-w").state()).isEqualTo("PUSHING");
+        assertThat(journal(likeId("evt-like-w")).state()).isEqualTo("PUSHING");
         // As if it had started before the running index existed: the ban cannot find it.
-        store(Facts.STORE).delete("running|" + BANNED + "|like:evt-like-w");
-        store(Facts.STORE).delete("running|" + OWNER + "|like:evt-like-w");
+        store(Facts.STORE).delete("running|" + BANNED + "|" + likeId("evt-like-w"));
+        store(Facts.STORE).delete("running|" + OWNER + "|" + likeId("evt-like-w"));
 
         ban("evt-ban-1", BANNED);
         drain();
-        assertThat(journal("like:evt-like-w").state()).isEqualTo("PUSHING");
+        assertThat(journal(likeId("evt-like-w")).state()).isEqualTo("PUSHING");
         poisoned.set(false);
         jump(Duration.ofSeconds(30));
         assertThat(counts(drain())).isEqualTo(expect());
-        Coordinator c = journal("like:evt-like-w");
+        Coordinator c = journal(likeId("evt-like-w"));
         assertThat(c.state()).isEqualTo(Flow.CANCELLED);
         assertThat(last(c).from()).isEqualTo("PUSHING");
         assertThat(last(c).detail()).isEqualTo("banned: profile " + BANNED + " (actor)");
@@ -438,26 +439,26 @@ class BansAndRetentionTopologyTest {
         assertThat(fact("follow|parked-fan|u1")).isNotNull();
         jump(Duration.ofDays(7).minus(Duration.ofMinutes(31)));
         assertThat(counts(drain())).isEqualTo(expect());
-        assertThat(journal("like:evt-like-k").isParked()).isTrue();
+        assertThat(journal(likeId("evt-like-k")).isParked()).isTrue();
 
         jump(Duration.ofMinutes(2));
         Map<String, List<TestRecord<byte[], byte[]>>> out = drain();
         assertThat(counts(out)).isEqualTo(expect(Topics.DEAD_LETTERS, 2, Topics.COORDINATORS_PARKED, 2));
         assertThat(out.get(Topics.COORDINATORS_PARKED)).isNotEmpty().allSatisfy(r -> assertThat(r.value()).isNull());
-        TestRecord<byte[], byte[]> dead = out.get(Topics.DEAD_LETTERS).stream().filter(r -> key(r).equals("like:evt-like-k"))
+        TestRecord<byte[], byte[]> dead = out.get(Topics.DEAD_LETTERS).stream().filter(r -> key(r).equals(likeId("evt-like-k")))
                 .findFirst().orElseThrow();
         assertThat(header(dead, DeadLetters.REASON)).isEqualTo(DeadLetterReason.PARKED_EXPIRED.name());
         assertThat(header(dead, DeadLetters.SOURCE_TOPIC)).isEqualTo(Topics.COORDINATORS_PARKED);
         assertThat(header(dead, DeadLetters.SOURCE_OFFSET)).isEqualTo("-1");
-        assertThat(header(dead, DeadLetters.DETAIL)).isEqualTo("coordinator like:evt-like-k (like for u1) parked in NOTIFYING since "
+        assertThat(header(dead, DeadLetters.DETAIL)).isEqualTo("coordinator " + likeId("evt-like-k") + " (like for u1) parked in NOTIFYING since "
                 + WALL + ", longer than the parked retention PT168H: discarded; parked for: permanent failure: "
                 + "PermanentStepFailure: post parked-1 is broken");
         Admin.Parked described = Admin.Parked.fromJson(dead.value());
-        assertThat(described.id()).isEqualTo("like:evt-like-k");
+        assertThat(described.id()).isEqualTo(likeId("evt-like-k"));
         assertThat(described.state()).isEqualTo("NOTIFYING");
         assertThat(described.input()).containsEntry(Flows.POST, "parked-1");
 
-        Coordinator c = journal("like:evt-like-k");
+        Coordinator c = journal(likeId("evt-like-k"));
         assertThat(c.state()).isEqualTo(Flow.DISCARDED);
         assertThat(last(c).detail()).isEqualTo("retention: parked longer than PT168H");
         assertThat(parkedGauge()).isZero();
@@ -465,12 +466,12 @@ class BansAndRetentionTopologyTest {
         assertThat(active("follow", Flow.PARKED)).isZero();
         assertThat(counter(CoordinatorMetrics.EXPIRED, "kind", "parked")).isEqualTo(2.0);
         assertThat(counter(CoordinatorMetrics.DEAD_LETTERS, "reason", "PARKED_EXPIRED")).isEqualTo(2.0);
-        assertThat(fact("running|u2|like:evt-like-k")).isNull();
+        assertThat(fact("running|u2|" + likeId("evt-like-k"))).isNull();
 
         // Then the discarded journals go like any finished one, and the follow's decision with them.
         jump(Duration.ofMinutes(22));
-        assertThat(journal("like:evt-like-k")).isNull();
-        assertThat(journal("follow:evt-follow-k")).isNull();
+        assertThat(journal(likeId("evt-like-k"))).isNull();
+        assertThat(journal(followId("evt-follow-k"))).isNull();
         assertThat(fact("follow|parked-fan|u1")).isNull();
         assertThat(counts(drain())).isEqualTo(expect());
     }
@@ -485,12 +486,12 @@ class BansAndRetentionTopologyTest {
         TestInputTopic<byte[], byte[]> commands = driver.createInputTopic(Topics.COORDINATOR_COMMANDS, new ByteArraySerializer(),
                 new ByteArraySerializer());
         commands.pipeInput(new TestRecord<>(OWNER.getBytes(StandardCharsets.UTF_8),
-                "{\"action\":\"retry\",\"id\":\"like:evt-like-k\"}".getBytes(StandardCharsets.UTF_8), new RecordHeaders(), now()));
+                ("{\"action\":\"retry\",\"id\":\"" + likeId("evt-like-k") + "\"}").getBytes(StandardCharsets.UTF_8), new RecordHeaders(), now()));
         assertThat(drain().get(Topics.COORDINATORS_PARKED)).hasSize(1);
         jump(Duration.ofMinutes(20));
-        assertThat(journal("like:evt-like-k").isParked()).as("an hour after the first park, 20 minutes after the second").isTrue();
+        assertThat(journal(likeId("evt-like-k")).isParked()).as("an hour after the first park, 20 minutes after the second").isTrue();
         jump(Duration.ofMinutes(41));
-        assertThat(journal("like:evt-like-k").state()).isEqualTo(Flow.DISCARDED);
+        assertThat(journal(likeId("evt-like-k")).state()).isEqualTo(Flow.DISCARDED);
         assertThat(drain().get(Topics.DEAD_LETTERS)).hasSize(1);
         assertThat(parkedGauge()).isZero();
     }
@@ -531,4 +532,15 @@ class BansAndRetentionTopologyTest {
         jump(Duration.ofMinutes(21));
         assertThat(fact("like|u5|old-post")).isNull();
     }
+
+    /** The id of the like coordinator an event of the test's likes source starts: kind, event id and source tag. */
+    private static String likeId(String eventId) {
+        return "like:" + PushIds.eventKey(LIKES.toString(), eventId);
+    }
+
+    /** The id of the follow coordinator an event of the test's follows source starts. */
+    private static String followId(String eventId) {
+        return "follow:" + PushIds.eventKey(FOLLOWS.toString(), eventId);
+    }
+
 }

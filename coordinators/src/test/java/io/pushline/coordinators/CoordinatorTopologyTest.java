@@ -289,7 +289,7 @@ class CoordinatorTopologyTest {
         assertThat(pushRecords).isNotEmpty().allSatisfy(r -> assertThat(key(r)).isEqualTo(OWNER));
         for (TestRecord<byte[], byte[]> r : pushRecords) {
             PushTask p = data(r);
-            assertThat(p.pushId()).isEqualTo(PushIds.pushId("evt-like-1", p.token()));
+            assertThat(p.pushId()).isEqualTo(PushIds.pushId(LIKES.toString(), "evt-like-1", p.token()));
             assertThat(envelope(r).id()).isEqualTo(p.pushId());
             assertThat(p.sourceEventId()).isEqualTo("evt-like-1");
             assertThat(p.userId()).isEqualTo(OWNER);
@@ -303,7 +303,7 @@ class CoordinatorTopologyTest {
             assertThat(p.ttlSeconds()).isEqualTo(3600);
         }
 
-        Coordinator c = journal("like:evt-like-1");
+        Coordinator c = journal(likeId("evt-like-1"));
         assertThat(c.state()).isEqualTo(Flow.DONE);
         assertThat(counter(CoordinatorMetrics.STARTED, "flow", "like")).isEqualTo(1.0);
         assertThat(counter(CoordinatorMetrics.TRANSITIONS, "flow", "like", "kind", "SUCCEEDED")).isEqualTo(5.0);
@@ -338,7 +338,7 @@ class CoordinatorTopologyTest {
         assertThat(counter(CoordinatorMetrics.SKIPPED, "flow", "like", "reason", "duplicate")).isEqualTo(2.0);
         assertThat(counter(CoordinatorMetrics.SKIPPED, "flow", "like", "reason", "already")).isEqualTo(1.0);
         assertThat(counter(CoordinatorMetrics.STARTED, "flow", "like")).isEqualTo(1.0);
-        assertThat(journal("like:evt-like-1-again")).isNull();
+        assertThat(journal(likeId("evt-like-1-again"))).isNull();
     }
 
     // ---- c. order
@@ -398,7 +398,7 @@ class CoordinatorTopologyTest {
         assertThat(retracted.collapseKey()).isEqualTo(n.collapseKey());
         assertThat(retracted.windowStart()).isEqualTo(n.windowStart());
 
-        assertThat(journal("unlike:evt-unlike-1").state()).isEqualTo(Flow.DONE);
+        assertThat(journal("unlike:" + PushIds.eventKey(LIKES.toString(), "evt-unlike-1")).state()).isEqualTo(Flow.DONE);
         assertThat(likeDecision("u2", "post-1").active()).isFalse();
         // The same unlike again, and the original like again: nothing.
         unlike("evt-unlike-1", WALL.minusSeconds(5), "u2", "post-1");
@@ -469,12 +469,12 @@ class CoordinatorTopologyTest {
         assertThat(counts(out)).isEqualTo(expect(Topics.STATE_LIKES, 1, Topics.TIMELINE_ENTRIES, 1, Topics.ACTIVITY, 1,
                 Topics.COORDINATORS_PARKED, 1));
         assertThat(out.get(Topics.COORDINATORS_PARKED).get(0).value()).isNull();
-        assertThat(key(out.get(Topics.COORDINATORS_PARKED).get(0))).isEqualTo("like:evt-like-p");
+        assertThat(key(out.get(Topics.COORDINATORS_PARKED).get(0))).isEqualTo(likeId("evt-like-p"));
         assertThat(gauge()).isZero();
-        Coordinator like = journal("like:evt-like-p");
+        Coordinator like = journal(likeId("evt-like-p"));
         assertThat(like.state()).isEqualTo(Flow.CANCELLED);
         assertThat(like.journal().get(like.journal().size() - 1).detail()).isEqualTo("like removed by evt-unlike-p");
-        assertThat(journal("unlike:evt-unlike-p").input()).containsEntry(Flows.UNDO, "SAVING,UPDATING_TIMELINE,APPENDING_ACTIVITY");
+        assertThat(journal("unlike:" + PushIds.eventKey(LIKES.toString(), "evt-unlike-p")).input()).containsEntry(Flows.UNDO, "SAVING,UPDATING_TIMELINE,APPENDING_ACTIVITY");
     }
 
     // ---- d. aggregation
@@ -531,7 +531,7 @@ class CoordinatorTopologyTest {
         like("evt-like-self", WALL, OWNER, "post-1");
         Map<String, Integer> out = counts(drain());
         assertThat(out).isEqualTo(expect(Topics.STATE_LIKES, 1, Topics.TIMELINE_ENTRIES, 1, Topics.ACTIVITY, 1));
-        Coordinator c = journal("like:evt-like-self");
+        Coordinator c = journal(likeId("evt-like-self"));
         assertThat(c.state()).isEqualTo(Flow.DONE);
         assertThat(c.notes()).containsEntry(Flows.NOTIFIED, "false").containsEntry(Flows.PUSHES, "0");
     }
@@ -562,13 +562,13 @@ class CoordinatorTopologyTest {
         List<PushTask> pushes = data(out.get(Topics.PUSH_HIGH));
         assertThat(pushes).extracting(PushTask::token).containsExactlyInAnyOrderElementsOf(OWNER_TOKENS);
         assertThat(pushes).isNotEmpty().allSatisfy(p -> {
-            assertThat(p.pushId()).isEqualTo(PushIds.pushId("evt-follow-1", p.token()));
+            assertThat(p.pushId()).isEqualTo(PushIds.pushId(FOLLOWS.toString(), "evt-follow-1", p.token()));
             assertThat(p.title()).isEqualTo("New follower");
             assertThat(p.body()).isEqualTo("x followed you");
             assertThat(p.lane()).isEqualTo(Lane.HIGH);
             assertThat(p.collapseKey()).isEqualTo(n.collapseKey());
         });
-        assertThat(journal("follow:evt-follow-1").state()).isEqualTo(Flow.DONE);
+        assertThat(journal(followId("evt-follow-1")).state()).isEqualTo(Flow.DONE);
 
         // Redelivered: nothing new (the intake record is forwarded again, and deduplicated there).
         publish(events, "x", follow);
@@ -600,8 +600,8 @@ class CoordinatorTopologyTest {
         assertThat(this.<PushTask>data(first.get(Topics.PUSH_HIGH))).extracting(PushTask::sourceEventId).containsOnly("evt-fine-1");
         assertThat(first.get(Topics.STATE_LIKES)).hasSize(3);
         assertThat(first.get(Topics.NOTIFICATIONS)).hasSize(1);
-        assertThat(journal("like:evt-poison-1").state()).isEqualTo("NOTIFYING");
-        assertThat(journal("like:evt-poison-1").failures()).hasSize(1);
+        assertThat(journal(likeId("evt-poison-1")).state()).isEqualTo("NOTIFYING");
+        assertThat(journal(likeId("evt-poison-1")).failures()).hasSize(1);
         assertThat(active("like", "NOTIFYING")).as("waiting for a retry").isEqualTo(2.0);
         assertThat(registry.get(CoordinatorMetrics.STEP).tags("flow", "like", "step", "SAVING", "outcome", "succeeded").timer().count())
                 .isEqualTo(3);
@@ -609,16 +609,16 @@ class CoordinatorTopologyTest {
 
         // Retries on the wall clock: 100 ms, then 200 ms (±20 %), then parked.
         tick(Duration.ofMillis(150));
-        assertThat(journal("like:evt-poison-1").failures()).hasSize(2);
+        assertThat(journal(likeId("evt-poison-1")).failures()).hasSize(2);
         assertThat(drain().get(Topics.COORDINATORS_PARKED)).isEmpty();
         like("evt-fine-2", WALL.plusMillis(150), "u5", "fine");
         tick(Duration.ofMillis(400));
         Map<String, List<TestRecord<byte[], byte[]>>> parkedOut = drain();
         List<TestRecord<byte[], byte[]>> parked = parkedOut.get(Topics.COORDINATORS_PARKED);
-        assertThat(parked).extracting(CoordinatorTopologyTest::key).containsExactlyInAnyOrder("like:evt-poison-1", "like:evt-poison-2");
-        Admin.Parked p1 = Admin.Parked.fromJson(parked.stream().filter(r -> key(r).equals("like:evt-poison-1")).findFirst()
+        assertThat(parked).extracting(CoordinatorTopologyTest::key).containsExactlyInAnyOrder(likeId("evt-poison-1"), likeId("evt-poison-2"));
+        Admin.Parked p1 = Admin.Parked.fromJson(parked.stream().filter(r -> key(r).equals(likeId("evt-poison-1"))).findFirst()
                 .orElseThrow().value());
-        assertThat(p1.id()).isEqualTo("like:evt-poison-1");
+        assertThat(p1.id()).isEqualTo(likeId("evt-poison-1"));
         assertThat(p1.flow()).isEqualTo("like");
         assertThat(p1.recipient()).isEqualTo(OWNER);
         assertThat(p1.state()).isEqualTo("NOTIFYING");
@@ -634,36 +634,36 @@ class CoordinatorTopologyTest {
                 .isBetween(250.0, 551.0);
         // One poisoned coordinator never stops the others.
         assertThat(this.<PushTask>data(parkedOut.get(Topics.PUSH_HIGH))).extracting(PushTask::sourceEventId).containsOnly("evt-fine-2");
-        assertThat(journal("like:evt-fine-2").state()).isEqualTo(Flow.DONE);
+        assertThat(journal(likeId("evt-fine-2")).state()).isEqualTo(Flow.DONE);
 
         // Parked coordinators stay parked: the wall clock alone does nothing.
         tick(Duration.ofSeconds(5));
         assertThat(counts(drain())).isEqualTo(expect());
-        assertThat(journal("like:evt-poison-1").isParked()).isTrue();
+        assertThat(journal(likeId("evt-poison-1")).isParked()).isTrue();
 
         // Fixed; an operator retries one: it completes.
         poisoned.set(false);
-        command(OWNER, "{\"action\":\"retry\",\"id\":\"like:evt-poison-1\",\"note\":\"store fixed\"}");
+        command(OWNER, "{\"action\":\"retry\",\"id\":\"" + likeId("evt-poison-1") + "\",\"note\":\"store fixed\"}");
         Map<String, List<TestRecord<byte[], byte[]>>> retried = drain();
         assertThat(counts(retried)).isEqualTo(expect(Topics.NOTIFICATIONS, 1, Topics.PUSH_HIGH, 2, Topics.COORDINATORS_PARKED, 1));
         assertThat(this.<PushTask>data(retried.get(Topics.PUSH_HIGH))).extracting(PushTask::pushId)
-                .containsExactlyInAnyOrder(OWNER_TOKENS.stream().map(t -> PushIds.pushId("evt-poison-1", t)).toArray(String[]::new));
+                .containsExactlyInAnyOrder(OWNER_TOKENS.stream().map(t -> PushIds.pushId(LIKES.toString(), "evt-poison-1", t)).toArray(String[]::new));
         TestRecord<byte[], byte[]> tombstone = retried.get(Topics.COORDINATORS_PARKED).get(0);
-        assertThat(key(tombstone)).isEqualTo("like:evt-poison-1");
+        assertThat(key(tombstone)).isEqualTo(likeId("evt-poison-1"));
         assertThat(tombstone.value()).isNull();
         assertThat(gauge()).isEqualTo(1.0);
-        Coordinator done = journal("like:evt-poison-1");
+        Coordinator done = journal(likeId("evt-poison-1"));
         assertThat(done.state()).isEqualTo(Flow.DONE);
         assertThat(done.journal()).extracting(JournalEntry::kind).contains(JournalEntry.Kind.RETRIED);
         assertThat(done.journal().stream().filter(e -> e.kind() == JournalEntry.Kind.RETRIED).findFirst().orElseThrow().detail())
                 .isEqualTo("operator: store fixed");
 
         // The other one is discarded: no push, ever.
-        command(OWNER, "{\"action\":\"discard\",\"id\":\"like:evt-poison-2\",\"note\":\"duplicate of a support ticket\"}");
+        command(OWNER, "{\"action\":\"discard\",\"id\":\"" + likeId("evt-poison-2") + "\",\"note\":\"duplicate of a support ticket\"}");
         Map<String, List<TestRecord<byte[], byte[]>>> discarded = drain();
         assertThat(counts(discarded)).isEqualTo(expect(Topics.COORDINATORS_PARKED, 1));
         assertThat(discarded.get(Topics.COORDINATORS_PARKED).get(0).value()).isNull();
-        assertThat(journal("like:evt-poison-2").state()).isEqualTo(Flow.DISCARDED);
+        assertThat(journal(likeId("evt-poison-2")).state()).isEqualTo(Flow.DISCARDED);
         assertThat(gauge()).isZero();
         assertThat(active("like", Flow.PARKED)).isZero();
         assertThat(registry.get(CoordinatorMetrics.DURATION).tags("flow", "like", "outcome", Flow.DISCARDED).timer().count()).isEqualTo(1);
@@ -674,14 +674,14 @@ class CoordinatorTopologyTest {
         poisoned.set(true);
         like("evt-poison-3", WALL.plusSeconds(6), "u6", "poison");
         drain();
-        assertThat(journal("like:evt-poison-3").state()).isEqualTo("NOTIFYING");
+        assertThat(journal(likeId("evt-poison-3")).state()).isEqualTo("NOTIFYING");
         assertThat(active("like", "NOTIFYING")).isEqualTo(1.0);
-        command(OWNER, "{\"action\":\"retry\",\"id\":\"like:evt-poison-1\"}");
-        command(OWNER, "{\"action\":\"discard\",\"id\":\"like:evt-poison-3\"}");
-        command(OWNER, "{\"action\":\"retry\",\"id\":\"like:evt-poison-3\"}");
+        command(OWNER, "{\"action\":\"retry\",\"id\":\"" + likeId("evt-poison-1") + "\"}");
+        command(OWNER, "{\"action\":\"discard\",\"id\":\"" + likeId("evt-poison-3") + "\"}");
+        command(OWNER, "{\"action\":\"retry\",\"id\":\"" + likeId("evt-poison-3") + "\"}");
         command(OWNER, "{\"action\":\"discard\",\"id\":\"like:no-such\"}");
         assertThat(counts(drain())).isEqualTo(expect());
-        assertThat(journal("like:evt-poison-3").journal()).hasSize(5);
+        assertThat(journal(likeId("evt-poison-3")).journal()).hasSize(5);
         assertThat(counter(CoordinatorMetrics.COMMANDS, "action", "retry", "result", "done")).isEqualTo(1.0);
         assertThat(counter(CoordinatorMetrics.COMMANDS, "action", "discard", "result", "done")).isEqualTo(1.0);
         assertThat(counter(CoordinatorMetrics.COMMANDS, "action", "retry", "result", "not-parked")).isEqualTo(2.0);
@@ -701,7 +701,7 @@ class CoordinatorTopologyTest {
         assertThat(gauge()).isEqualTo(1.0);
 
         tick(Duration.ofSeconds(1));
-        command(OWNER, "{\"action\":\"retry\",\"id\":\"like:evt-poison-1\",\"note\":\"try again\"}");
+        command(OWNER, "{\"action\":\"retry\",\"id\":\"" + likeId("evt-poison-1") + "\",\"note\":\"try again\"}");
         List<TestRecord<byte[], byte[]>> parked = drain().get(Topics.COORDINATORS_PARKED);
         // Parked again at once: the compacted topic must describe this park, not the first.
         assertThat(parked).hasSize(1);
@@ -716,7 +716,7 @@ class CoordinatorTopologyTest {
         open(config());
         drain();
         command(OWNER, "this is not json");
-        command(OWNER, "{\"action\":\"explode\",\"id\":\"like:evt-1\"}");
+        command(OWNER, "{\"action\":\"explode\",\"id\":\"" + likeId("evt-1") + "\"}");
         command(OWNER, "{\"action\":\"retry\"}");
         command(OWNER, null);
 
@@ -750,21 +750,21 @@ class CoordinatorTopologyTest {
                 .withSupervisor(new SupervisorPolicy(100, Duration.ofMinutes(10), Duration.ofMinutes(5), Duration.ofMinutes(10))));
         drain();
         like("evt-poison-1", WALL, "u2", "poison");
-        Coordinator c = journal("like:evt-poison-1");
+        Coordinator c = journal(likeId("evt-poison-1"));
         assertThat(c.failures()).hasSize(1);
         assertThat(c.nextAttemptAt()).isAfter(WALL.plus(Duration.ofMinutes(3)));
 
         // NOTIFYING's timeout is 2 minutes from when the like entered it.
         jump(Duration.ofMinutes(2).minus(TICK));
         assertThat(drain().get(Topics.COORDINATORS_PARKED)).isEmpty();
-        assertThat(journal("like:evt-poison-1").state()).isEqualTo("NOTIFYING");
+        assertThat(journal(likeId("evt-poison-1")).state()).isEqualTo("NOTIFYING");
         tick(TICK.multipliedBy(2));
         List<TestRecord<byte[], byte[]>> parked = drain().get(Topics.COORDINATORS_PARKED);
         assertThat(parked).hasSize(1);
         Admin.Parked p = Admin.Parked.fromJson(parked.get(0).value());
         assertThat(p.reason()).isEqualTo("timed out: NOTIFYING did not succeed within PT2M; last failure: RuntimeException: poisoned post");
         assertThat(p.parkedAt()).isBetween(WALL.plus(Duration.ofMinutes(2)), WALL.plus(Duration.ofMinutes(2)).plus(TICK));
-        assertThat(journal("like:evt-poison-1").journal()).extracting(JournalEntry::kind).containsOnlyOnce(JournalEntry.Kind.FAILED);
+        assertThat(journal(likeId("evt-poison-1")).journal()).extracting(JournalEntry::kind).containsOnlyOnce(JournalEntry.Kind.FAILED);
         assertThat(gauge()).isEqualTo(1.0);
     }
 
@@ -776,12 +776,12 @@ class CoordinatorTopologyTest {
         drain();
         like("evt-like-1", WALL, "u2", "post-1");
         drain();
-        assertThat(journal("like:evt-like-1").state()).isEqualTo(Flow.DONE);
+        assertThat(journal(likeId("evt-like-1")).state()).isEqualTo(Flow.DONE);
         // Retention: the notification window plus 5 minutes.
         jump(Duration.ofMinutes(6).minus(TICK));
-        assertThat(journal("like:evt-like-1")).isNotNull();
+        assertThat(journal(likeId("evt-like-1"))).isNotNull();
         tick(TICK.multipliedBy(2));
-        assertThat(journal("like:evt-like-1")).isNull();
+        assertThat(journal(likeId("evt-like-1"))).isNull();
         // The like still stands: a second like is still a no-op, and an unlike still undoes it (without its journal).
         like("evt-like-1b", WALL.plusSeconds(400), "u2", "post-1");
         assertThat(counts(drain())).isEqualTo(expect());
@@ -789,4 +789,15 @@ class CoordinatorTopologyTest {
         Map<String, Integer> undone = counts(drain());
         assertThat(undone).isEqualTo(expect(Topics.STATE_LIKES, 1, Topics.TIMELINE_ENTRIES, 1, Topics.ACTIVITY, 1));
     }
+
+    /** The id of the like coordinator an event of the test's likes source starts: kind, event id and source tag. */
+    private static String likeId(String eventId) {
+        return "like:" + PushIds.eventKey(LIKES.toString(), eventId);
+    }
+
+    /** The id of the follow coordinator an event of the test's follows source starts. */
+    private static String followId(String eventId) {
+        return "follow:" + PushIds.eventKey(FOLLOWS.toString(), eventId);
+    }
+
 }

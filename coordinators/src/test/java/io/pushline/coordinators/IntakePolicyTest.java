@@ -1,5 +1,6 @@
 package io.pushline.coordinators;
 
+import io.pushline.contracts.PushIds;
 import io.pushline.contracts.Envelope;
 import io.pushline.contracts.EventData;
 import io.pushline.contracts.EventType;
@@ -133,8 +134,8 @@ class IntakePolicyTest {
         Plan plan = intake.onEvent(event("evt-1", T0, new LikeCreated("u2", "p1", "u1")), memory);
 
         assertThat(plan).isEqualTo(new Act(null,
-                new Remember("like", "u2", "p1", new Facts.Decision(true, T0.toEpochMilli(), "evt-1", "like:evt-1")),
-                new Start("like:evt-1", Flows.LIKE, "u1", Map.of(Flows.EVENT_ID, "evt-1",
+                new Remember("like", "u2", "p1", new Facts.Decision(true, T0.toEpochMilli(), "evt-1", likeId("evt-1"))),
+                new Start(likeId("evt-1"), Flows.LIKE, "u1", Map.of(Flows.EVENT_ID, "evt-1",
                         Flows.EVENT_TIME, Long.toString(T0.toEpochMilli()), Flows.EVENT_SOURCE, SOURCE.toString(),
                         Flows.ACTOR, "u2", Flows.POST, "p1", Flows.OWNER, "u1"))));
         assertThat(memory.journalsRead).as("a like never needs a journal").isEmpty();
@@ -142,7 +143,7 @@ class IntakePolicyTest {
 
     @Test
     void theSameLikeAgainIsADuplicateWhetherItStandsOrWasTakenBack() {
-        memory.decided("like", "u2", "p1", new Facts.Decision(true, T0.toEpochMilli(), "evt-1", "like:evt-1"));
+        memory.decided("like", "u2", "p1", new Facts.Decision(true, T0.toEpochMilli(), "evt-1", likeId("evt-1")));
         assertThat(intake.onEvent(event("evt-1", T0, new LikeCreated("u2", "p1", "u1")), memory))
                 .isEqualTo(new Skip(Flows.LIKE, "duplicate", null));
 
@@ -153,22 +154,22 @@ class IntakePolicyTest {
 
     @Test
     void aSecondLikeWhileTheFirstStandsStartsNothing() {
-        memory.decided("like", "u2", "p1", new Facts.Decision(true, T0.toEpochMilli(), "evt-1", "like:evt-1"));
+        memory.decided("like", "u2", "p1", new Facts.Decision(true, T0.toEpochMilli(), "evt-1", likeId("evt-1")));
         assertThat(intake.onEvent(event("evt-2", T0.plusSeconds(5), new LikeCreated("u2", "p1", "u1")), memory))
                 .isEqualTo(new Skip(Flows.LIKE, "already", null));
     }
 
     @Test
     void aLikeOlderThanTheUnlikeAlreadyAppliedIsStaleAndANewerOneStartsAgain() {
-        memory.decided("like", "u2", "p1", new Facts.Decision(false, T0.plusSeconds(10).toEpochMilli(), "evt-u", "unlike:evt-u"));
+        memory.decided("like", "u2", "p1", new Facts.Decision(false, T0.plusSeconds(10).toEpochMilli(), "evt-u", "unlike:" + PushIds.eventKey(SOURCE.toString(), "evt-u")));
         assertThat(intake.onEvent(event("evt-1", T0, new LikeCreated("u2", "p1", "u1")), memory))
                 .isEqualTo(new Skip(Flows.LIKE, "stale", null));
 
         Plan again = intake.onEvent(event("evt-3", T0.plusSeconds(20), new LikeCreated("u2", "p1", "u1")), memory);
         assertThat(again).isInstanceOf(Act.class);
-        assertThat(((Act) again).start().id()).isEqualTo("like:evt-3");
+        assertThat(((Act) again).start().id()).isEqualTo(likeId("evt-3"));
         assertThat(((Act) again).remember().decision()).isEqualTo(
-                new Facts.Decision(true, T0.plusSeconds(20).toEpochMilli(), "evt-3", "like:evt-3"));
+                new Facts.Decision(true, T0.plusSeconds(20).toEpochMilli(), "evt-3", likeId("evt-3")));
     }
 
     @Test
@@ -181,25 +182,25 @@ class IntakePolicyTest {
 
     @Test
     void anUnlikeOfARunningLikeCancelsItAndUndoesWhatItDid() {
-        Coordinator running = like("like:evt-1", 4, "1772366400000"); // in PUSHING: saved, counted, recorded, notified
-        memory.has(running).decided("like", "u2", "p1", new Facts.Decision(true, T0.toEpochMilli(), "evt-1", "like:evt-1"));
+        Coordinator running = like(likeId("evt-1"), 4, "1772366400000"); // in PUSHING: saved, counted, recorded, notified
+        memory.has(running).decided("like", "u2", "p1", new Facts.Decision(true, T0.toEpochMilli(), "evt-1", likeId("evt-1")));
         Instant at = T0.plusSeconds(30);
 
         Plan plan = intake.onEvent(event("evt-u", at, new LikeRemoved("u2", "p1", "u1")), memory);
 
         assertThat(plan).isEqualTo(new Act(new Cancel(running, "like removed by evt-u"),
-                new Remember("like", "u2", "p1", new Facts.Decision(false, at.toEpochMilli(), "evt-u", "unlike:evt-u")),
-                new Start("unlike:evt-u", Flows.UNLIKE, "u1", Map.of(Flows.EVENT_ID, "evt-u",
+                new Remember("like", "u2", "p1", new Facts.Decision(false, at.toEpochMilli(), "evt-u", "unlike:" + PushIds.eventKey(SOURCE.toString(), "evt-u"))),
+                new Start("unlike:" + PushIds.eventKey(SOURCE.toString(), "evt-u"), Flows.UNLIKE, "u1", Map.of(Flows.EVENT_ID, "evt-u",
                         Flows.EVENT_TIME, Long.toString(at.toEpochMilli()), Flows.EVENT_SOURCE, SOURCE.toString(),
                         Flows.ACTOR, "u2", Flows.POST, "p1", Flows.OWNER, "u1",
                         Flows.UNDO, "SAVING,UPDATING_TIMELINE,APPENDING_ACTIVITY,NOTIFYING", Flows.WINDOW_START, "1772366400000"))));
-        assertThat(memory.journalsRead).containsExactly("like:evt-1");
+        assertThat(memory.journalsRead).containsExactly(likeId("evt-1"));
     }
 
     @Test
     void anUnlikeOfALikeStoppedEarlyUndoesOnlyWhatItDid() {
-        memory.has(like("like:evt-1", 1, null))
-                .decided("like", "u2", "p1", new Facts.Decision(true, T0.toEpochMilli(), "evt-1", "like:evt-1"));
+        memory.has(like(likeId("evt-1"), 1, null))
+                .decided("like", "u2", "p1", new Facts.Decision(true, T0.toEpochMilli(), "evt-1", likeId("evt-1")));
 
         Act plan = (Act) intake.onEvent(event("evt-u", T0.plusSeconds(1), new LikeRemoved("u2", "p1", "u1")), memory);
 
@@ -209,8 +210,8 @@ class IntakePolicyTest {
 
     @Test
     void anUnlikeOfAFinishedLikeCancelsNothingAndUndoesEveryStep() {
-        memory.has(like("like:evt-1", 5, "1772366400000"))
-                .decided("like", "u2", "p1", new Facts.Decision(true, T0.toEpochMilli(), "evt-1", "like:evt-1"));
+        memory.has(like(likeId("evt-1"), 5, "1772366400000"))
+                .decided("like", "u2", "p1", new Facts.Decision(true, T0.toEpochMilli(), "evt-1", likeId("evt-1")));
 
         Act plan = (Act) intake.onEvent(event("evt-u", T0.plusSeconds(60), new LikeRemoved("u2", "p1", "u1")), memory);
 
@@ -223,7 +224,7 @@ class IntakePolicyTest {
 
     @Test
     void anUnlikeOfALikeWhoseJournalIsGoneUndoesAllButThePushAndRetractsNothing() {
-        memory.decided("like", "u2", "p1", new Facts.Decision(true, T0.toEpochMilli(), "evt-1", "like:evt-1"));
+        memory.decided("like", "u2", "p1", new Facts.Decision(true, T0.toEpochMilli(), "evt-1", likeId("evt-1")));
 
         Act plan = (Act) intake.onEvent(event("evt-u", T0.plus(Duration.ofHours(1)), new LikeRemoved("u2", "p1", "u1")), memory);
 
@@ -231,7 +232,7 @@ class IntakePolicyTest {
         assertThat(plan.start().input())
                 .containsEntry(Flows.UNDO, "SAVING,UPDATING_TIMELINE,APPENDING_ACTIVITY,NOTIFYING")
                 .containsEntry(Flows.WINDOW_START, "");
-        assertThat(memory.journalsRead).containsExactly("like:evt-1");
+        assertThat(memory.journalsRead).containsExactly(likeId("evt-1"));
     }
 
     @Test
@@ -258,15 +259,15 @@ class IntakePolicyTest {
 
     @Test
     void theSameUnlikeAgainIsADuplicate() {
-        memory.decided("like", "u2", "p1", new Facts.Decision(false, T0.toEpochMilli(), "evt-u", "unlike:evt-u"));
+        memory.decided("like", "u2", "p1", new Facts.Decision(false, T0.toEpochMilli(), "evt-u", "unlike:" + PushIds.eventKey(SOURCE.toString(), "evt-u")));
         assertThat(intake.onEvent(event("evt-u", T0, new LikeRemoved("u2", "p1", "u1")), memory))
                 .isEqualTo(new Skip(Flows.UNLIKE, "duplicate", null));
     }
 
     @Test
     void anUnlikeOlderThanTheLikeItWouldRemoveIsStale() {
-        memory.has(like("like:evt-1", 2, null))
-                .decided("like", "u2", "p1", new Facts.Decision(true, T0.toEpochMilli(), "evt-1", "like:evt-1"));
+        memory.has(like(likeId("evt-1"), 2, null))
+                .decided("like", "u2", "p1", new Facts.Decision(true, T0.toEpochMilli(), "evt-1", likeId("evt-1")));
 
         assertThat(intake.onEvent(event("evt-u", T0.minusMillis(1), new LikeRemoved("u2", "p1", "u1")), memory))
                 .isEqualTo(new Skip(Flows.UNLIKE, "stale", null));
@@ -280,15 +281,15 @@ class IntakePolicyTest {
         Plan plan = intake.onIntake(event("evt-f", T0, new FollowCreated("fan", "star")), memory);
 
         assertThat(plan).isEqualTo(new Act(null,
-                new Remember("follow", "fan", "star", new Facts.Decision(true, T0.toEpochMilli(), "evt-f", "follow:evt-f")),
-                new Start("follow:evt-f", Flows.FOLLOW, "star", Map.of(Flows.EVENT_ID, "evt-f",
+                new Remember("follow", "fan", "star", new Facts.Decision(true, T0.toEpochMilli(), "evt-f", followId("evt-f"))),
+                new Start(followId("evt-f"), Flows.FOLLOW, "star", Map.of(Flows.EVENT_ID, "evt-f",
                         Flows.EVENT_TIME, Long.toString(T0.toEpochMilli()), Flows.EVENT_SOURCE, SOURCE.toString(),
                         Flows.ACTOR, "fan", Flows.FOLLOWEE, "star"))));
     }
 
     @Test
     void aFollowIsSkippedAsDuplicateAlreadyOrStale() {
-        memory.decided("follow", "fan", "star", new Facts.Decision(true, T0.toEpochMilli(), "evt-f", "follow:evt-f"));
+        memory.decided("follow", "fan", "star", new Facts.Decision(true, T0.toEpochMilli(), "evt-f", followId("evt-f")));
         assertThat(intake.onIntake(event("evt-f", T0, new FollowCreated("fan", "star")), memory))
                 .isEqualTo(new Skip(Flows.FOLLOW, "duplicate", null));
         assertThat(intake.onIntake(event("evt-f2", T0.plusSeconds(1), new FollowCreated("fan", "star")), memory))
@@ -305,8 +306,8 @@ class IntakePolicyTest {
 
     @Test
     void anUnfollowOfARunningFollowCancelsItAndStartsNothing() {
-        Coordinator running = follow("follow:evt-f", 1);
-        memory.has(running).decided("follow", "fan", "star", new Facts.Decision(true, T0.toEpochMilli(), "evt-f", "follow:evt-f"));
+        Coordinator running = follow(followId("evt-f"), 1);
+        memory.has(running).decided("follow", "fan", "star", new Facts.Decision(true, T0.toEpochMilli(), "evt-f", followId("evt-f")));
         Instant at = T0.plusSeconds(2);
 
         assertThat(intake.onIntake(event("evt-uf", at, new FollowRemoved("fan", "star")), memory))
@@ -316,9 +317,9 @@ class IntakePolicyTest {
 
     @Test
     void anUnfollowOfAFinishedOrForgottenFollowIsOnlyRemembered() {
-        memory.has(follow("follow:evt-f", 3))
-                .decided("follow", "fan", "star", new Facts.Decision(true, T0.toEpochMilli(), "evt-f", "follow:evt-f"))
-                .decided("follow", "fan2", "star", new Facts.Decision(true, T0.toEpochMilli(), "evt-g", "follow:evt-g"));
+        memory.has(follow(followId("evt-f"), 3))
+                .decided("follow", "fan", "star", new Facts.Decision(true, T0.toEpochMilli(), "evt-f", followId("evt-f")))
+                .decided("follow", "fan2", "star", new Facts.Decision(true, T0.toEpochMilli(), "evt-g", followId("evt-g")));
         Remember removed = new Remember("follow", "fan", "star", new Facts.Decision(false, T0.plusSeconds(9).toEpochMilli(), "evt-uf", null));
 
         assertThat(intake.onIntake(event("evt-uf", T0.plusSeconds(9), new FollowRemoved("fan", "star")), memory))
@@ -326,7 +327,7 @@ class IntakePolicyTest {
         assertThat(intake.onIntake(event("evt-ug", T0.plusSeconds(9), new FollowRemoved("fan2", "star")), memory))
                 .as("its journal was cleaned up").isInstanceOf(Act.class)
                 .satisfies(p -> assertThat(((Act) p).cancel()).isNull());
-        assertThat(memory.journalsRead).containsExactly("follow:evt-f", "follow:evt-g");
+        assertThat(memory.journalsRead).containsExactly(followId("evt-f"), followId("evt-g"));
     }
 
     @Test
@@ -343,7 +344,7 @@ class IntakePolicyTest {
 
     @Test
     void anUnfollowOlderThanTheLatestDecisionIsStale() {
-        memory.decided("follow", "fan", "star", new Facts.Decision(true, T0.plusSeconds(1).toEpochMilli(), "evt-f", "follow:evt-f"));
+        memory.decided("follow", "fan", "star", new Facts.Decision(true, T0.plusSeconds(1).toEpochMilli(), "evt-f", followId("evt-f")));
         assertThat(intake.onIntake(event("evt-uf", T0, new FollowRemoved("fan", "star")), memory))
                 .isEqualTo(new Skip(Flows.FOLLOW, "stale", null));
         assertThat(memory.journalsRead).isEmpty();
@@ -369,7 +370,7 @@ class IntakePolicyTest {
         assertThat(intake.onIntake(event("evt-4", T0, new FollowCreated("fan", "star")), memory))
                 .isEqualTo(new Skip(Flows.FOLLOW, "banned-recipient", null));
         // Checked before anything is read: a banned actor's like is not even a duplicate.
-        memory.decided("like", "u2", "p1", new Facts.Decision(true, T0.toEpochMilli(), "evt-1", "like:evt-1"));
+        memory.decided("like", "u2", "p1", new Facts.Decision(true, T0.toEpochMilli(), "evt-1", likeId("evt-1")));
         assertThat(intake.onEvent(event("evt-1", T0, new LikeCreated("u2", "p1", "u1")), memory))
                 .isEqualTo(new Skip(Flows.LIKE, "banned-actor", null));
         assertThat(memory.journalsRead).isEmpty();
@@ -377,7 +378,7 @@ class IntakePolicyTest {
 
     @Test
     void anUnlikeByABannedProfileStillTakesItsLikeBack() {
-        memory.bans("u2").decided("like", "u2", "p1", new Facts.Decision(true, T0.toEpochMilli(), "evt-1", "like:evt-1"));
+        memory.bans("u2").decided("like", "u2", "p1", new Facts.Decision(true, T0.toEpochMilli(), "evt-1", likeId("evt-1")));
         Plan plan = intake.onEvent(event("evt-u", T0.plusSeconds(1), new LikeRemoved("u2", "p1", "u1")), memory);
         assertThat(plan).isInstanceOf(Act.class);
         assertThat(((Act) plan).start().flow()).isEqualTo(Flows.UNLIKE);
@@ -409,4 +410,15 @@ class IntakePolicyTest {
         }
         return c;
     }
+
+    /** The id of the like coordinator an event of the test's likes source starts: kind, event id and source tag. */
+    private static String likeId(String eventId) {
+        return "like:" + PushIds.eventKey(SOURCE.toString(), eventId);
+    }
+
+    /** The id of the follow coordinator an event of the test's follows source starts. */
+    private static String followId(String eventId) {
+        return "follow:" + PushIds.eventKey(SOURCE.toString(), eventId);
+    }
+
 }

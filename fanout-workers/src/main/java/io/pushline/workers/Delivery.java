@@ -4,6 +4,7 @@ import io.pushline.contracts.DeadLetterReason;
 import io.pushline.contracts.Decoded;
 import io.pushline.contracts.DeviceUnregistered;
 import io.pushline.contracts.Envelope;
+import io.pushline.contracts.PushIds;
 import io.pushline.contracts.PushTask;
 import io.pushline.contracts.ReceiptStatus;
 import io.pushline.push.Platform;
@@ -255,9 +256,14 @@ final class Delivery {
         // sent again nor overwrite its receipt, even if its TTL has run out since. The one exception: a push replayed
         // from the dead letters (pushline dlq replay) whose only receipt says FAILED (given up on, never delivered) is
         // sent after all; that is what replaying RETRIES_EXHAUSTED is for. Its new receipt ends the exception.
+        //
+        // A receipt written before push ids named the event's source carries the legacy id (event id and token only):
+        // it counts too, so that a task redelivered across the upgrade is not sent twice. Such receipts are gone once
+        // the receipts' retention has passed since every worker was upgraded; until then this costs one hash per push.
         String resentFrom = null;
-        if (facts.hasReceipt(task.pushId())) {
-            if (arrival.replayedFrom() == null || !facts.onlyFailedReceipt(task.pushId())) {
+        String receipted = receiptedId(task);
+        if (receipted != null) {
+            if (arrival.replayedFrom() == null || !facts.onlyFailedReceipt(receipted)) {
                 return new Duplicate(task.pushId());
             }
             resentFrom = arrival.replayedFrom();
@@ -373,5 +379,14 @@ final class Delivery {
         }
         long cap = Math.min(config.maxBackoff().toMillis(), floor << Math.min(attempt, 20));
         return Duration.ofMillis(jitter.between(floor, Math.max(floor, cap)));
+    }
+
+    /** The id under which {@code task} has a receipt: its push id, or the legacy one (see the receipt check); else null. */
+    private String receiptedId(PushTask task) {
+        if (facts.hasReceipt(task.pushId())) {
+            return task.pushId();
+        }
+        String legacy = PushIds.legacyPushId(task.sourceEventId(), task.token());
+        return !legacy.equals(task.pushId()) && facts.hasReceipt(legacy) ? legacy : null;
     }
 }

@@ -59,7 +59,7 @@ class DeliveryTest {
     }
 
     private static PushTask task(Integer ttlSeconds, Map<String, String> data) {
-        return new PushTask(PushIds.pushId("evt-1", TOKEN), "evt-1", "user-1", TOKEN,
+        return new PushTask(PushIds.pushId("urn:pushline:test", "evt-1", TOKEN), "evt-1", "user-1", TOKEN,
                 io.pushline.contracts.Platform.APNS, "com.example.app", "Alice liked your post", "tap to see",
                 data, "post-7", ttlSeconds, io.pushline.contracts.Priority.HIGH, Lane.BULK, 3, "ping.caf", null);
     }
@@ -113,6 +113,20 @@ class DeliveryTest {
         clock.set(QUEUED.plusSeconds(3600));
 
         assertThat(decide(task)).isEqualTo(new Delivery.Duplicate(task.pushId()));
+    }
+
+    @Test
+    void aReceiptUnderTheLegacyPushIdCountsAcrossTheUpgrade() {
+        PushTask task = task(60);
+        assertThat(decide(task)).isInstanceOf(Delivery.Send.class);
+        // Written by a worker of the version that hashed the event id alone.
+        facts.receipts.add(PushIds.legacyPushId(task.sourceEventId(), task.token()));
+
+        assertThat(decide(task)).isEqualTo(new Delivery.Duplicate(task.pushId()));
+
+        facts.failedOnly.add(PushIds.legacyPushId(task.sourceEventId(), task.token()));
+        Delivery.Verdict replayed = delivery().decide(decoded(task), new Delivery.Arrival(1, REPLAY_ORIGIN));
+        assertThat(replayed).as("a legacy FAILED receipt: replayed from the dead letters, sent").isInstanceOf(Delivery.Send.class);
     }
 
     @Test
@@ -260,7 +274,7 @@ class DeliveryTest {
     // ---- before the send: unfollows ----
 
     private static PushTask timeline(Lane lane) {
-        return new PushTask(PushIds.pushId("evt-1", TOKEN), "evt-1", "user-1", TOKEN, io.pushline.contracts.Platform.APNS,
+        return new PushTask(PushIds.pushId("urn:pushline:test", "evt-1", TOKEN), "evt-1", "user-1", TOKEN, io.pushline.contracts.Platform.APNS,
                 "com.example.app", "Alice posted", "", Map.of("postId", "p-1", "authorId", "alice"), "post-p-1", 3600,
                 io.pushline.contracts.Priority.NORMAL, lane);
     }
@@ -375,7 +389,7 @@ class DeliveryTest {
 
     @Test
     void normalPriorityAndBackgroundPushesMapToTheirProviderCounterparts() {
-        PushTask background = new PushTask(PushIds.pushId("evt-2", TOKEN), "evt-2", "user-1", TOKEN,
+        PushTask background = new PushTask(PushIds.pushId("urn:pushline:test", "evt-2", TOKEN), "evt-2", "user-1", TOKEN,
                 io.pushline.contracts.Platform.FCM, "app", "t", "b", Map.of(), null, null,
                 io.pushline.contracts.Priority.NORMAL, Lane.BULK, null, null, PushKind.BACKGROUND);
 
@@ -390,7 +404,7 @@ class DeliveryTest {
 
     @Test
     void aTaskThatMakesNoValidRequestThrowsOnlyAfterEveryCheckThatWouldSkipIt() {
-        PushTask bad = new PushTask(PushIds.pushId("evt-3", "bad token"), "evt-3", "user-1", "bad token",
+        PushTask bad = new PushTask(PushIds.pushId("urn:pushline:test", "evt-3", "bad token"), "evt-3", "user-1", "bad token",
                 io.pushline.contracts.Platform.FCM, "app", "t", "b", Map.of(), null, 60,
                 io.pushline.contracts.Priority.NORMAL, Lane.BULK);
 

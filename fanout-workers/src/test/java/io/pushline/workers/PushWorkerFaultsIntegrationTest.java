@@ -311,7 +311,7 @@ class PushWorkerFaultsIntegrationTest {
     private void publish(String eventId, int count) throws Exception {
         for (int n = 0; n < count; n++) {
             String token = "fcm-token-" + n + "-" + eventId.substring(0, 8);
-            PushTask task = new PushTask(PushIds.pushId(eventId, token), eventId, "user-" + n, token,
+            PushTask task = new PushTask(PushIds.pushId("urn:pushline:test", eventId, token), eventId, "user-" + n, token,
                     io.pushline.contracts.Platform.FCM, "io.pushline.test.android", "title", "body", Map.of(), null, 3600,
                     io.pushline.contracts.Priority.NORMAL, Lane.BULK);
             // One at a time, as the other worker tests do: several batches in flight to a just re-created topic can
@@ -448,7 +448,7 @@ class PushWorkerFaultsIntegrationTest {
         // the key the push request reserves for the push id, so building the request throws, every time.
         String eventId = UUID.randomUUID().toString();
         String token = "fcm-token-poison-" + eventId.substring(0, 8);
-        PushTask poison = new PushTask(PushIds.pushId(eventId, token), eventId, user, token, io.pushline.contracts.Platform.FCM,
+        PushTask poison = new PushTask(PushIds.pushId("urn:pushline:test", eventId, token), eventId, user, token, io.pushline.contracts.Platform.FCM,
                 "io.pushline.test.android", "title", "body", Map.of(io.pushline.push.PushRequest.PUSH_ID_DATA_KEY, "forged"), null,
                 3600, io.pushline.contracts.Priority.NORMAL, Lane.BULK);
         RecordMetadata poisonAt = producer.send(codec.toRecord(Topics.PUSH_BULK,
@@ -457,7 +457,7 @@ class PushWorkerFaultsIntegrationTest {
         for (int n = 0; n < 3; n++) {
             String next = UUID.randomUUID().toString();
             String nextToken = "fcm-token-" + n + "-" + next.substring(0, 8);
-            PushTask task = new PushTask(PushIds.pushId(next, nextToken), next, user, nextToken, io.pushline.contracts.Platform.FCM,
+            PushTask task = new PushTask(PushIds.pushId("urn:pushline:test", next, nextToken), next, user, nextToken, io.pushline.contracts.Platform.FCM,
                     "io.pushline.test.android", "title", "body", Map.of(), null, 3600, io.pushline.contracts.Priority.NORMAL, Lane.BULK);
             RecordMetadata at = producer.send(codec.toRecord(Topics.PUSH_BULK, Envelope.of(task.pushId(), SOURCE, Instant.now(), task))).get();
             assertThat(at.partition()).isEqualTo(poisonAt.partition());

@@ -115,7 +115,7 @@ class PushWorkerIntegrationTest {
 
     private PushTask task(String eventId, int n, Platform platform, Integer ttlSeconds) {
         String token = (platform == Platform.APNS ? "apns" : "fcm") + "-token-" + n + "-" + eventId.substring(0, 8);
-        return new PushTask(PushIds.pushId(eventId, token), eventId, "user-" + n, token,
+        return new PushTask(PushIds.pushId("urn:pushline:test", eventId, token), eventId, "user-" + n, token,
                 platform == Platform.APNS ? io.pushline.contracts.Platform.APNS : io.pushline.contracts.Platform.FCM,
                 platform == Platform.APNS ? "io.pushline.test" : "io.pushline.test.android",
                 "title", "body", Map.of("n", Integer.toString(n)), null, ttlSeconds,

@@ -116,7 +116,7 @@ class PushWorkerReceiptsIntegrationTest {
     private static PushTask task(String eventId, int n) {
         Platform platform = n % 2 == 0 ? Platform.APNS : Platform.FCM;
         String token = (platform == Platform.APNS ? "apns" : "fcm") + "-token-" + n + "-" + eventId.substring(0, 8);
-        return new PushTask(PushIds.pushId(eventId, token), eventId, "user-" + n, token,
+        return new PushTask(PushIds.pushId("urn:pushline:test", eventId, token), eventId, "user-" + n, token,
                 platform == Platform.APNS ? io.pushline.contracts.Platform.APNS : io.pushline.contracts.Platform.FCM,
                 platform == Platform.APNS ? "io.pushline.test" : "io.pushline.test.android",
                 "title", "body", Map.of("n", Integer.toString(n)), null, 3600,
@@ -238,7 +238,7 @@ class PushWorkerReceiptsIntegrationTest {
         int filler = 50_000;
         String fillerEvent = UUID.randomUUID().toString();
         for (int n = 0; n < filler; n++) {
-            PushTask other = new PushTask(PushIds.pushId(fillerEvent, "filler-token-" + n), fillerEvent, "other-" + n,
+            PushTask other = new PushTask(PushIds.pushId("urn:pushline:test", fillerEvent, "filler-token-" + n), fillerEvent, "other-" + n,
                     "filler-token-" + n, io.pushline.contracts.Platform.FCM, "io.pushline.test.android", "title", "body",
                     Map.of(), null, 3600, io.pushline.contracts.Priority.NORMAL, Lane.BULK);
             producer.send(receipt(other, false));
@@ -277,7 +277,7 @@ class PushWorkerReceiptsIntegrationTest {
                 && registry.find(WorkerMetrics.RECEIPTS_RESTORE).timer() != null);
         String eventId = UUID.randomUUID().toString();
         PushTask elsewhere = task(eventId, 1);   // sent by the owner of a retry partition of the same number, say
-        PushTask control = new PushTask(PushIds.pushId(eventId, "control-token"), eventId, elsewhere.userId(), "control-token",
+        PushTask control = new PushTask(PushIds.pushId("urn:pushline:test", eventId, "control-token"), eventId, elsewhere.userId(), "control-token",
                 elsewhere.platform(), elsewhere.appId(), "title", "body", Map.of(), null, 3600,
                 io.pushline.contracts.Priority.NORMAL, Lane.BULK);
         producer.send(receipt(elsewhere, false)).get(30, TimeUnit.SECONDS);

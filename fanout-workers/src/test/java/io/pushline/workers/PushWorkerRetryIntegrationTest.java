@@ -147,7 +147,7 @@ class PushWorkerRetryIntegrationTest {
 
     private static PushTask task(String eventId, String userId, int n, Platform platform, Integer ttlSeconds) {
         String token = (platform == Platform.APNS ? "apns" : "fcm") + "-token-" + n + "-" + eventId.substring(0, 8);
-        return new PushTask(PushIds.pushId(eventId, token), eventId, userId, token,
+        return new PushTask(PushIds.pushId("urn:pushline:test", eventId, token), eventId, userId, token,
                 platform == Platform.APNS ? io.pushline.contracts.Platform.APNS : io.pushline.contracts.Platform.FCM,
                 platform == Platform.APNS ? "io.pushline.test" : "io.pushline.test.android",
                 "title", "body", Map.of("n", Integer.toString(n)), null, ttlSeconds,

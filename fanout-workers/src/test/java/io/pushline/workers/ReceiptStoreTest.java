@@ -32,7 +32,7 @@ class ReceiptStoreTest {
 
     @Test
     void aCompoundKeyAndAnOldBarePushIdKeyBothNameThePush() {
-        String pushId = PushIds.pushId(UUID.randomUUID().toString(), "token-1");
+        String pushId = PushIds.pushId("urn:pushline:test", UUID.randomUUID().toString(), "token-1");
         assertThat(ReceiptStore.pushIdOf(Keys.compound("user-1", pushId))).isEqualTo(pushId);
         assertThat(ReceiptStore.pushIdOf(pushId)).as("written by the previous version").isEqualTo(pushId);
         assertThat(ReceiptStore.pushIdOf(null)).isNull();

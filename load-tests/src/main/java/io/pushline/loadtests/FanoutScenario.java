@@ -135,7 +135,7 @@ final class FanoutScenario {
         String eventId = UUID.randomUUID().toString();
         Set<String> expected = new HashSet<>(tokens.size() * 2);
         for (String token : tokens) {
-            expected.add(PushIds.pushId(eventId, token));
+            expected.add(PushIds.pushId(SOURCE.toString(), eventId, token));
         }
         CloudEventCodec codec = new CloudEventCodec();
         Instant postedAt;

@@ -198,7 +198,7 @@ final class LikesScenario {
     static MixedScenario.Message like(CloudEventCodec codec, Owner owner, long n, Instant now) {
         String eventId = UUID.randomUUID().toString();
         LikeCreated like = new LikeCreated("actor-" + n, "post-" + owner.userId() + "-" + n, owner.userId());
-        return new MixedScenario.Message(PushIds.pushId(eventId, owner.token()),
+        return new MixedScenario.Message(PushIds.pushId(SOURCE.toString(), eventId, owner.token()),
                 codec.toRecord(Topics.EVENTS, Envelope.of(eventId, SOURCE, now, like)));
     }
 

@@ -43,7 +43,7 @@ final class LimitsScenario {
     static ProducerRecord<String, byte[]> samplePushTask(String topic, int n) {
         String eventId = UUID.randomUUID().toString();
         String token = (UUID.randomUUID().toString() + UUID.randomUUID()).replace("-", "");
-        PushTask task = new PushTask(PushIds.pushId(eventId, token), eventId, "user-" + n, token, Platform.APNS, "io.pushline.bench",
+        PushTask task = new PushTask(PushIds.pushId("urn:pushline:test", eventId, token), eventId, "user-" + n, token, Platform.APNS, "io.pushline.bench",
                 "author-0 posted", "Something new on author-0's timeline", Map.of("postId", "post-0", "authorId", "author-0"),
                 "post-post-0", 21_600, Priority.NORMAL, Lane.BULK);
         return CODEC.toRecord(topic, Envelope.of(task.pushId(), URI.create("pushline://bench"), Instant.now(), task));

@@ -309,7 +309,7 @@ final class MixedScenario {
         String token = apns ? (UUID.randomUUID().toString() + UUID.randomUUID()).replace("-", "")
                 : UUID.randomUUID().toString().replace("-", "") + ":APA91b" + UUID.randomUUID().toString().replace("-", "");
         String author = String.format("liked-%04d", n % 1000);
-        return new PushTask(PushIds.pushId(eventId, token), eventId, author, token, apns ? Platform.APNS : Platform.FCM,
+        return new PushTask(PushIds.pushId("urn:pushline:test", eventId, token), eventId, author, token, apns ? Platform.APNS : Platform.FCM,
                 apns ? "io.pushline.bench" : "io.pushline.bench.android", "liker-" + n + " liked your post", "",
                 Map.of("postId", "post-" + author, "likerId", "liker-" + n), "like-post-" + author, 3600, Priority.HIGH, Lane.HIGH);
     }

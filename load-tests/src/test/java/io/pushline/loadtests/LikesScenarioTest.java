@@ -52,7 +52,7 @@ class LikesScenarioTest {
         Envelope<?> envelope = ((Decoded.Ok) codec.decode(record.headers(), record.value())).envelope();
         assertThat(envelope.time()).isEqualTo(T0);
         assertThat(envelope.data()).isEqualTo(new LikeCreated("actor-7", "post-" + owner.userId() + "-7", owner.userId()));
-        assertThat(first.pushId()).isEqualTo(PushIds.pushId(envelope.id(), owner.token()));
+        assertThat(first.pushId()).isEqualTo(PushIds.pushId(envelope.source().toString(), envelope.id(), owner.token()));
         // A fresh event id, actor and post each time: the coordinators never take one for another.
         Envelope<?> other = ((Decoded.Ok) codec.decode(second.record().headers(), second.record().value())).envelope();
         assertThat(other.id()).isNotEqualTo(envelope.id());

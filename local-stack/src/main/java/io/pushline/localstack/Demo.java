@@ -131,7 +131,7 @@ public final class Demo {
                 String eventId = UUID.randomUUID().toString();
                 for (String follower : graph.followersOf(author)) {
                     for (SocialGraph.Device d : devicesByUser.getOrDefault(follower, List.of())) {
-                        expected.add(PushIds.pushId(eventId, d.token()));
+                        expected.add(PushIds.pushId(SOURCE, eventId, d.token()));
                     }
                 }
                 producer.send(codec.toRecord(Topics.EVENTS, Envelope.of(eventId, source, Instant.now(),
@@ -145,7 +145,7 @@ public final class Demo {
                 String eventId = UUID.randomUUID().toString();
                 if (!like.actorId().equals(like.authorId())) {
                     for (SocialGraph.Device d : devicesByUser.getOrDefault(like.authorId(), List.of())) {
-                        expected.add(PushIds.pushId(eventId, d.token()));
+                        expected.add(PushIds.pushId(SOURCE, eventId, d.token()));
                         likePushes++;
                     }
                 }

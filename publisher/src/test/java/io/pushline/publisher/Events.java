@@ -63,10 +63,10 @@ final class Events {
     /** One of each type only Pushline writes. */
     static List<EventData> internal() {
         return List.of(
-                new PushTask(PushIds.pushId(EVENT_ID, APNS_TOKEN), EVENT_ID, "user-1", APNS_TOKEN, Platform.APNS,
+                new PushTask(PushIds.pushId("urn:pushline:test", EVENT_ID, APNS_TOKEN), EVENT_ID, "user-1", APNS_TOKEN, Platform.APNS,
                         "com.example.app", "Bob liked your post", "", Map.of("postId", "post-9"), null, null,
                         Priority.HIGH, Lane.HIGH),
-                new PushReceipt(PushIds.pushId(EVENT_ID, APNS_TOKEN), EVENT_ID, APNS_TOKEN, Platform.APNS,
+                new PushReceipt(PushIds.pushId("urn:pushline:test", EVENT_ID, APNS_TOKEN), EVENT_ID, APNS_TOKEN, Platform.APNS,
                         ReceiptStatus.DELIVERED, null, null, T0),
                 new ContentRemoval("user-3", ContentKind.LIKE, "post-9", "user-1", EVENT_ID),
                 new TimelineEntryUpdated("user-1", "post-9", 42),

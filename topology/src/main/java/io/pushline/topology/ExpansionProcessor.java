@@ -103,19 +103,31 @@ final class ExpansionProcessor implements Processor<byte[], byte[], byte[], byte
      * {@code emitted} is the push tasks emitted so far, {@code followersDone} the followers the cursor has passed,
      * {@code followersTotal} the author's followers on this partition at the start and {@code startedAt} the wall-clock
      * start (epoch ms). Jobs stored by the version before progress lack the last three: they read as null, 0 and null
-     * (unknown). Unknown fields are ignored, so that a later version's fields do not stop this one.
+     * (unknown). {@code source} is the post event's {@code ce_source}: a job stored before push ids named the source
+     * lacks it, and keeps its key (the bare event id) and its push ids (the legacy rule) to the end. Unknown fields are
+     * ignored, so that a later version's fields do not stop this one.
      */
     @JsonIgnoreProperties(ignoreUnknown = true)
     record Job(String eventId, String postId, String authorId, String title, String body, String cursor, long timestamp,
-               long emitted, String cancelledBy, Long followersTotal, long followersDone, Long startedAt) {
+               long emitted, String cancelledBy, Long followersTotal, long followersDone, Long startedAt, String source) {
         Job withProgress(String newCursor, long newlyEmitted, long newlyDone) {
             return new Job(eventId, postId, authorId, title, body, newCursor, timestamp, emitted + newlyEmitted, cancelledBy,
-                    followersTotal, followersDone + newlyDone, startedAt);
+                    followersTotal, followersDone + newlyDone, startedAt, source);
         }
 
         Job cancelled(String banEventId) {
             return new Job(eventId, postId, authorId, title, body, cursor, timestamp, emitted, banEventId, followersTotal,
-                    followersDone, startedAt);
+                    followersDone, startedAt, source);
+        }
+
+        /** The job store's key: the event named by source and id (two sources may reuse an id). */
+        String key() {
+            return source == null ? eventId : PushIds.eventKey(source, eventId);
+        }
+
+        /** The push id of this post to device {@code token}. */
+        String pushId(String token) {
+            return source == null ? PushIds.legacyPushId(eventId, token) : PushIds.pushId(source, eventId, token);
         }
 
         JobProgress progress(int partition, Instant now) {
@@ -257,7 +269,8 @@ final class ExpansionProcessor implements Processor<byte[], byte[], byte[], byte
         if (envelope == null || !(envelope.data() instanceof TimelinePosted post)) {
             return;
         }
-        if (jobs.get(envelope.id()) != null) {
+        String source = envelope.source().toString();
+        if (jobs.get(PushIds.eventKey(source, envelope.id())) != null) {
             return;   // the same event again (a publisher's retry) while its expansion runs: one job, not two
         }
         if (bans.isBanned(post.authorId())) {
@@ -265,7 +278,7 @@ final class ExpansionProcessor implements Processor<byte[], byte[], byte[], byte
             return;
         }
         Job job = new Job(envelope.id(), post.postId(), post.authorId(), post.title(), post.body(), null, record.timestamp(), 0,
-                null, follows.followers(post.authorId()), 0, context.currentSystemTimeMs());
+                null, follows.followers(post.authorId()), 0, context.currentSystemTimeMs(), source);
         storeJob(job);
         metrics.jobStarted();
         // The first page at once, for latency; the rest on the wake-up.
@@ -280,7 +293,7 @@ final class ExpansionProcessor implements Processor<byte[], byte[], byte[], byte
                 Job job = readJob(all.next().value);
                 if (job.authorId().equals(profileId) && job.cancelledBy() == null) {
                     storeJob(job.cancelled(banEventId));
-                    untrack(job.eventId());
+                    untrack(job.key());
                     metrics.jobCancelled();
                     log.atInfo().addKeyValue(DeadLetters.LOG_EVENT_ID, job.eventId())
                             .log("fanout {} by banned profile {} cancelled after {} pushes on partition {}", job.eventId(),
@@ -302,7 +315,7 @@ final class ExpansionProcessor implements Processor<byte[], byte[], byte[], byte
                 Job job = readJob(running.next().value);
                 if (job.cancelledBy() != null) {
                     if (job.timestamp() + config.timelinePushTtl().toMillis() < now) {
-                        jobs.delete(job.eventId());   // its pushes would have expired by now: a retry is harmless
+                        jobs.delete(job.key());   // its pushes would have expired by now: a retry is harmless
                     }
                     continue;
                 }
@@ -352,7 +365,7 @@ final class ExpansionProcessor implements Processor<byte[], byte[], byte[], byte
                     while (devices.hasNext()) {
                         KeyValue<String, byte[]> device = devices.next();
                         DeviceRef ref = read(device.value, DeviceRef.class, USER_DEVICES);
-                        emitPush(job.eventId(), post, follower, Keys.second(device.key), ref, job.timestamp(), now);
+                        emitPush(job, post, follower, Keys.second(device.key), ref, job.timestamp(), now);
                         emitted++;
                     }
                 }
@@ -363,8 +376,8 @@ final class ExpansionProcessor implements Processor<byte[], byte[], byte[], byte
         metrics.followersScanned(followersDone);
         Job next = job.withProgress(cursor, emitted, followersDone);
         if (exhausted) {
-            jobs.delete(job.eventId());
-            untrack(job.eventId());
+            jobs.delete(job.key());
+            untrack(job.key());
             metrics.jobExpanded();
             log.debug("fanout {} finished on partition {}: {} of {} followers, {} devices", job.eventId(),
                     context.taskId().partition(), next.followersDone(), next.followersTotal(), next.emitted());
@@ -378,9 +391,9 @@ final class ExpansionProcessor implements Processor<byte[], byte[], byte[], byte
     /** Shows {@code job}'s progress in its gauges, registering them the first time. */
     private void track(Job job, Instant now) {
         JobProgress progress = job.progress(context.taskId().partition(), now);
-        TopologyMetrics.JobGauges jobGauges = gauges.get(job.eventId());
+        TopologyMetrics.JobGauges jobGauges = gauges.get(job.key());
         if (jobGauges == null) {
-            gauges.put(job.eventId(), metrics.jobGauges(progress));
+            gauges.put(job.key(), metrics.jobGauges(progress));
         } else {
             jobGauges.update(progress);
         }
@@ -408,7 +421,7 @@ final class ExpansionProcessor implements Processor<byte[], byte[], byte[], byte
     }
 
     private void storeJob(Job job) {
-        jobs.put(job.eventId(), write(job));
+        jobs.put(job.key(), write(job));
     }
 
     private Job readJob(byte[] bytes) {
@@ -431,9 +444,9 @@ final class ExpansionProcessor implements Processor<byte[], byte[], byte[], byte
         }
     }
 
-    private void emitPush(String eventId, TimelinePosted post, String userId, String token, DeviceRef device, long timestamp, Instant now) {
-        String pushId = PushIds.pushId(eventId, token);
-        PushTask task = new PushTask(pushId, eventId, userId, token, device.platform(), device.appId(),
+    private void emitPush(Job job, TimelinePosted post, String userId, String token, DeviceRef device, long timestamp, Instant now) {
+        String pushId = job.pushId(token);
+        PushTask task = new PushTask(pushId, job.eventId(), userId, token, device.platform(), device.appId(),
                 post.title(), post.body(), Map.of("postId", post.postId(), "authorId", post.authorId()),
                 collapseKey(post.postId()), (int) config.timelinePushTtl().toSeconds(), Priority.NORMAL, Lane.BULK);
         RecordHeaders headers = new RecordHeaders();

@@ -81,7 +81,11 @@ class TopologyDriverTest {
     }
 
     private void publish(String id, EventData data) {
-        ProducerRecord<String, byte[]> record = codec.toRecord(Topics.EVENTS, Envelope.of(id, SOURCE, Instant.now(), data));
+        publish(SOURCE, id, data);
+    }
+
+    private void publish(URI source, String id, EventData data) {
+        ProducerRecord<String, byte[]> record = codec.toRecord(Topics.EVENTS, Envelope.of(id, source, Instant.now(), data));
         events.pipeInput(new TestRecord<>(record.key().getBytes(StandardCharsets.UTF_8), record.value(), record.headers(), Instant.now()));
     }
 
@@ -99,6 +103,22 @@ class TopologyDriverTest {
                 .map(r -> codec.decode(r.headers(), r.value()))
                 .map(d -> (PushTask) ((Decoded.Ok) d).envelope().data())
                 .collect(Collectors.toList());
+    }
+
+    @Test
+    void twoSourcesThatReuseAnEventIdEachGetTheirPushes() {
+        Instant t = Instant.parse("2026-01-01T00:00:00Z");
+        publish(new DeviceRegistered("bob", "bob-token-apns-0001", Platform.APNS, "io.app", t));
+        publish(new FollowCreated("bob", "alice"));
+        URI otherSource = URI.create("test://another-publisher");
+        publish(SOURCE, "post-event-1", new TimelinePosted("p1", "alice", "Alice posted", "Hello"));
+        publish(otherSource, "post-event-1", new TimelinePosted("p2", "alice", "Alice posted again", "Hi"));
+
+        List<PushTask> tasks = pushTasks();
+        assertThat(tasks).extracting(PushTask::pushId).containsExactlyInAnyOrder(
+                PushIds.pushId(SOURCE.toString(), "post-event-1", "bob-token-apns-0001"),
+                PushIds.pushId(otherSource.toString(), "post-event-1", "bob-token-apns-0001"));
+        assertThat(tasks).extracting(PushTask::title).containsExactlyInAnyOrder("Alice posted", "Alice posted again");
     }
 
     @Test
@@ -121,7 +141,7 @@ class TopologyDriverTest {
         assertThat(tasks).extracting(PushTask::token)
                 .containsExactlyInAnyOrder("bob-token-apns-0001", "bob-token-fcm-00001", "dave-token-apns-001");
         assertThat(tasks).allSatisfy(task -> {
-            assertThat(task.pushId()).isEqualTo(PushIds.pushId(postId, task.token()));
+            assertThat(task.pushId()).isEqualTo(PushIds.pushId(SOURCE.toString(), postId, task.token()));
             assertThat(task.sourceEventId()).isEqualTo(postId);
             assertThat(task.title()).isEqualTo("Alice posted");
         });

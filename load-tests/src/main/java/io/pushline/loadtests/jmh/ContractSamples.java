@@ -50,7 +50,7 @@ final class ContractSamples {
     }
 
     private static EventData data(EventType type) {
-        String pushId = PushIds.pushId(EVENT_ID, APNS_TOKEN);
+        String pushId = PushIds.pushId("urn:pushline:test", EVENT_ID, APNS_TOKEN);
         switch (type) {
             case DEVICE_REGISTERED:
                 return new DeviceRegistered("user-1", APNS_TOKEN, Platform.APNS, "com.example.app", TIME);

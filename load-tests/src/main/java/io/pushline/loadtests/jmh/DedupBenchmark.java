@@ -59,7 +59,7 @@ public class DedupBenchmark {
         String[] ids = new String[size];
         receipts = ConcurrentHashMap.newKeySet();
         for (int i = 0; i < size; i++) {
-            ids[i] = PushIds.pushId("event-" + i, token(random));
+            ids[i] = PushIds.pushId("urn:pushline:test", "event-" + i, token(random));
             receipts.add(ids[i]);
         }
         baseline = new HashSet<>(receipts);
@@ -67,7 +67,7 @@ public class DedupBenchmark {
         misses = new String[PROBES];
         for (int i = 0; i < PROBES; i++) {
             hits[i] = new String(ids[random.nextInt(size)].toCharArray());
-            misses[i] = PushIds.pushId("never-sent-" + i, token(random));
+            misses[i] = PushIds.pushId("urn:pushline:test", "never-sent-" + i, token(random));
         }
     }
 
