@@ -21,7 +21,7 @@ class ReceiptBucketsTest {
     }
 
     private static String id(int n) {
-        return PushIds.pushId("event-" + n, "token-" + n);
+        return PushIds.pushId("urn:pushline:test", "event-" + n, "token-" + n);
     }
 
     @Test

@@ -24,7 +24,7 @@ class ReceiptIdsTest {
             assertThat(key.packed()).isTrue();
             assertThat(new UUID(key.msb(), key.lsb())).isEqualTo(uuid);
         }
-        assertThat(ReceiptIds.Key.of(PushIds.pushId("e", "t")).packed()).isTrue();
+        assertThat(ReceiptIds.Key.of(PushIds.pushId("urn:pushline:test", "e", "t")).packed()).isTrue();
     }
 
     @Test
@@ -66,7 +66,7 @@ class ReceiptIdsTest {
         ReceiptIds ids = new ReceiptIds();
         List<String> pushIds = new ArrayList<>();
         for (int i = 0; i < 1_000; i++) {
-            pushIds.add(PushIds.pushId("event", "token-" + i));
+            pushIds.add(PushIds.pushId("urn:pushline:test", "event", "token-" + i));
             ids.add(ReceiptIds.Key.of(pushIds.get(i)), i % 3);
         }
         ids.add(ReceiptIds.Key.of("bare-old-key"), 2);
@@ -141,6 +141,6 @@ class ReceiptIdsTest {
             assertThat(ids.contains(ReceiptIds.Key.of(added.get(i)))).isTrue();
         }
         assertThat(ids.size()).isEqualTo(100_000);
-        assertThat(ids.contains(ReceiptIds.Key.of(PushIds.pushId("event-x", "token")))).isFalse();
+        assertThat(ids.contains(ReceiptIds.Key.of(PushIds.pushId("urn:pushline:test", "event-x", "token")))).isFalse();
     }
 }

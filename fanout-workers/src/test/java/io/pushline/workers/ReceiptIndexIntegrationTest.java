@@ -117,7 +117,7 @@ class ReceiptIndexIntegrationTest {
     private static PushTask task(String eventId, int n, Lane lane) {
         Platform platform = n % 2 == 0 ? Platform.APNS : Platform.FCM;
         String token = (platform == Platform.APNS ? "apns" : "fcm") + "-token-" + n + "-" + eventId.substring(0, 8);
-        return new PushTask(PushIds.pushId(eventId, token), eventId, "user-" + n, token,
+        return new PushTask(PushIds.pushId("urn:pushline:test", eventId, token), eventId, "user-" + n, token,
                 platform == Platform.APNS ? io.pushline.contracts.Platform.APNS : io.pushline.contracts.Platform.FCM,
                 platform == Platform.APNS ? "io.pushline.test" : "io.pushline.test.android",
                 "title", "body", Map.of("n", Integer.toString(n)), null, 3600,
@@ -209,17 +209,17 @@ class ReceiptIndexIntegrationTest {
         List<String> fresh = new ArrayList<>();
         // Receipts older than the retention first, as a topic that has run for a while holds them, then recent ones.
         for (int n = 0; n < 3_000; n++) {
-            String pushId = PushIds.pushId("old-event", "token-" + n);
+            String pushId = PushIds.pushId("urn:pushline:test", "old-event", "token-" + n);
             old.add(pushId);
             receipt("user-" + n, pushId, now - Duration.ofHours(3).toMillis());
         }
         for (int n = 0; n < 30; n++) {
-            String pushId = PushIds.pushId("hour-old-event", "token-" + n);
+            String pushId = PushIds.pushId("urn:pushline:test", "hour-old-event", "token-" + n);
             hourOld.add(pushId);
             receipt("user-" + n, pushId, now - Duration.ofHours(1).toMillis());
         }
         for (int n = 0; n < 15; n++) {
-            String pushId = PushIds.pushId("fresh-event", "token-" + n);
+            String pushId = PushIds.pushId("urn:pushline:test", "fresh-event", "token-" + n);
             fresh.add(pushId);
             receipt("user-" + n, pushId, now);
         }
