@@ -1,6 +1,7 @@
 package io.pushline.topology;
 
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.pushline.contracts.PushIds;
 import io.pushline.contracts.CloudEventCodec;
 import io.pushline.contracts.ContentKind;
 import io.pushline.contracts.ContentRemoval;
@@ -356,7 +357,7 @@ class BanCascadeDriverTest {
     }
 
     private ExpansionProcessor.Job readJob(String eventId) {
-        byte[] bytes = driver.<String, byte[]>getKeyValueStore(ExpansionProcessor.JOBS).get(eventId);
+        byte[] bytes = driver.<String, byte[]>getKeyValueStore(ExpansionProcessor.JOBS).get(PushIds.eventKey(SOURCE.toString(), eventId));
         assertThat(bytes).as("job %s in the store", eventId).isNotNull();
         try {
             return new com.fasterxml.jackson.databind.ObjectMapper().readValue(bytes, ExpansionProcessor.Job.class);

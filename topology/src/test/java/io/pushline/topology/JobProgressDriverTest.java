@@ -2,6 +2,7 @@ package io.pushline.topology;
 
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.pushline.contracts.PushIds;
 import io.pushline.contracts.CloudEventCodec;
 import io.pushline.contracts.DeviceRegistered;
 import io.pushline.contracts.Envelope;
@@ -196,7 +197,7 @@ class JobProgressDriverTest {
 
         // A job's total is the count when it starts.
         String postId = publish(new TimelinePosted("p1", "alice", "t", "b"));
-        assertThat(driver.<String, byte[]>getKeyValueStore(ExpansionProcessor.JOBS).get(postId))
+        assertThat(driver.<String, byte[]>getKeyValueStore(ExpansionProcessor.JOBS).get(PushIds.eventKey(SOURCE.toString(), postId)))
                 .as("no devices: the first page finished it").isNull();
         assertThat(jobGauges()).isEmpty();
     }

@@ -2,6 +2,7 @@ package io.pushline.topology;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.pushline.contracts.PushIds;
 import io.pushline.contracts.CloudEventCodec;
 import io.pushline.contracts.Decoded;
 import io.pushline.contracts.DeviceRegistered;
@@ -185,7 +186,7 @@ class SparseAudienceDriverTest {
     }
 
     private ExpansionProcessor.Job jobOrNull(String eventId) {
-        byte[] bytes = driver.<String, byte[]>getKeyValueStore(ExpansionProcessor.JOBS).get(eventId);
+        byte[] bytes = driver.<String, byte[]>getKeyValueStore(ExpansionProcessor.JOBS).get(PushIds.eventKey(SOURCE.toString(), eventId));
         if (bytes == null) {
             return null;
         }
