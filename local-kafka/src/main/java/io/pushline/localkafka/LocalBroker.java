@@ -51,7 +51,7 @@ public final class LocalBroker implements AutoCloseable {
     public static final int DEFAULT_PORT = 19092;
     public static final Path DEFAULT_DATA_DIR = Path.of(".pushline", "kafka");
     public static final String DEFAULT_HEAP = "512m";
-    public static final Duration DEFAULT_START_TIMEOUT = Duration.ofSeconds(60);
+    public static final Duration DEFAULT_START_TIMEOUT = Duration.ofSeconds(120);
 
     /** Named here for the Javadoc of this class and of {@link #close()}; {@link ChildJvm} applies it. */
     static final int SHUTDOWN_TIMEOUT_SECONDS = ChildJvm.SHUTDOWN_TIMEOUT_SECONDS;
