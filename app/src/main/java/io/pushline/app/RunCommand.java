@@ -245,40 +245,18 @@ final class RunCommand implements Callable<Integer> {
         if (expansionPageSize < 1 || expansionPageSize > 100_000) {
             throw new ParameterException(spec.commandLine(), "--expansion-page-size must be between 1 and 100000, was " + expansionPageSize);
         }
-        java.time.Duration pageInterval;
-        try {
-            pageInterval = Durations.parse(expansionPageInterval);
-        } catch (IllegalArgumentException e) {
-            throw new ParameterException(spec.commandLine(), "--expansion-page-interval: " + e.getMessage());
-        }
-        if (pageInterval.compareTo(java.time.Duration.ofMillis(1)) < 0 || pageInterval.compareTo(java.time.Duration.ofMinutes(1)) > 0) {
-            throw new ParameterException(spec.commandLine(), "--expansion-page-interval must be between 1ms and 1m, was " + expansionPageInterval);
-        }
-        java.time.Duration commitInterval;
-        try {
-            commitInterval = Durations.parse(coordinatorCommitInterval);
-        } catch (IllegalArgumentException e) {
-            throw new ParameterException(spec.commandLine(), "--coordinator-commit-interval: " + e.getMessage());
-        }
-        if (commitInterval.compareTo(java.time.Duration.ofMillis(1)) < 0 || commitInterval.compareTo(java.time.Duration.ofSeconds(10)) > 0) {
-            throw new ParameterException(spec.commandLine(), "--coordinator-commit-interval must be between 1ms and 10s, was "
-                    + coordinatorCommitInterval);
-        }
+        java.time.Duration pageInterval = durationOption("--expansion-page-interval", expansionPageInterval,
+                java.time.Duration.ofMillis(1), "1ms", java.time.Duration.ofMinutes(1), "1m");
+        java.time.Duration commitInterval = durationOption("--coordinator-commit-interval", coordinatorCommitInterval,
+                java.time.Duration.ofMillis(1), "1ms", java.time.Duration.ofSeconds(10), "10s");
         java.time.Duration parkedRetention = durationOption("--coordinator-parked-retention", coordinatorParkedRetention,
                 java.time.Duration.ofMinutes(1), "1m", java.time.Duration.ofDays(365), "365d");
         java.time.Duration contentKept = durationOption("--content-retention", contentRetention,
                 java.time.Duration.ofDays(1), "1d", java.time.Duration.ofDays(3650), "3650d");
         java.time.Duration tokensKept = durationOption("--invalidated-token-retention", invalidatedTokenRetention,
                 java.time.Duration.ofDays(1), "1d", java.time.Duration.ofDays(3650), "3650d");
-        java.time.Duration lagEvery;
-        try {
-            lagEvery = Durations.parse(lagInterval);
-        } catch (IllegalArgumentException e) {
-            throw new ParameterException(spec.commandLine(), "--lag-interval: " + e.getMessage());
-        }
-        if (lagEvery.compareTo(java.time.Duration.ofSeconds(1)) < 0 || lagEvery.compareTo(java.time.Duration.ofMinutes(10)) > 0) {
-            throw new ParameterException(spec.commandLine(), "--lag-interval must be between 1s and 10m, was " + lagInterval);
-        }
+        java.time.Duration lagEvery = durationOption("--lag-interval", lagInterval,
+                java.time.Duration.ofSeconds(1), "1s", java.time.Duration.ofMinutes(10), "10m");
         java.net.InetSocketAddress http;
         try {
             http = parseHttpAddress(httpAddress);
