@@ -2,7 +2,10 @@ package io.pushline.localkafka;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
 
 /**
  * POSIX signals the JDK cannot send: SIGSTOP and SIGCONT, through the {@code kill} command, to stall a broker (a
@@ -15,8 +18,37 @@ final class Signals {
 
     private Signals() {}
 
+    /**
+     * SIGSTOP, then waits (at most {@value #TIMEOUT_SECONDS}s) until the kernel reports the process stopped: the signal
+     * is delivered asynchronously, and a caller that goes on at once (a test checking the stall, a fault that must
+     * begin now) could otherwise meet a process still running. Where {@code /proc} is missing it returns after sending.
+     */
     static void stop(long pid) {
         send("STOP", pid);
+        Path stat = Path.of("/proc", Long.toString(pid), "stat");
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(TIMEOUT_SECONDS);
+        while (Files.isReadable(stat)) {
+            char state = processState(stat);
+            if (state == 'T' || state == 't' || state == '?') {
+                return;
+            }
+            if (System.nanoTime() > deadline) {
+                throw new LocalBrokerException("pid " + pid + " still in state " + state + " " + TIMEOUT_SECONDS
+                        + "s after SIGSTOP");
+            }
+            LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(5));
+        }
+    }
+
+    /** The state letter of {@code /proc/PID/stat} (the field after the command name in parentheses); '?' if unreadable. */
+    private static char processState(Path stat) {
+        try {
+            String text = Files.readString(stat, StandardCharsets.US_ASCII);
+            int close = text.lastIndexOf(')');
+            return close >= 0 && close + 2 < text.length() ? text.charAt(close + 2) : '?';
+        } catch (IOException e) {
+            return '?';   // gone meanwhile
+        }
     }
 
     static void resume(long pid) {
