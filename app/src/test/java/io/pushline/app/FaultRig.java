@@ -40,11 +40,12 @@ import static org.assertj.core.api.Assertions.assertThat;
  * (their classes are {@code @Execution(CONCURRENT)}): a case spends most of its time waiting out a fault. Each class
  * holds one of two {@linkplain ResourceLock lanes} ({@link #LANE_1}, {@link #LANE_2}), so that at most two cases run
  * at once beside the sequential tests: on two cores, more would slow every one of them past its bounds (a third lane
- * was tried, and a browser test timed out). The lanes and the sequential chain are balanced by measured time (CI on
- * a quiet machine, seconds): lane 1 the crash tests (513) and the restore case (202); lane 2 the worker kills with
- * retries waiting (211), the broker restart and stall (with {@link #SCALED_TIMEOUTS}), the provider outage (114), SASL
- * (108) and the rebalance (70); the replicated cluster (351) runs in the sequential chain, beside about 380 s of tests
- * on the shared broker.
+ * was tried, and a browser test timed out). The lanes and the sequential chain are balanced by measured time (a
+ * fresh-clone CI run, seconds, the crash cases then still one class): lane 1 the workers killed mid-fanout (about 250),
+ * the coordinators killed (95), the restore case (128), the broker stall (75 s of it stalled) and the rebalance (69);
+ * lane 2 the router killed (138), the broker restart (90 s of it down), the provider outage (140), the worker kills
+ * with retries waiting (152) and SASL (180); the replicated cluster (334) runs in the sequential chain, beside the
+ * tests on the shared broker.
  *
  * <p>The coordinators commit every 100 ms here (Kafka Streams' default; Pushline's is 20 ms, for likes' latency): an
  * idle rig then costs a fifth of the transactions, and the cases do not measure latency.
@@ -75,6 +76,7 @@ final class FaultRig implements AutoCloseable {
         return t;
     });
     private Instant faultBegan;
+    private Instant faultEnded;
 
     /** What the health endpoints would have said at one instant: {@code live}/{@code ready} reasons, null when green. */
     record HealthSample(Instant at, String fatal, String notReady) {
@@ -90,40 +92,23 @@ final class FaultRig implements AutoCloseable {
      * How a case's world differs from the defaults: the providers' guards and the workers' configuration (to scale
      * timings down), and the roles that run in this JVM.
      */
-    record Setup(UnaryOperator<GuardedProvider.Builder> guards, UnaryOperator<WorkerConfig> workers, Set<ProcessRole> roles,
-                 Map<String, Object> clients) {
+    record Setup(UnaryOperator<GuardedProvider.Builder> guards, UnaryOperator<WorkerConfig> workers, Set<ProcessRole> roles) {
         static Setup defaults() {
-            return new Setup(UnaryOperator.identity(), UnaryOperator.identity(), ProcessRole.pipelineRoles(), Map.of());
+            return new Setup(UnaryOperator.identity(), UnaryOperator.identity(), ProcessRole.pipelineRoles());
         }
 
         Setup withGuards(UnaryOperator<GuardedProvider.Builder> tuning) {
-            return new Setup(tuning, workers, roles, clients);
+            return new Setup(tuning, workers, roles);
         }
 
         Setup withWorkers(UnaryOperator<WorkerConfig> tuning) {
-            return new Setup(guards, tuning, roles, clients);
+            return new Setup(guards, tuning, roles);
         }
 
         Setup withRoles(Set<ProcessRole> inThisJvm) {
-            return new Setup(guards, workers, inThisJvm, clients);
-        }
-
-        /** Settings for every Kafka client of the pipeline (e.g. {@link #SCALED_TIMEOUTS}). */
-        Setup withClients(Map<String, Object> settings) {
-            return new Setup(guards, workers, roles, Map.copyOf(settings));
+            return new Setup(guards, workers, inThisJvm);
         }
     }
-
-    /**
-     * Kafka's client timeouts divided by three, so that a broker fault that outlasts every one of them need not last
-     * 75 or 90 s: request 10 s (30), commit and every other blocking call 20 s (60), producer blocking 20 s (60), group
-     * session 15 s (45), transaction 20 s (60). The pipeline takes the same paths (requests, commits and transactions
-     * time out and are retried, the coordinators' producers are fenced), in a third of the time. Each case says which
-     * timeouts its fault outlasts.
-     */
-    static final Map<String, Object> SCALED_TIMEOUTS = Map.of(
-            "request.timeout.ms", 10_000, "default.api.timeout.ms", 20_000, "max.block.ms", 20_000,
-            "session.timeout.ms", 15_000, "heartbeat.interval.ms", 3_000, "transaction.timeout.ms", 20_000);
 
     /** Starts a broker, the mocks and the pipeline's roles of {@code setup}. */
     static FaultRig start(String name, Path dir, Setup setup) {
@@ -151,7 +136,7 @@ final class FaultRig implements AutoCloseable {
             rig.closeables.add(rig.admin);
             rig.mocks = MockProviders.start(rig.registry, setup.guards());
             rig.closeables.add(rig.mocks);
-            rig.pipeline = Pipeline.startLanes(new Pipeline.Settings(rig.bootstrapServers(), setup.clients(), PARTITIONS, Replication.Choice.AUTO,
+            rig.pipeline = Pipeline.startLanes(new Pipeline.Settings(rig.bootstrapServers(), Map.of(), PARTITIONS, Replication.Choice.AUTO,
                             dir.resolve("state"), rig.applicationId, IN_FLIGHT, TopologyConfig.DEFAULT_PAGE_SIZE,
                             TopologyConfig.DEFAULT_PAGE_INTERVAL, COORDINATOR_COMMIT_INTERVAL), setup.roles(), rig.mocks.byLane(), rig.registry,
                     UnaryOperator.identity(), setup.workers());
@@ -271,6 +256,7 @@ final class FaultRig implements AutoCloseable {
 
     /** SIGCONT. */
     void resumeBroker() throws Exception {
+        faultEnded = Instant.now();
         signal("-CONT", broker.pid());
     }
 
@@ -285,6 +271,7 @@ final class FaultRig implements AutoCloseable {
 
     /** Starts the broker again on the same port and data dir. */
     void restartBroker() {
+        faultEnded = Instant.now();
         startBroker(port);
     }
 
@@ -339,6 +326,19 @@ final class FaultRig implements AutoCloseable {
                     .as(name + ": not ready only after the fault began").isEmpty();
         }
         return new Outcome(lost, duplicates, redIntervals);
+    }
+
+    /**
+     * Readiness turned red while the broker was away (or within the minute after: the loops notice when their
+     * heartbeats, commits or requests time out). A broker fault longer than the group session timeout must show: every
+     * member has been dropped from its group, whatever its loop says.
+     */
+    void assertNotReadyDuringTheFault() {
+        assertThat(faultBegan).as("a fault began").isNotNull();
+        assertThat(faultEnded).as("the fault ended").isNotNull();
+        Instant until = faultEnded.plusSeconds(60);
+        assertThat(health.stream().anyMatch(s -> s.notReady() != null && !s.at().isBefore(faultBegan) && s.at().isBefore(until)))
+                .as(name + ": readiness red while the broker was away (" + redIntervals() + ")").isTrue();
     }
 
     record Outcome(long lost, long duplicates, List<String> notReady) {

@@ -33,7 +33,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  */
 @Tag("integration")
 @Execution(ExecutionMode.CONCURRENT)
-@ResourceLock(FaultRig.LANE_2)
+@ResourceLock(FaultRig.LANE_1)
 @Timeout(value = 6, unit = TimeUnit.MINUTES)
 class RebalanceSlowAnswersIntegrationTest {
     private static final int DEVICES = 2_000;

@@ -1,6 +1,7 @@
 package io.pushline.workers;
 
 import io.micrometer.core.instrument.MeterRegistry;
+import io.pushline.contracts.GroupHeartbeat;
 import io.pushline.contracts.DeadLetterReason;
 import io.pushline.contracts.DeadLetters;
 import io.pushline.contracts.Topics;
@@ -152,6 +153,8 @@ public final class PushWorker implements AutoCloseable {
     private final Duration transientBound;
     private final LoopFaults faults;   // poll thread only
     private Consumer<String, byte[]> consumer;
+    /** The group member's heartbeat age (null for a consumer without the metric, e.g. a test double). */
+    private volatile GroupHeartbeat heartbeat;
     private Disposable pipeline;
     private Instant lastCommit = Instant.EPOCH;
 
@@ -305,6 +308,8 @@ public final class PushWorker implements AutoCloseable {
         }
         guards = opened;
         consumer = created;
+        // Looked up here, before the poll thread owns the consumer; read from the health thread afterwards.
+        heartbeat = GroupHeartbeat.of(created.metrics(), GroupHeartbeat.sessionTimeout(consumerConfig)).orElse(null);
         Delivery delivery = new Delivery(config, providers.keySet(), opened, clock, Delivery.Jitter.UNIFORM);
         effects = new DeliveryEffects(config, delivery, opened, producer, providers, metrics, governor, clock, transientBound,
                 () -> state.get() == WorkerState.RUNNING);
@@ -380,14 +385,22 @@ public final class PushWorker implements AutoCloseable {
 
     /**
      * Why this worker is not serving right now although it can go on (for {@code /health/ready}): its loop is
-     * retrying a transient broker failure (a commit or position that timed out, a rebalance), or it holds every push
-     * because a check that guards them cannot answer (not loaded yet, retrying a failure, full). Empty while it runs
+     * retrying a transient broker failure (a commit or position that timed out, a rebalance), its heartbeats have not
+     * reached the group coordinator for longer than the session timeout (a broker that is down or stalled: the poll just
+     * returns nothing, see {@link GroupHeartbeat}), or it holds every push because a check that guards them cannot answer (not loaded yet, retrying a failure, full). Empty while it runs
      * normally, and again after its next successful round or once the checks answer. Thread-safe.
      */
     public Optional<String> degraded() {
         String loop = degraded;
         if (loop != null) {
             return Optional.of(loop);
+        }
+        GroupHeartbeat member = heartbeat;
+        if (member != null && firstAssignment.getCount() == 0) {
+            Optional<String> overdue = member.overdue();
+            if (overdue.isPresent()) {
+                return Optional.of(config.lane().name().toLowerCase(Locale.ROOT) + " worker: " + overdue.get());
+            }
         }
         Guards held = guards;
         return Optional.ofNullable(held == null ? null : held.holding());

@@ -3,6 +3,7 @@ package io.pushline.pipeline;
 import io.pushline.observability.LagMetrics;
 
 import io.micrometer.core.instrument.MeterRegistry;
+import io.pushline.contracts.GroupHeartbeat;
 import io.pushline.contracts.Lane;
 import io.pushline.contracts.Replication;
 import io.pushline.contracts.TopicProvisioner;
@@ -128,6 +129,8 @@ public final class Pipeline implements AutoCloseable {
     private Tuning tuning = Tuning.NONE;
     private final List<PushWorker> workers = new ArrayList<>();
     private volatile boolean closing;
+    /** The Streams applications' group session timeout, for {@link #notReady()}'s heartbeat check. */
+    private java.time.Duration sessionTimeout = GroupHeartbeat.DEFAULT_SESSION_TIMEOUT;
     /** Makes each Streams application's replacement bound; tests set a smaller one. */
     private Supplier<ThreadReplacements> replacements = ThreadReplacements::defaults;
 
@@ -233,6 +236,7 @@ public final class Pipeline implements AutoCloseable {
     }
 
     private void doStart(Settings settings, Set<ProcessRole> roles, Map<Lane, Map<Platform, PushProvider>> providers, MeterRegistry registry) {
+        sessionTimeout = GroupHeartbeat.sessionTimeout(settings.clientConfig());
         Map<Lane, WorkerConfig> lanes = new java.util.EnumMap<>(Lane.class);
         for (Lane lane : Lane.values()) {
             lanes.put(lane, tuning.workers().apply(WorkerConfig.defaults(lane).withMaxInFlight(settings.workerInFlight())));
@@ -424,6 +428,15 @@ public final class Pipeline implements AutoCloseable {
         if (coordinators != null && coordinators.state() != KafkaStreams.State.RUNNING) {
             return "the coordinators are " + coordinators.state();
         }
+        // RUNNING says nothing while the broker is away (the threads' polls just return nothing): their heartbeats do.
+        Optional<String> overdue = overdue(streams);
+        if (overdue.isPresent()) {
+            return "the topology: " + overdue.get();
+        }
+        overdue = overdue(coordinators);
+        if (overdue.isPresent()) {
+            return "the coordinators: " + overdue.get();
+        }
         for (PushWorker worker : workers) {
             Optional<String> degraded = worker.degraded();
             if (degraded.isPresent()) {
@@ -439,6 +452,10 @@ public final class Pipeline implements AutoCloseable {
             }
         }
         return null;
+    }
+
+    private Optional<String> overdue(KafkaStreams app) {
+        return app == null ? Optional.empty() : GroupHeartbeat.of(app.metrics(), sessionTimeout).flatMap(GroupHeartbeat::overdue);
     }
 
     /** Waits until every worker has its first partition assignment. */
