@@ -106,15 +106,15 @@ final class Facts {
     }
 
     long likeCount(String postId) {
-        byte[] v = facts.get("count|" + postId);
+        byte[] v = facts.get(countKey(postId));
         return v == null ? 0 : Long.parseLong(new String(v, java.nio.charset.StandardCharsets.UTF_8));
     }
 
     void likeCount(String postId, long count) {
         if (count <= 0) {
-            facts.delete("count|" + postId);
+            facts.delete(countKey(postId));
         } else {
-            facts.put("count|" + postId, Long.toString(count).getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            facts.put(countKey(postId), Long.toString(count).getBytes(java.nio.charset.StandardCharsets.UTF_8));
         }
     }
 
@@ -253,7 +253,11 @@ final class Facts {
         devices.delete(userAndToken);
     }
 
-    private static String decisionKey(String kind, String actor, String object) {
+    static String countKey(String postId) {
+        return "count|" + postId;
+    }
+
+    static String decisionKey(String kind, String actor, String object) {
         return kind + '|' + actor + '|' + object;
     }
 
@@ -261,7 +265,7 @@ final class Facts {
         return WINDOW + recipient + '|' + kind + '|' + object;
     }
 
-    private static byte[] write(Object value) {
+    static byte[] write(Object value) {
         try {
             return JSON.writeValueAsBytes(value);
         } catch (JsonProcessingException e) {

@@ -52,6 +52,7 @@ import java.util.Properties;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /**
  * The coordinators' topology on Kafka's TopologyTestDriver (exactly-once v2, in-memory stores, one partition per topic,
@@ -339,6 +340,32 @@ class CoordinatorTopologyTest {
         assertThat(counter(CoordinatorMetrics.SKIPPED, "flow", "like", "reason", "already")).isEqualTo(1.0);
         assertThat(counter(CoordinatorMetrics.STARTED, "flow", "like")).isEqualTo(1.0);
         assertThat(journal(likeId("evt-like-1-again"))).isNull();
+    }
+
+    @Test
+    void aFinishedLikeSeededAsHistoryIsWhatTheFlowsRead() {
+        // FinishedLikes writes what a finished like leaves in the facts store (for bench history): the flows must read
+        // it as their own, so that the same like again is a no-op and its unlike undoes it.
+        open(config());
+        drain();
+        KeyValueStore<String, byte[]> facts = driver.getKeyValueStore(Facts.STORE);
+        Instant then = WALL.minus(Duration.ofDays(90));
+        java.util.Map.Entry<String, byte[]> decision = FinishedLikes.decision("u2", "post-1", then, "evt-old", "like:old");
+        java.util.Map.Entry<String, byte[]> count = FinishedLikes.count("post-1", 1);
+        facts.put(decision.getKey(), decision.getValue());
+        facts.put(count.getKey(), count.getValue());
+        assertThat(likeDecision("u2", "post-1")).isEqualTo(new Facts.Decision(true, then.toEpochMilli(), "evt-old", "like:old"));
+
+        like("evt-like-again", WALL, "u2", "post-1");
+        assertThat(counts(drain())).isEqualTo(expect());
+        assertThat(counter(CoordinatorMetrics.SKIPPED, "flow", "like", "reason", "already")).isEqualTo(1.0);
+
+        unlike("evt-unlike-1", WALL, "u2", "post-1");
+        Map<String, List<TestRecord<byte[], byte[]>>> out = drain();
+        assertThat(this.<TimelineEntryUpdated>data(out.get(Topics.TIMELINE_ENTRIES).get(0)))
+                .isEqualTo(new TimelineEntryUpdated(OWNER, "post-1", 0));
+        assertThat(FinishedLikes.factsChangelog("pushline-coordinators")).isEqualTo("pushline-coordinators-coordinator-facts-changelog");
+        assertThatThrownBy(() -> FinishedLikes.count("post-1", 0)).isInstanceOf(IllegalArgumentException.class);
     }
 
     // ---- c. order

@@ -81,7 +81,15 @@ class LocalClusterTest {
 
             // RF 3 and min ISR 2 are the cluster's defaults: the topic names neither.
             admin.createTopics(List.of(new NewTopic(TOPIC, 1, (short) -1))).all().get(30, TimeUnit.SECONDS);
-            assertThat(partition(admin).replicas()).hasSize(3);
+            // The controller has created it; the broker the admin asks may learn of it a moment later
+            // (UnknownTopicOrPartitionException until then).
+            Waits.until(() -> {
+                try {
+                    return partition(admin).replicas().size() == 3;
+                } catch (Exception e) {
+                    return false;
+                }
+            }, CLIENT_TIMEOUT, () -> TOPIC + " described with 3 replicas");
             assertThat(admin.describeConfigs(List.of(new ConfigResource(ConfigResource.Type.TOPIC, TOPIC))).all()
                     .get(30, TimeUnit.SECONDS).values().iterator().next().get("min.insync.replicas").value()).isEqualTo("2");
             List<String> sent = new ArrayList<>(produce(producer, 0, 50));
