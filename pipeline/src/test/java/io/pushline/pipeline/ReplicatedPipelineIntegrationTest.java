@@ -89,6 +89,22 @@ class ReplicatedPipelineIntegrationTest {
                     .map(t -> new ConfigResource(ConfigResource.Type.TOPIC, t)).toList()).all().get(30, TimeUnit.SECONDS);
             assertThat(configs.entrySet()).hasSize(checked.size()).allSatisfy(e -> assertThat(
                     e.getValue().get(TopicConfig.MIN_IN_SYNC_REPLICAS_CONFIG).value()).as(e.getKey().name()).isEqualTo("2"));
+            assertThat(members(admin, appId)).as("the topology's members while it runs").isPositive();
+        }
+        // Closed, both Streams applications have left their groups: a restarted process does not wait out the old
+        // members' 45 s session timeout with their tasks unprocessed (Kafka Streams stays in the group by default).
+        Admin admin = cluster.admin();
+        for (String group : List.of(appId, CoordinatorTopology.DEFAULT_APPLICATION_ID)) {
+            io.pushline.testkit.Waits.until(() -> members(admin, group) == 0, Duration.ofSeconds(15),
+                    () -> group + " still has members after the pipeline closed: it did not leave the group");
+        }
+    }
+
+    private static int members(Admin admin, String group) {
+        try {
+            return admin.describeConsumerGroups(List.of(group)).all().get(10, TimeUnit.SECONDS).get(group).members().size();
+        } catch (Exception e) {
+            return -1;
         }
     }
 
