@@ -231,6 +231,17 @@ class IngestServerTest {
         return send(b.POST(HttpRequest.BodyPublishers.ofString(body)).build());
     }
 
+    /** Every header of the record but ce_id, in order, as text. */
+    private static Map<String, String> headersButId(ConsumerRecord<String, byte[]> record) {
+        Map<String, String> headers = new java.util.LinkedHashMap<>();
+        for (Header h : record.headers()) {
+            if (!h.key().equals("ce_id")) {
+                assertThat(headers.put(h.key(), new String(h.value(), StandardCharsets.UTF_8))).as("one " + h.key()).isNull();
+            }
+        }
+        return headers;
+    }
+
     private static ConsumerRecord<String, byte[]> withId(List<ConsumerRecord<String, byte[]>> records, String id) {
         List<ConsumerRecord<String, byte[]>> found = records.stream().filter(r -> id.equals(header(r, "ce_id"))).toList();
         assertThat(found).as(id).hasSize(1);
@@ -262,12 +273,8 @@ class IngestServerTest {
         ConsumerRecord<String, byte[]> asStructured = withId(records, "bin-1");
         ConsumerRecord<String, byte[]> asBinary = withId(records, "bin-2");
         assertThat(asBinary.key()).isEqualTo(asStructured.key()).isEqualTo("user-42");
-        List<String> headerKeys = List.of("ce_specversion", "ce_source", "ce_type", "ce_time", "content-type");
-        for (String key : headerKeys) {
-            assertThat(header(asBinary, key)).as(key).isNotNull().isEqualTo(header(asStructured, key));
-        }
-        assertThat(asBinary.headers().toArray()).extracting(Header::key)
-                .containsExactlyInAnyOrderElementsOf(java.util.stream.Stream.concat(headerKeys.stream(), java.util.stream.Stream.of("ce_id")).toList());
+        assertThat(headersButId(asBinary)).containsKeys("ce_specversion", "ce_source", "ce_type", "ce_time", "content-type")
+                .isEqualTo(headersButId(asStructured));
         assertThat(asBinary.value()).isEqualTo(asStructured.value());
 
         ConsumerRecord<String, byte[]> percent = withId(records, "bin-3");
