@@ -10,7 +10,8 @@ import java.util.Objects;
  * the field and the value.
  *
  * @param topic             where accepted events are written ({@link Topics#EVENTS}; tests use their own)
- * @param maxEventBytes     largest body of a single event ({@code application/cloudevents+json}); 413 above it
+ * @param maxEventBytes     largest body of a single event ({@code application/cloudevents+json}, or the data of one in
+ *                          binary mode); 413 above it
  * @param maxBatchBytes     largest body of a batch ({@code application/cloudevents-batch+json}); 413 above it
  * @param maxBatchEvents    most events in one batch; 413 above it
  * @param maxInFlightBytes  request bytes being read, parsed, produced or awaiting the broker's acknowledgement, over

@@ -13,6 +13,7 @@ import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponseStatus;
@@ -26,7 +27,11 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.ByteArrayOutputStream;
+import java.util.ArrayList;
 import java.util.EnumSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.Executor;
@@ -207,7 +212,7 @@ final class IngestConnection extends ChannelInboundHandlerAdapter {
             return IngestReply.error(IngestReply.UNKNOWN_PUBLISHER, 405, "method_not_allowed", "use POST").with("Allow", "POST");
         }
         PublishPath.Screened screened = path.screen(head.headers().get(HttpHeaderNames.AUTHORIZATION),
-                head.headers().get(HttpHeaderNames.CONTENT_TYPE), declared);
+                head.headers().get(HttpHeaderNames.CONTENT_TYPE), ceHeaders(head.headers()), declared);
         if (screened instanceof PublishPath.Refused refused) {
             return refused.reply();
         }
@@ -219,6 +224,21 @@ final class IngestConnection extends ChannelInboundHandlerAdapter {
             return IngestReply.saturated(admitted.name(), full);
         }
         return new Request(System.nanoTime(), admitted, reserved, keepAlive);
+    }
+
+    /** The request's {@code ce-*} headers (binary mode's attributes), name lower-case to every value given, in order. */
+    private static Map<String, List<String>> ceHeaders(HttpHeaders headers) {
+        Map<String, List<String>> found = Map.of();
+        for (Map.Entry<String, String> header : headers) {
+            String name = header.getKey();
+            if (name.regionMatches(true, 0, CeHeaders.PREFIX, 0, CeHeaders.PREFIX.length())) {
+                if (found.isEmpty()) {
+                    found = new LinkedHashMap<>();
+                }
+                found.computeIfAbsent(name.toLowerCase(Locale.ROOT), n -> new ArrayList<>(1)).add(header.getValue());
+            }
+        }
+        return found;
     }
 
     private void onContent(ChannelHandlerContext ctx, HttpContent content) {

@@ -34,9 +34,11 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.LongSupplier;
 
 /**
- * HTTP ingest for services without a Kafka client: {@code POST /v1/events} with one CloudEvent in structured mode
- * ({@code Content-Type: application/cloudevents+json}) or a batch ({@code application/cloudevents-batch+json}),
- * written to {@code pushline.events} in binary mode exactly as the Java publisher writes it.
+ * HTTP ingest for services without a Kafka client: {@code POST /v1/events} with one CloudEvent in binary mode (its
+ * attributes as {@code ce-*} headers, percent-decoded as the CloudEvents HTTP binding says, and its JSON data as the body,
+ * {@code Content-Type: application/json}), one in structured mode ({@code application/cloudevents+json}) or a batch
+ * ({@code application/cloudevents-batch+json}), written to {@code pushline.events} in Kafka binary mode exactly as the
+ * Java publisher writes it. A binary-mode event is judged and written exactly as the same event in structured mode.
  *
  * <p>What it guarantees:
  * <ul>

@@ -27,14 +27,14 @@ import java.util.function.LongSupplier;
 
 /**
  * What the ingest does with a request, without the transport: authenticate the publisher by its bearer token, read the
- * body as one CloudEvent or a batch ({@link StructuredEvents}), check that the publisher may publish each event's type
- * from its source, take its rate limit, deduplicate ({@link DedupWindow}), produce the new events, and turn the
+ * body as one CloudEvent (structured, or binary with its {@code ce-*} headers) or a batch ({@link StructuredEvents}),
+ * check that the publisher may publish each event's type from its source, take its rate limit, deduplicate ({@link DedupWindow}), produce the new events, and turn the
  * broker's acknowledgement into the answer ({@link IngestReply}), counting {@link IngestMetrics#INGEST_EVENTS} by
  * publisher and result.
  *
  * <p>In two steps, because the transport must refuse a request by its headers before reading its body:
- * {@link #screen} (the {@code Authorization} and {@code Content-Type} headers and the declared length) then
- * {@link #publish(Admitted, byte[])} (the body). {@link #publish(String, String, byte[])} does both.
+ * {@link #screen} (the {@code Authorization}, {@code Content-Type} and {@code ce-*} headers and the declared length)
+ * then {@link #publish(Admitted, byte[])} (the body). {@link #publish(String, String, Map, byte[])} does both.
  *
  * <p>What it guarantees: a 202 only once the producer acknowledged every event of the request that was not a duplicate;
  * nothing produced for a request refused whole (invalid, forbidden, rate-limited, too many events); the answer's stage
@@ -46,17 +46,44 @@ import java.util.function.LongSupplier;
 final class PublishPath {
     /** The realm of the ingest's {@code WWW-Authenticate} challenge. */
     private static final String REALM = "Bearer realm=\"pushline-ingest\"";
+    /** The one data content type of binary mode: Pushline's events carry JSON data. */
+    private static final String JSON = CloudEventCodec.CONTENT_TYPE;
     // The transport's logger: log lines keep the category they had before the publish path was split out of it.
     private static final Logger log = LoggerFactory.getLogger(IngestServer.class);
+
+    /** The media types a POST may carry, as the {@code Accept-Post} header of a 415 lists them. */
+    static final String ACCEPT_POST = JSON + ", " + IngestServer.SINGLE + ", " + IngestServer.BATCH;
+    private static final String MODES = "accepted: binary mode (Content-Type: application/json, the event's attributes as ce- headers: "
+            + "ce-specversion: 1.0, ce-id, ce-source, ce-type, optionally ce-time), structured mode (" + IngestServer.SINGLE
+            + ", one event) or batched mode (" + IngestServer.BATCH + ", a JSON array of events), in UTF-8";
+
+    /** How a request carries its events (CloudEvents HTTP protocol binding, section 1.3). */
+    enum Mode {
+        /** One event: the attributes in {@code ce-*} headers, the body its data (application/json). */
+        BINARY,
+        /** One event as a JSON object ({@code application/cloudevents+json}). */
+        STRUCTURED,
+        /** A JSON array of events ({@code application/cloudevents-batch+json}). */
+        BATCH
+    }
 
     /** What {@link #screen} decided from a request's headers. */
     sealed interface Screened permits Admitted, Refused {
     }
 
-    /** The publisher may send its body: in this mode, up to {@code limit} bytes. */
-    record Admitted(Publishers.Publisher publisher, boolean batch, int limit) implements Screened {
+    /**
+     * The publisher may send its body: in this mode, up to {@code limit} bytes; in binary mode, with these attributes
+     * (decoded from the {@code ce-*} headers; empty in the other modes).
+     */
+    record Admitted(Publishers.Publisher publisher, Mode mode, int limit, Map<String, String> attributes) implements Screened {
         Admitted {
             Objects.requireNonNull(publisher, "publisher");
+            Objects.requireNonNull(mode, "mode");
+            attributes = Map.copyOf(attributes);
+        }
+
+        boolean batch() {
+            return mode == Mode.BATCH;
         }
 
         String name() {
@@ -99,13 +126,17 @@ final class PublishPath {
     }
 
     /**
-     * Judges a request by its headers: 401 without a publisher's bearer token, 415 for any content type but one event or a
-     * batch in UTF-8, 413 if {@code declaredLength} (-1: not declared) exceeds the limit of that mode.
+     * Judges a request by its headers: 401 without a publisher's bearer token; its mode by its {@code Content-Type}
+     * (structured or batched for theirs, binary for {@code application/json} with a {@code ce-specversion} header) and
+     * 415 for any other, all in UTF-8; in binary mode, 400 for {@code ce-*} headers that cannot be decoded
+     * ({@link CeHeaders}); 413 if {@code declaredLength} (-1: not declared) exceeds the limit of the mode. A structured
+     * or batched request's {@code ce-*} headers are ignored: its body holds the attributes.
      *
      * @param authorization the {@code Authorization} header, or null
      * @param contentType   the {@code Content-Type} header, or null
+     * @param ceHeaders     the request's {@code ce-*} headers, name (lower-case) to every value given
      */
-    Screened screen(String authorization, String contentType, long declaredLength) {
+    Screened screen(String authorization, String contentType, Map<String, List<String>> ceHeaders, long declaredLength) {
         if (authorization == null || authorization.isBlank()) {
             return new Refused(IngestReply.error(IngestReply.UNKNOWN_PUBLISHER, 401, "unauthorized",
                     "give the publisher's token: Authorization: Bearer TOKEN").with("WWW-Authenticate", REALM));
@@ -120,22 +151,51 @@ final class PublishPath {
         }
         Publishers.Publisher publisher = who.get();
         String name = publisher.name();
-        Boolean batch = batchMode(contentType);
-        if (batch == null) {
-            return new Refused(IngestReply.error(name, 415, "unsupported_media_type", "Content-Type must be " + IngestServer.SINGLE
-                    + " (one event) or " + IngestServer.BATCH + " (a JSON array of events), in UTF-8")
-                    .with("Accept-Post", IngestServer.SINGLE + ", " + IngestServer.BATCH));
+        boolean binaryHeaders = ceHeaders.containsKey(CeHeaders.SPEC_VERSION);
+        Mode mode = mode(contentType, binaryHeaders);
+        if (mode == null) {
+            return new Refused(IngestReply.error(name, 415, "unsupported_media_type", unsupported(contentType, binaryHeaders))
+                    .with("Accept-Post", ACCEPT_POST));
         }
-        int limit = batch ? config.maxBatchBytes() : config.maxEventBytes();
+        Map<String, String> attributes = Map.of();
+        if (mode == Mode.BINARY) {
+            CeHeaders.Attributes read = CeHeaders.attributes(ceHeaders);
+            if (read instanceof CeHeaders.Attributes.Invalid invalid) {
+                count(name, "invalid", 1);
+                return new Refused(IngestReply.problems(name, 400, "invalid", "the event's ce- headers cannot be read; it was not published",
+                        invalid.problems()));
+            }
+            attributes = ((CeHeaders.Attributes.Ok) read).attributes();
+        }
+        int limit = mode == Mode.BATCH ? config.maxBatchBytes() : config.maxEventBytes();
         if (declaredLength > limit) {
             return new Refused(IngestReply.tooLarge(name, declaredLength + " bytes exceeds the limit of " + limit + " bytes", config));
         }
-        return new Admitted(publisher, batch, limit);
+        return new Admitted(publisher, mode, limit, attributes);
+    }
+
+    /** Why a request's content type is refused, and what is accepted instead. */
+    private static String unsupported(String contentType, boolean binaryHeaders) {
+        String media = contentType == null ? null : mediaType(contentType);
+        if (media == null) {
+            return "no Content-Type; " + MODES;
+        }
+        if (!utf8(contentType)) {
+            return "only UTF-8 is accepted (charset=utf-8, or no charset); " + MODES;
+        }
+        if (media.equals(JSON)) {
+            return "application/json is binary mode, which needs the event's attributes as ce- headers, ce-specversion among them; " + MODES;
+        }
+        if (binaryHeaders && !media.startsWith("application/cloudevents")) {
+            return "binary mode (ce- headers) carries JSON data only: its Content-Type must be application/json, not " + printable(media)
+                    + "; " + MODES;
+        }
+        return "Content-Type " + printable(media) + " is not accepted; " + MODES;
     }
 
     /** {@link #screen} with the body's length, then {@link #publish(Admitted, byte[])} if admitted. */
-    CompletionStage<IngestReply> publish(String authorization, String contentType, byte[] body) {
-        Screened screened = screen(authorization, contentType, body.length);
+    CompletionStage<IngestReply> publish(String authorization, String contentType, Map<String, List<String>> ceHeaders, byte[] body) {
+        Screened screened = screen(authorization, contentType, ceHeaders, body.length);
         if (screened instanceof Refused refused) {
             return CompletableFuture.completedFuture(refused.reply());
         }
@@ -165,7 +225,11 @@ final class PublishPath {
     private CompletionStage<IngestReply> parsed(Admitted admitted, byte[] body) {
         String name = admitted.name();
         boolean batch = admitted.batch();
-        StructuredEvents.Result parsed = batch ? parser.batch(body, config.maxBatchEvents()) : parser.single(body);
+        StructuredEvents.Result parsed = switch (admitted.mode()) {
+            case BATCH -> parser.batch(body, config.maxBatchEvents());
+            case STRUCTURED -> parser.single(body);
+            case BINARY -> parser.binary(admitted.attributes(), body);
+        };
         if (parsed instanceof StructuredEvents.Result.TooManyEvents tooMany) {
             return done(IngestReply.tooLarge(name, tooMany.count() + " events in one batch exceeds the limit of " + tooMany.max(), config));
         }
@@ -182,7 +246,9 @@ final class PublishPath {
             Envelope<?> e = events.get(i);
             String refusal = admitted.publisher().refusal(e.type(), e.source().toString());
             if (refusal != null) {
-                refusals.add(new StructuredEvents.Problem(batch ? i : -1, refusal.contains("source") ? "source" : "type", refusal));
+                String attribute = refusal.contains("source") ? "source" : "type";
+                refusals.add(new StructuredEvents.Problem(batch ? i : -1,
+                        admitted.mode() == Mode.BINARY ? CeHeaders.PREFIX + attribute : attribute, refusal));
             }
         }
         if (!refusals.isEmpty()) {
@@ -273,24 +339,50 @@ final class PublishPath {
         }
     }
 
-    /** True for a batch, false for one event, null for any other content type. */
-    static Boolean batchMode(String contentType) {
-        if (contentType == null) {
+    /**
+     * The mode of a request with this {@code Content-Type} (null: none), null if none is accepted: structured or batched
+     * by their media types, binary for application/json when {@code ceSpecVersion} (a {@code ce-specversion} header was
+     * given); any charset but UTF-8 is refused.
+     */
+    static Mode mode(String contentType, boolean ceSpecVersion) {
+        if (contentType == null || !utf8(contentType)) {
             return null;
         }
-        String[] parts = contentType.split(";");
-        String media = parts[0].trim().toLowerCase(Locale.ROOT);
-        for (int i = 1; i < parts.length; i++) {
-            String param = parts[i].trim().toLowerCase(Locale.ROOT);
-            if (param.startsWith("charset=") && !param.substring(8).replace("\"", "").equals("utf-8")) {
-                return null;
-            }
-        }
-        return switch (media) {
-            case IngestServer.SINGLE -> false;
-            case IngestServer.BATCH -> true;
+        return switch (mediaType(contentType)) {
+            case IngestServer.SINGLE -> Mode.STRUCTURED;
+            case IngestServer.BATCH -> Mode.BATCH;
+            case JSON -> ceSpecVersion ? Mode.BINARY : null;
             default -> null;
         };
+    }
+
+    /** The media type of a {@code Content-Type}, lower-case, without its parameters. */
+    private static String mediaType(String contentType) {
+        int semicolon = contentType.indexOf(';');
+        return (semicolon >= 0 ? contentType.substring(0, semicolon) : contentType).trim().toLowerCase(Locale.ROOT);
+    }
+
+    /** False if a {@code charset} parameter names anything but UTF-8. */
+    private static boolean utf8(String contentType) {
+        String[] parts = contentType.split(";");
+        for (int i = 1; i < parts.length; i++) {
+            String param = parts[i].trim().toLowerCase(Locale.ROOT);
+            if (param.startsWith("charset=") && !param.substring(8).replace("\"", "").trim().equals("utf-8")) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** A media type for a message: cut to 64 characters, anything outside printable ASCII as '?'. */
+    private static String printable(String media) {
+        String cut = media.length() > 64 ? media.substring(0, 64) + "..." : media;
+        StringBuilder b = new StringBuilder(cut.length());
+        for (int i = 0; i < cut.length(); i++) {
+            char c = cut.charAt(i);
+            b.append(c < 0x20 || c > 0x7e ? '?' : c);
+        }
+        return b.toString();
     }
 
     private static CompletionStage<IngestReply> done(IngestReply reply) {

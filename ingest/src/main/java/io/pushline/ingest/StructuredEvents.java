@@ -9,6 +9,7 @@ import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.json.JsonMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.pushline.contracts.CloudEventCodec;
 import io.pushline.contracts.DeadLetterReason;
 import io.pushline.contracts.Decoded;
@@ -20,15 +21,19 @@ import java.time.Clock;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
+import java.util.regex.Pattern;
 
 /**
- * Reads CloudEvents in HTTP structured mode ({@code application/cloudevents+json}, one object) and batch mode
- * ({@code application/cloudevents-batch+json}, an array of such objects), and validates each exactly as the router
+ * Reads CloudEvents in HTTP structured mode ({@code application/cloudevents+json}, one object), batch mode
+ * ({@code application/cloudevents-batch+json}, an array of such objects) and binary mode (the attributes from
+ * {@code ce-*} headers, the body as the data: {@link #binary}, the same object assembled from its parts), and validates
+ * each exactly as the router
  * validates a binary-mode Kafka record: the attributes are turned into {@code ce_*} headers and the {@code data} object
  * into the record value, and {@link CloudEventCodec#decode} judges them (id rule, source URI, time, known type, the
  * type's JSON Schema). So an event the ingest accepts is one the router will never dead-letter.
@@ -50,6 +55,11 @@ final class StructuredEvents {
     private static final Map<String, String> ATTRIBUTE_OF_HEADER = Map.of(
             "ce_specversion", "specversion", "ce_id", "id", "ce_source", "source", "ce_type", "type", "ce_time", "time",
             "content-type", "datacontenttype");
+    private static final Pattern ATTRIBUTE_NAME = Pattern.compile("[a-z0-9]+");
+    /** Where binary mode carries each attribute structured mode knows ({@code data} is the body, named as is). */
+    private static final Map<String, String> HEADER_OF_ATTRIBUTE = Map.of(
+            "specversion", "ce-specversion", "id", "ce-id", "source", "ce-source", "type", "ce-type", "time", "ce-time",
+            "datacontenttype", "Content-Type");
     private static final ObjectMapper MAPPER = JsonMapper.builder(JsonFactory.builder()
                     .streamReadConstraints(StreamReadConstraints.builder().maxNestingDepth(MAX_NESTING_DEPTH).build())
                     .build())
@@ -131,6 +141,51 @@ final class StructuredEvents {
             }
         }
         return problems.isEmpty() ? new Result.Ok(events) : new Result.Invalid(problems);
+    }
+
+    /**
+     * One event in binary mode: {@code attributes} from its {@code ce-*} headers ({@link CeHeaders}, already decoded)
+     * and its body as the data, whose content type the transport found to be JSON. The event is judged as the same
+     * event in structured mode would be; each problem names the header it comes from ({@code ce-id},
+     * {@code Content-Type}) or the data's field ({@code data.followeeId}).
+     */
+    Result binary(Map<String, String> attributes, byte[] body) {
+        List<Problem> problems = new ArrayList<>();
+        ObjectNode event = MAPPER.createObjectNode();
+        Map<String, String> headerOf = new HashMap<>(HEADER_OF_ATTRIBUTE);
+        attributes.forEach((name, value) -> {
+            String header = CeHeaders.PREFIX + printable(name);
+            switch (name) {
+                case "datacontenttype" -> problems.add(new Problem(-1, header,
+                        "not allowed in binary mode: the Content-Type header is the data's content type"));
+                case "data", "data_base64" -> problems.add(new Problem(-1, header, "not an attribute: in binary mode the body is the data"));
+                default -> {
+                    if (!ATTRIBUTE_NAME.matcher(name).matches()) {
+                        // Also keeps a header's name from ever looking like a field of the data once renamed.
+                        problems.add(new Problem(-1, header, "not a CloudEvents attribute name (lower-case letters and digits only)"));
+                        return;
+                    }
+                    event.put(name, value);
+                    headerOf.put(printable(name), header);
+                }
+            }
+        });
+        Read read = read(body);
+        if (read.problem() != null) {
+            problems.add(new Problem(-1, "data", read.problem().reason()));   // the body is the data
+        }
+        if (!problems.isEmpty()) {
+            return new Result.Invalid(problems);
+        }
+        event.put("datacontenttype", CloudEventCodec.CONTENT_TYPE);
+        event.set("data", read.node());
+        Envelope<?> envelope = event(event, -1, problems);
+        if (problems.isEmpty()) {
+            return new Result.Ok(List.of(envelope));
+        }
+        return new Result.Invalid(problems.stream()
+                .map(p -> new Problem(p.index(), headerOf.getOrDefault(p.field(), p.field()), p.reason()))
+                .toList());
     }
 
     /** A parsed body, or why it is not one. */

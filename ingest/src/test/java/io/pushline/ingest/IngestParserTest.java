@@ -147,12 +147,18 @@ class IngestParserTest {
     }
 
     @Test
-    void contentTypesAreMatchedWithTheirCharset() {
-        assertThat(PublishPath.batchMode("application/cloudevents+json")).isFalse();
-        assertThat(PublishPath.batchMode("Application/CloudEvents+JSON; charset=UTF-8")).isFalse();
-        assertThat(PublishPath.batchMode("application/cloudevents-batch+json")).isTrue();
-        assertThat(PublishPath.batchMode("application/cloudevents+json; charset=latin1")).isNull();
-        assertThat(PublishPath.batchMode("application/json")).isNull();
-        assertThat(PublishPath.batchMode(null)).isNull();
+    void contentTypesAreMatchedWithTheirCharsetAndApplicationJsonIsBinaryModeOnlyWithCeSpecVersion() {
+        assertThat(PublishPath.mode("application/cloudevents+json", false)).isEqualTo(PublishPath.Mode.STRUCTURED);
+        assertThat(PublishPath.mode("Application/CloudEvents+JSON; charset=UTF-8", true)).as("the body wins over ce- headers")
+                .isEqualTo(PublishPath.Mode.STRUCTURED);
+        assertThat(PublishPath.mode("application/cloudevents-batch+json", true)).isEqualTo(PublishPath.Mode.BATCH);
+        assertThat(PublishPath.mode("application/cloudevents+json; charset=latin1", false)).isNull();
+        assertThat(PublishPath.mode("application/json", false)).isNull();
+        assertThat(PublishPath.mode("application/json", true)).isEqualTo(PublishPath.Mode.BINARY);
+        assertThat(PublishPath.mode("Application/JSON; charset=\"utf-8\"", true)).isEqualTo(PublishPath.Mode.BINARY);
+        assertThat(PublishPath.mode("application/json; charset=iso-8859-1", true)).isNull();
+        assertThat(PublishPath.mode("text/plain", true)).isNull();
+        assertThat(PublishPath.mode("application/cloudevents+avro", true)).isNull();
+        assertThat(PublishPath.mode(null, true)).isNull();
     }
 }

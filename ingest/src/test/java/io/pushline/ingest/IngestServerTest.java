@@ -214,6 +214,138 @@ class IngestServerTest {
         assertThat(registry.get(IngestMetrics.INGEST_REQUESTS).tags("publisher", "follows", "status", "202").counter().count()).isEqualTo(1);
     }
 
+    /** The ce- headers of follow(id) in binary mode, in the given case; change the map to vary them. */
+    private static Map<String, String> binaryFollow(String id) {
+        Map<String, String> headers = new java.util.LinkedHashMap<>();
+        headers.put("CE-SpecVersion", "1.0");
+        headers.put("Ce-Id", id);
+        headers.put("ce-source", "urn:pushline:service:follows");
+        headers.put("ce-type", "io.pushline.follow.created.v1");
+        headers.put("ce-time", "2026-11-22T10:00:00Z");
+        return headers;
+    }
+
+    private HttpResponse<String> postBinary(String contentType, Map<String, String> ceHeaders, String body) throws Exception {
+        HttpRequest.Builder b = request(FOLLOWS_TOKEN, contentType);
+        ceHeaders.forEach(b::header);
+        return send(b.POST(HttpRequest.BodyPublishers.ofString(body)).build());
+    }
+
+    /** Every header of the record but ce_id, in order, as text. */
+    private static Map<String, String> headersButId(ConsumerRecord<String, byte[]> record) {
+        Map<String, String> headers = new java.util.LinkedHashMap<>();
+        for (Header h : record.headers()) {
+            if (!h.key().equals("ce_id")) {
+                assertThat(headers.put(h.key(), new String(h.value(), StandardCharsets.UTF_8))).as("one " + h.key()).isNull();
+            }
+        }
+        return headers;
+    }
+
+    private static ConsumerRecord<String, byte[]> withId(List<ConsumerRecord<String, byte[]>> records, String id) {
+        List<ConsumerRecord<String, byte[]>> found = records.stream().filter(r -> id.equals(header(r, "ce_id"))).toList();
+        assertThat(found).as(id).hasSize(1);
+        return found.get(0);
+    }
+
+    @Test
+    void aBinaryModeEventIsWrittenAsTheSameEventInStructuredModeItsHeaderValuesPercentDecoded() throws Exception {
+        start(config());
+        assertThat(post(FOLLOWS_TOKEN, IngestServer.SINGLE, follow("bin-1")).statusCode()).isEqualTo(202);
+        HttpResponse<String> binary = postBinary("application/json", binaryFollow("bin-2"), DATA);
+        assertThat(binary.statusCode()).as(binary.body()).isEqualTo(202);
+        assertThat(json(binary).get("events").get(0).get("id").asText()).isEqualTo("bin-2");
+
+        Map<String, String> encoded = binaryFollow("bin-3");
+        encoded.put("ce-source", "urn:pushline:service:follows:caf%C3%A9:a%2520b");   // é, and a %20 that stays encoded
+        encoded.put("ce-time", "2026-11-22T10%3a00%3A00Z");                            // needlessly encoded, lower-case hex
+        HttpResponse<String> decoded = postBinary("application/json; charset=utf-8", encoded, DATA);
+        assertThat(decoded.statusCode()).as(decoded.body()).isEqualTo(202);
+
+        // Structured mode with ce- headers as well: the body wins and the headers are ignored.
+        Map<String, String> ignored = binaryFollow("bin-ignored");
+        ignored.put("ce-source", "%G1");
+        HttpResponse<String> structured = postBinary(IngestServer.SINGLE, ignored, follow("bin-4"));
+        assertThat(structured.statusCode()).as(structured.body()).isEqualTo(202);
+
+        List<ConsumerRecord<String, byte[]>> records = recordsUntil("bin-4");
+        assertThat(ids(records)).containsExactlyInAnyOrder("bin-1", "bin-2", "bin-3", "bin-4");
+        ConsumerRecord<String, byte[]> asStructured = withId(records, "bin-1");
+        ConsumerRecord<String, byte[]> asBinary = withId(records, "bin-2");
+        assertThat(asBinary.key()).isEqualTo(asStructured.key()).isEqualTo("user-42");
+        assertThat(headersButId(asBinary)).containsKeys("ce_specversion", "ce_source", "ce_type", "ce_time", "content-type")
+                .isEqualTo(headersButId(asStructured));
+        assertThat(asBinary.value()).isEqualTo(asStructured.value());
+
+        ConsumerRecord<String, byte[]> percent = withId(records, "bin-3");
+        assertThat(header(percent, "ce_source")).isEqualTo("urn:pushline:service:follows:café:a%20b");
+        assertThat(header(percent, "ce_time")).isEqualTo("2026-11-22T10:00:00Z");
+        assertThat(new CloudEventCodec().decode(percent)).isInstanceOfSatisfying(Decoded.Ok.class,
+                ok -> assertThat(ok.envelope().source().toString()).isEqualTo("urn:pushline:service:follows:café:a%20b"));
+        assertThat(registry.get(IngestMetrics.INGEST_EVENTS).tags("publisher", "follows", "result", "accepted").counter().count()).isEqualTo(4);
+    }
+
+    @Test
+    void binaryModeRefusalsAnswer400_413_415AndPublishNothing() throws Exception {
+        start(config().withLimits(2048, 4096, 3, 8192));
+        Map<String, String> badEscape = binaryFollow("bad-1");
+        badEscape.put("ce-source", "urn:pushline:service:follows%G1");
+        Map<String, String> truncated = binaryFollow("bad-%4");
+        for (Map<String, String> headers : List.of(badEscape, truncated)) {
+            HttpResponse<String> refused = postBinary("application/json", headers, DATA);
+            assertThat(refused.statusCode()).as(refused.body()).isEqualTo(400);
+            assertThat(json(refused).get("error").asText()).isEqualTo("invalid");
+            JsonNode errors = json(refused).get("errors");
+            assertThat(errors).hasSize(1);
+            assertThat(errors.get(0).get("field").asText()).isEqualTo(headers == badEscape ? "ce-source" : "ce-id");
+            assertThat(errors.get(0).get("reason").asText()).contains("percent-encoding");
+        }
+
+        for (String contentType : List.of("text/plain", "application/xml")) {
+            HttpResponse<String> unsupported = postBinary(contentType, binaryFollow("bad-2"), DATA);
+            assertThat(unsupported.statusCode()).as(unsupported.body()).isEqualTo(415);
+            assertThat(json(unsupported).get("message").asText()).contains("must be application/json, not " + contentType)
+                    .contains(IngestServer.SINGLE).contains(IngestServer.BATCH);
+            assertThat(unsupported.headers().firstValue("Accept-Post")).hasValue(PublishPath.ACCEPT_POST);
+        }
+        Map<String, String> noSpecVersion = binaryFollow("bad-3");
+        noSpecVersion.remove("CE-SpecVersion");
+        HttpResponse<String> plainJson = postBinary("application/json", noSpecVersion, DATA);
+        assertThat(plainJson.statusCode()).isEqualTo(415);
+        assertThat(json(plainJson).get("message").asText()).contains("ce-specversion");
+        assertThat(plainJson.headers().firstValue("Accept-Post")).hasValue(PublishPath.ACCEPT_POST);
+
+        // The same answer as structured mode gives, naming the header.
+        Map<String, String> noId = binaryFollow("unused");
+        noId.remove("Ce-Id");
+        HttpResponse<String> missing = postBinary("application/json", noId, DATA);
+        HttpResponse<String> structuredMissing = post(FOLLOWS_TOKEN, IngestServer.SINGLE, follow("x").replace("\"id\":\"x\",", ""));
+        assertThat(missing.statusCode()).as(missing.body()).isEqualTo(400);
+        assertThat(json(missing).get("message")).isEqualTo(json(structuredMissing).get("message"));
+        assertThat(json(missing).get("errors")).hasSize(1);
+        assertThat(json(missing).get("errors").get(0).get("field").asText()).isEqualTo("ce-id");
+        assertThat(json(missing).get("errors").get(0).get("reason")).isEqualTo(json(structuredMissing).get("errors").get(0).get("reason"));
+        Map<String, String> badTime = binaryFollow("bad-4");
+        badTime.put("ce-time", "not-a-time");
+        HttpResponse<String> timeRefused = postBinary("application/json", badTime, DATA);
+        assertThat(timeRefused.statusCode()).isEqualTo(400);
+        assertThat(json(timeRefused).get("errors").findValuesAsText("field")).containsExactly("ce-time");
+
+        String padded = DATA + " ".repeat(3000);
+        assertThat(postBinary("application/json", binaryFollow("bad-5"), padded).statusCode()).as("declared length over the limit")
+                .isEqualTo(413);
+        HttpRequest.Builder streamed = request(FOLLOWS_TOKEN, "application/json");
+        binaryFollow("bad-6").forEach(streamed::header);
+        assertThat(send(streamed.POST(HttpRequest.BodyPublishers.ofInputStream(
+                () -> new ByteArrayInputStream(padded.getBytes(StandardCharsets.UTF_8)))).build()).statusCode())
+                .as("chunked, cut off while reading").isEqualTo(413);
+
+        assertThat(postBinary("application/json", binaryFollow("bin-marker"), DATA).statusCode()).isEqualTo(202);
+        assertThat(ids(recordsUntil("bin-marker"))).containsExactly("bin-marker");
+        assertThat(registry.get(IngestMetrics.INGEST_REQUESTS).tags("publisher", "follows", "status", "415").counter().count()).isEqualTo(3);
+        assertThat(registry.get(IngestMetrics.INGEST_REQUESTS).tags("publisher", "follows", "status", "413").counter().count()).isEqualTo(2);
+    }
+
     @Test
     void aBatchWithBadEntriesIsRefusedWholeNamingEachEntryAndField() throws Exception {
         start(config());

@@ -28,6 +28,7 @@ import java.time.Instant;
 import java.time.ZoneId;
 import java.time.ZoneOffset;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicLong;
@@ -100,7 +101,13 @@ class PublishPathTest {
 
     /** The answer to a POST, not necessarily complete yet; recorded for the no-token check once it is. */
     private CompletableFuture<IngestReply> post(String authorization, String contentType, String body) {
-        CompletableFuture<IngestReply> answer = path.publish(authorization, contentType, body.getBytes(StandardCharsets.UTF_8))
+        return post(authorization, contentType, Map.of(), body);
+    }
+
+    /** The same, with {@code ce-*} headers (names lower-case, as the transport gives them). */
+    private CompletableFuture<IngestReply> post(String authorization, String contentType, Map<String, List<String>> ceHeaders,
+                                                String body) {
+        CompletableFuture<IngestReply> answer = path.publish(authorization, contentType, ceHeaders, body.getBytes(StandardCharsets.UTF_8))
                 .toCompletableFuture();
         answer.thenAccept(replies::add);
         return answer;
@@ -262,6 +269,135 @@ class PublishPathTest {
         assertThat(producer.history()).isEmpty();
     }
 
+    private static final String FOLLOW_DATA = "{\"followerId\":\"user-42\",\"followeeId\":\"user-7\"}";
+
+    /** The ce- headers of follow(id) in binary mode; {@code changes} (name, value; null removes) are applied after. */
+    private static Map<String, List<String>> binaryFollow(String id, String... changes) {
+        Map<String, List<String>> headers = new java.util.LinkedHashMap<>();
+        headers.put("ce-specversion", List.of("1.0"));
+        headers.put("ce-id", List.of(id));
+        headers.put("ce-source", List.of("urn:pushline:service:follows"));
+        headers.put("ce-type", List.of("io.pushline.follow.created.v1"));
+        headers.put("ce-time", List.of("2026-11-22T10:00:00Z"));
+        for (int i = 0; i < changes.length; i += 2) {
+            if (changes[i + 1] == null) {
+                headers.remove(changes[i]);
+            } else {
+                headers.put(changes[i], List.of(changes[i + 1]));
+            }
+        }
+        return headers;
+    }
+
+    private CompletableFuture<IngestReply> postBinary(String contentType, Map<String, List<String>> ceHeaders, String body) {
+        return post("Bearer " + FOLLOWS_TOKEN, contentType, ceHeaders, body);
+    }
+
+    @Test
+    void aBinaryModeEventIsProducedExactlyAsTheSameEventInStructuredMode() throws Exception {
+        CompletableFuture<IngestReply> structured = post(FOLLOWS_TOKEN, follow("same-1"));
+        assertThat(producer.completeNext()).isTrue();
+        assertThat(now(structured).status()).isEqualTo(202);
+        path = path(IngestConfig.defaults().withTopic(TOPIC), Clock.fixed(NOW, ZoneOffset.UTC));   // a fresh dedup window
+        CompletableFuture<IngestReply> binary = postBinary("application/json; charset=utf-8", binaryFollow("same-1"), FOLLOW_DATA);
+        assertThat(producer.completeNext()).isTrue();
+        IngestReply reply = now(binary);
+        assertThat(reply.status()).as(reply.body().toString()).isEqualTo(202);
+        assertThat(reply.body().get("events").get(0).get("id").asText()).isEqualTo("same-1");
+
+        assertThat(producer.history()).hasSize(2);
+        ProducerRecord<String, byte[]> a = producer.history().get(0);
+        ProducerRecord<String, byte[]> b = producer.history().get(1);
+        assertThat(b.key()).isEqualTo(a.key()).isEqualTo("user-42");
+        assertThat(b.headers().toArray()).containsExactly(a.headers().toArray());
+        assertThat(b.value()).isEqualTo(a.value());
+        assertThat(events("follows", "accepted")).isEqualTo(1);
+    }
+
+    @Test
+    void aBinaryModeEventIsJudgedByTheSameRulesEachProblemNamingItsHeader() {
+        IngestReply noId = now(postBinary("application/json", binaryFollow("b-1", "ce-id", null), FOLLOW_DATA));
+        assertThat(noId.status()).isEqualTo(400);
+        assertThat(noId.body().get("error").asText()).isEqualTo("invalid");
+        assertThat(noId.body().get("message").asText()).isEqualTo("the event is invalid; it was not published");
+        assertThat(noId.body().get("errors")).singleElement().satisfies(e -> {
+            assertThat(e.has("index")).isFalse();
+            assertThat(e.get("field").asText()).isEqualTo("ce-id");
+            assertThat(e.get("reason").asText()).isEqualTo("required");
+        });
+        IngestReply badTime = now(postBinary("application/json", binaryFollow("b-2", "ce-time", "yesterday"), FOLLOW_DATA));
+        assertThat(badTime.body().get("errors").findValuesAsText("field")).containsExactly("ce-time");
+        IngestReply badData = now(postBinary("application/json", binaryFollow("b-3"), "{\"followerId\":\"u\"}"));
+        assertThat(badData.body().get("errors").findValuesAsText("field")).containsExactly("data.followeeId");
+        IngestReply notJson = now(postBinary("application/json", binaryFollow("b-4"), "{\"followerId\":"));
+        assertThat(notJson.body().get("errors").findValuesAsText("field")).containsExactly("data");
+        IngestReply subject = now(postBinary("application/json", binaryFollow("b-5", "ce-subject", "x"), FOLLOW_DATA));
+        assertThat(subject.body().get("errors")).singleElement().satisfies(e -> {
+            assertThat(e.get("field").asText()).isEqualTo("ce-subject");
+            assertThat(e.get("reason").asText()).contains("unsupported attribute");
+        });
+        IngestReply contentTypeTwice = now(postBinary("application/json", binaryFollow("b-6", "ce-datacontenttype", "application/json"),
+                FOLLOW_DATA));
+        assertThat(contentTypeTwice.body().get("errors").findValuesAsText("field")).containsExactly("ce-datacontenttype");
+        IngestReply specVersion = now(postBinary("application/json", binaryFollow("b-7", "ce-specversion", "0.3"), FOLLOW_DATA));
+        assertThat(specVersion.body().get("errors").findValuesAsText("field")).containsExactly("ce-specversion");
+        for (IngestReply r : List.of(badTime, badData, notJson, subject, contentTypeTwice, specVersion)) {
+            assertThat(r.status()).as(r.body().toString()).isEqualTo(400);
+        }
+
+        IngestReply malformed = now(postBinary("application/json", binaryFollow("b-8", "ce-source", "urn:pushline:service:follows%G1"),
+                FOLLOW_DATA));
+        assertThat(malformed.status()).isEqualTo(400);
+        assertThat(malformed.body().get("message").asText()).contains("ce- headers");
+        assertThat(malformed.body().get("errors")).singleElement().satisfies(e -> {
+            assertThat(e.get("field").asText()).isEqualTo("ce-source");
+            assertThat(e.get("reason").asText()).contains("percent-encoding");
+        });
+
+        IngestReply forbidden = now(postBinary("application/json", binaryFollow("b-9", "ce-source", "urn:pushline:service:spam"),
+                FOLLOW_DATA));
+        assertThat(forbidden.status()).isEqualTo(403);
+        assertThat(forbidden.body().get("errors").findValuesAsText("field")).containsExactly("ce-source");
+
+        assertThat(producer.history()).isEmpty();
+        assertThat(events("follows", "invalid")).isEqualTo(8);
+        assertThat(events("follows", "forbidden")).isEqualTo(1);
+    }
+
+    @Test
+    void binaryModeCarriesJsonDataOnlyAndApplicationJsonNeedsCeSpecVersion() {
+        IngestReply text = now(postBinary("text/plain", binaryFollow("m-1"), FOLLOW_DATA));
+        assertThat(text.status()).isEqualTo(415);
+        assertThat(text.body().get("message").asText()).contains("must be application/json, not text/plain")
+                .contains("binary mode").contains("structured mode").contains("batched mode");
+        assertThat(text.headers()).containsEntry("Accept-Post", PublishPath.ACCEPT_POST);
+        IngestReply latin1 = now(postBinary("application/json; charset=iso-8859-1", binaryFollow("m-2"), FOLLOW_DATA));
+        assertThat(latin1.status()).isEqualTo(415);
+        assertThat(latin1.body().get("message").asText()).contains("only UTF-8");
+        IngestReply noSpecVersion = now(postBinary("application/json", binaryFollow("m-3", "ce-specversion", null), FOLLOW_DATA));
+        assertThat(noSpecVersion.status()).isEqualTo(415);
+        assertThat(noSpecVersion.body().get("message").asText()).contains("ce-specversion");
+        IngestReply none = now(postBinary(null, binaryFollow("m-4"), FOLLOW_DATA));
+        assertThat(none.status()).isEqualTo(415);
+
+        PublishPath.Screened tooLong = path.screen("Bearer " + FOLLOWS_TOKEN, "application/json", binaryFollow("m-5"),
+                IngestConfig.DEFAULT_MAX_EVENT_BYTES + 1L);
+        assertThat(tooLong).isInstanceOfSatisfying(PublishPath.Refused.class, r -> assertThat(r.reply().status()).isEqualTo(413));
+        PublishPath.Screened admitted = path.screen("Bearer " + FOLLOWS_TOKEN, "application/json", binaryFollow("m-6"), -1);
+        assertThat(admitted).isInstanceOfSatisfying(PublishPath.Admitted.class, a -> {
+            assertThat(a.mode()).isEqualTo(PublishPath.Mode.BINARY);
+            assertThat(a.limit()).isEqualTo(IngestConfig.DEFAULT_MAX_EVENT_BYTES);
+            assertThat(a.attributes()).containsEntry("id", "m-6");
+        });
+
+        // Structured mode with ce- headers too: the body wins, the headers are ignored.
+        CompletableFuture<IngestReply> structured = post("Bearer " + FOLLOWS_TOKEN, IngestServer.SINGLE,
+                binaryFollow("m-7", "ce-source", "%G1"), follow("m-8"));
+        assertThat(producer.completeNext()).isTrue();
+        assertThat(now(structured).status()).isEqualTo(202);
+        assertThat(produced()).containsExactly("m-8");
+    }
+
     @Test
     void aTypeOrSourceThePublisherMayNotPublishIsForbiddenAndNothingIsProduced() {
         IngestReply type = now(post(LIKES_TOKEN, follow("f-1")));
@@ -339,14 +475,14 @@ class PublishPathTest {
         IngestReply json = now(post("Bearer " + FOLLOWS_TOKEN, "application/json", follow("h-1")));
         assertThat(json.status()).isEqualTo(415);
         assertThat(json.publisher()).isEqualTo("follows");
-        assertThat(json.headers()).containsEntry("Accept-Post", IngestServer.SINGLE + ", " + IngestServer.BATCH);
+        assertThat(json.headers()).containsEntry("Accept-Post", "application/json, " + IngestServer.SINGLE + ", " + IngestServer.BATCH);
 
-        PublishPath.Screened tooLong = path.screen("Bearer " + FOLLOWS_TOKEN, IngestServer.SINGLE, IngestConfig.DEFAULT_MAX_EVENT_BYTES + 1L);
+        PublishPath.Screened tooLong = path.screen("Bearer " + FOLLOWS_TOKEN, IngestServer.SINGLE, Map.of(), IngestConfig.DEFAULT_MAX_EVENT_BYTES + 1L);
         assertThat(tooLong).isInstanceOfSatisfying(PublishPath.Refused.class, r -> {
             assertThat(r.reply().status()).isEqualTo(413);
             assertThat(r.reply().body().get("message").asText()).startsWith((IngestConfig.DEFAULT_MAX_EVENT_BYTES + 1) + " bytes exceeds");
         });
-        PublishPath.Screened batch = path.screen("Bearer " + FOLLOWS_TOKEN, IngestServer.BATCH + "; charset=utf-8", -1);
+        PublishPath.Screened batch = path.screen("Bearer " + FOLLOWS_TOKEN, IngestServer.BATCH + "; charset=utf-8", Map.of(), -1);
         assertThat(batch).isInstanceOfSatisfying(PublishPath.Admitted.class, a -> {
             assertThat(a.batch()).isTrue();
             assertThat(a.limit()).isEqualTo(IngestConfig.DEFAULT_MAX_BATCH_BYTES);
