@@ -192,7 +192,12 @@ final class HistoryScenario {
                     }
                 }
                 Instant drainLimit = Instant.now().plus(LikesScenario.DRAIN).isBefore(deadline) ? Instant.now().plus(LikesScenario.DRAIN) : deadline;
-                Waits.until(() -> mocks.acceptedByPushId().keySet().containsAll(sentAt.keySet()), drainLimit);
+                try {
+                    LocalStack.awaitCondition(() -> mocks.acceptedByPushId().keySet().containsAll(sentAt.keySet()),
+                            Duration.between(Instant.now(), drainLimit), () -> "the likes' pushes");
+                } catch (IllegalStateException drained) {
+                    // what is missing now is counted as lost below
+                }
                 Map<String, Integer> counts = mocks.acceptedByPushId();
                 long lost = sentAt.keySet().stream().filter(id -> !counts.containsKey(id)).count();
                 long duplicates = sentAt.keySet().stream().mapToLong(id -> Math.max(0, counts.getOrDefault(id, 0) - 1)).sum()
@@ -381,9 +386,7 @@ final class HistoryScenario {
     }
 
     private static void awaitUntil(BooleanSupplier condition, Instant deadline, String what) {
-        if (!Waits.until(condition, deadline)) {
-            throw new IllegalStateException("timed out waiting for " + what);
-        }
+        LocalStack.awaitCondition(condition, remaining(deadline), () -> what);
     }
 
     private static Duration remaining(Instant deadline) {
@@ -494,24 +497,6 @@ final class HistoryScenario {
         @Override
         public void close() {
             scheduler.shutdownNow();
-        }
-    }
-
-    /** Bounded waits for a condition, polling every 50 ms. */
-    private static final class Waits {
-        static boolean until(BooleanSupplier condition, Instant deadline) {
-            while (!condition.getAsBoolean()) {
-                if (Instant.now().isAfter(deadline)) {
-                    return false;
-                }
-                try {
-                    TimeUnit.MILLISECONDS.sleep(50);
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                    return false;
-                }
-            }
-            return true;
         }
     }
 }
