@@ -25,6 +25,11 @@ import java.util.function.BooleanSupplier;
  * Expansion that races ahead gains nothing (the tasks wait in Kafka) but takes the CPU delivery and the high lane need
  * when they share a machine, and pushes it expands early miss the audience edits made meanwhile. If the lag cannot be
  * read the gate opens (a monitoring failure must not stop fanouts) and says so, at most once a minute.
+ *
+ * <p>It reads only while there is something to gate: an expansion asked within the last {@link #IDLE_AFTER}, or the
+ * last reading found a backlog (so that the backlog gauge follows the delivery down to zero). An idle pipeline then
+ * sends the broker no lag requests at all (they were two or three every 500 ms). The first page of a job after a
+ * quiet spell is judged by the last reading, which found no backlog; the next reading follows within {@code every}.
  */
 final class ExpansionGate implements BooleanSupplier, AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(ExpansionGate.class);
@@ -33,8 +38,13 @@ final class ExpansionGate implements BooleanSupplier, AutoCloseable {
     static final String BACKLOG = ProcessMetrics.EXPANSION_BACKLOG;
     static final String HELD = ProcessMetrics.EXPANSION_HELD;
 
+    /** How long after the last question from an expansion the gate goes on reading while the backlog is zero. */
+    static final Duration IDLE_AFTER = Duration.ofSeconds(5);
+
     private final Admin admin;
-    private final String group;
+    private final java.util.function.LongSupplier readLag;
+    private final java.util.function.LongSupplier nanoTime;
+    private volatile long lastAsked;
     private final long maxAhead;
     private final ScheduledExecutorService timer;
     private final AtomicLong backlog = new AtomicLong();
@@ -42,11 +52,25 @@ final class ExpansionGate implements BooleanSupplier, AutoCloseable {
     private volatile long lastWarning;
 
     ExpansionGate(Map<String, Object> clientConfig, String group, long maxAhead, Duration every, MeterRegistry registry) {
-        if (maxAhead < 1) {
-            throw new IllegalArgumentException("maxAhead must be >= 1, was " + maxAhead);
-        }
-        this.admin = Admin.create(clientConfig);
-        this.group = group;
+        this(Admin.create(clientConfig), group, requireMaxAhead(maxAhead), registry, System::nanoTime);
+        timer.scheduleWithFixedDelay(this::check, 0, every.toMillis(), TimeUnit.MILLISECONDS);
+    }
+
+    /** For tests: lag read by {@code readLag}, time from {@code nanoTime}; nothing scheduled ({@link #check} by hand). */
+    ExpansionGate(java.util.function.LongSupplier readLag, long maxAhead, MeterRegistry registry, java.util.function.LongSupplier nanoTime) {
+        this(null, readLag, requireMaxAhead(maxAhead), registry, nanoTime);
+    }
+
+    private ExpansionGate(Admin admin, String group, long maxAhead, MeterRegistry registry, java.util.function.LongSupplier nanoTime) {
+        this(admin, () -> new ConsumerLag(admin).lag(group, List.of(Topics.PUSH_BULK)), maxAhead, registry, nanoTime);
+    }
+
+    private ExpansionGate(Admin admin, java.util.function.LongSupplier readLag, long maxAhead, MeterRegistry registry,
+                          java.util.function.LongSupplier nanoTime) {
+        this.admin = admin;
+        this.readLag = readLag;
+        this.nanoTime = nanoTime;
+        this.lastAsked = nanoTime.getAsLong();
         this.maxAhead = maxAhead;
         Gauge.builder(BACKLOG, backlog, AtomicLong::get).description("bulk push tasks expanded but not yet delivered")
                 .register(registry);
@@ -57,12 +81,22 @@ final class ExpansionGate implements BooleanSupplier, AutoCloseable {
             t.setDaemon(true);
             return t;
         });
-        timer.scheduleWithFixedDelay(this::check, 0, every.toMillis(), TimeUnit.MILLISECONDS);
     }
 
-    private void check() {
+    private static long requireMaxAhead(long maxAhead) {
+        if (maxAhead < 1) {
+            throw new IllegalArgumentException("maxAhead must be >= 1, was " + maxAhead);
+        }
+        return maxAhead;
+    }
+
+    /** One reading, unless there is nothing to gate (see the class comment); returns whether it read. */
+    boolean check() {
+        if (backlog.get() == 0 && nanoTime.getAsLong() - lastAsked > IDLE_AFTER.toNanos()) {
+            return false;
+        }
         try {
-            long lag = new ConsumerLag(admin).lag(group, List.of(Topics.PUSH_BULK));
+            long lag = readLag.getAsLong();
             backlog.set(lag);
             open = lag < maxAhead;
         } catch (RuntimeException e) {
@@ -73,16 +107,20 @@ final class ExpansionGate implements BooleanSupplier, AutoCloseable {
                 log.warn("cannot read the bulk lane's lag ({}); expansion runs ungated until it can", e.getMessage());
             }
         }
+        return true;
     }
 
     @Override
     public boolean getAsBoolean() {
+        lastAsked = nanoTime.getAsLong();
         return open;
     }
 
     @Override
     public void close() {
         timer.shutdownNow();
-        admin.close(Duration.ofSeconds(5));
+        if (admin != null) {
+            admin.close(Duration.ofSeconds(5));
+        }
     }
 }
