@@ -63,6 +63,7 @@ final class FanoutRuns {
         // CPU per push does not depend on what else the machine did meanwhile, as rates do: the steadier comparison.
         figures.put("cpuMicrosPerPush", round(r.cpuMicrosPerPush()));
         figures.put("brokerCpuMicrosPerPush", round(r.brokerCpuMicrosPerPush()));
+        figures.put("cpuMicrosPerPushByThreadGroup", r.cpuMicrosByThreadGroup());
         figures.put("bareMixedCpuMicrosPerPush", round(baseline.mixedCpuMicrosPerPush()));
         figures.put("cpuRatio", r.cpuMicrosPerPush() <= 0 ? 0 : round3(baseline.mixedCpuMicrosPerPush() / r.cpuMicrosPerPush()));
         return figures;

@@ -40,7 +40,7 @@ final class FanoutScenario {
 
     record Result(long expected, long delivered, long lost, long duplicates, long unexpected, Instant postedAt,
                   Instant lastAcceptedAt, long seedMillis, long materialiseMillis, double cpuMicrosPerPush,
-                  double brokerCpuMicrosPerPush) {
+                  double brokerCpuMicrosPerPush, Map<String, Double> cpuMicrosByThreadGroup) {
         double pushesPerSec() {
             double seconds = Duration.between(postedAt, lastAcceptedAt).toNanos() / 1e9;
             return seconds <= 0 ? 0 : delivered / seconds;
@@ -92,7 +92,8 @@ final class FanoutScenario {
 
     /** A published post: the push ids it must lead to, one per token, and its {@code ce_time}. */
     record Post(String eventId, Set<String> expected, Instant postedAt, long cpuNanosAtPost, long brokerNanosAtPost,
-                java.util.concurrent.atomic.AtomicLong cpuNanosAtDelivered, java.util.concurrent.atomic.AtomicLong brokerNanosAtDelivered) {
+                java.util.concurrent.atomic.AtomicLong cpuNanosAtDelivered, java.util.concurrent.atomic.AtomicLong brokerNanosAtDelivered,
+                ThreadCpu threadCpu, java.util.concurrent.atomic.AtomicReference<Map<String, Long>> threadCpuAtDelivered) {
         /** CPU (this JVM and the local broker) per push from the post until the wait for delivery ended. */
         double cpuMicrosPerPush(long pushes) {
             long end = cpuNanosAtDelivered.get();
@@ -141,13 +142,14 @@ final class FanoutScenario {
         Instant postedAt;
         long cpuAtPost = CpuClock.withBrokerNanos(stack);
         long brokerAtPost = CpuClock.brokerNanos(stack);
+        ThreadCpu threadCpu = ThreadCpu.start();
         try (KafkaProducer<String, byte[]> producer = new KafkaProducer<>(stack.producerConfig(), new StringSerializer(), new ByteArraySerializer())) {
             postedAt = Instant.now();
             producer.send(codec.toRecord(Topics.EVENTS, Envelope.of(eventId, SOURCE, postedAt,
                     new TimelinePosted("post-0", AUTHOR, AUTHOR + " posted", "Something new on " + AUTHOR + "'s timeline")))).get(30, TimeUnit.SECONDS);
         }
         return new Post(eventId, expected, postedAt, cpuAtPost, brokerAtPost, new java.util.concurrent.atomic.AtomicLong(),
-                new java.util.concurrent.atomic.AtomicLong());
+                new java.util.concurrent.atomic.AtomicLong(), threadCpu, new java.util.concurrent.atomic.AtomicReference<>(Map.of()));
     }
 
     /**
@@ -170,6 +172,7 @@ final class FanoutScenario {
         long done = Math.max(0, stack.acceptedCount() - others.getAsLong());
         post.cpuNanosAtDelivered().set(CpuClock.withBrokerNanos(stack));
         post.brokerNanosAtDelivered().set(CpuClock.brokerNanos(stack));
+        post.threadCpuAtDelivered().set(post.threadCpu().nanosByGroup());
         bar.finish(Math.min(done, expected));
         return done >= expected;
     }
@@ -197,6 +200,6 @@ final class FanoutScenario {
         long unexpected = counts.keySet().stream().filter(id -> !expected.contains(id) && !others.test(id)).count();
         return new Result(expected.size(), delivered, expected.size() - delivered, duplicates, unexpected, post.postedAt(), last,
                 audience.seedMillis(), audience.materialiseMillis(), post.cpuMicrosPerPush(delivered),
-                post.brokerCpuMicrosPerPush(delivered));
+                post.brokerCpuMicrosPerPush(delivered), LikesScenario.perUnit(post.threadCpuAtDelivered().get(), delivered));
     }
 }

@@ -4,13 +4,9 @@ import io.pushline.contracts.CloudEventCodec;
 import io.pushline.localkafka.LocalBroker;
 import io.pushline.localstack.LocalStack;
 
-import java.lang.management.ManagementFactory;
-import java.lang.management.ThreadInfo;
-import java.lang.management.ThreadMXBean;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicLong;
@@ -60,8 +56,7 @@ final class IdleScenario {
                 System.out.printf("  warmed up (%d likes delivered); %d s with nothing to do, then %d s measured ...%n", ready.likes(),
                         warmup.toSeconds(), measured.toSeconds());
                 hold(warmup);
-                ThreadMXBean threads = ManagementFactory.getThreadMXBean();
-                Map<Long, Long> before = threadNanos(threads);
+                ThreadCpu cpu = ThreadCpu.start();
                 long ownBefore = CpuClock.ownNanos();
                 long brokerBefore = brokerNanos(broker.pid());
                 long start = System.nanoTime();
@@ -69,69 +64,14 @@ final class IdleScenario {
                 long wall = System.nanoTime() - start;
                 long own = CpuClock.ownNanos() - ownBefore;
                 long brokerUsed = brokerNanos(broker.pid()) - brokerBefore;
-                Map<Long, Long> after = threadNanos(threads);
-
-                Map<String, Long> byThread = new HashMap<>();
-                long javaThreads = 0;
-                for (Map.Entry<Long, Long> e : after.entrySet()) {
-                    long used = e.getValue() - before.getOrDefault(e.getKey(), 0L);
-                    ThreadInfo info = threads.getThreadInfo(e.getKey());
-                    if (used <= 0 || info == null) {
-                        continue;
-                    }
-                    javaThreads += used;
-                    byThread.merge(info.getThreadName(), used, Long::sum);
-                }
                 Map<String, Double> groups = new LinkedHashMap<>();
-                byThread.forEach((name, used) -> groups.merge(group(name), percent(used, wall), Double::sum));
-                groups.put("JVM (GC, JIT, other)", percent(Math.max(0, own - javaThreads), wall));
+                cpu.nanosByGroup().forEach((group, nanos) -> groups.put(group, round2(percent(nanos, wall))));
                 Map<String, Double> busiest = new LinkedHashMap<>();
-                byThread.entrySet().stream().sorted(Map.Entry.<String, Long>comparingByValue().reversed()).limit(10)
+                cpu.nanosByThread().entrySet().stream().sorted(Map.Entry.<String, Long>comparingByValue().reversed()).limit(10)
                         .forEach(e -> busiest.put(e.getKey(), round2(percent(e.getValue(), wall))));
-                Map<String, Double> sortedGroups = new LinkedHashMap<>();
-                groups.entrySet().stream().sorted(Map.Entry.<String, Double>comparingByValue().reversed())
-                        .forEach(e -> sortedGroups.put(e.getKey(), round2(e.getValue())));
-                return new Result(alone, percent(brokerUsed, wall), percent(own, wall), sortedGroups, busiest, ready.likes());
+                return new Result(alone, percent(brokerUsed, wall), percent(own, wall), groups, busiest, ready.likes());
             }
         }
-    }
-
-    /** The thread group a thread's name belongs to. */
-    static String group(String name) {
-        if (name.contains("coordinators") && name.contains("StreamThread")) {
-            return "coordinators' stream threads";
-        }
-        if (name.contains("StreamThread") || name.contains("GlobalStreamThread")) {
-            return "topology's stream threads";
-        }
-        if (name.startsWith("kafka-producer-network-thread")) {
-            return "producers' network threads";
-        }
-        if (name.startsWith("pushline-worker")) {
-            return "workers' poll threads";
-        }
-        if (name.startsWith("pushline-receipts") || name.startsWith("pushline-follow")) {
-            return "receipts and send-time checks";
-        }
-        if (name.startsWith("kafka-admin-client-thread") || name.startsWith("pushline-lag") || name.startsWith("pushline-expansion-gate")
-                || name.startsWith("pushline-dashboard") || name.startsWith("kafka-coordinator-heartbeat-thread")) {
-            return "heartbeats, lag, gate, dashboard";
-        }
-        if (name.startsWith("pushline-apns") || name.startsWith("pushline-fcm") || name.contains("firebase") || name.startsWith("pushy")) {
-            return "providers";
-        }
-        return "other (mocks, harness)";
-    }
-
-    private static Map<Long, Long> threadNanos(ThreadMXBean threads) {
-        Map<Long, Long> nanos = new HashMap<>();
-        for (long id : threads.getAllThreadIds()) {
-            long cpu = threads.getThreadCpuTime(id);
-            if (cpu >= 0) {
-                nanos.put(id, cpu);
-            }
-        }
-        return nanos;
     }
 
     private static double percentOfCore(java.util.function.LongSupplier cpuNanos, Duration measured) {

@@ -236,6 +236,7 @@ final class IngestCommand implements Callable<Integer> {
         figures.put("recordBytes", b.recordBytes());
         figures.put("singleAcceptedEventsPerSec", round(r.single().acceptedPerSec()));
         figures.put("singleRatio", round3(r.singleRatio()));
+        figures.put("singleCpuMicrosPerRequestByThreadGroup", r.singleCpuMicrosPerRequestByThreadGroup());
         figures.put("batchAcceptedEventsPerSec", round(r.batch().acceptedPerSec()));
         figures.put("batchRatio", round3(r.batchRatio()));
         figures.put("goalRatio", IngestScenario.GOAL_RATIO);

@@ -155,7 +155,8 @@ final class IngestScenario {
 
     /** A run. */
     record Result(Baseline baseline, PhaseResult single, PhaseResult batch, PhaseResult open, PhaseResult saturation,
-                  Map<String, Long> saturationServerCounts, ReadBack readBack, boolean templated) {
+                  Map<String, Long> saturationServerCounts, ReadBack readBack, boolean templated,
+                  Map<String, Double> singleCpuMicrosPerRequestByThreadGroup) {
         double singleRatio() {
             return baseline.perSec() <= 0 ? 0 : single.acceptedPerSec() / baseline.perSec();
         }
@@ -228,6 +229,7 @@ final class IngestScenario {
         PhaseResult single;
         PhaseResult batch;
         PhaseResult open;
+        Map<String, Double> singleByGroup;
         try (BenchIngest ingest = BenchIngest.start(clientConfig, token, defaults);
              IngestTarget target = IngestTarget.of(s.client(), ingest.port(), token)) {
             if (s.warmupSeconds() > 0) {
@@ -236,8 +238,11 @@ final class IngestScenario {
                         ledger, completed);
             }
             System.out.printf("  closed loop: %d clients, single events, %d s%n", s.clients(), s.seconds());
+            ThreadCpu singleCpu = ThreadCpu.start();
             single = IngestLoad.closedLoop(target, Phase.SINGLE, events, s.clients(), 1, phase, s.maxPhaseEvents(), ledger, completed);
+            singleByGroup = LikesScenario.perUnit(singleCpu.nanosByGroup(), single.requests());
             print(single);
+            System.out.printf("  this JVM's CPU per single-event request by thread group (µs; the clients are the harness): %s%n", singleByGroup);
             System.out.printf("  closed loop: %d clients, batches of %d, %d s%n", s.clients(), s.batch(), s.seconds());
             batch = IngestLoad.closedLoop(target, Phase.BATCH, events, s.clients(), s.batch(), phase, s.maxPhaseEvents(), ledger,
                     completed);
@@ -269,7 +274,7 @@ final class IngestScenario {
         System.out.printf("  read back: %,d of %,d accepted events on %s, lost %,d, duplicates %,d, on the topic without a 202 %,d "
                         + "(baseline: %,d acknowledged, %,d missing)%n", readBack.found(), readBack.accepted(), Topics.EVENTS, readBack.lost(),
                 readBack.duplicates(), readBack.onTopicNotAccepted(), readBack.baselineAcked(), readBack.baselineLost());
-        return new Result(baseline, single, batch, open, saturation, serverCounts, readBack, events.templated);
+        return new Result(baseline, single, batch, open, saturation, serverCounts, readBack, events.templated, singleByGroup);
     }
 
     private static void print(PhaseResult r) {

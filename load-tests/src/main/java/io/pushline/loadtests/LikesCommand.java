@@ -116,6 +116,8 @@ final class LikesCommand implements Callable<Integer> {
             figures.put("brokerCpuMicrosPerLike", round(likes.brokerCpuMicrosPerPush()));
             figures.put("cpuMicrosPerDirectPush", round(direct.cpuMicrosPerPush()));
             figures.put("brokerCpuMicrosPerDirectPush", round(direct.brokerCpuMicrosPerPush()));
+            figures.put("cpuMicrosPerLikeByThreadGroup", likes.cpuMicrosByThreadGroup());
+            figures.put("cpuMicrosPerDirectPushByThreadGroup", direct.cpuMicrosByThreadGroup());
             figures.put("cpuRatio", direct.cpuMicrosPerPush() <= 0 ? "not measured" : round3(likes.cpuMicrosPerPush() / direct.cpuMicrosPerPush()));
             figures.put("likeStagesMs", stagesFigure(likes.stages()));
             figures.put("directStagesMs", stagesFigure(direct.stages()));
@@ -163,6 +165,7 @@ final class LikesCommand implements Callable<Integer> {
                     direct.deliveredPerSec(), direct.phase().ratePerSec(), direct.span().seconds());
             System.out.printf("  the coordinators' lag on the events topic during the likes: mean %,.0f, max %,d records%n",
                     likes.coordinatorLag().mean(), likes.coordinatorLag().max());
+            System.out.printf("  this JVM's CPU per like by thread group (µs): %s%n", likes.cpuMicrosByThreadGroup());
             System.out.printf("  CPU per like %,.0f µs (broker %,.0f) vs %,.0f µs (broker %,.0f) per direct push; %.1f coordinator "
                             + "transitions per like; lost %,d, duplicates %,d%n", likes.cpuMicrosPerPush(), likes.brokerCpuMicrosPerPush(),
                     direct.cpuMicrosPerPush(), direct.brokerCpuMicrosPerPush(),

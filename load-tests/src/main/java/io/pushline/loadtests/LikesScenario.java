@@ -72,9 +72,10 @@ final class LikesScenario {
      * @param brokerCpuMicrosPerPush the broker's part of it
      * @param coordinatorLag the coordinators' lag on the events topic while the phase published and drained
      * @param span from the first send to the last delivery
+     * @param cpuMicrosByThreadGroup this JVM's part of {@code cpuMicrosPerPush} by thread group ({@link ThreadCpu})
      */
     record Measured(MixedScenario.Phase phase, MixedScenario.Outcome outcome, Stages stages, double cpuMicrosPerPush,
-                    double brokerCpuMicrosPerPush, CoordinatorLag coordinatorLag, Span span) {
+                    double brokerCpuMicrosPerPush, CoordinatorLag coordinatorLag, Span span, Map<String, Double> cpuMicrosByThreadGroup) {
         /**
          * Pushes delivered per second from the first send to the last first acceptance: the offered rate if the
          * pipeline kept up, less if a backlog built up and drained after the last send.
@@ -301,6 +302,7 @@ final class LikesScenario {
         CoordinatorLagWatch lag = new CoordinatorLagWatch(stack);
         long cpuStart = CpuClock.withBrokerNanos(stack);
         long brokerStart = CpuClock.brokerNanos(stack);
+        ThreadCpu threadCpu = ThreadCpu.start();
         long count = (long) ratePerSec * seconds;
         MixedScenario.Phase phase = messages == null
                 ? stream.publish(label, ratePerSec, count, () -> false, deadline)
@@ -308,6 +310,7 @@ final class LikesScenario {
         boolean drained = awaitAnswered(stream, phase.sentAt().size(), earliest(deadline, Instant.now().plus(DRAIN)));
         long cpu = CpuClock.withBrokerNanos(stack) - cpuStart;
         long broker = CpuClock.brokerNanos(stack) - brokerStart;
+        Map<String, Long> byGroup = threadCpu.nanosByGroup();
         CoordinatorLag coordinatorLag = lag.stop();
         if (!drained) {
             System.out.printf("  %s: %,d of %,d pushes answered after waiting %d s; the rest count as lost%n", label,
@@ -323,7 +326,14 @@ final class LikesScenario {
         Stages stages = stages(phase.sentAt(), watch.seen(), ledgers);
         long delivered = outcome.delivered();
         return new Measured(phase, outcome, stages, delivered == 0 ? 0 : cpu / 1000.0 / delivered,
-                delivered == 0 ? 0 : broker / 1000.0 / delivered, coordinatorLag, span(phase.sentAt(), ledgers));
+                delivered == 0 ? 0 : broker / 1000.0 / delivered, coordinatorLag, span(phase.sentAt(), ledgers), perUnit(byGroup, delivered));
+    }
+
+    /** CPU microseconds per unit by group, rounded to 0.1. */
+    static Map<String, Double> perUnit(Map<String, Long> nanosByGroup, long units) {
+        Map<String, Double> per = new java.util.LinkedHashMap<>();
+        nanosByGroup.forEach((group, nanos) -> per.put(group, units <= 0 ? 0 : Math.round(nanos / 100.0 / units) / 10.0));
+        return per;
     }
 
     /** Waits, bounded by {@code until}, until the mocks have answered {@code count} pushes of the stream's phase. */

@@ -99,6 +99,8 @@ class BenchCommandTest {
         assertThat(f.get("lost").asLong()).isZero();
         assertThat(f.get("duplicates").asLong()).isZero();
         assertThat(f.get("figures").get("pushesDelivered").asLong()).isEqualTo(3000);
+        assertThat(f.get("figures").get("cpuMicrosPerPushByThreadGroup").get("workers' poll threads").asDouble())
+                .as("where the CPU per push went, by thread group").isPositive();
         assertThat(f.get("latencyMs").get("p50").asDouble()).isPositive();
         assertThat(f.get("baseline").get("throughputPerSec").asDouble()).isPositive();
         assertThat(Files.readString(fanout.resolve("report.html"))).contains("data:image/png;base64,");

@@ -53,8 +53,8 @@ class HistoryCommandTest {
     void aSmallHistoryIsRestartedAndMeasuredAgainstAnEmptyDeployment(@TempDir Path dir) throws Exception {
         // 20,000 receipts over 10 days: about 580 within the 7 h retention, the only ones the workers may hold.
         BenchCommandTest.Result result = BenchCommandTest.run("history", "--report", dir.toString(), "--receipts", "20000",
-                "--devices", "2000", "--follows", "5000", "--finished-likes", "1000", "--history-days", "10", "--likes", "20",
-                "--owners", "10", "--partitions", "3", "--data-dir", dir.resolve("data").toString());
+                "--devices", "2000", "--follows", "5000", "--finished-likes", "1000", "--history-days", "10", "--likes", "8",
+                "--owners", "4", "--partitions", "1", "--data-dir", dir.resolve("data").toString());
         assertThat(result.code()).as(result.err()).isZero();
         JsonNode r = new ObjectMapper().readTree(dir.resolve("report.json").toFile());
         assertThat(r.get("scenario").asText()).isEqualTo("history");

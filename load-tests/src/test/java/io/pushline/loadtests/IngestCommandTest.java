@@ -77,6 +77,8 @@ class IngestCommandTest {
         JsonNode f = r.get("figures");
         assertThat(f.get("baselineAcked").asLong()).isEqualTo(2000);
         assertThat(f.get("batchRatio").asDouble()).isPositive();
+        assertThat(f.get("singleCpuMicrosPerRequestByThreadGroup").get("ingest").asDouble()).as("the ingest's own threads' CPU per request")
+                .isPositive();
         for (String phase : new String[]{"closedSingle", "closedBatch", "openLoop", "saturation"}) {
             JsonNode p = f.get(phase);
             assertThat(p.get("requests").asLong()).as(phase).isPositive();

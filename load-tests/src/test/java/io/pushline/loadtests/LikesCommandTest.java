@@ -109,6 +109,8 @@ class LikesCommandTest {
         assertThat(figures.get("p99Ratio").asDouble()).isPositive();
         assertThat(figures.has("goalMet")).isTrue();
         assertThat(figures.get("cpuMicrosPerLike").asDouble()).isPositive();
+        assertThat(figures.get("cpuMicrosPerLikeByThreadGroup").get("coordinators' stream threads").asDouble()).isPositive();
+        assertThat(figures.get("cpuMicrosPerDirectPushByThreadGroup").get("workers' poll threads").asDouble()).isPositive();
         assertThat(figures.get("coordinatorTransitionsPerLike").asDouble()).isPositive();
         assertThat(figures.get("likeStagesMs").get("observed").asLong()).isPositive();
         assertThat(Files.readString(dir.resolve("report.html"))).contains("data:image/png;base64,");
