@@ -49,6 +49,7 @@ class HistoryCommandTest {
 
     @Test
     @Tag("integration")
+    @Tag(BenchRuns.TAG)
     @Timeout(value = 6, unit = TimeUnit.MINUTES)
     void aSmallHistoryIsRestartedAndMeasuredAgainstAnEmptyDeployment(@TempDir Path dir) throws Exception {
         // 20,000 receipts over 10 days: about 580 within the 7 h retention, the only ones the workers may hold.

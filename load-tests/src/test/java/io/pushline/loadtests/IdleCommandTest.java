@@ -55,6 +55,7 @@ class IdleCommandTest {
 
     @Test
     @Tag("integration")
+    @Tag(BenchRuns.TAG)
     @Timeout(value = 4, unit = TimeUnit.MINUTES)
     void aShortIdleRunMeasuresThePipelineAndTheBrokerAgainstTheBrokerAlone(@TempDir Path dir) throws Exception {
         BenchCommandTest.Result result = BenchCommandTest.run("idle", "--report", dir.toString(), "--seconds", "2", "--warmup-seconds", "0",
