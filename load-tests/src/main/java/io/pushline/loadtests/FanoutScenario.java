@@ -200,6 +200,6 @@ final class FanoutScenario {
         long unexpected = counts.keySet().stream().filter(id -> !expected.contains(id) && !others.test(id)).count();
         return new Result(expected.size(), delivered, expected.size() - delivered, duplicates, unexpected, post.postedAt(), last,
                 audience.seedMillis(), audience.materialiseMillis(), post.cpuMicrosPerPush(delivered),
-                post.brokerCpuMicrosPerPush(delivered), LikesScenario.perUnit(post.threadCpuAtDelivered().get(), delivered));
+                post.brokerCpuMicrosPerPush(delivered), ThreadCpu.perUnit(post.threadCpuAtDelivered().get(), delivered));
     }
 }

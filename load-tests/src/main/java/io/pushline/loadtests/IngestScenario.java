@@ -240,7 +240,7 @@ final class IngestScenario {
             System.out.printf("  closed loop: %d clients, single events, %d s%n", s.clients(), s.seconds());
             ThreadCpu singleCpu = ThreadCpu.start();
             single = IngestLoad.closedLoop(target, Phase.SINGLE, events, s.clients(), 1, phase, s.maxPhaseEvents(), ledger, completed);
-            singleByGroup = LikesScenario.perUnit(singleCpu.nanosByGroup(), single.requests());
+            singleByGroup = ThreadCpu.perUnit(singleCpu.nanosByGroup(), single.requests());
             print(single);
             System.out.printf("  this JVM's CPU per single-event request by thread group (µs; the clients are the harness): %s%n", singleByGroup);
             System.out.printf("  closed loop: %d clients, batches of %d, %d s%n", s.clients(), s.batch(), s.seconds());

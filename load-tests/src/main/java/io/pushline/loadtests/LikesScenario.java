@@ -326,15 +326,9 @@ final class LikesScenario {
         Stages stages = stages(phase.sentAt(), watch.seen(), ledgers);
         long delivered = outcome.delivered();
         return new Measured(phase, outcome, stages, delivered == 0 ? 0 : cpu / 1000.0 / delivered,
-                delivered == 0 ? 0 : broker / 1000.0 / delivered, coordinatorLag, span(phase.sentAt(), ledgers), perUnit(byGroup, delivered));
+                delivered == 0 ? 0 : broker / 1000.0 / delivered, coordinatorLag, span(phase.sentAt(), ledgers), ThreadCpu.perUnit(byGroup, delivered));
     }
 
-    /** CPU microseconds per unit by group, rounded to 0.1. */
-    static Map<String, Double> perUnit(Map<String, Long> nanosByGroup, long units) {
-        Map<String, Double> per = new java.util.LinkedHashMap<>();
-        nanosByGroup.forEach((group, nanos) -> per.put(group, units <= 0 ? 0 : Math.round(nanos / 100.0 / units) / 10.0));
-        return per;
-    }
 
     /** Waits, bounded by {@code until}, until the mocks have answered {@code count} pushes of the stream's phase. */
     static boolean awaitAnswered(MixedScenario.Likes stream, long count, Instant until) throws InterruptedException {

@@ -60,6 +60,13 @@ final class ThreadCpu {
         return sorted;
     }
 
+    /** CPU nanoseconds by group (from {@link #nanosByGroup()}) as microseconds per unit of work (a push, a like, a request), rounded to 0.1. */
+    static Map<String, Double> perUnit(Map<String, Long> nanosByGroup, long units) {
+        Map<String, Double> per = new java.util.LinkedHashMap<>();
+        nanosByGroup.forEach((group, nanos) -> per.put(group, units <= 0 ? 0 : Math.round(nanos / 100.0 / units) / 10.0));
+        return per;
+    }
+
     /** The thread group a thread's name belongs to. */
     static String group(String name) {
         if (name.contains("coordinators") && name.contains("StreamThread")) {
