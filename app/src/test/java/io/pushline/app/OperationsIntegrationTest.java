@@ -88,13 +88,20 @@ class OperationsIntegrationTest {
         summary = OUT.resolve("summary.json");
         Files.deleteIfExists(summary);
         // The app's own logback.xml (not this module's logback-test.xml, which is on the same class path), as in production.
-        List<String> command = List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx768m",
-                "-Dlogback.configurationFile=logback.xml",
-                "-cp", System.getProperty("java.class.path"), PushlineCommand.class.getName(),
+        List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx768m",
+                "-Dlogback.configurationFile=logback.xml"));
+        // The build gives every JVM its flags in JAVA_TOOL_OPTIONS, and a JVM started with it prints "Picked up
+        // JAVA_TOOL_OPTIONS" on stderr, which here is the JSON log stream under test: the flags go on the command line.
+        String toolOptions = System.getenv("JAVA_TOOL_OPTIONS");
+        if (toolOptions != null && !toolOptions.isBlank()) {
+            command.addAll(List.of(toolOptions.trim().split("\\s+")));
+        }
+        command.addAll(List.of("-cp", System.getProperty("java.class.path"), PushlineCommand.class.getName(),
                 "demo", "--users", Integer.toString(USERS), "--devices", Integer.toString(DEVICES), "--posts", "2", "--likes", "50",
                 "--seed", Long.toString(SEED), "--partitions", "3", "--kafka-port", "0", "--http-address", "127.0.0.1:0",
-                "--data-dir", dataDir.toString(), "--timeout", "150s", "--summary-json", summary.toString(), "--keep-running");
+                "--data-dir", dataDir.toString(), "--timeout", "150s", "--summary-json", summary.toString(), "--keep-running"));
         ProcessBuilder builder = new ProcessBuilder(command).redirectOutput(log.toFile()).redirectError(logs.toFile());
+        builder.environment().remove("JAVA_TOOL_OPTIONS");
         builder.environment().put("PUSHLINE_LOG_FORMAT", "json");
         builder.environment().put("PUSHLINE_LOG_LEVEL", "INFO");
         demo = builder.start();
