@@ -23,6 +23,15 @@ class StreamsSettingsTest {
     }
 
     @Test
+    void exactlyOnceRetriesAConcurrentTransactionWithinTheCommitIntervalNotAfterASecond() {
+        Properties exactlyOnce = new StreamsSettings("app", "localhost:9092", Path.of("state"), true, 1, Map.of()).toProperties();
+        assertThat(exactlyOnce).containsEntry("producer.retry.backoff.ms", 5).containsEntry("producer.retry.backoff.max.ms", 100);
+
+        Properties atLeastOnce = new StreamsSettings("app", "localhost:9092", Path.of("state"), false, 1, Map.of()).toProperties();
+        assertThat(atLeastOnce).doesNotContainKeys("producer.retry.backoff.ms", "producer.retry.backoff.max.ms");
+    }
+
+    @Test
     void aReplicationIsRequired() {
         assertThatThrownBy(() -> new StreamsSettings("app", "localhost:9092", Path.of("state"), true, 0, Map.of()))
                 .isInstanceOf(IllegalArgumentException.class).hasMessage("replication factor must be between 1 and 32767 but was 0");
