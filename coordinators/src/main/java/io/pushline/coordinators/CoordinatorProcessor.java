@@ -38,7 +38,9 @@ import java.util.Objects;
  * <p>Journal first: every transition the engine makes is put into the journal store (whose changelog topic is the
  * journal in Kafka) in the same Kafka transaction (exactly-once v2) as the records the step wrote and the input's
  * offset. A crash before the commit aborts all three, and the step is run again from the journal restored from the
- * changelog; a read_committed consumer therefore sees each step's records once. What is due at a time (a retry after
+ * changelog; a read_committed consumer therefore sees each step's records once. Push tasks are the exception when an
+ * {@link EarlyHighLane} is given (as in the pipeline): they are written at once, after the journal entry is put, and
+ * the transaction commits only once they are acknowledged; a step run again writes them again with the same ids. What is due at a time (a retry after
  * backoff, a step timeout, the clean-up of a finished journal, a parked coordinator's retention, the expiry of a
  * window or a decision) is kept in a schedule store ordered by time and run by a one-shot wake-up ({@link Wakeup})
  * armed for the earliest entry: never a periodic scan.
@@ -60,6 +62,8 @@ final class CoordinatorProcessor implements Processor<byte[], byte[], byte[], by
     private final CloudEventCodec codec;
     private final CoordinatorConfig config;
     private final CoordinatorMetrics metrics;
+    /** Where push tasks go at once instead of through the transaction's sink; null: through the sink. */
+    private final EarlyHighLane early;
     /** How long a finished journal, a window and a history decision are kept: the notification window and a grace. */
     private final Duration retention;
     private ProcessorContext<byte[], byte[]> context;
@@ -77,10 +81,11 @@ final class CoordinatorProcessor implements Processor<byte[], byte[], byte[], by
     /** Null once this task's state has been scanned for entries without an expiry. */
     private UpgradeScan upgradeScan;
 
-    CoordinatorProcessor(CloudEventCodec codec, CoordinatorConfig config, CoordinatorMetrics metrics) {
+    CoordinatorProcessor(CloudEventCodec codec, CoordinatorConfig config, CoordinatorMetrics metrics, EarlyHighLane early) {
         this.codec = codec;
         this.config = config;
         this.metrics = metrics;
+        this.early = early;
         // A finished journal is kept as long as a later unlike may still need what it noted (its notification window).
         this.retention = config.historyRetention();
     }
@@ -407,6 +412,10 @@ final class CoordinatorProcessor implements Processor<byte[], byte[], byte[], by
         byte[] key = out.key().getBytes(StandardCharsets.UTF_8);
         RecordHeaders headers = new RecordHeaders();
         byte[] value = out.event() == null ? null : codec.encode(out.event(), headers);
+        if (early != null && Topics.PUSH_HIGH.equals(out.topic())) {
+            early.send(Topics.PUSH_HIGH, key, value, headers, timestamp);
+            return;
+        }
         context.forward(new Record<>(key, value, timestamp, headers), CoordinatorTopology.sinkFor(out.topic()));
     }
 

@@ -13,6 +13,7 @@ import org.apache.kafka.streams.state.Stores;
 
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import java.util.function.Function;
@@ -49,11 +50,24 @@ public final class CoordinatorTopology {
     private CoordinatorTopology() {
     }
 
+    /** Push tasks through the transaction's sink, like every other output. */
     public static Topology build(CoordinatorConfig config) {
-        return build(config, Stores::persistentKeyValueStore);
+        return build(config, Stores::persistentKeyValueStore, null);
+    }
+
+    /**
+     * Push tasks written at once through {@code early}, which must be the Streams app's client supplier (its
+     * producers hold each commit until the early writes are acknowledged).
+     */
+    public static Topology build(CoordinatorConfig config, EarlyHighLane early) {
+        return build(config, Stores::persistentKeyValueStore, Objects.requireNonNull(early, "early"));
     }
 
     static Topology build(CoordinatorConfig config, Function<String, KeyValueBytesStoreSupplier> stores) {
+        return build(config, stores, null);
+    }
+
+    private static Topology build(CoordinatorConfig config, Function<String, KeyValueBytesStoreSupplier> stores, EarlyHighLane early) {
         // Push tasks and the outputs are written from typed records here; their schema check is skipped on decode only.
         CloudEventCodec codec = new CloudEventCodec().trusting(EventType.PUSH_TASK);
         CoordinatorMetrics metrics = new CoordinatorMetrics(config.meterRegistry());
@@ -62,7 +76,7 @@ public final class CoordinatorTopology {
         Topology topology = new Topology();
         topology.addSource(SOURCE, bytesIn, bytesIn, Topics.EVENTS, Topics.COORDINATOR_INTAKE, Topics.STATE_DEVICES,
                         Topics.COORDINATOR_COMMANDS)
-                .addProcessor(PROCESSOR, () -> new CoordinatorProcessor(codec, config, metrics), SOURCE);
+                .addProcessor(PROCESSOR, () -> new CoordinatorProcessor(codec, config, metrics, early), SOURCE);
         for (String store : List.of(CoordinatorProcessor.JOURNAL_STORE, CoordinatorProcessor.SCHEDULE_STORE, Facts.STORE,
                 Facts.DEVICES_STORE, Bans.STORE)) {
             topology.addStateStore(Stores.keyValueStoreBuilder(stores.apply(store), Serdes.String(), Serdes.ByteArray()), PROCESSOR);
@@ -102,10 +116,6 @@ public final class CoordinatorTopology {
     public static Map<String, Object> requiredOverrides(long commitIntervalMs) {
         return Map.of("processing.guarantee", "exactly_once_v2", "commit.interval.ms", commitIntervalMs, "poll.ms", 10,
                 "num.stream.threads", 2, "producer.compression.type", "none",
-                // A transaction begun right after the last commit, before the broker finished its markers, is answered
-                // CONCURRENT_TRANSACTIONS and retried after retry.backoff.ms: 100 ms by default, longer than the
-                // commit interval itself.
-                "producer.retry.backoff.ms", 5, "producer.retry.backoff.max.ms", 100,
                 // Device state and commands need no time synchronisation with the events: process what has arrived.
                 "max.task.idle.ms", -1);
     }

@@ -14,6 +14,7 @@ import io.pushline.topology.PushlineTopology;
 import io.pushline.coordinators.CoordinatorConfig;
 import io.pushline.coordinators.CoordinatorMetrics;
 import io.pushline.coordinators.CoordinatorTopology;
+import io.pushline.coordinators.EarlyHighLane;
 import io.pushline.topology.StreamsSettings;
 import io.pushline.topology.TopologyConfig;
 import io.pushline.topology.TopologyMetrics;
@@ -28,6 +29,7 @@ import org.apache.kafka.clients.producer.Producer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringSerializer;
+import org.apache.kafka.streams.KafkaClientSupplier;
 import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.StreamsConfig;
 import org.apache.kafka.streams.Topology;
@@ -87,9 +89,10 @@ public final class Pipeline implements AutoCloseable {
         public static final Duration DEFAULT_LAG_INTERVAL = Duration.ofSeconds(10);
 
         /**
-         * The coordinators' transaction commit interval. Their records become visible to the workers (read_committed)
-         * only when the transaction commits, so this bounds a like's wait before its push can start; each commit costs
-         * a few broker round trips. Kafka Streams' exactly-once default is 100 ms.
+         * The coordinators' transaction commit interval. Their push tasks reach the workers at once
+         * ({@link EarlyHighLane}); their other records (notifications, activity, like counts) become visible to
+         * read_committed consumers when the transaction commits. Each commit costs a few broker round trips. Kafka
+         * Streams' exactly-once default is 100 ms.
          */
         public static final Duration DEFAULT_COORDINATOR_COMMIT_INTERVAL = Duration.ofMillis(20);
 
@@ -316,8 +319,12 @@ public final class Pipeline implements AutoCloseable {
         overrides.putAll(CoordinatorTopology.requiredOverrides(settings.coordinatorCommitInterval().toMillis()));
         StreamsSettings streamsSettings = new StreamsSettings(CoordinatorTopology.DEFAULT_APPLICATION_ID, settings.bootstrapServers(),
                 settings.stateDir(), true, replication, overrides);
-        return startStreams(CoordinatorTopology.build(tuning.coordinators().apply(CoordinatorConfig.defaults().withMeterRegistry(registry))),
-                streamsSettings.toProperties(), "the coordinators", CoordinatorMetrics.DEAD_LETTERS, registry);
+        // Push tasks go to the high lane at once; each commit waits for them (closed after the app, which flushes it).
+        EarlyHighLane early = new EarlyHighLane();
+        owned.add(early);
+        CoordinatorConfig config = tuning.coordinators().apply(CoordinatorConfig.defaults().withMeterRegistry(registry));
+        return startStreams(CoordinatorTopology.build(config, early), streamsSettings.toProperties(), early, "the coordinators",
+                CoordinatorMetrics.DEAD_LETTERS, registry);
     }
 
     /**
@@ -327,10 +334,16 @@ public final class Pipeline implements AutoCloseable {
      * and {@link #fatal()} says so.
      */
     private KafkaStreams startStreams(Topology topology, Properties props, String what, String deadLetterMetric, MeterRegistry registry) {
+        return startStreams(topology, props, null, what, deadLetterMetric, registry);
+    }
+
+    /** As above, with the app's Kafka clients made by {@code clients} (null: Kafka Streams' own). */
+    private KafkaStreams startStreams(Topology topology, Properties props, KafkaClientSupplier clients, String what,
+                                     String deadLetterMetric, MeterRegistry registry) {
         props.put(StreamsConfig.PROCESSING_EXCEPTION_HANDLER_CLASS_CONFIG, PoisonRecordHandler.class);
         props.put(PoisonRecordHandler.METRIC_CONFIG, deadLetterMetric);
         props.put(PoisonRecordHandler.REGISTRY_CONFIG, registry);
-        KafkaStreams app = new KafkaStreams(topology, props);
+        KafkaStreams app = clients == null ? new KafkaStreams(topology, props) : new KafkaStreams(topology, props, clients);
         app.setUncaughtExceptionHandler(uncaughtHandler(what, replacements.get()));
         return started(app, what);
     }
