@@ -112,9 +112,15 @@ public final class CoordinatorTopology {
      * and no compression: a transaction every few milliseconds writes a small batch to each of dozens of partitions
      * (outputs and changelogs), and setting up an lz4 batch per partition per transaction was a quarter of the stream
      * thread's CPU in a profile of the likes benchmark, for records of a few hundred bytes on a local network.
+     *
+     * <p>{@code poll.ms} is Kafka Streams' default, 100 ms: how long an idle stream thread waits in {@code poll} before
+     * it commits and runs due wake-ups (a poll returns as soon as records arrive, so it never delays a like). It was
+     * 10 ms while a like's push task waited for the commit; since push tasks are written early ({@link EarlyHighLane})
+     * a later commit delays only notifications and counts, and the two threads' 200 empty polls a second were the
+     * largest share of an idle pipeline's CPU ({@code bench idle}).
      */
     public static Map<String, Object> requiredOverrides(long commitIntervalMs) {
-        return Map.of("processing.guarantee", "exactly_once_v2", "commit.interval.ms", commitIntervalMs, "poll.ms", 10,
+        return Map.of("processing.guarantee", "exactly_once_v2", "commit.interval.ms", commitIntervalMs, "poll.ms", 100,
                 "num.stream.threads", 2, "producer.compression.type", "none",
                 // Device state and commands need no time synchronisation with the events: process what has arrived.
                 "max.task.idle.ms", -1);
