@@ -40,12 +40,11 @@ import static org.assertj.core.api.Assertions.assertThat;
  * (their classes are {@code @Execution(CONCURRENT)}): a case spends most of its time waiting out a fault. Each class
  * holds one of two {@linkplain ResourceLock lanes} ({@link #LANE_1}, {@link #LANE_2}), so that at most two cases run
  * at once beside the sequential tests: on two cores, more would slow every one of them past its bounds (a third lane
- * was tried, and a browser test timed out). The lanes and the sequential chain are balanced by measured time (a
- * fresh-clone CI run, seconds, the crash cases then still one class): lane 1 the workers killed mid-fanout (about 250),
- * the coordinators killed (95), the restore case (128), the broker stall (75 s of it stalled) and the rebalance (69);
- * lane 2 the router killed (138), the broker restart (90 s of it down), the provider outage (140), the worker kills
- * with retries waiting (152) and SASL (180); the replicated cluster (334) runs in the sequential chain, beside the
- * tests on the shared broker.
+ * was tried, and a browser test timed out). The lanes and the sequential chain are balanced by measured time (ci23,
+ * a fresh-clone CI run, seconds): lane 1 the workers killed mid-fanout (117), the coordinators killed (47), the
+ * restore case (72), the broker stall (129, 75 s of it stalled) and the rebalance (46); lane 2 the router killed (42),
+ * the broker restart (160, 90 s of it down), the provider outage (100), the worker kills with retries waiting (89) and
+ * SASL (81); the replicated cluster (137) runs in the sequential chain, beside the tests on the shared broker.
  *
  * <p>The coordinators commit every 100 ms here (Kafka Streams' default; Pushline's is 20 ms, for likes' latency): an
  * idle rig then costs a fifth of the transactions, and the cases do not measure latency.
