@@ -21,18 +21,13 @@ import io.pushline.testkit.Waits;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.header.internals.RecordHeaders;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
-import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.StreamsConfig;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.net.URI;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
@@ -40,7 +35,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
-import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -82,26 +76,26 @@ class BanBroadcastIntegrationTest {
         props.put(StreamsConfig.STATE_DIR_CONFIG, stateDir.toString());
         props.putAll(CoordinatorTopology.requiredOverrides(50));
         try (KafkaStreams streams = new KafkaStreams(CoordinatorTopology.build(config), props);
-             KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(producerConfig(broker))) {
+             EventsOnBroker events = new EventsOnBroker(broker)) {
             streams.start();
             Waits.until(() -> streams.state() == KafkaStreams.State.RUNNING, Duration.ofMinutes(1), "the coordinators running");
-            publish(producer, Topics.STATE_DEVICES, Keys.partitionFor(owner, PARTITIONS), owner + "|" + token,
+            events.publish(Topics.STATE_DEVICES, Keys.partitionFor(owner, PARTITIONS), owner + "|" + token,
                     Envelope.of("dev-1", URI.create("urn:pushline:service:devices"), Instant.now(),
                             new DeviceRegistered(owner, token, Platform.APNS, "io.pushline.app", Instant.now())));
-            publish(producer, Topics.EVENTS, null, owner, Envelope.of("evt-like-before", SOURCE, Instant.now(),
+            events.publish(Topics.EVENTS, null, owner, Envelope.of("evt-like-before", SOURCE, Instant.now(),
                     new LikeCreated(banned, "waiting", owner)));
             Waits.until(() -> active("NOTIFYING") == 1, Duration.ofMinutes(1), () -> "the like waiting in NOTIFYING");
 
-            publish(producer, Topics.EVENTS, null, banned, Envelope.of("evt-ban", URI.create("urn:pushline:service:moderation"),
+            events.publish(Topics.EVENTS, null, banned, Envelope.of("evt-ban", URI.create("urn:pushline:service:moderation"),
                     Instant.now(), new ProfileBanned(banned, "spam")));
             Waits.until(() -> banned(Flows.LIKE) == 1, Duration.ofMinutes(1),
                     () -> "the waiting like cancelled by the ban read on partition " + Keys.partitionFor(banned, PARTITIONS)
                             + ", its coordinator on partition " + Keys.partitionFor(owner, PARTITIONS));
             assertThat(active("NOTIFYING")).isZero();
 
-            publish(producer, Topics.EVENTS, null, owner, Envelope.of("evt-like-after", SOURCE, Instant.now(),
+            events.publish(Topics.EVENTS, null, owner, Envelope.of("evt-like-after", SOURCE, Instant.now(),
                     new LikeCreated(banned, "post-2", owner)));
-            publish(producer, Topics.EVENTS, null, owner, Envelope.of("evt-like-bystander", SOURCE, Instant.now(),
+            events.publish(Topics.EVENTS, null, owner, Envelope.of("evt-like-bystander", SOURCE, Instant.now(),
                     new LikeCreated("bystander", "post-3", owner)));
             Waits.until(() -> skipped("banned-actor") == 1 && started() == 2, Duration.ofMinutes(1),
                     () -> "the like after the ban skipped (" + skipped("banned-actor") + "), the bystander's started");
@@ -110,21 +104,7 @@ class BanBroadcastIntegrationTest {
         }
     }
 
-    private static Map<String, Object> producerConfig(KafkaBroker broker) {
-        Map<String, Object> config = broker.clientConfig();
-        config.put("key.serializer", ByteArraySerializer.class);
-        config.put("value.serializer", ByteArraySerializer.class);
-        config.put("enable.idempotence", true);
-        return config;
-    }
 
-    private void publish(KafkaProducer<byte[], byte[]> producer, String topic, Integer partition, String key, Envelope<?> e)
-            throws Exception {
-        RecordHeaders headers = new RecordHeaders();
-        byte[] value = codec.encode(e, headers);
-        producer.send(new ProducerRecord<>(topic, partition, null, key.getBytes(StandardCharsets.UTF_8), value, headers))
-                .get(30, TimeUnit.SECONDS);
-    }
 
     /** The committed push tasks, read until one of {@code eventId} is there (at most {@code timeout}). */
     private List<PushTask> pushesUntil(KafkaBroker broker, String eventId, Duration timeout) {

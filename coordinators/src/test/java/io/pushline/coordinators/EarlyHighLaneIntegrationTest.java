@@ -23,11 +23,9 @@ import org.apache.kafka.clients.producer.Callback;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.Producer;
 import org.apache.kafka.clients.producer.ProducerConfig;
-import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.clients.producer.RecordMetadata;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.TimeoutException;
-import org.apache.kafka.common.header.internals.RecordHeaders;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.streams.KafkaStreams;
@@ -37,7 +35,6 @@ import org.junit.jupiter.api.io.TempDir;
 
 import java.lang.reflect.Proxy;
 import java.net.URI;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
@@ -46,7 +43,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Function;
 
@@ -71,9 +67,9 @@ class EarlyHighLaneIntegrationTest {
         // A commit interval far longer than the wait below: only the early write can make the push task visible in time.
         try (EarlyHighLane early = new EarlyHighLane();
              KafkaStreams streams = start(broker, stateDir, early, 60_000);
-             KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(producerConfig(broker))) {
-            registerDevice(producer, owner);
-            publish(producer, Topics.EVENTS, owner, Envelope.of("evt-like-visible", SOURCE, Instant.now(), new LikeCreated("fan", "post-1", owner)));
+             EventsOnBroker events = new EventsOnBroker(broker)) {
+            registerDevice(events, owner);
+            events.publish(Topics.EVENTS, null, owner, Envelope.of("evt-like-visible", SOURCE, Instant.now(), new LikeCreated("fan", "post-1", owner)));
 
             List<PushTask> pushes = readUntil(broker, Topics.PUSH_HIGH, "evt-like-visible", Duration.ofSeconds(30));
             assertThat(pushes).extracting(PushTask::sourceEventId).containsExactly("evt-like-visible");
@@ -95,9 +91,9 @@ class EarlyHighLaneIntegrationTest {
         };
         try (EarlyHighLane early = new EarlyHighLane(producers);
              KafkaStreams streams = start(broker, stateDir, early, 50);
-             KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(producerConfig(broker))) {
-            registerDevice(producer, owner);
-            publish(producer, Topics.EVENTS, owner, Envelope.of("evt-like-lost", SOURCE, Instant.now(), new LikeCreated("fan", "post-2", owner)));
+             EventsOnBroker events = new EventsOnBroker(broker)) {
+            registerDevice(events, owner);
+            events.publish(Topics.EVENTS, null, owner, Envelope.of("evt-like-lost", SOURCE, Instant.now(), new LikeCreated("fan", "post-2", owner)));
 
             List<PushTask> pushes = readUntil(broker, Topics.PUSH_HIGH, "evt-like-lost", Duration.ofSeconds(90));
             assertThat(lost).hasValue(1);
@@ -146,29 +142,14 @@ class EarlyHighLaneIntegrationTest {
         return streams;
     }
 
-    private void registerDevice(KafkaProducer<byte[], byte[]> producer, String owner) throws Exception {
+    private void registerDevice(EventsOnBroker events, String owner) throws Exception {
         String token = owner + "-token-apns-0001";
-        publish(producer, Topics.STATE_DEVICES, owner + "|" + token, Envelope.of("dev-" + owner, URI.create("urn:pushline:service:devices"),
-                Instant.now(), new DeviceRegistered(owner, token, Platform.APNS, "io.pushline.app", Instant.now())), Keys.partitionFor(owner, PARTITIONS));
+        events.publish(Topics.STATE_DEVICES, Keys.partitionFor(owner, PARTITIONS), owner + "|" + token, Envelope.of("dev-" + owner,
+                URI.create("urn:pushline:service:devices"), Instant.now(), new DeviceRegistered(owner, token, Platform.APNS, "io.pushline.app", Instant.now())));
     }
 
-    private static Map<String, Object> producerConfig(KafkaBroker broker) {
-        Map<String, Object> config = broker.clientConfig();
-        config.put("key.serializer", ByteArraySerializer.class);
-        config.put("value.serializer", ByteArraySerializer.class);
-        config.put("enable.idempotence", true);
-        return config;
-    }
 
-    private void publish(KafkaProducer<byte[], byte[]> producer, String topic, String key, Envelope<?> e) throws Exception {
-        publish(producer, topic, key, e, null);
-    }
 
-    private void publish(KafkaProducer<byte[], byte[]> producer, String topic, String key, Envelope<?> e, Integer partition) throws Exception {
-        RecordHeaders headers = new RecordHeaders();
-        byte[] value = codec.encode(e, headers);
-        producer.send(new ProducerRecord<>(topic, partition, null, key.getBytes(StandardCharsets.UTF_8), value, headers)).get(30, TimeUnit.SECONDS);
-    }
 
     /** The push tasks on {@code topic} (read_committed), read until one of {@code eventId} is there, then 1 s more for copies. */
     private List<PushTask> readUntil(KafkaBroker broker, String topic, String eventId, Duration timeout) {
