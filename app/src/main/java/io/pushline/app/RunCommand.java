@@ -108,7 +108,8 @@ final class RunCommand implements Callable<Integer> {
     @Option(names = "--coordinator-commit-interval", paramLabel = "DURATION",
             defaultValue = "${env:PUSHLINE_COORDINATOR_COMMIT_INTERVAL:-20ms}",
             description = {"How often the coordinators commit their transaction (1ms to 10s; env PUSHLINE_COORDINATOR_COMMIT_INTERVAL;",
-                    "default: ${DEFAULT-VALUE}). A like's push waits for it; each commit costs a few broker round trips."})
+                    "default: ${DEFAULT-VALUE}). Notifications and counts wait for it (push tasks do not); each commit costs a few",
+                    "broker round trips."})
     String coordinatorCommitInterval;
 
     @Option(names = "--coordinator-parked-retention", paramLabel = "DURATION",
