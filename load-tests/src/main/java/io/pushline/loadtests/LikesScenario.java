@@ -329,7 +329,6 @@ final class LikesScenario {
                 delivered == 0 ? 0 : broker / 1000.0 / delivered, coordinatorLag, span(phase.sentAt(), ledgers), ThreadCpu.perUnit(byGroup, delivered));
     }
 
-
     /** Waits, bounded by {@code until}, until the mocks have answered {@code count} pushes of the stream's phase. */
     static boolean awaitAnswered(MixedScenario.Likes stream, long count, Instant until) throws InterruptedException {
         while (stream.answered() < count) {

@@ -62,7 +62,7 @@ final class ThreadCpu {
 
     /** CPU nanoseconds by group (from {@link #nanosByGroup()}) as microseconds per unit of work (a push, a like, a request), rounded to 0.1. */
     static Map<String, Double> perUnit(Map<String, Long> nanosByGroup, long units) {
-        Map<String, Double> per = new java.util.LinkedHashMap<>();
+        Map<String, Double> per = new LinkedHashMap<>();
         nanosByGroup.forEach((group, nanos) -> per.put(group, units <= 0 ? 0 : Math.round(nanos / 100.0 / units) / 10.0));
         return per;
     }
