@@ -10,7 +10,6 @@ import io.cloudevents.SpecVersion;
 import io.cloudevents.kafka.KafkaMessageFactory;
 import io.cloudevents.rw.CloudEventRWException;
 import java.nio.charset.StandardCharsets;
-import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -138,8 +137,19 @@ public final class CloudEventCodec {
    * @param value the record's value, may be null
    */
   public Decoded decode(Headers headers, byte[] value) {
+    return decode(headers, value, null);
+  }
+
+  /**
+   * {@link #decode(Headers, byte[])} for a caller that has read {@code value} as JSON already, into {@code parsed}
+   * (null: not read), so that it is not read twice: HTTP ingest, which has each event's data as a tree from the
+   * request body and writes {@code value} from it. {@code parsed} must be what {@code value} reads as, with duplicate
+   * names refused; whatever is odd about the record is judged on {@code value} alone, exactly as the one-argument form
+   * would judge it.
+   */
+  public Decoded decode(Headers headers, byte[] value, JsonNode parsed) {
     try {
-      Decoded fast = fastPath.decode(headers, value);
+      Decoded fast = fastPath.decode(headers, value, parsed);
       return fast != null ? fast : decodeFull(headers, value);
     } catch (RuntimeException e) {
       // Every expected failure is handled below; this is a bug, but the partition must keep moving.
@@ -401,8 +411,7 @@ public final class CloudEventCodec {
     headersOut.add("ce_source", envelope.source().toString().getBytes(StandardCharsets.UTF_8));
     headersOut.add("ce_type", type.ceType().getBytes(StandardCharsets.UTF_8));
     headersOut.add("ce_dataschema", Schemas.id(type).getBytes(StandardCharsets.UTF_8));
-    headersOut.add("ce_time", io.cloudevents.types.Time.writeTime(envelope.time().atOffset(ZoneOffset.UTC))
-        .getBytes(StandardCharsets.UTF_8));
+    headersOut.add("ce_time", Rfc3339.format(envelope.time()).getBytes(StandardCharsets.US_ASCII));
     headersOut.add(CONTENT_TYPE_HEADER, CONTENT_TYPE_BYTES);
     return data;
   }

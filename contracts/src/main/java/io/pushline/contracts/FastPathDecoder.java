@@ -34,8 +34,11 @@ final class FastPathDecoder {
     this.trusted = trusted;
   }
 
-  /** The record decoded, or null if it is not exactly in Pushline's shape or does not bind and validate. */
-  Decoded decode(Headers headers, byte[] value) {
+  /**
+   * The record decoded, or null if it is not exactly in Pushline's shape or does not bind and validate. {@code parsed}
+   * is {@code value} already read as JSON by the caller (null: read it here).
+   */
+  Decoded decode(Headers headers, byte[] value, JsonNode parsed) {
     if (headers == null || value == null || value.length == 0 || value.length > maxEventBytes) {
       return null;
     }
@@ -87,7 +90,7 @@ final class FastPathDecoder {
     }
     Instant at;
     try {
-      at = io.cloudevents.types.Time.parseTime(time).toInstant();
+      at = Rfc3339.parse(time);
     } catch (RuntimeException e) {
       return null;
     }
@@ -99,7 +102,7 @@ final class FastPathDecoder {
       if (trusted.contains(type)) {
         data = Json.MAPPER.readValue(value, type.dataClass());
       } else {
-        JsonNode node = Json.MAPPER.readTree(value);
+        JsonNode node = parsed != null ? parsed : Json.MAPPER.readTree(value);
         if (node == null || node.isMissingNode() || !Schemas.violations(type, node).isEmpty()) {
           return null;
         }
