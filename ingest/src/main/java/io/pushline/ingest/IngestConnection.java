@@ -1,7 +1,5 @@
 package io.pushline.ingest;
 
-import io.micrometer.core.instrument.MeterRegistry;
-import io.micrometer.core.instrument.Timer;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelFuture;
@@ -110,7 +108,7 @@ final class IngestConnection extends ChannelInboundHandlerAdapter {
     private final PublishPath path;
     private final Admission admission;
     private final Executor handlers;
-    private final MeterRegistry registry;
+    private final IngestMeters meters;
     private final BooleanSupplier closing;
 
     private State state = State.IDLE;
@@ -121,13 +119,13 @@ final class IngestConnection extends ChannelInboundHandlerAdapter {
     private ScheduledFuture<?> timer;
 
     /** {@code closing} is true once the server is closing: new requests are answered 503 and connections not kept. */
-    IngestConnection(IngestConfig config, PublishPath path, Admission admission, Executor handlers, MeterRegistry registry,
+    IngestConnection(IngestConfig config, PublishPath path, Admission admission, Executor handlers, IngestMeters meters,
                      BooleanSupplier closing) {
         this.config = config;
         this.path = path;
         this.admission = admission;
         this.handlers = handlers;
-        this.registry = registry;
+        this.meters = meters;
         this.closing = closing;
     }
 
@@ -359,10 +357,7 @@ final class IngestConnection extends ChannelInboundHandlerAdapter {
         if (!keepAlive) {
             response.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
         }
-        String status = Integer.toString(reply.status());
-        registry.counter(IngestMetrics.INGEST_REQUESTS, "publisher", reply.publisher(), "status", status).increment();
-        Timer.builder(IngestMetrics.INGEST_DURATION).tags("publisher", reply.publisher(), "status", status)
-                .register(registry).record(System.nanoTime() - started, TimeUnit.NANOSECONDS);
+        meters.answered(reply.publisher(), reply.status(), System.nanoTime() - started);
         return ctx.writeAndFlush(response);
     }
 

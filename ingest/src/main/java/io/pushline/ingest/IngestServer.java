@@ -126,7 +126,7 @@ public final class IngestServer implements AutoCloseable {
                         protected void initChannel(SocketChannel ch) {
                             ch.pipeline().addLast(new IdleStateHandler(0, 0, idleMillis, TimeUnit.MILLISECONDS),
                                     new HttpServerCodec(MAX_INITIAL_LINE_BYTES, MAX_HEADER_BYTES, 64 * 1024),
-                                    new IngestConnection(config, path, admission, handlers, registry, () -> closing));
+                                    new IngestConnection(config, path, admission, handlers, path.meters(), () -> closing));
                         }
                     })
                     .bind(address).syncUninterruptibly().channel();

@@ -1,7 +1,5 @@
 package io.pushline.ingest;
 
-import com.fasterxml.jackson.databind.node.ArrayNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.pushline.contracts.CloudEventCodec;
 import io.pushline.contracts.Envelope;
@@ -101,8 +99,7 @@ final class PublishPath {
     private final IngestConfig config;
     private final Publishers publishers;
     private final Producer<String, byte[]> producer;
-    private final MeterRegistry registry;
-    private final CloudEventCodec codec;
+    private final IngestMeters meters;
     private final StructuredEvents parser;
     private final DedupWindow dedup;
 
@@ -115,13 +112,12 @@ final class PublishPath {
         this.config = Objects.requireNonNull(config, "config");
         this.publishers = Objects.requireNonNull(publishers, "publishers");
         this.producer = Objects.requireNonNull(producer, "producer");
-        this.registry = Objects.requireNonNull(registry, "registry");
-        this.codec = new CloudEventCodec();
-        this.parser = new StructuredEvents(codec, Objects.requireNonNull(clock, "clock"));
+        this.meters = new IngestMeters(registry);
+        this.parser = new StructuredEvents(new CloudEventCodec(), Objects.requireNonNull(clock, "clock"));
         this.dedup = new DedupWindow(config.dedupWindow(), config.dedupMaxEntries(), Objects.requireNonNull(nanos, "nanos"));
         registry.gauge(IngestMetrics.INGEST_DEDUP_ENTRIES, dedup, DedupWindow::size);
         for (String name : publishers.names()) {
-            registry.counter(IngestMetrics.INGEST_EVENTS, "publisher", name, "result", "accepted");
+            meters.events(name, "accepted");
         }
     }
 
@@ -240,10 +236,10 @@ final class PublishPath {
                     ? entries + " of the batch's events are invalid; none was published"
                     : "the event is invalid; it was not published", invalid.problems()));
         }
-        List<Envelope<?>> events = ((StructuredEvents.Result.Ok) parsed).events();
+        List<StructuredEvents.Event> events = ((StructuredEvents.Result.Ok) parsed).parsed();
         List<StructuredEvents.Problem> refusals = new ArrayList<>();
         for (int i = 0; i < events.size(); i++) {
-            Envelope<?> e = events.get(i);
+            Envelope<?> e = events.get(i).envelope();
             String refusal = admitted.publisher().refusal(e.type(), e.source().toString());
             if (refusal != null) {
                 String attribute = refusal.contains("source") ? "source" : "type";
@@ -268,14 +264,19 @@ final class PublishPath {
     }
 
     /** Produces the events not seen within the dedup window; answers once the broker acknowledged (or failed) them all. */
-    private CompletionStage<IngestReply> produce(String name, boolean batch, List<Envelope<?>> events) {
+    private CompletionStage<IngestReply> produce(String name, boolean batch, List<StructuredEvents.Event> events) {
+        if (events.size() == 1) {
+            // The common case, without the list and allOf of a batch.
+            StructuredEvents.Event event = events.get(0);
+            DedupWindow.Claim claim = claim(event);
+            return claim.outcome().copy()   // the outcome is the dedup window's too: the timeout must not complete it
+                    .orTimeout(config.deliveryTimeout().toMillis() + 1000, TimeUnit.MILLISECONDS)
+                    .handle((ok, failure) -> acknowledged(name, batch, events, List.of(claim), failure))
+                    .exceptionally(e -> internalError(name, e));
+        }
         List<DedupWindow.Claim> claims = new ArrayList<>(events.size());
-        for (Envelope<?> event : events) {
-            DedupWindow.Claim claim = dedup.claim(event.source().toString(), event.id());
-            claims.add(claim);
-            if (claim.first()) {
-                send(event, claim.outcome());
-            }
+        for (StructuredEvents.Event event : events) {
+            claims.add(claim(event));
         }
         return CompletableFuture.allOf(claims.stream().map(DedupWindow.Claim::outcome).toArray(CompletableFuture[]::new))
                 .orTimeout(config.deliveryTimeout().toMillis() + 1000, TimeUnit.MILLISECONDS)
@@ -283,7 +284,17 @@ final class PublishPath {
                 .exceptionally(e -> internalError(name, e));
     }
 
-    private IngestReply acknowledged(String name, boolean batch, List<Envelope<?>> events, List<DedupWindow.Claim> claims,
+    /** Claims {@code event} in the dedup window and, if this is its first claim, produces it. */
+    private DedupWindow.Claim claim(StructuredEvents.Event event) {
+        Envelope<?> envelope = event.envelope();
+        DedupWindow.Claim claim = dedup.claim(envelope.source().toString(), envelope.id());
+        if (claim.first()) {
+            send(event, claim.outcome());
+        }
+        return claim;
+    }
+
+    private IngestReply acknowledged(String name, boolean batch, List<StructuredEvents.Event> events, List<DedupWindow.Claim> claims,
                                      Throwable failure) {
         if (failure != null) {
             Throwable cause = failure instanceof CompletionException && failure.getCause() != null ? failure.getCause() : failure;
@@ -298,28 +309,27 @@ final class PublishPath {
             return IngestReply.error(name, 503, "unavailable", "the broker did not acknowledge the write; nothing is claimed accepted: "
                     + "retry with the same ids").with("Retry-After", Long.toString(IngestReply.BROKER_RETRY_AFTER_SECONDS));
         }
-        ObjectNode body = IngestReply.object();
-        ArrayNode list = body.putArray("events");
+        boolean[] first = new boolean[events.size()];
+        List<Envelope<?>> envelopes = new ArrayList<>(events.size());
         int accepted = 0;
         for (int i = 0; i < events.size(); i++) {
-            boolean first = claims.get(i).first();
-            accepted += first ? 1 : 0;
-            ObjectNode e = list.addObject();
-            if (batch) {
-                e.put("index", i);
-            }
-            e.put("id", events.get(i).id()).put("source", events.get(i).source().toString()).put("status", first ? "accepted" : "duplicate");
+            first[i] = claims.get(i).first();
+            accepted += first[i] ? 1 : 0;
+            envelopes.add(events.get(i).envelope());
         }
-        body.put("accepted", accepted).put("duplicates", events.size() - accepted);
         count(name, "accepted", accepted);
         count(name, "duplicate", events.size() - accepted);
-        return new IngestReply(202, name, Map.of(), body);
+        return IngestReply.accepted(name, batch, envelopes, first);
     }
 
-    /** Produces {@code event}, completing {@code outcome} when the broker acknowledged it or the send failed. */
-    private void send(Envelope<?> event, CompletableFuture<Void> outcome) {
+    /**
+     * Produces {@code event}'s record as it was validated (its headers and data bytes, keyed as the codec keys it),
+     * completing {@code outcome} when the broker acknowledged it or the send failed.
+     */
+    private void send(StructuredEvents.Event event, CompletableFuture<Void> outcome) {
         try {
-            ProducerRecord<String, byte[]> record = codec.toRecord(config.topic(), event);
+            ProducerRecord<String, byte[]> record = new ProducerRecord<>(config.topic(), null, event.envelope().key(), event.value(),
+                    event.headers());
             producer.send(record, (metadata, error) -> {
                 if (error == null) {
                     outcome.complete(null);
@@ -334,9 +344,12 @@ final class PublishPath {
 
     /** Counts {@code n} events of {@code publisher} with {@code result} (nothing for 0), under {@link IngestMetrics#INGEST_EVENTS}. */
     void count(String publisher, String result, int n) {
-        if (n > 0) {
-            registry.counter(IngestMetrics.INGEST_EVENTS, "publisher", publisher, "result", result).increment(n);
-        }
+        meters.events(publisher, result, n);
+    }
+
+    /** The ingest's meters, shared with the transport. */
+    IngestMeters meters() {
+        return meters;
     }
 
     /**

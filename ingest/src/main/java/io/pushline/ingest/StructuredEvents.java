@@ -14,12 +14,12 @@ import io.pushline.contracts.CloudEventCodec;
 import io.pushline.contracts.DeadLetterReason;
 import io.pushline.contracts.Decoded;
 import io.pushline.contracts.Envelope;
+import io.pushline.contracts.EventType;
+import io.pushline.contracts.Rfc3339;
 import org.apache.kafka.common.header.internals.RecordHeaders;
 
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
-import java.time.ZoneOffset;
-import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.Iterator;
@@ -55,6 +55,8 @@ final class StructuredEvents {
     private static final Map<String, String> ATTRIBUTE_OF_HEADER = Map.of(
             "ce_specversion", "specversion", "ce_id", "id", "ce_source", "source", "ce_type", "type", "ce_time", "time",
             "content-type", "datacontenttype");
+    private static final byte[] SPEC_VERSION = "1.0".getBytes(StandardCharsets.US_ASCII);
+    private static final byte[] JSON_CONTENT_TYPE = CloudEventCodec.CONTENT_TYPE.getBytes(StandardCharsets.US_ASCII);
     private static final Pattern ATTRIBUTE_NAME = Pattern.compile("[a-z0-9]+");
     /** Where binary mode carries each attribute structured mode knows ({@code data} is the body, named as is). */
     private static final Map<String, String> HEADER_OF_ATTRIBUTE = Map.of(
@@ -75,12 +77,29 @@ final class StructuredEvents {
         }
     }
 
+    /**
+     * A valid event and the binary-mode record that carries it, as validated: its {@code ce_*} and {@code content-type}
+     * headers and its data's bytes, produced as they are (never encoded again).
+     */
+    record Event(Envelope<?> envelope, RecordHeaders headers, byte[] value) {
+        Event {
+            Objects.requireNonNull(envelope, "envelope");
+            Objects.requireNonNull(headers, "headers");
+            Objects.requireNonNull(value, "value");
+        }
+    }
+
     /** The outcome of reading a request body. */
     sealed interface Result permits Result.Ok, Result.Invalid, Result.TooManyEvents {
-        /** Every event is valid, in request order. */
-        record Ok(List<Envelope<?>> events) implements Result {
+        /** Every event is valid, in request order, each with the record to produce for it. */
+        record Ok(List<Event> parsed) implements Result {
             public Ok {
-                events = List.copyOf(events);
+                parsed = List.copyOf(parsed);
+            }
+
+            /** The events alone. */
+            List<Envelope<?>> events() {
+                return parsed.stream().<Envelope<?>>map(Event::envelope).toList();
             }
         }
 
@@ -112,7 +131,7 @@ final class StructuredEvents {
         }
         JsonNode root = read.node();
         List<Problem> problems = new ArrayList<>();
-        Envelope<?> event = event(root, -1, problems);
+        Event event = event(root, -1, null, problems);
         return problems.isEmpty() ? new Result.Ok(List.of(event)) : new Result.Invalid(problems);
     }
 
@@ -133,9 +152,9 @@ final class StructuredEvents {
             return new Result.TooManyEvents(root.size(), maxEvents);
         }
         List<Problem> problems = new ArrayList<>();
-        List<Envelope<?>> events = new ArrayList<>(root.size());
+        List<Event> events = new ArrayList<>(root.size());
         for (int i = 0; i < root.size(); i++) {
-            Envelope<?> event = event(root.get(i), i, problems);
+            Event event = event(root.get(i), i, null, problems);
             if (event != null) {
                 events.add(event);
             }
@@ -179,9 +198,9 @@ final class StructuredEvents {
         }
         event.put("datacontenttype", CloudEventCodec.CONTENT_TYPE);
         event.set("data", read.node());
-        Envelope<?> envelope = event(event, -1, problems);
+        Event parsed = event(event, -1, body, problems);   // the body is produced as it is
         if (problems.isEmpty()) {
-            return new Result.Ok(List.of(envelope));
+            return new Result.Ok(List.of(parsed));
         }
         return new Result.Invalid(problems.stream()
                 .map(p -> new Problem(p.index(), headerOf.getOrDefault(p.field(), p.field()), p.reason()))
@@ -217,8 +236,13 @@ final class StructuredEvents {
         }
     }
 
-    /** The event of {@code node}, or null after adding its problems. */
-    private Envelope<?> event(JsonNode node, int index, List<Problem> problems) {
+    /**
+     * The event of {@code node} and its record, or null after adding its problems. {@code data} is the data's bytes
+     * as they came (binary mode's body), or null to write them from the node's {@code data} (structured mode); the
+     * codec judges those bytes with the tree already read ({@link CloudEventCodec#decode(org.apache.kafka.common.header.Headers,
+     * byte[], JsonNode)}), so nothing is parsed twice.
+     */
+    private Event event(JsonNode node, int index, byte[] data, List<Problem> problems) {
         if (!node.isObject()) {
             problems.add(new Problem(index, "(event)", "must be a JSON object (a CloudEvent in structured mode)"));
             return null;
@@ -244,33 +268,39 @@ final class StructuredEvents {
         if (contentType != null && !isJson(contentType)) {
             problems.add(new Problem(index, "datacontenttype", "must be application/json (or absent)"));
         }
-        JsonNode data = node.get("data");
-        if (data == null || data.isNull()) {
+        JsonNode dataNode = node.get("data");
+        if (dataNode == null || dataNode.isNull()) {
             problems.add(new Problem(index, "data", "required: the event's data as a JSON object"));
-        } else if (!data.isObject()) {
+        } else if (!dataNode.isObject()) {
             problems.add(new Problem(index, "data", "must be a JSON object"));
         }
         if (problems.size() > before) {
             return null;
         }
         RecordHeaders headers = new RecordHeaders();
-        headers.add("ce_specversion", "1.0".getBytes(StandardCharsets.US_ASCII));
+        headers.add("ce_specversion", SPEC_VERSION);
         headers.add("ce_id", id.getBytes(StandardCharsets.UTF_8));
         headers.add("ce_source", source.getBytes(StandardCharsets.UTF_8));
         headers.add("ce_type", type.getBytes(StandardCharsets.UTF_8));
-        headers.add("ce_time", (time != null ? time : DateTimeFormatter.ISO_INSTANT.format(clock.instant().atOffset(ZoneOffset.UTC)))
-                .getBytes(StandardCharsets.UTF_8));
-        headers.add("content-type", CloudEventCodec.CONTENT_TYPE.getBytes(StandardCharsets.US_ASCII));
-        byte[] value;
-        try {
-            value = MAPPER.writeValueAsBytes(data);
-        } catch (JsonProcessingException e) {
-            problems.add(new Problem(index, "data", "cannot be written as JSON"));
-            return null;
+        EventType known = EventType.fromCeType(type).orElse(null);
+        if (known != null) {
+            // As the codec writes it, so the record is the one a Kafka publisher would have written.
+            headers.add("ce_dataschema", CloudEventCodec.dataSchema(known).getBytes(StandardCharsets.UTF_8));
         }
-        Decoded decoded = codec.decode(headers, value);
+        headers.add("ce_time", (time != null ? time : Rfc3339.format(clock.instant())).getBytes(StandardCharsets.UTF_8));
+        headers.add("content-type", JSON_CONTENT_TYPE);
+        byte[] value = data;
+        if (value == null) {
+            try {
+                value = MAPPER.writeValueAsBytes(dataNode);
+            } catch (JsonProcessingException e) {
+                problems.add(new Problem(index, "data", "cannot be written as JSON"));
+                return null;
+            }
+        }
+        Decoded decoded = codec.decode(headers, value, dataNode);
         if (decoded instanceof Decoded.Ok ok) {
-            return ok.envelope();
+            return new Event(ok.envelope(), headers, value);
         }
         Decoded.Invalid invalid = (Decoded.Invalid) decoded;
         problems.addAll(problemsOf(index, invalid));
