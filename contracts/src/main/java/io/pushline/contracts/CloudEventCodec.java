@@ -113,6 +113,11 @@ public final class CloudEventCodec {
     return trusted;
   }
 
+  /** The {@code ce_dataschema} this codec writes for {@code type}: the id of the type's JSON Schema. */
+  public static String dataSchema(EventType type) {
+    return Schemas.id(Require.nonNull(type, "type"));
+  }
+
   /** The largest record value (data JSON) this codec accepts or writes, in bytes. */
   public int maxEventBytes() {
     return maxEventBytes;
