@@ -61,7 +61,7 @@ final class LimitsScenario {
         }
         int recordBytes = sample.value().length + sample.key().length() + headerBytes;
 
-        // Produce: the pipeline's producer settings (idempotent, acks=all, lz4, linger 5 ms). The records are encoded
+        // Produce: the pipeline's producer settings (idempotent, acks=all, linger 5 ms, no compression). The records are encoded
         // before the clock starts (a pool of distinct ones, reused): this measures Kafka, not our codec.
         List<ProducerRecord<String, byte[]>> pool = new java.util.ArrayList<>();
         for (int i = 0; i < Math.min(records, 4096); i++) {

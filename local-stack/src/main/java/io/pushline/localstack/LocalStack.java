@@ -250,7 +250,7 @@ public final class LocalStack implements AutoCloseable {
         return config;
     }
 
-    /** Producer settings of the pipeline: idempotent, {@code acks=all}, lz4. */
+    /** Producer settings of the pipeline's workers: idempotent, {@code acks=all}, linger 5 ms, no compression. */
     public Map<String, Object> producerConfig() {
         return Pipeline.producerConfig(clientConfig());
     }
