@@ -1,7 +1,6 @@
 package io.pushline.workers;
 
 import io.pushline.contracts.Keys;
-import io.pushline.contracts.Lane;
 import org.apache.kafka.clients.consumer.Consumer;
 
 import java.time.Clock;
@@ -33,11 +32,16 @@ final class Guards implements Delivery.Facts, AutoCloseable {
     private final List<CompactedKeySet> checks;
     private final Duration lookback;           // of the device and unfollow checks; zero when they are off
     private final Clock clock;
+    private final SendChecks sendChecks;       // the process's, or this lane's own
+    private final boolean ownsChecks;
+    private final Runnable listener = this::signal;
     private final List<CompletableFuture<Void>> waiting = new ArrayList<>();   // guarded by itself
 
-    private Guards(String lane, ReceiptStore receipts, CompactedKeySet gate, CompactedKeySet banned,
-                   CompactedKeySet unfollows, Duration lookback, Clock clock) {
+    private Guards(String lane, ReceiptStore receipts, SendChecks sendChecks, boolean ownsChecks, CompactedKeySet gate,
+                   CompactedKeySet banned, CompactedKeySet unfollows, Duration lookback, Clock clock) {
         this.lane = lane;
+        this.sendChecks = sendChecks;
+        this.ownsChecks = ownsChecks;
         this.receipts = receipts;
         this.gate = gate;
         this.banned = banned;
@@ -57,29 +61,34 @@ final class Guards implements Delivery.Facts, AutoCloseable {
      * Starts the checks (the device gate and, on the bulk lane, the unfollows unless
      * {@link WorkerConfig#deviceGateLookback()} is zero; the banned profiles always) and the receipts store (on
      * {@code sharedReceipts}, the process's index; null: an index of its own); on failure closes what it started. The
-     * checks load on their own threads: until they have, {@link #holding()} says so.
+     * checks are {@code sharedChecks}, the process's (started by the first lane to open them), or (null) checks of this
+     * lane's own. They load on their own threads: until they have, {@link #holding()} says so.
      *
-     * @param keySetConsumers how the checks' consumers are made (tests wrap the real one)
-     * @param transientBound  how long a check's transient failures may last before it stops for good
+     * @param keySetConsumers how the checks' consumers are made (tests wrap the real one); only for checks of its own
+     * @param transientBound  how long a check's transient failures may last before it stops for good; the same
      * @throws IllegalStateException if the receipts topic does not exist within a minute
      */
     static Guards open(WorkerConfig config, Map<String, Object> clientConfig, WorkerMetrics metrics, Clock clock,
                        Function<Map<String, Object>, Consumer<String, byte[]>> keySetConsumers, Duration transientBound,
-                       ReceiptIndex sharedReceipts) {
-        CompactedKeySet.Settings settings = new CompactedKeySet.Settings(clientConfig, keySetConsumers,
-                config.keySetMaxEntries(), clock, transientBound);
-        Duration lookback = config.deviceGateLookback();
-        boolean timed = !lookback.isZero();
-        CompactedKeySet gate = timed ? CompactedKeySet.devices(settings, lookback) : null;
-        CompactedKeySet banned = CompactedKeySet.bannedProfiles(settings);
-        CompactedKeySet unfollows = timed && config.lane() == Lane.BULK ? CompactedKeySet.unfollows(settings, lookback) : null;
+                       ReceiptIndex sharedReceipts, SendChecks sharedChecks) {
+        boolean owns = sharedChecks == null;
+        SendChecks checks = owns ? SendChecks.create(List.of(config), clientConfig, clock, keySetConsumers, transientBound) : sharedChecks;
         String lane = config.lane().name().toLowerCase(Locale.ROOT);
-        ReceiptStore store = ReceiptStore.open(sharedReceipts, config, clientConfig, metrics::receiptsRestored, clock);
-        Guards guards = new Guards(lane, store, gate, banned, unfollows, lookback, clock);
+        ReceiptStore store;
         try {
+            store = ReceiptStore.open(sharedReceipts, config, clientConfig, metrics::receiptsRestored, clock);
+        } catch (RuntimeException e) {
+            if (owns) {
+                checks.close();
+            }
+            throw e;
+        }
+        Guards guards = new Guards(lane, store, checks, owns, checks.devices(config), checks.banned(), checks.unfollows(config),
+                config.deviceGateLookback(), clock);
+        try {
+            checks.onAnswering(guards.listener);
+            checks.start();
             for (CompactedKeySet check : guards.checks) {
-                check.onAnswering(guards::signal);
-                check.start();
                 metrics.checkGauges(check.id(), check::size, check::expired);
             }
             metrics.holdingGauge(() -> guards.holding() == null ? 0 : 1);
@@ -197,11 +206,15 @@ final class Guards implements Delivery.Facts, AutoCloseable {
         return at != null && at >= since.toEpochMilli();
     }
 
-    /** Closes the checks (they cannot answer from now on), then the receipts store. */
+    /**
+     * Closes the checks if they are this lane's own (they cannot answer from now on; the process's are closed by their
+     * maker, after every lane), then the receipts store.
+     */
     @Override
     public void close() {
-        for (CompactedKeySet check : checks) {
-            check.close();
+        sendChecks.removeListener(listener);
+        if (ownsChecks) {
+            sendChecks.close();
         }
         receipts.close();
     }

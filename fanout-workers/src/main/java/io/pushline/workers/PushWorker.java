@@ -146,6 +146,7 @@ public final class PushWorker implements AutoCloseable {
     private final Function<Map<String, Object>, Consumer<String, byte[]>> consumers;
     /** The process's receipts index, shared with the other lane; null: this worker makes its own. */
     private final ReceiptIndex receiptIndex;
+    private final SendChecks sendChecks;                    // the process's; null: the worker's own
     /** How the checks' consumers are made; tests set it (before start) to inject faults. */
     private volatile Function<Map<String, Object>, Consumer<String, byte[]>> checkConsumers = CompactedKeySet.Settings.KAFKA;
     /** Why the checks hold every push, as they last said (asked each round and before each dispatch), or null; poll thread only. */
@@ -188,7 +189,19 @@ public final class PushWorker implements AutoCloseable {
     public PushWorker(WorkerConfig config, Map<String, Object> clientConfig, Producer<String, byte[]> producer,
                       Map<Platform, PushProvider> providers, MeterRegistry registry, LaneGovernor governor,
                       ReceiptIndex receipts) {
-        this(config, clientConfig, producer, providers, registry, Clock.systemUTC(), governor, receipts);
+        this(config, clientConfig, producer, providers, registry, governor, receipts, null);
+    }
+
+    /**
+     * As above, with the {@link SendChecks} of this process as well, shared by its lanes (each check followed once);
+     * they are the caller's, closed after the workers. Null: the worker makes checks of its own.
+     */
+    public PushWorker(WorkerConfig config, Map<String, Object> clientConfig, Producer<String, byte[]> producer,
+                      Map<Platform, PushProvider> providers, MeterRegistry registry, LaneGovernor governor,
+                      ReceiptIndex receipts, SendChecks checks) {
+        this(config, clientConfig, producer, providers, registry, Clock.systemUTC(), governor,
+                settings -> new KafkaConsumer<>(settings, new StringDeserializer(), new ByteArrayDeserializer()),
+                LoopFaults.DEFAULT_TRANSIENT_BOUND, receipts, checks);
     }
 
     PushWorker(WorkerConfig config, Map<String, Object> clientConfig, Producer<String, byte[]> producer,
@@ -223,7 +236,15 @@ public final class PushWorker implements AutoCloseable {
                Map<Platform, PushProvider> providers, MeterRegistry registry, Clock clock, LaneGovernor governor,
                Function<Map<String, Object>, Consumer<String, byte[]>> consumers, Duration transientBound,
                ReceiptIndex receipts) {
+        this(config, clientConfig, producer, providers, registry, clock, governor, consumers, transientBound, receipts, null);
+    }
+
+    PushWorker(WorkerConfig config, Map<String, Object> clientConfig, Producer<String, byte[]> producer,
+               Map<Platform, PushProvider> providers, MeterRegistry registry, Clock clock, LaneGovernor governor,
+               Function<Map<String, Object>, Consumer<String, byte[]>> consumers, Duration transientBound,
+               ReceiptIndex receipts, SendChecks checks) {
         this.receiptIndex = receipts;
+        this.sendChecks = checks;
         this.consumers = Objects.requireNonNull(consumers, "consumers");
         this.transientBound = transientBound;
         this.faults = new LoopFaults(transientBound, System::nanoTime);
@@ -294,7 +315,7 @@ public final class PushWorker implements AutoCloseable {
                 RetryTopics.ensure(admin, config, Duration.ofSeconds(60));
             }
         }
-        Guards opened = Guards.open(config, clientConfig, metrics, clock, checkConsumers, transientBound, receiptIndex);
+        Guards opened = Guards.open(config, clientConfig, metrics, clock, checkConsumers, transientBound, receiptIndex, sendChecks);
         Consumer<String, byte[]> created = null;
         try {
             created = consumers.apply(consumerConfig);

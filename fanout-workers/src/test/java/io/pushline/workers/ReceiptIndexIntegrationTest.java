@@ -152,20 +152,29 @@ class ReceiptIndexIntegrationTest {
                 .filter(t -> t.isAlive() && t.getName().startsWith("pushline-receipts")).count();
     }
 
+    private static long checkThreads() {
+        return Thread.getAllStackTraces().keySet().stream()
+                .filter(t -> t.isAlive() && t.getName().startsWith("pushline-follow-")).count();
+    }
+
     @Test
     void bothLanesShareOneIndexAndOneFollowerAndHoldEachReceiptOnce() throws Exception {
         SimpleMeterRegistry registry = new SimpleMeterRegistry();
         long threadsBefore = followerThreads();
+        long checksBefore = checkThreads();
         ReceiptIndex shared = closing(ReceiptIndex.create(ReceiptsConfig.defaults(), broker.clientConfig(), registry, Clock.systemUTC()));
+        SendChecks checks = closing(SendChecks.create(List.of(config(Lane.HIGH), config(Lane.BULK)), broker.clientConfig()));
         PushWorker high = closing(new PushWorker(config(Lane.HIGH), broker.clientConfig(), producer, providers, registry,
-                Clock.systemUTC(), null, shared));
+                Clock.systemUTC(), null, CompactedKeySet.Settings.KAFKA, LoopFaults.DEFAULT_TRANSIENT_BOUND, shared, checks));
         PushWorker bulk = closing(new PushWorker(config(Lane.BULK), broker.clientConfig(), producer, providers, registry,
-                Clock.systemUTC(), null, shared));
+                Clock.systemUTC(), null, CompactedKeySet.Settings.KAFKA, LoopFaults.DEFAULT_TRANSIENT_BOUND, shared, checks));
         high.start();
         bulk.start();
         Waits.until(() -> high.receiptPartitions().size() == PARTITIONS && bulk.receiptPartitions().size() == PARTITIONS,
                 Duration.ofMinutes(1), "both lanes own every partition number");
         assertThat(followerThreads() - threadsBefore).as("one follower thread for both lanes").isEqualTo(1);
+        // The send-time checks too: devices, bans and (for the bulk lane) unfollows, each followed once, not per lane.
+        assertThat(checkThreads() - checksBefore).as("one follower per send-time check for both lanes").isEqualTo(3);
 
         String eventId = UUID.randomUUID().toString();
         List<PushTask> tasks = new ArrayList<>();
@@ -196,8 +205,11 @@ class ReceiptIndexIntegrationTest {
         Waits.until(() -> shared.heldNumbers().isEmpty() && shared.size() == 0, Duration.ofSeconds(30),
                 () -> "no lane owns a number: " + shared.heldNumbers());
         assertThat(duplicates()).isZero();
+        assertThat(checkThreads() - checksBefore).as("the process's checks outlive its workers; their maker closes them").isEqualTo(3);
         shared.close();
+        checks.close();
         Waits.until(() -> followerThreads() == threadsBefore, Duration.ofSeconds(15), "the follower thread ends with the index");
+        Waits.until(() -> checkThreads() == checksBefore, Duration.ofSeconds(15), "the checks' threads end with them");
     }
 
     @Test

@@ -22,6 +22,7 @@ import io.pushline.workers.LaneGovernor;
 import io.pushline.workers.PushWorker;
 import io.pushline.workers.ReceiptIndex;
 import io.pushline.workers.ReceiptsConfig;
+import io.pushline.workers.SendChecks;
 import io.pushline.workers.WorkerConfig;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.producer.KafkaProducer;
@@ -280,9 +281,12 @@ public final class Pipeline implements AutoCloseable {
             // One receipts index for both lanes: each receipt held once, one follower; closed after the workers.
             ReceiptIndex index = ReceiptIndex.create(receipts, settings.clients(), registry);
             owned.add(index);
+            // One set of send-time checks for both lanes: each followed once; closed after the workers.
+            SendChecks checks = SendChecks.create(lanes.values(), settings.clients());
+            owned.add(checks);
             for (Lane lane : Lane.values()) {   // the high lane first: its receipts are restored first
                 PushWorker worker = new PushWorker(lanes.get(lane), settings.clients(), producer,
-                        providers.getOrDefault(lane, Map.of()), registry, governor, index);
+                        providers.getOrDefault(lane, Map.of()), registry, governor, index, checks);
                 worker.start();
                 workers.add(worker);
                 owned.add(worker);
