@@ -21,6 +21,7 @@ import org.apache.kafka.common.header.internals.RecordHeaders;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.Iterator;
 import java.util.List;
@@ -86,6 +87,22 @@ final class StructuredEvents {
             Objects.requireNonNull(envelope, "envelope");
             Objects.requireNonNull(headers, "headers");
             Objects.requireNonNull(value, "value");
+        }
+
+        /** Equal events carry equal envelopes, headers and bytes (the array by content, not identity). */
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof Event e && envelope.equals(e.envelope) && headers.equals(e.headers) && Arrays.equals(value, e.value);
+        }
+
+        @Override
+        public int hashCode() {
+            return Objects.hash(envelope, headers, Arrays.hashCode(value));
+        }
+
+        @Override
+        public String toString() {
+            return "Event[" + envelope + ", " + value.length + " bytes]";
         }
     }
 

@@ -134,10 +134,10 @@ final class LikesCommand implements Callable<Integer> {
             figures.put("readinessLikes", r.readiness().likes());
             figures.put("commitIntervalTradeoff", "the coordinators commit their transaction every "
                     + commitInterval.toMillis() + " ms"
-                    + "; a like's push is visible to the workers (read_committed) only after that commit, so it waits up to one "
-                    + "interval (half on average) plus the commit's broker round trips: likeStagesMs.toVisible. A shorter "
-                    + "interval cuts that wait but costs more commits (broker round trips and transaction markers on every "
-                    + "partition written) per second; Kafka Streams' exactly-once default of 100 ms would add up to 100 ms to every like");
+                    + "; a like's push task does not wait for that commit (an idempotent producer writes it at once, and the "
+                    + "commit is refused if that write failed: EarlyHighLane), so the interval delays notifications, activity "
+                    + "and counts, not pushes; a shorter interval costs more commits (broker round trips and transaction "
+                    + "markers on every partition written) per second");
             figures.put("note", "headline latency: the likes', ce_time to the mock's acceptance; throughput and ratio: likes "
                     + "delivered per second against the direct high lane's (both offered at the same rate); the latency "
                     + "comparison is p99Ratio = likeP99Ms / directHighLaneP99Ms; delivered per second runs from the first send to the "
