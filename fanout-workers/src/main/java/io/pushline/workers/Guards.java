@@ -65,7 +65,7 @@ final class Guards implements Delivery.Facts, AutoCloseable {
      * lane's own. They load on their own threads: until they have, {@link #holding()} says so.
      *
      * @param keySetConsumers how the checks' consumers are made (tests wrap the real one); only for checks of its own
-     * @param transientBound  how long a check's transient failures may last before it stops for good; the same
+     * @param transientBound  how long a check's transient failures may last before it stops for good; likewise only for checks of its own
      * @throws IllegalStateException if the receipts topic does not exist within a minute
      */
     static Guards open(WorkerConfig config, Map<String, Object> clientConfig, WorkerMetrics metrics, Clock clock,

@@ -265,15 +265,6 @@ final class PublishPath {
 
     /** Produces the events not seen within the dedup window; answers once the broker acknowledged (or failed) them all. */
     private CompletionStage<IngestReply> produce(String name, boolean batch, List<StructuredEvents.Event> events) {
-        if (events.size() == 1) {
-            // The common case, without the list and allOf of a batch.
-            StructuredEvents.Event event = events.get(0);
-            DedupWindow.Claim claim = claim(event);
-            return claim.outcome().copy()   // the outcome is the dedup window's too: the timeout must not complete it
-                    .orTimeout(config.deliveryTimeout().toMillis() + 1000, TimeUnit.MILLISECONDS)
-                    .handle((ok, failure) -> acknowledged(name, batch, events, List.of(claim), failure))
-                    .exceptionally(e -> internalError(name, e));
-        }
         List<DedupWindow.Claim> claims = new ArrayList<>(events.size());
         for (StructuredEvents.Event event : events) {
             claims.add(claim(event));
