@@ -5,5 +5,7 @@ public enum Platform {
     /** Apple Push Notification service. */
     APNS,
     /** Firebase Cloud Messaging. */
-    FCM
+    FCM,
+    /** Web push (RFC 8030) to a browser's push service, encrypted (RFC 8291) and signed (VAPID, RFC 8292). */
+    WEBPUSH
 }

@@ -33,7 +33,15 @@ import java.util.UUID;
  */
 public record PushRequest(String pushId, Platform platform, String token, String appId,
                           String title, String body, Map<String, String> data, String collapseKey,
-                          Instant expiresAt, Priority priority, PushType pushType, Integer badge, String sound) {
+                          Instant expiresAt, Priority priority, PushType pushType, Integer badge, String sound,
+                          WebPushSubscription webPush) {
+
+    /** An APNs or FCM push (no web push subscription). */
+    public PushRequest(String pushId, Platform platform, String token, String appId,
+                       String title, String body, Map<String, String> data, String collapseKey,
+                       Instant expiresAt, Priority priority, PushType pushType, Integer badge, String sound) {
+        this(pushId, platform, token, appId, title, body, data, collapseKey, expiresAt, priority, pushType, badge, sound, null);
+    }
 
     /** A push without badge and with the default sound. */
     public PushRequest(String pushId, Platform platform, String token, String appId,
@@ -66,6 +74,10 @@ public record PushRequest(String pushId, Platform platform, String token, String
         if (sound != null && (sound.isBlank() || sound.length() > 256)) {
             throw new IllegalArgumentException("sound must be 1 to 256 non-blank characters, was '" + sound + "'");
         }
+        if ((platform == Platform.WEBPUSH) != (webPush != null)) {
+            throw new IllegalArgumentException(platform == Platform.WEBPUSH ? "webPush (the subscription) is required for WEBPUSH"
+                    : "webPush is for WEBPUSH only, not " + platform);
+        }
     }
 
     /** Masks the token and leaves out title, body and data values (user content). */
@@ -74,7 +86,7 @@ public record PushRequest(String pushId, Platform platform, String token, String
         return "PushRequest[pushId=" + pushId + ", platform=" + platform + ", token=" + Tokens.mask(token)
                 + ", appId=" + appId + ", dataKeys=" + new TreeSet<>(data.keySet()) + ", collapseKey=" + collapseKey
                 + ", expiresAt=" + expiresAt + ", priority=" + priority + ", pushType=" + pushType
-                + ", badge=" + badge + ", sound=" + sound + "]";
+                + ", badge=" + badge + ", sound=" + sound + (webPush == null ? "" : ", webPush=" + webPush) + "]";
     }
 
     private static String canonicalUuid(String pushId) {

@@ -1,8 +1,10 @@
 /**
- * Sending pushes to APNs (Pushy) and FCM (Firebase Admin SDK) with honest outcomes.
+ * Sending pushes to APNs (Pushy), FCM (Firebase Admin SDK) and browsers' web push services (RFC 8030, with
+ * {@code com.interaso:webpush}) with honest outcomes.
  *
- * <p>Public API: {@link io.pushline.push.PushProvider} with its two implementations
- * {@link io.pushline.push.ApnsProvider} and {@link io.pushline.push.FcmProvider}, the decorators
+ * <p>Public API: {@link io.pushline.push.PushProvider} with its three implementations
+ * {@link io.pushline.push.ApnsProvider}, {@link io.pushline.push.FcmProvider} and
+ * {@link io.pushline.push.WebPushProvider} (with {@link io.pushline.push.WebPushSubscription}), the decorators
  * {@link io.pushline.push.GuardedProvider} (circuit breaker and rate limiters) and
  * {@link io.pushline.push.PerAppProvider} (one provider, with its own credentials, per app), the request
  * ({@link io.pushline.push.PushRequest}, {@link io.pushline.push.Platform},

@@ -1,0 +1,395 @@
+package io.pushline.push;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.interaso.webpush.VapidKeys;
+import com.interaso.webpush.WebPush;
+import io.micrometer.core.instrument.MeterRegistry;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Base64;
+import java.util.HashMap;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+/**
+ * Sends web pushes (RFC 8030) to browsers' push services: the payload encrypted for the subscriber ({@code aes128gcm},
+ * RFC 8291) and the request signed with the app's VAPID keys (RFC 8292), both by {@code com.interaso:webpush}, a small
+ * library on the JDK's own crypto (Vaadin moved to it; the older {@code nl.martijndwars:web-push} pulls an old
+ * BouncyCastle and a vulnerable async-http-client). The transport is the JDK's {@link HttpClient}, HTTP/2 where the push
+ * service offers it, one client (its connection pool) for every push service host.
+ *
+ * <p>Keys: a VAPID key set (subject and keys) per {@code appId}, or one default for apps without their own. Keys are
+ * never logged; a request for an app with no keys is rejected ({@code NoVapidKeys}), counted as a misconfiguration.
+ *
+ * <p>Bounds: at most {@code maxInFlight} pushes in flight over all push services, and at most
+ * {@code maxInFlightPerHost} to any one host, so one slow push service cannot hold the others' share; beyond them up
+ * to {@code maxQueued} wait, and further pushes answer {@code RetryLater} at once (not sent). Hosts beyond
+ * {@link #MAX_HOSTS} share one bound (a flood of made-up endpoints cannot grow the map).
+ *
+ * <p>Answers: 201/202 → {@code Delivered} (the {@code Location} header, else the push id); 404/410 → the subscription
+ * is gone ({@code Rejected}, token invalid, as of now); 413 → {@code Rejected(PayloadTooLarge)}; 429 and 5xx →
+ * {@code RetryLater}, honouring {@code Retry-After} (seconds or an HTTP date); 400/401/403 → {@code Rejected} as a
+ * configuration rejection (counted, logged at most once a minute, like APNs' and FCM's); a lost connection or no
+ * answer within the request timeout → {@code RetryLater}. A payload over 4,096 bytes once encrypted is rejected without
+ * a round trip. Headers: {@code TTL} from the push's expiry, {@code Urgency} from its priority (high, else normal),
+ * {@code Topic} from its collapse key (as is when it is 1–32 base64url characters, else the first 32 of its
+ * SHA-256 in base64url).
+ *
+ * <p>Thread-safe; one per process. Must be {@linkplain #close() closed}.
+ */
+public final class WebPushProvider implements PushProvider {
+    /** The largest encrypted body a push service must accept (RFC 8030 section 7.2). */
+    public static final int MAX_ENCRYPTED_BYTES = 4096;
+    /** Push service hosts with a bound of their own; the rest share one. */
+    static final int MAX_HOSTS = 256;
+    public static final int DEFAULT_MAX_IN_FLIGHT = 1000;
+    public static final int DEFAULT_MAX_IN_FLIGHT_PER_HOST = 500;
+    public static final int DEFAULT_MAX_QUEUED = 1000;
+    public static final Duration DEFAULT_REQUEST_TIMEOUT = Duration.ofSeconds(20);
+    /** TTL when a push has no expiry: four weeks, the longest push services keep a message. */
+    static final long DEFAULT_TTL_SECONDS = 28L * 24 * 3600;
+    private static final String OTHER_HOSTS = "";
+    private static final Logger log = LoggerFactory.getLogger(WebPushProvider.class);
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private final Map<String, WebPush> vapidByApp;
+    private final WebPush defaultVapid;
+    private final HttpClient http;
+    private final ExecutorService executor;
+    private final InFlightLimiter limiter;
+    private final Map<String, InFlightLimiter> perHost = new ConcurrentHashMap<>();
+    private final int maxInFlightPerHost;
+    private final int maxQueued;
+    private final Duration requestTimeout;
+    private final boolean allowLoopbackHttp;
+    private final PushMeters meters;
+    private final Clock clock;
+    private final AtomicBoolean closed = new AtomicBoolean();
+
+    private WebPushProvider(Builder b) {
+        this.vapidByApp = Map.copyOf(b.vapidByApp);
+        this.defaultVapid = b.defaultVapid;
+        this.limiter = new InFlightLimiter(b.maxInFlight, b.maxQueued);
+        this.maxInFlightPerHost = b.maxInFlightPerHost;
+        this.maxQueued = b.maxQueued;
+        this.requestTimeout = b.requestTimeout;
+        this.allowLoopbackHttp = b.allowLoopbackHttp;
+        this.clock = b.clock;
+        this.executor = Executors.newFixedThreadPool(2, r -> {
+            Thread t = new Thread(r, "pushline-webpush");
+            t.setDaemon(true);
+            return t;
+        });
+        this.http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_2).connectTimeout(Duration.ofSeconds(10))
+                .followRedirects(HttpClient.Redirect.NEVER).executor(executor).build();
+        this.meters = PushMeters.create(b.registry, Platform.WEBPUSH, limiter);
+    }
+
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    @Override
+    public Platform platform() {
+        return Platform.WEBPUSH;
+    }
+
+    @Override
+    public CompletableFuture<PushOutcome> send(PushRequest request) {
+        if (request.platform() != Platform.WEBPUSH) {
+            throw new IllegalArgumentException("a " + request.platform() + " push sent to the web push provider");
+        }
+        if (closed.get()) {
+            return CompletableFuture.completedFuture(meters.refused(PushMeters.Refusal.CLOSED,
+                    PushOutcome.RetryLater.notSent("provider closed", null)));
+        }
+        WebPushSubscription subscription = request.webPush();
+        if (subscription.endpoint().getScheme().equalsIgnoreCase("http") && !allowLoopbackHttp) {
+            return done(new PushOutcome.Rejected("InsecureEndpoint: http: endpoints are for loopback test servers only", false, null));
+        }
+        WebPush vapid = request.appId() == null ? defaultVapid : vapidByApp.getOrDefault(request.appId(), defaultVapid);
+        if (vapid == null) {
+            return done(new PushOutcome.Rejected("NoVapidKeys: no VAPID keys for app " + request.appId(), false, null));
+        }
+        byte[] body;
+        Map<String, String> headers;
+        try {
+            body = vapid.getBody(payload(request), subscription.p256dh(), subscription.auth());
+            if (body.length > MAX_ENCRYPTED_BYTES) {
+                return CompletableFuture.completedFuture(meters.refused(PushMeters.Refusal.PAYLOAD_TOO_LARGE, new PushOutcome.Rejected(
+                        "PayloadTooLarge: " + body.length + " bytes encrypted, over " + MAX_ENCRYPTED_BYTES, false, null)));
+            }
+            headers = vapid.getHeaders(subscription.endpoint().toString(), (int) Math.min(Integer.MAX_VALUE, ttlSeconds(request)),
+                    topic(request.collapseKey()), request.priority() == Priority.HIGH ? WebPush.Urgency.High : WebPush.Urgency.Normal);
+        } catch (RuntimeException e) {
+            // A key the library cannot use (a broken subscription): nothing secret is in the class name.
+            return done(new PushOutcome.Rejected("BadSubscription: cannot encrypt for it (" + e.getClass().getSimpleName() + ")", true,
+                    clock.instant()));
+        }
+        HttpRequest.Builder http = HttpRequest.newBuilder(subscription.endpoint()).timeout(requestTimeout)
+                .POST(HttpRequest.BodyPublishers.ofByteArray(body));
+        headers.forEach((k, v) -> {
+            if (!k.equalsIgnoreCase("Content-Length")) {
+                http.header(k, v);
+            }
+        });
+        HttpRequest built = http.build();
+        InFlightLimiter host = hostLimiter(subscription.endpoint());
+        // Refusals are counted where they happen; answers once, as they come.
+        return limiter.submit(() -> host.submit(() -> exchange(built, request).thenApply(meters::outcome), this::refused),
+                this::refused);
+    }
+
+    private CompletableFuture<PushOutcome> exchange(HttpRequest request, PushRequest push) {
+        return this.http.sendAsync(request, HttpResponse.BodyHandlers.discarding())
+                .handle((response, failure) -> failure != null
+                        ? new PushOutcome.RetryLater("connection: " + rootCause(failure).getClass().getSimpleName(), null)
+                        : outcome(response.statusCode(), response.headers().firstValue("Location").orElse(null),
+                        response.headers().firstValue("Retry-After").orElse(null), push));
+    }
+
+    /** The outcome of a push service's answer. */
+    PushOutcome outcome(int status, String location, String retryAfter, PushRequest push) {
+        return switch (status) {
+            case 200, 201, 202 -> new PushOutcome.Delivered(location != null ? location : push.pushId());
+            case 404, 410 -> new PushOutcome.Rejected(status == 410 ? "Gone" : "NotFound", true, clock.instant());
+            case 413 -> new PushOutcome.Rejected("PayloadTooLarge: the push service refused the size", false, null);
+            case 400 -> new PushOutcome.Rejected("BadRequest: the push service refused the request's headers", false, null);
+            case 401, 403 -> new PushOutcome.Rejected("Forbidden: the push service refused the VAPID credentials (" + status + ")",
+                    false, null);
+            default -> status == 429 || status >= 500
+                    ? new PushOutcome.RetryLater("push service answered " + status, retryAfter(retryAfter))
+                    : new PushOutcome.Rejected("Unexpected: the push service answered " + status, false, null);
+        };
+    }
+
+    private PushOutcome refused(InFlightLimiter.Refusal refusal) {
+        return refusal == InFlightLimiter.Refusal.CLOSED
+                ? meters.refused(PushMeters.Refusal.CLOSED, PushOutcome.RetryLater.notSent("provider closed", null))
+                : meters.refused(PushMeters.Refusal.SATURATED, PushOutcome.RetryLater.notSent("in-flight limit reached", null));
+    }
+
+    private InFlightLimiter hostLimiter(URI endpoint) {
+        String host = endpoint.getHost().toLowerCase(Locale.ROOT) + ":" + endpoint.getPort();
+        InFlightLimiter own = perHost.get(host);
+        if (own != null) {
+            return own;
+        }
+        if (perHost.size() >= MAX_HOSTS) {
+            return perHost.computeIfAbsent(OTHER_HOSTS, k -> new InFlightLimiter(maxInFlightPerHost, maxQueued));
+        }
+        return perHost.computeIfAbsent(host, k -> new InFlightLimiter(maxInFlightPerHost, maxQueued));
+    }
+
+    /** The JSON the service worker receives: title, body, badge, sound (when an alert) and data with the push id. */
+    static byte[] payload(PushRequest request) {
+        ObjectNode root = JSON.createObjectNode();
+        if (request.pushType() == PushType.ALERT) {
+            if (request.title() != null) {
+                root.put("title", request.title());
+            }
+            if (request.body() != null) {
+                root.put("body", request.body());
+            }
+            if (request.badge() != null) {
+                root.put("badge", request.badge());
+            }
+            if (request.sound() != null) {
+                root.put("sound", request.sound());
+            }
+        }
+        ObjectNode data = root.putObject("data");
+        request.data().forEach(data::put);
+        data.put(PushRequest.PUSH_ID_DATA_KEY, request.pushId());
+        return root.toString().getBytes(StandardCharsets.UTF_8);
+    }
+
+    private long ttlSeconds(PushRequest request) {
+        if (request.expiresAt() == null) {
+            return DEFAULT_TTL_SECONDS;
+        }
+        return Math.max(0, Duration.between(clock.instant(), request.expiresAt()).toSeconds());
+    }
+
+    /** The {@code Topic} header for a collapse key: itself if it is 1–32 base64url characters, else a hash of it. */
+    static String topic(String collapseKey) {
+        if (collapseKey == null) {
+            return null;
+        }
+        if (collapseKey.matches("[A-Za-z0-9_-]{1,32}")) {
+            return collapseKey;
+        }
+        try {
+            byte[] hash = MessageDigest.getInstance("SHA-256").digest(collapseKey.getBytes(StandardCharsets.UTF_8));
+            return Base64.getUrlEncoder().withoutPadding().encodeToString(hash).substring(0, 32);
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException("every Java platform has SHA-256", e);
+        }
+    }
+
+    /** A {@code Retry-After} in seconds or as an HTTP date; null if absent or unreadable. */
+    private Duration retryAfter(String value) {
+        if (value == null) {
+            return null;
+        }
+        try {
+            return Duration.ofSeconds(Math.max(0, Long.parseLong(value.trim())));
+        } catch (NumberFormatException e) {
+            try {
+                Instant at = java.time.ZonedDateTime.parse(value.trim(), java.time.format.DateTimeFormatter.RFC_1123_DATE_TIME).toInstant();
+                Duration wait = Duration.between(clock.instant(), at);
+                return wait.isNegative() ? Duration.ZERO : wait;
+            } catch (java.time.format.DateTimeParseException ignored) {
+                return null;
+            }
+        }
+    }
+
+    private static Throwable rootCause(Throwable t) {
+        Throwable c = t;
+        while (c.getCause() != null && c.getCause() != c) {
+            c = c.getCause();
+        }
+        return c;
+    }
+
+    private CompletableFuture<PushOutcome> done(PushOutcome outcome) {
+        return CompletableFuture.completedFuture(meters.outcome(outcome));
+    }
+
+    /** Stops accepting pushes; those queued answer {@code RetryLater}; releases the client's threads. */
+    @Override
+    public void close() {
+        if (!closed.compareAndSet(false, true)) {
+            return;
+        }
+        limiter.close();
+        perHost.values().forEach(InFlightLimiter::close);
+        executor.shutdown();
+        try {
+            if (!executor.awaitTermination(5, java.util.concurrent.TimeUnit.SECONDS)) {
+                executor.shutdownNow();
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            executor.shutdownNow();
+        }
+    }
+
+    /** Builds a {@link WebPushProvider}; at least one VAPID key set is required. */
+    public static final class Builder {
+        private final Map<String, WebPush> vapidByApp = new HashMap<>();
+        private WebPush defaultVapid;
+        private int maxInFlight = DEFAULT_MAX_IN_FLIGHT;
+        private int maxInFlightPerHost = DEFAULT_MAX_IN_FLIGHT_PER_HOST;
+        private int maxQueued = DEFAULT_MAX_QUEUED;
+        private Duration requestTimeout = DEFAULT_REQUEST_TIMEOUT;
+        private boolean allowLoopbackHttp;
+        private MeterRegistry registry;
+        private Clock clock = Clock.systemUTC();
+
+        private Builder() {
+        }
+
+        /**
+         * The VAPID keys of {@code appId} (null: the default for apps without keys of their own): the subject (a
+         * {@code mailto:} or {@code https:} contact) and the key pair, as base64url of the 65-byte public point and the
+         * 32-byte private scalar (what {@code web-push generate-vapid-keys} prints).
+         *
+         * @throws IllegalArgumentException naming the app and what is wrong (never the key itself)
+         */
+        public Builder vapid(String appId, String subject, String publicKey, String privateKey) {
+            Objects.requireNonNull(subject, "subject");
+            String who = appId == null ? "the default VAPID keys" : "the VAPID keys of app " + appId;
+            if (!subject.startsWith("mailto:") && !subject.startsWith("https:")) {
+                throw new IllegalArgumentException(who + ": the subject must be a mailto: or https: contact");
+            }
+            java.security.interfaces.ECPublicKey publicPoint;
+            java.security.interfaces.ECPrivateKey privateScalar;
+            try {
+                publicPoint = com.interaso.webpush.CryptoKt.generatePublicKeyFromUncompressedBytes(
+                        Base64.getUrlDecoder().decode(Objects.requireNonNull(publicKey, "publicKey").replace("=", "")));
+            } catch (RuntimeException e) {
+                throw new IllegalArgumentException(who + ": the public key is not a P-256 point in base64url (65 bytes uncompressed)");
+            }
+            try {
+                byte[] scalar = Base64.getUrlDecoder().decode(Objects.requireNonNull(privateKey, "privateKey").replace("=", ""));
+                if (scalar.length != 32) {
+                    throw new IllegalArgumentException("not 32 bytes");
+                }
+                privateScalar = com.interaso.webpush.CryptoKt.generatePrivateKeyFromUncompressedBytes(scalar);
+            } catch (RuntimeException e) {
+                throw new IllegalArgumentException(who + ": the private key is not a P-256 key in base64url (32 bytes)");
+            }
+            if (!com.interaso.webpush.CryptoKt.areKeysValidPair(privateScalar, publicPoint)) {
+                throw new IllegalArgumentException(who + ": the public key is not the private key's");
+            }
+            VapidKeys keys = new VapidKeys(publicPoint, privateScalar);
+            WebPush webPush = new WebPush(subject, keys);
+            if (appId == null) {
+                defaultVapid = webPush;
+            } else {
+                vapidByApp.put(appId, webPush);
+            }
+            return this;
+        }
+
+        public Builder maxInFlight(int total, int perHost, int queued) {
+            if (total < 1 || perHost < 1 || queued < 0) {
+                throw new IllegalArgumentException("in-flight bounds must be >= 1 (queued >= 0), were " + total + ", " + perHost + ", " + queued);
+            }
+            this.maxInFlight = total;
+            this.maxInFlightPerHost = perHost;
+            this.maxQueued = queued;
+            return this;
+        }
+
+        public Builder requestTimeout(Duration value) {
+            if (value == null || value.isNegative() || value.isZero()) {
+                throw new IllegalArgumentException("requestTimeout must be positive, was " + value);
+            }
+            this.requestTimeout = value;
+            return this;
+        }
+
+        /** Accepts {@code http:} endpoints on loopback addresses: for local test push services only. */
+        public Builder allowLoopbackHttp(boolean value) {
+            this.allowLoopbackHttp = value;
+            return this;
+        }
+
+        public Builder meterRegistry(MeterRegistry value) {
+            this.registry = value;
+            return this;
+        }
+
+        public Builder clock(Clock value) {
+            this.clock = Objects.requireNonNull(value, "clock");
+            return this;
+        }
+
+        public WebPushProvider build() {
+            if (defaultVapid == null && vapidByApp.isEmpty()) {
+                throw new IllegalStateException("web push needs VAPID keys: give a default set or one per app");
+            }
+            return new WebPushProvider(this);
+        }
+    }
+}
