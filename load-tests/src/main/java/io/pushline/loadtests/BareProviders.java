@@ -19,18 +19,28 @@ import com.google.firebase.messaging.AndroidConfig;
 import com.google.firebase.messaging.FirebaseMessaging;
 import com.google.firebase.messaging.Message;
 import com.google.firebase.messaging.Notification;
+import com.interaso.webpush.VapidKeys;
+import com.interaso.webpush.WebPush;
 import io.pushline.mock.FakeFcm;
 import io.pushline.mock.MockApns;
+import io.pushline.mock.MockWebPush;
 import io.pushline.push.FcmProvider;
 
 import java.io.ByteArrayInputStream;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.Base64;
 import java.util.Date;
+import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
@@ -45,6 +55,10 @@ final class BareProviders {
     static final int APNS_CONNECTIONS = 2;
     static final int APNS_IN_FLIGHT = 2 * 1000;
     static final int FCM_IN_FLIGHT = FcmProvider.DEFAULT_SDK_THREADS;
+    /** Web pushes in flight, both sides: the library used bare and our provider. */
+    static final int WEB_IN_FLIGHT = 64;
+    /** Subscriptions the web pushes go to, in turn. */
+    static final int WEB_SUBSCRIPTIONS = 100;
 
     /** Rates of one measurement, in sends accepted per second. */
     record Rates(double apnsPerSec, double fcmPerSec, double mixedPerSec, long errors, double mixedCpuMicrosPerPush) {}
@@ -191,6 +205,66 @@ final class BareProviders {
         @Override
         public void close() {
             app.delete();
+        }
+    }
+
+    /**
+     * {@code com.interaso:webpush} used bare: its encryption ({@code getBody}) and VAPID headers ({@code getHeaders}) for
+     * each push, sent with the JDK's {@link HttpClient} as our provider sends them, {@link #WEB_IN_FLIGHT}
+     * at once, to {@link #WEB_SUBSCRIPTIONS} subscriptions of the mock push service in turn.
+     */
+    static final class WebPushRunner implements AutoCloseable {
+        private final WebPush webPush;
+        private final List<MockWebPush.Subscription> subscriptions;
+        private final ExecutorService executor = Executors.newFixedThreadPool(2);
+        private final HttpClient http = HttpClient.newBuilder()
+                .version(HttpClient.Version.HTTP_2).executor(executor).build();
+
+        WebPushRunner(VapidKeys keys, List<MockWebPush.Subscription> subscriptions) {
+            this.webPush = new WebPush("mailto:bench@pushline.example", keys);
+            this.subscriptions = List.copyOf(subscriptions);
+        }
+
+        void send(int count, AtomicLong errors, Duration timeout) {
+            Semaphore inFlight = new Semaphore(WEB_IN_FLIGHT);
+            CountDownLatch done = new CountDownLatch(count);
+            Base64.Decoder b64 = Base64.getUrlDecoder();
+            try {
+                for (int i = 0; i < count; i++) {
+                    inFlight.acquire();
+                    MockWebPush.Subscription to = subscriptions.get(i % subscriptions.size());
+                    String payload = "{\"title\":\"author-0 posted\",\"body\":\"Something new\",\"data\":{\"postId\":\"post-0\","
+                            + "\"authorId\":\"author-0\",\"pushline_push_id\":\"" + UUID.randomUUID() + "\"}}";
+                    byte[] body = webPush.getBody(payload.getBytes(StandardCharsets.UTF_8), b64.decode(to.p256dh()),
+                            b64.decode(to.auth()));
+                    HttpRequest.Builder request = HttpRequest.newBuilder(to.endpoint())
+                            .POST(HttpRequest.BodyPublishers.ofByteArray(body));
+                    webPush.getHeaders(to.endpoint().toString(), 6 * 3600, "post-post-0", WebPush.Urgency.Normal)
+                            .forEach((k, v) -> {
+                                if (!k.equalsIgnoreCase("Content-Length")) {
+                                    request.header(k, v);
+                                }
+                            });
+                    http.sendAsync(request.build(), HttpResponse.BodyHandlers.discarding()).whenComplete((response, failure) -> {
+                        if (failure != null || response.statusCode() != 201) {
+                            errors.incrementAndGet();
+                        }
+                        inFlight.release();
+                        done.countDown();
+                    });
+                }
+                if (!done.await(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
+                    throw new IllegalStateException("bare web push sends did not finish within " + timeout);
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException("interrupted", e);
+            }
+        }
+
+        @Override
+        public void close() {
+            executor.shutdownNow();
         }
     }
 }

@@ -56,8 +56,10 @@ final class ProvidersCommand implements Callable<Integer> {
         Instant start = Instant.now();
         try (io.pushline.mock.MockApns apns = io.pushline.mock.MockApns.start();
              io.pushline.mock.FakeFcm fcm = io.pushline.mock.FakeFcm.start();
-             Sampler ignored = new Sampler(recording, () -> apns.receivedCount() + fcm.receivedCount(), null)) {
-            ProvidersScenario.Result r = ProvidersScenario.run(apns, fcm, pushes, fcmBatchSize, fcmMaxConcurrency, Duration.ofMinutes(timeoutMinutes));
+             io.pushline.mock.MockWebPush web = io.pushline.mock.MockWebPush.start();
+             Sampler ignored = new Sampler(recording, () -> apns.receivedCount() + fcm.receivedCount() + web.receivedCount(), null)) {
+            ProvidersScenario.Result r = ProvidersScenario.run(apns, fcm, web, pushes, fcmBatchSize, fcmMaxConcurrency,
+                    Duration.ofMinutes(timeoutMinutes));
             Map<String, Object> params = new LinkedHashMap<>();
             params.put("pushes", pushes);
             params.put("apnsConnections", BareProviders.APNS_CONNECTIONS);
@@ -76,10 +78,16 @@ final class ProvidersCommand implements Callable<Integer> {
             figures.put("fcmRatio", round3(r.ourFcm().pushesPerSec() / r.bareFcm().pushesPerSec()));
             figures.put("ourFcmCpuMicrosPerPush", round(r.ourFcm().cpuMicrosPerPush()));
             figures.put("bareFcmCpuMicrosPerPush", round(r.bareFcm().cpuMicrosPerPush()));
-            figures.put("ourFailures", r.ourApns().failures() + r.ourFcm().failures());
-            figures.put("bareFailures", r.bareApns().failures() + r.bareFcm().failures());
-            figures.put("note", "headline is APNs (ours vs bare Pushy); FCM figures beside it; CPU is the whole process's, "
-                    + "mock servers included, per push");
+            figures.put("webInFlight", BareProviders.WEB_IN_FLIGHT);
+            figures.put("ourWebPushesPerSec", round(r.ourWeb().pushesPerSec()));
+            figures.put("bareWebPushesPerSec", round(r.bareWeb().pushesPerSec()));
+            figures.put("webRatio", round3(r.ourWeb().pushesPerSec() / r.bareWeb().pushesPerSec()));
+            figures.put("ourWebCpuMicrosPerPush", round(r.ourWeb().cpuMicrosPerPush()));
+            figures.put("bareWebCpuMicrosPerPush", round(r.bareWeb().cpuMicrosPerPush()));
+            figures.put("ourFailures", r.ourApns().failures() + r.ourFcm().failures() + r.ourWeb().failures());
+            figures.put("bareFailures", r.bareApns().failures() + r.bareFcm().failures() + r.bareWeb().failures());
+            figures.put("note", "headline is APNs (ours vs bare Pushy); FCM and web push (ours vs com.interaso:webpush used bare) "
+                    + "figures beside it; CPU is the whole process's, mock servers included, per push");
             BenchReport result = new BenchReport("providers", params, round(r.ourApns().pushesPerSec()), null,
                     new Baseline("bare-pushy", round(r.bareApns().pushesPerSec())),
                     round3(r.ourApns().pushesPerSec() / r.bareApns().pushesPerSec()), 0, 0,
@@ -87,6 +95,9 @@ final class ProvidersCommand implements Callable<Integer> {
             Reports.writeAndShow(report, result, recording);
             System.out.printf("  FCM: ours %,.0f/s vs bare Firebase Admin SDK %,.0f/s, ratio %.3f%n", r.ourFcm().pushesPerSec(),
                     r.bareFcm().pushesPerSec(), r.ourFcm().pushesPerSec() / r.bareFcm().pushesPerSec());
+            System.out.printf("  web push: ours %,.0f/s vs com.interaso:webpush used bare %,.0f/s, ratio %.3f (goal >= 0.95); CPU per push %,.0f vs %,.0f us%n",
+                    r.ourWeb().pushesPerSec(), r.bareWeb().pushesPerSec(), r.ourWeb().pushesPerSec() / r.bareWeb().pushesPerSec(),
+                    r.ourWeb().cpuMicrosPerPush(), r.bareWeb().cpuMicrosPerPush());
             Reports.printWhere(report);
         }
         return 0;

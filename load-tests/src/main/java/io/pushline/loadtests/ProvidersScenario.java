@@ -2,8 +2,10 @@ package io.pushline.loadtests;
 
 import com.google.auth.oauth2.AccessToken;
 import com.google.auth.oauth2.GoogleCredentials;
+import com.interaso.webpush.VapidKeys;
 import io.pushline.mock.FakeFcm;
 import io.pushline.mock.MockApns;
+import io.pushline.mock.MockWebPush;
 import io.pushline.push.ApnsProvider;
 import io.pushline.push.FcmProvider;
 import io.pushline.push.Platform;
@@ -12,11 +14,16 @@ import io.pushline.push.PushOutcome;
 import io.pushline.push.PushProvider;
 import io.pushline.push.PushRequest;
 import io.pushline.push.PushType;
+import io.pushline.push.WebPushProvider;
+import io.pushline.push.WebPushSubscription;
 
 import java.lang.management.ManagementFactory;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Base64;
 import java.util.Date;
+import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.CountDownLatch;
@@ -30,22 +37,36 @@ import java.util.concurrent.atomic.AtomicLong;
  * against the Firebase Admin SDK used directly. For FCM the bound both sides share is HTTP requests at once
  * ({@value BareProviders#FCM_IN_FLIGHT}: the bare SDK's {@code sendAsync} with that many in flight, our provider's
  * {@code sdkThreads}); ours is offered its default {@code maxConcurrency} pushes, because it sends them with
- * {@code sendEachAsync} in batches that each wait for their slowest answer. Measured alternately (bare, ours, bare, ours) so that drift on a
+ * {@code sendEachAsync} in batches that each wait for their slowest answer. Web push: our {@link WebPushProvider}
+ * against {@code com.interaso:webpush} used bare (its encryption and VAPID headers, sent with the same JDK HTTP client),
+ * {@value BareProviders#WEB_IN_FLIGHT} in flight each, to {@link MockWebPush}, which decrypts every push; a quarter of
+ * the pushes (at least 1,000), each being four public-key operations on both ends. Measured alternately (bare, ours, bare, ours) so that drift on a
  * shared machine hits both sides alike; each side's rate is the mean of its rounds.
  */
 final class ProvidersScenario {
     record Side(double pushesPerSec, double cpuMicrosPerPush, long failures) {}
 
-    record Result(Side bareApns, Side ourApns, Side bareFcm, Side ourFcm) {}
+    record Result(Side bareApns, Side ourApns, Side bareFcm, Side ourFcm, Side bareWeb, Side ourWeb) {}
 
     private static final int ROUNDS = 2;
 
     private ProvidersScenario() {
     }
 
-    static Result run(MockApns apns, FakeFcm fcm, int pushes, int fcmBatchSize, int fcmMaxConcurrency, Duration timeout) throws Exception {
+    static Result run(MockApns apns, FakeFcm fcm, MockWebPush web, int pushes, int fcmBatchSize, int fcmMaxConcurrency, Duration timeout)
+            throws Exception {
         AtomicLong bareErrors = new AtomicLong();
+        VapidKeys vapid = VapidKeys.generate();
+        String applicationServerKey = Base64.getUrlEncoder().withoutPadding().encodeToString(vapid.getApplicationServerKey());
+        List<MockWebPush.Subscription> subscriptions = new ArrayList<>();
+        for (int i = 0; i < BareProviders.WEB_SUBSCRIPTIONS; i++) {
+            subscriptions.add(web.subscribe(applicationServerKey));
+        }
         try (BareProviders.PushyRunner pushy = new BareProviders.PushyRunner(apns);
+             BareProviders.WebPushRunner bareWeb = new BareProviders.WebPushRunner(vapid, subscriptions);
+             PushProvider ourWeb = WebPushProvider.builder().vapid(null, "mailto:bench@pushline.example", vapid.getPublicKey(),
+                     vapid.getPrivateKey()).allowLoopbackHttp(true)
+                     .maxInFlight(BareProviders.WEB_IN_FLIGHT, BareProviders.WEB_IN_FLIGHT, WebPushProvider.DEFAULT_MAX_QUEUED).build();
              BareProviders.FirebaseRunner firebase = new BareProviders.FirebaseRunner(fcm);
              PushProvider ourApns = ApnsProvider.builder().server(apns.host(), apns.port())
                      .trustedServerCertificatePem(apns.trustedCertificatePem())
@@ -60,11 +81,16 @@ final class ProvidersScenario {
             ours(ourApns, Platform.APNS, Math.min(pushes, 2000), BareProviders.APNS_IN_FLIGHT, timeout);
             firebase.send(Math.min(pushes, 1000), bareErrors, timeout);
             ours(ourFcm, Platform.FCM, Math.min(pushes, 1000), fcmMaxConcurrency, timeout);
+            int webPushes = Math.max(1000, pushes / 4);   // each web push is an ECDH, an HKDF, an AES-GCM and a signature, both sides
+            bareWeb.send(Math.min(webPushes, 1000), bareErrors, timeout);
+            oursWeb(ourWeb, subscriptions, Math.min(webPushes, 1000), timeout);
 
             Acc bareA = new Acc();
             Acc ourA = new Acc();
             Acc bareF = new Acc();
             Acc ourF = new Acc();
+            Acc bareW = new Acc();
+            Acc ourW = new Acc();
             for (int round = 0; round < ROUNDS; round++) {
                 long before = bareErrors.get();
                 bareA.add(measure(pushes, () -> pushy.send(pushes, bareErrors, timeout)), bareErrors.get() - before);
@@ -72,11 +98,15 @@ final class ProvidersScenario {
                 before = bareErrors.get();
                 bareF.add(measure(pushes, () -> firebase.send(pushes, bareErrors, timeout)), bareErrors.get() - before);
                 ourF.add(measure(pushes, () -> ours(ourFcm, Platform.FCM, pushes, fcmMaxConcurrency, timeout)));
+                before = bareErrors.get();
+                bareW.add(measure(webPushes, () -> bareWeb.send(webPushes, bareErrors, timeout)), bareErrors.get() - before);
+                ourW.add(measure(webPushes, () -> oursWeb(ourWeb, subscriptions, webPushes, timeout)));
             }
-            return new Result(bareA.side(), ourA.side(), bareF.side(), ourF.side());
+            return new Result(bareA.side(), ourA.side(), bareF.side(), ourF.side(), bareW.side(), ourW.side());
         } finally {
             apns.ledger().clear();
             fcm.ledger().clear();
+            web.ledger().clear();
         }
     }
 
@@ -131,6 +161,38 @@ final class ProvidersScenario {
             }
             if (!done.await(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
                 throw new IllegalStateException(platform + " provider sends did not finish within " + timeout);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted", e);
+        }
+        return failures.get();
+    }
+
+    /** Sends web pushes through our provider, {@link BareProviders#WEB_IN_FLIGHT} at once, to the subscriptions in turn. */
+    static long oursWeb(PushProvider provider, List<MockWebPush.Subscription> subscriptions, int count, Duration timeout) {
+        Semaphore permits = new Semaphore(BareProviders.WEB_IN_FLIGHT);
+        CountDownLatch done = new CountDownLatch(count);
+        AtomicLong failures = new AtomicLong();
+        Instant expiresAt = Instant.now().plus(Duration.ofHours(6));
+        List<WebPushSubscription> targets = subscriptions.stream()
+                .map(s -> WebPushSubscription.of(s.endpoint().toString(), s.p256dh(), s.auth())).toList();
+        try {
+            for (int i = 0; i < count; i++) {
+                permits.acquire();
+                PushRequest request = new PushRequest(UUID.randomUUID().toString(), Platform.WEBPUSH, subscriptions.get(i % targets.size()).id(),
+                        null, "author-0 posted", "Something new", Map.of("postId", "post-0", "authorId", "author-0"), "post-post-0",
+                        expiresAt, Priority.NORMAL, PushType.ALERT, null, null, targets.get(i % targets.size()));
+                provider.send(request).whenComplete((outcome, error) -> {
+                    if (error != null || !(outcome instanceof PushOutcome.Delivered)) {
+                        failures.incrementAndGet();
+                    }
+                    permits.release();
+                    done.countDown();
+                });
+            }
+            if (!done.await(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
+                throw new IllegalStateException("web push provider sends did not finish within " + timeout);
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();

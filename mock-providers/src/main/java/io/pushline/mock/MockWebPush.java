@@ -273,7 +273,7 @@ public final class MockWebPush implements AutoCloseable {
 
     private static Map<String, String> headers(HttpExchange exchange) {
         Map<String, String> out = new java.util.TreeMap<>();
-        for (String name : new String[] {"TTL", "Urgency", "Topic", "Content-Encoding"}) {
+        for (String name : new String[] {"TTL", "Urgency", "Topic", "Content-Encoding", "Authorization"}) {
             String value = exchange.getRequestHeaders().getFirst(name);
             if (value != null) {
                 out.put(name, value);

@@ -69,8 +69,8 @@ public final class WebPushProvider implements PushProvider {
     private static final Logger log = LoggerFactory.getLogger(WebPushProvider.class);
     private static final ObjectMapper JSON = new ObjectMapper();
 
-    private final Map<String, WebPush> vapidByApp;
-    private final WebPush defaultVapid;
+    private final Map<String, Vapid> vapidByApp;
+    private final Vapid defaultVapid;
     private final HttpClient http;
     private final ExecutorService executor;
     private final InFlightLimiter limiter;
@@ -84,8 +84,10 @@ public final class WebPushProvider implements PushProvider {
     private final AtomicBoolean closed = new AtomicBoolean();
 
     private WebPushProvider(Builder b) {
-        this.vapidByApp = Map.copyOf(b.vapidByApp);
-        this.defaultVapid = b.defaultVapid;
+        Map<String, Vapid> byApp = new HashMap<>();
+        b.vapidByApp.forEach((app, webPush) -> byApp.put(app, new Vapid(webPush, b.clock)));
+        this.vapidByApp = Map.copyOf(byApp);
+        this.defaultVapid = b.defaultVapid == null ? null : new Vapid(b.defaultVapid, b.clock);
         this.limiter = new InFlightLimiter(b.maxInFlight, b.maxQueued);
         this.maxInFlightPerHost = b.maxInFlightPerHost;
         this.maxQueued = b.maxQueued;
@@ -124,20 +126,20 @@ public final class WebPushProvider implements PushProvider {
         if (subscription.endpoint().getScheme().equalsIgnoreCase("http") && !allowLoopbackHttp) {
             return done(new PushOutcome.Rejected("InsecureEndpoint: http: endpoints are for loopback test servers only", false, null));
         }
-        WebPush vapid = request.appId() == null ? defaultVapid : vapidByApp.getOrDefault(request.appId(), defaultVapid);
+        Vapid vapid = request.appId() == null ? defaultVapid : vapidByApp.getOrDefault(request.appId(), defaultVapid);
         if (vapid == null) {
             return done(new PushOutcome.Rejected("NoVapidKeys: no VAPID keys for app " + request.appId(), false, null));
         }
         byte[] body;
         Map<String, String> headers;
         try {
-            body = vapid.getBody(payload(request), subscription.p256dh(), subscription.auth());
+            body = vapid.webPush.getBody(payload(request), subscription.p256dh(), subscription.auth());
             if (body.length > MAX_ENCRYPTED_BYTES) {
                 return CompletableFuture.completedFuture(meters.refused(PushMeters.Refusal.PAYLOAD_TOO_LARGE, new PushOutcome.Rejected(
                         "PayloadTooLarge: " + body.length + " bytes encrypted, over " + MAX_ENCRYPTED_BYTES, false, null)));
             }
-            headers = vapid.getHeaders(subscription.endpoint().toString(), (int) Math.min(Integer.MAX_VALUE, ttlSeconds(request)),
-                    topic(request.collapseKey()), request.priority() == Priority.HIGH ? WebPush.Urgency.High : WebPush.Urgency.Normal);
+            headers = vapid.headers(subscription.endpoint(), ttlSeconds(request), topic(request.collapseKey()),
+                    request.priority() == Priority.HIGH ? "high" : "normal");
         } catch (RuntimeException e) {
             // A key the library cannot use (a broken subscription): nothing secret is in the class name.
             return done(new PushOutcome.Rejected("BadSubscription: cannot encrypt for it (" + e.getClass().getSimpleName() + ")", true,
@@ -293,6 +295,59 @@ public final class WebPushProvider implements PushProvider {
         }
     }
 
+    /**
+     * One app's VAPID keys and the JWTs signed with them, one per push service origin, kept for
+     * {@link #TOKEN_LIFETIME} and signed again when less than {@link #TOKEN_MARGIN} is left: an ES256 signature is a
+     * P-256 operation (about a millisecond here), and a push service accepts the same token for every push until it
+     * expires (RFC 8292 section 2). At most {@link #MAX_HOSTS} origins are kept; past that the cache starts again.
+     */
+    private static final class Vapid {
+        static final Duration TOKEN_LIFETIME = Duration.ofHours(12);
+        static final Duration TOKEN_MARGIN = Duration.ofHours(1);
+
+        private record Token(String authorization, Instant renewAt) {
+        }
+
+        final WebPush webPush;
+        private final String k;
+        private final Clock clock;
+        private final Map<String, Token> tokens = new ConcurrentHashMap<>();
+
+        Vapid(WebPush webPush, Clock clock) {
+            this.webPush = webPush;
+            this.k = Base64.getUrlEncoder().withoutPadding().encodeToString(webPush.getVapidKeys().getApplicationServerKey());
+            this.clock = clock;
+        }
+
+        /** What {@code WebPush.getHeaders} sends, with the VAPID JWT of the endpoint's origin reused while it is fresh. */
+        Map<String, String> headers(URI endpoint, long ttlSeconds, String topic, String urgency) {
+            Map<String, String> headers = new HashMap<>();
+            headers.put("Authorization", authorization(webPush.getAudience(endpoint.toString())));
+            headers.put("Content-Encoding", "aes128gcm");
+            headers.put("Content-Type", "application/octet-stream");
+            headers.put("TTL", Long.toString(ttlSeconds));
+            headers.put("Urgency", urgency);
+            if (topic != null) {
+                headers.put("Topic", topic);
+            }
+            return headers;
+        }
+
+        private String authorization(String audience) {
+            Instant now = clock.instant();
+            Token token = tokens.get(audience);
+            if (token == null || !now.isBefore(token.renewAt())) {
+                if (tokens.size() >= MAX_HOSTS) {
+                    tokens.clear();
+                }
+                String jwt = webPush.getToken(audience, (int) TOKEN_LIFETIME.toSeconds());
+                token = new Token("vapid t=" + jwt + ", k=" + k, now.plus(TOKEN_LIFETIME.minus(TOKEN_MARGIN)));
+                tokens.put(audience, token);
+            }
+            return token.authorization();
+        }
+    }
+
     /** Builds a {@link WebPushProvider}; at least one VAPID key set is required. */
     public static final class Builder {
         private final Map<String, WebPush> vapidByApp = new HashMap<>();
@@ -316,11 +371,7 @@ public final class WebPushProvider implements PushProvider {
          * @throws IllegalArgumentException naming the app and what is wrong (never the key itself)
          */
         public Builder vapid(String appId, String subject, String publicKey, String privateKey) {
-            Objects.requireNonNull(subject, "subject");
             String who = appId == null ? "the default VAPID keys" : "the VAPID keys of app " + appId;
-            if (!subject.startsWith("mailto:") && !subject.startsWith("https:")) {
-                throw new IllegalArgumentException(who + ": the subject must be a mailto: or https: contact");
-            }
             java.security.interfaces.ECPublicKey publicPoint;
             java.security.interfaces.ECPrivateKey privateScalar;
             try {
@@ -338,11 +389,22 @@ public final class WebPushProvider implements PushProvider {
             } catch (RuntimeException e) {
                 throw new IllegalArgumentException(who + ": the private key is not a P-256 key in base64url (32 bytes)");
             }
-            if (!com.interaso.webpush.CryptoKt.areKeysValidPair(privateScalar, publicPoint)) {
+            return vapid(appId, subject, publicPoint, privateScalar);
+        }
+
+        /** As {@link #vapid(String, String, String, String)}, with the keys as Java keys (generated, or read elsewhere). */
+        public Builder vapid(String appId, String subject, java.security.interfaces.ECPublicKey publicKey,
+                             java.security.interfaces.ECPrivateKey privateKey) {
+            String who = appId == null ? "the default VAPID keys" : "the VAPID keys of app " + appId;
+            Objects.requireNonNull(subject, "subject");
+            if (!subject.startsWith("mailto:") && !subject.startsWith("https:")) {
+                throw new IllegalArgumentException(who + ": the subject must be a mailto: or https: contact");
+            }
+            if (!com.interaso.webpush.CryptoKt.areKeysValidPair(Objects.requireNonNull(privateKey, "privateKey"),
+                    Objects.requireNonNull(publicKey, "publicKey"))) {
                 throw new IllegalArgumentException(who + ": the public key is not the private key's");
             }
-            VapidKeys keys = new VapidKeys(publicPoint, privateScalar);
-            WebPush webPush = new WebPush(subject, keys);
+            WebPush webPush = new WebPush(subject, new VapidKeys(publicKey, privateKey));
             if (appId == null) {
                 defaultVapid = webPush;
             } else {

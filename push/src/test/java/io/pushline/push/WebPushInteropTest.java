@@ -95,11 +95,8 @@ class WebPushInteropTest {
         String base = "http://localhost:" + port;
         VapidKeys vapid = VapidKeys.generate();
         String publicKey = B64.encodeToString(vapid.getApplicationServerKey());
-        byte[] raw = vapid.getPrivateKey().getS().toByteArray();
-        byte[] scalar = new byte[32];
-        System.arraycopy(raw, Math.max(0, raw.length - 32), scalar, Math.max(0, 32 - raw.length), Math.min(32, raw.length));
-        try (WebPushProvider provider = WebPushProvider.builder().vapid(null, "mailto:ops@pushline.example", publicKey,
-                B64.encodeToString(scalar)).allowLoopbackHttp(true).build()) {
+        try (WebPushProvider provider = WebPushProvider.builder().vapid(null, "mailto:ops@pushline.example", vapid.getPublicKey(),
+                vapid.getPrivateKey()).allowLoopbackHttp(true).build()) {
             Waits.until(() -> up(base) || !server.isAlive(), Duration.ofSeconds(30), "web-push-testing to answer on " + base);
             assertThat(server.isAlive()).as("web-push-testing running (its log: %s)", log).isTrue();
 

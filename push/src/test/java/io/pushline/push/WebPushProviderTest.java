@@ -85,6 +85,14 @@ class WebPushProviderTest {
         assertThat(Long.parseLong(wire.headers().get("TTL"))).isBetween(3500L, 3600L);
         assertThat(registry.get(PushMetrics.OUTCOMES).tag(PushMetrics.TAG_PLATFORM, "webpush").tag("outcome", "delivered")
                 .counter().count()).isEqualTo(1);
+
+        // A second push to the same push service reuses the signed VAPID token (one ES256 signature per origin, not per push).
+        PushRequest second = push(service.subscribe(publicKey(vapid)), "Bob", null, null);
+        assertThat(web.send(second).join()).isInstanceOf(PushOutcome.Delivered.class);
+        assertThat(service.ledger().wireRequest(second.pushId()).orElseThrow().headers().get("Authorization"))
+                .startsWith("vapid t=").isEqualTo(wire.headers().get("Authorization"));
+        assertThat(service.ledger().wireRequest(second.pushId()).orElseThrow().headers()).doesNotContainKey("Topic")
+                .containsEntry("TTL", Long.toString(WebPushProvider.DEFAULT_TTL_SECONDS));
     }
 
     @Test
