@@ -154,8 +154,9 @@ public final class WebPushProvider implements PushProvider {
         });
         HttpRequest built = http.build();
         InFlightLimiter host = hostLimiter(subscription.endpoint());
-        // Refusals are counted where they happen; answers once, as they come.
-        return limiter.submit(() -> host.submit(() -> exchange(built, request).thenApply(meters::outcome), this::refused),
+        // The host's bound first: pushes queued for a slow push service wait there, holding none of the total's slots,
+        // which only pushes on the wire hold. Refusals are counted where they happen; answers once, as they come.
+        return host.submit(() -> limiter.submit(() -> exchange(built, request).thenApply(meters::outcome), this::refused),
                 this::refused);
     }
 

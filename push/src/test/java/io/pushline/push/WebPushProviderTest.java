@@ -11,12 +11,17 @@ import io.pushline.mock.MockWebPush;
 import io.pushline.mock.PushLedger;
 import io.pushline.mock.Verdict;
 import java.net.URI;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Base64;
+import java.util.List;
 import java.util.Map;
 import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -79,7 +84,7 @@ class WebPushProviderTest {
         assertThat(outcome).isInstanceOf(PushOutcome.Delivered.class);
         assertThat(service.ledger().countsByPushId()).containsExactly(Map.entry(request.pushId(), 1));
         PushLedger.WireRequest wire = service.ledger().wireRequest(request.pushId()).orElseThrow();
-        assertThat(wire.body()).isEqualTo(new String(WebPushProvider.payload(request), java.nio.charset.StandardCharsets.UTF_8))
+        assertThat(wire.body()).isEqualTo(new String(WebPushProvider.payload(request), StandardCharsets.UTF_8))
                 .contains("\"title\":\"Ada\"").contains("\"pushline_push_id\":\"" + request.pushId() + "\"");
         assertThat(wire.headers()).containsEntry("Urgency", "high").containsEntry("Topic", WebPushProvider.topic("post:p-1 likes"));
         assertThat(Long.parseLong(wire.headers().get("TTL"))).isBetween(3500L, 3600L);
@@ -146,6 +151,28 @@ class WebPushProviderTest {
     private static PushRequest withApp(PushRequest r, String appId) {
         return new PushRequest(UUID.randomUUID().toString(), r.platform(), r.token(), appId, r.title(), r.body(), r.data(), r.collapseKey(),
                 r.expiresAt(), r.priority(), r.pushType(), r.badge(), r.sound(), r.webPush());
+    }
+
+    @Test
+    void aSlowPushServiceHoldsOnlyItsOwnShareOfTheInFlightBound() throws Exception {
+        try (MockWebPush slow = MockWebPush.start()) {
+            slow.behaviour(Behaviour.always(Verdict.accept().after(Duration.ofSeconds(1))));
+            provider = WebPushProvider.builder().vapid(null, "mailto:ops@pushline.example", publicKey(vapid), privateKey(vapid))
+                    .allowLoopbackHttp(true).maxInFlight(4, 2, 100).build();
+            MockWebPush.Subscription slowOne = slow.subscribe(publicKey(vapid));
+            List<CompletableFuture<PushOutcome>> slowPushes = new ArrayList<>();
+            for (int i = 0; i < 8; i++) {
+                slowPushes.add(provider.send(push(slowOne, "slow", null, null)));
+            }
+            // Two are on the wire to the slow service and six wait for its bound, holding none of the total's four slots:
+            // a push to another service goes at once and is answered while the slow service still holds most of its pushes.
+            PushOutcome fast = provider.send(push(service.subscribe(publicKey(vapid)), "fast", null, null)).get(30, TimeUnit.SECONDS);
+            assertThat(fast).isInstanceOf(PushOutcome.Delivered.class);
+            assertThat(slowPushes.stream().filter(f -> !f.isDone()).count()).as("slow pushes still waiting").isGreaterThanOrEqualTo(4);
+            assertThat(CompletableFuture.allOf(slowPushes.toArray(CompletableFuture[]::new))
+                    .thenApply(x -> slowPushes.stream().allMatch(f -> f.join() instanceof PushOutcome.Delivered)).get(60, TimeUnit.SECONDS))
+                    .as("every slow push delivered in the end").isTrue();
+        }
     }
 
     @Test
