@@ -30,6 +30,7 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.IntFunction;
 
 /**
  * Pushline's providers against the bare clients they wrap, in the same run, against the same mock servers, with the
@@ -137,53 +138,39 @@ final class ProvidersScenario {
 
     /** Sends through a Pushline provider with the same in-flight bound the bare client gets; returns non-delivered. */
     static long ours(PushProvider provider, Platform platform, int count, int inFlight, Duration timeout) {
-        Semaphore permits = new Semaphore(inFlight);
-        CountDownLatch done = new CountDownLatch(count);
-        AtomicLong failures = new AtomicLong();
         Instant expiresAt = Instant.now().plus(Duration.ofHours(6));
-        try {
-            for (int i = 0; i < count; i++) {
-                permits.acquire();
-                String token = platform == Platform.APNS
-                        ? (UUID.randomUUID().toString() + UUID.randomUUID()).replace("-", "")
-                        : (UUID.randomUUID().toString() + UUID.randomUUID()).replace("-", "") + ":" + UUID.randomUUID().toString().replace("-", "");
-                PushRequest request = new PushRequest(UUID.randomUUID().toString(), platform, token,
-                        platform == Platform.APNS ? "io.pushline.bench" : "io.pushline.bench.android",
-                        "author-0 posted", "Something new", Map.of("postId", "post-0", "authorId", "author-0"),
-                        "post-post-0", expiresAt, Priority.NORMAL, PushType.ALERT);
-                provider.send(request).whenComplete((outcome, error) -> {
-                    if (error != null || !(outcome instanceof PushOutcome.Delivered)) {
-                        failures.incrementAndGet();
-                    }
-                    permits.release();
-                    done.countDown();
-                });
-            }
-            if (!done.await(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
-                throw new IllegalStateException(platform + " provider sends did not finish within " + timeout);
-            }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException("interrupted", e);
-        }
-        return failures.get();
+        return sendAll(provider, count, inFlight, timeout, platform + " provider", i -> {
+            String token = platform == Platform.APNS
+                    ? (UUID.randomUUID().toString() + UUID.randomUUID()).replace("-", "")
+                    : (UUID.randomUUID().toString() + UUID.randomUUID()).replace("-", "") + ":" + UUID.randomUUID().toString().replace("-", "");
+            return new PushRequest(UUID.randomUUID().toString(), platform, token,
+                    platform == Platform.APNS ? "io.pushline.bench" : "io.pushline.bench.android",
+                    "author-0 posted", "Something new", Map.of("postId", "post-0", "authorId", "author-0"),
+                    "post-post-0", expiresAt, Priority.NORMAL, PushType.ALERT);
+        });
     }
 
     /** Sends web pushes through our provider, {@link BareProviders#WEB_IN_FLIGHT} at once, to the subscriptions in turn. */
     static long oursWeb(PushProvider provider, List<MockWebPush.Subscription> subscriptions, int count, Duration timeout) {
-        Semaphore permits = new Semaphore(BareProviders.WEB_IN_FLIGHT);
-        CountDownLatch done = new CountDownLatch(count);
-        AtomicLong failures = new AtomicLong();
         Instant expiresAt = Instant.now().plus(Duration.ofHours(6));
         List<WebPushSubscription> targets = subscriptions.stream()
                 .map(s -> WebPushSubscription.of(s.endpoint().toString(), s.p256dh(), s.auth())).toList();
+        return sendAll(provider, count, BareProviders.WEB_IN_FLIGHT, timeout, "web push provider", i -> new PushRequest(
+                UUID.randomUUID().toString(), Platform.WEBPUSH, subscriptions.get(i % targets.size()).id(), null, "author-0 posted",
+                "Something new", Map.of("postId", "post-0", "authorId", "author-0"), "post-post-0", expiresAt, Priority.NORMAL,
+                PushType.ALERT, null, null, targets.get(i % targets.size())));
+    }
+
+    /** Sends {@code count} requests ({@code requestOf} the i-th), {@code inFlight} at once; returns those not delivered. */
+    private static long sendAll(PushProvider provider, int count, int inFlight, Duration timeout, String what,
+                                IntFunction<PushRequest> requestOf) {
+        Semaphore permits = new Semaphore(inFlight);
+        CountDownLatch done = new CountDownLatch(count);
+        AtomicLong failures = new AtomicLong();
         try {
             for (int i = 0; i < count; i++) {
                 permits.acquire();
-                PushRequest request = new PushRequest(UUID.randomUUID().toString(), Platform.WEBPUSH, subscriptions.get(i % targets.size()).id(),
-                        null, "author-0 posted", "Something new", Map.of("postId", "post-0", "authorId", "author-0"), "post-post-0",
-                        expiresAt, Priority.NORMAL, PushType.ALERT, null, null, targets.get(i % targets.size()));
-                provider.send(request).whenComplete((outcome, error) -> {
+                provider.send(requestOf.apply(i)).whenComplete((outcome, error) -> {
                     if (error != null || !(outcome instanceof PushOutcome.Delivered)) {
                         failures.incrementAndGet();
                     }
@@ -192,7 +179,7 @@ final class ProvidersScenario {
                 });
             }
             if (!done.await(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
-                throw new IllegalStateException("web push provider sends did not finish within " + timeout);
+                throw new IllegalStateException(what + " sends did not finish within " + timeout);
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();

@@ -7,12 +7,9 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.URI;
-import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.Map;
@@ -265,30 +262,18 @@ public final class FakeFcm implements AutoCloseable {
     }
 
     private static byte[] read(HttpExchange exchange) throws IOException {
-        try (InputStream in = exchange.getRequestBody()) {
-            byte[] body = in.readNBytes(MAX_BODY_BYTES + 1);
-            if (body.length > MAX_BODY_BYTES) {
-                throw new IOException("request body larger than " + MAX_BODY_BYTES + " bytes");
-            }
-            return body;
+        byte[] body = Exchanges.readAtMost(exchange, MAX_BODY_BYTES);
+        if (body == null) {
+            throw new IOException("request body larger than " + MAX_BODY_BYTES + " bytes");
         }
+        return body;
     }
 
     private static void drain(HttpExchange exchange) throws IOException {
-        try (InputStream in = exchange.getRequestBody()) {
-            in.transferTo(OutputStream.nullOutputStream());
-        }
+        Exchanges.drain(exchange);
     }
 
     private static void respond(HttpExchange exchange, int status, String body, Duration retryAfter) throws IOException {
-        byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
-        exchange.getResponseHeaders().set("Content-Type", "application/json; charset=UTF-8");
-        if (retryAfter != null) {
-            exchange.getResponseHeaders().set("Retry-After", Long.toString(retryAfter.toSeconds()));
-        }
-        exchange.sendResponseHeaders(status, bytes.length);
-        try (OutputStream out = exchange.getResponseBody()) {
-            out.write(bytes);
-        }
+        Exchanges.respond(exchange, status, "application/json; charset=UTF-8", body, retryAfter);
     }
 }

@@ -8,8 +8,6 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.URI;
@@ -183,7 +181,7 @@ public final class MockWebPush implements AutoCloseable {
             received.incrementAndGet();
             String id = exchange.getRequestURI().getPath().substring("/push/".length());
             if (!"POST".equals(exchange.getRequestMethod())) {
-                drain(exchange);
+                Exchanges.drain(exchange);
                 respond(exchange, 405, "use POST", null);
                 return;
             }
@@ -306,33 +304,10 @@ public final class MockWebPush implements AutoCloseable {
 
     /** The body, or null if it exceeds {@link #MAX_BODY_BYTES}. */
     private static byte[] read(HttpExchange exchange) throws IOException {
-        try (InputStream in = exchange.getRequestBody()) {
-            byte[] body = in.readNBytes(MAX_BODY_BYTES + 1);
-            if (body.length > MAX_BODY_BYTES) {
-                in.transferTo(OutputStream.nullOutputStream());
-                return null;
-            }
-            return body;
-        }
-    }
-
-    private static void drain(HttpExchange exchange) throws IOException {
-        try (InputStream in = exchange.getRequestBody()) {
-            in.transferTo(OutputStream.nullOutputStream());
-        }
+        return Exchanges.readAtMost(exchange, MAX_BODY_BYTES);
     }
 
     private static void respond(HttpExchange exchange, int status, String body, Duration retryAfter) throws IOException {
-        byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
-        exchange.getResponseHeaders().set("Content-Type", "text/plain; charset=UTF-8");
-        if (retryAfter != null) {
-            exchange.getResponseHeaders().set("Retry-After", Long.toString(retryAfter.toSeconds()));
-        }
-        exchange.sendResponseHeaders(status, bytes.length == 0 ? -1 : bytes.length);
-        if (bytes.length > 0) {
-            try (OutputStream out = exchange.getResponseBody()) {
-                out.write(bytes);
-            }
-        }
+        Exchanges.respond(exchange, status, "text/plain; charset=UTF-8", body, retryAfter);
     }
 }
