@@ -5,8 +5,6 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.interaso.webpush.VapidKeys;
 import com.interaso.webpush.WebPush;
 import io.micrometer.core.instrument.MeterRegistry;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -66,7 +64,6 @@ public final class WebPushProvider implements PushProvider {
     /** TTL when a push has no expiry: four weeks, the longest push services keep a message. */
     static final long DEFAULT_TTL_SECONDS = 28L * 24 * 3600;
     private static final String OTHER_HOSTS = "";
-    private static final Logger log = LoggerFactory.getLogger(WebPushProvider.class);
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private final Map<String, Vapid> vapidByApp;
