@@ -79,6 +79,9 @@ public final class WebPushProvider implements PushProvider {
     private final PushMeters meters;
     private final Clock clock;
     private final AtomicBoolean closed = new AtomicBoolean();
+    private final java.util.concurrent.atomic.AtomicInteger onTheWire = new java.util.concurrent.atomic.AtomicInteger();
+    /** Completed once the provider is closed and no request is on the wire. */
+    private final CompletableFuture<Void> drained = new CompletableFuture<>();
 
     private WebPushProvider(Builder b) {
         Map<String, Vapid> byApp = new HashMap<>();
@@ -158,11 +161,22 @@ public final class WebPushProvider implements PushProvider {
     }
 
     private CompletableFuture<PushOutcome> exchange(HttpRequest request, PushRequest push) {
-        return this.http.sendAsync(request, HttpResponse.BodyHandlers.discarding())
-                .handle((response, failure) -> failure != null
-                        ? new PushOutcome.RetryLater("connection: " + rootCause(failure).getClass().getSimpleName(), null)
-                        : outcome(response.statusCode(), response.headers().firstValue("Location").orElse(null),
-                        response.headers().firstValue("Retry-After").orElse(null), push));
+        onTheWire.incrementAndGet();
+        CompletableFuture<PushOutcome> answered;
+        try {
+            answered = this.http.sendAsync(request, HttpResponse.BodyHandlers.discarding())
+                    .handle((response, failure) -> failure != null
+                            ? new PushOutcome.RetryLater("connection: " + rootCause(failure).getClass().getSimpleName(), null)
+                            : outcome(response.statusCode(), response.headers().firstValue("Location").orElse(null),
+                            response.headers().firstValue("Retry-After").orElse(null), push));
+        } catch (RuntimeException e) {
+            answered = CompletableFuture.completedFuture(new PushOutcome.RetryLater("not sent: " + e.getClass().getSimpleName(), null, false));
+        }
+        return answered.whenComplete((outcome, failure) -> {
+            if (onTheWire.decrementAndGet() == 0 && closed.get()) {
+                drained.complete(null);
+            }
+        });
     }
 
     /** The outcome of a push service's answer. */
@@ -274,7 +288,10 @@ public final class WebPushProvider implements PushProvider {
         return CompletableFuture.completedFuture(meters.outcome(outcome));
     }
 
-    /** Stops accepting pushes; those queued answer {@code RetryLater}; releases the client's threads. */
+    /**
+     * Stops accepting pushes; those queued answer {@code RetryLater} (not sent); waits for those on the wire (at most
+     * the request timeout and a second); then releases the client's threads.
+     */
     @Override
     public void close() {
         if (!closed.compareAndSet(false, true)) {
@@ -282,6 +299,17 @@ public final class WebPushProvider implements PushProvider {
         }
         limiter.close();
         perHost.values().forEach(InFlightLimiter::close);
+        if (onTheWire.get() == 0) {
+            drained.complete(null);
+        }
+        try {
+            // Those on the wire end within the request timeout: wait for them (bounded), then stop the client's threads.
+            drained.get(requestTimeout.toMillis() + 1000, java.util.concurrent.TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+            // Past the bound: the client's threads stop below; those pushes' futures complete as connection failures.
+        }
         executor.shutdown();
         try {
             if (!executor.awaitTermination(5, java.util.concurrent.TimeUnit.SECONDS)) {

@@ -10,6 +10,7 @@ import io.pushline.mock.Fault;
 import io.pushline.mock.MockWebPush;
 import io.pushline.mock.PushLedger;
 import io.pushline.mock.Verdict;
+import io.pushline.testkit.Waits;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -173,6 +174,28 @@ class WebPushProviderTest {
                     .thenApply(x -> slowPushes.stream().allMatch(f -> f.join() instanceof PushOutcome.Delivered)).get(60, TimeUnit.SECONDS))
                     .as("every slow push delivered in the end").isTrue();
         }
+    }
+
+    @Test
+    void closeAnswersTheQueuedAndWaitsForThoseOnTheWire() {
+        service.behaviour(Behaviour.always(Verdict.accept().after(Duration.ofMillis(500))));
+        provider = WebPushProvider.builder().vapid(null, "mailto:ops@pushline.example", publicKey(vapid), privateKey(vapid))
+                .allowLoopbackHttp(true).maxInFlight(2, 2, 10).build();
+        MockWebPush.Subscription subscription = service.subscribe(publicKey(vapid));
+        List<CompletableFuture<PushOutcome>> sent = new ArrayList<>();
+        for (int i = 0; i < 5; i++) {
+            sent.add(provider.send(push(subscription, "t", null, null)));
+        }
+        Waits.until(() -> service.receivedCount() == 2, Duration.ofSeconds(30), "two pushes on the wire");
+
+        provider.close();
+
+        assertThat(sent).as("every push answered by close").allMatch(CompletableFuture::isDone);
+        assertThat(sent.stream().map(CompletableFuture::join).filter(o -> o instanceof PushOutcome.Delivered).count())
+                .as("those on the wire delivered").isEqualTo(2);
+        assertThat(sent.stream().map(CompletableFuture::join).filter(o -> o instanceof PushOutcome.RetryLater r && !r.reachedProvider())
+                .count()).as("the queued answered RetryLater, not sent").isEqualTo(3);
+        assertThat(provider.send(push(subscription, "t", null, null)).join()).isInstanceOf(PushOutcome.RetryLater.class);
     }
 
     @Test
