@@ -55,6 +55,11 @@ import java.util.concurrent.atomic.AtomicBoolean;
 public final class WebPushProvider implements PushProvider {
     /** The largest encrypted body a push service must accept (RFC 8030 section 7.2). */
     public static final int MAX_ENCRYPTED_BYTES = 4096;
+    /**
+     * What {@code aes128gcm} adds to a payload sent as one record: salt 16, record size 4, key id length 1, the sender's
+     * key 65, the padding delimiter 1 and the GCM tag 16 bytes. So the size check needs no encryption.
+     */
+    static final int AES128GCM_OVERHEAD = 103;
     /** Push service hosts with a bound of their own; the rest share one. */
     static final int MAX_HOSTS = 256;
     public static final int DEFAULT_MAX_IN_FLIGHT = 1000;
@@ -130,41 +135,36 @@ public final class WebPushProvider implements PushProvider {
         if (vapid == null) {
             return done(new PushOutcome.Rejected("NoVapidKeys: no VAPID keys for app " + request.appId(), false, null));
         }
-        byte[] body;
-        Map<String, String> headers;
-        try {
-            body = vapid.webPush.getBody(payload(request), subscription.p256dh(), subscription.auth());
-            if (body.length > MAX_ENCRYPTED_BYTES) {
-                return CompletableFuture.completedFuture(meters.refused(PushMeters.Refusal.PAYLOAD_TOO_LARGE, new PushOutcome.Rejected(
-                        "PayloadTooLarge: " + body.length + " bytes encrypted, over " + MAX_ENCRYPTED_BYTES, false, null)));
-            }
-            headers = vapid.headers(subscription.endpoint(), ttlSeconds(request), topic(request.collapseKey()),
-                    request.priority() == Priority.HIGH ? "high" : "normal");
-        } catch (RuntimeException e) {
-            // A key the library cannot use (a broken subscription): nothing secret is in the class name.
-            return done(new PushOutcome.Rejected("BadSubscription: cannot encrypt for it (" + e.getClass().getSimpleName() + ")", true,
-                    clock.instant()));
+        byte[] plaintext = payload(request);
+        if (plaintext.length + AES128GCM_OVERHEAD > MAX_ENCRYPTED_BYTES) {
+            return CompletableFuture.completedFuture(meters.refused(PushMeters.Refusal.PAYLOAD_TOO_LARGE, new PushOutcome.Rejected(
+                    "PayloadTooLarge: " + (plaintext.length + AES128GCM_OVERHEAD) + " bytes encrypted, over " + MAX_ENCRYPTED_BYTES,
+                    false, null)));
         }
-        HttpRequest.Builder http = HttpRequest.newBuilder(subscription.endpoint()).timeout(requestTimeout)
-                .POST(HttpRequest.BodyPublishers.ofByteArray(body));
-        headers.forEach((k, v) -> {
-            if (!k.equalsIgnoreCase("Content-Length")) {
-                http.header(k, v);
-            }
-        });
-        HttpRequest built = http.build();
         InFlightLimiter host = hostLimiter(subscription.endpoint());
         // The host's bound first: pushes queued for a slow push service wait there, holding none of the total's slots,
-        // which only pushes on the wire hold. Refusals are counted where they happen; answers once, as they come.
-        return host.submit(() -> limiter.submit(() -> exchange(built, request).thenApply(meters::outcome), this::refused),
-                this::refused);
+        // which only pushes on the wire hold. A push is encrypted and signed only once it has its slots, so a refused
+        // one costs no public-key work. Refusals are counted where they happen; answers once, as they come.
+        return host.submit(() -> limiter.submit(() -> exchange(vapid, subscription, plaintext, request).thenApply(meters::outcome),
+                this::refused), this::refused);
     }
 
-    private CompletableFuture<PushOutcome> exchange(HttpRequest request, PushRequest push) {
+    /** Encrypts and signs the push, sends it, and maps the answer; never completes exceptionally. */
+    private CompletableFuture<PushOutcome> exchange(Vapid vapid, WebPushSubscription subscription, byte[] plaintext, PushRequest push) {
+        HttpRequest.Builder request = HttpRequest.newBuilder(subscription.endpoint()).timeout(requestTimeout);
+        try {
+            request.POST(HttpRequest.BodyPublishers.ofByteArray(vapid.webPush.getBody(plaintext, subscription.p256dh(), subscription.auth())));
+            vapid.headers(subscription.endpoint(), ttlSeconds(push), topic(push.collapseKey()),
+                    push.priority() == Priority.HIGH ? "high" : "normal").forEach(request::header);
+        } catch (RuntimeException e) {
+            // A key the library cannot use (a broken subscription): nothing secret is in the class name.
+            return CompletableFuture.completedFuture(new PushOutcome.Rejected(
+                    "BadSubscription: cannot encrypt for it (" + e.getClass().getSimpleName() + ")", true, clock.instant()));
+        }
         onTheWire.incrementAndGet();
         CompletableFuture<PushOutcome> answered;
         try {
-            answered = this.http.sendAsync(request, HttpResponse.BodyHandlers.discarding())
+            answered = this.http.sendAsync(request.build(), HttpResponse.BodyHandlers.discarding())
                     .handle((response, failure) -> failure != null
                             ? new PushOutcome.RetryLater("connection: " + rootCause(failure).getClass().getSimpleName(), null)
                             : outcome(response.statusCode(), response.headers().firstValue("Location").orElse(null),
@@ -189,7 +189,8 @@ public final class WebPushProvider implements PushProvider {
             case 401, 403 -> new PushOutcome.Rejected("Forbidden: the push service refused the VAPID credentials (" + status + ")",
                     false, null);
             default -> status == 429 || status >= 500
-                    ? new PushOutcome.RetryLater("push service answered " + status, retryAfter(retryAfter))
+                    ? new PushOutcome.RetryLater("push service answered " + status,
+                    retryAfter == null ? null : FcmOutcomes.parseRetryAfter(retryAfter.trim(), clock))
                     : new PushOutcome.Rejected("Unexpected: the push service answered " + status, false, null);
         };
     }
@@ -255,24 +256,6 @@ public final class WebPushProvider implements PushProvider {
             return Base64.getUrlEncoder().withoutPadding().encodeToString(hash).substring(0, 32);
         } catch (java.security.NoSuchAlgorithmException e) {
             throw new IllegalStateException("every Java platform has SHA-256", e);
-        }
-    }
-
-    /** A {@code Retry-After} in seconds or as an HTTP date; null if absent or unreadable. */
-    private Duration retryAfter(String value) {
-        if (value == null) {
-            return null;
-        }
-        try {
-            return Duration.ofSeconds(Math.max(0, Long.parseLong(value.trim())));
-        } catch (NumberFormatException e) {
-            try {
-                Instant at = java.time.ZonedDateTime.parse(value.trim(), java.time.format.DateTimeFormatter.RFC_1123_DATE_TIME).toInstant();
-                Duration wait = Duration.between(clock.instant(), at);
-                return wait.isNegative() ? Duration.ZERO : wait;
-            } catch (java.time.format.DateTimeParseException ignored) {
-                return null;
-            }
         }
     }
 

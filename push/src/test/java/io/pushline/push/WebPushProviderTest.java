@@ -208,6 +208,17 @@ class WebPushProviderTest {
     }
 
     @Test
+    void theSizeCheckKnowsWhatEncryptionAdds() {
+        // The provider refuses an oversized push before encrypting it, by this constant: hold it to the library.
+        MockWebPush.Subscription s = service.subscribe(publicKey(vapid));
+        com.interaso.webpush.WebPush library = new com.interaso.webpush.WebPush("mailto:ops@pushline.example", vapid);
+        for (int n : new int[] {0, 1, 100, 4096 - WebPushProvider.AES128GCM_OVERHEAD}) {
+            assertThat(library.getBody(new byte[n], Base64.getUrlDecoder().decode(s.p256dh()), Base64.getUrlDecoder().decode(s.auth())))
+                    .hasSize(n + WebPushProvider.AES128GCM_OVERHEAD);
+        }
+    }
+
+    @Test
     void anHttpEndpointIsRefusedUnlessLoopbackHttpIsAllowed() {
         provider = WebPushProvider.builder().vapid(null, "mailto:ops@pushline.example", publicKey(vapid), privateKey(vapid)).build();
         MockWebPush.Subscription subscription = service.subscribe(publicKey(vapid));
