@@ -1,10 +1,14 @@
 package io.pushline.mock;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+
 import javax.crypto.Cipher;
 import javax.crypto.KeyAgreement;
 import javax.crypto.Mac;
 import javax.crypto.spec.GCMParameterSpec;
 import javax.crypto.spec.SecretKeySpec;
+import java.io.IOException;
 import java.math.BigInteger;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
@@ -37,6 +41,7 @@ final class WebPushCrypto {
     static final Base64.Encoder B64URL = Base64.getUrlEncoder().withoutPadding();
     static final Base64.Decoder B64URL_DECODER = Base64.getUrlDecoder();
     private static final ECParameterSpec P256 = p256();
+    private static final ObjectMapper JSON = new ObjectMapper();
 
     private WebPushCrypto() {
     }
@@ -146,8 +151,8 @@ final class WebPushCrypto {
         if (jwt.length != 3) {
             throw new GeneralSecurityException("t= is not a JWT (three dot-separated parts)");
         }
-        String header = new String(B64URL_DECODER.decode(jwt[0]), StandardCharsets.UTF_8);
-        if (!header.replace(" ", "").contains("\"alg\":\"ES256\"")) {
+        JsonNode header = json(jwt[0], "header");
+        if (!"ES256".equals(header.path("alg").asText(null))) {
             throw new GeneralSecurityException("the JWT is not ES256: " + header);
         }
         Signature verifier = Signature.getInstance("SHA256withECDSAinP1363Format");
@@ -156,45 +161,36 @@ final class WebPushCrypto {
         if (!verifier.verify(B64URL_DECODER.decode(jwt[2]))) {
             throw new GeneralSecurityException("the JWT's ES256 signature does not verify with k=");
         }
-        String claims = new String(B64URL_DECODER.decode(jwt[1]), StandardCharsets.UTF_8);
-        String aud = claim(claims, "aud");
+        JsonNode claims = json(jwt[1], "claims");
+        String aud = claims.path("aud").asText(null);
         if (!origin.equals(aud)) {
             throw new GeneralSecurityException("aud is " + aud + ", not the push service's origin " + origin);
         }
-        String exp = claim(claims, "exp");
-        long expires;
-        try {
-            expires = Long.parseLong(exp);
-        } catch (NumberFormatException e) {
+        JsonNode exp = claims.path("exp");
+        if (!exp.canConvertToLong()) {
             throw new GeneralSecurityException("exp is not a number: " + exp);
         }
+        long expires = exp.asLong();
         if (expires <= nowSeconds || expires > nowSeconds + 24 * 3600) {
             throw new GeneralSecurityException("exp " + expires + " is not within the next 24 h of " + nowSeconds);
         }
-        if (claim(claims, "sub") == null) {
+        if (!claims.path("sub").isTextual()) {
             throw new GeneralSecurityException("no sub claim (a mailto: or https: contact)");
         }
         return key;
     }
 
-    /** A claim of a flat JSON object of strings and numbers, as text; null if absent. Enough for a JWT's claims. */
-    private static String claim(String json, String name) {
-        String compact = json.replace(" ", "");
-        String marker = "\"" + name + "\":";
-        int at = compact.indexOf(marker);
-        if (at < 0) {
-            return null;
+    /** A JWT part (base64url JSON) as an object. */
+    private static JsonNode json(String part, String what) throws GeneralSecurityException {
+        try {
+            JsonNode node = JSON.readTree(B64URL_DECODER.decode(part));
+            if (node == null || !node.isObject()) {
+                throw new GeneralSecurityException("the JWT's " + what + " is not a JSON object");
+            }
+            return node;
+        } catch (IOException | IllegalArgumentException e) {
+            throw new GeneralSecurityException("the JWT's " + what + " is not base64url JSON");
         }
-        int start = at + marker.length();
-        if (compact.charAt(start) == '"') {
-            int end = compact.indexOf('"', start + 1);
-            return end < 0 ? null : compact.substring(start + 1, end);
-        }
-        int end = start;
-        while (end < compact.length() && (Character.isDigit(compact.charAt(end)) || compact.charAt(end) == '-')) {
-            end++;
-        }
-        return compact.substring(start, end);
     }
 
     /** HKDF-SHA256 (RFC 5869): extract with {@code salt}, expand with {@code info} to {@code length} (≤ 32) bytes. */
