@@ -7,6 +7,8 @@ import io.pushline.push.GuardedProvider;
 import io.pushline.push.PerAppProvider;
 import io.pushline.push.Platform;
 import io.pushline.push.PushProvider;
+import io.pushline.push.VapidConfig;
+import io.pushline.push.WebPushProvider;
 import picocli.CommandLine.Option;
 
 import java.io.IOException;
@@ -25,7 +27,8 @@ import java.util.function.Function;
 
 /**
  * The push provider options of {@code pushline run} (a picocli mixin) and the providers they make: APNs with one
- * signing key for every app or per-app credentials, FCM from a service-account file or environment variable, each
+ * signing key for every app or per-app credentials, FCM from a service-account file or environment variable, web push
+ * from VAPID key sets (a default and/or one per app) in a JSON file or environment variable, each
  * behind a {@link GuardedProvider} (circuit breaker, optional rate limits). Secrets are read from files or the
  * environment, never taken from the command line, and never printed: errors name the option or variable, not the value.
  */
@@ -33,6 +36,8 @@ final class ProviderOptions {
 
     /** Environment variable holding an FCM service-account key's JSON text (an alternative to the file). */
     static final String FCM_SERVICE_ACCOUNT_JSON_ENV = "PUSHLINE_FCM_SERVICE_ACCOUNT_JSON";
+    /** Environment variable holding the web push VAPID keys' JSON text (an alternative to the file). */
+    static final String WEBPUSH_VAPID_JSON_ENV = "PUSHLINE_WEBPUSH_VAPID_JSON";
     /** Environment variable with {@code --apns-app} specifications separated by {@code ;}. */
     static final String APNS_APPS_ENV = "PUSHLINE_APNS_APPS";
 
@@ -78,6 +83,17 @@ final class ProviderOptions {
     @Option(names = "--fcm-endpoint", paramLabel = "URL", defaultValue = "${env:PUSHLINE_FCM_ENDPOINT}",
             description = "Send FCM requests to this base URL instead of https://fcm.googleapis.com, for an emulator or test server (env PUSHLINE_FCM_ENDPOINT).")
     String fcmEndpoint;
+
+    @Option(names = "--webpush-vapid-file", paramLabel = "FILE", defaultValue = "${env:PUSHLINE_WEBPUSH_VAPID_FILE}",
+            description = {"Web push VAPID keys as JSON: {\"default\": {\"subject\", \"publicKey\", \"privateKey\"}, "
+                    + "\"apps\": {APP_ID: {...}}} (env PUSHLINE_WEBPUSH_VAPID_FILE, or the JSON itself in env "
+                    + "PUSHLINE_WEBPUSH_VAPID_JSON). Without it, web push devices' pushes are dead-lettered (no provider)."})
+    Path webPushVapidFile;
+
+    @Option(names = "--webpush-allow-loopback-http", defaultValue = "${env:PUSHLINE_WEBPUSH_ALLOW_LOOPBACK_HTTP:-false}",
+            description = "Send to http: web push endpoints on loopback addresses, for a local test push service "
+                    + "(env PUSHLINE_WEBPUSH_ALLOW_LOOPBACK_HTTP; default: ${DEFAULT-VALUE}).")
+    boolean webPushAllowLoopbackHttp;
 
     @Option(names = "--provider-rate-limit", paramLabel = "PER_SEC", defaultValue = "${env:PUSHLINE_PROVIDER_RATE_LIMIT:-0}",
             description = "Pushes per second to each provider, 0 for no limit (env PUSHLINE_PROVIDER_RATE_LIMIT; default: ${DEFAULT-VALUE}).")
@@ -165,6 +181,10 @@ final class ProviderOptions {
             PushProvider fcm = fcm(registry, maxQueued, env, "high".equals(suffix));
             if (fcm != null) {
                 providers.put(Platform.FCM, guard(fcm, registry, suffix == null ? "fcm" : "fcm-" + suffix));
+            }
+            PushProvider webPush = webPush(registry, maxQueued, env);
+            if (webPush != null) {
+                providers.put(Platform.WEBPUSH, guard(webPush, registry, suffix == null ? "webpush" : "webpush-" + suffix));
             }
             return providers;
         } catch (Invalid | IOException | RuntimeException e) {
@@ -264,6 +284,32 @@ final class ProviderOptions {
             return builder.build();
         } catch (IllegalArgumentException e) {
             throw new Invalid(e.getMessage());
+        }
+    }
+
+    /** The web push provider of the VAPID keys in the file or the environment; null when neither is given. */
+    private PushProvider webPush(MeterRegistry registry, int maxQueued, Function<String, String> env) throws Invalid, IOException {
+        String jsonText = env.apply(WEBPUSH_VAPID_JSON_ENV);
+        boolean fromEnv = jsonText != null && !jsonText.isBlank();
+        if (webPushVapidFile == null && !fromEnv) {
+            return null;
+        }
+        if (webPushVapidFile != null && fromEnv) {
+            throw new Invalid("give either --webpush-vapid-file or " + WEBPUSH_VAPID_JSON_ENV + ", not both");
+        }
+        String origin = fromEnv ? WEBPUSH_VAPID_JSON_ENV : "--webpush-vapid-file " + webPushVapidFile;
+        if (!fromEnv) {
+            requireReadable("--webpush-vapid-file", webPushVapidFile);
+            jsonText = Files.readString(webPushVapidFile, StandardCharsets.UTF_8);
+        }
+        try {
+            return VapidConfig.parse(jsonText, origin).applyTo(WebPushProvider.builder())
+                    .maxInFlight(WebPushProvider.DEFAULT_MAX_IN_FLIGHT, WebPushProvider.DEFAULT_MAX_IN_FLIGHT_PER_HOST, maxQueued)
+                    .allowLoopbackHttp(webPushAllowLoopbackHttp)
+                    .meterRegistry(registry)
+                    .build();
+        } catch (IllegalArgumentException e) {
+            throw new Invalid(e.getMessage().startsWith(origin) ? e.getMessage() : origin + ": " + e.getMessage());
         }
     }
 

@@ -293,7 +293,8 @@ final class RunCommand implements Callable<Integer> {
                 if (providers.values().stream().allMatch(Map::isEmpty)) {
                     throw new ParameterException(spec.commandLine(), "the workers role needs a provider: give --apns-key-file "
                             + "(with --apns-team-id and --apns-key-id) or --apns-app, and/or --fcm-service-account-file "
-                            + "(or env " + ProviderOptions.FCM_SERVICE_ACCOUNT_JSON_ENV + "), or --mock-providers");
+                            + "(or env " + ProviderOptions.FCM_SERVICE_ACCOUNT_JSON_ENV + "), and/or --webpush-vapid-file (or env "
+                            + ProviderOptions.WEBPUSH_VAPID_JSON_ENV + "), or --mock-providers");
                 }
             }
         } catch (ProviderOptions.Invalid e) {

@@ -5,5 +5,7 @@ public enum Platform {
   /** Apple Push Notification service. */
   APNS,
   /** Firebase Cloud Messaging. */
-  FCM
+  FCM,
+  /** Web push (RFC 8030, encrypted per RFC 8291, signed with VAPID per RFC 8292) to a browser's push service. */
+  WEBPUSH
 }

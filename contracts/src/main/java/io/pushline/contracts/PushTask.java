@@ -30,12 +30,24 @@ import java.util.TreeMap;
  * @param sound optional: a sound file in the app bundle, or {@code default}; null means the platform's
  *     default sound for an alert
  * @param kind optional: {@link PushKind#ALERT} (null means alert) or {@link PushKind#BACKGROUND}
+ * @param webPush WEBPUSH only, and required there: the browser's subscription that {@code token} names (the
+ *     endpoint and keys travel with the task, so a worker needs no lookup to encrypt and send it)
  */
 public record PushTask(String pushId, String sourceEventId, String userId, String token, Platform platform,
                        String appId, String title, String body, Map<String, String> data,
                        @Nullable String collapseKey, @Nullable Integer ttlSeconds, Priority priority, Lane lane,
-                       @Nullable Integer badge, @Nullable String sound, @Nullable PushKind kind)
+                       @Nullable Integer badge, @Nullable String sound, @Nullable PushKind kind,
+                       @Nullable PushSubscription webPush)
     implements EventData {
+
+  /** An APNs or FCM push (no web push subscription). */
+  public PushTask(String pushId, String sourceEventId, String userId, String token, Platform platform,
+                  String appId, String title, String body, Map<String, String> data,
+                  @Nullable String collapseKey, @Nullable Integer ttlSeconds, Priority priority, Lane lane,
+                  @Nullable Integer badge, @Nullable String sound, @Nullable PushKind kind) {
+    this(pushId, sourceEventId, userId, token, platform, appId, title, body, data, collapseKey, ttlSeconds, priority,
+        lane, badge, sound, kind, null);
+  }
 
   /** An alert with the platform's default sound and no badge. */
   public PushTask(String pushId, String sourceEventId, String userId, String token, Platform platform,
@@ -50,7 +62,10 @@ public record PushTask(String pushId, String sourceEventId, String userId, Strin
     return kind == null ? PushKind.ALERT : kind;
   }
 
-  /** Rejects {@code null} required components and {@code null} keys or values in {@code data}. */
+  /**
+   * Rejects {@code null} required components, {@code null} keys or values in {@code data}, and a subscription missing
+   * on a WEBPUSH task or present on another.
+   */
   public PushTask {
     Require.nonNull(pushId, "PushTask.pushId");
     Require.nonNull(sourceEventId, "PushTask.sourceEventId");
@@ -63,6 +78,10 @@ public record PushTask(String pushId, String sourceEventId, String userId, Strin
     Require.nonNull(data, "PushTask.data");
     Require.nonNull(priority, "PushTask.priority");
     Require.nonNull(lane, "PushTask.lane");
+    if ((platform == Platform.WEBPUSH) != (webPush != null)) {
+      throw new IllegalArgumentException(platform == Platform.WEBPUSH ? "PushTask.webPush is required for WEBPUSH"
+          : "PushTask.webPush is for WEBPUSH only, not " + platform);
+    }
     TreeMap<String, String> copy = new TreeMap<>();
     data.forEach((k, v) -> copy.put(Require.nonNull(k, "PushTask.data key"), Require.nonNull(v, "PushTask.data[" + k + "]")));
     data = Collections.unmodifiableMap(copy);
@@ -79,6 +98,7 @@ public record PushTask(String pushId, String sourceEventId, String userId, Strin
     return "PushTask[pushId=" + pushId + ", sourceEventId=" + sourceEventId + ", userId=" + userId
         + ", token=<redacted>, platform=" + platform + ", appId=" + appId + ", title=" + title
         + ", body=" + body + ", data=" + data + ", collapseKey=" + collapseKey + ", ttlSeconds=" + ttlSeconds
-        + ", priority=" + priority + ", lane=" + lane + ", badge=" + badge + ", sound=" + sound + ", kind=" + kind + "]";
+        + ", priority=" + priority + ", lane=" + lane + ", badge=" + badge + ", sound=" + sound + ", kind=" + kind
+        + (webPush == null ? "" : ", webPush=" + webPush) + "]";
   }
 }

@@ -38,7 +38,7 @@ class InvalidDataTest {
   static Stream<Arguments> invalidSamples() {
     return Stream.of(
         Arguments.of("wrong enum", EventType.DEVICE_REGISTERED, edit(j -> j.put("platform", "WNS")),
-            "platform: must be one of [APNS, FCM]"),
+            "platform: must be one of [APNS, FCM, WEBPUSH]"),
         Arguments.of("lower-case enum", EventType.PUSH_TASK, edit(j -> j.put("lane", "bulk")),
             "lane: must be one of [HIGH, BULK]"),
         Arguments.of("receipt status", EventType.PUSH_RECEIPT, edit(j -> j.put("status", "SENT")),
@@ -145,10 +145,10 @@ class InvalidDataTest {
     Decoded decoded = CODEC.decode(Samples.headers(EventType.DEVICE_REGISTERED.ceType()), Samples.utf8(json.toString()));
     assertThat(decoded).isEqualTo(new Decoded.Invalid(DeadLetterReason.SCHEMA_VIOLATION, List.of(
         new Decoded.Violation("extra", "unknown property"),
-        new Decoded.Violation("platform", "must be one of [APNS, FCM]"),
+        new Decoded.Violation("platform", "must be one of [APNS, FCM, WEBPUSH]"),
         new Decoded.Violation("token", "required property missing"))));
     assertThat(((Decoded.Invalid) decoded).detail())
-        .isEqualTo("extra: unknown property; platform: must be one of [APNS, FCM]; token: required property missing");
+        .isEqualTo("extra: unknown property; platform: must be one of [APNS, FCM, WEBPUSH]; token: required property missing");
   }
 
   @Test

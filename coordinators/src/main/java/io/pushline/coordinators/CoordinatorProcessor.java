@@ -280,7 +280,7 @@ final class CoordinatorProcessor implements Processor<byte[], byte[], byte[], by
         }
         Envelope<?> e = decode(record);
         if (e != null && e.data() instanceof DeviceRegistered device) {
-            view.putDevice(key, new Facts.Device(device.platform(), device.appId()));
+            view.putDevice(key, new Facts.Device(device.platform(), device.appId(), device.subscription()));
         }
     }
 

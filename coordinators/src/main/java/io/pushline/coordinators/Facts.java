@@ -2,9 +2,11 @@ package io.pushline.coordinators;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.pushline.contracts.Keys;
 import io.pushline.contracts.Platform;
+import io.pushline.contracts.PushSubscription;
 import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.streams.KeyValue;
 import org.apache.kafka.streams.state.KeyValueIterator;
@@ -64,8 +66,13 @@ final class Facts {
     record Window(long windowStart, List<String> latestActors, long count) {
     }
 
-    /** A device of a user on this partition. */
-    record Device(Platform platform, String appId) {
+    /** A device of a user on this partition; {@code webPush} for WEBPUSH devices only (absent: not written). */
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    record Device(Platform platform, String appId, PushSubscription webPush) {
+        /** An APNs or FCM device. */
+        Device(Platform platform, String appId) {
+            this(platform, appId, null);
+        }
     }
 
     /** Where an expiry is scheduled: the processor's schedule store; nowhere in unit tests of the flows. */

@@ -215,7 +215,7 @@ final class Flows {
             String pushId = source == null ? PushIds.legacyPushId(eventId, token) : PushIds.pushId(source, eventId, token);
             PushTask task = new PushTask(pushId, eventId, recipient, token, device.value.platform(), device.value.appId(),
                     title, ctx.noteOf(TEXT), data, collapseKey(kind, object), (int) config.pushTtl().toSeconds(),
-                    Priority.HIGH, Lane.HIGH);
+                    Priority.HIGH, Lane.HIGH, null, null, null, device.value.webPush());
             ctx.emit(new Output(Topics.PUSH_HIGH, recipient, Envelope.of(pushId, config.source(), ctx.now(), task)));
             pushes++;
         }

@@ -11,6 +11,7 @@ import io.pushline.push.Platform;
 import io.pushline.push.Priority;
 import io.pushline.push.PushOutcome;
 import io.pushline.push.PushRequest;
+import io.pushline.push.WebPushSubscription;
 import io.pushline.push.PushType;
 
 import java.nio.charset.StandardCharsets;
@@ -323,7 +324,8 @@ final class Delivery {
                 task.data(), task.collapseKey(), expiresAt,
                 task.priority() == io.pushline.contracts.Priority.HIGH ? Priority.HIGH : Priority.NORMAL,
                 task.kindOrAlert() == io.pushline.contracts.PushKind.BACKGROUND ? PushType.BACKGROUND : PushType.ALERT,
-                task.badge(), task.sound());
+                task.badge(), task.sound(), task.webPush() == null ? null : WebPushSubscription.of(task.webPush().endpoint(),
+                        task.webPush().keys().p256dh(), task.webPush().keys().auth(), task.webPush().expirationTime()));
     }
 
     /**

@@ -7,6 +7,7 @@ import io.pushline.contracts.Envelope;
 import io.pushline.contracts.FollowCreated;
 import io.pushline.contracts.FollowRemoved;
 import io.pushline.contracts.LikeCreated;
+import io.pushline.contracts.Platform;
 import io.pushline.contracts.PushIds;
 import io.pushline.contracts.TimelinePosted;
 import io.pushline.contracts.Topics;
@@ -104,9 +105,15 @@ public final class Demo {
             }
             producer.flush();
             stack.awaitCoordinatorsCaughtUp(deadline);
+            // A web device subscribes at the test push service and registers the subscription as the browser's
+            // PushSubscription.toJSON() gives it, without a token: the pipeline derives one from the endpoint.
+            List<SocialGraph.Device> devices = new ArrayList<>(graph.devices.size());
             for (SocialGraph.Device d : graph.devices) {
-                producer.send(codec.toRecord(Topics.EVENTS, Envelope.of(UUID.randomUUID().toString(), source, Instant.now(),
-                        new DeviceRegistered(d.userId(), d.token(), d.platform(), d.appId(), Instant.now()))));
+                DeviceRegistered registration = d.platform() == Platform.WEBPUSH
+                        ? new DeviceRegistered(d.userId(), null, d.platform(), d.appId(), Instant.now(), stack.mocks().subscribeWebDevice())
+                        : new DeviceRegistered(d.userId(), d.token(), d.platform(), d.appId(), Instant.now());
+                devices.add(d.withToken(registration.token()));
+                producer.send(codec.toRecord(Topics.EVENTS, Envelope.of(UUID.randomUUID().toString(), source, Instant.now(), registration)));
                 published++;
             }
             List<ProducerRecord<String, byte[]>> bad = badRecords();
@@ -126,7 +133,7 @@ public final class Demo {
 
             Set<String> expected = new HashSet<>();
             Map<String, List<SocialGraph.Device>> devicesByUser = new HashMap<>();
-            graph.devices.forEach(d -> devicesByUser.computeIfAbsent(d.userId(), k -> new ArrayList<>()).add(d));
+            devices.forEach(d -> devicesByUser.computeIfAbsent(d.userId(), k -> new ArrayList<>()).add(d));
             for (String author : graph.authors) {
                 String eventId = UUID.randomUUID().toString();
                 for (String follower : graph.followersOf(author)) {
@@ -189,6 +196,7 @@ public final class Demo {
             summary.put("pushesDelivered", delivered);
             summary.put("apnsAccepted", stack.apns().ledger().acceptedCount());
             summary.put("fcmAccepted", stack.fcm().ledger().acceptedCount());
+            summary.put("webpushAccepted", stack.mocks().webPush.ledger().acceptedCount());
             summary.put("duplicates", duplicates);
             summary.put("unexpected", unexpected);
             summary.put("lost", lost);

@@ -197,10 +197,11 @@ public final class LocalStack implements AutoCloseable {
         add(admin);
         add(ProcessMetrics.bindGc(registry));
 
-        out.print("  starting mock APNs (Pushy MockApnsServer, TLS) and fake FCM (HTTP) ... ");
+        out.print("  starting mock APNs (Pushy MockApnsServer, TLS), fake FCM (HTTP) and a test web push service ... ");
         mocks = MockProviders.start(registry);
         add(mocks);
-        out.printf("APNs on 127.0.0.1:%d, FCM at %s%n", mocks.apns.port(), mocks.fcm.baseUrl());
+        out.printf("APNs on 127.0.0.1:%d, FCM at %s, web push at %s%n", mocks.apns.port(), mocks.fcm.baseUrl(),
+                mocks.webPush.origin());
 
         out.print(options.coordinators() ? "  starting router, expansion, coordinators and workers ... "
                 : "  starting router, expansion and workers ... ");
@@ -271,12 +272,16 @@ public final class LocalStack implements AutoCloseable {
         return mocks.fcm;
     }
 
-    /** Pushes accepted by both mock providers. */
+    public MockProviders mocks() {
+        return mocks;
+    }
+
+    /** Pushes accepted by the three mock providers. */
     public long acceptedCount() {
         return mocks.acceptedCount();
     }
 
-    /** Accepted pushes by push id, over both mock providers (a count above 1 is a duplicate). */
+    /** Accepted pushes by push id, over the three mock providers (a count above 1 is a duplicate). */
     public Map<String, Integer> acceptedByPushId() {
         return mocks.acceptedByPushId();
     }

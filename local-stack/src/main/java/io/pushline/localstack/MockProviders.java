@@ -7,6 +7,8 @@ import com.google.auth.oauth2.GoogleCredentials;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.pushline.mock.FakeFcm;
 import io.pushline.mock.MockApns;
+import io.pushline.mock.MockWebPush;
+import io.pushline.contracts.PushSubscription;
 import io.pushline.mock.PushLedger;
 import io.pushline.contracts.Lane;
 import io.pushline.push.ApnsProvider;
@@ -14,8 +16,17 @@ import io.pushline.push.FcmProvider;
 import io.pushline.push.GuardedProvider;
 import io.pushline.push.Platform;
 import io.pushline.push.PushProvider;
+import io.pushline.push.WebPushProvider;
 
+import java.math.BigInteger;
+import java.security.GeneralSecurityException;
+import java.security.KeyPair;
+import java.security.KeyPairGenerator;
+import java.security.interfaces.ECPrivateKey;
+import java.security.interfaces.ECPublicKey;
+import java.security.spec.ECGenParameterSpec;
 import java.time.Instant;
+import java.util.Base64;
 import java.time.temporal.ChronoUnit;
 import java.util.Date;
 import java.util.EnumMap;
@@ -23,22 +34,29 @@ import java.util.Map;
 import java.util.function.UnaryOperator;
 
 /**
- * The local stand-ins for APNs and FCM, and real providers pointed at them: Pushy's {@code MockApnsServer} over
- * HTTP/2 and TLS with a certificate generated at start, and a fake FCM v1 server driven by the real Firebase Admin
- * SDK. Both count what they accept by token and push id.
+ * The local stand-ins for APNs, FCM and a web push service, and real providers pointed at them: Pushy's
+ * {@code MockApnsServer} over HTTP/2 and TLS with a certificate generated at start, a fake FCM v1 server driven by the
+ * real Firebase Admin SDK, and a test push service that decrypts every web push and checks its VAPID JWT, sent to by
+ * {@link WebPushProvider} with VAPID keys generated at start. Each counts what it accepts by push id.
  */
 public final class MockProviders implements AutoCloseable {
 
     public final MockApns apns;
     public final FakeFcm fcm;
+    public final MockWebPush webPush;
+    /** The VAPID public key the web providers sign with: a web app's {@code applicationServerKey}. */
+    public final String applicationServerKey;
     /** The bulk lane's providers (and every lane's, where a caller uses one set). */
     public final Map<Platform, PushProvider> providers;
     /** The high lane's own providers, pointed at the same mocks. */
     public final Map<Platform, PushProvider> highProviders;
 
-    private MockProviders(MockApns apns, FakeFcm fcm, Map<Platform, PushProvider> providers, Map<Platform, PushProvider> highProviders) {
+    private MockProviders(MockApns apns, FakeFcm fcm, MockWebPush webPush, String applicationServerKey,
+                          Map<Platform, PushProvider> providers, Map<Platform, PushProvider> highProviders) {
         this.apns = apns;
         this.fcm = fcm;
+        this.webPush = webPush;
+        this.applicationServerKey = applicationServerKey;
         this.providers = providers;
         this.highProviders = highProviders;
     }
@@ -54,12 +72,50 @@ public final class MockProviders implements AutoCloseable {
     public static MockProviders start(MeterRegistry registry, UnaryOperator<GuardedProvider.Builder> guard) {
         MockApns apns = MockApns.start();
         FakeFcm fcm = FakeFcm.start();
-        return new MockProviders(apns, fcm, clients(apns, fcm, registry, "bulk", guard), clients(apns, fcm, registry, "high", guard));
+        MockWebPush webPush = MockWebPush.start();
+        KeyPair vapid = vapidKeys();
+        return new MockProviders(apns, fcm, webPush, applicationServerKey((ECPublicKey) vapid.getPublic()),
+                clients(apns, fcm, vapid, registry, "bulk", guard), clients(apns, fcm, vapid, registry, "high", guard));
+    }
+
+    /** A new P-256 key pair: the demo's VAPID keys, made at start and never written anywhere. */
+    private static KeyPair vapidKeys() {
+        try {
+            KeyPairGenerator generator = KeyPairGenerator.getInstance("EC");
+            generator.initialize(new ECGenParameterSpec("secp256r1"));
+            return generator.generateKeyPair();
+        } catch (GeneralSecurityException e) {
+            throw new IllegalStateException("this JVM cannot make P-256 keys", e);
+        }
+    }
+
+    /** The public key as a web app gives it to {@code pushManager.subscribe}: base64url of the uncompressed point. */
+    private static String applicationServerKey(ECPublicKey key) {
+        byte[] point = new byte[65];
+        point[0] = 4;
+        copy32(key.getW().getAffineX(), point, 1);
+        copy32(key.getW().getAffineY(), point, 33);
+        return Base64.getUrlEncoder().withoutPadding().encodeToString(point);
+    }
+
+    private static void copy32(BigInteger n, byte[] out, int at) {
+        byte[] b = n.toByteArray();
+        int len = Math.min(b.length, 32);
+        System.arraycopy(b, b.length - len, out, at + 32 - len, len);
+    }
+
+    /**
+     * A new subscription at the test push service for the demo's web app, as the browser's
+     * {@code PushSubscription.toJSON()} gives it.
+     */
+    public PushSubscription subscribeWebDevice() {
+        MockWebPush.Subscription s = webPush.subscribe(applicationServerKey);
+        return new PushSubscription(s.endpoint().toString(), null, new PushSubscription.Keys(s.p256dh(), s.auth()));
     }
 
     /** A provider per platform pointed at the mocks, with its own connections and capacity, guarded. */
-    private static Map<Platform, PushProvider> clients(MockApns apns, FakeFcm fcm, MeterRegistry registry, String lane,
-                                                       UnaryOperator<GuardedProvider.Builder> guard) {
+    private static Map<Platform, PushProvider> clients(MockApns apns, FakeFcm fcm, KeyPair vapid, MeterRegistry registry,
+                                                       String lane, UnaryOperator<GuardedProvider.Builder> guard) {
         Map<Platform, PushProvider> providers = new EnumMap<>(Platform.class);
         providers.put(Platform.APNS, guarded(registry, "apns-" + lane, guard, ApnsProvider.builder()
                 .server(apns.host(), apns.port())
@@ -80,6 +136,12 @@ public final class MockProviders implements AutoCloseable {
                 .maxQueued(Pipeline.PROVIDER_QUEUE)
                 .meterRegistry(registry)
                 .build()));
+        providers.put(Platform.WEBPUSH, guarded(registry, "webpush-" + lane, guard, WebPushProvider.builder()
+                .vapid(null, "mailto:demo@pushline.invalid", (ECPublicKey) vapid.getPublic(), (ECPrivateKey) vapid.getPrivate())
+                .allowLoopbackHttp(true)
+                .maxInFlight(WebPushProvider.DEFAULT_MAX_IN_FLIGHT, WebPushProvider.DEFAULT_MAX_IN_FLIGHT_PER_HOST, Pipeline.PROVIDER_QUEUE)
+                .meterRegistry(registry)
+                .build()));
         return providers;
     }
 
@@ -96,15 +158,16 @@ public final class MockProviders implements AutoCloseable {
         return byLane;
     }
 
-    /** Accepted pushes by push id, over both providers. */
+    /** Accepted pushes by push id, over the three providers. */
     public Map<String, Integer> acceptedByPushId() {
         Map<String, Integer> all = new java.util.HashMap<>(apns.ledger().countsByPushId());
         fcm.ledger().countsByPushId().forEach((id, n) -> all.merge(id, n, Integer::sum));
+        webPush.ledger().countsByPushId().forEach((id, n) -> all.merge(id, n, Integer::sum));
         return all;
     }
 
     public long acceptedCount() {
-        return apns.ledger().acceptedCount() + fcm.ledger().acceptedCount();
+        return apns.ledger().acceptedCount() + fcm.ledger().acceptedCount() + webPush.ledger().acceptedCount();
     }
 
     public PushLedger apnsLedger() {
@@ -117,5 +180,6 @@ public final class MockProviders implements AutoCloseable {
         highProviders.values().forEach(PushProvider::close);
         apns.close();
         fcm.close();
+        webPush.close();
     }
 }

@@ -10,17 +10,27 @@ import java.util.Random;
 import java.util.Set;
 
 /**
- * A deterministic social graph for the demo: users with devices on both platforms, a few popular authors with large
- * audiences, everyday follows between ordinary users, and some unfollows. The same seed gives the same graph.
+ * A deterministic social graph for the demo: users with devices on the three platforms (about 2 in 5 APNs, 2 in 5 FCM,
+ * 1 in 5 web push), a few popular authors with large audiences, everyday follows between ordinary users, and some
+ * unfollows. The same seed gives the same graph.
  */
 public final class SocialGraph {
-    public record Device(String userId, String token, Platform platform, String appId) {}
+    /**
+     * A device; a web push device's token is null here: it is derived from its subscription's endpoint, which the
+     * test push service makes when the device subscribes ({@link #withToken}).
+     */
+    public record Device(String userId, String token, Platform platform, String appId) {
+        public Device withToken(String value) {
+            return new Device(userId, value, platform, appId);
+        }
+    }
     record Edge(String followerId, String followeeId) {}
     /** A user liking an author's post. */
     record Like(String actorId, String authorId) {}
 
     static final String APNS_APP = "io.pushline.demo";
     static final String FCM_APP = "io.pushline.demo.android";
+    static final String WEB_APP = "io.pushline.demo.web";
 
     final List<String> users;
     public final List<Device> devices;
@@ -51,8 +61,9 @@ public final class SocialGraph {
         List<Device> devices = new ArrayList<>(deviceCount);
         for (int i = 0; i < deviceCount; i++) {
             String user = i < userCount ? users.get(i) : users.get(random.nextInt(userCount));
-            devices.add(random.nextBoolean()
-                    ? new Device(user, hex(random, 64), Platform.APNS, APNS_APP)
+            int kind = random.nextInt(5);
+            devices.add(kind == 0 ? new Device(user, null, Platform.WEBPUSH, WEB_APP)
+                    : kind <= 2 ? new Device(user, hex(random, 64), Platform.APNS, APNS_APP)
                     : new Device(user, fcmToken(random), Platform.FCM, FCM_APP));
         }
         List<String> authors = List.copyOf(users.subList(0, Math.min(authorCount, userCount)));

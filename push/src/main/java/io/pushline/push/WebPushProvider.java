@@ -42,7 +42,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * {@link #MAX_HOSTS} share one bound (a flood of made-up endpoints cannot grow the map).
  *
  * <p>Answers: 201/202 → {@code Delivered} (the {@code Location} header, else the push id); 404/410 → the subscription
- * is gone ({@code Rejected}, token invalid, as of now); 413 → {@code Rejected(PayloadTooLarge)}; 429 and 5xx →
+ * is gone ({@code Rejected}, token invalid, as of now; so is one past its {@code expirationTime}, unsent); 413 → {@code Rejected(PayloadTooLarge)}; 429 and 5xx →
  * {@code RetryLater}, honouring {@code Retry-After} (seconds or an HTTP date); 400/401/403 → {@code Rejected} as a
  * configuration rejection (counted, logged at most once a minute, like APNs' and FCM's); a lost connection or no
  * answer within the request timeout → {@code RetryLater}. A payload over 4,096 bytes once encrypted is rejected without
@@ -128,6 +128,10 @@ public final class WebPushProvider implements PushProvider {
                     PushOutcome.RetryLater.notSent("provider closed", null)));
         }
         WebPushSubscription subscription = request.webPush();
+        if (subscription.expiresAt() != null && !clock.instant().isBefore(subscription.expiresAt())) {
+            // The browser said when it would stop accepting pushes: a push after that is not sent; the device goes.
+            return done(new PushOutcome.Rejected("SubscriptionExpired", true, subscription.expiresAt()));
+        }
         if (subscription.endpoint().getScheme().equalsIgnoreCase("http") && !allowLoopbackHttp) {
             return done(new PushOutcome.Rejected("InsecureEndpoint: http: endpoints are for loopback test servers only", false, null));
         }

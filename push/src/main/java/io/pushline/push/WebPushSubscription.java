@@ -1,6 +1,7 @@
 package io.pushline.push;
 
 import java.net.URI;
+import java.time.Instant;
 import java.util.Arrays;
 import java.util.Base64;
 import java.util.Objects;
@@ -20,8 +21,15 @@ public final class WebPushSubscription {
     private final URI endpoint;
     private final byte[] p256dh;
     private final byte[] auth;
+    private final Instant expiresAt;
 
+    /** A subscription without an expiration time (as browsers give it). */
     public WebPushSubscription(URI endpoint, byte[] p256dh, byte[] auth) {
+        this(endpoint, p256dh, auth, null);
+    }
+
+    /** @param expiresAt the subscription's {@code expirationTime}, or null; from then on a push to it is not sent */
+    public WebPushSubscription(URI endpoint, byte[] p256dh, byte[] auth, Instant expiresAt) {
         this.endpoint = Objects.requireNonNull(endpoint, "endpoint");
         String scheme = endpoint.getScheme() == null ? "" : endpoint.getScheme().toLowerCase(java.util.Locale.ROOT);
         if (!scheme.equals("https") && !(scheme.equals("http") && loopback(endpoint))) {
@@ -41,10 +49,16 @@ public final class WebPushSubscription {
         }
         this.p256dh = p256dh.clone();
         this.auth = auth.clone();
+        this.expiresAt = expiresAt;
     }
 
     /** From the strings of {@code PushSubscription.toJSON()}: the keys in base64url, padded or not. */
     public static WebPushSubscription of(String endpoint, String p256dh, String auth) {
+        return of(endpoint, p256dh, auth, null);
+    }
+
+    /** As {@link #of(String, String, String)}, with {@code expirationTime} in milliseconds since the epoch, or null. */
+    public static WebPushSubscription of(String endpoint, String p256dh, String auth, Long expirationTime) {
         Objects.requireNonNull(endpoint, "endpoint");
         URI uri;
         try {
@@ -52,7 +66,8 @@ public final class WebPushSubscription {
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException("endpoint is not a URL");
         }
-        return new WebPushSubscription(uri, decode(p256dh, "keys.p256dh"), decode(auth, "keys.auth"));
+        return new WebPushSubscription(uri, decode(p256dh, "keys.p256dh"), decode(auth, "keys.auth"),
+                expirationTime == null ? null : Instant.ofEpochMilli(expirationTime));
     }
 
     private static byte[] decode(String value, String field) {
@@ -74,6 +89,11 @@ public final class WebPushSubscription {
 
     public byte[] auth() {
         return auth.clone();
+    }
+
+    /** When the subscription expires, or null if it does not say. */
+    public Instant expiresAt() {
+        return expiresAt;
     }
 
     /** Whether the endpoint is on a loopback address (a local test push service). */
@@ -98,12 +118,12 @@ public final class WebPushSubscription {
     @Override
     public boolean equals(Object o) {
         return o instanceof WebPushSubscription s && endpoint.equals(s.endpoint) && Arrays.equals(p256dh, s.p256dh)
-                && Arrays.equals(auth, s.auth);
+                && Arrays.equals(auth, s.auth) && Objects.equals(expiresAt, s.expiresAt);
     }
 
     @Override
     public int hashCode() {
-        return Objects.hash(endpoint, Arrays.hashCode(p256dh), Arrays.hashCode(auth));
+        return Objects.hash(endpoint, Arrays.hashCode(p256dh), Arrays.hashCode(auth), expiresAt);
     }
 
     @Override

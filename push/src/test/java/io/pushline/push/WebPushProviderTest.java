@@ -219,6 +219,22 @@ class WebPushProviderTest {
     }
 
     @Test
+    void aSubscriptionPastItsExpirationTimeIsGoneWithoutARoundTrip() {
+        WebPushProvider web = provider();
+        MockWebPush.Subscription to = service.subscribe(publicKey(vapid));
+        long expired = System.currentTimeMillis() - 1_000;
+        PushRequest request = new PushRequest(UUID.randomUUID().toString(), Platform.WEBPUSH, to.id(), null, "t", "b", Map.of(),
+                null, null, Priority.HIGH, PushType.ALERT, null, null,
+                WebPushSubscription.of(to.endpoint().toString(), to.p256dh(), to.auth(), expired));
+        assertThat(web.send(request).join()).isEqualTo(new PushOutcome.Rejected("SubscriptionExpired", true, Instant.ofEpochMilli(expired)));
+        assertThat(service.receivedCount()).isZero();
+        PushRequest later = new PushRequest(UUID.randomUUID().toString(), Platform.WEBPUSH, to.id(), null, "t", "b", Map.of(),
+                null, null, Priority.HIGH, PushType.ALERT, null, null,
+                WebPushSubscription.of(to.endpoint().toString(), to.p256dh(), to.auth(), System.currentTimeMillis() + 3_600_000));
+        assertThat(web.send(later).join()).isInstanceOf(PushOutcome.Delivered.class);
+    }
+
+    @Test
     void anHttpEndpointIsRefusedUnlessLoopbackHttpIsAllowed() {
         provider = WebPushProvider.builder().vapid(null, "mailto:ops@pushline.example", publicKey(vapid), privateKey(vapid)).build();
         MockWebPush.Subscription subscription = service.subscribe(publicKey(vapid));

@@ -1,11 +1,13 @@
 package io.pushline.topology;
 
 import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
+import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.pushline.contracts.CloudEventCodec;
 import io.pushline.contracts.DeadLetters;
 import io.pushline.contracts.Decoded;
 import io.pushline.contracts.DeviceRegistered;
+import io.pushline.contracts.PushSubscription;
 import io.pushline.contracts.Envelope;
 import io.pushline.contracts.Keys;
 import io.pushline.contracts.Lane;
@@ -95,7 +97,9 @@ final class ExpansionProcessor implements Processor<byte[], byte[], byte[], byte
     private Wakeup wakeup;
 
     /** What expansion needs of a device; kept small because there may be millions per instance. */
-    record DeviceRef(Platform platform, String appId) {}
+    /** A follower's device as the expansion keeps it; {@code webPush} for WEBPUSH devices only (absent: not written). */
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    record DeviceRef(Platform platform, String appId, PushSubscription webPush) {}
 
     /**
      * A fanout on this partition: the post, and the last follower whose devices were emitted. {@code cancelledBy} is the
@@ -252,7 +256,7 @@ final class ExpansionProcessor implements Processor<byte[], byte[], byte[], byte
         Envelope<?> envelope = decodeOrDeadLetter(record, origin);
         if (envelope != null && envelope.data() instanceof DeviceRegistered device) {
             try {
-                userDevices.put(key, JSON.writeValueAsBytes(new DeviceRef(device.platform(), device.appId())));
+                userDevices.put(key, JSON.writeValueAsBytes(new DeviceRef(device.platform(), device.appId(), device.subscription())));
             } catch (IOException e) {
                 throw new UncheckedIOException(e);
             }
@@ -448,7 +452,8 @@ final class ExpansionProcessor implements Processor<byte[], byte[], byte[], byte
         String pushId = job.pushId(token);
         PushTask task = new PushTask(pushId, job.eventId(), userId, token, device.platform(), device.appId(),
                 post.title(), post.body(), Map.of("postId", post.postId(), "authorId", post.authorId()),
-                collapseKey(post.postId()), (int) config.timelinePushTtl().toSeconds(), Priority.NORMAL, Lane.BULK);
+                collapseKey(post.postId()), (int) config.timelinePushTtl().toSeconds(), Priority.NORMAL, Lane.BULK,
+                null, null, null, device.webPush());
         RecordHeaders headers = new RecordHeaders();
         byte[] value = codec.encode(Envelope.of(pushId, config.source(), now, task), headers);
         context.forward(new Record<>(RouterProcessor.utf8(userId), value, timestamp, headers), PushlineTopology.PUSH_BULK_SINK);
