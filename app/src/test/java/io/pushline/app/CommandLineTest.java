@@ -64,6 +64,7 @@ class CommandLineTest {
             "run --circuit-open 2h|--circuit-open must be between 1s and 1h",
             "run --apns-connections 0|--apns-connections must be between 1 and 64",
             "run --role workers --fcm-service-account-file /nonexistent.json|--fcm-service-account-file: cannot read",
+            "run --role workers --webpush-vapid-file /nonexistent.json|--webpush-vapid-file: cannot read",
             "run --expansion-page-size 0|--expansion-page-size must be between 1 and 100000",
             "run --expansion-page-interval never|--expansion-page-interval:",
             "run --expansion-page-interval 2m|--expansion-page-interval must be between 1ms and 1m",
@@ -104,6 +105,20 @@ class CommandLineTest {
         assertThat(result.code()).as(parts[0]).isEqualTo(2);
         // picocli prints the usage, or for a near-miss of a command the command it suggests instead
         assertThat(result.err()).as(parts[0]).contains(parts[1]).containsAnyOf("Usage:", "Did you mean:");
+    }
+
+    @Test
+    void aBadVapidKeyIsRefusedAtStartNamingTheAppButNotTheKey(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
+        // A public key whose point is not on the curve, in an otherwise well-formed file.
+        String notAPoint = "B" + "A".repeat(85) + "E";
+        String secret = "c2VjcmV0LXNjYWxhci1ieXRlcy0wMTIzNDU2Nzg5YWI";
+        java.nio.file.Path file = java.nio.file.Files.writeString(dir.resolve("vapid.json"),
+                "{\"apps\": {\"web.example\": {\"subject\": \"mailto:ops@example.com\", \"publicKey\": \"" + notAPoint
+                        + "\", \"privateKey\": \"" + secret + "\"}}}");
+        Result result = run("run", "--role", "workers", "--webpush-vapid-file", file.toString());
+        assertThat(result.code()).isEqualTo(2);
+        assertThat(result.err()).contains("--webpush-vapid-file " + file + ": the VAPID keys of app web.example: the public key is not a P-256 point")
+                .doesNotContain(notAPoint).doesNotContain(secret);
     }
 
     @Test

@@ -3,12 +3,14 @@ package io.pushline.app;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.pushline.mock.FakeFcm;
 import io.pushline.mock.MockApns;
+import io.pushline.mock.MockWebPush;
 import io.pushline.push.Platform;
 import io.pushline.push.Priority;
 import io.pushline.push.PushOutcome;
 import io.pushline.push.PushProvider;
 import io.pushline.push.PushRequest;
 import io.pushline.push.PushType;
+import io.pushline.push.WebPushSubscription;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -135,5 +137,105 @@ class ProviderOptionsTest {
                 .isInstanceOf(ProviderOptions.Invalid.class)
                 .hasMessageStartingWith("--apns-app: ")
                 .satisfies(e -> assertThat(e.getMessage()).doesNotContain("AAAA"));
+    }
+
+    /** A VAPID key set as JSON: the public point and the private scalar of {@code keys}, base64url. */
+    private static String vapidSet(String subject, java.security.KeyPair keys) {
+        java.security.interfaces.ECPublicKey pub = (java.security.interfaces.ECPublicKey) keys.getPublic();
+        byte[] point = new byte[65];
+        point[0] = 4;
+        copy32(pub.getW().getAffineX(), point, 1);
+        copy32(pub.getW().getAffineY(), point, 33);
+        byte[] scalar = new byte[32];
+        copy32(((java.security.interfaces.ECPrivateKey) keys.getPrivate()).getS(), scalar, 0);
+        java.util.Base64.Encoder b64 = java.util.Base64.getUrlEncoder().withoutPadding();
+        return "{\"subject\": \"" + subject + "\", \"publicKey\": \"" + b64.encodeToString(point) + "\", \"privateKey\": \""
+                + b64.encodeToString(scalar) + "\"}";
+    }
+
+    private static void copy32(java.math.BigInteger n, byte[] out, int at) {
+        byte[] b = n.toByteArray();
+        int len = Math.min(b.length, 32);
+        System.arraycopy(b, b.length - len, out, at + 32 - len, len);
+    }
+
+    private static java.security.KeyPair p256() throws Exception {
+        java.security.KeyPairGenerator generator = java.security.KeyPairGenerator.getInstance("EC");
+        generator.initialize(new java.security.spec.ECGenParameterSpec("secp256r1"));
+        return generator.generateKeyPair();
+    }
+
+    private static String applicationServerKey(java.security.KeyPair keys) {
+        String set = vapidSet("mailto:x@example.com", keys);
+        int at = set.indexOf("\"publicKey\": \"") + "\"publicKey\": \"".length();
+        return set.substring(at, set.indexOf('"', at));
+    }
+
+    private static PushRequest web(MockWebPush.Subscription to, String appId) {
+        return new PushRequest(UUID.randomUUID().toString(), Platform.WEBPUSH, "wp-token-0123456789", appId, "t", "b", Map.of(),
+                null, null, Priority.HIGH, PushType.ALERT, null, null,
+                WebPushSubscription.of(to.endpoint().toString(), to.p256dh(), to.auth()));
+    }
+
+    @Test
+    void webPushSignsEachAppsPushesWithItsOwnVapidKeysFromAFile(@TempDir Path dir) throws Exception {
+        MockWebPush service = MockWebPush.start();
+        closeables.add(service);
+        java.security.KeyPair defaults = p256();
+        java.security.KeyPair shop = p256();
+        Path file = Files.writeString(dir.resolve("vapid.json"), "{\"default\": " + vapidSet("mailto:ops@example.com", defaults)
+                + ", \"apps\": {\"web.shop\": " + vapidSet("https://shop.example.com/contact", shop) + "}}");
+        ProviderOptions options = parse("--webpush-vapid-file", file.toString(), "--webpush-allow-loopback-http");
+
+        Map<Platform, PushProvider> providers = options.realProviders(new SimpleMeterRegistry(), 100, name -> null);
+        providers.values().forEach(closeables::add);
+
+        assertThat(providers).containsOnlyKeys(Platform.WEBPUSH);
+        PushProvider webPush = providers.get(Platform.WEBPUSH);
+        // A subscription made with the shop's applicationServerKey takes the shop's pushes (signed with its key) ...
+        MockWebPush.Subscription shopFan = service.subscribe(applicationServerKey(shop));
+        assertThat(send(webPush, web(shopFan, "web.shop"))).isInstanceOf(PushOutcome.Delivered.class);
+        // ... and an app without keys of its own signs with the default set.
+        MockWebPush.Subscription otherFan = service.subscribe(applicationServerKey(defaults));
+        assertThat(send(webPush, web(otherFan, "web.other"))).isInstanceOf(PushOutcome.Delivered.class);
+        // Signed with the wrong app's keys, the push service refuses it (403): the keys really are per app.
+        assertThat(send(webPush, web(shopFan, "web.other"))).isInstanceOf(PushOutcome.Rejected.class);
+        assertThat(service.ledger().acceptedCount()).isEqualTo(2);
+    }
+
+    @Test
+    void badVapidConfigurationIsRefusedAtStartNamingWhereButNeverTheKey(@TempDir Path dir) throws Exception {
+        java.security.KeyPair keys = p256();
+        java.security.KeyPair other = p256();
+        String good = vapidSet("mailto:ops@example.com", keys);
+        String privatePart = good.substring(good.indexOf("\"privateKey\""));
+        String secret = privatePart.substring(privatePart.indexOf(": \"") + 3, privatePart.lastIndexOf('"'));
+        String mismatched = vapidSet("mailto:ops@example.com", other).replaceAll("\"privateKey\": \"[^\"]+\"", "\"privateKey\": \"" + secret + "\"");
+        Map<String, String> cases = new java.util.LinkedHashMap<>();
+        cases.put("{\"apps\": {\"web.a\": " + mismatched + "}}", "the VAPID keys of app web.a: the public key is not the private key's");
+        cases.put("{\"default\": " + good.replace("mailto:ops@example.com", "ops@example.com") + "}", "the subject must be a mailto: or https: contact");
+        cases.put("{\"default\": " + good.replace(secret, secret.substring(4)) + "}", "the default VAPID keys: the private key is not a P-256 key");
+        cases.put("{\"default\": {\"subject\": \"mailto:a@b.c\", \"publicKey\": \"x\"}}", "default: \"privateKey\" must be a non-empty string");
+        cases.put("{\"apps\": {\"web.a\": " + good.replace("}", ", \"kid\": \"1\"}") + "}}", "app web.a: unknown field 'kid'");
+        cases.put("{\"keys\": " + good + "}", "unknown field 'keys' (fields: default, apps)");
+        cases.put("{}", "no VAPID keys");
+        cases.put("{\"default\": {\"privateKey\": \"" + secret + "\" \"subject\"}}", "not valid JSON (line 1");
+        cases.put("[" + good + "]", "must be a JSON object");
+        for (Map.Entry<String, String> c : cases.entrySet()) {
+            Path file = Files.writeString(dir.resolve("vapid.json"), c.getKey());
+            assertThatThrownBy(() -> parse("--webpush-vapid-file", file.toString()).realProviders(new SimpleMeterRegistry(), 100, name -> null))
+                    .as(c.getKey()).isInstanceOf(ProviderOptions.Invalid.class)
+                    .hasMessageStartingWith("--webpush-vapid-file " + file + ": ").hasMessageContaining(c.getValue())
+                    .satisfies(e -> assertThat(e.getMessage()).doesNotContain(secret).doesNotContain(secret.substring(4)));
+        }
+        // The same JSON in the environment is named by its variable; the file and the variable together are refused.
+        assertThatThrownBy(() -> parse().realProviders(new SimpleMeterRegistry(), 100,
+                name -> name.equals(ProviderOptions.WEBPUSH_VAPID_JSON_ENV) ? "{\"apps\": {\"web.a\": " + mismatched + "}}" : null))
+                .isInstanceOf(ProviderOptions.Invalid.class).hasMessageStartingWith(ProviderOptions.WEBPUSH_VAPID_JSON_ENV + ": the VAPID keys of app web.a")
+                .satisfies(e -> assertThat(e.getMessage()).doesNotContain(secret));
+        Path file = Files.writeString(dir.resolve("good.json"), "{\"default\": " + good + "}");
+        assertThatThrownBy(() -> parse("--webpush-vapid-file", file.toString()).realProviders(new SimpleMeterRegistry(), 100,
+                name -> name.equals(ProviderOptions.WEBPUSH_VAPID_JSON_ENV) ? "{}" : null))
+                .isInstanceOf(ProviderOptions.Invalid.class).hasMessageContaining("not both");
     }
 }

@@ -16,6 +16,7 @@ import io.pushline.contracts.FollowCreated;
 import io.pushline.contracts.FollowRemoved;
 import io.pushline.contracts.Platform;
 import io.pushline.contracts.PushIds;
+import io.pushline.contracts.PushSubscription;
 import io.pushline.contracts.TimelinePosted;
 import io.pushline.contracts.Topics;
 import io.pushline.testkit.KafkaBroker;
@@ -46,8 +47,9 @@ import static org.awaitility.Awaitility.await;
 
 /**
  * The thin path, end to end, against the real broker: TimelinePosted → router → follower-partitioned state →
- * partition-local expansion → push tasks in Kafka → worker → Pushy's MockApnsServer (HTTP/2, TLS) and the fake FCM
- * server driven by the real Firebase Admin SDK.
+ * partition-local expansion → push tasks in Kafka → worker → Pushy's MockApnsServer (HTTP/2, TLS), the fake FCM
+ * server driven by the real Firebase Admin SDK, and the test web push service, which decrypts every web push with
+ * the subscriber's keys and checks its VAPID JWT. One post reaches devices of all three kinds at once.
  *
  * <p>The expected deliveries are computed here from the graph the test defines, independently of the pipeline.
  */
@@ -56,22 +58,30 @@ class TimelineFanoutIntegrationTest {
     private static final URI SOURCE = URI.create("test://timeline-fanout");
     private final CloudEventCodec codec = new CloudEventCodec();
 
-    record Device(String user, String token, Platform platform) {}
+    /** A device; a web device's token is derived from its subscription when it registers. */
+    record Device(String user, String token, Platform platform, PushSubscription subscription) {}
 
     @Test
     void everyFollowerDeviceGetsEachPostOnceAndNobodyElseGetsAny(KafkaBroker broker, @TempDir Path stateDir) throws Exception {
         Admin admin = broker.admin();
         TestTopics.deleteAll(admin, "pushline", Duration.ofMinutes(1));
 
-        // 50 users; users 0-19 have 3 devices, users 20-49 have 2: 120 devices, alternating platforms.
+        // 50 users; users 0-19 have 3 devices, users 20-49 have 2: 120 devices, APNs, FCM and web push in turn.
         List<String> users = new ArrayList<>();
         List<Device> devices = new ArrayList<>();
+        SimpleMeterRegistry registry = new SimpleMeterRegistry();
+        MockProviders mocks = MockProviders.start(registry);
         for (int u = 0; u < 50; u++) {
             String user = "user-" + u;
             users.add(user);
             for (int d = 0; d < (u < 20 ? 3 : 2); d++) {
-                Platform platform = devices.size() % 2 == 0 ? Platform.APNS : Platform.FCM;
-                devices.add(new Device(user, "tok" + u + "x" + d + "-" + UUID.randomUUID(), platform));
+                Platform platform = Platform.values()[devices.size() % 3];
+                if (platform == Platform.WEBPUSH) {
+                    PushSubscription subscription = mocks.subscribeWebDevice();
+                    devices.add(new Device(user, subscription.token(), platform, subscription));
+                } else {
+                    devices.add(new Device(user, "tok" + u + "x" + d + "-" + UUID.randomUUID(), platform, null));
+                }
             }
         }
         assertThat(devices).hasSize(120);
@@ -96,16 +106,18 @@ class TimelineFanoutIntegrationTest {
         followers.get("user-0").remove("user-10");
         assertThat(followers.get("user-1")).doesNotContain("user-10");
 
-        SimpleMeterRegistry registry = new SimpleMeterRegistry();
         String appId = TestTopics.unique("pushline-it");
         Pipeline.Settings settings = new Pipeline.Settings(broker.bootstrapServers(), Map.of(), 3, Replication.Choice.AUTO, stateDir, appId, 64);
-        try (MockProviders mocks = MockProviders.start(registry);
+        try (mocks;
              Pipeline pipeline = Pipeline.start(settings, ProcessRole.pipelineRoles(), mocks.providers, registry);
              KafkaProducer<String, byte[]> producer = new KafkaProducer<>(Pipeline.producerConfig(settings.clients()),
                      new StringSerializer(), new ByteArraySerializer())) {
             Instant registeredAt = Instant.now();
             for (Device d : devices) {
-                publish(producer, new DeviceRegistered(d.user(), d.token(), d.platform(),
+                // A web device registers its subscription as the browser gives it, without a token.
+                publish(producer, d.platform() == Platform.WEBPUSH
+                        ? new DeviceRegistered(d.user(), null, d.platform(), "io.pushline.test.web", registeredAt, d.subscription())
+                        : new DeviceRegistered(d.user(), d.token(), d.platform(),
                         d.platform() == Platform.APNS ? "io.pushline.test" : "io.pushline.test.android", registeredAt));
             }
             // Each follow also notifies its followee ("X followed you", the follow coordinator): those pushes are
@@ -124,6 +136,7 @@ class TimelineFanoutIntegrationTest {
 
             Map<String, Set<String>> expectedByToken = new HashMap<>();
             Set<String> expectedPushIds = new HashSet<>();
+            Map<String, String> webPayloads = new HashMap<>();   // push id → the JSON the web app must receive
             for (String author : List.of("user-0", "user-1", "user-2")) {
                 String eventId = UUID.randomUUID().toString();
                 for (Device d : devices) {
@@ -131,6 +144,10 @@ class TimelineFanoutIntegrationTest {
                         String pushId = PushIds.pushId(SOURCE.toString(), eventId, d.token());
                         expectedByToken.computeIfAbsent(d.token(), k -> new HashSet<>()).add(pushId);
                         expectedPushIds.add(pushId);
+                        if (d.platform() == Platform.WEBPUSH) {
+                            webPayloads.put(pushId, "{\"title\":\"" + author + " posted\",\"body\":\"hello\",\"data\":{\"authorId\":\""
+                                    + author + "\",\"postId\":\"post-of-" + author + "\",\"pushline_push_id\":\"" + pushId + "\"}}");
+                        }
                     }
                 }
                 publish(producer, eventId, new TimelinePosted("post-of-" + author, author, author + " posted", "hello"));
@@ -157,10 +174,25 @@ class TimelineFanoutIntegrationTest {
             }
             Map<String, Integer> byToken = new HashMap<>(mocks.apns.ledger().countsByToken());
             mocks.fcm.ledger().countsByToken().forEach((t, n) -> byToken.merge(t, n, Integer::sum));
-            devices.stream().filter(d -> d.user().equals("user-10"))
+            devices.stream().filter(d -> d.user().equals("user-10") && d.platform() != Platform.WEBPUSH)
                     .forEach(d -> assertThat(byToken).doesNotContainKey(d.token()));
             assertThat(mocks.apns.ledger().acceptedCount()).isPositive();
             assertThat(mocks.fcm.ledger().acceptedCount()).isPositive();
+            // Every web push was decrypted by the test push service with its subscriber's keys (after its VAPID JWT
+            // was checked): what it decrypted is exactly what the post said, with the push's id.
+            assertThat(webPayloads).hasSizeGreaterThan(20);
+            assertThat(mocks.webPush.ledger().acceptedCount()).isEqualTo(webPayloads.size()
+                    + others.stream().filter(id -> mocks.webPush.ledger().countsByPushId().containsKey(id)).count());
+            assertThat(mocks.webPush.refusals()).as("pushes the service refused (VAPID, encryption)").isEmpty();
+            com.fasterxml.jackson.databind.ObjectMapper json = new com.fasterxml.jackson.databind.ObjectMapper();
+            for (Map.Entry<String, String> sent : webPayloads.entrySet()) {
+                String received = mocks.webPush.ledger().wireRequest(sent.getKey()).orElseThrow().body();
+                assertThat(json.readTree(received)).as("decrypted payload of %s", sent.getKey()).isEqualTo(json.readTree(sent.getValue()));
+            }
+            Set<String> webToUser10 = new HashSet<>();
+            devices.stream().filter(d -> d.user().equals("user-10") && d.platform() == Platform.WEBPUSH)
+                    .forEach(d -> webToUser10.add(d.subscription().endpoint().substring(d.subscription().endpoint().lastIndexOf('/') + 1)));
+            assertThat(mocks.webPush.ledger().countsByToken()).doesNotContainKeys(webToUser10.toArray(String[]::new));
         }
     }
 

@@ -83,7 +83,7 @@ public final class VapidConfig {
                 throw new IllegalArgumentException(origin + ": unknown field '" + shown(name) + "' (fields: default, apps)");
             }
         }
-        KeySet defaults = root.has("default") ? keySet(root.get("default"), origin + " default") : null;
+        KeySet defaults = root.has("default") ? keySet(root.get("default"), origin + ": default") : null;
         Map<String, KeySet> apps = new LinkedHashMap<>();
         JsonNode appsNode = root.get("apps");
         if (appsNode != null) {
@@ -95,7 +95,7 @@ public final class VapidConfig {
                 if (app.getKey().isBlank()) {
                     throw new IllegalArgumentException(origin + ": an app id is blank");
                 }
-                apps.put(app.getKey(), keySet(app.getValue(), origin + " app " + shown(app.getKey())));
+                apps.put(app.getKey(), keySet(app.getValue(), origin + ": app " + shown(app.getKey())));
             }
         }
         if (defaults == null && apps.isEmpty()) {

@@ -388,8 +388,11 @@ public final class WebPushProvider implements PushProvider {
             java.security.interfaces.ECPublicKey publicPoint;
             java.security.interfaces.ECPrivateKey privateScalar;
             try {
-                publicPoint = com.interaso.webpush.CryptoKt.generatePublicKeyFromUncompressedBytes(
-                        Base64.getUrlDecoder().decode(Objects.requireNonNull(publicKey, "publicKey").replace("=", "")));
+                byte[] point = Base64.getUrlDecoder().decode(Objects.requireNonNull(publicKey, "publicKey").replace("=", ""));
+                if (!onP256(point)) {
+                    throw new IllegalArgumentException("not on the curve");
+                }
+                publicPoint = com.interaso.webpush.CryptoKt.generatePublicKeyFromUncompressedBytes(point);
             } catch (RuntimeException e) {
                 throw new IllegalArgumentException(who + ": the public key is not a P-256 point in base64url (65 bytes uncompressed)");
             }
@@ -403,6 +406,22 @@ public final class WebPushProvider implements PushProvider {
                 throw new IllegalArgumentException(who + ": the private key is not a P-256 key in base64url (32 bytes)");
             }
             return vapid(appId, subject, publicPoint, privateScalar);
+        }
+
+        /** Whether {@code point} is an uncompressed P-256 point (0x04, x, y) on the curve: y² = x³ − 3x + b (mod p). */
+        static boolean onP256(byte[] point) {
+            if (point.length != 65 || point[0] != 4) {
+                return false;
+            }
+            java.math.BigInteger p = new java.math.BigInteger("ffffffff00000001000000000000000000000000ffffffffffffffffffffffff", 16);
+            java.math.BigInteger b = new java.math.BigInteger("5ac635d8aa3a93e7b3ebbd55769886bc651d06b0cc53b0f63bce3c3e27d2604b", 16);
+            java.math.BigInteger x = new java.math.BigInteger(1, java.util.Arrays.copyOfRange(point, 1, 33));
+            java.math.BigInteger y = new java.math.BigInteger(1, java.util.Arrays.copyOfRange(point, 33, 65));
+            if (x.compareTo(p) >= 0 || y.compareTo(p) >= 0) {
+                return false;
+            }
+            java.math.BigInteger right = x.pow(3).subtract(x.multiply(java.math.BigInteger.valueOf(3))).add(b).mod(p);
+            return y.pow(2).mod(p).equals(right);
         }
 
         /** As {@link #vapid(String, String, String, String)}, with the keys as Java keys (generated, or read elsewhere). */
