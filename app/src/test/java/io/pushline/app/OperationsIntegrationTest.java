@@ -147,6 +147,11 @@ class OperationsIntegrationTest {
         assertThat(json.get("deadLettered").asLong()).isEqualTo(json.get("malformedPublished").asLong());
         assertThat(json.get("apnsAccepted").asLong()).isPositive();
         assertThat(json.get("fcmAccepted").asLong()).isPositive();
+        assertThat(json.get("webpushAccepted").asLong()).isPositive();
+        // The third provider is in /metrics beside the other two, so the Grafana panels by platform show it.
+        assertThat(scrapeText().lines().filter(l -> l.startsWith("pushline_push_outcomes_total{") && l.contains("platform=\"webpush\"")
+                && l.contains("outcome=\"delivered\"")).mapToDouble(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1))).sum())
+                .as("web pushes delivered in /metrics").isPositive();
 
         // The dashboard's sampler sees what /metrics exports: wait until its newest total equals the scrape's.
         AtomicReference<Map<String, Double>> last = new AtomicReference<>();
@@ -272,6 +277,9 @@ class OperationsIntegrationTest {
                 .filter(java.util.Objects::nonNull)
                 .filter(everything::contains).limit(5).toList();
         assertThat(leaked).as("device tokens in the demo's output or logs").isEmpty();
+        // Web devices' tokens are derived from their subscriptions' endpoints (capability URLs): neither is shown.
+        assertThat(Pattern.compile("wp-[A-Za-z0-9_-]{43}").matcher(everything).find()).as("a web push token in the logs").isFalse();
+        assertThat(Pattern.compile("/push/[0-9a-f]{8}-[0-9a-f]{4}-").matcher(everything).find()).as("a web push endpoint in the logs").isFalse();
     }
 
     // ---------------------------------------------------------------- d. the page in a real browser
