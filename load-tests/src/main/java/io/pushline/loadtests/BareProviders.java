@@ -46,10 +46,10 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * The physical ceiling of delivery on this machine: Pushy and the Firebase Admin SDK used directly, with nothing of
- * Pushline in between, against the same mock servers and with the same connection and in-flight settings the
- * pipeline's providers use (2 APNs connections with 1,000 in flight each; 64 FCM sends in flight). Payloads look like
- * the pipeline's timeline pushes.
+ * The physical ceiling of delivery on this machine: Pushy, the Firebase Admin SDK and the web push library used
+ * directly, with nothing of Pushline in between, against the same mock servers and with the same connection and
+ * in-flight settings the pipeline's providers use (2 APNs connections with 1,000 in flight each; 64 FCM sends in
+ * flight; web pushes {@value #WEB_IN_FLIGHT} in flight). Payloads look like the pipeline's timeline pushes.
  */
 final class BareProviders {
     static final int APNS_CONNECTIONS = 2;
@@ -60,31 +60,60 @@ final class BareProviders {
     /** Subscriptions the web pushes go to, in turn. */
     static final int WEB_SUBSCRIPTIONS = 100;
 
-    /** Rates of one measurement, in sends accepted per second. */
-    record Rates(double apnsPerSec, double fcmPerSec, double mixedPerSec, long errors, double mixedCpuMicrosPerPush) {}
+    /**
+     * Rates of one measurement, in sends accepted per second; {@code webPerSec} is 0 when the mix has no web push.
+     * {@code mixedPerSec}: all of the mix's providers at once, in its shares.
+     */
+    record Rates(double apnsPerSec, double fcmPerSec, double mixedPerSec, long errors, double mixedCpuMicrosPerPush,
+                 double webPerSec) {
+        Rates(double apnsPerSec, double fcmPerSec, double mixedPerSec, long errors, double mixedCpuMicrosPerPush) {
+            this(apnsPerSec, fcmPerSec, mixedPerSec, errors, mixedCpuMicrosPerPush, 0);
+        }
+    }
 
     private BareProviders() {
     }
 
     /** Pushy alone, then the Firebase SDK alone, then both at once with half of {@code count} each (the 50/50 mix). */
     static Rates measure(MockApns apns, FakeFcm fcm, int count, Duration timeout) throws Exception {
+        return measure(apns, fcm, null, count, 0, timeout);
+    }
+
+    /**
+     * Pushy alone, the Firebase SDK alone, the web push library alone (if {@code webPercent > 0}), then all at once:
+     * {@code webPercent} % of {@code count} web pushes and the rest half APNs, half FCM (the pipeline's mix).
+     */
+    static Rates measure(MockApns apns, FakeFcm fcm, MockWebPush web, int count, int webPercent, Duration timeout) throws Exception {
         AtomicLong errors = new AtomicLong();
-        try (PushyRunner pushy = new PushyRunner(apns); FirebaseRunner firebase = new FirebaseRunner(fcm)) {
+        int webCount = (int) ((long) count * webPercent / 100);
+        int apnsCount = (count - webCount) / 2;
+        int fcmCount = count - webCount - apnsCount;
+        try (PushyRunner pushy = new PushyRunner(apns); FirebaseRunner firebase = new FirebaseRunner(fcm);
+             WebPushRunner webPush = webCount > 0 ? WebPushRunner.subscribed(web) : null) {
             pushy.send(Math.min(count, 1000), errors, timeout);      // warm-up: TLS, HTTP/2, JIT
             firebase.send(Math.min(count, 500), errors, timeout);
+            if (webPush != null) {
+                webPush.send(Math.min(count, 500), errors, timeout);
+            }
             double apnsRate = rate(count, () -> pushy.send(count, errors, timeout));
             double fcmRate = rate(count, () -> firebase.send(count, errors, timeout));
+            double webRate = webPush == null ? 0 : rate(webCount, () -> webPush.send(webCount, errors, timeout));
             long cpuBefore = CpuClock.ownNanos();
             double mixed = rate(count, () -> {
-                CompletableFuture<Void> a = CompletableFuture.runAsync(() -> pushy.send(count / 2, errors, timeout));
-                CompletableFuture<Void> f = CompletableFuture.runAsync(() -> firebase.send(count - count / 2, errors, timeout));
-                CompletableFuture.allOf(a, f).join();
+                CompletableFuture<Void> a = CompletableFuture.runAsync(() -> pushy.send(apnsCount, errors, timeout));
+                CompletableFuture<Void> f = CompletableFuture.runAsync(() -> firebase.send(fcmCount, errors, timeout));
+                CompletableFuture<Void> w = webPush == null ? CompletableFuture.completedFuture(null)
+                        : CompletableFuture.runAsync(() -> webPush.send(webCount, errors, timeout));
+                CompletableFuture.allOf(a, f, w).join();
             });
             double cpuPerPush = (CpuClock.ownNanos() - cpuBefore) / 1000.0 / count;
-            return new Rates(apnsRate, fcmRate, mixed, errors.get(), cpuPerPush);
+            return new Rates(apnsRate, fcmRate, mixed, errors.get(), cpuPerPush, webRate);
         } finally {
             apns.ledger().clear();
             fcm.ledger().clear();
+            if (web != null) {
+                web.ledger().clear();
+            }
         }
     }
 
@@ -223,6 +252,17 @@ final class BareProviders {
         WebPushRunner(VapidKeys keys, List<MockWebPush.Subscription> subscriptions) {
             this.webPush = new WebPush("mailto:bench@pushline.example", keys);
             this.subscriptions = List.copyOf(subscriptions);
+        }
+
+        /** A runner with VAPID keys of its own and {@link #WEB_SUBSCRIPTIONS} subscriptions at {@code web} made for them. */
+        static WebPushRunner subscribed(MockWebPush web) {
+            VapidKeys keys = VapidKeys.generate();
+            String applicationServerKey = Base64.getUrlEncoder().withoutPadding().encodeToString(keys.getApplicationServerKey());
+            List<MockWebPush.Subscription> subscriptions = new java.util.ArrayList<>();
+            for (int i = 0; i < WEB_SUBSCRIPTIONS; i++) {
+                subscriptions.add(web.subscribe(applicationServerKey));
+            }
+            return new WebPushRunner(keys, subscriptions);
         }
 
         void send(int count, AtomicLong errors, Duration timeout) {

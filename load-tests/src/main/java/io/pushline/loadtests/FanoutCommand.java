@@ -27,8 +27,9 @@ import static io.pushline.loadtests.Reports.round3;
  */
 @Command(name = "fanout", mixinStandardHelpOptions = true, sortOptions = false,
         description = {"One TimelinePosted to an audience of --devices devices, end to end through the real",
-                "broker, topology, workers, Pushy and the Firebase Admin SDK to the mock providers. The baseline is",
-                "the bare provider rate (Pushy and the Firebase SDK straight to the same mocks) measured in the same run."})
+                "broker, topology, workers, Pushy, the Firebase Admin SDK and the web push provider to the mock providers",
+                "and test push service. The baseline is the bare provider rate (Pushy, the Firebase SDK and the web push",
+                "library straight to the same mocks, in the same mix) measured in the same run."})
 final class FanoutCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
@@ -41,14 +42,18 @@ final class FanoutCommand implements Callable<Integer> {
     @Option(names = "--baseline-pushes", paramLabel = "N", defaultValue = "20000", description = "Pushes for the bare-provider baseline (default: ${DEFAULT-VALUE}).")
     int baselinePushes;
 
+    @Option(names = "--web-share", paramLabel = "PERCENT", defaultValue = "20",
+            description = "Share of the devices that are web push subscriptions, the rest half APNs, half FCM (default: ${DEFAULT-VALUE}).")
+    int webShare;
+
     @Override
     public Integer call() throws Exception {
         validate();
-        System.out.printf("pushline bench fanout: one timeline post to %,d devices%n", devices);
+        System.out.printf("pushline bench fanout: one timeline post to %,d devices (%d%% web push)%n", devices, webShare);
         Instant start = Instant.now();
         try (LocalStack stack = options.startStack()) {
-            FanoutScenario.Audience audience = FanoutScenario.prepare(stack, devices, options.timeout());
-            BareProviders.Rates baseline = FanoutRuns.bareBaseline(stack, baselinePushes, options);
+            FanoutScenario.Audience audience = FanoutScenario.prepare(stack, devices, webShare, options.timeout());
+            BareProviders.Rates baseline = FanoutRuns.bareBaseline(stack, baselinePushes, webShare, options);
 
             Recording recording = new Recording();
             FanoutScenario.Result r;
@@ -56,6 +61,7 @@ final class FanoutCommand implements Callable<Integer> {
                 r = FanoutScenario.run(stack, audience, recording, options.timeout());
             }
             Map<String, Object> params = FanoutRuns.params(options, devices, baselinePushes);
+            params.put("webShare", webShare);
             Map<String, Object> figures = FanoutRuns.figures(r, baseline);
             BenchReport report = new BenchReport("fanout", params, round(r.pushesPerSec()),
                     LatencyMs.of(recording.latencyMicros()),
@@ -67,8 +73,11 @@ final class FanoutCommand implements Callable<Integer> {
         }
     }
 
-    /** The shared options, then --devices and --baseline-pushes; a bad value is a usage error. */
+    /** The shared options, then --devices, --baseline-pushes and --web-share; a bad value is a usage error. */
     void validate() {
         FanoutRuns.validate(spec.commandLine(), options, devices, baselinePushes);
+        if (webShare < 0 || webShare > 100) {
+            throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--web-share must be between 0 and 100, was " + webShare);
+        }
     }
 }

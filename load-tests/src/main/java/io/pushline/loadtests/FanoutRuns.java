@@ -32,10 +32,25 @@ final class FanoutRuns {
 
     /** Pushy and the Firebase SDK straight to the stack's mocks, {@code pushes} each way, with what it found printed. */
     static BareProviders.Rates bareBaseline(LocalStack stack, int pushes, BenchOptions options) throws Exception {
-        System.out.printf("  baseline: bare Pushy and Firebase SDK to the same mocks, %,d pushes each way ...%n", pushes);
-        BareProviders.Rates rates = BareProviders.measure(stack.apns(), stack.fcm(), pushes, options.timeout());
-        System.out.printf("  bare rates: APNs %,.0f/s, FCM %,.0f/s, both at once (50/50) %,.0f/s%n", rates.apnsPerSec(),
-                rates.fcmPerSec(), rates.mixedPerSec());
+        return bareBaseline(stack, pushes, 0, options);
+    }
+
+    /** As above, with {@code webPercent} % of the mix web pushes (the web push library used bare). */
+    static BareProviders.Rates bareBaseline(LocalStack stack, int pushes, int webPercent, BenchOptions options) throws Exception {
+        if (webPercent == 0) {
+            System.out.printf("  baseline: bare Pushy and Firebase SDK to the same mocks, %,d pushes each way ...%n", pushes);
+        } else {
+            System.out.printf("  baseline: bare Pushy, Firebase SDK and web push library to the same mocks, %,d pushes ...%n", pushes);
+        }
+        BareProviders.Rates rates = BareProviders.measure(stack.apns(), stack.fcm(), stack.mocks().webPush, pushes, webPercent,
+                options.timeout());
+        if (webPercent == 0) {
+            System.out.printf("  bare rates: APNs %,.0f/s, FCM %,.0f/s, both at once (50/50) %,.0f/s%n", rates.apnsPerSec(),
+                    rates.fcmPerSec(), rates.mixedPerSec());
+        } else {
+            System.out.printf("  bare rates: APNs %,.0f/s, FCM %,.0f/s, web push %,.0f/s, all at once (%d%% web) %,.0f/s%n",
+                    rates.apnsPerSec(), rates.fcmPerSec(), rates.webPerSec(), webPercent, rates.mixedPerSec());
+        }
         return rates;
     }
 
@@ -59,6 +74,9 @@ final class FanoutRuns {
         figures.put("deliveryMs", Duration.between(r.postedAt(), r.lastAcceptedAt()).toMillis());
         figures.put("bareApnsPushesPerSec", round(baseline.apnsPerSec()));
         figures.put("bareFcmPushesPerSec", round(baseline.fcmPerSec()));
+        if (baseline.webPerSec() > 0) {
+            figures.put("bareWebPushesPerSec", round(baseline.webPerSec()));
+        }
         figures.put("bareMixedPushesPerSec", round(baseline.mixedPerSec()));
         // CPU per push does not depend on what else the machine did meanwhile, as rates do: the steadier comparison.
         figures.put("cpuMicrosPerPush", round(r.cpuMicrosPerPush()));

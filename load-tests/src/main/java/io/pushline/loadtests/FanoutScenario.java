@@ -30,7 +30,8 @@ import java.util.function.LongSupplier;
 import java.util.function.Predicate;
 
 /**
- * One author, an audience of {@code devices} devices (followers with one or two devices each, both platforms), one
+ * One author, an audience of {@code devices} devices (followers with one or two devices each: APNs, FCM and, for a
+ * chosen share, web push subscriptions at the test push service), one
  * {@code TimelinePosted}: measured from the event's {@code ce_time} to the moment the mock providers accepted the last
  * push. Seeding is batched and not measured.
  */
@@ -50,8 +51,12 @@ final class FanoutScenario {
     private FanoutScenario() {
     }
 
-    /** Seeds the audience and returns the tokens, in seeding order. */
-    static List<String> seed(LocalStack stack, int devices, Duration timeout) {
+    /**
+     * Seeds the audience and returns the tokens, in seeding order: {@code webPercent} % of the devices (spread evenly)
+     * are web push subscriptions, registered as browsers give them (the token derived from the endpoint), the rest
+     * alternate APNs and FCM.
+     */
+    static List<String> seed(LocalStack stack, int devices, int webPercent, Duration timeout) {
         CloudEventCodec codec = new CloudEventCodec();
         Map<String, Object> config = stack.producerConfig();
         config.put(ProducerConfig.LINGER_MS_CONFIG, 50);
@@ -69,13 +74,19 @@ final class FanoutScenario {
                         new FollowCreated(user, AUTHOR))));
                 int own = (follower % 2 == 0) ? 2 : 1;    // 1.5 devices per follower on average
                 for (int k = 0; k < own && d < devices; k++, d++) {
-                    boolean apns = d % 2 == 0;
-                    String token = apns ? (UUID.randomUUID().toString() + UUID.randomUUID()).replace("-", "")
-                            : UUID.randomUUID().toString().replace("-", "") + ":APA91b" + UUID.randomUUID().toString().replace("-", "");
-                    tokens.add(token);
-                    producer.send(codec.toRecord(Topics.EVENTS, Envelope.of(UUID.randomUUID().toString(), SOURCE, registeredAt,
-                            new DeviceRegistered(user, token, apns ? Platform.APNS : Platform.FCM,
-                                    apns ? "io.pushline.bench" : "io.pushline.bench.android", registeredAt))));
+                    DeviceRegistered device;
+                    if ((long) d * webPercent % 100 < webPercent) {
+                        device = new DeviceRegistered(user, null, Platform.WEBPUSH, "io.pushline.bench.web", registeredAt,
+                                stack.mocks().subscribeWebDevice());
+                    } else {
+                        boolean apns = d % 2 == 0;
+                        String token = apns ? (UUID.randomUUID().toString() + UUID.randomUUID()).replace("-", "")
+                                : UUID.randomUUID().toString().replace("-", "") + ":APA91b" + UUID.randomUUID().toString().replace("-", "");
+                        device = new DeviceRegistered(user, token, apns ? Platform.APNS : Platform.FCM,
+                                apns ? "io.pushline.bench" : "io.pushline.bench.android", registeredAt);
+                    }
+                    tokens.add(device.token());
+                    producer.send(codec.toRecord(Topics.EVENTS, Envelope.of(UUID.randomUUID().toString(), SOURCE, registeredAt, device)));
                 }
                 if (d % 10_000 < 2) {
                     bar.update(d);
@@ -107,10 +118,15 @@ final class FanoutScenario {
         }
     }
 
-    /** Seeds {@code devices} devices and waits until the topology has materialised them. */
+    /** Seeds {@code devices} APNs and FCM devices and waits until the topology has materialised them. */
     static Audience prepare(LocalStack stack, int devices, Duration timeout) {
+        return prepare(stack, devices, 0, timeout);
+    }
+
+    /** As above, {@code webPercent} % of them web push subscriptions. */
+    static Audience prepare(LocalStack stack, int devices, int webPercent, Duration timeout) {
         Instant seedStart = Instant.now();
-        List<String> tokens = seed(stack, devices, timeout);
+        List<String> tokens = seed(stack, devices, webPercent, timeout);
         long seedMillis = Duration.between(seedStart, Instant.now()).toMillis();
         System.out.println("  waiting for the audience to be materialised ...");
         Instant materialiseStart = Instant.now();
@@ -133,6 +149,7 @@ final class FanoutScenario {
     static Post post(LocalStack stack, List<String> tokens) throws Exception {
         stack.apns().ledger().clear();
         stack.fcm().ledger().clear();
+        stack.mocks().webPush.ledger().clear();
         String eventId = UUID.randomUUID().toString();
         Set<String> expected = new HashSet<>(tokens.size() * 2);
         for (String token : tokens) {
@@ -184,7 +201,7 @@ final class FanoutScenario {
     static Result measure(LocalStack stack, Post post, Audience audience, Recording recording, Predicate<String> others) {
         Set<String> expected = post.expected();
         Instant last = post.postedAt();
-        for (PushLedger ledger : List.of(stack.apns().ledger(), stack.fcm().ledger())) {
+        for (PushLedger ledger : List.of(stack.apns().ledger(), stack.fcm().ledger(), stack.mocks().webPush.ledger())) {
             for (PushLedger.Accepted a : ledger.accepted()) {
                 if (expected.contains(a.pushId())) {
                     recording.recordLatencyMicros(Math.max(0, Duration.between(post.postedAt(), a.acceptedAt()).toNanos() / 1000));

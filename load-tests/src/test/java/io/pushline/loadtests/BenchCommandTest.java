@@ -99,6 +99,8 @@ class BenchCommandTest {
         assertThat(f.get("lost").asLong()).isZero();
         assertThat(f.get("duplicates").asLong()).isZero();
         assertThat(f.get("figures").get("pushesDelivered").asLong()).isEqualTo(3000);
+        assertThat(f.get("params").get("webShare").asInt()).as("a fifth of the audience on web push").isEqualTo(20);
+        assertThat(f.get("figures").get("bareWebPushesPerSec").asDouble()).as("the web push library in the baseline's mix").isPositive();
         assertThat(f.get("figures").get("cpuMicrosPerPushByThreadGroup").get("workers' poll threads").asDouble())
                 .as("where the CPU per push went, by thread group").isPositive();
         assertThat(f.get("latencyMs").get("p50").asDouble()).isPositive();
@@ -113,7 +115,7 @@ class BenchCommandTest {
         assertThat(run("providers", "--report", dir.toString(), "--pushes", "1000").code()).isZero();
         JsonNode figures = new ObjectMapper().readTree(dir.resolve("report.json").toFile()).get("figures");
         for (String rate : new String[]{"ourApnsPushesPerSec", "bareApnsPushesPerSec", "ourFcmPushesPerSec", "bareFcmPushesPerSec",
-                "ourApnsCpuMicrosPerPush", "ourFcmCpuMicrosPerPush"}) {
+                "ourApnsCpuMicrosPerPush", "ourFcmCpuMicrosPerPush", "ourWebPushesPerSec", "bareWebPushesPerSec", "webRatio"}) {
             assertThat(figures.get(rate).asDouble()).as(rate).isPositive();
         }
         assertThat(figures.get("ourFailures").asLong()).isZero();
