@@ -84,10 +84,11 @@ final class ThreadCpu {
         if (name.startsWith("pushline-receipts") || name.startsWith("pushline-follow")) {
             return "receipts and send-time checks";
         }
-        if (name.startsWith("pushline-apns") || name.startsWith("pushline-fcm") || name.startsWith("pushline-guard")) {
-            return "providers (APNs, FCM clients)";
+        if (name.startsWith("pushline-apns") || name.startsWith("pushline-fcm") || name.startsWith("pushline-guard")
+                || name.startsWith("pushline-webpush")) {
+            return "providers (APNs, FCM, web push clients)";
         }
-        if (name.startsWith("pushline-mock-apns") || name.startsWith("pushline-fake-fcm")) {
+        if (name.startsWith("pushline-mock-apns") || name.startsWith("pushline-fake-fcm") || name.startsWith("pushline-mock-webpush")) {
             return "mock providers";
         }
         if (name.startsWith("pushline-ingest")) {

@@ -46,7 +46,9 @@ class IdleCommandTest {
         assertThat(ThreadCpu.group("kafka-producer-network-thread | producer-3")).isEqualTo("producers' network threads");
         assertThat(ThreadCpu.group("pushline-worker-bulk")).isEqualTo("workers' poll threads");
         assertThat(ThreadCpu.group("pushline-receipts")).isEqualTo("receipts and send-time checks");
-        assertThat(ThreadCpu.group("pushline-apns-3-1")).isEqualTo("providers (APNs, FCM clients)");
+        assertThat(ThreadCpu.group("pushline-apns-3-1")).isEqualTo("providers (APNs, FCM, web push clients)");
+        assertThat(ThreadCpu.group("pushline-webpush")).isEqualTo("providers (APNs, FCM, web push clients)");
+        assertThat(ThreadCpu.group("pushline-mock-webpush")).isEqualTo("mock providers");
         assertThat(ThreadCpu.group("pushline-mock-apns-2-1")).isEqualTo("mock providers");
         assertThat(ThreadCpu.group("pushline-fake-fcm-7")).isEqualTo("mock providers");
         assertThat(ThreadCpu.group("pushline-ingest-io-1-2")).isEqualTo("ingest");

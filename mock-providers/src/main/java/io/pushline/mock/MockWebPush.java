@@ -91,7 +91,7 @@ public final class MockWebPush implements AutoCloseable {
         this.clock = clock;
         this.server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), 128);
         this.executor = Executors.newFixedThreadPool(8, r -> {
-            Thread t = new Thread(r, "mock-webpush");
+            Thread t = new Thread(r, "pushline-mock-webpush");
             t.setDaemon(true);
             return t;
         });

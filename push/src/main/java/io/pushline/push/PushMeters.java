@@ -31,7 +31,10 @@ final class PushMeters {
     static final Set<String> CONFIG_REASONS = Set.of(
             "PayloadTooLarge", "BadTopic", "TopicDisallowed", "MissingTopic", "BadCertificate", "BadCertificateEnvironment",
             "ExpiredProviderToken", "InvalidProviderToken", "MissingProviderToken", "Forbidden",
-            "SENDER_ID_MISMATCH", "THIRD_PARTY_AUTH_ERROR", "PERMISSION_DENIED", "UNAUTHENTICATED");
+            "SENDER_ID_MISMATCH", "THIRD_PARTY_AUTH_ERROR", "PERMISSION_DENIED", "UNAUTHENTICATED",
+            // web push: the push service refused the request's headers (400); no VAPID keys for the app; an http:
+            // endpoint without --webpush-allow-loopback-http
+            "BadRequest", "NoVapidKeys", "InsecureEndpoint");
     private static final long CONFIG_WARNING_INTERVAL_NANOS = java.util.concurrent.TimeUnit.MINUTES.toNanos(1);
     private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(PushMeters.class);
 

@@ -99,7 +99,8 @@ public final class WebPushProvider implements PushProvider {
         this.requestTimeout = b.requestTimeout;
         this.allowLoopbackHttp = b.allowLoopbackHttp;
         this.clock = b.clock;
-        this.executor = Executors.newFixedThreadPool(2, r -> {
+        // The client's threads, and the encryption's: as many as there are cores (at least 2).
+        this.executor = Executors.newFixedThreadPool(Math.max(2, Runtime.getRuntime().availableProcessors()), r -> {
             Thread t = new Thread(r, "pushline-webpush");
             t.setDaemon(true);
             return t;
@@ -153,27 +154,30 @@ public final class WebPushProvider implements PushProvider {
                 this::refused), this::refused);
     }
 
-    /** Encrypts and signs the push, sends it, and maps the answer; never completes exceptionally. */
+    /** A push ready to go, or the outcome that stops it (a subscription the library cannot encrypt for). */
+    private record Signed(HttpRequest request, PushOutcome outcome) {
+    }
+
+    /**
+     * Encrypts and signs the push on the provider's own threads (an ephemeral key and an ECDH: a millisecond or more
+     * of CPU, which must not hold up the caller, a worker's poll loop), sends it, and maps the answer; never completes
+     * exceptionally.
+     */
     private CompletableFuture<PushOutcome> exchange(Vapid vapid, WebPushSubscription subscription, byte[] plaintext, PushRequest push) {
-        HttpRequest.Builder request = HttpRequest.newBuilder(subscription.endpoint()).timeout(requestTimeout);
-        try {
-            request.POST(HttpRequest.BodyPublishers.ofByteArray(vapid.webPush.getBody(plaintext, subscription.p256dh(), subscription.auth())));
-            vapid.headers(subscription.endpoint(), ttlSeconds(push), topic(push.collapseKey()),
-                    push.priority() == Priority.HIGH ? "high" : "normal").forEach(request::header);
-        } catch (RuntimeException e) {
-            // A key the library cannot use (a broken subscription): nothing secret is in the class name.
-            return CompletableFuture.completedFuture(new PushOutcome.Rejected(
-                    "BadSubscription: cannot encrypt for it (" + e.getClass().getSimpleName() + ")", true, clock.instant()));
-        }
         onTheWire.incrementAndGet();
         CompletableFuture<PushOutcome> answered;
         try {
-            answered = this.http.sendAsync(request.build(), HttpResponse.BodyHandlers.discarding())
-                    .handle((response, failure) -> failure != null
-                            ? new PushOutcome.RetryLater("connection: " + rootCause(failure).getClass().getSimpleName(), null)
-                            : outcome(response.statusCode(), response.headers().firstValue("Location").orElse(null),
-                            response.headers().firstValue("Retry-After").orElse(null), push));
+            answered = CompletableFuture.supplyAsync(() -> sign(vapid, subscription, plaintext, push), executor)
+                    .thenCompose(signed -> signed.outcome() != null ? CompletableFuture.completedFuture(signed.outcome())
+                            : this.http.sendAsync(signed.request(), HttpResponse.BodyHandlers.discarding())
+                            .handle((response, failure) -> failure != null
+                                    ? new PushOutcome.RetryLater("connection: " + rootCause(failure).getClass().getSimpleName(), null)
+                                    : outcome(response.statusCode(), response.headers().firstValue("Location").orElse(null),
+                                    response.headers().firstValue("Retry-After").orElse(null), push)))
+                    .exceptionally(failure -> new PushOutcome.RetryLater("not sent: " + rootCause(failure).getClass().getSimpleName(),
+                            null, false));
         } catch (RuntimeException e) {
+            // The executor refused (closing): nothing was sent.
             answered = CompletableFuture.completedFuture(new PushOutcome.RetryLater("not sent: " + e.getClass().getSimpleName(), null, false));
         }
         return answered.whenComplete((outcome, failure) -> {
@@ -181,6 +185,21 @@ public final class WebPushProvider implements PushProvider {
                 drained.complete(null);
             }
         });
+    }
+
+    /** The encrypted, signed request of a push, or a {@code BadSubscription} rejection if its keys cannot be used. */
+    private Signed sign(Vapid vapid, WebPushSubscription subscription, byte[] plaintext, PushRequest push) {
+        HttpRequest.Builder request = HttpRequest.newBuilder(subscription.endpoint()).timeout(requestTimeout);
+        try {
+            request.POST(HttpRequest.BodyPublishers.ofByteArray(vapid.webPush.getBody(plaintext, subscription.p256dh(), subscription.auth())));
+            vapid.headers(subscription.endpoint(), ttlSeconds(push), topic(push.collapseKey()),
+                    push.priority() == Priority.HIGH ? "high" : "normal").forEach(request::header);
+        } catch (RuntimeException e) {
+            // A key the library cannot use (a broken subscription): nothing secret is in the class name.
+            return new Signed(null, new PushOutcome.Rejected(
+                    "BadSubscription: cannot encrypt for it (" + e.getClass().getSimpleName() + ")", true, clock.instant()));
+        }
+        return new Signed(request.build(), null);
     }
 
     /** The outcome of a push service's answer. */

@@ -109,7 +109,9 @@ class WebPushProviderTest {
         MockWebPush.Subscription large = service.subscribe(publicKey(vapid));
         MockWebPush.Subscription failing = service.subscribe(publicKey(vapid));
         MockWebPush.Subscription refused = service.subscribe(publicKey(vapid));
-        service.behaviour(Behaviour.forTokens(gone.id()::equals, Verdict.unregistered(Instant.now()))
+        MockWebPush.Subscription badRequest = service.subscribe(publicKey(vapid));
+        service.behaviour(Behaviour.forTokens(badRequest.id()::equals, Verdict.misconfigured(Fault.BAD_TOPIC))
+                .orElse(Behaviour.forTokens(gone.id()::equals, Verdict.unregistered(Instant.now())))
                 .orElse(Behaviour.forTokens(throttled.id()::equals, Verdict.tooManyRequests(Duration.ofSeconds(7))))
                 .orElse(Behaviour.forTokens(large.id()::equals, Verdict.misconfigured(Fault.PAYLOAD_TOO_LARGE)))
                 .orElse(Behaviour.forTokens(failing.id()::equals, Verdict.internalError()))
@@ -128,6 +130,10 @@ class WebPushProviderTest {
         assertThat(web.send(push(refused, "t", null, null)).join()).isInstanceOfSatisfying(PushOutcome.Rejected.class,
                 r -> assertThat(PushMeters.code(r.reason())).isEqualTo("Forbidden"));
         assertThat(registry.get(PushMetrics.CONFIG_REJECTIONS).tag(PushMetrics.TAG_REASON, "Forbidden").counter().count()).isEqualTo(1);
+        assertThat(web.send(push(badRequest, "t", null, null)).join()).isInstanceOfSatisfying(PushOutcome.Rejected.class,
+                r -> assertThat(PushMeters.code(r.reason())).isEqualTo("BadRequest"));
+        assertThat(registry.get(PushMetrics.CONFIG_REJECTIONS).tag(PushMetrics.TAG_REASON, "BadRequest").counter().count())
+                .as("400: a configuration rejection, counted like 401/403").isEqualTo(1);
     }
 
     @Test
