@@ -2,7 +2,9 @@ package io.pushline.ingest;
 
 import io.pushline.contracts.CloudEventCodec;
 import io.pushline.contracts.EventType;
+import io.pushline.contracts.DeviceRegistered;
 import io.pushline.contracts.FollowCreated;
+import io.pushline.contracts.PushSubscription;
 import org.junit.jupiter.api.Test;
 
 import java.nio.charset.StandardCharsets;
@@ -47,6 +49,25 @@ class IngestParserTest {
 
         var timed = single(event("e-2", ",\"time\":\"2026-01-02T03:04:05Z\",\"datacontenttype\":\"application/json\"", DATA));
         assertThat(((StructuredEvents.Result.Ok) timed).events().get(0).time()).isEqualTo(Instant.parse("2026-01-02T03:04:05Z"));
+    }
+
+    @Test
+    void aBrowsersSubscriptionAsToJsonGivesItIsKeyedByItsDerivedToken() {
+        String endpoint = "https://updates.push.services.mozilla.com/wpush/v2/gAAAAABk";
+        String p256dh = "BP" + "A".repeat(84) + "E";   // not a real point: the contract checks form, the provider the curve
+        String data = "{\"userId\":\"user-42\",\"platform\":\"WEBPUSH\",\"appId\":\"web.example\",\"registeredAt\":"
+                + "\"2026-12-06T12:00:00Z\",\"subscription\":{\"endpoint\":\"" + endpoint + "\",\"expirationTime\":null,"
+                + "\"keys\":{\"p256dh\":\"" + p256dh + "\",\"auth\":\"AAAAAAAAAAAAAAAAAAAAAA\"}}}";
+        String json = "{\"specversion\":\"1.0\",\"id\":\"e-web\",\"source\":\"urn:pushline:service:devices\","
+                + "\"type\":\"io.pushline.device.registered.v1\",\"data\":" + data + "}";
+        StructuredEvents.Result result = single(json);
+        assertThat(result).isInstanceOf(StructuredEvents.Result.Ok.class);
+        var envelope = ((StructuredEvents.Result.Ok) result).events().get(0);
+        assertThat(envelope.key()).isEqualTo(PushSubscription.tokenOf(endpoint)).startsWith("wp-");
+        assertThat(((DeviceRegistered) envelope.data()).subscription().endpoint()).isEqualTo(endpoint);
+        // The same with an http: endpoint that is not on loopback is refused, naming the field.
+        assertThat(problems(single(json.replace("https://updates", "http://updates"))))
+                .extracting(StructuredEvents.Problem::field).contains("data.subscription.endpoint");
     }
 
     @Test
