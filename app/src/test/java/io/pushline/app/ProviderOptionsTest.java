@@ -141,34 +141,17 @@ class ProviderOptionsTest {
 
     /** A VAPID key set as JSON: the public point and the private scalar of {@code keys}, base64url. */
     private static String vapidSet(String subject, java.security.KeyPair keys) {
-        java.security.interfaces.ECPublicKey pub = (java.security.interfaces.ECPublicKey) keys.getPublic();
-        byte[] point = new byte[65];
-        point[0] = 4;
-        copy32(pub.getW().getAffineX(), point, 1);
-        copy32(pub.getW().getAffineY(), point, 33);
         byte[] scalar = new byte[32];
         copy32(((java.security.interfaces.ECPrivateKey) keys.getPrivate()).getS(), scalar, 0);
-        java.util.Base64.Encoder b64 = java.util.Base64.getUrlEncoder().withoutPadding();
-        return "{\"subject\": \"" + subject + "\", \"publicKey\": \"" + b64.encodeToString(point) + "\", \"privateKey\": \""
-                + b64.encodeToString(scalar) + "\"}";
+        return "{\"subject\": \"" + subject + "\", \"publicKey\": \""
+                + MockWebPush.applicationServerKey((java.security.interfaces.ECPublicKey) keys.getPublic()) + "\", \"privateKey\": \""
+                + java.util.Base64.getUrlEncoder().withoutPadding().encodeToString(scalar) + "\"}";
     }
 
     private static void copy32(java.math.BigInteger n, byte[] out, int at) {
         byte[] b = n.toByteArray();
         int len = Math.min(b.length, 32);
         System.arraycopy(b, b.length - len, out, at + 32 - len, len);
-    }
-
-    private static java.security.KeyPair p256() throws Exception {
-        java.security.KeyPairGenerator generator = java.security.KeyPairGenerator.getInstance("EC");
-        generator.initialize(new java.security.spec.ECGenParameterSpec("secp256r1"));
-        return generator.generateKeyPair();
-    }
-
-    private static String applicationServerKey(java.security.KeyPair keys) {
-        String set = vapidSet("mailto:x@example.com", keys);
-        int at = set.indexOf("\"publicKey\": \"") + "\"publicKey\": \"".length();
-        return set.substring(at, set.indexOf('"', at));
     }
 
     private static PushRequest web(MockWebPush.Subscription to, String appId) {
@@ -181,8 +164,8 @@ class ProviderOptionsTest {
     void webPushSignsEachAppsPushesWithItsOwnVapidKeysFromAFile(@TempDir Path dir) throws Exception {
         MockWebPush service = MockWebPush.start();
         closeables.add(service);
-        java.security.KeyPair defaults = p256();
-        java.security.KeyPair shop = p256();
+        java.security.KeyPair defaults = MockWebPush.newVapidKeys();
+        java.security.KeyPair shop = MockWebPush.newVapidKeys();
         Path file = Files.writeString(dir.resolve("vapid.json"), "{\"default\": " + vapidSet("mailto:ops@example.com", defaults)
                 + ", \"apps\": {\"web.shop\": " + vapidSet("https://shop.example.com/contact", shop) + "}}");
         ProviderOptions options = parse("--webpush-vapid-file", file.toString(), "--webpush-allow-loopback-http");
@@ -193,10 +176,10 @@ class ProviderOptionsTest {
         assertThat(providers).containsOnlyKeys(Platform.WEBPUSH);
         PushProvider webPush = providers.get(Platform.WEBPUSH);
         // A subscription made with the shop's applicationServerKey takes the shop's pushes (signed with its key) ...
-        MockWebPush.Subscription shopFan = service.subscribe(applicationServerKey(shop));
+        MockWebPush.Subscription shopFan = service.subscribe(MockWebPush.applicationServerKey((java.security.interfaces.ECPublicKey) shop.getPublic()));
         assertThat(send(webPush, web(shopFan, "web.shop"))).isInstanceOf(PushOutcome.Delivered.class);
         // ... and an app without keys of its own signs with the default set.
-        MockWebPush.Subscription otherFan = service.subscribe(applicationServerKey(defaults));
+        MockWebPush.Subscription otherFan = service.subscribe(MockWebPush.applicationServerKey((java.security.interfaces.ECPublicKey) defaults.getPublic()));
         assertThat(send(webPush, web(otherFan, "web.other"))).isInstanceOf(PushOutcome.Delivered.class);
         // Signed with the wrong app's keys, the push service refuses it (403): the keys really are per app.
         assertThat(send(webPush, web(shopFan, "web.other"))).isInstanceOf(PushOutcome.Rejected.class);
@@ -205,8 +188,8 @@ class ProviderOptionsTest {
 
     @Test
     void badVapidConfigurationIsRefusedAtStartNamingWhereButNeverTheKey(@TempDir Path dir) throws Exception {
-        java.security.KeyPair keys = p256();
-        java.security.KeyPair other = p256();
+        java.security.KeyPair keys = MockWebPush.newVapidKeys();
+        java.security.KeyPair other = MockWebPush.newVapidKeys();
         String good = vapidSet("mailto:ops@example.com", keys);
         String privatePart = good.substring(good.indexOf("\"privateKey\""));
         String secret = privatePart.substring(privatePart.indexOf(": \"") + 3, privatePart.lastIndexOf('"'));

@@ -18,15 +18,10 @@ import io.pushline.push.Platform;
 import io.pushline.push.PushProvider;
 import io.pushline.push.WebPushProvider;
 
-import java.math.BigInteger;
-import java.security.GeneralSecurityException;
 import java.security.KeyPair;
-import java.security.KeyPairGenerator;
 import java.security.interfaces.ECPrivateKey;
 import java.security.interfaces.ECPublicKey;
-import java.security.spec.ECGenParameterSpec;
 import java.time.Instant;
-import java.util.Base64;
 import java.time.temporal.ChronoUnit;
 import java.util.Date;
 import java.util.EnumMap;
@@ -73,35 +68,9 @@ public final class MockProviders implements AutoCloseable {
         MockApns apns = MockApns.start();
         FakeFcm fcm = FakeFcm.start();
         MockWebPush webPush = MockWebPush.start();
-        KeyPair vapid = vapidKeys();
-        return new MockProviders(apns, fcm, webPush, applicationServerKey((ECPublicKey) vapid.getPublic()),
+        KeyPair vapid = MockWebPush.newVapidKeys();   // the demo's VAPID keys, made at start and never written anywhere
+        return new MockProviders(apns, fcm, webPush, MockWebPush.applicationServerKey((ECPublicKey) vapid.getPublic()),
                 clients(apns, fcm, vapid, registry, "bulk", guard), clients(apns, fcm, vapid, registry, "high", guard));
-    }
-
-    /** A new P-256 key pair: the demo's VAPID keys, made at start and never written anywhere. */
-    private static KeyPair vapidKeys() {
-        try {
-            KeyPairGenerator generator = KeyPairGenerator.getInstance("EC");
-            generator.initialize(new ECGenParameterSpec("secp256r1"));
-            return generator.generateKeyPair();
-        } catch (GeneralSecurityException e) {
-            throw new IllegalStateException("this JVM cannot make P-256 keys", e);
-        }
-    }
-
-    /** The public key as a web app gives it to {@code pushManager.subscribe}: base64url of the uncompressed point. */
-    private static String applicationServerKey(ECPublicKey key) {
-        byte[] point = new byte[65];
-        point[0] = 4;
-        copy32(key.getW().getAffineX(), point, 1);
-        copy32(key.getW().getAffineY(), point, 33);
-        return Base64.getUrlEncoder().withoutPadding().encodeToString(point);
-    }
-
-    private static void copy32(BigInteger n, byte[] out, int at) {
-        byte[] b = n.toByteArray();
-        int len = Math.min(b.length, 32);
-        System.arraycopy(b, b.length - len, out, at + 32 - len, len);
     }
 
     /**

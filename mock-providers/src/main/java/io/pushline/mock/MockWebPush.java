@@ -114,6 +114,16 @@ public final class MockWebPush implements AutoCloseable {
         }
     }
 
+    /** A new P-256 key pair, for a web app's VAPID keys in tests and the demo. */
+    public static KeyPair newVapidKeys() {
+        return WebPushCrypto.newKeyPair();
+    }
+
+    /** A VAPID public key as a web app gives it to {@code pushManager.subscribe}: base64url of the uncompressed point. */
+    public static String applicationServerKey(ECPublicKey key) {
+        return WebPushCrypto.B64URL.encodeToString(WebPushCrypto.uncompressed(key));
+    }
+
     /** {@code http://127.0.0.1:PORT}: the push service's origin, which a VAPID JWT's {@code aud} must equal. */
     public String origin() {
         InetSocketAddress address = server.getAddress();
