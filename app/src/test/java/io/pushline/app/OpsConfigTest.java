@@ -109,6 +109,8 @@ class OpsConfigTest {
             entry(PushMetrics.RATE_LIMIT_WAITS, Kind.COUNTER),
             entry(PushMetrics.IN_FLIGHT, Kind.GAUGE),
             entry(PushMetrics.QUEUED, Kind.GAUGE),
+            entry(PushMetrics.WEBPUSH_HOST_IN_FLIGHT, Kind.GAUGE),
+            entry(PushMetrics.WEBPUSH_HOST_QUEUED, Kind.GAUGE),
             entry(PushMetrics.FCM_BATCH_SIZE, Kind.SUMMARY),
             entry(CoordinatorMetrics.STARTED, Kind.COUNTER),
             entry(CoordinatorMetrics.TRANSITIONS, Kind.COUNTER),

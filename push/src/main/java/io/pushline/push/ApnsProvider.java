@@ -134,6 +134,7 @@ public final class ApnsProvider implements PushProvider {
             return;
         }
         limiter.close();
+        meters.close();
         try {
             client.close().get(CLOSE_TIMEOUT.toSeconds(), TimeUnit.SECONDS);
         } catch (InterruptedException e) {

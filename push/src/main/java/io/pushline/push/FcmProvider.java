@@ -200,6 +200,7 @@ public final class FcmProvider implements PushProvider {
             return;
         }
         limiter.close();
+        meters.close();
         batcher.close();
         lingerTimer.shutdownNow();
         app.delete();

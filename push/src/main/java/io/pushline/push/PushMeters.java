@@ -1,8 +1,8 @@
 package io.pushline.push;
 
 import io.micrometer.core.instrument.Counter;
-import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Tags;
 import java.util.Locale;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicLong;
@@ -25,6 +25,7 @@ final class PushMeters {
     private final Counter[] refused = new Counter[Refusal.values().length];
     private final MeterRegistry registry;
     private final String platformTag;
+    private final InFlightLimiter limiter;
     private final AtomicLong lastConfigWarning = new AtomicLong(Long.MIN_VALUE);
 
     /** Rejection codes that say the configuration is wrong; see {@link PushMetrics#CONFIG_REJECTIONS}. */
@@ -42,6 +43,7 @@ final class PushMeters {
         String platformTag = platform.name().toLowerCase(Locale.ROOT);
         this.registry = registry;
         this.platformTag = platformTag;
+        this.limiter = limiter;
         if (registry == null) {
             delivered = rejected = tokenInvalid = retryLater = null;
             return;
@@ -55,10 +57,20 @@ final class PushMeters {
                     .tag(PushMetrics.TAG_PLATFORM, platformTag).tag(PushMetrics.TAG_REASON, refusal.tag())
                     .register(registry);
         }
-        Gauge.builder(PushMetrics.IN_FLIGHT, limiter, InFlightLimiter::inFlight)
-                .tag(PushMetrics.TAG_PLATFORM, platformTag).register(registry);
-        Gauge.builder(PushMetrics.QUEUED, limiter, InFlightLimiter::queued)
-                .tag(PushMetrics.TAG_PLATFORM, platformTag).register(registry);
+        LimiterGauges.add(registry, PushMetrics.IN_FLIGHT, platformTags(), limiter, InFlightLimiter::inFlight);
+        LimiterGauges.add(registry, PushMetrics.QUEUED, platformTags(), limiter, InFlightLimiter::queued);
+    }
+
+    private Tags platformTags() {
+        return Tags.of(PushMetrics.TAG_PLATFORM, platformTag);
+    }
+
+    /** Takes this provider's in-flight and queued pushes out of the platform's gauges: call when it closes. */
+    void close() {
+        if (registry != null) {
+            LimiterGauges.remove(registry, PushMetrics.IN_FLIGHT, platformTags(), limiter);
+            LimiterGauges.remove(registry, PushMetrics.QUEUED, platformTags(), limiter);
+        }
     }
 
     static PushMeters create(MeterRegistry registry, Platform platform, InFlightLimiter limiter) {

@@ -34,13 +34,28 @@ public final class PushMetrics {
     public static final String QUEUED = "pushline.push.queued";
 
     /**
+     * Gauge: web pushes on the wire to one push service host (each host has its own bound, so one slow push service
+     * cannot hold the others' share). Tag {@link #TAG_HOST}.
+     */
+    public static final String WEBPUSH_HOST_IN_FLIGHT = "pushline.push.webpush.host.in_flight";
+
+    /** Gauge: web pushes waiting for their push service host's bound. Tag {@link #TAG_HOST}. */
+    public static final String WEBPUSH_HOST_QUEUED = "pushline.push.webpush.host.queued";
+
+    /**
      * Distribution summary: the size of each batch FCM was sent with {@code sendEach} (its count is the
      * number of batches). Tag {@link #TAG_PLATFORM} ({@code fcm}).
      */
     public static final String FCM_BATCH_SIZE = "pushline.push.fcm.batch_size";
 
-    /** {@code apns} or {@code fcm}. */
+    /** {@code apns}, {@code fcm} or {@code webpush}. */
     public static final String TAG_PLATFORM = "platform";
+
+    /**
+     * A web push service's host (and port, if not the scheme's), e.g. {@code fcm.googleapis.com},
+     * {@code updates.push.services.mozilla.com}, {@code web.push.apple.com}; {@code other} past 256 hosts.
+     */
+    public static final String TAG_HOST = "host";
 
     /** {@code delivered}, {@code rejected}, {@code token_invalid} (a rejection that invalidates the token) or {@code retry_later}. */
     public static final String TAG_OUTCOME = "outcome";

@@ -82,6 +82,7 @@ public final class WebPushProvider implements PushProvider {
     private final Duration requestTimeout;
     private final boolean allowLoopbackHttp;
     private final PushMeters meters;
+    private final MeterRegistry registry;
     private final Clock clock;
     private final AtomicBoolean closed = new AtomicBoolean();
     private final java.util.concurrent.atomic.AtomicInteger onTheWire = new java.util.concurrent.atomic.AtomicInteger();
@@ -108,6 +109,7 @@ public final class WebPushProvider implements PushProvider {
         this.http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_2).connectTimeout(Duration.ofSeconds(10))
                 .followRedirects(HttpClient.Redirect.NEVER).executor(executor).build();
         this.meters = PushMeters.create(b.registry, Platform.WEBPUSH, limiter);
+        this.registry = b.registry;
     }
 
     public static Builder builder() {
@@ -225,15 +227,27 @@ public final class WebPushProvider implements PushProvider {
     }
 
     private InFlightLimiter hostLimiter(URI endpoint) {
-        String host = endpoint.getHost().toLowerCase(Locale.ROOT) + ":" + endpoint.getPort();
+        String host = endpoint.getHost().toLowerCase(Locale.ROOT) + (endpoint.getPort() < 0 ? "" : ":" + endpoint.getPort());
         InFlightLimiter own = perHost.get(host);
         if (own != null) {
             return own;
         }
         if (perHost.size() >= MAX_HOSTS) {
-            return perHost.computeIfAbsent(OTHER_HOSTS, k -> new InFlightLimiter(maxInFlightPerHost, maxQueued));
+            return perHost.computeIfAbsent(OTHER_HOSTS, this::newHostLimiter);
         }
-        return perHost.computeIfAbsent(host, k -> new InFlightLimiter(maxInFlightPerHost, maxQueued));
+        return perHost.computeIfAbsent(host, this::newHostLimiter);
+    }
+
+    /** A push service host's bound, shown by the host's gauges ({@code other} for the hosts past {@link #MAX_HOSTS}). */
+    private InFlightLimiter newHostLimiter(String host) {
+        InFlightLimiter limiter = new InFlightLimiter(maxInFlightPerHost, maxQueued);
+        LimiterGauges.add(registry, PushMetrics.WEBPUSH_HOST_IN_FLIGHT, hostTags(host), limiter, InFlightLimiter::inFlight);
+        LimiterGauges.add(registry, PushMetrics.WEBPUSH_HOST_QUEUED, hostTags(host), limiter, InFlightLimiter::queued);
+        return limiter;
+    }
+
+    private static io.micrometer.core.instrument.Tags hostTags(String host) {
+        return io.micrometer.core.instrument.Tags.of(PushMetrics.TAG_HOST, host.equals(OTHER_HOSTS) ? "other" : host);
     }
 
     /** The JSON the service worker receives: title, body, badge, sound (when an alert) and data with the push id. */
@@ -304,7 +318,12 @@ public final class WebPushProvider implements PushProvider {
             return;
         }
         limiter.close();
-        perHost.values().forEach(InFlightLimiter::close);
+        meters.close();
+        perHost.forEach((host, bound) -> {
+            bound.close();
+            LimiterGauges.remove(registry, PushMetrics.WEBPUSH_HOST_IN_FLIGHT, hostTags(host), bound);
+            LimiterGauges.remove(registry, PushMetrics.WEBPUSH_HOST_QUEUED, hostTags(host), bound);
+        });
         if (onTheWire.get() == 0) {
             drained.complete(null);
         }

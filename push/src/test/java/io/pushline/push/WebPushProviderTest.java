@@ -165,7 +165,7 @@ class WebPushProviderTest {
         try (MockWebPush slow = MockWebPush.start()) {
             slow.behaviour(Behaviour.always(Verdict.accept().after(Duration.ofSeconds(1))));
             provider = WebPushProvider.builder().vapid(null, "mailto:ops@pushline.example", publicKey(vapid), privateKey(vapid))
-                    .allowLoopbackHttp(true).maxInFlight(4, 2, 100).build();
+                    .allowLoopbackHttp(true).maxInFlight(4, 2, 100).meterRegistry(registry).build();
             MockWebPush.Subscription slowOne = slow.subscribe(publicKey(vapid));
             List<CompletableFuture<PushOutcome>> slowPushes = new ArrayList<>();
             for (int i = 0; i < 8; i++) {
@@ -176,6 +176,11 @@ class WebPushProviderTest {
             PushOutcome fast = provider.send(push(service.subscribe(publicKey(vapid)), "fast", null, null)).get(30, TimeUnit.SECONDS);
             assertThat(fast).isInstanceOf(PushOutcome.Delivered.class);
             assertThat(slowPushes.stream().filter(f -> !f.isDone()).count()).as("slow pushes still waiting").isGreaterThanOrEqualTo(4);
+            // The slow host's own gauges show it: its bound's two on the wire, the rest waiting (as long as they wait).
+            String slowHost = slowOne.endpoint().getHost() + ":" + slowOne.endpoint().getPort();
+            Waits.until(() -> registry.get(PushMetrics.WEBPUSH_HOST_IN_FLIGHT).tag(PushMetrics.TAG_HOST, slowHost).gauge().value() == 2.0
+                    && registry.get(PushMetrics.WEBPUSH_HOST_QUEUED).tag(PushMetrics.TAG_HOST, slowHost).gauge().value() >= 1.0,
+                    Duration.ofSeconds(2), "the slow host's gauges: two on the wire, the rest waiting");
             assertThat(CompletableFuture.allOf(slowPushes.toArray(CompletableFuture[]::new))
                     .thenApply(x -> slowPushes.stream().allMatch(f -> f.join() instanceof PushOutcome.Delivered)).get(60, TimeUnit.SECONDS))
                     .as("every slow push delivered in the end").isTrue();
