@@ -8,7 +8,7 @@ package io.pushline.contracts;
 public sealed interface EventData
     permits DeviceRegistered, DeviceUnregistered, FollowCreated, FollowRemoved, PostCreated,
     LikeCreated, LikeRemoved, TimelinePosted, ProfileBanned, PushTask, PushReceipt, ContentRemoval,
-    TimelineEntryUpdated, ActivityRecorded, NotificationUpdated {
+    TimelineEntryUpdated, ActivityRecorded, NotificationUpdated, UserPreferencesUpdated {
 
   /** The event type this data belongs to; fixed per record class. */
   EventType type();

@@ -32,6 +32,7 @@ import java.util.function.Function;
  *   <tr><td>TIMELINE_ENTRY_UPDATED</td><td>io.pushline.timeline.entry.updated.v1</td><td>ownerId</td></tr>
  *   <tr><td>ACTIVITY_RECORDED</td><td>io.pushline.activity.recorded.v1</td><td>recipientId</td></tr>
  *   <tr><td>NOTIFICATION_UPDATED</td><td>io.pushline.notification.updated.v1</td><td>recipientId</td></tr>
+ *   <tr><td>USER_PREFERENCES_UPDATED</td><td>io.pushline.user.preferences.updated.v1</td><td>userId</td></tr>
  * </table>
  *
  * <p>{@code TIMELINE_ENTRY_UPDATED}, {@code ACTIVITY_RECORDED} and {@code NOTIFICATION_UPDATED} are
@@ -65,7 +66,9 @@ public enum EventType {
   ACTIVITY_RECORDED("io.pushline.activity.recorded.v1", ActivityRecorded.class, "activity-recorded",
       ActivityRecorded::recipientId),
   NOTIFICATION_UPDATED("io.pushline.notification.updated.v1", NotificationUpdated.class, "notification-updated",
-      NotificationUpdated::recipientId);
+      NotificationUpdated::recipientId),
+  USER_PREFERENCES_UPDATED("io.pushline.user.preferences.updated.v1", UserPreferencesUpdated.class,
+      "user-preferences-updated", UserPreferencesUpdated::userId);
 
   private static final Map<String, EventType> BY_CE_TYPE = new HashMap<>();
   /** Written only by Pushline's own roles; the router dead-letters them on {@link Topics#EVENTS}. */

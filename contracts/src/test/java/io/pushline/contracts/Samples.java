@@ -38,6 +38,9 @@ final class Samples {
     m.put(EventType.TIMELINE_ENTRY_UPDATED, new TimelineEntryUpdated("user-1", "post-9", 42));
     m.put(EventType.ACTIVITY_RECORDED, new ActivityRecorded("user-2", ActivityVerb.LIKED, "post-9", "user-1"));
     m.put(EventType.NOTIFICATION_UPDATED, notification(List.of("user-2", "user-4", "user-5"), 5));
+    m.put(EventType.USER_PREFERENCES_UPDATED, new UserPreferencesUpdated("user-1", "Europe/Berlin",
+        List.of(new UserPreferencesUpdated.QuietWindow(List.of(java.time.DayOfWeek.MONDAY, java.time.DayOfWeek.FRIDAY), "22:00", "07:00")),
+        List.of("timeline"), T0));
     return m;
   }
 
