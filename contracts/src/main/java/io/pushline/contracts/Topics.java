@@ -53,6 +53,8 @@ public final class Topics {
    * for consumers that must drop work about a banned profile (e.g. workers, unsent pushes).
    */
   public static final String STATE_BANNED_PROFILES = "pushline.state.banned-profiles";
+  /** Users' delivery preferences (quiet hours, muted categories). Key: userId. Compacted: the latest per user. */
+  public static final String STATE_PREFERENCES = "pushline.state.preferences";
   /**
    * {@link ContentRemoval} commands of ban cascades, one per piece of content, with deterministic
    * ids. Key: profileId. Delete, 7 days.
@@ -172,6 +174,7 @@ public final class Topics {
         new TopicSpec(PUSH_RECEIPTS, "userId|pushId, partitioned by userId (older receipts: pushId)", n, rf,
             CleanupPolicy.COMPACT_DELETE, receiptsRetention, receiptSegments),
         new TopicSpec(STATE_BANNED_PROFILES, "profileId", n, rf, CleanupPolicy.COMPACT, null, none),
+        new TopicSpec(STATE_PREFERENCES, "userId", n, rf, CleanupPolicy.COMPACT, null, none),
         new TopicSpec(MODERATION_REMOVALS, "profileId", n, rf, CleanupPolicy.DELETE, Duration.ofDays(7), none),
         new TopicSpec(STATE_LIKES, "actorId|postId, partitioned by the default partitioner on the whole key", n, rf,
             CleanupPolicy.COMPACT, null, none),

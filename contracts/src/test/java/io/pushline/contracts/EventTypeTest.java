@@ -58,7 +58,7 @@ class EventTypeTest {
     assertThat(Arrays.stream(EventType.values()).filter(EventType::publishable)).containsExactly(
         EventType.DEVICE_REGISTERED, EventType.DEVICE_UNREGISTERED, EventType.FOLLOW_CREATED,
         EventType.FOLLOW_REMOVED, EventType.POST_CREATED, EventType.LIKE_CREATED, EventType.LIKE_REMOVED,
-        EventType.TIMELINE_POSTED, EventType.PROFILE_BANNED);
+        EventType.TIMELINE_POSTED, EventType.PROFILE_BANNED, EventType.USER_PREFERENCES_UPDATED);
   }
 
   @Test

@@ -26,7 +26,7 @@ class TopicsTest {
         .map(TopicsTest::value)
         .toList();
     assertThat(Topics.catalogue(6).stream().map(TopicSpec::name)).containsExactlyInAnyOrderElementsOf(constants);
-    assertThat(Topics.catalogue(6)).hasSize(19);
+    assertThat(Topics.catalogue(6)).hasSize(20);
   }
 
   @Test

@@ -57,6 +57,9 @@ final class Events {
         m.put(EventType.TIMELINE_POSTED,
                 new Sample(new TimelinePosted("post-10", "user-7", "Alice posted", "Hello, wörld ✓"), "user-7"));
         m.put(EventType.PROFILE_BANNED, new Sample(new ProfileBanned("user-8", "spam"), "user-8"));
+        m.put(EventType.USER_PREFERENCES_UPDATED, new Sample(new io.pushline.contracts.UserPreferencesUpdated("user-9", "Europe/Berlin",
+                List.of(new io.pushline.contracts.UserPreferencesUpdated.QuietWindow(List.of(java.time.DayOfWeek.SUNDAY), "22:00", "07:00")),
+                List.of("like"), T0), "user-9"));
         return m;
     }
 

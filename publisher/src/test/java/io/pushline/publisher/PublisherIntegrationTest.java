@@ -74,7 +74,7 @@ class PublisherIntegrationTest {
             CompletableFuture.allOf(futures.values().toArray(CompletableFuture[]::new)).get(30, TimeUnit.SECONDS);
         }
 
-        assertThat(futures.keySet()).hasSize(9);
+        assertThat(futures.keySet()).hasSize(10);
         for (Map.Entry<EventType, Events.Sample> e : samples.entrySet()) {
             EventType type = e.getKey();
             String key = e.getValue().key();

@@ -85,6 +85,7 @@ final class ExpansionProcessor implements Processor<byte[], byte[], byte[], byte
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private final CloudEventCodec codec;
+    private final QuietHours quiet;
     private final TopologyConfig config;
     private final TopologyMetrics metrics;
     private ProcessorContext<byte[], byte[]> context;
@@ -146,6 +147,7 @@ final class ExpansionProcessor implements Processor<byte[], byte[], byte[], byte
         this.codec = codec;
         this.config = config;
         this.metrics = metrics;
+        this.quiet = new QuietHours(codec, metrics, config.pageSize());
     }
 
     @Override
@@ -174,6 +176,7 @@ final class ExpansionProcessor implements Processor<byte[], byte[], byte[], byte
         wakeup = new Wakeup((delay, fire) -> context.schedule(delay, PunctuationType.WALL_CLOCK_TIME, fire::accept)::cancel,
                 context::currentSystemTimeMs, config.pageInterval(), this::runPages);
         wakeForWhatIsLeft(now.toEpochMilli());
+        quiet.init(context, config.pageInterval());
     }
 
     private void runPages(long ts) {
@@ -210,6 +213,7 @@ final class ExpansionProcessor implements Processor<byte[], byte[], byte[], byte
     @Override
     public void close() {
         wakeup.disarm();
+        quiet.close();
         // The partition may move to another thread or instance, which registers its own gauges for these jobs.
         gauges.values().forEach(TopologyMetrics.JobGauges::remove);
         gauges.clear();
@@ -222,6 +226,7 @@ final class ExpansionProcessor implements Processor<byte[], byte[], byte[], byte
             case Topics.STATE_FOLLOWS -> onFollowEdge(record);
             case Topics.STATE_DEVICES -> onDevice(record, origin);
             case Topics.FANOUT_JOBS -> onJob(record, origin);
+            case Topics.STATE_PREFERENCES -> quiet.onPreferences(record);
             default -> throw new IllegalStateException("expansion is not wired to " + origin.topic());
         }
     }
@@ -352,7 +357,7 @@ final class ExpansionProcessor implements Processor<byte[], byte[], byte[], byte
      * follower scanned, with devices or not, so a page that found no device still moves the job on.
      */
     private PageDone expand(Job job, int deviceBudget, int followerBudget) {
-        Instant now = Instant.now();
+        Instant now = Instant.ofEpochMilli(context.currentSystemTimeMs());   // the wall clock (a driver clock in tests)
         TimelinePosted post = new TimelinePosted(job.postId(), job.authorId(), job.title(), job.body());
         int emitted = 0;
         int followersDone = 0;
@@ -456,7 +461,11 @@ final class ExpansionProcessor implements Processor<byte[], byte[], byte[], byte
                 null, null, null, device.webPush());
         RecordHeaders headers = new RecordHeaders();
         byte[] value = codec.encode(Envelope.of(pushId, config.source(), now, task), headers);
-        context.forward(new Record<>(RouterProcessor.utf8(userId), value, timestamp, headers), PushlineTopology.PUSH_BULK_SINK);
+        Record<byte[], byte[]> push = new Record<>(RouterProcessor.utf8(userId), value, timestamp, headers);
+        // The recipient's quiet hours hold it, a muted category drops it (see QuietHours); else it goes now.
+        if (quiet.admit(userId, push, now.plus(config.timelinePushTtl()).toEpochMilli(), now.toEpochMilli())) {
+            context.forward(push, PushlineTopology.PUSH_BULK_SINK);
+        }
         metrics.deviceExpanded();
     }
 

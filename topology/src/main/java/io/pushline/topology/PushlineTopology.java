@@ -71,6 +71,8 @@ public final class PushlineTopology {
     static final String EXPANSION_FOLLOWS_SINK = "banned-follows-tombstones";
     static final String CONTENT_EVENTS_SINK = "content-events-by-profile";
     static final String BANNED_SINK = "banned-profiles-state";
+    static final String PREFERENCES_SINK = "preferences-state";
+    static final String EXPANSION_RECEIPTS_SINK = "expansion-receipts";
     static final String CONTENT_EVENTS_SOURCE = "content-events";
     static final String MODERATION = "moderation";
     static final String REMOVALS_SINK = "moderation-removals";
@@ -105,6 +107,7 @@ public final class PushlineTopology {
                 .addSink(JOBS_SINK, Topics.FANOUT_JOBS, bytesOut, bytesOut, everyPartition(), ROUTER)
                 .addSink(CONTENT_EVENTS_SINK, Topics.CONTENT_EVENTS_BY_PROFILE, bytesOut, bytesOut, ROUTER)
                 .addSink(BANNED_SINK, Topics.STATE_BANNED_PROFILES, bytesOut, bytesOut, ROUTER)
+                .addSink(PREFERENCES_SINK, Topics.STATE_PREFERENCES, bytesOut, bytesOut, ROUTER)   // key userId: murmur2, as Keys.partitionFor
 
                 .addSource(DEVICE_EVENTS_SOURCE, bytesIn, bytesIn, Topics.DEVICE_EVENTS_BY_TOKEN)
                 .addProcessor(DEVICE_REGISTRY, () -> new DeviceRegistryProcessor(codec, config, metrics), DEVICE_EVENTS_SOURCE)
@@ -112,7 +115,8 @@ public final class PushlineTopology {
                 .addStateStore(store.apply(DeviceRegistryProcessor.INVALIDATIONS), DEVICE_REGISTRY)
                 .addSink(DEVICES_SINK, Topics.STATE_DEVICES, bytesOut, bytesOut, byFirstKeyPart(), DEVICE_REGISTRY)
 
-                .addSource(STATE_SOURCE, bytesIn, bytesIn, Topics.STATE_FOLLOWS, Topics.STATE_DEVICES, Topics.FANOUT_JOBS)
+                .addSource(STATE_SOURCE, bytesIn, bytesIn, Topics.STATE_FOLLOWS, Topics.STATE_DEVICES, Topics.FANOUT_JOBS,
+                        Topics.STATE_PREFERENCES)
                 .addProcessor(EXPANSION, () -> new ExpansionProcessor(codec, config, metrics), STATE_SOURCE)
                 .addStateStore(store.apply(ExpansionProcessor.FOLLOW_INDEX), EXPANSION)
                 .addStateStore(store.apply(ExpansionProcessor.USER_DEVICES), EXPANSION)
@@ -122,7 +126,10 @@ public final class PushlineTopology {
                 .addStateStore(store.apply(BanCascade.EDGE_JOBS), EXPANSION)
                 .addStateStore(Stores.keyValueStoreBuilder(stores.apply(ExpansionProcessor.FOLLOWER_COUNTS), Serdes.String(),
                         Serdes.Long()), EXPANSION)
+                .addStateStore(store.apply(QuietHours.PREFERENCES), EXPANSION)
+                .addStateStore(store.apply(QuietHours.HELD), EXPANSION)
                 .addSink(PUSH_BULK_SINK, Topics.PUSH_BULK, bytesOut, bytesOut, EXPANSION)
+                .addSink(EXPANSION_RECEIPTS_SINK, Topics.PUSH_RECEIPTS, bytesOut, bytesOut, byFirstKeyPart(), EXPANSION)
                 .addSink(EXPANSION_FOLLOWS_SINK, Topics.STATE_FOLLOWS, bytesOut, bytesOut, byFirstKeyPart(), EXPANSION)
 
                 .addSource(CONTENT_EVENTS_SOURCE, bytesIn, bytesIn, Topics.CONTENT_EVENTS_BY_PROFILE)

@@ -15,6 +15,7 @@ import io.pushline.contracts.LikeCreated;
 import io.pushline.contracts.PostCreated;
 import io.pushline.contracts.ProfileBanned;
 import io.pushline.contracts.TimelinePosted;
+import io.pushline.contracts.UserPreferencesUpdated;
 import org.apache.kafka.common.header.internals.RecordHeaders;
 import org.apache.kafka.streams.processor.api.Processor;
 import org.apache.kafka.streams.processor.api.ProcessorContext;
@@ -90,6 +91,8 @@ final class RouterProcessor implements Processor<byte[], byte[], byte[], byte[]>
                 context.forward(new Record<>(utf8(profileId), record.value(), record.timestamp(), copy(record)),
                         PushlineTopology.BANNED_SINK);
             }
+            case USER_PREFERENCES_UPDATED -> context.forward(new Record<>(utf8(((UserPreferencesUpdated) envelope.data()).userId()),
+                    record.value(), record.timestamp(), copy(record)), PushlineTopology.PREFERENCES_SINK);
             case PUSH_TASK, PUSH_RECEIPT, CONTENT_REMOVAL, TIMELINE_ENTRY_UPDATED, ACTIVITY_RECORDED, NOTIFICATION_UPDATED -> {
                 deadLetter(record, DeadLetterReason.UNKNOWN_TYPE,
                         "ce_type " + type.ceType() + " is internal to Pushline and is not accepted on the events topic");

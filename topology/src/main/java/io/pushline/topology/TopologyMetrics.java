@@ -45,6 +45,12 @@ public final class TopologyMetrics {
     /** Push tasks emitted by expansion. */
     public static final String DEVICES_EXPANDED = "pushline.expansion.devices";
     /**
+     * Delivery policy decisions on timeline pushes, tag {@code decision}: {@code held} (in the recipient's quiet
+     * hours), {@code released} (sent when they ended), {@code expired} (the TTL ran out while held), {@code muted} (the
+     * recipient muted the category).
+     */
+    public static final String POLICY = "pushline.expansion.policy";
+    /**
      * Followers expansion pages have passed, with devices or not. Pages are bounded by these as well as by devices
      * ({@link TopologyConfig#followersPerPage()}), so an audience without devices moves at this rate.
      */
@@ -113,6 +119,8 @@ public final class TopologyMetrics {
     private final Counter contentExpired;
     private final Counter invalidationsExpired;
 
+    private final Map<String, Counter> policy = new java.util.HashMap<>();
+
     public TopologyMetrics(MeterRegistry registry) {
         this.registry = registry;
         for (EventType type : EventType.values()) {
@@ -139,7 +147,13 @@ public final class TopologyMetrics {
         followersScanned = Counter.builder(FOLLOWERS_SCANNED).register(registry);
         contentExpired = Counter.builder(CONTENT_EXPIRED).register(registry);
         invalidationsExpired = Counter.builder(INVALIDATIONS_EXPIRED).register(registry);
+        for (String decision : List.of("held", "released", "expired", "muted")) {
+            policy.put(decision, Counter.builder(POLICY).tag("decision", decision).register(registry));
+        }
     }
+
+    /** Counts a delivery policy decision: held, released, expired or muted. */
+    void policy(String decision) { policy.get(decision).increment(); }
 
     void routed(EventType type) { routed.get(type).increment(); }
     void deadLettered(DeadLetterReason reason) { deadLetters.get(reason).increment(); }

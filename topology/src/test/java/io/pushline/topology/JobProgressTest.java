@@ -81,7 +81,8 @@ class JobProgressTest {
         long now = 1_767_225_610_000L;
         context.setCurrentSystemTimeMs(now);
         for (String name : new String[]{ExpansionProcessor.FOLLOW_INDEX, ExpansionProcessor.FOLLOWS_BY_FOLLOWER,
-                ExpansionProcessor.USER_DEVICES, ExpansionProcessor.JOBS, BanCascade.BANNED, BanCascade.EDGE_JOBS}) {
+                ExpansionProcessor.USER_DEVICES, ExpansionProcessor.JOBS, BanCascade.BANNED, BanCascade.EDGE_JOBS,
+                QuietHours.PREFERENCES, QuietHours.HELD}) {
             KeyValueStore<String, byte[]> store = Stores.keyValueStoreBuilder(Stores.inMemoryKeyValueStore(name),
                     Serdes.String(), Serdes.ByteArray()).withLoggingDisabled().build();
             store.init(context.getStateStoreContext(), store);

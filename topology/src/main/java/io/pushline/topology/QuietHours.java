@@ -1,0 +1,261 @@
+package io.pushline.topology;
+
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.pushline.contracts.CloudEventCodec;
+import io.pushline.contracts.Decoded;
+import io.pushline.contracts.Envelope;
+import io.pushline.contracts.Keys;
+import io.pushline.contracts.PushReceipt;
+import io.pushline.contracts.PushTask;
+import io.pushline.contracts.ReceiptStatus;
+import io.pushline.contracts.UserPreferencesUpdated;
+import io.pushline.contracts.Wakeup;
+import org.apache.kafka.common.header.Header;
+import org.apache.kafka.common.header.internals.RecordHeaders;
+import org.apache.kafka.streams.KeyValue;
+import org.apache.kafka.streams.processor.PunctuationType;
+import org.apache.kafka.streams.processor.api.ProcessorContext;
+import org.apache.kafka.streams.processor.api.Record;
+import org.apache.kafka.streams.state.KeyValueIterator;
+import org.apache.kafka.streams.state.KeyValueStore;
+
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Quiet hours and muted categories for the expansion's timeline pushes, in the recipient's time zone.
+ *
+ * <p>A push to a user who muted {@value #CATEGORY} is not sent: a {@code CANCELLED} receipt says why. A push inside the
+ * user's quiet hours is held, durably, in a state store of the expansion's partition (changelogged like every store:
+ * a restart or a rebalance loses none, and a held push costs a RocksDB entry, not heap), keyed by when it is due: the
+ * end of the quiet hours, or the push's expiry if that comes first. A wake-up at the earliest due entry handles a page
+ * of due entries at a time: each is sent if the user is no longer quiet (preferences may have changed meanwhile), held
+ * again if they are, and if its TTL ran out it is not sent: an {@code EXPIRED} receipt says so. Nothing ticks while
+ * nothing is held.
+ *
+ * <p>Not thread-safe: its task's stream thread only, like the expansion that owns it.
+ */
+final class QuietHours {
+    /** The category of the expansion's pushes, as users mute it. */
+    static final String CATEGORY = "timeline";
+    /** Users' preferences on this partition: userId → the {@code UserPreferencesUpdated} data as published. */
+    static final String PREFERENCES = "expansion-preferences";
+    /** Held pushes: {@code dueMillis (19 digits)|pushId} → the push's record (headers, value) and its user and expiry. */
+    static final String HELD = "expansion-held";
+    private static final int DIGITS = 19;
+
+    private static final ObjectMapper JSON = new ObjectMapper().findAndRegisterModules()
+            .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
+
+    private final CloudEventCodec codec;
+    private final TopologyMetrics metrics;
+    private final int pageSize;
+    private ProcessorContext<byte[], byte[]> context;
+    private KeyValueStore<String, byte[]> preferences;
+    private KeyValueStore<String, byte[]> held;
+    private Wakeup wakeup;
+
+    QuietHours(CloudEventCodec codec, TopologyMetrics metrics, int pageSize) {
+        this.codec = codec;
+        this.metrics = metrics;
+        this.pageSize = pageSize;
+    }
+
+    void init(ProcessorContext<byte[], byte[]> context, java.time.Duration minDelay) {
+        this.context = context;
+        this.preferences = context.getStateStore(PREFERENCES);
+        this.held = context.getStateStore(HELD);
+        this.wakeup = new Wakeup((delay, fire) -> context.schedule(delay, PunctuationType.WALL_CLOCK_TIME, fire::accept)::cancel,
+                context::currentSystemTimeMs, minDelay, now -> {
+                    releaseDue(now);
+                    wakeForTheNext();
+                });
+        wakeForTheNext();
+    }
+
+    void close() {
+        wakeup.disarm();
+    }
+
+    /** A user's preferences from {@code pushline.state.preferences}; a tombstone forgets them. */
+    void onPreferences(Record<byte[], byte[]> record) {
+        String userId = new String(record.key(), StandardCharsets.UTF_8);
+        if (record.value() == null) {
+            preferences.delete(userId);
+        } else if (codec.decode(record.headers(), record.value()) instanceof Decoded.Ok ok
+                && ok.envelope().data() instanceof UserPreferencesUpdated) {
+            preferences.put(userId, record.value());
+        }
+    }
+
+    /**
+     * Sends {@code push} (a push task record to {@code userId}, expiring at {@code expiresAt}) now, holds it, or drops
+     * it muted; returns true if the caller should send it now.
+     */
+    boolean admit(String userId, Record<byte[], byte[]> push, long expiresAt, long now) {
+        UserPreferencesUpdated prefs = preferencesOf(userId);
+        if (prefs == null) {
+            return true;
+        }
+        if (prefs.muted(CATEGORY)) {
+            receipt(push, ReceiptStatus.CANCELLED, "policy muted: " + userId + " muted " + CATEGORY + " pushes", now);
+            metrics.policy("muted");
+            return false;
+        }
+        Instant until = prefs.quietUntil(Instant.ofEpochMilli(now));
+        if (until == null) {
+            return true;
+        }
+        hold(userId, push, expiresAt, Math.min(until.toEpochMilli(), expiresAt));
+        metrics.policy("held");
+        return false;
+    }
+
+    private void hold(String userId, Record<byte[], byte[]> push, long expiresAt, long due) {
+        held.put(dueKey(due, pushIdOf(push)), encode(userId, expiresAt, push));
+        wakeup.at(due);
+    }
+
+    /** One page of due held pushes: each sent, held again, dropped muted, or expired. */
+    private void releaseDue(long now) {
+        List<KeyValue<String, byte[]>> due = new ArrayList<>();
+        try (KeyValueIterator<String, byte[]> entries = held.range(dueKey(0, ""), dueKey(now, "") + "}")) {
+            while (due.size() < pageSize && entries.hasNext()) {
+                due.add(entries.next());
+            }
+        }
+        for (KeyValue<String, byte[]> entry : due) {
+            held.delete(entry.key);
+            Held push = decode(entry.value);
+            if (now >= push.expiresAt()) {
+                receipt(push.record(), ReceiptStatus.EXPIRED, "policy quiet hours: the push expired while held", now);
+                metrics.policy("expired");
+            } else if (admitAgain(push, now)) {
+                context.forward(push.record(), PushlineTopology.PUSH_BULK_SINK);
+                metrics.policy("released");
+            }
+        }
+    }
+
+    private boolean admitAgain(Held push, long now) {
+        UserPreferencesUpdated prefs = preferencesOf(push.userId());
+        if (prefs == null) {
+            return true;
+        }
+        if (prefs.muted(CATEGORY)) {
+            receipt(push.record(), ReceiptStatus.CANCELLED, "policy muted: " + push.userId() + " muted " + CATEGORY + " pushes", now);
+            metrics.policy("muted");
+            return false;
+        }
+        Instant until = prefs.quietUntil(Instant.ofEpochMilli(now));
+        if (until == null) {
+            return true;
+        }
+        hold(push.userId(), push.record(), push.expiresAt(), Math.min(until.toEpochMilli(), push.expiresAt()));
+        return false;
+    }
+
+    private void wakeForTheNext() {
+        try (KeyValueIterator<String, byte[]> first = held.range(dueKey(0, ""), dueKey(Long.MAX_VALUE, "") + "}")) {
+            if (first.hasNext()) {
+                wakeup.at(Long.parseLong(first.next().key.substring(0, DIGITS)));
+            }
+        }
+    }
+
+    private UserPreferencesUpdated preferencesOf(String userId) {
+        byte[] bytes = preferences.get(userId);
+        if (bytes == null) {
+            return null;
+        }
+        try {
+            return JSON.readValue(bytes, UserPreferencesUpdated.class);
+        } catch (IOException | RuntimeException e) {
+            return null;   // validated when stored; unreadable only if a later version wrote it: send as if none
+        }
+    }
+
+    /** A {@code CANCELLED} or {@code EXPIRED} receipt for a push that policy kept from the provider, saying why. */
+    private void receipt(Record<byte[], byte[]> push, ReceiptStatus status, String reason, long now) {
+        if (!(codec.decode(push.headers(), push.value()) instanceof Decoded.Ok ok) || !(ok.envelope().data() instanceof PushTask task)) {
+            return;
+        }
+        PushReceipt receipt = new PushReceipt(task.pushId(), task.sourceEventId(), task.token(), task.platform(), status, null,
+                reason, Instant.ofEpochMilli(now));
+        RecordHeaders headers = new RecordHeaders();
+        byte[] value = codec.encode(Envelope.of(task.pushId() + "-" + status.name().toLowerCase(java.util.Locale.ROOT),
+                ok.envelope().source(), Instant.ofEpochMilli(now), receipt), headers);
+        context.forward(new Record<>(RouterProcessor.utf8(Keys.compound(task.userId(), task.pushId())), value, push.timestamp(), headers),
+                PushlineTopology.EXPANSION_RECEIPTS_SINK);
+    }
+
+    private static String pushIdOf(Record<byte[], byte[]> push) {
+        Header id = push.headers().lastHeader("ce_id");
+        return id == null ? "" : new String(id.value(), StandardCharsets.UTF_8);
+    }
+
+    static String dueKey(long due, String pushId) {
+        String digits = Long.toString(Math.max(0, due));
+        return "0".repeat(DIGITS - digits.length()) + digits + "|" + pushId;
+    }
+
+    /** A held push: its user, its expiry and its record. */
+    private record Held(String userId, long expiresAt, Record<byte[], byte[]> record) {
+    }
+
+    private static byte[] encode(String userId, long expiresAt, Record<byte[], byte[]> push) {
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream(push.value().length + 256);
+        try (DataOutputStream out = new DataOutputStream(bytes)) {
+            out.writeByte(1);   // format version
+            out.writeUTF(userId);
+            out.writeLong(expiresAt);
+            out.writeLong(push.timestamp());
+            out.writeInt(push.key().length);
+            out.write(push.key());
+            Header[] headers = push.headers().toArray();
+            out.writeInt(headers.length);
+            for (Header h : headers) {
+                out.writeUTF(h.key());
+                byte[] v = h.value() == null ? new byte[0] : h.value();
+                out.writeInt(v.length);
+                out.write(v);
+            }
+            out.writeInt(push.value().length);
+            out.write(push.value());
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return bytes.toByteArray();
+    }
+
+    private static Held decode(byte[] bytes) {
+        try (DataInputStream in = new DataInputStream(new ByteArrayInputStream(bytes))) {
+            if (in.readByte() != 1) {
+                throw new IllegalStateException(HELD + " entry of an unknown format");
+            }
+            String userId = in.readUTF();
+            long expiresAt = in.readLong();
+            long timestamp = in.readLong();
+            byte[] key = in.readNBytes(in.readInt());
+            RecordHeaders headers = new RecordHeaders();
+            int n = in.readInt();
+            for (int i = 0; i < n; i++) {
+                String name = in.readUTF();
+                headers.add(name, in.readNBytes(in.readInt()));
+            }
+            byte[] value = in.readNBytes(in.readInt());
+            return new Held(userId, expiresAt, new Record<>(key, value, timestamp, headers));
+        } catch (IOException e) {
+            throw new UncheckedIOException(HELD + " entry is unreadable", e);
+        }
+    }
+}
