@@ -148,6 +148,9 @@ class OperationsIntegrationTest {
         assertThat(json.get("apnsAccepted").asLong()).isPositive();
         assertThat(json.get("fcmAccepted").asLong()).isPositive();
         assertThat(json.get("webpushAccepted").asLong()).isPositive();
+        // Users in quiet hours have their timeline pushes held (expected later), users who muted them get none.
+        assertThat(json.get("pushesHeld").asLong()).isPositive();
+        assertThat(json.get("pushesMuted").asLong()).isPositive();
         // The third provider is in /metrics beside the other two, so the Grafana panels by platform show it.
         assertThat(scrapeText().lines().filter(l -> l.startsWith("pushline_push_outcomes_total{") && l.contains("platform=\"webpush\"")
                 && l.contains("outcome=\"delivered\"")).mapToDouble(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1))).sum())

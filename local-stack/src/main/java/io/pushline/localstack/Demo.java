@@ -11,6 +11,8 @@ import io.pushline.contracts.Platform;
 import io.pushline.contracts.PushIds;
 import io.pushline.contracts.TimelinePosted;
 import io.pushline.contracts.Topics;
+import io.pushline.contracts.UserPreferencesUpdated;
+import io.pushline.topology.TopologyMetrics;
 import io.pushline.pipeline.Pipeline;
 import io.pushline.workers.WorkerMetrics;
 import org.apache.kafka.clients.producer.KafkaProducer;
@@ -116,6 +118,24 @@ public final class Demo {
                 producer.send(codec.toRecord(Topics.EVENTS, Envelope.of(UUID.randomUUID().toString(), source, Instant.now(), registration)));
                 published++;
             }
+            // Some users have delivery preferences: one in 50 is in quiet hours now (a window around the current time
+            // in Tokyo), another one in 50 muted timeline pushes. Their timeline pushes are held or not sent.
+            Set<String> quietUsers = new HashSet<>();
+            Set<String> mutedUsers = new HashSet<>();
+            for (int i = 0; i < graph.users.size(); i++) {
+                String user = graph.users.get(i);
+                if (i % 50 == 7) {
+                    quietUsers.add(user);
+                    producer.send(codec.toRecord(Topics.EVENTS, Envelope.of(UUID.randomUUID().toString(), source, Instant.now(),
+                            quietNow(user))));
+                    published++;
+                } else if (i % 50 == 21) {
+                    mutedUsers.add(user);
+                    producer.send(codec.toRecord(Topics.EVENTS, Envelope.of(UUID.randomUUID().toString(), source, Instant.now(),
+                            new UserPreferencesUpdated(user, "Europe/Berlin", List.of(), List.of("timeline"), Instant.now()))));
+                    published++;
+                }
+            }
             List<ProducerRecord<String, byte[]>> bad = badRecords();
             bad.forEach(producer::send);
             badPublished = bad.size();
@@ -132,13 +152,16 @@ public final class Demo {
             out.printf("  state materialised in %d ms%n", Duration.between(materialiseStart, Instant.now()).toMillis());
 
             Set<String> expected = new HashSet<>();
+            Set<String> held = new HashSet<>();
+            Set<String> muted = new HashSet<>();
             Map<String, List<SocialGraph.Device>> devicesByUser = new HashMap<>();
             devices.forEach(d -> devicesByUser.computeIfAbsent(d.userId(), k -> new ArrayList<>()).add(d));
             for (String author : graph.authors) {
                 String eventId = UUID.randomUUID().toString();
                 for (String follower : graph.followersOf(author)) {
+                    Set<String> into = quietUsers.contains(follower) ? held : mutedUsers.contains(follower) ? muted : expected;
                     for (SocialGraph.Device d : devicesByUser.getOrDefault(follower, List.of())) {
-                        expected.add(PushIds.pushId(SOURCE, eventId, d.token()));
+                        into.add(PushIds.pushId(SOURCE, eventId, d.token()));
                     }
                 }
                 producer.send(codec.toRecord(Topics.EVENTS, Envelope.of(eventId, source, Instant.now(),
@@ -161,8 +184,9 @@ public final class Demo {
                 published++;
             }
             producer.flush();
-            out.printf("  published %d timeline posts and %d likes: %,d pushes expected (%,d of them for likes)%n",
-                    graph.authors.size(), plan.likes(), expected.size(), likePushes);
+            out.printf("  published %d timeline posts and %d likes: %,d pushes expected (%,d of them for likes); %,d held in"
+                    + " their users' quiet hours, %,d not sent (muted)%n", graph.authors.size(), plan.likes(), expected.size(),
+                    likePushes, held.size(), muted.size());
 
             Instant deliveryStart = Instant.now();
             Progress progress = new Progress(out, expected.size());
@@ -177,6 +201,10 @@ public final class Demo {
             LocalStack.awaitCondition(() -> stack.countRecords(Topics.DEAD_LETTERS, readTimeout) >= badCount, readTimeout,
                     () -> "only " + stack.countRecords(Topics.DEAD_LETTERS, readTimeout) + " of " + badCount + " malformed events were dead-lettered");
             long deadLettered = stack.countRecords(Topics.DEAD_LETTERS, readTimeout);
+            // The expansion decided on every held and muted push (they are not lost: held ones go when the quiet hours end).
+            LocalStack.awaitCondition(() -> policyCount(stack, "held") >= held.size() && policyCount(stack, "muted") >= muted.size(),
+                    readTimeout, () -> policyCount(stack, "held") + " of " + held.size() + " pushes held, " + policyCount(stack, "muted")
+                            + " of " + muted.size() + " muted");
             progress.done(stack.acceptedCount());
             long deliveryMillis = Duration.between(deliveryStart, Instant.now()).toMillis();
 
@@ -194,6 +222,8 @@ public final class Demo {
             summary.put("likes", plan.likes());
             summary.put("pushesExpected", expected.size());
             summary.put("pushesDelivered", delivered);
+            summary.put("pushesHeld", policyCount(stack, "held"));
+            summary.put("pushesMuted", policyCount(stack, "muted"));
             summary.put("apnsAccepted", stack.apns().ledger().acceptedCount());
             summary.put("fcmAccepted", stack.fcm().ledger().acceptedCount());
             summary.put("webpushAccepted", stack.mocks().webPush.ledger().acceptedCount());
@@ -207,8 +237,24 @@ public final class Demo {
             summary.put("deliveryMs", deliveryMillis);
             summary.put("pushesPerSecond", deliveryMillis == 0 ? 0 : Math.round(delivered * 1000.0 / deliveryMillis));
             summary.put("elapsedMs", Duration.between(started, Instant.now()).toMillis());
-            return new Outcome(summary, lost == 0 && duplicates == 0 && unexpected == 0);
+            boolean policyAsExpected = policyCount(stack, "held") == held.size() && policyCount(stack, "muted") == muted.size();
+            return new Outcome(summary, lost == 0 && duplicates == 0 && unexpected == 0 && policyAsExpected);
         }
+    }
+
+    /** Preferences with quiet hours around now: a window from two hours before to two hours after, in Tokyo. */
+    static UserPreferencesUpdated quietNow(String user) {
+        java.time.ZoneId tokyo = java.time.ZoneId.of("Asia/Tokyo");
+        java.time.LocalTime local = java.time.LocalTime.now(tokyo).withSecond(0).withNano(0);
+        java.time.format.DateTimeFormatter hhmm = java.time.format.DateTimeFormatter.ofPattern("HH:mm");
+        return new UserPreferencesUpdated(user, tokyo.getId(), List.of(new UserPreferencesUpdated.QuietWindow(
+                List.of(java.time.DayOfWeek.values()), local.minusHours(2).format(hhmm), local.plusHours(2).format(hhmm))),
+                List.of(), Instant.now());
+    }
+
+    private static long policyCount(LocalStack stack, String decision) {
+        Counter counter = stack.registry().find(TopologyMetrics.POLICY).tag("decision", decision).counter();
+        return counter == null ? 0 : Math.round(counter.count());
     }
 
     /** Malformed events a careless publisher could send; each must end up dead-lettered, none may stop the router. */

@@ -291,10 +291,10 @@ public final class LocalStack implements AutoCloseable {
         return new ConsumerLag(admin).lag(group, topics);
     }
 
-    /** Waits until the topology has consumed every device and follow event published so far. */
+    /** Waits until the topology has consumed every device, follow and preferences event published so far. */
     public void awaitStateMaterialised(Duration timeout) {
-        awaitCaughtUp(admin, TOPOLOGY_GROUP,
-                List.of(Topics.EVENTS, Topics.DEVICE_EVENTS_BY_TOKEN, Topics.STATE_FOLLOWS, Topics.STATE_DEVICES), timeout);
+        awaitCaughtUp(admin, TOPOLOGY_GROUP, List.of(Topics.EVENTS, Topics.DEVICE_EVENTS_BY_TOKEN, Topics.STATE_FOLLOWS,
+                Topics.STATE_DEVICES, Topics.STATE_PREFERENCES), timeout);
     }
 
     /** Waits until the coordinators have run every event and device they were given (no-op if they are not running). */

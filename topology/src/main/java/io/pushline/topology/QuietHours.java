@@ -52,6 +52,7 @@ final class QuietHours {
     /** Held pushes: {@code dueMillis (19 digits)|pushId} → the push's record (headers, value) and its user and expiry. */
     static final String HELD = "expansion-held";
     private static final int DIGITS = 19;
+    private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(QuietHours.class);
 
     private static final ObjectMapper JSON = new ObjectMapper().findAndRegisterModules()
             .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
@@ -192,8 +193,16 @@ final class QuietHours {
         PushReceipt receipt = new PushReceipt(task.pushId(), task.sourceEventId(), task.token(), task.platform(), status, null,
                 reason, Instant.ofEpochMilli(now));
         RecordHeaders headers = new RecordHeaders();
-        byte[] value = codec.encode(Envelope.of(task.pushId() + "-" + status.name().toLowerCase(java.util.Locale.ROOT),
-                ok.envelope().source(), Instant.ofEpochMilli(now), receipt), headers);
+        byte[] value;
+        try {
+            value = codec.encode(Envelope.of(task.pushId() + "-" + status.name().toLowerCase(java.util.Locale.ROOT),
+                    ok.envelope().source(), Instant.ofEpochMilli(now), receipt), headers);
+        } catch (RuntimeException e) {
+            // A bug (a receipt its own schema refuses): the push is still not sent; failing here would fail the page and
+            // dead-letter the whole fanout of this partition.
+            log.error("cannot write the {} receipt of a push kept back by policy; the push is not sent", status, e);
+            return;
+        }
         context.forward(new Record<>(RouterProcessor.utf8(Keys.compound(task.userId(), task.pushId())), value, push.timestamp(), headers),
                 PushlineTopology.EXPANSION_RECEIPTS_SINK);
     }

@@ -87,6 +87,11 @@ final class ContractSamples {
                 return new NotificationUpdated("like:user-1:post-9", "user-1", NotificationKind.LIKE, "post-9",
                         List.of("user-2", "user-4", "user-5"), 5, "Bob, Carol and 3 others liked your post",
                         "like:post-9", TIME);
+            case USER_PREFERENCES_UPDATED:
+                return new io.pushline.contracts.UserPreferencesUpdated("user-1", "Europe/Berlin",
+                        List.of(new io.pushline.contracts.UserPreferencesUpdated.QuietWindow(
+                                List.of(java.time.DayOfWeek.MONDAY, java.time.DayOfWeek.TUESDAY), "22:00", "07:00")),
+                        List.of("like"), TIME);
             default:
                 throw new IllegalStateException("no benchmark sample for event type " + type
                         + "; add one to " + ContractSamples.class.getName());
