@@ -98,27 +98,38 @@ final class QuietHours {
         }
     }
 
+    /** What policy does with a push. */
+    private enum Decision { SEND, MUTED, HELD }
+
     /**
      * Sends {@code push} (a push task record to {@code userId}, expiring at {@code expiresAt}) now, holds it, or drops
      * it muted; returns true if the caller should send it now.
      */
     boolean admit(String userId, Record<byte[], byte[]> push, long expiresAt, long now) {
+        Decision decision = decide(userId, push, expiresAt, now);
+        if (decision == Decision.HELD) {
+            metrics.policy("held");
+        }
+        return decision == Decision.SEND;
+    }
+
+    /** Sends now, drops muted (with a receipt) or holds until the quiet hours or the push's life end. */
+    private Decision decide(String userId, Record<byte[], byte[]> push, long expiresAt, long now) {
         UserPreferencesUpdated prefs = preferencesOf(userId);
         if (prefs == null) {
-            return true;
+            return Decision.SEND;
         }
         if (prefs.muted(CATEGORY)) {
             receipt(push, ReceiptStatus.CANCELLED, "policy muted: " + userId + " muted " + CATEGORY + " pushes", now);
             metrics.policy("muted");
-            return false;
+            return Decision.MUTED;
         }
         Instant until = prefs.quietUntil(Instant.ofEpochMilli(now));
         if (until == null) {
-            return true;
+            return Decision.SEND;
         }
         hold(userId, push, expiresAt, Math.min(until.toEpochMilli(), expiresAt));
-        metrics.policy("held");
-        return false;
+        return Decision.HELD;
     }
 
     private void hold(String userId, Record<byte[], byte[]> push, long expiresAt, long due) {
@@ -140,29 +151,11 @@ final class QuietHours {
             if (now >= push.expiresAt()) {
                 receipt(push.record(), ReceiptStatus.EXPIRED, "policy quiet hours: the push expired while held", now);
                 metrics.policy("expired");
-            } else if (admitAgain(push, now)) {
+            } else if (decide(push.userId(), push.record(), push.expiresAt(), now) == Decision.SEND) {   // if not: held again, or muted since
                 context.forward(push.record(), PushlineTopology.PUSH_BULK_SINK);
                 metrics.policy("released");
             }
         }
-    }
-
-    private boolean admitAgain(Held push, long now) {
-        UserPreferencesUpdated prefs = preferencesOf(push.userId());
-        if (prefs == null) {
-            return true;
-        }
-        if (prefs.muted(CATEGORY)) {
-            receipt(push.record(), ReceiptStatus.CANCELLED, "policy muted: " + push.userId() + " muted " + CATEGORY + " pushes", now);
-            metrics.policy("muted");
-            return false;
-        }
-        Instant until = prefs.quietUntil(Instant.ofEpochMilli(now));
-        if (until == null) {
-            return true;
-        }
-        hold(push.userId(), push.record(), push.expiresAt(), Math.min(until.toEpochMilli(), push.expiresAt()));
-        return false;
     }
 
     private void wakeForTheNext() {
