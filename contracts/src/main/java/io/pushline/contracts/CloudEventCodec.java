@@ -346,7 +346,28 @@ public final class CloudEventCodec {
         b.append('[').append(ref.getIndex()).append(']');
       }
     }
-    return b.length() == 0 ? "(root)" : b.toString();
+    return b.length() == 0 ? recordField(e) : b.toString();
+  }
+
+  /** A record constructor's refusal names its field first ("UserPreferencesUpdated.timeZone must be ..."). */
+  private static final java.util.regex.Pattern REFUSED_FIELD = java.util.regex.Pattern.compile("^[A-Z][A-Za-z]*\\.([a-z][A-Za-z.]*)\\b");
+
+  /**
+   * The field a record's constructor refused, taken from its message's leading {@code Record.field} (a name this
+   * package writes, never a value), or {@code (root)}.
+   */
+  private static String recordField(Exception e) {
+    Throwable cause = e;
+    while (cause.getCause() != null && cause.getCause() != cause) {
+      cause = cause.getCause();
+    }
+    if (cause instanceof IllegalArgumentException || cause instanceof NullPointerException) {
+      java.util.regex.Matcher m = REFUSED_FIELD.matcher(String.valueOf(cause.getMessage()));
+      if (m.find()) {
+        return m.group(1);
+      }
+    }
+    return "(root)";
   }
 
   private static Decoded invalid(DeadLetterReason reason, String field, String problem) {

@@ -91,6 +91,26 @@ class QuietHoursTest {
   }
 
   @Test
+  void badPreferencesFromAPublisherAreInvalidNamingTheProblem() {
+    CloudEventCodec codec = new CloudEventCodec();
+    String base = "{\"userId\":\"u\",\"timeZone\":\"ZONE\",\"quietHours\":[{\"days\":[\"MONDAY\"],\"start\":\"22:00\","
+        + "\"end\":\"07:00\"}],\"mutedCategories\":[],\"updatedAt\":\"2026-12-06T12:00:00Z\"}";
+    java.util.function.Function<String, Decoded> decode = json -> codec.decode(
+        Samples.headers(EventType.USER_PREFERENCES_UPDATED.ceType()), Samples.utf8(json));
+    assertThat(decode.apply(base.replace("ZONE", "Europe/Berlin"))).isInstanceOf(Decoded.Ok.class);
+    // An offset is not a zone: the schema says so. A zone-shaped name no zone database knows: the record does.
+    assertThat(((Decoded.Invalid) decode.apply(base.replace("ZONE", "+02:00"))).detail()).contains("timeZone: must match");
+    Decoded unknown = decode.apply(base.replace("ZONE", "Mars/Olympus_Mons"));
+    assertThat(unknown).isInstanceOf(Decoded.Invalid.class);
+    assertThat(((Decoded.Invalid) unknown).reason()).isEqualTo(DeadLetterReason.SCHEMA_VIOLATION);
+    assertThat(((Decoded.Invalid) unknown).detail()).isEqualTo("timeZone: cannot be bound to UserPreferencesUpdated");
+    assertThat(((Decoded.Invalid) decode.apply(base.replace("\"MONDAY\"", "\"MONDAY\",\"MONDAY\"")
+        .replace("ZONE", "UTC"))).detail()).contains("quietHours[0].days");
+    assertThat(((Decoded.Invalid) decode.apply(base.replace("22:00", "24:00").replace("ZONE", "UTC"))).detail())
+        .contains("quietHours[0].start: must match");
+  }
+
+  @Test
   void badPreferencesAreRefused() {
     assertThatThrownBy(() -> prefs("Mars/Olympus_Mons")).hasMessageContaining("IANA time zone id");
     assertThatThrownBy(() -> prefs("+02:00")).hasMessageContaining("IANA time zone id");
