@@ -152,8 +152,20 @@ public final class WebPushProvider implements PushProvider {
         // The host's bound first: pushes queued for a slow push service wait there, holding none of the total's slots,
         // which only pushes on the wire hold. A push is encrypted and signed only once it has its slots, so a refused
         // one costs no public-key work. Refusals are counted where they happen; answers once, as they come.
-        return host.submit(() -> limiter.submit(() -> exchange(vapid, subscription, plaintext, request).thenApply(meters::outcome),
-                this::refused), this::refused);
+        // A push counts as on the wire from its admission until the future its caller holds is complete (not merely the
+        // exchange inside it): close() returns only once every admitted push's own future is answered.
+        AtomicBoolean admitted = new AtomicBoolean();
+        CompletableFuture<PushOutcome> answer = host.submit(() -> limiter.submit(() -> {
+            admitted.set(true);
+            onTheWire.incrementAndGet();
+            return exchange(vapid, subscription, plaintext, request).thenApply(meters::outcome);
+        }, this::refused), this::refused);
+        answer.whenComplete((outcome, failure) -> {
+            if (admitted.get() && onTheWire.decrementAndGet() == 0 && closed.get()) {
+                drained.complete(null);
+            }
+        });
+        return answer;
     }
 
     /** A push ready to go, or the outcome that stops it (a subscription the library cannot encrypt for). */
@@ -166,7 +178,6 @@ public final class WebPushProvider implements PushProvider {
      * exceptionally.
      */
     private CompletableFuture<PushOutcome> exchange(Vapid vapid, WebPushSubscription subscription, byte[] plaintext, PushRequest push) {
-        onTheWire.incrementAndGet();
         CompletableFuture<PushOutcome> answered;
         try {
             answered = CompletableFuture.supplyAsync(() -> sign(vapid, subscription, plaintext, push), executor)
@@ -182,11 +193,7 @@ public final class WebPushProvider implements PushProvider {
             // The executor refused (closing): nothing was sent.
             answered = CompletableFuture.completedFuture(new PushOutcome.RetryLater("not sent: " + e.getClass().getSimpleName(), null, false));
         }
-        return answered.whenComplete((outcome, failure) -> {
-            if (onTheWire.decrementAndGet() == 0 && closed.get()) {
-                drained.complete(null);
-            }
-        });
+        return answered;
     }
 
     /** The encrypted, signed request of a push, or a {@code BadSubscription} rejection if its keys cannot be used. */
