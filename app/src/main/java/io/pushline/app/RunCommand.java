@@ -102,6 +102,12 @@ final class RunCommand implements Callable<Integer> {
             description = "Time between pages of a running fanout (env PUSHLINE_EXPANSION_PAGE_INTERVAL; default: ${DEFAULT-VALUE}).")
     String expansionPageInterval;
 
+    @Option(names = "--app-weights", paramLabel = "APP=W[,APP=W...]", defaultValue = "${env:PUSHLINE_APP_WEIGHTS:-}",
+            description = {"How apps (a post's appId) share the bulk lane when several fan out at once: weights 1 to 1000, "
+                    + "* for apps not named (env PUSHLINE_APP_WEIGHTS; default: every app 1, equal shares).",
+                    "Example: --app-weights big.example=1,small.example=1,*=2"})
+    String appWeights;
+
     @Mixin
     ProviderOptions providerOptions = new ProviderOptions();
 
@@ -246,6 +252,12 @@ final class RunCommand implements Callable<Integer> {
         if (expansionPageSize < 1 || expansionPageSize > 100_000) {
             throw new ParameterException(spec.commandLine(), "--expansion-page-size must be between 1 and 100000, was " + expansionPageSize);
         }
+        io.pushline.topology.AppWeights weights;
+        try {
+            weights = io.pushline.topology.AppWeights.parse(appWeights);
+        } catch (IllegalArgumentException e) {
+            throw new ParameterException(spec.commandLine(), "--app-weights: " + e.getMessage());
+        }
         java.time.Duration pageInterval = durationOption("--expansion-page-interval", expansionPageInterval,
                 java.time.Duration.ofMillis(1), "1ms", java.time.Duration.ofMinutes(1), "1m");
         java.time.Duration commitInterval = durationOption("--coordinator-commit-interval", coordinatorCommitInterval,
@@ -319,7 +331,7 @@ final class RunCommand implements Callable<Integer> {
         Pipeline pipeline;
         try {
             pipeline = Pipeline.startLanes(settings, roles, providers, registry, Pipeline.Tuning.NONE
-                    .topology(t -> t.withRetention(contentKept, tokensKept))
+                    .topology(t -> t.withRetention(contentKept, tokensKept).withAppWeights(weights))
                     .coordinators(c -> c.withParkedRetention(parkedRetention)));
         } catch (RuntimeException e) {
             throw closeAll(resources, e);

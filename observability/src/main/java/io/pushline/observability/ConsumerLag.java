@@ -53,18 +53,32 @@ public final class ConsumerLag {
         this.admin = admin;
     }
 
+    /**
+     * A group's backlog on some topics: {@code lag} records not yet consumed and committed, and {@code committed} the sum
+     * of its committed offsets (what it has consumed in all, so that two readings give its rate).
+     */
+    public record Backlog(long lag, long committed) {
+    }
+
     /** Records not yet consumed and committed by {@code groupId} on every partition of {@code topics}. */
     public long lag(String groupId, Collection<String> topics) {
+        return backlog(groupId, topics).lag();
+    }
+
+    /** The backlog of {@code groupId} on every partition of {@code topics}, with its committed offsets' sum. */
+    public Backlog backlog(String groupId, Collection<String> topics) {
         try {
             Map<TopicPartition, Long> positions = positions(groupId, partitionsOf(topics)).positions();
             Map<TopicPartition, Long> ends = offsets(positions.keySet(), OffsetSpec.latest());
             long lag = 0;
+            long committed = 0;
             for (Map.Entry<TopicPartition, Long> p : positions.entrySet()) {
                 if (topics.contains(p.getKey().topic())) {
                     lag += Math.max(0, ends.get(p.getKey()) - p.getValue());
+                    committed += p.getValue();
                 }
             }
-            return lag;
+            return new Backlog(lag, committed);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException("interrupted reading consumer lag", e);

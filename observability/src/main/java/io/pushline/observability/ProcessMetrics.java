@@ -24,6 +24,11 @@ public final class ProcessMetrics {
     public static final String EXPANSION_BACKLOG = "pushline.expansion.backlog";
     /** 1 while the expansion gate holds fanout expansion back (bulk backlog above its bound), else 0. */
     public static final String EXPANSION_HELD = "pushline.expansion.held";
+    /**
+     * The backlog the expansion gate allows now: the bulk lane's measured delivery rate times the time it may run ahead,
+     * within its floor and ceiling.
+     */
+    public static final String EXPANSION_BACKLOG_BOUND = "pushline.expansion.backlog.bound";
 
     private ProcessMetrics() {
     }

@@ -20,11 +20,16 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.BooleanSupplier;
 
 /**
- * Keeps a fanout's expansion at most {@code maxAhead} push tasks ahead of its delivery: open while the bulk workers'
- * lag on {@code pushline.push.bulk} (read with the AdminClient every {@code every}) is below the bound, closed above it.
- * Expansion that races ahead gains nothing (the tasks wait in Kafka) but takes the CPU delivery and the high lane need
- * when they share a machine, and pushes it expands early miss the audience edits made meanwhile. If the lag cannot be
- * read the gate opens (a monitoring failure must not stop fanouts) and says so, at most once a minute.
+ * Keeps fanout expansion a short time ahead of delivery: open while the bulk workers' lag on {@code pushline.push.bulk}
+ * (read with the AdminClient every {@code every}) is below the {@linkplain Bound bound}, closed above it. The bound is
+ * time, not a count: the workers' delivery rate, measured from their committed offsets between readings, times
+ * {@link Bound#ahead()} (within a floor and a ceiling of tasks). Expansion that races ahead gains nothing (the tasks
+ * wait in Kafka) but takes the CPU delivery and the high lane need when they share a machine; pushes it expands early
+ * miss the audience edits made meanwhile; and, above all, a task in Kafka is first in, first out: another app's fanout
+ * that starts now waits behind everything already expanded. The pages that are not yet expanded are where apps share
+ * the lane by weight (see {@code ExpansionProcessor}), so the less that waits in Kafka, the closer delivery follows
+ * those shares. If the lag cannot be read the gate opens (a monitoring failure must not stop fanouts) and says so, at
+ * most once a minute.
  *
  * <p>It reads only while there is something to gate: an expansion asked within the last {@link #IDLE_AFTER}, or the
  * last reading found a backlog (so that the backlog gauge follows the delivery down to zero). An idle pipeline then
@@ -33,48 +38,91 @@ import java.util.function.BooleanSupplier;
  */
 final class ExpansionGate implements BooleanSupplier, AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(ExpansionGate.class);
-    /** Default bound: about a minute of delivery at this machine's rate. */
-    static final long DEFAULT_MAX_AHEAD = 200_000;
     static final String BACKLOG = ProcessMetrics.EXPANSION_BACKLOG;
     static final String HELD = ProcessMetrics.EXPANSION_HELD;
+    static final String BOUND = ProcessMetrics.EXPANSION_BACKLOG_BOUND;
+
+    /**
+     * How far expansion may run ahead of delivery: {@code ahead} of the measured delivery rate, but never fewer than
+     * {@code min} tasks (the workers' in-flight windows count as backlog until committed, and a start has no rate yet)
+     * nor more than {@code max}.
+     */
+    record Bound(Duration ahead, long min, long max) {
+        /**
+         * Two seconds of delivery: the gate reads every half second and a page takes 50 ms, so the workers never run
+         * dry, while another app's new fanout waits behind at most about two seconds of this one's tasks. The floor
+         * covers both lanes' in-flight windows (512 each by default) several times; the ceiling is the old fixed bound.
+         */
+        static final Bound DEFAULT = new Bound(Duration.ofSeconds(2), 5_000, 200_000);
+
+        Bound {
+            if (ahead.isNegative() || min < 1 || max < min) {
+                throw new IllegalArgumentException("bound: ahead >= 0 and 1 <= min <= max, were " + ahead + ", " + min + ", " + max);
+            }
+        }
+
+        /** A bound of {@code tasks}, whatever the rate. */
+        static Bound fixed(long tasks) {
+            return new Bound(Duration.ZERO, tasks, tasks);
+        }
+
+        long at(double tasksPerSecond) {
+            long ofRate = (long) Math.min(Long.MAX_VALUE / 2.0, tasksPerSecond * ahead.toNanos() / 1e9);
+            return Math.max(min, Math.min(max, ofRate));
+        }
+    }
 
     /** How long after the last question from an expansion the gate goes on reading while the backlog is zero. */
     static final Duration IDLE_AFTER = Duration.ofSeconds(5);
 
     private final Admin admin;
-    private final java.util.function.LongSupplier readLag;
+    private final java.util.function.Supplier<ConsumerLag.Backlog> read;
     private final java.util.function.LongSupplier nanoTime;
     private volatile long lastAsked;
-    private final long maxAhead;
+    private final Bound bound;
+    private final AtomicLong allowed = new AtomicLong();
+    /** The last reading and when it was taken, for the rate; the rate's moving average (tasks/s, NaN before two). */
+    private ConsumerLag.Backlog last;
+    private long lastReadAt;
+    private double rate = Double.NaN;
     private final ScheduledExecutorService timer;
     private final AtomicLong backlog = new AtomicLong();
     private volatile boolean open = true;
     private volatile long lastWarning;
 
-    ExpansionGate(Map<String, Object> clientConfig, String group, long maxAhead, Duration every, MeterRegistry registry) {
-        this(Admin.create(clientConfig), group, requireMaxAhead(maxAhead), registry, System::nanoTime);
+    ExpansionGate(Map<String, Object> clientConfig, String group, Bound bound, Duration every, MeterRegistry registry) {
+        this(Admin.create(clientConfig), group, bound, registry, System::nanoTime);
         timer.scheduleWithFixedDelay(this::check, 0, every.toMillis(), TimeUnit.MILLISECONDS);
     }
 
-    /** For tests: lag read by {@code readLag}, time from {@code nanoTime}; nothing scheduled ({@link #check} by hand). */
+    /** For tests: a fixed bound, lag read by {@code readLag}, time from {@code nanoTime}; nothing scheduled. */
     ExpansionGate(java.util.function.LongSupplier readLag, long maxAhead, MeterRegistry registry, java.util.function.LongSupplier nanoTime) {
-        this(null, readLag, requireMaxAhead(maxAhead), registry, nanoTime);
+        this(null, () -> new ConsumerLag.Backlog(readLag.getAsLong(), 0), Bound.fixed(requireMaxAhead(maxAhead)), registry, nanoTime);
     }
 
-    private ExpansionGate(Admin admin, String group, long maxAhead, MeterRegistry registry, java.util.function.LongSupplier nanoTime) {
-        this(admin, () -> new ConsumerLag(admin).lag(group, List.of(Topics.PUSH_BULK)), maxAhead, registry, nanoTime);
+    /** For tests: the backlog read by {@code read}, time from {@code nanoTime}; nothing scheduled ({@link #check} by hand). */
+    ExpansionGate(java.util.function.Supplier<ConsumerLag.Backlog> read, Bound bound, MeterRegistry registry,
+                  java.util.function.LongSupplier nanoTime) {
+        this(null, read, bound, registry, nanoTime);
     }
 
-    private ExpansionGate(Admin admin, java.util.function.LongSupplier readLag, long maxAhead, MeterRegistry registry,
+    private ExpansionGate(Admin admin, String group, Bound bound, MeterRegistry registry, java.util.function.LongSupplier nanoTime) {
+        this(admin, () -> new ConsumerLag(admin).backlog(group, List.of(Topics.PUSH_BULK)), bound, registry, nanoTime);
+    }
+
+    private ExpansionGate(Admin admin, java.util.function.Supplier<ConsumerLag.Backlog> read, Bound bound, MeterRegistry registry,
                           java.util.function.LongSupplier nanoTime) {
         this.admin = admin;
-        this.readLag = readLag;
+        this.read = read;
         this.nanoTime = nanoTime;
         this.lastAsked = nanoTime.getAsLong();
-        this.maxAhead = maxAhead;
+        this.bound = bound;
+        this.allowed.set(bound.at(0));
         Gauge.builder(BACKLOG, backlog, AtomicLong::get).description("bulk push tasks expanded but not yet delivered")
                 .register(registry);
         Gauge.builder(HELD, this, g -> g.open ? 0 : 1).description("1 while fanout expansion waits for delivery")
+                .register(registry);
+        Gauge.builder(BOUND, allowed, AtomicLong::get).description("the bulk backlog the expansion gate allows now")
                 .register(registry);
         this.timer = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "pushline-expansion-gate");
@@ -96,9 +144,18 @@ final class ExpansionGate implements BooleanSupplier, AutoCloseable {
             return false;
         }
         try {
-            long lag = readLag.getAsLong();
-            backlog.set(lag);
-            open = lag < maxAhead;
+            ConsumerLag.Backlog reading = read.get();
+            long at = nanoTime.getAsLong();
+            if (last != null && at > lastReadAt && reading.committed() >= last.committed()) {
+                double now = (reading.committed() - last.committed()) * 1e9 / (at - lastReadAt);
+                rate = Double.isNaN(rate) ? now : 0.5 * rate + 0.5 * now;   // commits come in steps: smooth them
+            }
+            last = reading;
+            lastReadAt = at;
+            long limit = bound.at(Double.isNaN(rate) ? 0 : rate);
+            allowed.set(limit);
+            backlog.set(reading.lag());
+            open = reading.lag() < limit;
         } catch (RuntimeException e) {
             open = true;
             long now = System.currentTimeMillis();

@@ -263,7 +263,7 @@ public final class Pipeline implements AutoCloseable {
             StreamsSettings streamsSettings = new StreamsSettings(settings.applicationId(), settings.bootstrapServers(),
                     settings.stateDir(), true, replication, settings.clientConfig());
             ExpansionGate gate = new ExpansionGate(settings.clients(), WorkerConfig.defaults(Lane.BULK).groupId(),
-                    ExpansionGate.DEFAULT_MAX_AHEAD, Duration.ofMillis(500), registry);
+                    ExpansionGate.Bound.DEFAULT, Duration.ofMillis(500), registry);
             owned.add(gate);
             streams = startStreams(PushlineTopology.build(tuning.topology().apply(TopologyConfig.defaults().withMeterRegistry(registry)
                             .withPaging(settings.expansionPageSize(), settings.expansionPageInterval())

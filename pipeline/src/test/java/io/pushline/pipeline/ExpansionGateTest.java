@@ -71,4 +71,49 @@ class ExpansionGateTest {
         assertThatThrownBy(() -> new ExpansionGate(() -> 0, 0, new SimpleMeterRegistry(), now::get))
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("maxAhead must be >= 1, was 0");
     }
+
+    @Test
+    void theBoundIsTimeAheadOfTheMeasuredDeliveryRateWithinItsFloorAndCeiling() {
+        java.util.concurrent.atomic.AtomicReference<io.pushline.observability.ConsumerLag.Backlog> backlog =
+                new java.util.concurrent.atomic.AtomicReference<>(new io.pushline.observability.ConsumerLag.Backlog(3_000, 0));
+        SimpleMeterRegistry meters = new SimpleMeterRegistry();
+        ExpansionGate timed = new ExpansionGate(backlog::get, new ExpansionGate.Bound(Duration.ofSeconds(2), 1_000, 50_000),
+                meters, now::get);
+        timed.getAsBoolean();
+        timed.check();
+        assertThat(timed.getAsBoolean()).as("no rate yet: the floor, 1,000, is below the backlog").isFalse();
+        assertThat(meters.get(ExpansionGate.BOUND).gauge().value()).isEqualTo(1_000);
+
+        // Delivery commits 2,000 tasks in half a second: 4,000/s, so two seconds ahead is 8,000.
+        advance(Duration.ofMillis(500));
+        backlog.set(new io.pushline.observability.ConsumerLag.Backlog(3_000, 2_000));
+        timed.check();
+        assertThat(meters.get(ExpansionGate.BOUND).gauge().value()).isEqualTo(8_000);
+        assertThat(timed.getAsBoolean()).isTrue();
+
+        // Twice as fast for a while: the average follows (half each reading), up to the ceiling's cap.
+        for (int i = 0; i < 12; i++) {
+            advance(Duration.ofMillis(500));
+            backlog.set(new io.pushline.observability.ConsumerLag.Backlog(9_000, backlog.get().committed() + 40_000));
+            timed.check();
+        }
+        assertThat(meters.get(ExpansionGate.BOUND).gauge().value()).as("80,000/s for 2 s is over the ceiling").isEqualTo(50_000);
+        assertThat(timed.getAsBoolean()).isTrue();
+
+        // Delivery stops (a provider outage): the bound falls to the floor and the gate closes on the backlog.
+        for (int i = 0; i < 30; i++) {
+            advance(Duration.ofMillis(500));
+            timed.check();
+        }
+        assertThat(meters.get(ExpansionGate.BOUND).gauge().value()).isEqualTo(1_000);
+        assertThat(timed.getAsBoolean()).isFalse();
+
+        // Committed offsets that go back (a group reset) give no rate: the last one stands.
+        advance(Duration.ofMillis(500));
+        backlog.set(new io.pushline.observability.ConsumerLag.Backlog(500, 0));
+        timed.check();
+        assertThat(meters.get(ExpansionGate.BOUND).gauge().value()).isEqualTo(1_000);
+        assertThat(timed.getAsBoolean()).isTrue();
+        assertThatThrownBy(() -> new ExpansionGate.Bound(Duration.ofSeconds(1), 10, 5)).isInstanceOf(IllegalArgumentException.class);
+    }
 }

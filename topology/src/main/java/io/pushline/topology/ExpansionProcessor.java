@@ -96,6 +96,8 @@ final class ExpansionProcessor implements Processor<byte[], byte[], byte[], byte
     /** Progress gauges of the jobs running on this task's partition that outlived their first page. */
     private final Map<String, TopologyMetrics.JobGauges> gauges = new HashMap<>();
     private Wakeup wakeup;
+    /** Pages run so far on this task: which app starts the next page. */
+    private long pages;
 
     /** What expansion needs of a device; kept small because there may be millions per instance. */
     /** A follower's device as the expansion keeps it; {@code webPush} for WEBPUSH devices only (absent: not written). */
@@ -110,19 +112,22 @@ final class ExpansionProcessor implements Processor<byte[], byte[], byte[], byte
      * start (epoch ms). Jobs stored by the version before progress lack the last three: they read as null, 0 and null
      * (unknown). {@code source} is the post event's {@code ce_source}: a job stored before push ids named the source
      * lacks it, and keeps its key (the bare event id) and its push ids (the legacy rule) to the end. Unknown fields are
-     * ignored, so that a later version's fields do not stop this one.
+     * ignored, so that a later version's fields do not stop this one. {@code appId} is the post's app (null: the default
+     * app, also for jobs stored before apps had shares), by which pages are shared between apps.
      */
     @JsonIgnoreProperties(ignoreUnknown = true)
+    @JsonInclude(JsonInclude.Include.NON_NULL)
     record Job(String eventId, String postId, String authorId, String title, String body, String cursor, long timestamp,
-               long emitted, String cancelledBy, Long followersTotal, long followersDone, Long startedAt, String source) {
+               long emitted, String cancelledBy, Long followersTotal, long followersDone, Long startedAt, String source,
+               String appId) {
         Job withProgress(String newCursor, long newlyEmitted, long newlyDone) {
             return new Job(eventId, postId, authorId, title, body, newCursor, timestamp, emitted + newlyEmitted, cancelledBy,
-                    followersTotal, followersDone + newlyDone, startedAt, source);
+                    followersTotal, followersDone + newlyDone, startedAt, source, appId);
         }
 
         Job cancelled(String banEventId) {
             return new Job(eventId, postId, authorId, title, body, cursor, timestamp, emitted, banEventId, followersTotal,
-                    followersDone, startedAt, source);
+                    followersDone, startedAt, source, appId);
         }
 
         /** The job store's key: the event named by source and id (two sources may reuse an id). */
@@ -287,11 +292,11 @@ final class ExpansionProcessor implements Processor<byte[], byte[], byte[], byte
             return;
         }
         Job job = new Job(envelope.id(), post.postId(), post.authorId(), post.title(), post.body(), null, record.timestamp(), 0,
-                null, follows.followers(post.authorId()), 0, context.currentSystemTimeMs(), source);
+                null, follows.followers(post.authorId()), 0, context.currentSystemTimeMs(), source, post.appId());
         storeJob(job);
         metrics.jobStarted();
-        // The first page at once, for latency; the rest on the wake-up.
-        expand(job, config.pageSize(), config.followersPerPage());
+        // The first page at once, for latency (another app's running fanout does not delay it); the rest on the wake-up.
+        metrics.appPushes(app(job), expand(job, config.pageSize(), config.followersPerPage()).devices());
         wakeup.soon();
     }
 
@@ -313,14 +318,20 @@ final class ExpansionProcessor implements Processor<byte[], byte[], byte[], byte
     }
 
     /**
-     * One bounded page of every running job, so that no transaction and no stream-thread step grows with the audience:
+     * One bounded page of the running jobs, so that no transaction and no stream-thread step grows with the audience:
      * the cursor (the last follower done) commits with the page's push tasks, and a crash resumes from it.
+     *
+     * <p>The page's budget is shared between the apps with running jobs by their weights ({@link AppWeights}), so one
+     * app's million-device fanout takes its share of each page, not all of it, and another app's fanout expands beside
+     * it. What an app cannot spend (its jobs ran out of followers) goes to the others in the same page, so an app alone
+     * gets the whole page. The jobs of one app share its part in turn. Pending work costs nothing while it waits: it is
+     * a cursor, not queued tasks, and the {@linkplain TopologyConfig#mayExpand() gate} keeps the tasks already in Kafka
+     * to a short backlog, so that the share of each page is the share of delivery.
      */
     private void expandPages(long now) {
-        int devices = config.pageSize();
-        int followers = config.followersPerPage();
+        Map<String, java.util.ArrayDeque<Job>> byApp = new java.util.TreeMap<>();
         try (KeyValueIterator<String, byte[]> running = jobs.all()) {
-            while (running.hasNext() && devices > 0 && followers > 0) {
+            while (running.hasNext()) {
                 Job job = readJob(running.next().value);
                 if (job.cancelledBy() != null) {
                     if (job.timestamp() + config.timelinePushTtl().toMillis() < now) {
@@ -328,11 +339,71 @@ final class ExpansionProcessor implements Processor<byte[], byte[], byte[], byte
                     }
                     continue;
                 }
-                PageDone page = expand(job, devices, followers);
-                devices -= page.devices();
-                followers -= page.followers();
+                byApp.computeIfAbsent(app(job), a -> new java.util.ArrayDeque<>()).add(job);
             }
         }
+        if (byApp.isEmpty()) {
+            return;
+        }
+        // Start each page at the next app, so that rounding favours no app for long.
+        List<String> hungry = new ArrayList<>(byApp.keySet());
+        java.util.Collections.rotate(hungry, -(int) (pages++ % hungry.size()));
+        int devices = config.pageSize();
+        int followers = config.followersPerPage();
+        while (!hungry.isEmpty() && devices > 0 && followers > 0) {
+            long weights = 0;
+            for (String app : hungry) {
+                weights += config.appWeights().weight(app);
+            }
+            int devicesThisRound = devices;
+            int followersThisRound = followers;
+            boolean progressed = false;
+            for (java.util.Iterator<String> apps = hungry.iterator(); apps.hasNext() && devices > 0 && followers > 0; ) {
+                String app = apps.next();
+                int weight = config.appWeights().weight(app);
+                int deviceShare = (int) Math.min(devices, Math.max(1, devicesThisRound * weight / weights));
+                int followerShare = (int) Math.min(followers, Math.max(1, followersThisRound * weight / weights));
+                PageDone spent = expandApp(byApp.get(app), deviceShare, followerShare);
+                devices -= spent.devices();
+                followers -= spent.followers();
+                progressed |= spent.followers() > 0;
+                if (byApp.get(app).isEmpty()) {
+                    apps.remove();   // every job of the app finished: the rest of the page goes to the others
+                }
+                metrics.appPushes(app, spent.devices());
+            }
+            if (!progressed) {
+                break;
+            }
+        }
+    }
+
+    /** Expands the jobs of one app, in turn, within its share; a job that finishes leaves {@code jobsOfApp}. */
+    private PageDone expandApp(java.util.ArrayDeque<Job> jobsOfApp, int deviceBudget, int followerBudget) {
+        int devices = 0;
+        int followers = 0;
+        while (!jobsOfApp.isEmpty() && devices < deviceBudget && followers < followerBudget) {
+            Job job = jobsOfApp.peekFirst();
+            PageDone page = expand(job, deviceBudget - devices, followerBudget - followers);
+            devices += page.devices();
+            followers += page.followers();
+            if (page.finished()) {
+                jobsOfApp.pollFirst();
+            } else {
+                // The job's new cursor is in the store; read it back for the next turn of this page.
+                jobsOfApp.pollFirst();
+                Job moved = readJob(jobs.get(job.key()));
+                jobsOfApp.addLast(moved);
+                if (page.followers() == 0) {
+                    break;
+                }
+            }
+        }
+        return new PageDone(devices, followers, jobsOfApp.isEmpty());
+    }
+
+    private static String app(Job job) {
+        return job.appId() == null ? AppWeights.DEFAULT_APP : job.appId();
     }
 
     /** The follow indexes as the ban cascade sees them. */
@@ -349,7 +420,7 @@ final class ExpansionProcessor implements Processor<byte[], byte[], byte[], byte
     }
 
     /** What one page of a job did: push tasks emitted, followers scanned. */
-    private record PageDone(int devices, int followers) {}
+    private record PageDone(int devices, int followers, boolean finished) {}
 
     /**
      * Expands {@code job} from its cursor until about {@code deviceBudget} devices are emitted (a follower's devices go
@@ -394,7 +465,7 @@ final class ExpansionProcessor implements Processor<byte[], byte[], byte[], byte
             storeJob(next);
             track(next, Instant.ofEpochMilli(context.currentSystemTimeMs()));
         }
-        return new PageDone(emitted, followersDone);
+        return new PageDone(emitted, followersDone, exhausted);
     }
 
     /** Shows {@code job}'s progress in its gauges, registering them the first time. */

@@ -26,10 +26,12 @@ import java.util.Objects;
  *                            is how far back a ban reaches; see {@link #DEFAULT_CONTENT_RETENTION}
  * @param invalidatedTokenRetention how long the device registry remembers that a token was invalidated (from when it
  *                            learned of it); see {@link #DEFAULT_INVALIDATED_TOKEN_RETENTION}
+ * @param appWeights          how apps share each expansion page, and so the bulk lane (see {@link AppWeights})
  */
 public record TopologyConfig(int maxEventBytes, Duration timelinePushTtl, URI source, MeterRegistry meterRegistry,
                              int pageSize, Duration pageInterval, java.util.function.BooleanSupplier mayExpand,
-                             int followersPerPage, Duration contentRetention, Duration invalidatedTokenRetention) {
+                             int followersPerPage, Duration contentRetention, Duration invalidatedTokenRetention,
+                             AppWeights appWeights) {
     public static final int DEFAULT_MAX_EVENT_BYTES = CloudEventCodec.DEFAULT_MAX_EVENT_BYTES;
     public static final Duration DEFAULT_TIMELINE_PUSH_TTL = Duration.ofHours(6);
     public static final URI DEFAULT_SOURCE = URI.create("pushline://topology");
@@ -75,6 +77,7 @@ public record TopologyConfig(int maxEventBytes, Duration timelinePushTtl, URI so
         }
         positive(contentRetention, "contentRetention");
         positive(invalidatedTokenRetention, "invalidatedTokenRetention");
+        Objects.requireNonNull(appWeights, "appWeights");
     }
 
     private static void positive(Duration value, String name) {
@@ -87,12 +90,12 @@ public record TopologyConfig(int maxEventBytes, Duration timelinePushTtl, URI so
     public static TopologyConfig defaults() {
         return new TopologyConfig(DEFAULT_MAX_EVENT_BYTES, DEFAULT_TIMELINE_PUSH_TTL, DEFAULT_SOURCE, new SimpleMeterRegistry(),
                 DEFAULT_PAGE_SIZE, DEFAULT_PAGE_INTERVAL, () -> true, DEFAULT_FOLLOWERS_PER_PAGE, DEFAULT_CONTENT_RETENTION,
-                DEFAULT_INVALIDATED_TOKEN_RETENTION);
+                DEFAULT_INVALIDATED_TOKEN_RETENTION, AppWeights.EQUAL);
     }
 
     public TopologyConfig withMeterRegistry(MeterRegistry registry) {
         return new TopologyConfig(maxEventBytes, timelinePushTtl, source, registry, pageSize, pageInterval, mayExpand,
-                followersPerPage, contentRetention, invalidatedTokenRetention);
+                followersPerPage, contentRetention, invalidatedTokenRetention, appWeights);
     }
 
     /**
@@ -102,19 +105,19 @@ public record TopologyConfig(int maxEventBytes, Duration timelinePushTtl, URI so
     public TopologyConfig withPaging(int size, Duration interval) {
         int followers = (int) Math.min(Integer.MAX_VALUE, (long) size * FOLLOWERS_PER_DEVICE);
         return new TopologyConfig(maxEventBytes, timelinePushTtl, source, meterRegistry, size, interval, mayExpand,
-                followers, contentRetention, invalidatedTokenRetention);
+                followers, contentRetention, invalidatedTokenRetention, appWeights);
     }
 
     /** Expansion pages that scan at most {@code followers} followers (see {@link #followersPerPage()}). */
     public TopologyConfig withFollowersPerPage(int followers) {
         return new TopologyConfig(maxEventBytes, timelinePushTtl, source, meterRegistry, pageSize, pageInterval, mayExpand,
-                followers, contentRetention, invalidatedTokenRetention);
+                followers, contentRetention, invalidatedTokenRetention, appWeights);
     }
 
     /** See {@link #contentRetention()} and {@link #invalidatedTokenRetention()}. */
     public TopologyConfig withRetention(Duration content, Duration invalidatedTokens) {
         return new TopologyConfig(maxEventBytes, timelinePushTtl, source, meterRegistry, pageSize, pageInterval, mayExpand,
-                followersPerPage, content, invalidatedTokens);
+                followersPerPage, content, invalidatedTokens, appWeights);
     }
 
     /**
@@ -124,6 +127,12 @@ public record TopologyConfig(int maxEventBytes, Duration timelinePushTtl, URI so
      */
     public TopologyConfig withExpansionGate(java.util.function.BooleanSupplier gate) {
         return new TopologyConfig(maxEventBytes, timelinePushTtl, source, meterRegistry, pageSize, pageInterval, gate,
-                followersPerPage, contentRetention, invalidatedTokenRetention);
+                followersPerPage, contentRetention, invalidatedTokenRetention, appWeights);
+    }
+
+    /** Apps share each expansion page by these weights (see {@link AppWeights}). */
+    public TopologyConfig withAppWeights(AppWeights weights) {
+        return new TopologyConfig(maxEventBytes, timelinePushTtl, source, meterRegistry, pageSize, pageInterval, mayExpand,
+                followersPerPage, contentRetention, invalidatedTokenRetention, weights);
     }
 }

@@ -32,7 +32,7 @@ class JobProgressTest {
     @Test
     void aJobsProgressSurvivesItsStoredFormRoundTrip() throws Exception {
         ExpansionProcessor.Job job = new ExpansionProcessor.Job("e1", "p1", "star", "t", "b", "fan-12", 1_767_225_600_000L,
-                13, null, 20L, 13, 1_767_225_601_000L, "test://posts");
+                13, null, 20L, 13, 1_767_225_601_000L, "test://posts", "app-a");
         ExpansionProcessor.Job read = json.readValue(json.writeValueAsBytes(job), ExpansionProcessor.Job.class);
         assertThat(read).isEqualTo(job);
 
@@ -104,9 +104,9 @@ class JobProgressTest {
         jobs.put("e-old", OLD_FORMAT.getBytes(StandardCharsets.UTF_8));
         // And as this version leaves them: a running job with progress, a cancelled one.
         jobs.put("e-new", json.writeValueAsBytes(new ExpansionProcessor.Job("e-new", "p2", "star", "t", "b", "fan-02",
-                now - 60_000, 4, null, 5L, 3, now - 6_000, null)));
+                now - 60_000, 4, null, 5L, 3, now - 6_000, null, null)));
         jobs.put("e-cancelled", json.writeValueAsBytes(new ExpansionProcessor.Job("e-cancelled", "p3", "star", "t", "b",
-                "fan-01", now - 60_000, 2, "ban-1", 5L, 2, now - 6_000, null)));
+                "fan-01", now - 60_000, 2, "ban-1", 5L, 2, now - 6_000, null, null)));
 
         ExpansionProcessor processor = new ExpansionProcessor(new CloudEventCodec(), config, new TopologyMetrics(registry));
         processor.init(context);
