@@ -332,6 +332,7 @@ final class RunCommand implements Callable<Integer> {
         try {
             pipeline = Pipeline.startLanes(settings, roles, providers, registry, Pipeline.Tuning.NONE
                     .topology(t -> t.withRetention(contentKept, tokensKept).withAppWeights(weights))
+                    .workers(w -> w.withAppShares(weights::weight, w.readAhead()))
                     .coordinators(c -> c.withParkedRetention(parkedRetention)));
         } catch (RuntimeException e) {
             throw closeAll(resources, e);

@@ -151,6 +151,11 @@ class OperationsIntegrationTest {
         // Users in quiet hours have their timeline pushes held (expected later), users who muted them get none.
         assertThat(json.get("pushesHeld").asLong()).isPositive();
         assertThat(json.get("pushesMuted").asLong()).isPositive();
+        // Two apps' timeline posts share the bulk lane; each app's pushes are counted as its own.
+        assertThat(json.get("pushesByApp").get("demo.news").asLong()).isPositive();
+        assertThat(json.get("pushesByApp").get("demo.social").asLong()).isPositive();
+        assertThat(scrapeText().lines().filter(l -> l.startsWith("pushline_expansion_app_pushes_total{") && l.contains("app=\"demo.news\"")))
+                .as("per-app pushes in /metrics").isNotEmpty();
         // The third provider is in /metrics beside the other two, so the Grafana panels by platform show it.
         assertThat(scrapeText().lines().filter(l -> l.startsWith("pushline_push_outcomes_total{") && l.contains("platform=\"webpush\"")
                 && l.contains("outcome=\"delivered\"")).mapToDouble(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1))).sum())

@@ -39,6 +39,11 @@ public record PushTask(String pushId, String sourceEventId, String userId, Strin
                        @Nullable Integer badge, @Nullable String sound, @Nullable PushKind kind,
                        @Nullable PushSubscription webPush)
     implements EventData {
+  /**
+   * Kafka record header of a bulk task: the app (tenant) of the post it comes from, UTF-8, absent for the default app.
+   * The workers read it, without decoding the task, to share the lane between apps (see {@code TimelinePosted.appId}).
+   */
+  public static final String APP_HEADER = "pushline_app";
 
   /** An APNs or FCM push (no web push subscription). */
   public PushTask(String pushId, String sourceEventId, String userId, String token, Platform platform,

@@ -29,7 +29,7 @@ final class Samples {
     m.put(EventType.POST_CREATED, new PostCreated("post-9", "user-1"));
     m.put(EventType.LIKE_CREATED, new LikeCreated("user-2", "post-9", "user-1"));
     m.put(EventType.LIKE_REMOVED, new LikeRemoved("user-2", "post-9", "user-1"));
-    m.put(EventType.TIMELINE_POSTED, new TimelinePosted("post-9", "user-1", "Alice posted", "Hello, wörld ✓"));
+    m.put(EventType.TIMELINE_POSTED, new TimelinePosted("post-9", "user-1", "Alice posted", "Hello, wörld ✓", "news.example"));
     m.put(EventType.PROFILE_BANNED, new ProfileBanned("user-3", "spam"));
     m.put(EventType.PUSH_TASK, pushTask(null, null));
     m.put(EventType.PUSH_RECEIPT, new PushReceipt(PushIds.pushId("urn:pushline:test", EVENT_ID, TOKEN), EVENT_ID, TOKEN, Platform.APNS,

@@ -9,22 +9,33 @@ import java.util.OptionalLong;
 import java.util.TreeSet;
 
 /**
- * Tracks dispatched and finished offsets per partition, so that commits never pass an unfinished record even when
- * records finish out of order (finishing 3, 1, 2, 0 makes offset 4 committable once, after 0 finishes).
+ * Tracks received, dispatched and finished offsets per partition, so that commits never pass an unfinished record even
+ * when records finish out of order (finishing 3, 1, 2, 0 makes offset 4 committable once, after 0 finishes), nor a
+ * record read but not dispatched yet, which apps' shares may dispatch after later ones of its partition.
  *
  * <p>Thread-safe: records finish on provider threads while the poll thread dispatches and commits.
  */
 final class OffsetTracker {
     private static final class PartitionState {
         final TreeSet<Long> unfinished = new TreeSet<>();
-        long nextToCommit = -1;     // highest dispatched + 1, once anything was dispatched
+        final TreeSet<Long> waiting = new TreeSet<>();   // received, not dispatched yet
+        long nextToCommit = -1;     // highest received + 1, once anything was received
         long lastCommitted = -1;
     }
 
     private final Map<TopicPartition, PartitionState> partitions = new HashMap<>();
 
+    /** A record read and waiting to be dispatched: no commit passes it until it is dispatched and finished. */
+    synchronized void received(TopicPartition partition, long offset) {
+        PartitionState state = partitions.computeIfAbsent(partition, p -> new PartitionState());
+        state.waiting.add(offset);
+        state.nextToCommit = Math.max(state.nextToCommit, offset + 1);
+    }
+
+    /** A record dispatched (received before, or not): unfinished until {@link #finished}. */
     synchronized void dispatched(TopicPartition partition, long offset) {
         PartitionState state = partitions.computeIfAbsent(partition, p -> new PartitionState());
+        state.waiting.remove(offset);
         state.unfinished.add(offset);
         state.nextToCommit = Math.max(state.nextToCommit, offset + 1);
     }
@@ -62,18 +73,28 @@ final class OffsetTracker {
      */
     synchronized void idleAt(TopicPartition partition, long position) {
         PartitionState state = partitions.computeIfAbsent(partition, p -> new PartitionState());
-        if (state.unfinished.isEmpty() && position > state.nextToCommit) {
+        if (state.unfinished.isEmpty() && state.waiting.isEmpty() && position > state.nextToCommit) {
             state.nextToCommit = position;
         }
     }
 
-    /** The offset to commit for a partition: the lowest unfinished record, or one past the highest dispatched. */
+    /**
+     * The offset to commit for a partition: the lowest record unfinished or waiting to be dispatched, or one past the
+     * highest received.
+     */
     synchronized OptionalLong committable(TopicPartition partition) {
         PartitionState state = partitions.get(partition);
         if (state == null || state.nextToCommit < 0) {
             return OptionalLong.empty();
         }
-        return OptionalLong.of(state.unfinished.isEmpty() ? state.nextToCommit : state.unfinished.first());
+        long offset = state.nextToCommit;
+        if (!state.unfinished.isEmpty()) {
+            offset = Math.min(offset, state.unfinished.first());
+        }
+        if (!state.waiting.isEmpty()) {
+            offset = Math.min(offset, state.waiting.first());
+        }
+        return OptionalLong.of(offset);
     }
 
     /** Offsets that moved since the last {@link #markCommitted}; empty when nothing changed. */

@@ -14,19 +14,19 @@ final class Pauses {
     }
 
     /**
-     * Demand exhausted (records wait in the backlog): pause everything. Otherwise pause only the retry partitions whose
+     * Read ahead to the bound (records wait in the backlog): pause everything. Otherwise pause only the retry partitions whose
      * head record is not due yet, and every retry partition while the retry records held in memory are at their bound;
      * resume the rest. Partitions whose receipts are not restored yet stay paused whatever the demand.
      *
      * @param assignment     the consumer's assignment
      * @param restored       whether the receipts of a partition number are restored
-     * @param backlogWaiting whether records wait for demand
+     * @param backlogFull    whether the records read ahead are at their bound (then nothing more is read)
      * @param retryTopic     whether a topic is one of the lane's retry topics
      * @param retriesFull    whether the retry records held in memory are at their bound
      * @param holdsRetry     whether a retry record of the partition waits in memory (its head is not due yet)
      * @return the partitions to keep paused; every other assigned partition is to be resumed
      */
-    static Set<TopicPartition> wanted(Collection<TopicPartition> assignment, IntPredicate restored, boolean backlogWaiting,
+    static Set<TopicPartition> wanted(Collection<TopicPartition> assignment, IntPredicate restored, boolean backlogFull,
                                       Predicate<String> retryTopic, boolean retriesFull, Predicate<TopicPartition> holdsRetry) {
         Set<TopicPartition> wanted = new HashSet<>();
         for (TopicPartition partition : assignment) {
@@ -34,7 +34,7 @@ final class Pauses {
                 wanted.add(partition);
             }
         }
-        if (backlogWaiting) {
+        if (backlogFull) {
             wanted.addAll(assignment);
         } else {
             for (TopicPartition partition : assignment) {

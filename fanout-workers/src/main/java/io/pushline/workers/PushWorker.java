@@ -125,7 +125,7 @@ public final class PushWorker implements AutoCloseable {
     private final OffsetTracker offsets = new OffsetTracker();
     private final Demand demand;
     private final AtomicInteger pausedCount = new AtomicInteger();
-    private final ArrayDeque<ConsumerRecord<String, byte[]>> backlog = new ArrayDeque<>();  // poll thread only
+    private final FairBacklog backlog;   // poll thread only: records read ahead, by app
     private final CountDownLatch stopped = new CountDownLatch(1);
     private final CountDownLatch firstAssignment = new CountDownLatch(1);
     private final LaneGovernor governor;   // null: no other lane to give way to
@@ -270,6 +270,7 @@ public final class PushWorker implements AutoCloseable {
         this.clientConfig = Collections.unmodifiableMap(new HashMap<>(clientConfig));
         this.retryTopics = RetryTopics.names(config);
         this.demand = new Demand(config.lane(), governor);
+        this.backlog = new FairBacklog(config.appWeight());
         metrics.gauges(demand::inFlight, pausedCount::get, delayed::size);
         metrics.receiptGauge(() -> {
             Guards held = guards;
@@ -517,7 +518,7 @@ public final class PushWorker implements AutoCloseable {
         // Fail closed: while a check cannot answer, nothing is dispatched; records wait in the backlog (so every
         // partition pauses) and stay uncommitted, and are sent once it answers.
         holding = guards.holding();
-        delayed.releaseDue(clock.instant(), backlog::add);
+        delayed.releaseDue(clock.instant(), this::enqueue);
         dispatch();
         if (!backlog.isEmpty() && !demand.canDispatch()) {
             // Records wait but none may go: wait until a push finishes or demand returns (at most one poll
@@ -539,16 +540,27 @@ public final class PushWorker implements AutoCloseable {
             if (isRetryTopic(record.topic())) {
                 delayed.add(record);
             } else {
-                backlog.add(record);
+                enqueue(record);
             }
         }
         if (!rewind.isEmpty()) {
             rewind.forEach(consumer::seek);
             consumer.pause(rewind.keySet());
         }
-        delayed.releaseDue(clock.instant(), backlog::add);
+        delayed.releaseDue(clock.instant(), this::enqueue);
         dispatch();
         return commitIfDue(false);
+    }
+
+    /** A record read (or a retry due): it waits its app's turn, and no commit passes it meanwhile. */
+    private void enqueue(ConsumerRecord<String, byte[]> record) {
+        offsets.received(new TopicPartition(record.topic(), record.partition()), record.offset());
+        backlog.add(record);
+    }
+
+    /** Read ahead as far as allowed: then every partition pauses until dispatch makes room. */
+    private boolean backlogFull() {
+        return backlog.size() >= config.readAhead();
     }
 
     private void dispatch() {
@@ -581,7 +593,7 @@ public final class PushWorker implements AutoCloseable {
     /** Applies {@link Pauses#wanted}: pauses what it names, resumes the rest. */
     private void adjustPause() {
         ReceiptStore receipts = guards.receipts();
-        Set<TopicPartition> wanted = Pauses.wanted(consumer.assignment(), receipts::isRestored, !backlog.isEmpty(),
+        Set<TopicPartition> wanted = Pauses.wanted(consumer.assignment(), receipts::isRestored, backlogFull(),
                 this::isRetryTopic, delayed.size() >= config.maxRetriesWaiting(), delayed::holds);
         Set<TopicPartition> paused = consumer.paused();
         Set<TopicPartition> toPause = new HashSet<>(wanted);
@@ -705,7 +717,7 @@ public final class PushWorker implements AutoCloseable {
         @Override
         public void onPartitionsAssigned(Collection<TopicPartition> assigned) {
             trackReceiptPartitions();
-            if (!backlog.isEmpty() || demand.exhausted()) {
+            if (backlogFull() || demand.exhausted()) {
                 consumer.pause(assigned);   // no demand: new partitions start paused
             } else {
                 // Nothing of a partition is processed before its receipts are restored (by the store's own thread;

@@ -39,12 +39,23 @@ import java.util.Objects;
  *                             100 bytes each): a hard cap against a flood. A check that reaches it stops reading and
  *                             holds the pushes it guards (readiness turns red) until older keys expire; it never
  *                             forgets a key to make room
+ * @param readAhead            tasks read and held in memory ahead of delivery, at most ({@link #DEFAULT_READ_AHEAD})
+ * @param appWeight            the weight of an app's tasks among those read ahead (see {@link #withAppShares})
  */
 public record WorkerConfig(Lane lane, String groupId, int maxInFlight, int maxAttempts, Duration initialBackoff,
                            Duration maxBackoff, Duration commitInterval, Duration drainTimeout, URI source,
                            List<Duration> retryDelays, int maxRetriesWaiting, boolean provisionRetryTopics,
-                           Duration deviceGateLookback, int keySetMaxEntries) {
+                           Duration deviceGateLookback, int keySetMaxEntries, int readAhead,
+                           java.util.function.ToIntFunction<String> appWeight) {
     public static final int DEFAULT_MAX_IN_FLIGHT = 512;
+    /**
+     * Tasks read ahead of delivery and held in memory (about 1 KB each): enough to hold the bulk backlog the expansion
+     * gate allows (two seconds of delivery, 5,000 tasks at least), so that a second app's tasks, written behind the first
+     * app's in the same partitions, are read at once and served by their share instead of after the first app's.
+     */
+    public static final int DEFAULT_READ_AHEAD = 20_000;
+    /** Every app weighs the same. */
+    public static final java.util.function.ToIntFunction<String> EQUAL_WEIGHTS = app -> 1;
     public static final int DEFAULT_MAX_ATTEMPTS = 8;
     public static final Duration DEFAULT_INITIAL_BACKOFF = Duration.ofMillis(500);
     public static final Duration DEFAULT_MAX_BACKOFF = Duration.ofSeconds(60);
@@ -117,6 +128,20 @@ public record WorkerConfig(Lane lane, String groupId, int maxInFlight, int maxAt
         if (keySetMaxEntries < 1) {
             throw new IllegalArgumentException("keySetMaxEntries must be >= 1, was " + keySetMaxEntries);
         }
+        if (readAhead < 1) {
+            throw new IllegalArgumentException("readAhead must be >= 1, was " + readAhead);
+        }
+        Objects.requireNonNull(appWeight, "appWeight");
+    }
+
+    /** The settings as they were before apps had shares: one FIFO, read ahead by the default. */
+    public WorkerConfig(Lane lane, String groupId, int maxInFlight, int maxAttempts, Duration initialBackoff,
+                        Duration maxBackoff, Duration commitInterval, Duration drainTimeout, URI source,
+                        List<Duration> retryDelays, int maxRetriesWaiting, boolean provisionRetryTopics,
+                        Duration deviceGateLookback, int keySetMaxEntries) {
+        this(lane, groupId, maxInFlight, maxAttempts, initialBackoff, maxBackoff, commitInterval, drainTimeout, source,
+                retryDelays, maxRetriesWaiting, provisionRetryTopics, deviceGateLookback, keySetMaxEntries, DEFAULT_READ_AHEAD,
+                EQUAL_WEIGHTS);
     }
 
     /** The settings as they were before {@code keySetMaxEntries}: it takes its default. */
@@ -143,44 +168,44 @@ public record WorkerConfig(Lane lane, String groupId, int maxInFlight, int maxAt
 
     public WorkerConfig withGroupId(String id) {
         return new WorkerConfig(lane, id, maxInFlight, maxAttempts, initialBackoff, maxBackoff, commitInterval, drainTimeout,
-                source, retryDelays, maxRetriesWaiting, provisionRetryTopics, deviceGateLookback, keySetMaxEntries);
+                source, retryDelays, maxRetriesWaiting, provisionRetryTopics, deviceGateLookback, keySetMaxEntries, readAhead, appWeight);
     }
 
     public WorkerConfig withMaxInFlight(int n) {
         return new WorkerConfig(lane, groupId, n, maxAttempts, initialBackoff, maxBackoff, commitInterval, drainTimeout,
-                source, retryDelays, maxRetriesWaiting, provisionRetryTopics, deviceGateLookback, keySetMaxEntries);
+                source, retryDelays, maxRetriesWaiting, provisionRetryTopics, deviceGateLookback, keySetMaxEntries, readAhead, appWeight);
     }
 
     public WorkerConfig withMaxAttempts(int n) {
         return new WorkerConfig(lane, groupId, maxInFlight, n, initialBackoff, maxBackoff, commitInterval, drainTimeout,
-                source, retryDelays, maxRetriesWaiting, provisionRetryTopics, deviceGateLookback, keySetMaxEntries);
+                source, retryDelays, maxRetriesWaiting, provisionRetryTopics, deviceGateLookback, keySetMaxEntries, readAhead, appWeight);
     }
 
     /** Both bounds of the backoff at once, so that narrowing them never trips the {@code max >= initial} check midway. */
     public WorkerConfig withBackoff(Duration initial, Duration max) {
         return new WorkerConfig(lane, groupId, maxInFlight, maxAttempts, initial, max, commitInterval, drainTimeout,
-                source, retryDelays, maxRetriesWaiting, provisionRetryTopics, deviceGateLookback, keySetMaxEntries);
+                source, retryDelays, maxRetriesWaiting, provisionRetryTopics, deviceGateLookback, keySetMaxEntries, readAhead, appWeight);
     }
 
     public WorkerConfig withCommitInterval(Duration interval) {
         return new WorkerConfig(lane, groupId, maxInFlight, maxAttempts, initialBackoff, maxBackoff, interval, drainTimeout,
-                source, retryDelays, maxRetriesWaiting, provisionRetryTopics, deviceGateLookback, keySetMaxEntries);
+                source, retryDelays, maxRetriesWaiting, provisionRetryTopics, deviceGateLookback, keySetMaxEntries, readAhead, appWeight);
     }
 
     public WorkerConfig withRetryDelays(List<Duration> delays) {
         return new WorkerConfig(lane, groupId, maxInFlight, maxAttempts, initialBackoff, maxBackoff, commitInterval, drainTimeout,
-                source, delays, maxRetriesWaiting, provisionRetryTopics, deviceGateLookback, keySetMaxEntries);
+                source, delays, maxRetriesWaiting, provisionRetryTopics, deviceGateLookback, keySetMaxEntries, readAhead, appWeight);
     }
 
     public WorkerConfig withMaxRetriesWaiting(int n) {
         return new WorkerConfig(lane, groupId, maxInFlight, maxAttempts, initialBackoff, maxBackoff, commitInterval, drainTimeout,
-                source, retryDelays, n, provisionRetryTopics, deviceGateLookback, keySetMaxEntries);
+                source, retryDelays, n, provisionRetryTopics, deviceGateLookback, keySetMaxEntries, readAhead, appWeight);
     }
 
     /** How far back unregistered devices and unfollows are remembered; {@link Duration#ZERO} for no check. */
     public WorkerConfig withDeviceGateLookback(Duration lookback) {
         return new WorkerConfig(lane, groupId, maxInFlight, maxAttempts, initialBackoff, maxBackoff, commitInterval, drainTimeout,
-                source, retryDelays, maxRetriesWaiting, provisionRetryTopics, lookback, keySetMaxEntries);
+                source, retryDelays, maxRetriesWaiting, provisionRetryTopics, lookback, keySetMaxEntries, readAhead, appWeight);
     }
 
     /** How many keys each check holds at most; see {@link #keySetMaxEntries()}. */
@@ -191,7 +216,7 @@ public record WorkerConfig(Lane lane, String groupId, int maxInFlight, int maxAt
 
     public WorkerConfig withProvisionRetryTopics(boolean provision) {
         return new WorkerConfig(lane, groupId, maxInFlight, maxAttempts, initialBackoff, maxBackoff, commitInterval, drainTimeout,
-                source, retryDelays, maxRetriesWaiting, provision, deviceGateLookback, keySetMaxEntries);
+                source, retryDelays, maxRetriesWaiting, provision, deviceGateLookback, keySetMaxEntries, readAhead, appWeight);
     }
 
     /** The topic of this lane. */
@@ -204,5 +229,14 @@ public record WorkerConfig(Lane lane, String groupId, int maxInFlight, int maxAt
         if (value.isNegative() || value.isZero()) {
             throw new IllegalArgumentException(field + " must be positive, was " + value);
         }
+    }
+
+    /**
+     * Apps share the lane by {@code weight} (of a task's app: see {@code PushTask.APP_HEADER}; tasks naming none are the
+     * default app's) among the tasks read ahead, at most {@code readAhead} of them.
+     */
+    public WorkerConfig withAppShares(java.util.function.ToIntFunction<String> weight, int readAhead) {
+        return new WorkerConfig(lane, groupId, maxInFlight, maxAttempts, initialBackoff, maxBackoff, commitInterval, drainTimeout,
+                source, retryDelays, maxRetriesWaiting, provisionRetryTopics, deviceGateLookback, keySetMaxEntries, readAhead, weight);
     }
 }

@@ -72,4 +72,32 @@ class OffsetTrackerTest {
         tracker.idleAt(p1, 7);           // nothing dispatched yet: the position alone is committable
         assertThat(tracker.toCommit()).containsEntry(p1, 7L);
     }
+
+    @Test
+    void aRecordReadButNotDispatchedHoldsTheCommitThoughLaterOnesOfItsPartitionFinish() throws Exception {
+        OffsetTracker tracker = new OffsetTracker();
+        for (long offset = 0; offset < 5; offset++) {
+            tracker.received(p0, offset);
+        }
+        // Another app's turn: 3 and 4 go first and finish; 0..2 still wait their app's turn.
+        tracker.dispatched(p0, 3);
+        tracker.dispatched(p0, 4);
+        tracker.finished(p0, 3);
+        tracker.finished(p0, 4);
+        assertThat(tracker.committable(p0)).isEqualTo(OptionalLong.of(0));
+        assertThat(tracker.unfinished()).as("waiting records are not in flight: a drain does not wait for them").isZero();
+        assertThat(tracker.awaitFinished(List.of(p0), 1)).isTrue();
+        tracker.idleAt(p0, 5);
+        assertThat(tracker.committable(p0)).as("an idle position does not pass waiting records").isEqualTo(OptionalLong.of(0));
+
+        tracker.dispatched(p0, 0);
+        tracker.finished(p0, 0);
+        assertThat(tracker.committable(p0)).isEqualTo(OptionalLong.of(1));
+        tracker.dispatched(p0, 1);
+        tracker.dispatched(p0, 2);
+        tracker.finished(p0, 2);
+        assertThat(tracker.committable(p0)).isEqualTo(OptionalLong.of(1));
+        tracker.finished(p0, 1);
+        assertThat(tracker.committable(p0)).isEqualTo(OptionalLong.of(5));
+    }
 }

@@ -15,7 +15,7 @@ import picocli.CommandLine.Spec;
         description = {"Runs a load-test scenario against a local broker (or --bootstrap-servers) and writes",
                 "DIR/report.json and DIR/report.html. Every figure comes with a baseline measured in the same run."},
         subcommands = {LimitsCommand.class, FanoutCommand.class, SlowProviderCommand.class, MixedCommand.class,
-                ProvidersCommand.class, LikesCommand.class, IngestCommand.class, HistoryCommand.class, IdleCommand.class,
+                ProvidersCommand.class, LikesCommand.class, IngestCommand.class, HistoryCommand.class, IdleCommand.class, TenantsCommand.class,
                 CommandLine.HelpCommand.class})
 public final class BenchCommand implements Runnable {
     @Spec

@@ -57,6 +57,11 @@ final class FanoutScenario {
      * alternate APNs and FCM.
      */
     static List<String> seed(LocalStack stack, int devices, int webPercent, Duration timeout) {
+        return seed(stack, devices, webPercent, AUTHOR, "follower-");
+    }
+
+    /** As above, for followers of {@code author} named {@code followerPrefix} and a number. */
+    static List<String> seed(LocalStack stack, int devices, int webPercent, String author, String followerPrefix) {
         CloudEventCodec codec = new CloudEventCodec();
         Map<String, Object> config = stack.producerConfig();
         config.put(ProducerConfig.LINGER_MS_CONFIG, 50);
@@ -69,9 +74,9 @@ final class FanoutScenario {
             int follower = 0;
             int d = 0;
             while (d < devices) {
-                String user = String.format("follower-%08d", follower++);
+                String user = followerPrefix + String.format("%08d", follower++);
                 producer.send(codec.toRecord(Topics.EVENTS, Envelope.of(UUID.randomUUID().toString(), SOURCE, registeredAt,
-                        new FollowCreated(user, AUTHOR))));
+                        new FollowCreated(user, author))));
                 int own = (follower % 2 == 0) ? 2 : 1;    // 1.5 devices per follower on average
                 for (int k = 0; k < own && d < devices; k++, d++) {
                     DeviceRegistered device;

@@ -163,6 +163,23 @@ class BenchCommandTest {
         assertThat(Files.readString(dir.resolve("report.html"))).contains("data:image/png;base64,");
     }
 
+    @Test
+    @Tag("integration")
+    @Timeout(value = 3, unit = TimeUnit.MINUTES)
+    void tenantsMeasuresTheSmallAppAloneAndDuringTheBigAppsFanout(@TempDir Path dir) throws Exception {
+        assertThat(run("tenants", "--report", dir.toString(), "--devices-a", "3000", "--devices-b", "100", "--b-after", "0",
+                "--partitions", "3", "--data-dir", dir.resolve("data").toString()).code()).isZero();
+        JsonNode r = new ObjectMapper().readTree(dir.resolve("report.json").toFile());
+        assertComplete(r, "tenants");
+        JsonNode figures = r.get("figures");
+        assertThat(figures.get("pushesDelivered").asLong()).isEqualTo(2 * 3000 + 2 * 100);
+        assertThat(figures.get("bLatencyAloneMs").get("p99").asDouble()).isPositive();
+        assertThat(figures.get("bLatencyDuringAMs").get("p99").asDouble()).isPositive();
+        assertThat(figures.get("bP99RatioDuringA").asDouble()).isPositive();
+        assertThat(figures.get("aPushesPerSecAlone").asDouble()).isPositive();
+        assertThat(r.get("baseline").get("name").asText()).isEqualTo("app-a-alone");
+    }
+
     private static void assertComplete(JsonNode report, String scenario) {
         for (String field : new String[]{"scenario", "params", "throughputPerSec", "latencyMs", "baseline", "ratio", "lost",
                 "duplicates", "peakHeapMb", "elapsedMs", "machine", "figures"}) {

@@ -156,16 +156,21 @@ public final class Demo {
             Set<String> muted = new HashSet<>();
             Map<String, List<SocialGraph.Device>> devicesByUser = new HashMap<>();
             devices.forEach(d -> devicesByUser.computeIfAbsent(d.userId(), k -> new ArrayList<>()).add(d));
+            // Two apps (tenants) share the bulk lane: the authors' posts alternate between them.
+            Map<String, Long> expandedByApp = new java.util.TreeMap<>();
+            int authorIndex = 0;
             for (String author : graph.authors) {
+                String app = DEMO_APPS.get(authorIndex++ % DEMO_APPS.size());
                 String eventId = UUID.randomUUID().toString();
                 for (String follower : graph.followersOf(author)) {
                     Set<String> into = quietUsers.contains(follower) ? held : mutedUsers.contains(follower) ? muted : expected;
                     for (SocialGraph.Device d : devicesByUser.getOrDefault(follower, List.of())) {
                         into.add(PushIds.pushId(SOURCE, eventId, d.token()));
+                        expandedByApp.merge(app, 1L, Long::sum);
                     }
                 }
                 producer.send(codec.toRecord(Topics.EVENTS, Envelope.of(eventId, source, Instant.now(),
-                        new TimelinePosted("post-" + author, author, author + " posted", "Something new on " + author + "'s timeline"))));
+                        new TimelinePosted("post-" + author, author, author + " posted", "Something new on " + author + "'s timeline", app))));
                 published++;
             }
             // Likes of the authors' posts run through the like coordinator: each pushes to the author's devices on
@@ -222,6 +227,8 @@ public final class Demo {
             summary.put("likes", plan.likes());
             summary.put("pushesExpected", expected.size());
             summary.put("pushesDelivered", delivered);
+            Map<String, Long> pushesByApp = appCounts(stack);
+            summary.put("pushesByApp", pushesByApp);
             summary.put("pushesHeld", policyCount(stack, "held"));
             summary.put("pushesMuted", policyCount(stack, "muted"));
             summary.put("apnsAccepted", stack.apns().ledger().acceptedCount());
@@ -238,7 +245,12 @@ public final class Demo {
             summary.put("pushesPerSecond", deliveryMillis == 0 ? 0 : Math.round(delivered * 1000.0 / deliveryMillis));
             summary.put("elapsedMs", Duration.between(started, Instant.now()).toMillis());
             boolean policyAsExpected = policyCount(stack, "held") == held.size() && policyCount(stack, "muted") == muted.size();
-            return new Outcome(summary, lost == 0 && duplicates == 0 && unexpected == 0 && policyAsExpected);
+            // Each app's timeline pushes were expanded as its own: what the graph predicts per app, no more, no fewer.
+            boolean appsAsExpected = pushesByApp.equals(expandedByApp);
+            if (!appsAsExpected) {
+                out.printf("  timeline pushes by app: expected %s, expanded %s%n", expandedByApp, pushesByApp);
+            }
+            return new Outcome(summary, lost == 0 && duplicates == 0 && unexpected == 0 && policyAsExpected && appsAsExpected);
         }
     }
 
@@ -250,6 +262,17 @@ public final class Demo {
         return new UserPreferencesUpdated(user, tokyo.getId(), List.of(new UserPreferencesUpdated.QuietWindow(
                 List.of(java.time.DayOfWeek.values()), local.minusHours(2).format(hhmm), local.plusHours(2).format(hhmm))),
                 List.of(), Instant.now());
+    }
+
+    /** The apps (tenants) of the demo's timeline posts, which alternate between them. */
+    static final List<String> DEMO_APPS = List.of("demo.news", "demo.social");
+
+    /** Timeline push tasks expanded per app (see {@link TopologyMetrics#APP_PUSHES}). */
+    private static Map<String, Long> appCounts(LocalStack stack) {
+        Map<String, Long> counts = new java.util.TreeMap<>();
+        stack.registry().find(TopologyMetrics.APP_PUSHES).counters().forEach(c ->
+                counts.merge(c.getId().getTag(TopologyMetrics.TAG_APP), Math.round(c.count()), Long::sum));
+        return counts;
     }
 
     private static long policyCount(LocalStack stack, String decision) {

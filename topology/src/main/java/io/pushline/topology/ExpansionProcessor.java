@@ -532,6 +532,9 @@ final class ExpansionProcessor implements Processor<byte[], byte[], byte[], byte
                 null, null, null, device.webPush());
         RecordHeaders headers = new RecordHeaders();
         byte[] value = codec.encode(Envelope.of(pushId, config.source(), now, task), headers);
+        if (job.appId() != null) {
+            headers.add(PushTask.APP_HEADER, RouterProcessor.utf8(job.appId()));   // the workers share the lane by it
+        }
         Record<byte[], byte[]> push = new Record<>(RouterProcessor.utf8(userId), value, timestamp, headers);
         // The recipient's quiet hours hold it, a muted category drops it (see QuietHours); else it goes now.
         if (quiet.admit(userId, push, now.plus(config.timelinePushTtl()).toEpochMilli(), now.toEpochMilli())) {
