@@ -333,6 +333,7 @@ class OperationsIntegrationTest {
         assertThat(Long.parseLong(state.get("data-devices-total"))).as("devices expanded").isPositive();
         assertThat(Double.parseDouble(state.get("data-pushes-max-rate"))).as("highest delivery rate").isPositive();
         assertThat(Long.parseLong(state.get("data-lanes"))).as("lag lanes").isPositive();
+        assertThat(Long.parseLong(state.get("data-apps"))).as("apps on the bulk lane (the demo's two)").isEqualTo(2);
         assertThat(Long.parseLong(state.get("data-errors"))).as("failed polls").isZero();
         List<String> problems = Stream.concat(Files.readAllLines(console).stream(),
                         Files.readAllLines(OUT.resolve("chromium-screenshot.log")).stream())

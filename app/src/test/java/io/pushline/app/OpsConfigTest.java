@@ -100,6 +100,8 @@ class OpsConfigTest {
             entry(WorkerMetrics.TOKENS_INVALIDATED, Kind.COUNTER),
             entry(WorkerMetrics.IN_FLIGHT, Kind.GAUGE),
             entry(WorkerMetrics.PAUSED_PARTITIONS, Kind.GAUGE),
+            entry(WorkerMetrics.APP_WAIT, Kind.TIMER),
+            entry(WorkerMetrics.BACKLOG, Kind.GAUGE),
             entry(WorkerMetrics.BULK_LIMIT, Kind.GAUGE),
             entry(WorkerMetrics.RECEIPTS_HELD, Kind.GAUGE),
             entry(WorkerMetrics.RECEIPTS_RESTORE, Kind.TIMER),
@@ -123,7 +125,9 @@ class OpsConfigTest {
             entry(ProcessMetrics.LAG_RECORDS, Kind.GAUGE),
             entry(ProcessMetrics.LAG_SECONDS, Kind.GAUGE_SECONDS),
             entry(ProcessMetrics.EXPANSION_BACKLOG, Kind.GAUGE),
-            entry(ProcessMetrics.EXPANSION_HELD, Kind.GAUGE));
+            entry(ProcessMetrics.EXPANSION_HELD, Kind.GAUGE),
+            entry(ProcessMetrics.EXPANSION_BACKLOG_BOUND, Kind.GAUGE),
+            entry(TopologyMetrics.APP_PUSHES, Kind.COUNTER));
 
     /** The JVM's GC pause timer is registered at the first GC notification, so a fresh registry may not show it yet. */
     private static final Set<String> LIBRARY_METERS_ON_FIRST_USE =

@@ -126,6 +126,7 @@ public final class PushWorker implements AutoCloseable {
     private final Demand demand;
     private final AtomicInteger pausedCount = new AtomicInteger();
     private final FairBacklog backlog;   // poll thread only: records read ahead, by app
+    private final AtomicInteger backlogSize = new AtomicInteger();   // for the gauge
     private final CountDownLatch stopped = new CountDownLatch(1);
     private final CountDownLatch firstAssignment = new CountDownLatch(1);
     private final LaneGovernor governor;   // null: no other lane to give way to
@@ -272,6 +273,7 @@ public final class PushWorker implements AutoCloseable {
         this.demand = new Demand(config.lane(), governor);
         this.backlog = new FairBacklog(config.appWeight());
         metrics.gauges(demand::inFlight, pausedCount::get, delayed::size);
+        metrics.backlogGauge(backlogSize::get);
         metrics.receiptGauge(() -> {
             Guards held = guards;
             return held == null ? 0 : held.receipts().size();
@@ -549,6 +551,7 @@ public final class PushWorker implements AutoCloseable {
         }
         delayed.releaseDue(clock.instant(), this::enqueue);
         dispatch();
+        backlogSize.set(backlog.size());
         return commitIfDue(false);
     }
 
@@ -567,6 +570,7 @@ public final class PushWorker implements AutoCloseable {
         // The checks are asked again for every record: one that stops answering mid-round holds the rest at once.
         while (!backlog.isEmpty() && demand.canDispatch() && (holding = guards.holding()) == null) {
             ConsumerRecord<String, byte[]> record = backlog.poll();
+            metrics.appWait(FairBacklog.appOf(record), clock.millis() - record.timestamp());
             offsets.dispatched(new TopicPartition(record.topic(), record.partition()), record.offset());
             demand.dispatched();
             sink.next(record);

@@ -84,10 +84,20 @@ public final class WorkerMetrics {
      * it guards, else 0, tagged {@code lane} (a gauge); the reason is the worker's readiness message.
      */
     public static final String CHECKS_HOLDING = "pushline.worker.checks.holding";
+    /**
+     * Per app (tag {@code app}, the task's {@code pushline_app}: {@code default} if none; the first 200 apps by name,
+     * later ones {@code other}) and lane: how long each task waited from when it was written to when it was dispatched
+     * to its provider, the app's queue age. Its count's rate is the app's pushes/s through the worker.
+     */
+    public static final String APP_WAIT = "pushline.worker.app.wait";
+    /** Tasks read ahead and waiting for their app's turn (see {@link WorkerConfig#readAhead()}). */
+    public static final String BACKLOG = "pushline.worker.backlog";
+    static final int MAX_APP_TAGS = 200;
 
     private final MeterRegistry registry;
     private final String lane;
     private final ConcurrentMap<String, Counter> counters = new ConcurrentHashMap<>();
+    private final java.util.Map<String, Timer> appWaits = new java.util.HashMap<>();   // poll thread only
     /** What each gauge or function counter registered through {@link #rebind} reads now, by name and tags. */
     private final ConcurrentMap<String, AtomicReference<Supplier<Number>>> bound = new ConcurrentHashMap<>();
 
@@ -112,6 +122,20 @@ public final class WorkerMetrics {
         gauge(IN_FLIGHT, inFlight);
         gauge(PAUSED_PARTITIONS, paused);
         gauge(RETRIES_WAITING, retriesWaiting);
+    }
+
+    void backlogGauge(Supplier<Number> backlog) {
+        gauge(BACKLOG, backlog);
+    }
+
+    /** A task of {@code app} dispatched {@code millis} after it was written; poll thread only. */
+    void appWait(String app, long millis) {
+        Timer timer = appWaits.get(app);
+        if (timer == null) {
+            String tag = appWaits.size() < MAX_APP_TAGS ? app : "other";
+            timer = appWaits.computeIfAbsent(tag, t -> Timer.builder(APP_WAIT).tag("lane", lane).tag("app", t).register(registry));
+        }
+        timer.record(Math.max(0, millis), java.util.concurrent.TimeUnit.MILLISECONDS);
     }
 
     void receiptGauge(Supplier<Number> held) {

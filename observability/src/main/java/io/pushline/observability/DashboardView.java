@@ -30,11 +30,18 @@ final class DashboardView {
      * @param totals          counters since the process started
      */
     @JsonPropertyOrder({"t", "interval", "rates", "totals", "lag", "workers", "circuits", "providers", "gate", "jobs",
-            "coordinators"})
+            "coordinators", "apps"})
     record Sample(@JsonIgnore Instant at, @JsonProperty("interval") Double intervalSeconds, Counts rates, Counts totals,
                   List<Lag> lag, List<WorkerLane> workers, List<Circuit> circuits, List<Provider> providers, Gate gate,
-                  List<Job> jobs, Coordinators coordinators) {
+                  List<Job> jobs, Coordinators coordinators, List<App> apps) {
+        /** A sample of a process without apps' figures (none expanded yet). */
+        Sample(Instant at, Double intervalSeconds, Counts rates, Counts totals, List<Lag> lag, List<WorkerLane> workers,
+               List<Circuit> circuits, List<Provider> providers, Gate gate, List<Job> jobs, Coordinators coordinators) {
+            this(at, intervalSeconds, rates, totals, lag, workers, circuits, providers, gate, jobs, coordinators, List.of());
+        }
+
         Sample {
+            apps = List.copyOf(apps);
             lag = List.copyOf(lag);
             workers = List.copyOf(workers);
             circuits = List.copyOf(circuits);
@@ -137,6 +144,15 @@ final class DashboardView {
      */
     @JsonPropertyOrder({"name", "state", "failureRate"})
     record Circuit(String name, String state, Double failureRate) {
+    }
+
+    /**
+     * An app (tenant) on the bulk lane: its timeline pushes expanded per second since the previous sample and in all,
+     * its share of the lane's pushes in the interval (null if there were none), and how long its tasks waited, on
+     * average in the interval, from when they were written to their dispatch by a worker (null if none was dispatched).
+     */
+    @JsonPropertyOrder({"app", "pushesPerSec", "share", "pushes", "waitSeconds"})
+    record App(String app, double pushesPerSec, Double share, double pushes, Double waitSeconds) {
     }
 
     /** Pushes in flight to a platform's providers and waiting for a slot. */

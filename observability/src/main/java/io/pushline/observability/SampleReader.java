@@ -54,12 +54,16 @@ final class SampleReader {
             Comparator.comparing((List<String> k) -> k.get(0)).thenComparing(k -> k.get(1));
 
     private final MeterValues meters;
+    private final MeterRegistry registry;
+    /** Per app, at the previous reading: pushes expanded, and the bulk lane's dispatch count and total wait (seconds). */
+    private Map<String, double[]> previousApps = Map.of();
     private final FanoutJobs jobs;
     private DashboardView.Counts previousTotals;
     private Instant previousAt;
 
     SampleReader(MeterRegistry registry) {
         this.meters = new MeterValues(registry);
+        this.registry = registry;
         this.jobs = new FanoutJobs(meters);
     }
 
@@ -82,7 +86,8 @@ final class SampleReader {
                 meters.sumOfGauges(ProcessMetrics.EXPANSION_HELD), meters.sumOfGauges(ProcessMetrics.EXPANSION_BACKLOG));
         DashboardView.Sample sample = new DashboardView.Sample(now, interval, rates, totals, readLag(), readWorkers(),
                 readCircuits(), readProviders(), gate, jobs.read(),
-                new DashboardView.Coordinators(readCoordinators(), meters.sumOfGauges(CoordinatorMetrics.PARKED)));
+                new DashboardView.Coordinators(readCoordinators(), meters.sumOfGauges(CoordinatorMetrics.PARKED)),
+                readApps(interval));
         previousTotals = totals;
         previousAt = now;
         return sample;
@@ -99,6 +104,36 @@ final class SampleReader {
                 meters.count(TopologyMetrics.DEVICES_EXPANDED), outcomes, meters.countsBy(WorkerMetrics.PUSHES, "lane"),
                 meters.count(WorkerMetrics.RETRIES), meters.count(WorkerMetrics.DEDUPLICATED),
                 meters.countsBy(CoordinatorMetrics.STARTED, "flow"), meters.count(CoordinatorMetrics.TRANSITIONS));
+    }
+
+    /** The apps' figures (see {@link DashboardView.App}), rates since the previous reading ({@code seconds}, or none). */
+    private List<DashboardView.App> readApps(Double seconds) {
+        Map<String, double[]> now = new TreeMap<>();
+        meters.countsBy(TopologyMetrics.APP_PUSHES, TopologyMetrics.TAG_APP).forEach((app, n) -> now.put(app, new double[]{n, 0, 0}));
+        for (io.micrometer.core.instrument.Timer t : registry.find(WorkerMetrics.APP_WAIT).tag("lane", "bulk").timers()) {
+            double[] v = now.computeIfAbsent(t.getId().getTag("app"), a -> new double[3]);
+            v[1] += t.count();
+            v[2] += t.totalTime(java.util.concurrent.TimeUnit.SECONDS);
+        }
+        double allNew = 0;
+        Map<String, Double> newPushes = new TreeMap<>();
+        for (Map.Entry<String, double[]> e : now.entrySet()) {
+            double[] before = previousApps.getOrDefault(e.getKey(), new double[3]);
+            double n = Math.max(0, e.getValue()[0] - before[0]);
+            newPushes.put(e.getKey(), n);
+            allNew += n;
+        }
+        List<DashboardView.App> apps = new ArrayList<>();
+        for (Map.Entry<String, double[]> e : now.entrySet()) {
+            double[] v = e.getValue();
+            double[] before = previousApps.getOrDefault(e.getKey(), new double[3]);
+            double n = newPushes.get(e.getKey());
+            double dispatched = v[1] - before[1];
+            apps.add(new DashboardView.App(e.getKey(), seconds == null ? 0 : n / seconds, allNew > 0 ? n / allNew : null, v[0],
+                    dispatched > 0 ? (v[2] - before[2]) / dispatched : null));
+        }
+        previousApps = now;
+        return apps;
     }
 
     private List<DashboardView.Lag> readLag() {

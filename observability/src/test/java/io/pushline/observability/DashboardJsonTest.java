@@ -59,7 +59,8 @@ class DashboardJsonTest {
                 List.of(new DashboardView.Lag("g", "t", 1, 2.0, null)), List.of(new DashboardView.WorkerLane("bulk", 1.0, 2.0, 3.0)),
                 List.of(new DashboardView.Circuit("apns", "open", 50.0)), List.of(new DashboardView.Provider("apns", 1.0, 0.0)),
                 new DashboardView.Gate(64.0, 0.0, null), List.of(new DashboardView.Job("e", "a", 2, 1, null, 3, 4, 5.0)),
-                new DashboardView.Coordinators(List.of(new DashboardView.CoordinatorState("like", "RUNNING", 1.0)), 0.0));
+                new DashboardView.Coordinators(List.of(new DashboardView.CoordinatorState("like", "RUNNING", 1.0)), 0.0),
+                List.of(new DashboardView.App("news.example", 12.5, 0.75, 100, 0.2)));
 
         JsonNode page = json.readTree(DashboardJson.page(T0.plusSeconds(1), 600, List.of(sample)));
         assertThat(names(page)).containsExactly("now", "intervalMs", "capacity", "samples");
@@ -68,7 +69,7 @@ class DashboardJsonTest {
         assertThat(page.get("capacity").asInt()).isEqualTo(600);
         JsonNode s = page.get("samples").get(0);
         assertThat(names(s)).containsExactly("t", "interval", "rates", "totals", "lag", "workers", "circuits", "providers",
-                "gate", "jobs", "coordinators");
+                "gate", "jobs", "coordinators", "apps");
         assertThat(s.get("t").asLong()).isEqualTo(T0.toEpochMilli());
         assertThat(names(s.get("rates"))).containsExactly("eventsIn", "deadLetters", "deadLettersByReason", "jobsStarted",
                 "jobsFinished", "devicesExpanded", "pushes", "pushesByOutcome", "pushesByLane", "retries", "deduplicated",
@@ -86,6 +87,7 @@ class DashboardJsonTest {
                 "followers", "followersDone", "devices", "etaSeconds");
         assertThat(names(s.get("coordinators"))).containsExactly("states", "parked");
         assertThat(names(s.get("coordinators").get("states").get(0))).containsExactly("flow", "state", "count");
+        assertThat(names(s.get("apps").get(0))).containsExactly("app", "pushesPerSec", "share", "pushes", "waitSeconds");
     }
 
     @Test

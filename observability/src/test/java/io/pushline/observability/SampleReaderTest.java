@@ -32,6 +32,25 @@ class SampleReaderTest {
     private final SampleReader reader = new SampleReader(registry);
 
     @Test
+    void eachAppsPushesPerSecondShareAndQueueWaitSinceThePreviousReading() {
+        DashboardView.Sample empty = reader.read(T0);
+        assertThat(empty.apps()).isEmpty();
+        registry.counter(TopologyMetrics.APP_PUSHES, TopologyMetrics.TAG_APP, "big").increment(100);
+        registry.timer(WorkerMetrics.APP_WAIT, "lane", "bulk", "app", "big").record(java.time.Duration.ofMillis(500));
+        reader.read(T0.plusSeconds(1));
+
+        registry.counter(TopologyMetrics.APP_PUSHES, TopologyMetrics.TAG_APP, "big").increment(300);
+        registry.counter(TopologyMetrics.APP_PUSHES, TopologyMetrics.TAG_APP, "small").increment(100);
+        registry.timer(WorkerMetrics.APP_WAIT, "lane", "bulk", "app", "big").record(java.time.Duration.ofMillis(1_000));
+        registry.timer(WorkerMetrics.APP_WAIT, "lane", "bulk", "app", "big").record(java.time.Duration.ofMillis(3_000));
+        registry.timer(WorkerMetrics.APP_WAIT, "lane", "high", "app", "small").record(java.time.Duration.ofMillis(9_000));
+        DashboardView.Sample sample = reader.read(T0.plusSeconds(3));
+        assertThat(sample.apps()).containsExactly(
+                new DashboardView.App("big", 150.0, 0.75, 400.0, 2.0),
+                new DashboardView.App("small", 50.0, 0.25, 100.0, null));   // the high lane's wait is not the bulk lane's
+    }
+
+    @Test
     void ratesArePerSecondSinceThePreviousReadingSummedOverTags() {
         registry.counter(TopologyMetrics.EVENTS_ROUTED, "type", "like-created").increment(5);
         registry.counter(WorkerMetrics.PUSHES, "lane", "bulk", "platform", "apns", "outcome", "delivered").increment(10);

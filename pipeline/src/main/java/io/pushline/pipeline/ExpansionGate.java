@@ -36,7 +36,7 @@ import java.util.function.BooleanSupplier;
  * sends the broker no lag requests at all (they were two or three every 500 ms). The first page of a job after a
  * quiet spell is judged by the last reading, which found no backlog; the next reading follows within {@code every}.
  */
-final class ExpansionGate implements BooleanSupplier, AutoCloseable {
+final class ExpansionGate implements BooleanSupplier, java.util.function.LongConsumer, AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(ExpansionGate.class);
     static final String BACKLOG = ProcessMetrics.EXPANSION_BACKLOG;
     static final String HELD = ProcessMetrics.EXPANSION_HELD;
@@ -49,11 +49,12 @@ final class ExpansionGate implements BooleanSupplier, AutoCloseable {
      */
     record Bound(Duration ahead, long min, long max) {
         /**
-         * Two seconds of delivery: the gate reads every half second and a page takes 50 ms, so the workers never run
-         * dry, while another app's new fanout waits behind at most about two seconds of this one's tasks. The floor
+         * One second of delivery: the gate reads every half second, so the workers never run dry, and the backlog (with
+         * at most a page per stream thread beyond it) stays within the workers' read-ahead (20,000 tasks), so that a
+         * second app's tasks, behind it in the partitions, are read at once and served at their app's share. The floor
          * covers both lanes' in-flight windows (512 each by default) several times; the ceiling is the old fixed bound.
          */
-        static final Bound DEFAULT = new Bound(Duration.ofSeconds(2), 5_000, 200_000);
+        static final Bound DEFAULT = new Bound(Duration.ofSeconds(1), 5_000, 200_000);
 
         Bound {
             if (ahead.isNegative() || min < 1 || max < min) {
@@ -81,6 +82,10 @@ final class ExpansionGate implements BooleanSupplier, AutoCloseable {
     private volatile long lastAsked;
     private final Bound bound;
     private final AtomicLong allowed = new AtomicLong();
+    /** The backlog at the last reading plus the tasks expanded since (in this process): what the bound is held to. */
+    private final AtomicLong counted = new AtomicLong();
+    /** Whether the last reading failed: the gate is open without a bound until one succeeds. */
+    private volatile boolean unread;
     /** The last reading and when it was taken, for the rate; the rate's moving average (tasks/s, NaN before two). */
     private ConsumerLag.Backlog last;
     private long lastReadAt;
@@ -155,9 +160,12 @@ final class ExpansionGate implements BooleanSupplier, AutoCloseable {
             long limit = bound.at(Double.isNaN(rate) ? 0 : rate);
             allowed.set(limit);
             backlog.set(reading.lag());
+            counted.set(reading.lag());
+            unread = false;
             open = reading.lag() < limit;
         } catch (RuntimeException e) {
             open = true;
+            unread = true;
             long now = System.currentTimeMillis();
             if (now - lastWarning > 60_000) {
                 lastWarning = now;
@@ -167,10 +175,22 @@ final class ExpansionGate implements BooleanSupplier, AutoCloseable {
         return true;
     }
 
+    /**
+     * Whether a page may run: the last reading was below the bound, and so is that reading plus what pages expanded
+     * since. Pages of all partitions run between two readings (half a second, some hundreds of pages), and the
+     * expansion is many times faster than delivery: without counting them the backlog overshoots the bound by what
+     * the expansion can do in half a second.
+     */
     @Override
     public boolean getAsBoolean() {
         lastAsked = nanoTime.getAsLong();
-        return open;
+        return open && (unread || counted.get() < allowed.get());
+    }
+
+    /** A page expanded {@code tasks} push tasks. */
+    @Override
+    public void accept(long tasks) {
+        counted.addAndGet(tasks);
     }
 
     @Override

@@ -116,4 +116,20 @@ class ExpansionGateTest {
         assertThat(timed.getAsBoolean()).isTrue();
         assertThatThrownBy(() -> new ExpansionGate.Bound(Duration.ofSeconds(1), 10, 5)).isInstanceOf(IllegalArgumentException.class);
     }
+
+    @Test
+    void pagesExpandedSinceTheLastReadingCountAgainstTheBound() {
+        java.util.concurrent.atomic.AtomicReference<io.pushline.observability.ConsumerLag.Backlog> backlog =
+                new java.util.concurrent.atomic.AtomicReference<>(new io.pushline.observability.ConsumerLag.Backlog(1_000, 0));
+        ExpansionGate counting = new ExpansionGate(backlog::get, ExpansionGate.Bound.fixed(5_000), new SimpleMeterRegistry(), now::get);
+        counting.check();
+        assertThat(counting.getAsBoolean()).isTrue();
+        counting.accept(2_000);
+        assertThat(counting.getAsBoolean()).as("1,000 read + 2,000 expanded").isTrue();
+        counting.accept(2_000);
+        assertThat(counting.getAsBoolean()).as("5,000: at the bound before the next reading").isFalse();
+        backlog.set(new io.pushline.observability.ConsumerLag.Backlog(3_000, 2_000));
+        counting.check();
+        assertThat(counting.getAsBoolean()).as("the next reading starts the count again").isTrue();
+    }
 }

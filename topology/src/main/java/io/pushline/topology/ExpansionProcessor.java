@@ -186,7 +186,7 @@ final class ExpansionProcessor implements Processor<byte[], byte[], byte[], byte
 
     private void runPages(long ts) {
         if (config.mayExpand().getAsBoolean()) {
-            expandPages(ts);
+            config.expanded().accept(expandPages(ts));
         }
         bans.removeEdgePages(context.currentSystemTimeMs());
         Instant at = Instant.ofEpochMilli(ts);
@@ -327,8 +327,10 @@ final class ExpansionProcessor implements Processor<byte[], byte[], byte[], byte
      * gets the whole page. The jobs of one app share its part in turn. Pending work costs nothing while it waits: it is
      * a cursor, not queued tasks, and the {@linkplain TopologyConfig#mayExpand() gate} keeps the tasks already in Kafka
      * to a short backlog, so that the share of each page is the share of delivery.
+     *
+     * @return the push tasks the page emitted
      */
-    private void expandPages(long now) {
+    private long expandPages(long now) {
         Map<String, java.util.ArrayDeque<Job>> byApp = new java.util.TreeMap<>();
         try (KeyValueIterator<String, byte[]> running = jobs.all()) {
             while (running.hasNext()) {
@@ -343,7 +345,7 @@ final class ExpansionProcessor implements Processor<byte[], byte[], byte[], byte
             }
         }
         if (byApp.isEmpty()) {
-            return;
+            return 0;
         }
         // Start each page at the next app, so that rounding favours no app for long.
         List<String> hungry = new ArrayList<>(byApp.keySet());
@@ -376,6 +378,7 @@ final class ExpansionProcessor implements Processor<byte[], byte[], byte[], byte
                 break;
             }
         }
+        return config.pageSize() - devices;
     }
 
     /** Expands the jobs of one app, in turn, within its share; a job that finishes leaves {@code jobsOfApp}. */

@@ -27,11 +27,13 @@ import java.util.Objects;
  * @param invalidatedTokenRetention how long the device registry remembers that a token was invalidated (from when it
  *                            learned of it); see {@link #DEFAULT_INVALIDATED_TOKEN_RETENTION}
  * @param appWeights          how apps share each expansion page, and so the bulk lane (see {@link AppWeights})
+ * @param expanded            told the push tasks each gated page emitted, so that the gate counts them against its
+ *                            bound before its next reading of the backlog (see {@link #withExpansionGate})
  */
 public record TopologyConfig(int maxEventBytes, Duration timelinePushTtl, URI source, MeterRegistry meterRegistry,
                              int pageSize, Duration pageInterval, java.util.function.BooleanSupplier mayExpand,
                              int followersPerPage, Duration contentRetention, Duration invalidatedTokenRetention,
-                             AppWeights appWeights) {
+                             AppWeights appWeights, java.util.function.LongConsumer expanded) {
     public static final int DEFAULT_MAX_EVENT_BYTES = CloudEventCodec.DEFAULT_MAX_EVENT_BYTES;
     public static final Duration DEFAULT_TIMELINE_PUSH_TTL = Duration.ofHours(6);
     public static final URI DEFAULT_SOURCE = URI.create("pushline://topology");
@@ -78,6 +80,7 @@ public record TopologyConfig(int maxEventBytes, Duration timelinePushTtl, URI so
         positive(contentRetention, "contentRetention");
         positive(invalidatedTokenRetention, "invalidatedTokenRetention");
         Objects.requireNonNull(appWeights, "appWeights");
+        Objects.requireNonNull(expanded, "expanded");
     }
 
     private static void positive(Duration value, String name) {
@@ -90,12 +93,12 @@ public record TopologyConfig(int maxEventBytes, Duration timelinePushTtl, URI so
     public static TopologyConfig defaults() {
         return new TopologyConfig(DEFAULT_MAX_EVENT_BYTES, DEFAULT_TIMELINE_PUSH_TTL, DEFAULT_SOURCE, new SimpleMeterRegistry(),
                 DEFAULT_PAGE_SIZE, DEFAULT_PAGE_INTERVAL, () -> true, DEFAULT_FOLLOWERS_PER_PAGE, DEFAULT_CONTENT_RETENTION,
-                DEFAULT_INVALIDATED_TOKEN_RETENTION, AppWeights.EQUAL);
+                DEFAULT_INVALIDATED_TOKEN_RETENTION, AppWeights.EQUAL, n -> { });
     }
 
     public TopologyConfig withMeterRegistry(MeterRegistry registry) {
         return new TopologyConfig(maxEventBytes, timelinePushTtl, source, registry, pageSize, pageInterval, mayExpand,
-                followersPerPage, contentRetention, invalidatedTokenRetention, appWeights);
+                followersPerPage, contentRetention, invalidatedTokenRetention, appWeights, expanded);
     }
 
     /**
@@ -105,19 +108,19 @@ public record TopologyConfig(int maxEventBytes, Duration timelinePushTtl, URI so
     public TopologyConfig withPaging(int size, Duration interval) {
         int followers = (int) Math.min(Integer.MAX_VALUE, (long) size * FOLLOWERS_PER_DEVICE);
         return new TopologyConfig(maxEventBytes, timelinePushTtl, source, meterRegistry, size, interval, mayExpand,
-                followers, contentRetention, invalidatedTokenRetention, appWeights);
+                followers, contentRetention, invalidatedTokenRetention, appWeights, expanded);
     }
 
     /** Expansion pages that scan at most {@code followers} followers (see {@link #followersPerPage()}). */
     public TopologyConfig withFollowersPerPage(int followers) {
         return new TopologyConfig(maxEventBytes, timelinePushTtl, source, meterRegistry, pageSize, pageInterval, mayExpand,
-                followers, contentRetention, invalidatedTokenRetention, appWeights);
+                followers, contentRetention, invalidatedTokenRetention, appWeights, expanded);
     }
 
     /** See {@link #contentRetention()} and {@link #invalidatedTokenRetention()}. */
     public TopologyConfig withRetention(Duration content, Duration invalidatedTokens) {
         return new TopologyConfig(maxEventBytes, timelinePushTtl, source, meterRegistry, pageSize, pageInterval, mayExpand,
-                followersPerPage, content, invalidatedTokens, appWeights);
+                followersPerPage, content, invalidatedTokens, appWeights, expanded);
     }
 
     /**
@@ -126,13 +129,18 @@ public record TopologyConfig(int maxEventBytes, Duration timelinePushTtl, URI so
      * racing ahead of it for the same CPU. Ban cascades and edge removals are not gated.
      */
     public TopologyConfig withExpansionGate(java.util.function.BooleanSupplier gate) {
+        return withExpansionGate(gate, n -> { });
+    }
+
+    /** As above, and {@code expanded} is told how many push tasks each gated page emitted. */
+    public TopologyConfig withExpansionGate(java.util.function.BooleanSupplier gate, java.util.function.LongConsumer expanded) {
         return new TopologyConfig(maxEventBytes, timelinePushTtl, source, meterRegistry, pageSize, pageInterval, gate,
-                followersPerPage, contentRetention, invalidatedTokenRetention, appWeights);
+                followersPerPage, contentRetention, invalidatedTokenRetention, appWeights, expanded);
     }
 
     /** Apps share each expansion page by these weights (see {@link AppWeights}). */
     public TopologyConfig withAppWeights(AppWeights weights) {
         return new TopologyConfig(maxEventBytes, timelinePushTtl, source, meterRegistry, pageSize, pageInterval, mayExpand,
-                followersPerPage, contentRetention, invalidatedTokenRetention, weights);
+                followersPerPage, contentRetention, invalidatedTokenRetention, weights, expanded);
     }
 }

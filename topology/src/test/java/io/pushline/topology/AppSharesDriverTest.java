@@ -28,6 +28,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import java.util.TreeMap;
@@ -48,6 +49,7 @@ class AppSharesDriverTest {
     private final CloudEventCodec codec = new CloudEventCodec();
     private final SimpleMeterRegistry registry = new SimpleMeterRegistry();
     private final AtomicBoolean gate = new AtomicBoolean(true);
+    private final java.util.concurrent.atomic.AtomicLong calls = new java.util.concurrent.atomic.AtomicLong();
 
     @TempDir
     Path stateDir;
@@ -63,7 +65,7 @@ class AppSharesDriverTest {
         props.put(StreamsConfig.STATE_DIR_CONFIG, stateDir.toString());
         props.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, StreamsConfig.EXACTLY_ONCE_V2);
         driver = new TopologyTestDriver(PushlineTopology.build(TopologyConfig.defaults().withMeterRegistry(registry)
-                .withPaging(PAGE, INTERVAL).withExpansionGate(gate::get).withAppWeights(weights)), props);
+                .withPaging(PAGE, INTERVAL).withExpansionGate(gate::get, calls::addAndGet).withAppWeights(weights)), props);
         events = driver.createInputTopic(Topics.EVENTS, new ByteArraySerializer(), new ByteArraySerializer());
         pushes = driver.createOutputTopic(Topics.PUSH_BULK, new ByteArrayDeserializer(), new ByteArrayDeserializer());
     }
@@ -85,12 +87,20 @@ class AppSharesDriverTest {
         assertThat(byAuthor()).as("each job's first page goes out as it starts, whatever the other app does")
                 .isEqualTo(Map.of("author-big", PAGE, "author-small", PAGE));
 
-        for (int page = 1; page <= 8; page++) {
+        driver.advanceWallClockTime(INTERVAL);
+        List<TestRecord<byte[], byte[]>> page1 = pushes.readRecordsToList();
+        assertThat(page1).as("each task names its post's app for the workers").allSatisfy(r -> assertThat(
+                new String(r.headers().lastHeader(PushTask.APP_HEADER).value(), StandardCharsets.UTF_8)).isIn("big", "small"));
+        assertThat(page1).hasSize(PAGE);
+        assertThat(page1.stream().filter(r -> new String(r.headers().lastHeader(PushTask.APP_HEADER).value(), StandardCharsets.UTF_8)
+                .equals("big")).count()).as("page 1: 3 to 1").isEqualTo(15);
+        for (int page = 2; page <= 8; page++) {
             driver.advanceWallClockTime(INTERVAL);
             assertThat(byAuthor()).as("page %d: 3 to 1", page).isEqualTo(Map.of("author-big", 15, "author-small", 5));
         }
         assertThat(registry.get(TopologyMetrics.APP_PUSHES).tag(TopologyMetrics.TAG_APP, "big").counter().count())
                 .isEqualTo(PAGE + 8 * 15);
+        assertThat(calls.get()).as("the gate was told of every gated page's pushes").isEqualTo(8 * PAGE);
         assertThat(registry.get(TopologyMetrics.APP_PUSHES).tag(TopologyMetrics.TAG_APP, "small").counter().count())
                 .isEqualTo(PAGE + 8 * 5);
     }

@@ -243,6 +243,7 @@
     renderCoordinators(last);
     renderDeadLetters(samples, last);
     renderWorkerRates(samples, last);
+    renderApps(samples, last);
   }
 
   /** The average of a rate over the last few samples (those with an interval), smoothing single-second spikes. */
@@ -757,6 +758,29 @@
     rows.push(['deduplicated (receipt found)', fmtRate(recent(samples, function (x) { return x.rates.deduplicated; })),
       fmtInt(last.totals.deduplicated)]);
     replace('worker-rates', table([{ label: 'pushes' }, { label: 'now', num: true }, { label: 'since start', num: true }], rows));
+  }
+
+  /** Each app's timeline pushes/s and share (averaged over the last few samples), queue wait and total. */
+  function renderApps(samples, last) {
+    var apps = last.apps || [];
+    document.body.dataset.apps = String(apps.length);
+    if (!apps.length) {
+      replace('apps', empty('no timeline push expanded yet'));
+      return;
+    }
+    var of = function (x, name) {
+      var found = (x.apps || []).filter(function (a) { return a.app === name; });
+      return found.length ? found[0] : null;
+    };
+    replace('apps', table([{ label: 'app' }, { label: 'pushes/s', num: true }, { label: 'share', num: true },
+      { label: 'queue wait', num: true }, { label: 'since start', num: true }],
+      apps.map(function (a) {
+        var share = recent(samples, function (x) { var y = of(x, a.app); return y && y.share !== null ? y.share : 0; });
+        return [a.app, fmtRate(recent(samples, function (x) { var y = of(x, a.app); return y ? y.pushesPerSec : 0; })),
+          Math.round(share * 100) + ' %',
+          a.waitSeconds === null ? '–' : a.waitSeconds < 1 ? Math.round(a.waitSeconds * 1000) + ' ms' : fmtSeconds(a.waitSeconds),
+          fmtInt(a.pushes)];
+      })));
   }
 
   // ------------------------------------------------------------------ start
