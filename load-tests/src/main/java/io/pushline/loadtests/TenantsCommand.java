@@ -98,15 +98,21 @@ final class TenantsCommand implements Callable<Integer> {
             TenantsScenario.Outcome aWith;
             TenantsScenario.Outcome bDuring;
             double[] bWaitBefore = workerWait(stack, TenantsScenario.APP_B);
-            try (Sampler ignored = new Sampler(recording, stack::acceptedCount, stack)) {
+            LatencyMs bReadable;
+            long[] maxima;
+            try (Sampler ignored = new Sampler(recording, stack::acceptedCount, stack);
+                 TaskProbe probe = new TaskProbe(stack.clientConfig(), TenantsScenario.APP_B, stack.registry())) {
                 TenantsScenario.Posted aPost = TenantsScenario.post(stack, TenantsScenario.AUTHOR_A, TenantsScenario.APP_A, tokensA);
                 // The scenario's own schedule (B posts this far into A's fanout), not a wait for a condition.
                 TimeUnit.SECONDS.sleep(bAfter);
+                probe.measureFrom(System.currentTimeMillis());
                 TenantsScenario.Posted bPost = TenantsScenario.post(stack, TenantsScenario.AUTHOR_B, TenantsScenario.APP_B, tokensB);
                 TenantsScenario.awaitAccepted(stack, (long) devicesA + devicesB, "A's and B's pushes", deadline);
                 stack.awaitWorkersCaughtUp(Duration.ofMinutes(2));
                 aWith = TenantsScenario.measure(stack, aPost);
                 bDuring = TenantsScenario.measure(stack, bPost);
+                bReadable = LatencyMs.of(probe.readableMicros());
+                maxima = probe.maxima();
             }
             bDuring.latencyMicros().recordedValues().forEach(v -> {
                 for (long i = 0; i < v.getCountAtValueIteratedTo(); i++) {
@@ -133,6 +139,11 @@ final class TenantsCommand implements Callable<Integer> {
             figures.put("bLatencyAloneMs", latencyFigure(bAloneMs));
             figures.put("bLatencyDuringAMs", latencyFigure(bDuringMs));
             figures.put("bFinishedDuringA", bDuringA);
+            // When B's tasks became readable in the bulk topic (the expansion's part), apart from the workers' part.
+            figures.put("bTasksReadableAfterPostMs", latencyFigure(bReadable));
+            figures.put("maxWorkerReadAhead", maxima[0]);
+            figures.put("maxGateBacklog", maxima[1]);
+            figures.put("maxGateBound", maxima[2]);
             // From the post's time to the worker's dispatch, on average: how long B's tasks waited for the workers.
             figures.put("bMeanWaitToDispatchMsDuringA", bDispatched <= 0 ? 0 : round((bWaitAfter[1] - bWaitBefore[1]) * 1000 / bDispatched));
             figures.put("aPushesPerSecAlone", round(aAlone.pushesPerSec()));
