@@ -32,7 +32,6 @@ import reactor.core.Exceptions;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Collections;
@@ -56,10 +55,11 @@ import java.util.function.Function;
  * Consumes one lane's push tasks and delivers them through the push providers, at least once, with deterministic ids
  * and a receipt check before every send.
  *
- * <p>One poll thread owns the {@link KafkaConsumer}: it keeps polling, hands records to a reactor-core pipeline only
- * as far as that pipeline has demand ({@code maxInFlight} pushes at most), pauses every partition when demand is
- * exhausted and resumes them when it returns, and commits on the poll thread only up to the lowest unfinished record
- * of each partition. A receipt is written (and acknowledged) before its record counts as finished, so after a crash
+ * <p>One poll thread owns the {@link KafkaConsumer}: it keeps polling, reads up to {@link WorkerConfig#readAhead()}
+ * records ahead into a {@link FairBacklog} (per app, served by weighted round robin), hands them to a reactor-core
+ * pipeline only as far as that pipeline has demand ({@code maxInFlight} pushes at most), pauses every partition while
+ * the read-ahead is full and resumes them when dispatch makes room, and commits on the poll thread only up to the
+ * lowest record of each partition that is unfinished or not dispatched yet. A receipt is written (and acknowledged) before its record counts as finished, so after a crash
  * only pushes in flight at that moment can be sent twice.
  *
  * <p>Receipts are co-partitioned with the tasks (key {@code userId|pushId}, on the partition of {@code userId}; see
@@ -262,7 +262,9 @@ public final class PushWorker implements AutoCloseable {
         // Push tasks are written in transactions (the topology runs exactly-once): a task of an aborted transaction
         // must never be sent, so read only committed ones.
         consumerConfig.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
-        consumerConfig.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, Math.max(1, Math.min(500, config.maxInFlight())));
+        // A poll reads ahead into the backlog (up to the read-ahead), not only what the in-flight window takes now: apps
+        // share the lane among the records read, so a narrow window must not narrow what is read.
+        consumerConfig.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, Math.max(1, Math.min(500, config.readAhead())));
         // Revocation drains inside poll(): the group must not expel the member while it waits for providers' answers.
         consumerConfig.put(ConsumerConfig.MAX_POLL_INTERVAL_MS_CONFIG,
                 (int) Math.max(300_000L, config.drainTimeout().plusSeconds(60).toMillis()));
@@ -517,8 +519,8 @@ public final class PushWorker implements AutoCloseable {
             fail(checkFailure);
             return false;
         }
-        // Fail closed: while a check cannot answer, nothing is dispatched; records wait in the backlog (so every
-        // partition pauses) and stay uncommitted, and are sent once it answers.
+        // Fail closed: while a check cannot answer, nothing is dispatched; records wait in the backlog (every partition
+        // pauses once it holds the read-ahead) and stay uncommitted, and are sent once it answers.
         holding = guards.holding();
         delayed.releaseDue(clock.instant(), this::enqueue);
         dispatch();
