@@ -39,7 +39,8 @@ import java.util.Objects;
  *                             100 bytes each): a hard cap against a flood. A check that reaches it stops reading and
  *                             holds the pushes it guards (readiness turns red) until older keys expire; it never
  *                             forgets a key to make room
- * @param readAhead            tasks read and held in memory ahead of delivery, at most ({@link #DEFAULT_READ_AHEAD})
+ * @param readAhead            tasks read and held in memory ahead of delivery, at most ({@link #DEFAULT_READ_AHEAD} on
+ *                             the bulk lane, {@link #DEFAULT_HIGH_READ_AHEAD} on the high lane, by default)
  * @param appWeight            the weight of an app's tasks among those read ahead (see {@link #withAppShares})
  */
 public record WorkerConfig(Lane lane, String groupId, int maxInFlight, int maxAttempts, Duration initialBackoff,
@@ -54,6 +55,11 @@ public record WorkerConfig(Lane lane, String groupId, int maxInFlight, int maxAt
      * app's in the same partitions, are read at once and served by their share instead of after the first app's.
      */
     public static final int DEFAULT_READ_AHEAD = 20_000;
+    /**
+     * The high lane's read-ahead: its tasks come from the coordinators, not from a gated expansion, so nothing else bounds
+     * what waits in its backlog while a provider is slow; it has no second app to share with either (so far).
+     */
+    public static final int DEFAULT_HIGH_READ_AHEAD = 1_000;
     /** Every app weighs the same. */
     public static final java.util.function.ToIntFunction<String> EQUAL_WEIGHTS = app -> 1;
     public static final int DEFAULT_MAX_ATTEMPTS = 8;
@@ -140,8 +146,8 @@ public record WorkerConfig(Lane lane, String groupId, int maxInFlight, int maxAt
                         List<Duration> retryDelays, int maxRetriesWaiting, boolean provisionRetryTopics,
                         Duration deviceGateLookback, int keySetMaxEntries) {
         this(lane, groupId, maxInFlight, maxAttempts, initialBackoff, maxBackoff, commitInterval, drainTimeout, source,
-                retryDelays, maxRetriesWaiting, provisionRetryTopics, deviceGateLookback, keySetMaxEntries, DEFAULT_READ_AHEAD,
-                EQUAL_WEIGHTS);
+                retryDelays, maxRetriesWaiting, provisionRetryTopics, deviceGateLookback, keySetMaxEntries,
+                lane == Lane.HIGH ? DEFAULT_HIGH_READ_AHEAD : DEFAULT_READ_AHEAD, EQUAL_WEIGHTS);
     }
 
     /** The settings as they were before {@code keySetMaxEntries}: it takes its default. */
