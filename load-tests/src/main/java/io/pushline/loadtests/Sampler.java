@@ -43,11 +43,12 @@ final class Sampler implements AutoCloseable {
      * @param samplesPaused samples in which at least one partition was paused
      * @param samples samples taken
      * @param maxInFlight the most pushes in flight at once
+     * @param maxReadAhead the most tasks read ahead and waiting in the worker's backlog at once
      */
-    record WorkerGauges(long maxPausedPartitions, long samplesPaused, long samples, long maxInFlight) {
-        WorkerGauges plus(long paused, long inFlight) {
+    record WorkerGauges(long maxPausedPartitions, long samplesPaused, long samples, long maxInFlight, long maxReadAhead) {
+        WorkerGauges plus(long paused, long inFlight, long readAhead) {
             return new WorkerGauges(Math.max(maxPausedPartitions, paused), samplesPaused + (paused > 0 ? 1 : 0), samples + 1,
-                    Math.max(maxInFlight, inFlight));
+                    Math.max(maxInFlight, inFlight), Math.max(maxReadAhead, readAhead));
         }
     }
 
@@ -66,8 +67,9 @@ final class Sampler implements AutoCloseable {
                 for (String lane : List.of("bulk", "high")) {
                     long paused = gauge(stack, WorkerMetrics.PAUSED_PARTITIONS, lane);
                     long inFlight = gauge(stack, WorkerMetrics.IN_FLIGHT, lane);
-                    gauges.merge(lane, new WorkerGauges(0, 0, 0, 0).plus(paused, inFlight),
-                            (old, one) -> old.plus(paused, inFlight));
+                    long readAhead = gauge(stack, WorkerMetrics.BACKLOG, lane);
+                    gauges.merge(lane, new WorkerGauges(0, 0, 0, 0, 0).plus(paused, inFlight, readAhead),
+                            (old, one) -> old.plus(paused, inFlight, readAhead));
                 }
             }
             recording.sample((System.nanoTime() - startNanos) / 1e9, completed.getAsLong(), lag, heapUsedMb(), heapAfterGcMb());
@@ -84,7 +86,7 @@ final class Sampler implements AutoCloseable {
 
     /** The worker gauges of {@code lane} ({@code bulk} or {@code high}) over the samples so far; zeros if none. */
     WorkerGauges workerGauges(String lane) {
-        return gauges.getOrDefault(lane, new WorkerGauges(0, 0, 0, 0));
+        return gauges.getOrDefault(lane, new WorkerGauges(0, 0, 0, 0, 0));
     }
 
     static double heapUsedMb() {

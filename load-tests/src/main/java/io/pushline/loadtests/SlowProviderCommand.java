@@ -127,6 +127,7 @@ final class SlowProviderCommand implements Callable<Integer> {
             figures.put("bulkSamplesPaused", bulk.samplesPaused());
             figures.put("bulkSamples", bulk.samples());
             figures.put("bulkMaxInFlight", bulk.maxInFlight());
+            figures.put("bulkMaxReadAhead", bulk.maxReadAhead());
             figures.put("highMaxPausedPartitions", high.maxPausedPartitions());
             figures.put("bulkMaxLag", maxBulkLag);
             figures.put("bulkFinalLag", finalBulkLag);
@@ -141,9 +142,9 @@ final class SlowProviderCommand implements Callable<Integer> {
                     round3(r.pushesPerSec() / delays.targetPerSec()), r.lost(), r.duplicates(),
                     round(peak), Duration.between(start, Instant.now()).toMillis(), Machine.current(), figures);
             finish(options, report, recording);
-            System.out.printf("  back-pressure: bulk worker paused up to %d partitions (in %d of %d samples), at most %,d pushes "
-                            + "in flight; bulk lag peaked at %,d and ended at %,d%n", bulk.maxPausedPartitions(), bulk.samplesPaused(),
-                    bulk.samples(), bulk.maxInFlight(), maxBulkLag, finalBulkLag);
+            System.out.printf("  back-pressure: bulk worker read up to %,d tasks ahead, paused up to %d partitions (in %d of %d "
+                            + "samples), at most %,d pushes in flight; bulk lag peaked at %,d and ended at %,d%n", bulk.maxReadAhead(),
+                    bulk.maxPausedPartitions(), bulk.samplesPaused(), bulk.samples(), bulk.maxInFlight(), maxBulkLag, finalBulkLag);
             System.out.printf("  heap after GC: max %.1f MB in the first half of the delivery, %.1f MB in the last; without the "
                             + "mocks' ledgers (%.1f MB per million pushes) %.1f → %.1f MB: %s%n", heap.firstHalfMaxMb(),
                     heap.lastHalfMaxMb(), heap.ledgerMbPerMillionPushes(), heap.pipelineFirstHalfMaxMb(),
