@@ -7,7 +7,7 @@ import picocli.CommandLine.Command;
 /** The {@code pushline} command. */
 @Command(name = "pushline", mixinStandardHelpOptions = true, version = "pushline 0.1.0",
         description = "Event pipeline with back-pressure for async push fanout on Kafka.",
-        subcommands = {DemoCommand.class, RunCommand.class, CoordinatorsCommand.class, LagCommand.class, DlqCommand.class, AclsCommand.class, CommandLine.HelpCommand.class})
+        subcommands = {DemoCommand.class, RunCommand.class, CoordinatorsCommand.class, LagCommand.class, DlqCommand.class, ExplainCommand.class, AclsCommand.class, CommandLine.HelpCommand.class})
 public final class PushlineCommand implements Runnable {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;

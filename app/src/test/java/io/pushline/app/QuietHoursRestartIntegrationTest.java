@@ -52,6 +52,7 @@ import static org.awaitility.Awaitility.await;
 class QuietHoursRestartIntegrationTest {
     private static final URI SOURCE = URI.create("test://quiet-hours-restart");
     private static final String TOKEN = "a1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e8f91";
+    private static final String MUTED_TOKEN = "b1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e8f92";
     private final CloudEventCodec codec = new CloudEventCodec();
 
     @Test
@@ -71,20 +72,38 @@ class QuietHoursRestartIntegrationTest {
                      new StringSerializer(), new ByteArraySerializer())) {
             SimpleMeterRegistry first = new SimpleMeterRegistry();
             String pushId;
+            String mutedPushId;
+            String postEventId;
             try (Pipeline pipeline = Pipeline.start(settings, ProcessRole.pipelineRoles(), mocks.providers, first)) {
                 publish(producer, new DeviceRegistered("fan", TOKEN, Platform.APNS, "io.pushline.test", Instant.now()));
                 publish(producer, new FollowCreated("fan", "author"));
+                publish(producer, new DeviceRegistered("muted-fan", MUTED_TOKEN, Platform.APNS, "io.pushline.test", Instant.now()));
+                publish(producer, new FollowCreated("muted-fan", "author"));
+                publish(producer, new UserPreferencesUpdated("muted-fan", "UTC", List.of(), List.of("timeline"), Instant.now()));
                 publish(producer, new UserPreferencesUpdated("fan", "UTC",
                         List.of(new UserPreferencesUpdated.QuietWindow(List.of(DayOfWeek.values()), start, end)), List.of(), Instant.now()));
                 producer.flush();
                 LocalStack.awaitCaughtUp(admin, appId, List.of(Topics.EVENTS, Topics.STATE_DEVICES, Topics.STATE_FOLLOWS,
                         Topics.STATE_PREFERENCES), Duration.ofMinutes(1));
                 String eventId = UUID.randomUUID().toString();
+                postEventId = eventId;
                 publish(producer, eventId, new TimelinePosted("p-1", "author", "author posted", "hello"));
                 producer.flush();
                 pushId = PushIds.pushId(SOURCE.toString(), eventId, TOKEN);
+                mutedPushId = PushIds.pushId(SOURCE.toString(), eventId, MUTED_TOKEN);
                 await().atMost(Duration.ofMinutes(1))
                         .until(() -> first.get(TopologyMetrics.POLICY).tag("decision", "held").counter().count() == 1.0);
+                // pushline explain: the held push is in the held store's changelog, the muted one has its receipt.
+                String servers = broker.bootstrapServers();
+                await().atMost(Duration.ofSeconds(30)).until(() -> explain(pushId, servers, appId).out().contains("held in its user's quiet hours"));
+                await().atMost(Duration.ofSeconds(30)).until(() -> explain(mutedPushId, servers, appId).out().contains("receipt: CANCELLED, policy muted"));
+                CliRun.Result unknown = explain("no-such-push", servers, appId);
+                assertThat(unknown.code()).isEqualTo(1);
+                assertThat(unknown.err()).contains("explain: no trace of push no-such-push");
+                CliRun.Result bad = explain("a|b", servers, appId);
+                assertThat(bad.code()).isEqualTo(2);
+                assertThat(bad.err()).contains("PUSH_ID must be 1 to 200 of [A-Za-z0-9._:@-]");
+                assertThat(explain(pushId, servers, appId, "--since", "soon").err()).contains("--since");
             }
             assertThat(Instant.now()).as("the restart happens while the push is held").isBefore(quietEnds);
             assertThat(mocks.acceptedByPushId()).doesNotContainKey(pushId);
@@ -97,8 +116,21 @@ class QuietHoursRestartIntegrationTest {
                 LocalStack.awaitCaughtUp(admin, "pushline-workers-bulk", List.of(Topics.PUSH_BULK), Duration.ofMinutes(1));
                 assertThat(mocks.acceptedByPushId().get(pushId)).as("sent once").isEqualTo(1);
                 assertThat(second.get(TopologyMetrics.POLICY).tag("decision", "released").counter().count()).isEqualTo(1.0);
+                String servers = broker.bootstrapServers();
+                await().atMost(Duration.ofSeconds(30)).until(() -> explain(pushId, servers, appId).out().contains("receipt: DELIVERED"));
+                CliRun.Result path = explain(pushId, servers, appId);
+                assertThat(path.code()).isZero();
+                assertThat(path.out()).contains("task: lane BULK, event " + postEventId + ",").contains("user fan, APNS ")
+                        .contains("no longer held").doesNotContain(TOKEN);
             }
         }
+    }
+
+    private static CliRun.Result explain(String pushId, String servers, String appId, String... more) {
+        List<String> args = new java.util.ArrayList<>(List.of("explain", pushId, "--bootstrap-servers", servers, "--application-id", appId,
+                "--timeout", "30s"));
+        args.addAll(List.of(more));
+        return CliRun.run(args.toArray(String[]::new));
     }
 
     private void publish(KafkaProducer<String, byte[]> producer, EventData data) {
