@@ -75,12 +75,7 @@ public final class DeadLetterScan {
      * @throws DlqException if the topic does not exist or cannot be read to its end by {@code deadline}
      */
     public Totals scan(Instant since, Instant deadline, Predicate<DeadLetter> each) {
-        Map<String, Object> config = new HashMap<>(clients);
-        config.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
-        config.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
-        config.put(ConsumerConfig.ALLOW_AUTO_CREATE_TOPICS_CONFIG, false);
-        config.remove(ConsumerConfig.GROUP_ID_CONFIG);
-        config.put(ConsumerConfig.CLIENT_ID_CONFIG, "pushline-dlq");
+        Map<String, Object> config = readerConfig(clients, "pushline-dlq");
         long read = 0;
         long inRange = 0;
         try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(config, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
@@ -141,6 +136,20 @@ public final class DeadLetterScan {
             }
         }
         return new Totals(read, inRange);
+    }
+
+    /**
+     * A consumer that only reads: committed records, no group (nothing committed for it), no topic created by asking for
+     * it; named {@code clientId}.
+     */
+    public static Map<String, Object> readerConfig(Map<String, Object> clients, String clientId) {
+        Map<String, Object> config = new HashMap<>(clients);
+        config.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+        config.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
+        config.put(ConsumerConfig.ALLOW_AUTO_CREATE_TOPICS_CONFIG, false);
+        config.remove(ConsumerConfig.GROUP_ID_CONFIG);
+        config.put(ConsumerConfig.CLIENT_ID_CONFIG, clientId);
+        return config;
     }
 
     private Duration left(Instant deadline) {

@@ -9,7 +9,6 @@ import io.pushline.workers.RetryTopics;
 import io.pushline.workers.WorkerConfig;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.consumer.OffsetAndTimestamp;
@@ -115,12 +114,7 @@ final class ExplainCommand implements Callable<Integer> {
     }
 
     private List<Step> scan(Map<String, Object> clients, Instant from, Instant deadline) {
-        Map<String, Object> config = new HashMap<>(clients);
-        config.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
-        config.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
-        config.put(ConsumerConfig.ALLOW_AUTO_CREATE_TOPICS_CONFIG, false);
-        config.remove(ConsumerConfig.GROUP_ID_CONFIG);
-        config.put(ConsumerConfig.CLIENT_ID_CONFIG, "pushline-explain");
+        Map<String, Object> config = io.pushline.admin.DeadLetterScan.readerConfig(clients, "pushline-explain");
         String held = applicationId + "-expansion-held-changelog";
         List<String> topics = new ArrayList<>(List.of(Topics.PUSH_BULK, Topics.PUSH_HIGH, Topics.PUSH_RECEIPTS, Topics.DEAD_LETTERS, held));
         for (io.pushline.contracts.Lane lane : io.pushline.contracts.Lane.values()) {

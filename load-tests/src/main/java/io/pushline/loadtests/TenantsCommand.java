@@ -73,24 +73,13 @@ final class TenantsCommand implements Callable<Integer> {
             // A warm-up (not measured): the first fanout of a fresh JVM runs at half speed while the JIT compiles, which
             // would make whichever run came first look slow.
             System.out.println("  warm-up (app A's post, not measured):");
-            TenantsScenario.clear(stack);
-            TenantsScenario.post(stack, TenantsScenario.AUTHOR_A, TenantsScenario.APP_A, tokensA);
-            TenantsScenario.awaitAccepted(stack, devicesA, "warm-up", deadline);
-            stack.awaitWorkersCaughtUp(Duration.ofMinutes(2));
-
+            TenantsScenario.alone(stack, TenantsScenario.AUTHOR_A, TenantsScenario.APP_A, tokensA, "warm-up", deadline);
             System.out.println("  app B alone:");
-            TenantsScenario.clear(stack);
-            TenantsScenario.Posted bAlonePost = TenantsScenario.post(stack, TenantsScenario.AUTHOR_B, TenantsScenario.APP_B, tokensB);
-            TenantsScenario.awaitAccepted(stack, devicesB, "B's pushes", deadline);
-            stack.awaitWorkersCaughtUp(Duration.ofMinutes(2));
-            TenantsScenario.Outcome bAlone = TenantsScenario.measure(stack, bAlonePost);
-
+            TenantsScenario.Outcome bAlone = TenantsScenario.alone(stack, TenantsScenario.AUTHOR_B, TenantsScenario.APP_B, tokensB,
+                    "B's pushes", deadline);
             System.out.println("  app A alone:");
-            TenantsScenario.clear(stack);
-            TenantsScenario.Posted aAlonePost = TenantsScenario.post(stack, TenantsScenario.AUTHOR_A, TenantsScenario.APP_A, tokensA);
-            TenantsScenario.awaitAccepted(stack, devicesA, "A's pushes", deadline);
-            stack.awaitWorkersCaughtUp(Duration.ofMinutes(2));
-            TenantsScenario.Outcome aAlone = TenantsScenario.measure(stack, aAlonePost);
+            TenantsScenario.Outcome aAlone = TenantsScenario.alone(stack, TenantsScenario.AUTHOR_A, TenantsScenario.APP_A, tokensA,
+                    "A's pushes", deadline);
 
             System.out.printf("  app A with app B %d s into it:%n", bAfter);
             TenantsScenario.clear(stack);

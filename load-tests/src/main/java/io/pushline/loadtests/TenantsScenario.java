@@ -94,6 +94,16 @@ final class TenantsScenario {
         return stack.acceptedCount() >= total;
     }
 
+    /** One post with nothing else running: published, awaited, committed, measured. */
+    static Outcome alone(LocalStack stack, String author, String app, List<String> tokens, String label, Instant deadline)
+            throws Exception {
+        clear(stack);
+        Posted post = post(stack, author, app, tokens);
+        awaitAccepted(stack, tokens.size(), label, deadline);
+        stack.awaitWorkersCaughtUp(Duration.ofMinutes(2));
+        return measure(stack, post);
+    }
+
     /** What the mocks accepted of {@code post}. */
     static Outcome measure(LocalStack stack, Posted post) {
         Histogram latency = new Histogram(3_600_000_000L, 3);
