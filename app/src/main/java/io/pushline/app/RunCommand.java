@@ -108,6 +108,11 @@ final class RunCommand implements Callable<Integer> {
                     "Example: --app-weights big.example=1,small.example=1,*=2"})
     String appWeights;
 
+    @Option(names = "--timeline-cap", paramLabel = "N/DURATION", defaultValue = "${env:PUSHLINE_TIMELINE_CAP:-none}",
+            description = {"At most N timeline notifications per user in any rolling DURATION (30m, 1h, 1d; 1m to 7d); a post over",
+                    "it is not sent, each push gets a CANCELLED receipt 'policy cap' (env PUSHLINE_TIMELINE_CAP; default: none)."})
+    String timelineCap;
+
     @Mixin
     ProviderOptions providerOptions = new ProviderOptions();
 
@@ -258,6 +263,12 @@ final class RunCommand implements Callable<Integer> {
         } catch (IllegalArgumentException e) {
             throw new ParameterException(spec.commandLine(), "--app-weights: " + e.getMessage());
         }
+        io.pushline.topology.FrequencyCap cap;
+        try {
+            cap = io.pushline.topology.FrequencyCap.parse(timelineCap);
+        } catch (IllegalArgumentException e) {
+            throw new ParameterException(spec.commandLine(), "--timeline-cap: " + e.getMessage());
+        }
         java.time.Duration pageInterval = durationOption("--expansion-page-interval", expansionPageInterval,
                 java.time.Duration.ofMillis(1), "1ms", java.time.Duration.ofMinutes(1), "1m");
         java.time.Duration commitInterval = durationOption("--coordinator-commit-interval", coordinatorCommitInterval,
@@ -331,7 +342,7 @@ final class RunCommand implements Callable<Integer> {
         Pipeline pipeline;
         try {
             pipeline = Pipeline.startLanes(settings, roles, providers, registry, Pipeline.Tuning.NONE
-                    .topology(t -> t.withRetention(contentKept, tokensKept).withAppWeights(weights))
+                    .topology(t -> t.withRetention(contentKept, tokensKept).withAppWeights(weights).withTimelineCap(cap))
                     .workers(w -> w.withAppShares(weights::weight, w.readAhead()))
                     .coordinators(c -> c.withParkedRetention(parkedRetention)));
         } catch (RuntimeException e) {

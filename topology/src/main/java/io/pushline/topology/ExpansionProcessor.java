@@ -152,7 +152,7 @@ final class ExpansionProcessor implements Processor<byte[], byte[], byte[], byte
         this.codec = codec;
         this.config = config;
         this.metrics = metrics;
-        this.quiet = new QuietHours(codec, metrics, config.pageSize());
+        this.quiet = new QuietHours(codec, metrics, config.pageSize(), config.timelineCap());
     }
 
     @Override
@@ -540,7 +540,7 @@ final class ExpansionProcessor implements Processor<byte[], byte[], byte[], byte
         }
         Record<byte[], byte[]> push = new Record<>(RouterProcessor.utf8(userId), value, timestamp, headers);
         // The recipient's quiet hours hold it, a muted category drops it (see QuietHours); else it goes now.
-        if (quiet.admit(userId, push, now.plus(config.timelinePushTtl()).toEpochMilli(), now.toEpochMilli())) {
+        if (quiet.admit(userId, job.key(), push, now.plus(config.timelinePushTtl()).toEpochMilli(), now.toEpochMilli())) {
             context.forward(push, PushlineTopology.PUSH_BULK_SINK);
         }
         metrics.deviceExpanded();

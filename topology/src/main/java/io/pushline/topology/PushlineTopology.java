@@ -90,6 +90,8 @@ public final class PushlineTopology {
      * in-memory stores, which order keys the same way (unsigned bytes).
      */
     static Topology build(TopologyConfig config, Function<String, KeyValueBytesStoreSupplier> stores) {
+        // The cap's counts are kept as long as its window (a minute when no cap is set: the store is then always empty).
+        java.time.Duration capWindow = config.timelineCap() == null ? FrequencyCap.MIN_WINDOW : config.timelineCap().window();
         Function<String, StoreBuilder<KeyValueStore<String, byte[]>>> store =
                 name -> Stores.keyValueStoreBuilder(stores.apply(name), Serdes.String(), Serdes.ByteArray());
         // Push tasks are written from typed records by the expansion alone; their schema check is skipped (see
@@ -128,6 +130,8 @@ public final class PushlineTopology {
                         Serdes.Long()), EXPANSION)
                 .addStateStore(store.apply(QuietHours.PREFERENCES), EXPANSION)
                 .addStateStore(store.apply(QuietHours.HELD), EXPANSION)
+                .addStateStore(Stores.windowStoreBuilder(Stores.persistentWindowStore(QuietHours.CAPS, capWindow, capWindow, true),
+                        Serdes.String(), Serdes.Long()), EXPANSION)
                 .addSink(PUSH_BULK_SINK, Topics.PUSH_BULK, bytesOut, bytesOut, EXPANSION)
                 .addSink(EXPANSION_RECEIPTS_SINK, Topics.PUSH_RECEIPTS, bytesOut, bytesOut, byFirstKeyPart(), EXPANSION)
                 .addSink(EXPANSION_FOLLOWS_SINK, Topics.STATE_FOLLOWS, bytesOut, bytesOut, byFirstKeyPart(), EXPANSION)

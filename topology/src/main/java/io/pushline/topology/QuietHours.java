@@ -51,6 +51,11 @@ final class QuietHours {
     static final String PREFERENCES = "expansion-preferences";
     /** Held pushes: {@code dueMillis (19 digits)|pushId} → the push's record (headers, value) and its user and expiry. */
     static final String HELD = "expansion-held";
+    /**
+     * Timeline notifications counted against the {@linkplain FrequencyCap cap}: a window store, one entry (userId, 1) per
+     * notification at its time, kept for the cap's window (so the store is bounded by time, not by history).
+     */
+    static final String CAPS = "expansion-caps";
     private static final int DIGITS = 19;
     private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(QuietHours.class);
 
@@ -63,18 +68,26 @@ final class QuietHours {
     private ProcessorContext<byte[], byte[]> context;
     private KeyValueStore<String, byte[]> preferences;
     private KeyValueStore<String, byte[]> held;
+    private org.apache.kafka.streams.state.WindowStore<String, Long> counted;
+    private final FrequencyCap cap;
+    /** The cap's decision for the last (user, post) asked: a post's devices of one user are emitted one after another. */
+    private String lastUser;
+    private String lastPost;
+    private boolean lastCapped;
     private Wakeup wakeup;
 
-    QuietHours(CloudEventCodec codec, TopologyMetrics metrics, int pageSize) {
+    QuietHours(CloudEventCodec codec, TopologyMetrics metrics, int pageSize, FrequencyCap cap) {
         this.codec = codec;
         this.metrics = metrics;
         this.pageSize = pageSize;
+        this.cap = cap;
     }
 
     void init(ProcessorContext<byte[], byte[]> context, java.time.Duration minDelay) {
         this.context = context;
         this.preferences = context.getStateStore(PREFERENCES);
         this.held = context.getStateStore(HELD);
+        this.counted = context.getStateStore(CAPS);
         this.wakeup = new Wakeup((delay, fire) -> context.schedule(delay, PunctuationType.WALL_CLOCK_TIME, fire::accept)::cancel,
                 context::currentSystemTimeMs, minDelay, now -> {
                     releaseDue(now);
@@ -99,30 +112,39 @@ final class QuietHours {
     }
 
     /** What policy does with a push. */
-    private enum Decision { SEND, MUTED, HELD }
+    private enum Decision { SEND, MUTED, CAPPED, HELD }
 
     /**
-     * Sends {@code push} (a push task record to {@code userId}, expiring at {@code expiresAt}) now, holds it, or drops
-     * it muted; returns true if the caller should send it now.
+     * Sends {@code push} (a push task record of post {@code postKey} to {@code userId}, expiring at {@code expiresAt})
+     * now, holds it, or drops it (muted, or over the cap); returns true if the caller should send it now.
      */
-    boolean admit(String userId, Record<byte[], byte[]> push, long expiresAt, long now) {
-        Decision decision = decide(userId, push, expiresAt, now);
+    boolean admit(String userId, String postKey, Record<byte[], byte[]> push, long expiresAt, long now) {
+        Decision decision = decide(userId, postKey, push, expiresAt, now);
         if (decision == Decision.HELD) {
             metrics.policy("held");
         }
         return decision == Decision.SEND;
     }
 
-    /** Sends now, drops muted (with a receipt) or holds until the quiet hours or the push's life end. */
-    private Decision decide(String userId, Record<byte[], byte[]> push, long expiresAt, long now) {
+    /**
+     * Sends now, drops muted or over the cap (with a receipt), or holds until the quiet hours or the push's life end.
+     * {@code postKey} null: a held push coming due, which was counted against the cap when it was held.
+     */
+    private Decision decide(String userId, String postKey, Record<byte[], byte[]> push, long expiresAt, long now) {
         UserPreferencesUpdated prefs = preferencesOf(userId);
-        if (prefs == null) {
-            return Decision.SEND;
-        }
-        if (prefs.muted(CATEGORY)) {
+        if (prefs != null && prefs.muted(CATEGORY)) {
             receipt(push, ReceiptStatus.CANCELLED, "policy muted: " + userId + " muted " + CATEGORY + " pushes", now);
             metrics.policy("muted");
             return Decision.MUTED;
+        }
+        if (postKey != null && overCap(userId, postKey, now)) {
+            receipt(push, ReceiptStatus.CANCELLED, "policy cap: " + userId + " had " + cap.describe() + " " + CATEGORY
+                    + " notifications", now);
+            metrics.policy("capped");
+            return Decision.CAPPED;
+        }
+        if (prefs == null) {
+            return Decision.SEND;
         }
         Instant until = prefs.quietUntil(Instant.ofEpochMilli(now));
         if (until == null) {
@@ -151,11 +173,40 @@ final class QuietHours {
             if (now >= push.expiresAt()) {
                 receipt(push.record(), ReceiptStatus.EXPIRED, "policy quiet hours: the push expired while held", now);
                 metrics.policy("expired");
-            } else if (decide(push.userId(), push.record(), push.expiresAt(), now) == Decision.SEND) {   // if not: held again, or muted since
+            } else if (decide(push.userId(), null, push.record(), push.expiresAt(), now) == Decision.SEND) {   // if not: held again, or muted since
                 context.forward(push.record(), PushlineTopology.PUSH_BULK_SINK);
                 metrics.policy("released");
             }
         }
+    }
+
+    /**
+     * Whether post {@code postKey} would take {@code userId} over the cap; if not, it is counted. Asked once per user
+     * and post: the devices after the first share the first one's answer.
+     */
+    private boolean overCap(String userId, String postKey, long now) {
+        if (cap == null) {
+            return false;
+        }
+        if (userId.equals(lastUser) && postKey.equals(lastPost)) {
+            return lastCapped;
+        }
+        int seen = 0;
+        try (org.apache.kafka.streams.state.WindowStoreIterator<Long> within =
+                     counted.fetch(userId, Instant.ofEpochMilli(now - cap.window().toMillis() + 1), Instant.ofEpochMilli(now))) {
+            while (within.hasNext() && seen < cap.max()) {
+                within.next();
+                seen++;
+            }
+        }
+        boolean over = seen >= cap.max();
+        if (!over) {
+            counted.put(userId, 1L, now);
+        }
+        lastUser = userId;
+        lastPost = postKey;
+        lastCapped = over;
+        return over;
     }
 
     private void wakeForTheNext() {

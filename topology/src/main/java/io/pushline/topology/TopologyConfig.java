@@ -29,11 +29,12 @@ import java.util.Objects;
  * @param appWeights          how apps share each expansion page, and so the bulk lane (see {@link AppWeights})
  * @param expanded            told the push tasks each gated page emitted, so that the gate counts them against its
  *                            bound before its next reading of the backlog (see {@link #withExpansionGate})
+ * @param timelineCap         at most so many timeline notifications per user in a rolling window, or null for none
  */
 public record TopologyConfig(int maxEventBytes, Duration timelinePushTtl, URI source, MeterRegistry meterRegistry,
                              int pageSize, Duration pageInterval, java.util.function.BooleanSupplier mayExpand,
                              int followersPerPage, Duration contentRetention, Duration invalidatedTokenRetention,
-                             AppWeights appWeights, java.util.function.LongConsumer expanded) {
+                             AppWeights appWeights, java.util.function.LongConsumer expanded, FrequencyCap timelineCap) {
     public static final int DEFAULT_MAX_EVENT_BYTES = CloudEventCodec.DEFAULT_MAX_EVENT_BYTES;
     public static final Duration DEFAULT_TIMELINE_PUSH_TTL = Duration.ofHours(6);
     public static final URI DEFAULT_SOURCE = URI.create("pushline://topology");
@@ -93,12 +94,12 @@ public record TopologyConfig(int maxEventBytes, Duration timelinePushTtl, URI so
     public static TopologyConfig defaults() {
         return new TopologyConfig(DEFAULT_MAX_EVENT_BYTES, DEFAULT_TIMELINE_PUSH_TTL, DEFAULT_SOURCE, new SimpleMeterRegistry(),
                 DEFAULT_PAGE_SIZE, DEFAULT_PAGE_INTERVAL, () -> true, DEFAULT_FOLLOWERS_PER_PAGE, DEFAULT_CONTENT_RETENTION,
-                DEFAULT_INVALIDATED_TOKEN_RETENTION, AppWeights.EQUAL, n -> { });
+                DEFAULT_INVALIDATED_TOKEN_RETENTION, AppWeights.EQUAL, n -> { }, null);
     }
 
     public TopologyConfig withMeterRegistry(MeterRegistry registry) {
         return new TopologyConfig(maxEventBytes, timelinePushTtl, source, registry, pageSize, pageInterval, mayExpand,
-                followersPerPage, contentRetention, invalidatedTokenRetention, appWeights, expanded);
+                followersPerPage, contentRetention, invalidatedTokenRetention, appWeights, expanded, timelineCap);
     }
 
     /**
@@ -108,19 +109,19 @@ public record TopologyConfig(int maxEventBytes, Duration timelinePushTtl, URI so
     public TopologyConfig withPaging(int size, Duration interval) {
         int followers = (int) Math.min(Integer.MAX_VALUE, (long) size * FOLLOWERS_PER_DEVICE);
         return new TopologyConfig(maxEventBytes, timelinePushTtl, source, meterRegistry, size, interval, mayExpand,
-                followers, contentRetention, invalidatedTokenRetention, appWeights, expanded);
+                followers, contentRetention, invalidatedTokenRetention, appWeights, expanded, timelineCap);
     }
 
     /** Expansion pages that scan at most {@code followers} followers (see {@link #followersPerPage()}). */
     public TopologyConfig withFollowersPerPage(int followers) {
         return new TopologyConfig(maxEventBytes, timelinePushTtl, source, meterRegistry, pageSize, pageInterval, mayExpand,
-                followers, contentRetention, invalidatedTokenRetention, appWeights, expanded);
+                followers, contentRetention, invalidatedTokenRetention, appWeights, expanded, timelineCap);
     }
 
     /** See {@link #contentRetention()} and {@link #invalidatedTokenRetention()}. */
     public TopologyConfig withRetention(Duration content, Duration invalidatedTokens) {
         return new TopologyConfig(maxEventBytes, timelinePushTtl, source, meterRegistry, pageSize, pageInterval, mayExpand,
-                followersPerPage, content, invalidatedTokens, appWeights, expanded);
+                followersPerPage, content, invalidatedTokens, appWeights, expanded, timelineCap);
     }
 
     /**
@@ -135,12 +136,18 @@ public record TopologyConfig(int maxEventBytes, Duration timelinePushTtl, URI so
     /** As above, and {@code expanded} is told how many push tasks each gated page emitted. */
     public TopologyConfig withExpansionGate(java.util.function.BooleanSupplier gate, java.util.function.LongConsumer expanded) {
         return new TopologyConfig(maxEventBytes, timelinePushTtl, source, meterRegistry, pageSize, pageInterval, gate,
-                followersPerPage, contentRetention, invalidatedTokenRetention, appWeights, expanded);
+                followersPerPage, contentRetention, invalidatedTokenRetention, appWeights, expanded, timelineCap);
     }
 
     /** Apps share each expansion page by these weights (see {@link AppWeights}). */
     public TopologyConfig withAppWeights(AppWeights weights) {
         return new TopologyConfig(maxEventBytes, timelinePushTtl, source, meterRegistry, pageSize, pageInterval, mayExpand,
-                followersPerPage, contentRetention, invalidatedTokenRetention, weights, expanded);
+                followersPerPage, contentRetention, invalidatedTokenRetention, weights, expanded, timelineCap);
+    }
+
+    /** At most {@code cap} timeline notifications per user in its rolling window; null for none. */
+    public TopologyConfig withTimelineCap(FrequencyCap cap) {
+        return new TopologyConfig(maxEventBytes, timelinePushTtl, source, meterRegistry, pageSize, pageInterval, mayExpand,
+                followersPerPage, contentRetention, invalidatedTokenRetention, appWeights, expanded, cap);
     }
 }

@@ -47,7 +47,7 @@ public final class TopologyMetrics {
     /**
      * Delivery policy decisions on timeline pushes, tag {@code decision}: {@code held} (in the recipient's quiet
      * hours), {@code released} (sent when they ended), {@code expired} (the TTL ran out while held), {@code muted} (the
-     * recipient muted the category).
+     * recipient muted the category), {@code capped} (over the recipient's {@linkplain FrequencyCap cap}; per push).
      */
     public static final String POLICY = "pushline.expansion.policy";
     /**
@@ -157,7 +157,7 @@ public final class TopologyMetrics {
         followersScanned = Counter.builder(FOLLOWERS_SCANNED).register(registry);
         contentExpired = Counter.builder(CONTENT_EXPIRED).register(registry);
         invalidationsExpired = Counter.builder(INVALIDATIONS_EXPIRED).register(registry);
-        for (String decision : List.of("held", "released", "expired", "muted")) {
+        for (String decision : List.of("held", "released", "expired", "muted", "capped")) {
             policy.put(decision, Counter.builder(POLICY).tag("decision", decision).register(registry));
         }
     }
