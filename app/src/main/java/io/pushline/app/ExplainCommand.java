@@ -140,9 +140,9 @@ final class ExplainCommand implements Callable<Integer> {
             Map<TopicPartition, OffsetAndTimestamp> found = consumer.offsetsForTimes(query, left(deadline));
             List<TopicPartition> open = new ArrayList<>();
             for (TopicPartition p : partitions) {
-                // The held store's changelog is compacted and its records are stamped with the post's time: read it all.
-                OffsetAndTimestamp at = p.topic().equals(held) ? null : found.get(p);
+                OffsetAndTimestamp at = found.get(p);
                 if (p.topic().equals(held)) {
+                    // Compacted, and its records are stamped with the post's time: read it all.
                     consumer.seekToBeginning(List.of(p));
                 } else {
                     consumer.seek(p, at == null ? end.get(p) : at.offset());

@@ -44,6 +44,8 @@ final class FairBacklog {
     /** Apps with records waiting, in turn order; the head's turn is running while it has credit. */
     private final ArrayDeque<AppQueue> turns = new ArrayDeque<>();
     private int size;
+    /** The app of the record {@link #poll} returned last. */
+    private String lastApp;
 
     FairBacklog(ToIntFunction<String> weight) {
         this.weight = weight;
@@ -77,6 +79,7 @@ final class FairBacklog {
             queue.credit = queue.weight;   // its turn begins
         }
         ConsumerRecord<String, byte[]> record = queue.records.pollFirst();
+        lastApp = queue.app;
         queue.credit--;
         size--;
         if (queue.records.isEmpty()) {
@@ -86,6 +89,11 @@ final class FairBacklog {
             turns.addLast(turns.pollFirst());
         }
         return record;
+    }
+
+    /** The app of the record {@link #poll} returned last (read from its header when it was added). */
+    String lastApp() {
+        return lastApp;
     }
 
     boolean isEmpty() {

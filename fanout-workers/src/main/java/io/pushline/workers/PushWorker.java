@@ -572,7 +572,7 @@ public final class PushWorker implements AutoCloseable {
         // The checks are asked again for every record: one that stops answering mid-round holds the rest at once.
         while (!backlog.isEmpty() && demand.canDispatch() && (holding = guards.holding()) == null) {
             ConsumerRecord<String, byte[]> record = backlog.poll();
-            metrics.appWait(FairBacklog.appOf(record), clock.millis() - record.timestamp());
+            metrics.appWait(backlog.lastApp(), clock.millis() - record.timestamp());
             offsets.dispatched(new TopicPartition(record.topic(), record.partition()), record.offset());
             demand.dispatched();
             sink.next(record);

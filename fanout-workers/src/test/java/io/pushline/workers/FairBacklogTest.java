@@ -81,6 +81,7 @@ class FairBacklogTest {
         List<ConsumerRecord<String, byte[]>> gotDefault = new ArrayList<>();
         ConsumerRecord<String, byte[]> r;
         while ((r = backlog.poll()) != null) {
+            assertThat(backlog.lastApp()).as("the app of the record just polled").isEqualTo(FairBacklog.appOf(r));
             (FairBacklog.appOf(r).equals("x") ? gotX : gotDefault).add(r);
         }
         assertThat(gotX).containsExactlyElementsOf(ofX);

@@ -365,7 +365,7 @@ final class ExpansionProcessor implements Processor<byte[], byte[], byte[], byte
                 int weight = config.appWeights().weight(app);
                 int deviceShare = (int) Math.min(devices, Math.max(1, devicesThisRound * weight / weights));
                 int followerShare = (int) Math.min(followers, Math.max(1, followersThisRound * weight / weights));
-                PageDone spent = expandApp(byApp.get(app), deviceShare, followerShare);
+                Spent spent = expandApp(byApp.get(app), deviceShare, followerShare);
                 devices -= spent.devices();
                 followers -= spent.followers();
                 progressed |= spent.followers() > 0;
@@ -382,7 +382,7 @@ final class ExpansionProcessor implements Processor<byte[], byte[], byte[], byte
     }
 
     /** Expands the jobs of one app, in turn, within its share; a job that finishes leaves {@code jobsOfApp}. */
-    private PageDone expandApp(java.util.ArrayDeque<Job> jobsOfApp, int deviceBudget, int followerBudget) {
+    private Spent expandApp(java.util.ArrayDeque<Job> jobsOfApp, int deviceBudget, int followerBudget) {
         int devices = 0;
         int followers = 0;
         while (!jobsOfApp.isEmpty() && devices < deviceBudget && followers < followerBudget) {
@@ -390,19 +390,15 @@ final class ExpansionProcessor implements Processor<byte[], byte[], byte[], byte
             PageDone page = expand(job, deviceBudget - devices, followerBudget - followers);
             devices += page.devices();
             followers += page.followers();
-            if (page.finished()) {
-                jobsOfApp.pollFirst();
-            } else {
-                // The job's new cursor is in the store; read it back for the next turn of this page.
-                jobsOfApp.pollFirst();
-                Job moved = readJob(jobs.get(job.key()));
-                jobsOfApp.addLast(moved);
+            jobsOfApp.pollFirst();
+            if (page.next() != null) {
+                jobsOfApp.addLast(page.next());   // its next turn starts from the cursor this page left
                 if (page.followers() == 0) {
                     break;
                 }
             }
         }
-        return new PageDone(devices, followers, jobsOfApp.isEmpty());
+        return new Spent(devices, followers);
     }
 
     private static String app(Job job) {
@@ -422,8 +418,11 @@ final class ExpansionProcessor implements Processor<byte[], byte[], byte[], byte
         }
     }
 
-    /** What one page of a job did: push tasks emitted, followers scanned. */
-    private record PageDone(int devices, int followers, boolean finished) {}
+    /** What one page of a job did: push tasks emitted, followers scanned, and the job as it goes on (null: finished). */
+    private record PageDone(int devices, int followers, Job next) {}
+
+    /** What an app's part of a page used: push tasks emitted, followers scanned. */
+    private record Spent(int devices, int followers) {}
 
     /**
      * Expands {@code job} from its cursor until about {@code deviceBudget} devices are emitted (a follower's devices go
@@ -468,7 +467,7 @@ final class ExpansionProcessor implements Processor<byte[], byte[], byte[], byte
             storeJob(next);
             track(next, Instant.ofEpochMilli(context.currentSystemTimeMs()));
         }
-        return new PageDone(emitted, followersDone, exhausted);
+        return new PageDone(emitted, followersDone, exhausted ? null : next);
     }
 
     /** Shows {@code job}'s progress in its gauges, registering them the first time. */

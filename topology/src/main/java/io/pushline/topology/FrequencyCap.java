@@ -41,7 +41,7 @@ public record FrequencyCap(int max, Duration window) {
     private static Duration duration(String text) {
         String t = text.toLowerCase(Locale.ROOT);
         try {
-            if (t.startsWith("pt") || t.startsWith("p")) {
+            if (t.startsWith("p")) {
                 return Duration.parse(text.toUpperCase(Locale.ROOT));
             }
             long n = Long.parseLong(t.substring(0, t.length() - 1));
