@@ -108,9 +108,10 @@ final class RunCommand implements Callable<Integer> {
                     "Example: --app-weights big.example=1,small.example=1,*=2"})
     String appWeights;
 
-    @Option(names = "--timeline-cap", paramLabel = "N/DURATION", defaultValue = "${env:PUSHLINE_TIMELINE_CAP:-none}",
+    @Option(names = "--timeline-cap", paramLabel = "N/DURATION[:drop|:digest]", defaultValue = "${env:PUSHLINE_TIMELINE_CAP:-none}",
             description = {"At most N timeline notifications per user in any rolling DURATION (30m, 1h, 1d; 1m to 7d); a post over",
-                    "it is not sent, each push gets a CANCELLED receipt 'policy cap' (env PUSHLINE_TIMELINE_CAP; default: none)."})
+                    "it is not sent, each push gets a CANCELLED receipt 'policy cap'; with :digest, posts over it are merged into",
+                    "one digest push per device, sent when a slot frees (env PUSHLINE_TIMELINE_CAP; default: none)."})
     String timelineCap;
 
     @Mixin

@@ -130,6 +130,7 @@ public final class PushlineTopology {
                         Serdes.Long()), EXPANSION)
                 .addStateStore(store.apply(QuietHours.PREFERENCES), EXPANSION)
                 .addStateStore(store.apply(QuietHours.HELD), EXPANSION)
+                .addStateStore(store.apply(QuietHours.DIGESTS), EXPANSION)
                 .addStateStore(Stores.windowStoreBuilder(Stores.persistentWindowStore(QuietHours.CAPS, capWindow, capWindow, true),
                         Serdes.String(), Serdes.Long()), EXPANSION)
                 .addSink(PUSH_BULK_SINK, Topics.PUSH_BULK, bytesOut, bytesOut, EXPANSION)

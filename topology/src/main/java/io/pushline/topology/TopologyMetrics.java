@@ -47,7 +47,8 @@ public final class TopologyMetrics {
     /**
      * Delivery policy decisions on timeline pushes, tag {@code decision}: {@code held} (in the recipient's quiet
      * hours), {@code released} (sent when they ended), {@code expired} (the TTL ran out while held), {@code muted} (the
-     * recipient muted the category), {@code capped} (over the recipient's {@linkplain FrequencyCap cap}; per push).
+     * recipient muted the category), {@code capped} (over the recipient's {@linkplain FrequencyCap cap}; per push),
+     * {@code merged} (over the cap, merged into a digest; per push), {@code digest} (a digest push sent; per device).
      */
     public static final String POLICY = "pushline.expansion.policy";
     /**
@@ -157,12 +158,12 @@ public final class TopologyMetrics {
         followersScanned = Counter.builder(FOLLOWERS_SCANNED).register(registry);
         contentExpired = Counter.builder(CONTENT_EXPIRED).register(registry);
         invalidationsExpired = Counter.builder(INVALIDATIONS_EXPIRED).register(registry);
-        for (String decision : List.of("held", "released", "expired", "muted", "capped")) {
+        for (String decision : List.of("held", "released", "expired", "muted", "capped", "merged", "digest")) {
             policy.put(decision, Counter.builder(POLICY).tag("decision", decision).register(registry));
         }
     }
 
-    /** Counts a delivery policy decision: held, released, expired or muted. */
+    /** Counts a delivery policy decision: held, released, expired, muted, capped, merged or digest. */
     void policy(String decision) { policy.get(decision).increment(); }
 
     /** {@code n} push tasks of {@code app} expanded (see {@link #APP_PUSHES}). */

@@ -82,7 +82,7 @@ class JobProgressTest {
         context.setCurrentSystemTimeMs(now);
         for (String name : new String[]{ExpansionProcessor.FOLLOW_INDEX, ExpansionProcessor.FOLLOWS_BY_FOLLOWER,
                 ExpansionProcessor.USER_DEVICES, ExpansionProcessor.JOBS, BanCascade.BANNED, BanCascade.EDGE_JOBS,
-                QuietHours.PREFERENCES, QuietHours.HELD}) {
+                QuietHours.PREFERENCES, QuietHours.HELD, QuietHours.DIGESTS}) {
             KeyValueStore<String, byte[]> store = Stores.keyValueStoreBuilder(Stores.inMemoryKeyValueStore(name),
                     Serdes.String(), Serdes.ByteArray()).withLoggingDisabled().build();
             store.init(context.getStateStoreContext(), store);
