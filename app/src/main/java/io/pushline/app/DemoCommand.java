@@ -2,6 +2,7 @@ package io.pushline.app;
 
 import io.pushline.localstack.Demo;
 import io.pushline.localstack.LocalStack;
+import io.pushline.pipeline.Pipeline;
 import io.pushline.observability.OpsServer;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -111,7 +112,8 @@ final class DemoCommand implements Callable<Integer> {
             LocalStack stack;
             synchronized (stackRef) {
                 stack = LocalStack.start(new LocalStack.Options(null, kafkaPort, runDir, partitions, 512)
-                        .withLagInterval(LAG_INTERVAL).withBrokers(brokers), out);
+                        .withLagInterval(LAG_INTERVAL).withBrokers(brokers)
+                        .withTuning(Pipeline.Tuning.NONE.topology(t -> t.withTimelineCap(Demo.TIMELINE_CAP))), out);
                 stackRef[0] = stack;
             }
             if (http != null) {

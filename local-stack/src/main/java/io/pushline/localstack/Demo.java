@@ -12,6 +12,7 @@ import io.pushline.contracts.PushIds;
 import io.pushline.contracts.TimelinePosted;
 import io.pushline.contracts.Topics;
 import io.pushline.contracts.UserPreferencesUpdated;
+import io.pushline.topology.FrequencyCap;
 import io.pushline.topology.TopologyMetrics;
 import io.pushline.pipeline.Pipeline;
 import io.pushline.workers.WorkerMetrics;
@@ -152,27 +153,27 @@ public final class Demo {
             out.printf("  state materialised in %d ms%n", Duration.between(materialiseStart, Instant.now()).toMillis());
 
             Set<String> expected = new HashSet<>();
-            Set<String> held = new HashSet<>();
-            Set<String> muted = new HashSet<>();
             Map<String, List<SocialGraph.Device>> devicesByUser = new HashMap<>();
             devices.forEach(d -> devicesByUser.computeIfAbsent(d.userId(), k -> new ArrayList<>()).add(d));
             // Two apps (tenants) share the bulk lane: the authors' posts alternate between them.
             Map<String, Long> expandedByApp = new java.util.TreeMap<>();
+            Map<String, List<String>> postsByUser = new HashMap<>();
             int authorIndex = 0;
             for (String author : graph.authors) {
                 String app = DEMO_APPS.get(authorIndex++ % DEMO_APPS.size());
                 String eventId = UUID.randomUUID().toString();
                 for (String follower : graph.followersOf(author)) {
-                    Set<String> into = quietUsers.contains(follower) ? held : mutedUsers.contains(follower) ? muted : expected;
-                    for (SocialGraph.Device d : devicesByUser.getOrDefault(follower, List.of())) {
-                        into.add(PushIds.pushId(SOURCE, eventId, d.token()));
-                        expandedByApp.merge(app, 1L, Long::sum);
+                    postsByUser.computeIfAbsent(follower, k -> new ArrayList<>()).add(eventId);
+                    int followerDevices = devicesByUser.getOrDefault(follower, List.of()).size();
+                    if (followerDevices > 0) {
+                        expandedByApp.merge(app, (long) followerDevices, Long::sum);
                     }
                 }
                 producer.send(codec.toRecord(Topics.EVENTS, Envelope.of(eventId, source, Instant.now(),
                         new TimelinePosted("post-" + author, author, author + " posted", "Something new on " + author + "'s timeline", app))));
                 published++;
             }
+            Policy policy = Policy.predict(postsByUser, devicesByUser, quietUsers, mutedUsers, expected);
             // Likes of the authors' posts run through the like coordinator: each pushes to the author's devices on
             // the high lane (self-likes notify nobody).
             int likePushes = 0;
@@ -189,16 +190,25 @@ public final class Demo {
                 published++;
             }
             producer.flush();
-            out.printf("  published %d timeline posts and %d likes: %,d pushes expected (%,d of them for likes); %,d held in"
-                    + " their users' quiet hours, %,d not sent (muted)%n", graph.authors.size(), plan.likes(), expected.size(),
-                    likePushes, held.size(), muted.size());
+            out.printf("  published %d timeline posts and %d likes: %,d pushes expected (%,d of them for likes, %,d digests);"
+                    + " %,d held in their users' quiet hours, %,d not sent (muted), %,d over the cap (%s) merged into digests%n",
+                    graph.authors.size(), plan.likes(), policy.expectedCount(), likePushes, policy.digests().size(), policy.held(),
+                    policy.muted(), policy.merged(), TIMELINE_CAP.describe());
 
             Instant deliveryStart = Instant.now();
-            Progress progress = new Progress(out, expected.size());
+            Progress progress = new Progress(out, policy.expectedCount());
             LocalStack.awaitCondition(() -> {
                 progress.show(stack.acceptedCount());
-                return stack.acceptedByPushId().keySet().containsAll(expected);
-            }, deadline, () -> "only " + stack.acceptedCount() + " of " + expected.size() + " pushes arrived");
+                return policy.arrivedBeforeDigests(stack.acceptedByPushId());
+            }, deadline, () -> "only " + stack.acceptedCount() + " of " + policy.expectedCount() + " pushes arrived");
+            // A digest goes when its user's cap has a slot again: when the first counted post leaves the window.
+            out.printf("  waiting for the %,d digest pushes (due when a slot of the cap frees, up to %d s after the posts)%n",
+                    policy.digests().size(), TIMELINE_CAP.window().toSeconds());
+            LocalStack.awaitCondition(() -> {
+                progress.show(stack.acceptedCount());
+                return policy.digestsArrived(stack.acceptedByPushId());
+            }, deadline, () -> "only " + policy.digestsDelivered(stack.acceptedByPushId()) + " of " + policy.digests().size()
+                    + " digests arrived");
             // Wait until the workers have committed everything, so any redelivery would already have shown.
             stack.awaitWorkersCaughtUp(Duration.ofMinutes(1));
             int badCount = badPublished;
@@ -206,18 +216,17 @@ public final class Demo {
             LocalStack.awaitCondition(() -> stack.countRecords(Topics.DEAD_LETTERS, readTimeout) >= badCount, readTimeout,
                     () -> "only " + stack.countRecords(Topics.DEAD_LETTERS, readTimeout) + " of " + badCount + " malformed events were dead-lettered");
             long deadLettered = stack.countRecords(Topics.DEAD_LETTERS, readTimeout);
-            // The expansion decided on every held and muted push (they are not lost: held ones go when the quiet hours end).
-            LocalStack.awaitCondition(() -> policyCount(stack, "held") >= held.size() && policyCount(stack, "muted") >= muted.size(),
-                    readTimeout, () -> policyCount(stack, "held") + " of " + held.size() + " pushes held, " + policyCount(stack, "muted")
-                            + " of " + muted.size() + " muted");
+            // The expansion decided on every held, muted and merged push (none is lost: held ones go when the quiet hours end,
+            // merged ones went in their digests).
+            LocalStack.awaitCondition(() -> policy.decided(stack), readTimeout, () -> policy.decisions(stack));
             progress.done(stack.acceptedCount());
             long deliveryMillis = Duration.between(deliveryStart, Instant.now()).toMillis();
 
             Map<String, Integer> accepted = stack.acceptedByPushId();
-            long delivered = expected.stream().filter(accepted::containsKey).count();
+            long delivered = policy.delivered(accepted);
             long duplicates = accepted.values().stream().mapToLong(n -> n - 1L).sum();
-            long unexpected = accepted.keySet().stream().filter(id -> !expected.contains(id)).count();
-            long lost = expected.size() - delivered;
+            long unexpected = policy.unexpected(accepted);
+            long lost = policy.expectedCount() - delivered;
             Map<String, Object> summary = new LinkedHashMap<>();
             summary.put("published", published);
             summary.put("users", graph.users.size());
@@ -225,12 +234,15 @@ public final class Demo {
             summary.put("follows", graph.follows.size() - graph.unfollows.size());
             summary.put("timelinePosts", graph.authors.size());
             summary.put("likes", plan.likes());
-            summary.put("pushesExpected", expected.size());
+            summary.put("pushesExpected", policy.expectedCount());
             summary.put("pushesDelivered", delivered);
             Map<String, Long> pushesByApp = appCounts(stack);
             summary.put("pushesByApp", pushesByApp);
             summary.put("pushesHeld", policyCount(stack, "held"));
             summary.put("pushesMuted", policyCount(stack, "muted"));
+            summary.put("pushesCapped", policyCount(stack, "capped"));
+            summary.put("pushesMerged", policyCount(stack, "merged"));
+            summary.put("digestsSent", policyCount(stack, "digest"));
             summary.put("apnsAccepted", stack.apns().ledger().acceptedCount());
             summary.put("fcmAccepted", stack.fcm().ledger().acceptedCount());
             summary.put("webpushAccepted", stack.mocks().webPush.ledger().acceptedCount());
@@ -244,7 +256,10 @@ public final class Demo {
             summary.put("deliveryMs", deliveryMillis);
             summary.put("pushesPerSecond", deliveryMillis == 0 ? 0 : Math.round(delivered * 1000.0 / deliveryMillis));
             summary.put("elapsedMs", Duration.between(started, Instant.now()).toMillis());
-            boolean policyAsExpected = policyCount(stack, "held") == held.size() && policyCount(stack, "muted") == muted.size();
+            boolean policyAsExpected = policy.decidedExactly(stack);
+            if (!policyAsExpected) {
+                out.printf("  policy decisions: expected %s%n", policy.decisions(stack));
+            }
             // Each app's timeline pushes were expanded as its own: what the graph predicts per app, no more, no fewer.
             boolean appsAsExpected = pushesByApp.equals(expandedByApp);
             if (!appsAsExpected) {
@@ -262,6 +277,121 @@ public final class Demo {
         return new UserPreferencesUpdated(user, tokyo.getId(), List.of(new UserPreferencesUpdated.QuietWindow(
                 List.of(java.time.DayOfWeek.values()), local.minusHours(2).format(hhmm), local.plusHours(2).format(hhmm))),
                 List.of(), Instant.now());
+    }
+
+    /**
+     * The demo's frequency cap: 2 timeline notifications per user per minute, posts over it merged into a digest. Users
+     * who follow all three authors get two posts at once and a digest of the third a minute later.
+     */
+    public static final FrequencyCap TIMELINE_CAP = FrequencyCap.parse("2/1m:digest");
+
+    /**
+     * What delivery policy does with the demo's timeline pushes, predicted from the graph and the preferences: a muted
+     * user gets none; a quiet user's are held, and a digest of theirs too (held when it comes due); a user over the cap
+     * gets {@code max} posts per device at once, which ones depending on the order the expansion meets them, and one
+     * digest per device of the rest, whose id comes from the first post merged (so one of the user's posts' ids).
+     *
+     * @param capped  per device of a user over the cap: the push ids of their posts (exactly {@code max} must arrive)
+     * @param digests per device of a user over the cap: the ids its digest may have (exactly one must arrive)
+     */
+    record Policy(Set<String> expected, Map<String, Set<String>> capped, Map<String, Set<String>> digests, long held, long muted,
+                  long merged, long digestsSent) {
+
+        static Policy predict(Map<String, List<String>> postsByUser, Map<String, List<SocialGraph.Device>> devicesByUser,
+                              Set<String> quietUsers, Set<String> mutedUsers, Set<String> expected) {
+            int max = TIMELINE_CAP.max();
+            Map<String, Set<String>> capped = new HashMap<>();
+            Map<String, Set<String>> digests = new HashMap<>();
+            long held = 0;
+            long muted = 0;
+            long merged = 0;
+            long digestsSent = 0;
+            String topology = io.pushline.topology.TopologyConfig.DEFAULT_SOURCE.toString();
+            for (Map.Entry<String, List<String>> user : postsByUser.entrySet()) {
+                List<String> posts = user.getValue();
+                int over = Math.max(0, posts.size() - max);
+                for (SocialGraph.Device d : devicesByUser.getOrDefault(user.getKey(), List.of())) {
+                    if (mutedUsers.contains(user.getKey())) {
+                        muted += posts.size();
+                        continue;
+                    }
+                    merged += over;
+                    digestsSent += over > 0 ? 1 : 0;
+                    if (quietUsers.contains(user.getKey())) {
+                        held += posts.size() - over + (over > 0 ? 1 : 0);
+                    } else if (over == 0) {
+                        posts.forEach(e -> expected.add(PushIds.pushId(SOURCE, e, d.token())));
+                    } else {
+                        Set<String> ids = new HashSet<>();
+                        Set<String> digestIds = new HashSet<>();
+                        for (String e : posts) {
+                            ids.add(PushIds.pushId(SOURCE, e, d.token()));
+                            digestIds.add(PushIds.pushId(topology, "digest:" + e, d.token()));
+                        }
+                        capped.put(d.token(), ids);
+                        digests.put(d.token(), digestIds);
+                    }
+                }
+            }
+            return new Policy(expected, capped, digests, held, muted, merged, digestsSent);
+        }
+
+        /** Pushes expected: the exact ones, {@code max} per device over the cap and its digest. */
+        long expectedCount() {
+            return expected.size() + (long) capped.size() * (TIMELINE_CAP.max() + 1);
+        }
+
+        /** Whether every push that goes at once has arrived (the exact ones and {@code max} per device over the cap). */
+        boolean arrivedBeforeDigests(Map<String, Integer> accepted) {
+            return accepted.keySet().containsAll(expected)
+                    && capped.values().stream().allMatch(ids -> arrived(ids, accepted) >= TIMELINE_CAP.max());
+        }
+
+        boolean digestsArrived(Map<String, Integer> accepted) {
+            return digestsDelivered(accepted) == digests.size();
+        }
+
+        long digestsDelivered(Map<String, Integer> accepted) {
+            return digests.values().stream().filter(ids -> arrived(ids, accepted) >= 1).count();
+        }
+
+        /** Expected pushes that arrived: at most {@code max} of a capped device's posts and one digest count. */
+        long delivered(Map<String, Integer> accepted) {
+            return expected.stream().filter(accepted::containsKey).count()
+                    + capped.values().stream().mapToLong(ids -> Math.min(TIMELINE_CAP.max(), arrived(ids, accepted))).sum()
+                    + digestsDelivered(accepted);
+        }
+
+        /** Pushes that arrived and should not have: unknown ids, more than {@code max} posts or two digests on a device. */
+        long unexpected(Map<String, Integer> accepted) {
+            Set<String> known = new HashSet<>(expected);
+            capped.values().forEach(known::addAll);
+            digests.values().forEach(known::addAll);
+            return accepted.keySet().stream().filter(id -> !known.contains(id)).count()
+                    + capped.values().stream().mapToLong(ids -> Math.max(0, arrived(ids, accepted) - TIMELINE_CAP.max())).sum()
+                    + digests.values().stream().mapToLong(ids -> Math.max(0, arrived(ids, accepted) - 1)).sum();
+        }
+
+        private static long arrived(Set<String> ids, Map<String, Integer> accepted) {
+            return ids.stream().filter(accepted::containsKey).count();
+        }
+
+        boolean decided(LocalStack stack) {
+            return policyCount(stack, "held") >= held && policyCount(stack, "muted") >= muted
+                    && policyCount(stack, "merged") >= merged && policyCount(stack, "digest") >= digestsSent;
+        }
+
+        boolean decidedExactly(LocalStack stack) {
+            return policyCount(stack, "held") == held && policyCount(stack, "muted") == muted
+                    && policyCount(stack, "merged") == merged && policyCount(stack, "digest") == digestsSent
+                    && policyCount(stack, "capped") == 0;
+        }
+
+        String decisions(LocalStack stack) {
+            return policyCount(stack, "held") + " of " + held + " held, " + policyCount(stack, "muted") + " of " + muted
+                    + " muted, " + policyCount(stack, "merged") + " of " + merged + " merged, " + policyCount(stack, "digest")
+                    + " of " + digestsSent + " digests, " + policyCount(stack, "capped") + " capped";
+        }
     }
 
     /** The apps (tenants) of the demo's timeline posts, which alternate between them. */

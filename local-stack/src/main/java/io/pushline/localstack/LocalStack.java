@@ -68,9 +68,10 @@ public final class LocalStack implements AutoCloseable {
      * @param brokers          local brokers to start: 1 is a single {@link LocalBroker}; more is a {@link LocalCluster},
      *                         and Pushline's topics are then replicated min(3, brokers) times (ignored with
      *                         {@code bootstrapServers})
+     * @param tuning           the roles' configuration beyond these (delivery policy, retention, ...)
      */
     public record Options(String bootstrapServers, int kafkaPort, Path dataDir, int partitions, int inFlight, boolean coordinators,
-                          Duration coordinatorCommitInterval, Duration lagInterval, int brokers) {
+                          Duration coordinatorCommitInterval, Duration lagInterval, int brokers, Pipeline.Tuning tuning) {
         /** The coordinators' default commit interval, as {@code pushline run} has it. */
         public static final Duration DEFAULT_COORDINATOR_COMMIT_INTERVAL = Pipeline.Settings.DEFAULT_COORDINATOR_COMMIT_INTERVAL;
 
@@ -91,23 +92,31 @@ public final class LocalStack implements AutoCloseable {
 
         public Options(String bootstrapServers, int kafkaPort, Path dataDir, int partitions, int inFlight, boolean coordinators,
                        Duration coordinatorCommitInterval, Duration lagInterval) {
-            this(bootstrapServers, kafkaPort, dataDir, partitions, inFlight, coordinators, coordinatorCommitInterval, lagInterval, 1);
+            this(bootstrapServers, kafkaPort, dataDir, partitions, inFlight, coordinators, coordinatorCommitInterval, lagInterval, 1,
+                    Pipeline.Tuning.NONE);
         }
 
         /** The same, reading consumer lag every {@code every}. */
         public Options withLagInterval(Duration every) {
             return new Options(bootstrapServers, kafkaPort, dataDir, partitions, inFlight, coordinators, coordinatorCommitInterval,
-                    every, brokers);
+                    every, brokers, tuning);
         }
 
         /** The same, on a local cluster of {@code n} brokers (1 to {@value LocalCluster#MAX_NODES}). */
         public Options withBrokers(int n) {
             return new Options(bootstrapServers, kafkaPort, dataDir, partitions, inFlight, coordinators, coordinatorCommitInterval,
-                    lagInterval, n);
+                    lagInterval, n, tuning);
+        }
+
+        /** The same, with the roles configured by {@code tuning}. */
+        public Options withTuning(Pipeline.Tuning tuning) {
+            return new Options(bootstrapServers, kafkaPort, dataDir, partitions, inFlight, coordinators, coordinatorCommitInterval,
+                    lagInterval, brokers, tuning);
         }
 
         public Options {
             Objects.requireNonNull(dataDir, "dataDir");
+            Objects.requireNonNull(tuning, "tuning");
             if (kafkaPort < 0 || kafkaPort > 65535) {
                 throw new IllegalArgumentException("kafkaPort must be between 0 and 65535, was " + kafkaPort);
             }
@@ -214,7 +223,7 @@ public final class LocalStack implements AutoCloseable {
         if (!options.coordinators()) {
             roles.remove(ProcessRole.COORDINATORS);
         }
-        add(Pipeline.startLanes(settings, roles, mocks.byLane(), registry));
+        add(Pipeline.startLanes(settings, roles, mocks.byLane(), registry, options.tuning()));
         out.println("running");
     }
 

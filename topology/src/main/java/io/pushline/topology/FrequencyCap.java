@@ -86,7 +86,7 @@ public record FrequencyCap(int max, Duration window, Overflow overflow) {
     }
 
     /** As people read it: {@code 3 per 1h} (the overflow not named). */
-    String describe() {
+    public String describe() {
         long minutes = window.toMinutes();
         String w = minutes % (24 * 60) == 0 ? minutes / (24 * 60) + "d" : minutes % 60 == 0 ? minutes / 60 + "h" : minutes + "m";
         return max + " per " + w;

@@ -329,8 +329,11 @@ final class QuietHours {
                 }
                 metrics.policy("digest");
                 sent = true;
-                if (decide(userId, null, push, digest.expiresAt(), now) == Decision.SEND) {
+                Decision decision = decide(userId, null, push, digest.expiresAt(), now);
+                if (decision == Decision.SEND) {
                     context.forward(push, PushlineTopology.PUSH_BULK_SINK);
+                } else if (decision == Decision.HELD) {
+                    metrics.policy("held");   // a new push held, as the expansion's are; a re-held one is not counted again
                 }
             }
             if (sent) {

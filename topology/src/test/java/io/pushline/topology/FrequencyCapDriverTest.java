@@ -188,6 +188,28 @@ class FrequencyCapDriverTest {
     }
 
     @Test
+    void aDigestDueInTheUsersQuietHoursIsHeldUntilTheyEnd() {
+        open("1/1h:digest");
+        publish(new DeviceRegistered("night-owl", "token-of-owl", Platform.APNS, "io.app", T0));
+        publish(new FollowCreated("night-owl", "author"));
+        publish(new UserPreferencesUpdated("night-owl", "UTC", List.of(new UserPreferencesUpdated.QuietWindow(
+                List.of(java.time.DayOfWeek.MONDAY), "09:00", "11:30")), List.of(), T0));
+        publish(new TimelinePosted("p1", "author", "t", "b"));   // held; counts against the cap
+        driver.advanceWallClockTime(Duration.ofMinutes(10));
+        publish(new TimelinePosted("p2", "author", "t", "b"));   // over the cap: merged
+        assertThat(registry.get(TopologyMetrics.POLICY).tag("decision", "merged").counter().count()).isEqualTo(1.0);
+
+        driver.advanceWallClockTime(Duration.ofMinutes(55));     // 11:05: the digest is due, the user still quiet
+        assertThat(pushes.readRecordsToList()).isEmpty();
+        assertThat(registry.get(TopologyMetrics.POLICY).tag("decision", "digest").counter().count()).isEqualTo(1.0);
+        assertThat(registry.get(TopologyMetrics.POLICY).tag("decision", "held").counter().count()).as("p1 and the digest").isEqualTo(2.0);
+
+        driver.advanceWallClockTime(Duration.ofMinutes(30));     // 11:35: quiet hours over
+        List<PushTask> sent = tasks(pushes.readRecordsToList());
+        assertThat(sent).extracting(PushTask::title).containsExactlyInAnyOrder("t", "1 new post");
+    }
+
+    @Test
     void aDigestThatCannotGoBeforeItsPostsExpireExpires() {
         open("1/1d:digest");
         publish(new DeviceRegistered("fan-1", "token-of-1", Platform.APNS, "io.app", T0));
