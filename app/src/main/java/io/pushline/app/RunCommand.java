@@ -130,6 +130,12 @@ final class RunCommand implements Callable<Integer> {
                     "PUSHLINE_COORDINATOR_PARKED_RETENTION; default: ${DEFAULT-VALUE}); then it is discarded, dead-lettered and logged."})
     String coordinatorParkedRetention;
 
+    @Option(names = "--like-digest", paramLabel = "DURATION|off", defaultValue = "${env:PUSHLINE_LIKE_DIGEST:-off}",
+            description = {"The likes of one recipient within DURATION (1s to 1h) from the first become one push at its end",
+                    "(\"alice, bob and 13 others liked your post\") instead of one push each; off (or 0) pushes every like at once",
+                    "(env PUSHLINE_LIKE_DIGEST; default: ${DEFAULT-VALUE})."})
+    String likeDigest;
+
     @Option(names = "--content-retention", paramLabel = "DURATION", defaultValue = "${env:PUSHLINE_CONTENT_RETENTION:-90d}",
             description = {"How long the moderation index keeps a post or like for a ban to remove (1d to 3650d; env",
                     "PUSHLINE_CONTENT_RETENTION; default: ${DEFAULT-VALUE}). A ban removes only content younger than this."})
@@ -276,6 +282,7 @@ final class RunCommand implements Callable<Integer> {
                 java.time.Duration.ofMillis(1), "1ms", java.time.Duration.ofSeconds(10), "10s");
         java.time.Duration parkedRetention = durationOption("--coordinator-parked-retention", coordinatorParkedRetention,
                 java.time.Duration.ofMinutes(1), "1m", java.time.Duration.ofDays(365), "365d");
+        java.time.Duration likeDigestWindow = likeDigestOption(likeDigest);
         java.time.Duration contentKept = durationOption("--content-retention", contentRetention,
                 java.time.Duration.ofDays(1), "1d", java.time.Duration.ofDays(3650), "3650d");
         java.time.Duration tokensKept = durationOption("--invalidated-token-retention", invalidatedTokenRetention,
@@ -345,7 +352,7 @@ final class RunCommand implements Callable<Integer> {
             pipeline = Pipeline.startLanes(settings, roles, providers, registry, Pipeline.Tuning.NONE
                     .topology(t -> t.withRetention(contentKept, tokensKept).withAppWeights(weights).withTimelineCap(cap))
                     .workers(w -> w.withAppShares(weights::weight, w.readAhead()))
-                    .coordinators(c -> c.withParkedRetention(parkedRetention)));
+                    .coordinators(c -> c.withParkedRetention(parkedRetention).withLikeDigestWindow(likeDigestWindow)));
         } catch (RuntimeException e) {
             throw closeAll(resources, e);
         }
@@ -503,6 +510,25 @@ final class RunCommand implements Callable<Integer> {
         } catch (io.pushline.credentials.BearerTokens.Invalid e) {
             throw new ParameterException(spec.commandLine(), source.where() + ": " + e.getMessage());
         }
+    }
+
+    /** {@code --like-digest}: {@code off} or {@code 0} (zero: no digest), else a duration from 1s to 1h. */
+    private java.time.Duration likeDigestOption(String text) {
+        String t = text.trim();
+        if (t.equalsIgnoreCase("off") || t.equals("0")) {
+            return java.time.Duration.ZERO;
+        }
+        java.time.Duration d;
+        try {
+            d = Durations.parse(t);
+        } catch (IllegalArgumentException e) {
+            throw new ParameterException(spec.commandLine(), "--like-digest: " + e.getMessage() + "; or off");
+        }
+        if (d.compareTo(io.pushline.coordinators.CoordinatorConfig.MIN_LIKE_DIGEST) < 0
+                || d.compareTo(io.pushline.coordinators.CoordinatorConfig.MAX_LIKE_DIGEST) > 0) {
+            throw new ParameterException(spec.commandLine(), "--like-digest must be between 1s and 1h (or off), was " + text);
+        }
+        return d;
     }
 
     /** The value of duration option {@code name}, between {@code min} and {@code max}, or a usage error naming both. */

@@ -84,6 +84,9 @@ class CommandLineTest {
             "run --coordinator-parked-retention forever|--coordinator-parked-retention: 'forever' is not a duration",
             "run --coordinator-parked-retention 30s|--coordinator-parked-retention must be between 1m and 365d, was 30s",
             "run --coordinator-parked-retention 400d|--coordinator-parked-retention must be between 1m and 365d, was 400d",
+            "run --like-digest soon|--like-digest: 'soon' is not a duration",
+            "run --like-digest 500ms|--like-digest must be between 1s and 1h (or off), was 500ms",
+            "run --like-digest 2h|--like-digest must be between 1s and 1h (or off), was 2h",
             "run --content-retention 12h|--content-retention must be between 1d and 3650d, was 12h",
             "run --content-retention never|--content-retention: 'never' is not a duration",
             "run --invalidated-token-retention 0d|--invalidated-token-retention: '0d' must be a positive duration",
@@ -114,6 +117,16 @@ class CommandLineTest {
         assertThat(result.code()).as(parts[0]).isEqualTo(2);
         // picocli prints the usage, or for a near-miss of a command the command it suggests instead
         assertThat(result.err()).as(parts[0]).contains(parts[1]).containsAnyOf("Usage:", "Did you mean:");
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"15m", "1s", "1h", "off", "0", "PT30M"})
+    void aGoodLikeDigestIsTakenAndTheNextOptionIsChecked(String value) {
+        // --like-digest is checked before --lag-interval: a refusal naming the latter means the former was taken.
+        Result result = run("run", "--like-digest", value, "--lag-interval", "0s");
+        assertThat(result.code()).as(value).isEqualTo(2);
+        assertThat(result.err()).as(value).contains("--lag-interval: '0s' must be a positive duration")
+                .doesNotContain("--like-digest:").doesNotContain("--like-digest must");
     }
 
     @Test

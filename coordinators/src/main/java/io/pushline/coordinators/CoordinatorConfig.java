@@ -13,18 +13,24 @@ import java.util.Objects;
  * @param source             {@code ce_source} of the records they write
  * @param notificationWindow notifications about one object aggregate within this window ("Alice and 3 others …"); what
  *                           a coordinator noted for later (finished journals, the window itself, removal and follow
- *                           decisions) is kept this long plus {@link #HISTORY_GRACE}, then deleted
+ *                           decisions) is kept this long (or the like digest window, if longer) plus
+ *                           {@link #HISTORY_GRACE}, then deleted
  * @param pushTtl            how long a like's or follow's push stays worth delivering
  * @param supervisor         retries, backoff and parking
  * @param tick               the shortest time from now a wake-up is armed for (due retries, step timeouts, expiries,
  *                           on the stream's wall clock)
  * @param parkedRetention    how long a parked coordinator waits for an operator's retry or discard; past it, it is
  *                           discarded, dead-lettered and logged (default {@link #DEFAULT_PARKED_RETENTION})
+ * @param likeDigestWindow   the like digest (issue 19): the likes of one recipient within this window, from the first,
+ *                           become one push ("alice, bob and 13 others liked your post") at its end instead of one push
+ *                           each; {@link Duration#ZERO} (the default) turns it off, else {@link #MIN_LIKE_DIGEST} to
+ *                           {@link #MAX_LIKE_DIGEST}. The per-post notifications are not affected
  * @param steps              wraps every step; the identity in production, a fault injector in tests
  * @param meterRegistry      where metrics go
  */
 public record CoordinatorConfig(URI source, Duration notificationWindow, Duration pushTtl, SupervisorPolicy supervisor,
-                                Duration tick, Duration parkedRetention, StepDecorator steps, MeterRegistry meterRegistry) {
+                                Duration tick, Duration parkedRetention, Duration likeDigestWindow, StepDecorator steps,
+                                MeterRegistry meterRegistry) {
     public static final URI DEFAULT_SOURCE = URI.create("pushline://coordinators");
     /** How long a parked coordinator is kept by default: a week, time for operators to see it and decide. */
     public static final Duration DEFAULT_PARKED_RETENTION = Duration.ofDays(7);
@@ -33,6 +39,10 @@ public record CoordinatorConfig(URI source, Duration notificationWindow, Duratio
      * noted (the journal, the window it joined).
      */
     public static final Duration HISTORY_GRACE = Duration.ofMinutes(5);
+    /** The shortest like digest window (when it is on). */
+    public static final Duration MIN_LIKE_DIGEST = Duration.ofSeconds(1);
+    /** The longest like digest window: a like waits at most this long for its push. */
+    public static final Duration MAX_LIKE_DIGEST = Duration.ofHours(1);
 
     /** Wraps the step of {@code flow}'s {@code state}. */
     @FunctionalInterface
@@ -42,7 +52,8 @@ public record CoordinatorConfig(URI source, Duration notificationWindow, Duratio
 
     /**
      * @throws NullPointerException     naming the missing component
-     * @throws IllegalArgumentException naming the component and its value, for a non-positive duration
+     * @throws IllegalArgumentException naming the component and its value, for a non-positive duration (a like digest
+     *                                  window: neither zero nor within its bounds)
      */
     public CoordinatorConfig {
         Objects.requireNonNull(source, "source");
@@ -51,6 +62,7 @@ public record CoordinatorConfig(URI source, Duration notificationWindow, Duratio
         Objects.requireNonNull(supervisor, "supervisor");
         Objects.requireNonNull(tick, "tick");
         Objects.requireNonNull(parkedRetention, "parkedRetention");
+        Objects.requireNonNull(likeDigestWindow, "likeDigestWindow");
         Objects.requireNonNull(steps, "steps");
         Objects.requireNonNull(meterRegistry, "meterRegistry");
         if (tick.toMillis() < 1) {
@@ -62,35 +74,55 @@ public record CoordinatorConfig(URI source, Duration notificationWindow, Duratio
         if (parkedRetention.toMillis() < 1) {
             throw new IllegalArgumentException("parkedRetention must be at least 1 ms, was " + parkedRetention);
         }
+        if (!likeDigestWindow.isZero()
+                && (likeDigestWindow.compareTo(MIN_LIKE_DIGEST) < 0 || likeDigestWindow.compareTo(MAX_LIKE_DIGEST) > 0)) {
+            throw new IllegalArgumentException("likeDigestWindow must be 0 (off) or between " + MIN_LIKE_DIGEST + " and "
+                    + MAX_LIKE_DIGEST + ", was " + likeDigestWindow);
+        }
     }
 
     public static CoordinatorConfig defaults() {
         return new CoordinatorConfig(DEFAULT_SOURCE, Duration.ofMinutes(15), Duration.ofHours(1), SupervisorPolicy.DEFAULT,
-                Duration.ofMillis(50), DEFAULT_PARKED_RETENTION, (flow, state, step) -> step, new SimpleMeterRegistry());
+                Duration.ofMillis(50), DEFAULT_PARKED_RETENTION, Duration.ZERO, (flow, state, step) -> step, new SimpleMeterRegistry());
     }
 
-    /** How long what a finished coordinator noted is kept: the notification window plus {@link #HISTORY_GRACE}. */
+    /** Whether likes are folded into a per-recipient digest ({@link #likeDigestWindow} is not zero). */
+    public boolean likeDigest() {
+        return !likeDigestWindow.isZero();
+    }
+
+    /**
+     * How long what a finished coordinator noted is kept: the notification window (or the like digest window, if that
+     * is longer: an unlike must still find which digest its like joined while that digest is open) plus
+     * {@link #HISTORY_GRACE}.
+     */
     Duration historyRetention() {
-        return notificationWindow.plus(HISTORY_GRACE);
+        Duration longest = likeDigestWindow.compareTo(notificationWindow) > 0 ? likeDigestWindow : notificationWindow;
+        return longest.plus(HISTORY_GRACE);
     }
 
     public CoordinatorConfig withSupervisor(SupervisorPolicy supervisor) {
-        return new CoordinatorConfig(source, notificationWindow, pushTtl, supervisor, tick, parkedRetention, steps, meterRegistry);
+        return new CoordinatorConfig(source, notificationWindow, pushTtl, supervisor, tick, parkedRetention, likeDigestWindow, steps, meterRegistry);
     }
 
     public CoordinatorConfig withSteps(StepDecorator steps) {
-        return new CoordinatorConfig(source, notificationWindow, pushTtl, supervisor, tick, parkedRetention, steps, meterRegistry);
+        return new CoordinatorConfig(source, notificationWindow, pushTtl, supervisor, tick, parkedRetention, likeDigestWindow, steps, meterRegistry);
     }
 
     public CoordinatorConfig withMeterRegistry(MeterRegistry meterRegistry) {
-        return new CoordinatorConfig(source, notificationWindow, pushTtl, supervisor, tick, parkedRetention, steps, meterRegistry);
+        return new CoordinatorConfig(source, notificationWindow, pushTtl, supervisor, tick, parkedRetention, likeDigestWindow, steps, meterRegistry);
     }
 
     public CoordinatorConfig withNotificationWindow(Duration notificationWindow) {
-        return new CoordinatorConfig(source, notificationWindow, pushTtl, supervisor, tick, parkedRetention, steps, meterRegistry);
+        return new CoordinatorConfig(source, notificationWindow, pushTtl, supervisor, tick, parkedRetention, likeDigestWindow, steps, meterRegistry);
     }
 
     public CoordinatorConfig withParkedRetention(Duration parkedRetention) {
-        return new CoordinatorConfig(source, notificationWindow, pushTtl, supervisor, tick, parkedRetention, steps, meterRegistry);
+        return new CoordinatorConfig(source, notificationWindow, pushTtl, supervisor, tick, parkedRetention, likeDigestWindow, steps, meterRegistry);
+    }
+
+    /** The like digest window; {@link Duration#ZERO} turns the digest off. */
+    public CoordinatorConfig withLikeDigestWindow(Duration likeDigestWindow) {
+        return new CoordinatorConfig(source, notificationWindow, pushTtl, supervisor, tick, parkedRetention, likeDigestWindow, steps, meterRegistry);
     }
 }

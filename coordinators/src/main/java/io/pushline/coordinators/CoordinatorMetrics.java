@@ -38,6 +38,12 @@ public final class CoordinatorMetrics {
      * the notification window), {@code parked} (a parked coordinator past its retention: discarded and dead-lettered).
      */
     public static final String EXPIRED = "pushline.coordinators.expired";
+    /**
+     * The like digest, by {@code outcome}: {@code folded} (a like went into a digest instead of being pushed, the one that
+     * opened it included), {@code sent} (a digest pushed, one push per device), {@code empty} (a digest due with no like
+     * left in it, every one taken back: nothing pushed).
+     */
+    public static final String LIKE_DIGEST = "pushline.coordinators.like.digest";
     /** Coordinators parked now, on this process's partitions. */
     public static final String PARKED = "pushline.coordinators.parked";
     /** Admin commands, by {@code action} and {@code result} (done, not-parked, unknown, invalid). */
@@ -89,6 +95,10 @@ public final class CoordinatorMetrics {
 
     void expired(String kind) {
         counter(EXPIRED, "kind", kind).increment();
+    }
+
+    void likeDigest(String outcome) {
+        counter(LIKE_DIGEST, "outcome", outcome).increment();
     }
 
     void command(String action, String result) {

@@ -25,6 +25,7 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 
 /**
@@ -42,7 +43,7 @@ import java.util.Objects;
  * {@link EarlyHighLane} is given (as in the pipeline): they are written at once, after the journal entry is put, and
  * the transaction commits only once they are acknowledged; a step run again writes them again with the same ids. What is due at a time (a retry after
  * backoff, a step timeout, the clean-up of a finished journal, a parked coordinator's retention, the expiry of a
- * window or a decision) is kept in a schedule store ordered by time and run by a one-shot wake-up ({@link Wakeup})
+ * window or a decision, a like digest's push) is kept in a schedule store ordered by time and run by a one-shot wake-up ({@link Wakeup})
  * armed for the earliest entry: never a periodic scan.
  *
  * <p>Bans: how fresh the check is. A ban reaches this task when the task that read it from the events topic (the
@@ -96,7 +97,7 @@ final class CoordinatorProcessor implements Processor<byte[], byte[], byte[], by
         this.journal = context.getStateStore(JOURNAL_STORE);
         this.schedule = new Schedule(context.getStateStore(SCHEDULE_STORE));
         KeyValueStore<String, byte[]> facts = context.getStateStore(Facts.STORE);
-        this.view = new Facts(facts, context.getStateStore(Facts.DEVICES_STORE), schedule::housekeepingAt);
+        this.view = new Facts(facts, context.getStateStore(Facts.DEVICES_STORE), schedule::housekeepingAt, schedule::at);
         this.bans = new Bans(context.getStateStore(Bans.STORE));
         this.flows = new Flows(view, config);
         this.engine = new CoordinatorEngine(flows::get, config.supervisor(), bans::stopReason);
@@ -352,6 +353,7 @@ final class CoordinatorProcessor implements Processor<byte[], byte[], byte[], by
             if (e.kind() == JournalEntry.Kind.CANCELLED && e.detail() != null && e.detail().startsWith(Bans.REASON)) {
                 metrics.banned(c.flow());
             }
+            countDigest(c, e);
         }
         gauges.measure(c, advance.appended().size());
         String beforeState = before == null ? null : before.state();
@@ -389,6 +391,19 @@ final class CoordinatorProcessor implements Processor<byte[], byte[], byte[], by
         }
     }
 
+    /** Counts what a journaled step did with a like digest, as its notes say: a like folded in, a digest sent. */
+    private void countDigest(Coordinator c, JournalEntry e) {
+        String digest = e.kind() == JournalEntry.Kind.SUCCEEDED ? e.notes().get(Flows.DIGEST) : null;
+        if (digest == null) {
+            return;
+        }
+        if (Flows.LIKE.equals(c.flow())) {
+            metrics.likeDigest("folded"); // opened or folded: either way a like went into a digest
+        } else if (Flows.LIKE_DIGEST.equals(c.flow())) {
+            metrics.likeDigest(digest);
+        }
+    }
+
     /** A coordinator left unfinished by a version without the running index and the parked retention. */
     private void unfinishedBeforeUpgrade(Coordinator c) {
         view.running(c, true);
@@ -421,8 +436,8 @@ final class CoordinatorProcessor implements Processor<byte[], byte[], byte[], by
 
     /**
      * Runs what is due: retries whose backoff has passed, steps whose timeout has passed (the engine parks those),
-     * finished journals past their retention (deleted), parked coordinators past theirs (discarded), and expiries of
-     * windows and decisions ({@link Facts#expire}). An entry may be stale (the coordinator moved on since): the engine
+     * finished journals past their retention (deleted), parked coordinators past theirs (discarded), expiries of
+     * windows and decisions ({@link Facts#expire}), and like digests ({@link #digestDue}). An entry may be stale (the coordinator moved on since): the engine
      * then does nothing, or schedules it again.
      */
     private void runDue(long wallClockMs) {
@@ -440,6 +455,10 @@ final class CoordinatorProcessor implements Processor<byte[], byte[], byte[], by
     }
 
     private void runDue(String id, Instant now) {
+        if (id.startsWith(Facts.DIGEST_DUE)) {
+            digestDue(Facts.digestRecipient(id), Facts.digestId(id), now);
+            return;
+        }
         if (id.startsWith(Facts.EXPIRY)) {
             String expired = view.expire(id, now, retention, this::stillRuns);
             if (expired != null) {
@@ -474,6 +493,33 @@ final class CoordinatorProcessor implements Processor<byte[], byte[], byte[], by
         } else {
             persist(c, engine.advance(c, now));
         }
+    }
+
+    /**
+     * A like digest is due: takes it out of the facts and starts the {@code like-digest} coordinator that pushes it,
+     * with the digest as its input (see {@link Flows}); a digest with no like left in it (every one taken back, or by
+     * actors banned since) is deleted and pushes nothing. An entry for a digest sent already (stale) does nothing. All in
+     * the wake-up's transaction: a crash before its commit finds the digest open again, and the push, redone, has the
+     * same ids.
+     */
+    private void digestDue(String recipient, String digestId, Instant now) {
+        Facts.Digest d = view.digest(recipient);
+        if (d == null || !d.id().equals(digestId)) {
+            return;
+        }
+        view.closeDigest(recipient);
+        Map<String, String> input = Flows.digestInput(d, bans::banned);
+        String id = Flows.LIKE_DIGEST + ":" + digestId;
+        if (input == null) {
+            metrics.likeDigest("empty");
+            log.debug("like digest {} for {} is due with no like left in it: nothing pushed", digestId, recipient);
+            return;
+        }
+        if (journal.get(id) != null) {
+            return; // started already (cannot happen while the digest and its coordinator commit together; kept safe)
+        }
+        metrics.started(Flows.LIKE_DIGEST);
+        persist(null, engine.start(id, Flows.LIKE_DIGEST, recipient, input, now));
     }
 
     /** Whether the coordinator of {@code id} has not finished (an unreadable journal counts as not finished). */

@@ -23,8 +23,8 @@ import java.util.function.Predicate;
 /**
  * What the flows know, in the partition's state stores (changelogged, so restored after a crash or a move): likes and
  * follows (for deduplication and ordering), like counts per post, open notification windows, the coordinators still
- * running about each profile, and the devices of the partition's users. Keys start with a kind ({@code like|},
- * {@code count|}, {@code window|}, {@code follow|}, {@code running|}).
+ * running about each profile, open like digests, and the devices of the partition's users. Keys start with a kind
+ * ({@code like|}, {@code count|}, {@code window|}, {@code follow|}, {@code running|}, {@code digest|}).
  *
  * <p>What bounds each kind (the README's Topics table says the same):
  * <ul>
@@ -37,7 +37,10 @@ import java.util.function.Predicate;
  *       at zero is deleted. They cannot expire with a window: an unlike after it must still undo its like, and the
  *       count published is the post's total, not the window's;</li>
  *   <li>{@code running|}: one entry per unfinished like or follow coordinator, under its actor and recipient;
- *       deleted when it finishes.</li>
+ *       deleted when it finishes;</li>
+ *   <li>{@code digest|}: at most one per recipient, the open like digest; deleted at its due time (its start plus the
+ *       like digest window), when the schedule hands it to a {@code like-digest} coordinator to push
+ *       ({@link #DIGEST_DUE}). Bounded by time, not by history: its lists of likes and posts are bounded too.</li>
  * </ul>
  */
 final class Facts {
@@ -66,6 +69,27 @@ final class Facts {
     record Window(long windowStart, List<String> latestActors, long count) {
     }
 
+    /**
+     * An open like digest of one recipient: the likes folded into it since {@code start}, pushed as one at its due time.
+     *
+     * @param id    deterministic, from the recipient and the start ({@link Flows#digestId})
+     * @param start epoch millis: when the like that opened it was folded in
+     * @param count likes folded in, less those taken back since
+     * @param likes the latest likes folded in, newest first, at most {@link Flows#REMEMBERED_LIKES} (fewer than
+     *              {@code count} when more were folded in)
+     * @param posts the posts liked, newest first, at most {@link Flows#REMEMBERED_LIKES}
+     */
+    record Digest(String id, long start, long count, List<Liked> likes, List<String> posts) {
+        /** Whether {@link #likes} holds every like folded in (none forgotten for the bound). */
+        boolean complete() {
+            return likes.size() >= count;
+        }
+    }
+
+    /** One like folded into a digest: who liked which post. */
+    record Liked(String actorId, String postId) {
+    }
+
     /** A device of a user on this partition; {@code webPush} for WEBPUSH devices only (absent: not written). */
     @JsonInclude(JsonInclude.Include.NON_NULL)
     record Device(Platform platform, String appId, PushSubscription webPush) {
@@ -84,6 +108,12 @@ final class Facts {
 
     /** Schedule ids of expiries start with this; a coordinator's id never does (it starts with its flow's name). */
     static final String EXPIRY = "#";
+    /**
+     * Schedule ids of a digest's due time start with this ({@code #digest-due|<recipient>|<digest id>}): not an expiry
+     * ({@link #expire} does not take it), the processor sends the digest.
+     */
+    static final String DIGEST_DUE = EXPIRY + "digest-due|";
+    private static final String DIGEST = "digest|";
     private static final String WINDOW = "window|";
     private static final String DECISION_EXPIRY = EXPIRY + "decision|";
     private static final String RUNNING = "running|";
@@ -92,16 +122,24 @@ final class Facts {
     private final KeyValueStore<String, byte[]> facts;
     private final KeyValueStore<String, byte[]> devices;
     private final Expiries expiries;
+    private final Expiries due;
 
     Facts(KeyValueStore<String, byte[]> facts, KeyValueStore<String, byte[]> devices) {
         this(facts, devices, (at, id) -> {
+        }, (at, id) -> {
         });
     }
 
-    Facts(KeyValueStore<String, byte[]> facts, KeyValueStore<String, byte[]> devices, Expiries expiries) {
+    /**
+     * @param expiries where clean-ups are scheduled (they may run a little late: the processor rounds them up to the
+     *                 second)
+     * @param due      where what must run at its time is scheduled (a digest's due time)
+     */
+    Facts(KeyValueStore<String, byte[]> facts, KeyValueStore<String, byte[]> devices, Expiries expiries, Expiries due) {
         this.facts = facts;
         this.devices = devices;
         this.expiries = expiries;
+        this.due = due;
     }
 
     Decision decision(String kind, String actor, String object) {
@@ -137,6 +175,37 @@ final class Facts {
     void openWindow(String recipient, String kind, String object, Window window, Duration retention) {
         window(recipient, kind, object, window);
         expiries.at(Instant.ofEpochMilli(window.windowStart()).plus(retention), EXPIRY + windowKey(recipient, kind, object));
+    }
+
+    /** The open like digest of {@code recipient}, or null. */
+    Digest digest(String recipient) {
+        return read(facts.get(DIGEST + recipient), Digest.class);
+    }
+
+    /** Replaces the open like digest of {@code recipient} (a like folded in, or taken out). */
+    void digest(String recipient, Digest digest) {
+        facts.put(DIGEST + recipient, write(digest));
+    }
+
+    /** Opens the like digest of {@code recipient}, to be sent at {@code dueAt} ({@link #DIGEST_DUE}). */
+    void openDigest(String recipient, Digest digest, Instant dueAt) {
+        digest(recipient, digest);
+        due.at(dueAt, DIGEST_DUE + recipient + '|' + digest.id());
+    }
+
+    /** Deletes the open like digest of {@code recipient} (it is due: sent, or empty). */
+    void closeDigest(String recipient) {
+        facts.delete(DIGEST + recipient);
+    }
+
+    /** The recipient a {@link #DIGEST_DUE} schedule id names. */
+    static String digestRecipient(String dueId) {
+        return dueId.substring(DIGEST_DUE.length(), dueId.lastIndexOf('|'));
+    }
+
+    /** The digest id a {@link #DIGEST_DUE} schedule id names. */
+    static String digestId(String dueId) {
+        return dueId.substring(dueId.lastIndexOf('|') + 1);
     }
 
     /**

@@ -27,6 +27,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
+import java.util.function.Predicate;
 
 /**
  * The bounded flows, each a small declaration over {@link Facts}:
@@ -36,8 +37,23 @@ import java.util.UUID;
  *       {@code LikeRemoved} cancels it in any state (what is not yet pushed never is);</li>
  *   <li>{@code unlike}: undoes what a like did (UNSAVING → UNCOUNTING → RECORDING_ACTIVITY → RETRACTING → DONE),
  *       each step only if the like had done its counterpart;</li>
- *   <li>{@code follow}: APPENDING_ACTIVITY → NOTIFYING → PUSHING → DONE.</li>
+ *   <li>{@code follow}: APPENDING_ACTIVITY → NOTIFYING → PUSHING → DONE;</li>
+ *   <li>{@code like-digest}: SENDING → DONE, the push of a like digest (below); cancelled by a ban of its recipient.</li>
  * </ul>
+ *
+ * <p>The like digest (issue 19; on when {@link CoordinatorConfig#likeDigestWindow} is not zero). A like's PUSHING step
+ * then pushes nothing: it folds the like into its recipient's open digest ({@link Facts.Digest}, opening one if there is
+ * none, due at its start plus the window) and notes which ({@value #DIGEST_ID}, {@value #PUSHES} 0), so the like's
+ * coordinator is done at once. At the due time the processor's schedule takes the digest out of the facts and starts a
+ * {@code like-digest} coordinator with the digest as its input ({@link #digestInput}); its one step, SENDING, writes one
+ * high-lane push per device of the recipient. Why not let the coordinator of the like that opened the digest wait in
+ * PUSHING until the due time: that coordinator is the like's, not the recipient's. An unlike of that like, or a ban of
+ * its actor, cancels it (in PUSHING, as before), and everyone else's likes would go unpushed; it would sit in PUSHING
+ * for up to an hour, past that step's timeout and in the gauges of coordinators waiting for a retry; and the engine has
+ * no way for a step to wait but to fail. With a flow of its own, the wait is the schedule store's (as the window
+ * expiries'), nobody's step waits, and the push is journaled and supervised like any other: retried with backoff,
+ * parked, retried by an operator, cancelled by a ban of the recipient. What was pushed is in its journal (input and
+ * notes); what each like joined is in the like's.
  *
  * <p>Every record a step writes has an id derived from the coordinator and the step ({@link StepContext#deterministicId}),
  * and a push's id is {@link PushIds#pushId} of the event and the token, so a step redone after a crash is recognisably
@@ -47,6 +63,7 @@ final class Flows {
     static final String LIKE = "like";
     static final String UNLIKE = "unlike";
     static final String FOLLOW = "follow";
+    static final String LIKE_DIGEST = "like-digest";
     /** Input names. */
     static final String EVENT_ID = "eventId";
     static final String EVENT_TIME = "eventTime";
@@ -56,12 +73,25 @@ final class Flows {
     static final String OWNER = "ownerId";
     static final String FOLLOWEE = "followeeId";
     static final String UNDO = "undo";
+    /** Of an unlike (if its like was folded into a digest) and of a {@code like-digest}: the digest's id; also a note. */
+    static final String DIGEST_ID = "digestId";
+    /** Of a {@code like-digest}: the digest's start (epoch millis), its likes, the people who liked, and their ids and posts. */
+    static final String DIGEST_START = "digestStart";
+    static final String DIGEST_LIKES = "likeCount";
+    static final String DIGEST_ACTOR_COUNT = "actorCount";
+    static final String DIGEST_ACTORS = "actorIds";
+    static final String DIGEST_POSTS = "postIds";
     /** Note names. */
     static final String NOTIFIED = "notified";
     static final String WINDOW_START = "windowStart";
     static final String NOTIFICATION_ID = "notificationId";
     static final String TEXT = "text";
     static final String PUSHES = "pushes";
+    /**
+     * What a step did with a digest: {@code opened} or {@code folded} (a like's PUSHING), {@code sent} (a
+     * {@code like-digest}'s SENDING), {@code taken-out} or {@code sent-already} (an unlike's RETRACTING).
+     */
+    static final String DIGEST = "digest";
 
     private static final Duration STEP_TIMEOUT = Duration.ofMinutes(2);
     private static final Duration PUSH_TIMEOUT = Duration.ofMinutes(10);
@@ -72,6 +102,10 @@ final class Flows {
      * next ones can be named instead.
      */
     private static final int REMEMBERED_ACTORS = 20;
+    /** Likes (and posts) a digest remembers, newest first; it counts them all. */
+    static final int REMEMBERED_LIKES = 20;
+    /** How many actors a digest's push names. */
+    private static final int DIGEST_NAMED = 2;
 
     private final Facts facts;
     private final CoordinatorConfig config;
@@ -101,6 +135,11 @@ final class Flows {
                 .step("PUSHING", d.wrap(FOLLOW, "PUSHING", ctx -> push(ctx, NotificationKind.FOLLOW)), PUSH_TIMEOUT)
                 .cancellableIn("APPENDING_ACTIVITY", "NOTIFYING", "PUSHING")
                 .build());
+        // Started by the schedule at a digest's due time, never by an event (see the class notes).
+        register(Flow.named(LIKE_DIGEST)
+                .step("SENDING", d.wrap(LIKE_DIGEST, "SENDING", this::sendDigest), PUSH_TIMEOUT)
+                .cancellableIn("SENDING")
+                .build());
     }
 
     private void register(Flow flow) {
@@ -117,14 +156,14 @@ final class Flows {
     }
 
     /**
-     * Whether coordinators of {@code flow} push (like, follow), so a ban of their actor or recipient stops them. An
-     * unlike pushes nothing and only takes back what its like did: it runs whoever is banned.
+     * Whether coordinators of {@code flow} push (like, follow, like-digest), so a ban of their actor or recipient stops
+     * them. An unlike pushes nothing and only takes back what its like did: it runs whoever is banned.
      */
     static boolean pushes(String flow) {
-        return LIKE.equals(flow) || FOLLOW.equals(flow);
+        return LIKE.equals(flow) || FOLLOW.equals(flow) || LIKE_DIGEST.equals(flow);
     }
 
-    /** The actor of a coordinator of a flow that {@link #pushes}: who liked or followed. */
+    /** The actor of a coordinator of a flow that {@link #pushes}: who liked or followed; null for a like-digest. */
     static String actor(CoordinatorView c) {
         return c.input().get(ACTOR);
     }
@@ -200,6 +239,10 @@ final class Flows {
             ctx.note(PUSHES, "0");
             return;
         }
+        if (kind == NotificationKind.LIKE && config.likeDigest()) {
+            foldIntoDigest(ctx);
+            return;
+        }
         String recipient = ctx.coordinator().recipient();
         String eventId = ctx.input(EVENT_ID);
         String object = kind == NotificationKind.LIKE ? ctx.input(POST) : recipient;
@@ -220,6 +263,154 @@ final class Flows {
             pushes++;
         }
         ctx.note(PUSHES, Integer.toString(pushes));
+    }
+
+    // ---- like digest
+
+    /**
+     * Folds the like into its recipient's open digest, or opens one (due at now plus the digest window); pushes nothing.
+     * The digest's state is written last, so a step that fails has changed nothing.
+     */
+    private void foldIntoDigest(StepContext ctx) {
+        String recipient = ctx.coordinator().recipient();
+        Facts.Liked liked = new Facts.Liked(ctx.input(ACTOR), ctx.input(POST));
+        Facts.Digest d = facts.digest(recipient);
+        boolean opened = d == null;
+        if (opened) {
+            long start = ctx.now().toEpochMilli();
+            d = new Facts.Digest(digestId(recipient, start), start, 1, List.of(liked), List.of(liked.postId()));
+            facts.openDigest(recipient, d, ctx.now().plus(config.likeDigestWindow()));
+        } else {
+            // Until it is sent: a digest due but not yet taken by the schedule (its wake-up a moment late) still takes it.
+            d = new Facts.Digest(d.id(), d.start(), d.count() + 1, newestFirst(liked, d.likes()), newestFirst(liked.postId(), d.posts()));
+            facts.digest(recipient, d);
+        }
+        ctx.note(DIGEST_ID, d.id());
+        ctx.note(DIGEST, opened ? "opened" : "folded");
+        ctx.note(PUSHES, "0");
+    }
+
+    private static <T> List<T> newestFirst(T item, List<T> list) {
+        List<T> out = new ArrayList<>();
+        out.add(item);
+        list.stream().filter(x -> !x.equals(item)).limit(REMEMBERED_LIKES - 1).forEach(out::add);
+        return List.copyOf(out);
+    }
+
+    /**
+     * The input of the {@code like-digest} coordinator that pushes {@code d}: its id, start and count, and whom and
+     * what it names, leaving out the likes of {@code banned} actors (those it remembers). Null if no like is left.
+     */
+    static Map<String, String> digestInput(Facts.Digest d, Predicate<String> banned) {
+        List<Facts.Liked> likes = d.likes().stream().filter(l -> !banned.test(l.actorId())).toList();
+        long count = d.count() - (d.likes().size() - likes.size());
+        if (count <= 0) {
+            return null;
+        }
+        List<String> actors = likes.stream().map(Facts.Liked::actorId).distinct().toList();
+        boolean complete = likes.size() >= count;
+        // Every like counted but not remembered is taken for another person: exact up to REMEMBERED_LIKES likes.
+        long people = actors.size() + (complete ? 0 : count - likes.size());
+        List<String> posts = complete ? likes.stream().map(Facts.Liked::postId).distinct().toList() : d.posts();
+        Map<String, String> input = new LinkedHashMap<>();
+        input.put(EVENT_ID, d.id());
+        input.put(DIGEST_ID, d.id());
+        input.put(DIGEST_START, Long.toString(d.start()));
+        input.put(DIGEST_LIKES, Long.toString(count));
+        input.put(DIGEST_ACTOR_COUNT, Long.toString(people));
+        input.put(DIGEST_ACTORS, String.join(",", actors));
+        input.put(DIGEST_POSTS, String.join(",", posts));
+        return input;
+    }
+
+    /** Pushes a digest (its input): one high-lane push per device of the recipient, with ids from the digest's id. */
+    private void sendDigest(StepContext ctx) {
+        String recipient = ctx.coordinator().recipient();
+        String digestId = ctx.input(DIGEST_ID);
+        long likes = Long.parseLong(ctx.input(DIGEST_LIKES));
+        List<String> actors = split(ctx.input(DIGEST_ACTORS));
+        List<String> posts = split(ctx.input(DIGEST_POSTS));
+        String text = digestText(Long.parseLong(ctx.input(DIGEST_ACTOR_COUNT)), actors, posts.size() > 1);
+        Map<String, String> data = new LinkedHashMap<>();
+        data.put("type", "like-digest");
+        data.put("digestId", digestId);
+        data.put("count", Long.toString(likes));
+        if (posts.size() == 1) {
+            data.put("postId", posts.get(0));
+        }
+        String title = likes == 1 ? "New like" : "New likes";
+        String source = config.source().toString();
+        int pushes = 0;
+        for (KeyValue<String, Facts.Device> device : facts.devicesOf(recipient)) {
+            String token = device.key;
+            String pushId = PushIds.pushId(source, digestId, token);
+            PushTask task = new PushTask(pushId, digestId, recipient, token, device.value.platform(), device.value.appId(),
+                    title, text, data, digestCollapseKey(digestId), (int) config.pushTtl().toSeconds(),
+                    Priority.HIGH, Lane.HIGH, null, null, null, device.value.webPush());
+            ctx.emit(new Output(Topics.PUSH_HIGH, recipient, Envelope.of(pushId, config.source(), ctx.now(), task)));
+            pushes++;
+        }
+        ctx.note(DIGEST, "sent");
+        ctx.note(TEXT, text);
+        ctx.note(PUSHES, Integer.toString(pushes));
+    }
+
+    /**
+     * Takes the like an unlike undoes out of the digest it was folded into, if that digest is still open (not sent):
+     * its count drops by one; a digest whose count reaches 0 pushes nothing when it is due.
+     */
+    private void retractFromDigest(StepContext ctx) {
+        // Read as is: unlikes journaled before the digest existed have no such input.
+        String digestId = ctx.coordinator().input().get(DIGEST_ID);
+        if (digestId == null || digestId.isEmpty()) {
+            return;
+        }
+        String recipient = ctx.coordinator().recipient();
+        Facts.Digest d = facts.digest(recipient);
+        if (d == null || !d.id().equals(digestId)) {
+            ctx.note(DIGEST, "sent-already");
+            return;
+        }
+        Facts.Liked liked = new Facts.Liked(ctx.input(ACTOR), ctx.input(POST));
+        List<Facts.Liked> likes = d.likes().stream().filter(l -> !l.equals(liked)).toList();
+        long count = Math.max(0, d.count() - 1);
+        List<String> posts = likes.size() >= count ? likes.stream().map(Facts.Liked::postId).distinct().toList() : d.posts();
+        facts.digest(recipient, new Facts.Digest(d.id(), d.start(), count, likes, posts));
+        ctx.note(DIGEST, "taken-out");
+    }
+
+    static String digestId(String recipient, long start) {
+        String name = LIKE_DIGEST + '|' + recipient + '|' + start;
+        return UUID.nameUUIDFromBytes(name.getBytes(StandardCharsets.UTF_8)).toString();
+    }
+
+    /** One collapse key per digest: a later digest is a new notification, not a replacement of this one. */
+    static String digestCollapseKey(String digestId) {
+        return LIKE_DIGEST + "-" + digestId;
+    }
+
+    /**
+     * "alice liked your post", "alice and bob liked your post", "alice, bob and 13 others liked your posts": the first
+     * {@value #DIGEST_NAMED} of {@code actors} (newest first) and how many other people liked.
+     */
+    static String digestText(long people, List<String> actors, boolean severalPosts) {
+        String what = severalPosts ? " liked your posts" : " liked your post";
+        List<String> named = actors.subList(0, Math.min(DIGEST_NAMED, actors.size()));
+        if (people <= 0) {
+            return "";
+        }
+        if (named.isEmpty()) {
+            return people + (people == 1 ? " person" : " people") + what;
+        }
+        if (people <= named.size()) {
+            return String.join(" and ", named) + what;
+        }
+        long others = people - named.size();
+        return String.join(", ", named) + " and " + others + (others == 1 ? " other" : " others") + what;
+    }
+
+    private static List<String> split(String joined) {
+        return joined.isEmpty() ? List.of() : List.of(joined.split(","));
     }
 
     // ---- unlike
@@ -250,8 +441,12 @@ final class Flows {
         }
     }
 
-    /** Takes the actor out of the notification the like joined, if that window is still the open one. */
+    /**
+     * Takes the actor out of the notification the like joined, if that window is still the open one; and the like out
+     * of the digest it was folded into, if that is still open.
+     */
     private void retract(StepContext ctx) {
+        retractFromDigest(ctx);
         String windowStart = ctx.input(WINDOW_START);
         if (!undo(ctx).contains("NOTIFYING") || windowStart.isEmpty()) {
             return;

@@ -214,6 +214,11 @@ final class IntakePolicy {
         input.put(Flows.UNDO, Flows.undoList(like));
         String windowStart = like == null ? null : like.notes().get(Flows.WINDOW_START);
         input.put(Flows.WINDOW_START, windowStart == null ? "" : windowStart);
+        // The like digest it was folded into, if any (only then: inputs without a digest stay as they were).
+        String digestId = like == null ? null : like.notes().get(Flows.DIGEST_ID);
+        if (digestId != null) {
+            input.put(Flows.DIGEST_ID, digestId);
+        }
         return new Act(cancel, new Remember(LIKE, unlike.actorId(), unlike.postId(), new Facts.Decision(false, at, e.id(), id)),
                 new Start(id, Flows.UNLIKE, unlike.postOwnerId(), input));
     }

@@ -32,6 +32,29 @@ class CoordinatorConfigTest {
     }
 
     @Test
+    void theLikeDigestIsOffByDefaultAndOnWithinOneSecondToOneHour() {
+        CoordinatorConfig config = CoordinatorConfig.defaults();
+        assertThat(config.likeDigestWindow()).isZero();
+        assertThat(config.likeDigest()).isFalse();
+        CoordinatorConfig on = config.withLikeDigestWindow(Duration.ofMinutes(30));
+        assertThat(on.likeDigest()).isTrue();
+        assertThat(on.likeDigestWindow()).isEqualTo(Duration.ofMinutes(30));
+        assertThat(on.historyRetention()).as("an unlike must find its like's digest while it is open").isEqualTo(Duration.ofMinutes(35));
+        assertThat(config.withLikeDigestWindow(Duration.ofMinutes(5)).historyRetention()).isEqualTo(Duration.ofMinutes(20));
+        assertThat(config.withLikeDigestWindow(Duration.ofSeconds(1)).likeDigestWindow()).isEqualTo(Duration.ofSeconds(1));
+        assertThat(config.withLikeDigestWindow(Duration.ofHours(1)).likeDigestWindow()).isEqualTo(Duration.ofHours(1));
+        assertThat(on.withLikeDigestWindow(Duration.ZERO).likeDigest()).isFalse();
+        assertThatThrownBy(() -> config.withLikeDigestWindow(Duration.ofMillis(999)))
+                .isInstanceOf(IllegalArgumentException.class).hasMessage("likeDigestWindow must be 0 (off) or between PT1S and PT1H, was PT0.999S");
+        assertThatThrownBy(() -> config.withLikeDigestWindow(Duration.ofMinutes(61)))
+                .isInstanceOf(IllegalArgumentException.class).hasMessage("likeDigestWindow must be 0 (off) or between PT1S and PT1H, was PT1H1M");
+        assertThatThrownBy(() -> config.withLikeDigestWindow(Duration.ofMinutes(-1)))
+                .isInstanceOf(IllegalArgumentException.class).hasMessage("likeDigestWindow must be 0 (off) or between PT1S and PT1H, was PT-1M");
+        assertThatThrownBy(() -> config.withLikeDigestWindow(null))
+                .isInstanceOf(NullPointerException.class).hasMessage("likeDigestWindow");
+    }
+
+    @Test
     void aBanIsWrittenToEveryPartitionOfTheIntakeTopic() {
         assertThat(CoordinatorTopology.EVERY_PARTITION.partitions("t", new byte[1], new byte[1], 1)).contains(java.util.Set.of(0));
         assertThat(CoordinatorTopology.EVERY_PARTITION.partitions("t", new byte[1], new byte[1], 6))
