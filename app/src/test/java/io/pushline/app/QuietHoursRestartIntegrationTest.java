@@ -6,6 +6,8 @@ import io.pushline.contracts.DeviceRegistered;
 import io.pushline.contracts.Envelope;
 import io.pushline.contracts.EventData;
 import io.pushline.contracts.FollowCreated;
+import io.pushline.contracts.LikeCreated;
+import io.pushline.coordinators.CoordinatorTopology;
 import io.pushline.contracts.Platform;
 import io.pushline.contracts.PushIds;
 import io.pushline.contracts.Replication;
@@ -52,6 +54,7 @@ import static org.awaitility.Awaitility.await;
 class QuietHoursRestartIntegrationTest {
     private static final URI SOURCE = URI.create("test://quiet-hours-restart");
     private static final String TOKEN = "a1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e8f91";
+    private static final String AUTHOR_TOKEN = "c1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e8f93";
     private static final String MUTED_TOKEN = "b1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e8f92";
     private final CloudEventCodec codec = new CloudEventCodec();
 
@@ -78,6 +81,7 @@ class QuietHoursRestartIntegrationTest {
                 publish(producer, new DeviceRegistered("fan", TOKEN, Platform.APNS, "io.pushline.test", Instant.now()));
                 publish(producer, new FollowCreated("fan", "author"));
                 publish(producer, new DeviceRegistered("muted-fan", MUTED_TOKEN, Platform.APNS, "io.pushline.test", Instant.now()));
+                publish(producer, new DeviceRegistered("author", AUTHOR_TOKEN, Platform.APNS, "io.pushline.test", Instant.now()));
                 publish(producer, new FollowCreated("muted-fan", "author"));
                 publish(producer, new UserPreferencesUpdated("muted-fan", "UTC", List.of(), List.of("timeline"), Instant.now()));
                 publish(producer, new UserPreferencesUpdated("fan", "UTC",
@@ -85,6 +89,7 @@ class QuietHoursRestartIntegrationTest {
                 producer.flush();
                 LocalStack.awaitCaughtUp(admin, appId, List.of(Topics.EVENTS, Topics.STATE_DEVICES, Topics.STATE_FOLLOWS,
                         Topics.STATE_PREFERENCES), Duration.ofMinutes(1));
+                LocalStack.awaitCaughtUp(admin, CoordinatorTopology.DEFAULT_APPLICATION_ID, List.of(Topics.STATE_DEVICES), Duration.ofMinutes(1));
                 String eventId = UUID.randomUUID().toString();
                 postEventId = eventId;
                 publish(producer, eventId, new TimelinePosted("p-1", "author", "author posted", "hello"));
@@ -104,6 +109,19 @@ class QuietHoursRestartIntegrationTest {
                 assertThat(bad.code()).isEqualTo(2);
                 assertThat(bad.err()).contains("PUSH_ID must be 1 to 200 of [A-Za-z0-9._:@-]");
                 assertThat(explain(pushId, servers, appId, "--since", "soon").err()).contains("--since");
+
+                // A like's push: explain shows its coordinator's journal beside the task and the receipt.
+                String likeEventId = UUID.randomUUID().toString();
+                publish(producer, likeEventId, new LikeCreated("fan", "p-1", "author"));
+                producer.flush();
+                String likePushId = PushIds.pushId(SOURCE.toString(), likeEventId, AUTHOR_TOKEN);
+                await().atMost(Duration.ofMinutes(1)).until(() -> mocks.acceptedByPushId().containsKey(likePushId));
+                await().atMost(Duration.ofSeconds(30)).until(() -> explain(likePushId, servers, appId).out().contains("receipt: DELIVERED"));
+                CliRun.Result like = explain(likePushId, servers, appId);
+                assertThat(like.out()).contains("task: lane HIGH, event " + likeEventId)
+                        .contains("coordinator like:" + likeEventId + "@")
+                        .contains("STARTED SAVING").contains("SUCCEEDED NOTIFYING → PUSHING").contains("pushes=1")
+                        .doesNotContain(AUTHOR_TOKEN);
             }
             assertThat(Instant.now()).as("the restart happens while the push is held").isBefore(quietEnds);
             assertThat(mocks.acceptedByPushId()).doesNotContainKey(pushId);

@@ -152,7 +152,8 @@ final class ExpansionProcessor implements Processor<byte[], byte[], byte[], byte
         this.codec = codec;
         this.config = config;
         this.metrics = metrics;
-        this.quiet = new QuietHours(codec, metrics, config.pageSize(), config.timelineCap());
+        this.quiet = new QuietHours(codec, metrics, config.pageSize(), config.timelineCap(),
+                config.quietHoursPassThrough().contains(QuietHours.CATEGORY));
     }
 
     @Override

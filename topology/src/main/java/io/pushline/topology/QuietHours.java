@@ -80,13 +80,16 @@ final class QuietHours {
     private KeyValueStore<String, byte[]> digests;
     private org.apache.kafka.streams.state.WindowStore<String, Long> counted;
     private final FrequencyCap cap;
+    /** Whether timeline pushes ignore quiet hours (a pass-through category); mutes and the cap still apply. */
+    private final boolean passesQuietHours;
     /** The cap's decision for the last (user, post) asked: a post's devices of one user are emitted one after another. */
     private String lastUser;
     private String lastPost;
     private boolean lastCapped;
     private Wakeup wakeup;
 
-    QuietHours(CloudEventCodec codec, TopologyMetrics metrics, int pageSize, FrequencyCap cap) {
+    QuietHours(CloudEventCodec codec, TopologyMetrics metrics, int pageSize, FrequencyCap cap, boolean passesQuietHours) {
+        this.passesQuietHours = passesQuietHours;
         this.codec = codec;
         this.metrics = metrics;
         this.pageSize = pageSize;
@@ -164,7 +167,7 @@ final class QuietHours {
             metrics.policy("capped");
             return Decision.CAPPED;
         }
-        if (prefs == null) {
+        if (prefs == null || passesQuietHours) {
             return Decision.SEND;
         }
         Instant until = prefs.quietUntil(Instant.ofEpochMilli(now));

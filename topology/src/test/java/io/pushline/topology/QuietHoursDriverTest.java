@@ -61,12 +61,16 @@ class QuietHoursDriverTest {
     private Instant clock;
 
     private void start(Instant at) {
+        start(at, java.util.Set.of());
+    }
+
+    private void start(Instant at, java.util.Set<String> passThrough) {
         Properties props = new Properties();
         props.put(StreamsConfig.APPLICATION_ID_CONFIG, "quiet-hours-test");
         props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, "unused:9092");
         props.put(StreamsConfig.STATE_DIR_CONFIG, stateDir.toString());
         driver = new TopologyTestDriver(PushlineTopology.build(TopologyConfig.defaults().withMeterRegistry(registry)
-                .withPaging(100, Duration.ofMillis(50))), props, at);
+                .withPaging(100, Duration.ofMillis(50)).withQuietHoursPassThrough(passThrough)), props, at);
         clock = at;
         events = driver.createInputTopic(Topics.EVENTS, new ByteArraySerializer(), new ByteArraySerializer());
         bulk = driver.createOutputTopic(Topics.PUSH_BULK, new ByteArrayDeserializer(), new ByteArrayDeserializer());
@@ -184,5 +188,19 @@ class QuietHoursDriverTest {
         start(Instant.parse("2026-03-28T02:00:00Z"));
         String pushId = post();
         assertThat(released()).containsExactly(pushId);
+    }
+
+    @Test
+    void aCategoryThatPassesQuietHoursIsSentAtOnceButAMuteStillHolds() {
+        start(Instant.parse("2026-03-28T01:00:00Z"), java.util.Set.of("timeline"));   // 02:00 CET: quiet
+        quietNightsInBerlin(List.of());
+        String pushId = post();
+        assertThat(released()).as("timeline passes quiet hours").containsExactly(pushId);
+        assertThat(registry.get(TopologyMetrics.POLICY).tag("decision", "held").counter().count()).isZero();
+
+        quietNightsInBerlin(List.of("timeline"));
+        post();
+        assertThat(released()).as("a mute is not quiet hours").isEmpty();
+        assertThat(receipts()).singleElement().satisfies(r -> assertThat(r.reason()).contains("muted timeline"));
     }
 }
