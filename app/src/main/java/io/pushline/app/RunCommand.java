@@ -136,6 +136,13 @@ final class RunCommand implements Callable<Integer> {
                     "(env PUSHLINE_LIKE_DIGEST; default: ${DEFAULT-VALUE})."})
     String likeDigest;
 
+    @Option(names = "--quiet-hours-pass-through", paramLabel = "CATEGORY[,CATEGORY...]",
+            defaultValue = "${env:PUSHLINE_QUIET_HOURS_PASS_THROUGH:-}",
+            description = {"Push categories that ignore the recipients' quiet hours: pushed at once instead of held (a muted",
+                    "category is still not pushed); categories are like, follow and timeline (env PUSHLINE_QUIET_HOURS_PASS_THROUGH;",
+                    "default: none)."})
+    String quietHoursPassThrough;
+
     @Option(names = "--content-retention", paramLabel = "DURATION", defaultValue = "${env:PUSHLINE_CONTENT_RETENTION:-90d}",
             description = {"How long the moderation index keeps a post or like for a ban to remove (1d to 3650d; env",
                     "PUSHLINE_CONTENT_RETENTION; default: ${DEFAULT-VALUE}). A ban removes only content younger than this."})
@@ -283,6 +290,7 @@ final class RunCommand implements Callable<Integer> {
         java.time.Duration parkedRetention = durationOption("--coordinator-parked-retention", coordinatorParkedRetention,
                 java.time.Duration.ofMinutes(1), "1m", java.time.Duration.ofDays(365), "365d");
         java.time.Duration likeDigestWindow = likeDigestOption(likeDigest);
+        Set<String> passThrough = passThroughOption(quietHoursPassThrough);
         java.time.Duration contentKept = durationOption("--content-retention", contentRetention,
                 java.time.Duration.ofDays(1), "1d", java.time.Duration.ofDays(3650), "3650d");
         java.time.Duration tokensKept = durationOption("--invalidated-token-retention", invalidatedTokenRetention,
@@ -350,9 +358,11 @@ final class RunCommand implements Callable<Integer> {
         Pipeline pipeline;
         try {
             pipeline = Pipeline.startLanes(settings, roles, providers, registry, Pipeline.Tuning.NONE
-                    .topology(t -> t.withRetention(contentKept, tokensKept).withAppWeights(weights).withTimelineCap(cap))
+                    .topology(t -> t.withRetention(contentKept, tokensKept).withAppWeights(weights).withTimelineCap(cap)
+                            .withQuietHoursPassThrough(passThrough))
                     .workers(w -> w.withAppShares(weights::weight, w.readAhead()))
-                    .coordinators(c -> c.withParkedRetention(parkedRetention).withLikeDigestWindow(likeDigestWindow)));
+                    .coordinators(c -> c.withParkedRetention(parkedRetention).withLikeDigestWindow(likeDigestWindow)
+                            .withQuietHoursPassThrough(passThrough)));
         } catch (RuntimeException e) {
             throw closeAll(resources, e);
         }
@@ -529,6 +539,26 @@ final class RunCommand implements Callable<Integer> {
             throw new ParameterException(spec.commandLine(), "--like-digest must be between 1s and 1h (or off), was " + text);
         }
         return d;
+    }
+
+    /**
+     * {@code --quiet-hours-pass-through}: categories separated by commas (blank: none), each one of
+     * {@code CoordinatorConfig.CATEGORIES}; an unknown one is a usage error naming it.
+     */
+    private Set<String> passThroughOption(String text) {
+        Set<String> categories = new java.util.LinkedHashSet<>();
+        for (String part : text.split(",")) {
+            String category = part.trim();
+            if (category.isEmpty()) {
+                continue;
+            }
+            if (!io.pushline.coordinators.CoordinatorConfig.CATEGORIES.contains(category)) {
+                throw new ParameterException(spec.commandLine(), "--quiet-hours-pass-through: unknown category '" + category
+                        + "' (categories are like, follow and timeline)");
+            }
+            categories.add(category);
+        }
+        return Set.copyOf(categories);
     }
 
     /** The value of duration option {@code name}, between {@code min} and {@code max}, or a usage error naming both. */

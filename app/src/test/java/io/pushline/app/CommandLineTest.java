@@ -87,6 +87,9 @@ class CommandLineTest {
             "run --like-digest soon|--like-digest: 'soon' is not a duration",
             "run --like-digest 500ms|--like-digest must be between 1s and 1h (or off), was 500ms",
             "run --like-digest 2h|--like-digest must be between 1s and 1h (or off), was 2h",
+            "run --quiet-hours-pass-through likes|--quiet-hours-pass-through: unknown category 'likes' (categories are like, follow and timeline)",
+            "run --quiet-hours-pass-through like,bogus|--quiet-hours-pass-through: unknown category 'bogus'",
+            "run --quiet-hours-pass-through LIKE|--quiet-hours-pass-through: unknown category 'LIKE'",
             "run --content-retention 12h|--content-retention must be between 1d and 3650d, was 12h",
             "run --content-retention never|--content-retention: 'never' is not a duration",
             "run --invalidated-token-retention 0d|--invalidated-token-retention: '0d' must be a positive duration",
@@ -127,6 +130,16 @@ class CommandLineTest {
         assertThat(result.code()).as(value).isEqualTo(2);
         assertThat(result.err()).as(value).contains("--lag-interval: '0s' must be a positive duration")
                 .doesNotContain("--like-digest:").doesNotContain("--like-digest must");
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"like", "follow", "timeline", "like,follow", "follow, like ,timeline", ""})
+    void goodPassThroughCategoriesAreTakenAndTheNextOptionIsChecked(String value) {
+        // --quiet-hours-pass-through is checked before --lag-interval: a refusal naming the latter means the former was taken.
+        Result result = run("run", "--quiet-hours-pass-through", value, "--lag-interval", "0s");
+        assertThat(result.code()).as(value).isEqualTo(2);
+        assertThat(result.err()).as(value).contains("--lag-interval: '0s' must be a positive duration")
+                .doesNotContain("--quiet-hours-pass-through:");
     }
 
     @Test

@@ -6,6 +6,7 @@ import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.net.URI;
 import java.time.Duration;
 import java.util.Objects;
+import java.util.Set;
 
 /**
  * How the coordinators run. Immutable; the {@code with…} methods return a copy.
@@ -25,12 +26,15 @@ import java.util.Objects;
  *                           become one push ("alice, bob and 13 others liked your post") at its end instead of one push
  *                           each; {@link Duration#ZERO} (the default) turns it off, else {@link #MIN_LIKE_DIGEST} to
  *                           {@link #MAX_LIKE_DIGEST}. The per-post notifications are not affected
+ * @param quietHoursPassThrough push categories ({@link #CATEGORIES}) that ignore the recipient's quiet hours (issue 19):
+ *                           pushed at once instead of held; a category the recipient muted is still not pushed. Empty
+ *                           (the default): every category is held in quiet hours
  * @param steps              wraps every step; the identity in production, a fault injector in tests
  * @param meterRegistry      where metrics go
  */
 public record CoordinatorConfig(URI source, Duration notificationWindow, Duration pushTtl, SupervisorPolicy supervisor,
-                                Duration tick, Duration parkedRetention, Duration likeDigestWindow, StepDecorator steps,
-                                MeterRegistry meterRegistry) {
+                                Duration tick, Duration parkedRetention, Duration likeDigestWindow,
+                                Set<String> quietHoursPassThrough, StepDecorator steps, MeterRegistry meterRegistry) {
     public static final URI DEFAULT_SOURCE = URI.create("pushline://coordinators");
     /** How long a parked coordinator is kept by default: a week, time for operators to see it and decide. */
     public static final Duration DEFAULT_PARKED_RETENTION = Duration.ofDays(7);
@@ -43,6 +47,8 @@ public record CoordinatorConfig(URI source, Duration notificationWindow, Duratio
     public static final Duration MIN_LIKE_DIGEST = Duration.ofSeconds(1);
     /** The longest like digest window: a like waits at most this long for its push. */
     public static final Duration MAX_LIKE_DIGEST = Duration.ofHours(1);
+    /** The push categories a user can mute or a deployment can let pass quiet hours: likes, follows, timeline posts. */
+    public static final Set<String> CATEGORIES = Set.of("like", "follow", "timeline");
 
     /** Wraps the step of {@code flow}'s {@code state}. */
     @FunctionalInterface
@@ -53,7 +59,8 @@ public record CoordinatorConfig(URI source, Duration notificationWindow, Duratio
     /**
      * @throws NullPointerException     naming the missing component
      * @throws IllegalArgumentException naming the component and its value, for a non-positive duration (a like digest
-     *                                  window: neither zero nor within its bounds)
+     *                                  window: neither zero nor within its bounds), or for a pass-through category
+     *                                  not in {@link #CATEGORIES} (naming it)
      */
     public CoordinatorConfig {
         Objects.requireNonNull(source, "source");
@@ -63,6 +70,7 @@ public record CoordinatorConfig(URI source, Duration notificationWindow, Duratio
         Objects.requireNonNull(tick, "tick");
         Objects.requireNonNull(parkedRetention, "parkedRetention");
         Objects.requireNonNull(likeDigestWindow, "likeDigestWindow");
+        Objects.requireNonNull(quietHoursPassThrough, "quietHoursPassThrough");
         Objects.requireNonNull(steps, "steps");
         Objects.requireNonNull(meterRegistry, "meterRegistry");
         if (tick.toMillis() < 1) {
@@ -79,11 +87,19 @@ public record CoordinatorConfig(URI source, Duration notificationWindow, Duratio
             throw new IllegalArgumentException("likeDigestWindow must be 0 (off) or between " + MIN_LIKE_DIGEST + " and "
                     + MAX_LIKE_DIGEST + ", was " + likeDigestWindow);
         }
+        quietHoursPassThrough = Set.copyOf(quietHoursPassThrough);
+        for (String category : quietHoursPassThrough) {
+            if (!CATEGORIES.contains(category)) {
+                throw new IllegalArgumentException("quietHoursPassThrough: unknown category '" + category + "' (categories are "
+                        + String.join(", ", new java.util.TreeSet<>(CATEGORIES)) + ")");
+            }
+        }
     }
 
     public static CoordinatorConfig defaults() {
         return new CoordinatorConfig(DEFAULT_SOURCE, Duration.ofMinutes(15), Duration.ofHours(1), SupervisorPolicy.DEFAULT,
-                Duration.ofMillis(50), DEFAULT_PARKED_RETENTION, Duration.ZERO, (flow, state, step) -> step, new SimpleMeterRegistry());
+                Duration.ofMillis(50), DEFAULT_PARKED_RETENTION, Duration.ZERO, Set.of(), (flow, state, step) -> step,
+                new SimpleMeterRegistry());
     }
 
     /** Whether likes are folded into a per-recipient digest ({@link #likeDigestWindow} is not zero). */
@@ -102,27 +118,44 @@ public record CoordinatorConfig(URI source, Duration notificationWindow, Duratio
     }
 
     public CoordinatorConfig withSupervisor(SupervisorPolicy supervisor) {
-        return new CoordinatorConfig(source, notificationWindow, pushTtl, supervisor, tick, parkedRetention, likeDigestWindow, steps, meterRegistry);
+        return new CoordinatorConfig(source, notificationWindow, pushTtl, supervisor, tick, parkedRetention, likeDigestWindow,
+                quietHoursPassThrough, steps, meterRegistry);
     }
 
     public CoordinatorConfig withSteps(StepDecorator steps) {
-        return new CoordinatorConfig(source, notificationWindow, pushTtl, supervisor, tick, parkedRetention, likeDigestWindow, steps, meterRegistry);
+        return new CoordinatorConfig(source, notificationWindow, pushTtl, supervisor, tick, parkedRetention, likeDigestWindow,
+                quietHoursPassThrough, steps, meterRegistry);
     }
 
     public CoordinatorConfig withMeterRegistry(MeterRegistry meterRegistry) {
-        return new CoordinatorConfig(source, notificationWindow, pushTtl, supervisor, tick, parkedRetention, likeDigestWindow, steps, meterRegistry);
+        return new CoordinatorConfig(source, notificationWindow, pushTtl, supervisor, tick, parkedRetention, likeDigestWindow,
+                quietHoursPassThrough, steps, meterRegistry);
     }
 
     public CoordinatorConfig withNotificationWindow(Duration notificationWindow) {
-        return new CoordinatorConfig(source, notificationWindow, pushTtl, supervisor, tick, parkedRetention, likeDigestWindow, steps, meterRegistry);
+        return new CoordinatorConfig(source, notificationWindow, pushTtl, supervisor, tick, parkedRetention, likeDigestWindow,
+                quietHoursPassThrough, steps, meterRegistry);
     }
 
     public CoordinatorConfig withParkedRetention(Duration parkedRetention) {
-        return new CoordinatorConfig(source, notificationWindow, pushTtl, supervisor, tick, parkedRetention, likeDigestWindow, steps, meterRegistry);
+        return new CoordinatorConfig(source, notificationWindow, pushTtl, supervisor, tick, parkedRetention, likeDigestWindow,
+                quietHoursPassThrough, steps, meterRegistry);
+    }
+
+    /** Whether pushes of {@code category} ignore quiet hours ({@link #quietHoursPassThrough}). */
+    public boolean passesQuietHours(String category) {
+        return quietHoursPassThrough.contains(category);
+    }
+
+    /** The categories whose pushes ignore quiet hours (mutes still apply); empty for none. */
+    public CoordinatorConfig withQuietHoursPassThrough(Set<String> quietHoursPassThrough) {
+        return new CoordinatorConfig(source, notificationWindow, pushTtl, supervisor, tick, parkedRetention, likeDigestWindow,
+                quietHoursPassThrough, steps, meterRegistry);
     }
 
     /** The like digest window; {@link Duration#ZERO} turns the digest off. */
     public CoordinatorConfig withLikeDigestWindow(Duration likeDigestWindow) {
-        return new CoordinatorConfig(source, notificationWindow, pushTtl, supervisor, tick, parkedRetention, likeDigestWindow, steps, meterRegistry);
+        return new CoordinatorConfig(source, notificationWindow, pushTtl, supervisor, tick, parkedRetention, likeDigestWindow,
+                quietHoursPassThrough, steps, meterRegistry);
     }
 }

@@ -40,10 +40,19 @@ public final class CoordinatorMetrics {
     public static final String EXPIRED = "pushline.coordinators.expired";
     /**
      * The like digest, by {@code outcome}: {@code folded} (a like went into a digest instead of being pushed, the one that
-     * opened it included), {@code sent} (a digest pushed, one push per device), {@code empty} (a digest due with no like
-     * left in it, every one taken back: nothing pushed).
+     * opened it included), {@code sent} (a digest pushed, one push per device), {@code held} (held for the recipient's
+     * quiet hours, see {@link #POLICY}), {@code muted} (the recipient muted likes: not pushed), {@code empty} (a digest due
+     * with no like left in it, every one taken back: nothing pushed).
      */
     public static final String LIKE_DIGEST = "pushline.coordinators.like.digest";
+    /**
+     * Delivery policy on the coordinators' pushes (issue 19), by {@code decision}: {@code muted} (the recipient muted the
+     * category: nothing pushed), {@code held} (in the recipient's quiet hours: held until they end; again if still quiet
+     * when due), {@code passed} (in quiet hours, pushed at once: the category passes them), {@code released} (held pushes
+     * sent when due), {@code expired} (held pushes whose TTL ran out first: not sent). One count per step that decided
+     * (a like's, a follow's, a like digest's push, a release), whatever the recipient's number of devices.
+     */
+    public static final String POLICY = "pushline.coordinators.policy";
     /** Coordinators parked now, on this process's partitions. */
     public static final String PARKED = "pushline.coordinators.parked";
     /** Admin commands, by {@code action} and {@code result} (done, not-parked, unknown, invalid). */
@@ -99,6 +108,10 @@ public final class CoordinatorMetrics {
 
     void likeDigest(String outcome) {
         counter(LIKE_DIGEST, "outcome", outcome).increment();
+    }
+
+    void policy(String decision) {
+        counter(POLICY, "decision", decision).increment();
     }
 
     void command(String action, String result) {

@@ -8,6 +8,7 @@ import io.pushline.contracts.DeviceRegistered;
 import io.pushline.contracts.Envelope;
 import io.pushline.contracts.EventType;
 import io.pushline.contracts.Topics;
+import io.pushline.contracts.UserPreferencesUpdated;
 import io.pushline.contracts.Wakeup;
 import org.apache.kafka.common.header.Header;
 import org.apache.kafka.common.header.Headers;
@@ -31,7 +32,8 @@ import java.util.Objects;
 /**
  * Hosts the coordinators of one partition. Its inputs are co-partitioned by the flow's recipient: likes straight from
  * the events topic (keyed by the post's owner), follows re-keyed by the followee through the intake topic, bans
- * re-published to every partition of the intake topic, the recipients' devices, and operators' commands. Which event
+ * re-published to every partition of the intake topic, the recipients' devices and delivery preferences, and operators'
+ * commands. Which event
  * starts, cancels or is skipped by which coordinator is {@link IntakePolicy}'s decision; what a coordinator does next
  * is {@link CoordinatorEngine}'s. This class only reads and writes: it decodes, hands the decisions their inputs, and
  * carries out what they return.
@@ -43,8 +45,8 @@ import java.util.Objects;
  * {@link EarlyHighLane} is given (as in the pipeline): they are written at once, after the journal entry is put, and
  * the transaction commits only once they are acknowledged; a step run again writes them again with the same ids. What is due at a time (a retry after
  * backoff, a step timeout, the clean-up of a finished journal, a parked coordinator's retention, the expiry of a
- * window or a decision, a like digest's push) is kept in a schedule store ordered by time and run by a one-shot wake-up ({@link Wakeup})
- * armed for the earliest entry: never a periodic scan.
+ * window or a decision, a like digest's push, pushes held for quiet hours coming due) is kept in a schedule store
+ * ordered by time and run by a one-shot wake-up ({@link Wakeup}) armed for the earliest entry: never a periodic scan.
  *
  * <p>Bans: how fresh the check is. A ban reaches this task when the task that read it from the events topic (the
  * banned profile's partition) has committed its re-publication and this task has read it from the intake topic:
@@ -73,6 +75,7 @@ final class CoordinatorProcessor implements Processor<byte[], byte[], byte[], by
     private Wakeup wakeup;
     private Facts view;
     private Bans bans;
+    private DeliveryPolicy delivery;
     private Flows flows;
     private CoordinatorEngine engine;
     private JournalCodec journalCodec;
@@ -99,7 +102,9 @@ final class CoordinatorProcessor implements Processor<byte[], byte[], byte[], by
         KeyValueStore<String, byte[]> facts = context.getStateStore(Facts.STORE);
         this.view = new Facts(facts, context.getStateStore(Facts.DEVICES_STORE), schedule::housekeepingAt, schedule::at);
         this.bans = new Bans(context.getStateStore(Bans.STORE));
-        this.flows = new Flows(view, config);
+        this.delivery = new DeliveryPolicy(context.getStateStore(DeliveryPolicy.PREFERENCES_STORE),
+                context.getStateStore(DeliveryPolicy.HELD_STORE), schedule::at, config.quietHoursPassThrough());
+        this.flows = new Flows(view, delivery, config);
         this.engine = new CoordinatorEngine(flows::get, config.supervisor(), bans::stopReason);
         this.journalCodec = new JournalCodec(flows::get);
         this.memory = new IntakePolicy.Memory() {
@@ -145,6 +150,7 @@ final class CoordinatorProcessor implements Processor<byte[], byte[], byte[], by
             case Topics.EVENTS -> onEvent(record);
             case Topics.COORDINATOR_INTAKE -> onIntake(record);
             case Topics.STATE_DEVICES -> onDevice(record);
+            case Topics.STATE_PREFERENCES -> onPreferences(record);
             case Topics.COORDINATOR_COMMANDS -> onCommand(record, origin);
             default -> throw new IllegalStateException("coordinators are not wired to " + origin.topic());
         }
@@ -285,6 +291,26 @@ final class CoordinatorProcessor implements Processor<byte[], byte[], byte[], by
         }
     }
 
+    /**
+     * A user's delivery preferences (keyed by userId, on the partition of their coordinators, like their devices); a
+     * tombstone forgets them. A value that is not a {@code UserPreferencesUpdated} is ignored (the router validated what
+     * it wrote; counted as skipped, invalid).
+     */
+    private void onPreferences(Record<byte[], byte[]> record) {
+        if (record.key() == null) {
+            return;
+        }
+        String userId = new String(record.key(), StandardCharsets.UTF_8);
+        if (record.value() == null) {
+            delivery.forget(userId);
+            return;
+        }
+        Envelope<?> e = decode(record);
+        if (e != null && e.data() instanceof UserPreferencesUpdated) {
+            delivery.preferences(userId, record.value());
+        }
+    }
+
     private void onCommand(Record<byte[], byte[]> record, RecordMetadata origin) {
         Admin.Command command;
         try {
@@ -354,6 +380,7 @@ final class CoordinatorProcessor implements Processor<byte[], byte[], byte[], by
                 metrics.banned(c.flow());
             }
             countDigest(c, e);
+            countPolicy(c, e);
         }
         gauges.measure(c, advance.appended().size());
         String beforeState = before == null ? null : before.state();
@@ -388,6 +415,33 @@ final class CoordinatorProcessor implements Processor<byte[], byte[], byte[], by
         scheduleWake(advance);
         if (c.isTerminal()) {
             schedule.housekeepingAt(Instant.ofEpochMilli(timestamp).plus(retention), c.id());
+            if (Flows.HELD.equals(c.flow()) && !Flow.DONE.equals(c.state())) {
+                // Cancelled (a ban) or discarded before its step ran to the end: the held pushes go with it, unsent.
+                String holdId = c.input().get(Flows.HOLD_ID);
+                if (delivery.hold(holdId) != null) {
+                    delivery.drop(holdId);
+                    log.info("held pushes of {} dropped unsent: their release {} was {}", c.input().get(Flows.ORIGIN), c.id(),
+                            c.state().toLowerCase(java.util.Locale.ROOT));
+                }
+            }
+        }
+    }
+
+    /**
+     * Counts what delivery policy did in a journaled step, as its notes say ({@link Flows#POLICY}): muted, held, passed,
+     * released, expired. One count per step (a like, a follow, a digest, a release), whatever its number of devices.
+     */
+    private void countPolicy(Coordinator c, JournalEntry e) {
+        String policy = e.kind() == JournalEntry.Kind.SUCCEEDED ? e.notes().get(Flows.POLICY) : null;
+        if (policy == null) {
+            return;
+        }
+        metrics.policy(policy);
+        if ("expired".equals(policy) || "muted".equals(policy) && Flows.HELD.equals(c.flow())) {
+            log.info("held pushes of {} for {} not sent ({}): {}", c.input().get(Flows.ORIGIN), c.recipient(), policy,
+                    e.notes().get(Flows.POLICY_REASON));
+        } else if (log.isDebugEnabled()) {
+            log.debug("delivery policy {} for {} ({}): {}", policy, c.recipient(), c.id(), e.notes().get(Flows.POLICY_REASON));
         }
     }
 
@@ -437,8 +491,9 @@ final class CoordinatorProcessor implements Processor<byte[], byte[], byte[], by
     /**
      * Runs what is due: retries whose backoff has passed, steps whose timeout has passed (the engine parks those),
      * finished journals past their retention (deleted), parked coordinators past theirs (discarded), expiries of
-     * windows and decisions ({@link Facts#expire}), and like digests ({@link #digestDue}). An entry may be stale (the coordinator moved on since): the engine
-     * then does nothing, or schedules it again.
+     * windows and decisions ({@link Facts#expire}), like digests ({@link #digestDue}) and held pushes
+     * ({@link #heldDue}). An entry may be stale (the coordinator moved on since): the engine then does nothing, or
+     * schedules it again.
      */
     private void runDue(long wallClockMs) {
         Instant now = Instant.ofEpochMilli(wallClockMs);
@@ -457,6 +512,10 @@ final class CoordinatorProcessor implements Processor<byte[], byte[], byte[], by
     private void runDue(String id, Instant now) {
         if (id.startsWith(Facts.DIGEST_DUE)) {
             digestDue(Facts.digestRecipient(id), Facts.digestId(id), now);
+            return;
+        }
+        if (id.startsWith(DeliveryPolicy.HELD_DUE)) {
+            heldDue(DeliveryPolicy.dueHoldId(id), now);
             return;
         }
         if (id.startsWith(Facts.EXPIRY)) {
@@ -520,6 +579,29 @@ final class CoordinatorProcessor implements Processor<byte[], byte[], byte[], by
         }
         metrics.started(Flows.LIKE_DIGEST);
         persist(null, engine.start(id, Flows.LIKE_DIGEST, recipient, input, now));
+    }
+
+    /**
+     * Pushes held for quiet hours are due: starts the {@code held} coordinator that releases them (or finds them expired,
+     * muted since, or still quiet), with the hold as its input (see {@link Flows}). A hold taken back since (an unlike)
+     * starts nothing; an entry earlier than the hold's due time (stale) is scheduled again at it. In the wake-up's
+     * transaction: a crash before its commit finds the hold due again, and the release, redone, writes the same ids.
+     */
+    private void heldDue(String holdId, Instant now) {
+        DeliveryPolicy.Hold hold = delivery.hold(holdId);
+        if (hold == null) {
+            return;
+        }
+        if (now.toEpochMilli() < hold.dueAt()) {
+            schedule.at(Instant.ofEpochMilli(hold.dueAt()), DeliveryPolicy.HELD_DUE + holdId);
+            return;
+        }
+        String id = Flows.heldCoordinatorId(hold);
+        if (journal.get(id) != null) {
+            return; // started already: it runs (or waits for a retry, or is parked) on its own
+        }
+        metrics.started(Flows.HELD);
+        persist(null, engine.start(id, Flows.HELD, hold.recipient(), Flows.heldInput(holdId, hold), now));
     }
 
     /** Whether the coordinator of {@code id} has not finished (an unreadable journal counts as not finished). */

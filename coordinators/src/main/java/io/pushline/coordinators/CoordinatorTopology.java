@@ -2,6 +2,7 @@ package io.pushline.coordinators;
 
 import io.pushline.contracts.CloudEventCodec;
 import io.pushline.contracts.EventType;
+import io.pushline.contracts.Keys;
 import io.pushline.contracts.Topics;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
@@ -11,6 +12,7 @@ import org.apache.kafka.streams.processor.StreamPartitioner;
 import org.apache.kafka.streams.state.KeyValueBytesStoreSupplier;
 import org.apache.kafka.streams.state.Stores;
 
+import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -21,8 +23,9 @@ import java.util.stream.Collectors;
 import java.util.stream.IntStream;
 
 /**
- * The coordinators' Kafka Streams topology: one processor over the inputs co-partitioned by recipient, five state
- * stores (journal, schedule, facts, devices, bans; each changelogged), and a sink per output topic. Run it with
+ * The coordinators' Kafka Streams topology: one processor over the inputs co-partitioned by recipient (events, intake,
+ * devices, delivery preferences, commands), seven state stores (journal, schedule, facts, devices, bans, preferences,
+ * held pushes; each changelogged), and a sink per output topic. Run it with
  * {@code processing.guarantee=exactly_once_v2}: the journal-before-effect rule rests on the transaction that commits a
  * step's journal entry, its records and its input offset together.
  *
@@ -45,7 +48,7 @@ public final class CoordinatorTopology {
     static final String DEAD_LETTER_SINK = "coordinator-dead-letters";
     /** The topics the flows write, each with its own sink (named after the topic). */
     static final List<String> OUTPUT_TOPICS = List.of(Topics.STATE_LIKES, Topics.TIMELINE_ENTRIES, Topics.ACTIVITY,
-            Topics.NOTIFICATIONS, Topics.PUSH_HIGH);
+            Topics.NOTIFICATIONS, Topics.PUSH_HIGH, Topics.PUSH_RECEIPTS);
 
     private CoordinatorTopology() {
     }
@@ -74,11 +77,13 @@ public final class CoordinatorTopology {
         ByteArrayDeserializer bytesIn = new ByteArrayDeserializer();
         ByteArraySerializer bytesOut = new ByteArraySerializer();
         Topology topology = new Topology();
+        // Preferences are keyed by userId and partitioned like the devices (the router writes them with the default
+        // partitioner): a recipient's preferences are on the partition of their coordinators.
         topology.addSource(SOURCE, bytesIn, bytesIn, Topics.EVENTS, Topics.COORDINATOR_INTAKE, Topics.STATE_DEVICES,
-                        Topics.COORDINATOR_COMMANDS)
+                        Topics.STATE_PREFERENCES, Topics.COORDINATOR_COMMANDS)
                 .addProcessor(PROCESSOR, () -> new CoordinatorProcessor(codec, config, metrics, early), SOURCE);
         for (String store : List.of(CoordinatorProcessor.JOURNAL_STORE, CoordinatorProcessor.SCHEDULE_STORE, Facts.STORE,
-                Facts.DEVICES_STORE, Bans.STORE)) {
+                Facts.DEVICES_STORE, Bans.STORE, DeliveryPolicy.PREFERENCES_STORE, DeliveryPolicy.HELD_STORE)) {
             topology.addStateStore(Stores.keyValueStoreBuilder(stores.apply(store), Serdes.String(), Serdes.ByteArray()), PROCESSOR);
         }
         topology.addSink(INTAKE_SINK, Topics.COORDINATOR_INTAKE, bytesOut, bytesOut, PROCESSOR)
@@ -86,7 +91,12 @@ public final class CoordinatorTopology {
                 .addSink(PARKED_SINK, Topics.COORDINATORS_PARKED, bytesOut, bytesOut, PROCESSOR)
                 .addSink(DEAD_LETTER_SINK, Topics.DEAD_LETTERS, bytesOut, bytesOut, PROCESSOR);
         for (String topic : OUTPUT_TOPICS) {
-            topology.addSink(sinkFor(topic), topic, bytesOut, bytesOut, PROCESSOR);
+            if (Topics.PUSH_RECEIPTS.equals(topic)) {
+                // Keyed userId|pushId on the user's partition, as the topology and the workers write receipts.
+                topology.addSink(sinkFor(topic), topic, bytesOut, bytesOut, BY_FIRST_KEY_PART, PROCESSOR);
+            } else {
+                topology.addSink(sinkFor(topic), topic, bytesOut, bytesOut, PROCESSOR);
+            }
         }
         return topology;
     }
@@ -96,6 +106,14 @@ public final class CoordinatorTopology {
         @Override
         public Optional<Set<Integer>> partitions(String topic, byte[] key, byte[] value, int numPartitions) {
             return Optional.of(IntStream.range(0, numPartitions).boxed().collect(Collectors.toUnmodifiableSet()));
+        }
+    };
+
+    /** Compound keys {@code a|b} go where a plain key {@code a} would (receipts: {@code userId|pushId} by the user). */
+    static final StreamPartitioner<byte[], byte[]> BY_FIRST_KEY_PART = new StreamPartitioner<>() {
+        @Override
+        public Optional<Set<Integer>> partitions(String topic, byte[] key, byte[] value, int numPartitions) {
+            return Optional.of(Set.of(Keys.partitionFor(Keys.first(new String(key, StandardCharsets.UTF_8)), numPartitions)));
         }
     };
 

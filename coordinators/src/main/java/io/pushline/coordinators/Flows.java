@@ -11,7 +11,9 @@ import io.pushline.contracts.NotificationKind;
 import io.pushline.contracts.NotificationUpdated;
 import io.pushline.contracts.Priority;
 import io.pushline.contracts.PushIds;
+import io.pushline.contracts.PushReceipt;
 import io.pushline.contracts.PushTask;
+import io.pushline.contracts.ReceiptStatus;
 import io.pushline.contracts.TimelineEntryUpdated;
 import io.pushline.contracts.Topics;
 import org.apache.kafka.streams.KeyValue;
@@ -20,10 +22,12 @@ import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
+import java.time.ZoneId;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
@@ -38,7 +42,9 @@ import java.util.function.Predicate;
  *   <li>{@code unlike}: undoes what a like did (UNSAVING → UNCOUNTING → RECORDING_ACTIVITY → RETRACTING → DONE),
  *       each step only if the like had done its counterpart;</li>
  *   <li>{@code follow}: APPENDING_ACTIVITY → NOTIFYING → PUSHING → DONE;</li>
- *   <li>{@code like-digest}: SENDING → DONE, the push of a like digest (below); cancelled by a ban of its recipient.</li>
+ *   <li>{@code like-digest}: SENDING → DONE, the push of a like digest (below); cancelled by a ban of its recipient;</li>
+ *   <li>{@code held}: RELEASING → DONE, the release of pushes held for quiet hours (below); cancelled by a ban of its
+ *       recipient or actor.</li>
  * </ul>
  *
  * <p>The like digest (issue 19; on when {@link CoordinatorConfig#likeDigestWindow} is not zero). A like's PUSHING step
@@ -55,6 +61,21 @@ import java.util.function.Predicate;
  * parked, retried by an operator, cancelled by a ban of the recipient. What was pushed is in its journal (input and
  * notes); what each like joined is in the like's.
  *
+ * <p>Delivery policy (issue 19; {@link DeliveryPolicy}). A push step (a like's or a follow's PUSHING, a like digest's
+ * SENDING) makes its push tasks, then asks the recipient's preferences: a recipient who muted the category
+ * ({@value DeliveryPolicy#LIKE} for likes and like digests, {@value DeliveryPolicy#FOLLOW} for follows) gets none (a
+ * {@code CANCELLED} receipt per push says {@code policy muted}); one inside quiet hours, for a category that does not
+ * pass them ({@link CoordinatorConfig#quietHoursPassThrough}), has the tasks held: written to the held store with a
+ * schedule entry at {@code min(end of the quiet hours, now + push TTL)}, and the step succeeds with {@value #PUSHES} 0.
+ * Either way it notes {@value #POLICY} (and {@value #POLICY_REASON}, {@value #HOLD_ID}, {@value #HELD_UNTIL}), so the
+ * journal says what policy did and why. At the due time the processor starts a {@code held} coordinator (one per hold
+ * and due time) whose one step, RELEASING, looks again: expired (the TTL ran out: {@code EXPIRED} receipts), muted
+ * since ({@code CANCELLED} receipts), still quiet (held again until the new end, noted), or released: the held tasks
+ * written to the high lane as they were, with their push ids and times. Why a flow, as for the like digest: the coordinator
+ * that held the pushes is done (its step cannot wait), and a release journaled and supervised like any push (retried,
+ * parked, cancelled by a ban of the recipient or the actor meanwhile) says in its journal what became of the pushes.
+ * An unlike of a like whose pushes are held takes them back (its RETRACTING step, note {@value #HOLD}).
+ *
  * <p>Every record a step writes has an id derived from the coordinator and the step ({@link StepContext#deterministicId}),
  * and a push's id is {@link PushIds#pushId} of the event and the token, so a step redone after a crash is recognisably
  * the same record and the workers' receipts keep a push from being sent twice.
@@ -64,6 +85,8 @@ final class Flows {
     static final String UNLIKE = "unlike";
     static final String FOLLOW = "follow";
     static final String LIKE_DIGEST = "like-digest";
+    /** Releases pushes held for quiet hours (see the class notes). */
+    static final String HELD = "held";
     /** Input names. */
     static final String EVENT_ID = "eventId";
     static final String EVENT_TIME = "eventTime";
@@ -81,6 +104,14 @@ final class Flows {
     static final String DIGEST_ACTOR_COUNT = "actorCount";
     static final String DIGEST_ACTORS = "actorIds";
     static final String DIGEST_POSTS = "postIds";
+    /**
+     * Of a {@code held} coordinator, and of an unlike of a like whose pushes were held: the hold; also a note of the
+     * step that held them.
+     */
+    static final String HOLD_ID = "holdId";
+    /** Of a {@code held} coordinator: the pushes' category and the coordinator that held them. */
+    static final String CATEGORY = "category";
+    static final String ORIGIN = "origin";
     /** Note names. */
     static final String NOTIFIED = "notified";
     static final String WINDOW_START = "windowStart";
@@ -92,6 +123,20 @@ final class Flows {
      * {@code like-digest}'s SENDING), {@code taken-out} or {@code sent-already} (an unlike's RETRACTING).
      */
     static final String DIGEST = "digest";
+    /**
+     * What delivery policy did in a push step: {@code muted} (nothing pushed), {@code held} (held for quiet hours),
+     * {@code passed} (pushed in quiet hours: the category passes them); in a {@code held} coordinator's RELEASING:
+     * {@code released}, {@code expired}, {@code muted} or {@code held} (again). Absent: pushed as usual.
+     */
+    static final String POLICY = "policy";
+    /** Why, for an operator: whose mute or quiet hours, until when (in their time zone). */
+    static final String POLICY_REASON = "policyReason";
+    /** Until when held pushes are held (ISO instant): the end of the quiet hours, or their expiry if sooner. */
+    static final String HELD_UNTIL = "heldUntil";
+    /** How many push tasks were held. */
+    static final String HELD_PUSHES = "heldPushes";
+    /** Of an unlike's RETRACTING: {@code taken-back} when it deleted the pushes of its like held for quiet hours. */
+    static final String HOLD = "hold";
 
     private static final Duration STEP_TIMEOUT = Duration.ofMinutes(2);
     private static final Duration PUSH_TIMEOUT = Duration.ofMinutes(10);
@@ -108,11 +153,18 @@ final class Flows {
     private static final int DIGEST_NAMED = 2;
 
     private final Facts facts;
+    private final DeliveryPolicy delivery;
     private final CoordinatorConfig config;
     private final Map<String, Flow> byName = new LinkedHashMap<>();
 
+    /** Without delivery policy's stores: nobody has preferences, every push is sent (flows run outside a topology). */
     Flows(Facts facts, CoordinatorConfig config) {
+        this(facts, DeliveryPolicy.none(), config);
+    }
+
+    Flows(Facts facts, DeliveryPolicy delivery, CoordinatorConfig config) {
         this.facts = facts;
+        this.delivery = delivery;
         this.config = config;
         CoordinatorConfig.StepDecorator d = config.steps();
         register(Flow.named(LIKE)
@@ -140,6 +192,11 @@ final class Flows {
                 .step("SENDING", d.wrap(LIKE_DIGEST, "SENDING", this::sendDigest), PUSH_TIMEOUT)
                 .cancellableIn("SENDING")
                 .build());
+        // Started by the schedule when held pushes are due, never by an event (see the class notes).
+        register(Flow.named(HELD)
+                .step("RELEASING", d.wrap(HELD, "RELEASING", this::release), PUSH_TIMEOUT)
+                .cancellableIn("RELEASING")
+                .build());
     }
 
     private void register(Flow flow) {
@@ -156,14 +213,17 @@ final class Flows {
     }
 
     /**
-     * Whether coordinators of {@code flow} push (like, follow, like-digest), so a ban of their actor or recipient stops
-     * them. An unlike pushes nothing and only takes back what its like did: it runs whoever is banned.
+     * Whether coordinators of {@code flow} push (like, follow, like-digest, held), so a ban of their actor or recipient
+     * stops them. An unlike pushes nothing and only takes back what its like did: it runs whoever is banned.
      */
     static boolean pushes(String flow) {
-        return LIKE.equals(flow) || FOLLOW.equals(flow) || LIKE_DIGEST.equals(flow);
+        return LIKE.equals(flow) || FOLLOW.equals(flow) || LIKE_DIGEST.equals(flow) || HELD.equals(flow);
     }
 
-    /** The actor of a coordinator of a flow that {@link #pushes}: who liked or followed; null for a like-digest. */
+    /**
+     * The actor of a coordinator of a flow that {@link #pushes}: who liked or followed; null for a like-digest (and for
+     * a held coordinator releasing a like digest's pushes).
+     */
     static String actor(CoordinatorView c) {
         return c.input().get(ACTOR);
     }
@@ -250,7 +310,7 @@ final class Flows {
                 ? Map.of("type", "like", "postId", object, "actorId", ctx.input(ACTOR), "notificationId", ctx.noteOf(NOTIFICATION_ID))
                 : Map.of("type", "follow", "actorId", ctx.input(ACTOR), "notificationId", ctx.noteOf(NOTIFICATION_ID));
         String title = kind == NotificationKind.LIKE ? "New like" : "New follower";
-        int pushes = 0;
+        List<Envelope<PushTask>> tasks = new ArrayList<>();
         for (KeyValue<String, Facts.Device> device : facts.devicesOf(recipient)) {
             String token = device.key;
             // Coordinators journaled before push ids named the source have none: they keep the legacy ids.
@@ -259,10 +319,174 @@ final class Flows {
             PushTask task = new PushTask(pushId, eventId, recipient, token, device.value.platform(), device.value.appId(),
                     title, ctx.noteOf(TEXT), data, collapseKey(kind, object), (int) config.pushTtl().toSeconds(),
                     Priority.HIGH, Lane.HIGH, null, null, null, device.value.webPush());
-            ctx.emit(new Output(Topics.PUSH_HIGH, recipient, Envelope.of(pushId, config.source(), ctx.now(), task)));
-            pushes++;
+            tasks.add(Envelope.of(pushId, config.source(), ctx.now(), task));
         }
+        int pushes = deliver(ctx, kind == NotificationKind.LIKE ? DeliveryPolicy.LIKE : DeliveryPolicy.FOLLOW, tasks, ctx.input(ACTOR));
         ctx.note(PUSHES, Integer.toString(pushes));
+    }
+
+    // ---- delivery policy
+
+    /**
+     * Applies the recipient's delivery policy to {@code tasks} (one step's push tasks of {@code category}, one per
+     * device of the recipient) and returns how many were pushed now: all of them (no preferences, not muted, not in
+     * quiet hours, or in quiet hours of a category that passes them), or none: muted (a {@code CANCELLED} receipt each)
+     * or held for quiet hours ({@link #hold}, written last, so a step that fails has changed nothing). Notes what it did
+     * ({@value #POLICY}, {@value #POLICY_REASON}) unless it pushed as usual.
+     *
+     * @param actor who liked or followed, null for a like digest: a ban of them cancels the release of held pushes
+     */
+    private int deliver(StepContext ctx, String category, List<Envelope<PushTask>> tasks, String actor) {
+        if (tasks.isEmpty()) {
+            return 0;
+        }
+        String recipient = ctx.coordinator().recipient();
+        DeliveryPolicy.Verdict verdict = delivery.decide(recipient, category, ctx.now());
+        switch (verdict.decision()) {
+            case MUTED -> {
+                String reason = muted(recipient, category);
+                receipts(ctx, tasks.stream().map(Envelope::data).toList(), ReceiptStatus.CANCELLED, "policy muted: " + reason);
+                ctx.note(POLICY, "muted");
+                ctx.note(POLICY_REASON, reason);
+                return 0;
+            }
+            case HOLD -> {
+                hold(ctx, category, tasks, actor, verdict);
+                return 0;
+            }
+            case PASSED -> {
+                ctx.note(POLICY, "passed");
+                ctx.note(POLICY_REASON, category + " pushes pass quiet hours (" + quiet(recipient, verdict) + ")");
+            }
+            case SEND -> {
+            }
+        }
+        for (Envelope<PushTask> task : tasks) {
+            ctx.emit(new Output(Topics.PUSH_HIGH, recipient, task));
+        }
+        return tasks.size();
+    }
+
+    /**
+     * Holds {@code tasks} until the quiet hours end or, if sooner, until they expire (their time plus the push TTL): in
+     * the held store, under a hold id derived from this coordinator (a step redone holds them again under the same), and
+     * due in the schedule.
+     */
+    private void hold(StepContext ctx, String category, List<Envelope<PushTask>> tasks, String actor, DeliveryPolicy.Verdict verdict) {
+        String recipient = ctx.coordinator().recipient();
+        long now = ctx.now().toEpochMilli();
+        long expiresAt = ctx.now().plus(config.pushTtl()).toEpochMilli();
+        long due = Math.min(verdict.quietUntil().toEpochMilli(), expiresAt);
+        String origin = ctx.coordinator().id();
+        String holdId = DeliveryPolicy.holdId(origin);
+        noteHeld(ctx, holdId, due, expiresAt, tasks.size(), quiet(recipient, verdict));
+        delivery.hold(holdId, new DeliveryPolicy.Hold(recipient, category, origin, ctx.input(EVENT_ID), actor, now, expiresAt, due,
+                tasks.size()), tasks.stream().map(t -> new DeliveryPolicy.HeldPush(t.time().toEpochMilli(), t.data())).toList());
+    }
+
+    private static void noteHeld(StepContext ctx, String holdId, long due, long expiresAt, int pushes, String quiet) {
+        ctx.note(POLICY, "held");
+        ctx.note(POLICY_REASON, quiet + (due >= expiresAt ? "; the pushes expire sooner, at " + Instant.ofEpochMilli(expiresAt) : ""));
+        ctx.note(HOLD_ID, holdId);
+        ctx.note(HELD_UNTIL, Instant.ofEpochMilli(due).toString());
+        ctx.note(HELD_PUSHES, Integer.toString(pushes));
+    }
+
+    /**
+     * A {@code held} coordinator's step: the pushes of its hold are due. Not sent if their TTL ran out ({@code EXPIRED}
+     * receipts) or the recipient muted their category since ({@code CANCELLED}); held again if the recipient is still
+     * (or again) in quiet hours; else written to the high lane as they were made (push ids, times), so a release redone
+     * after a crash writes the same records and the workers send each once. The hold is deleted last.
+     */
+    private void release(StepContext ctx) {
+        String holdId = ctx.input(HOLD_ID);
+        DeliveryPolicy.Hold hold = delivery.hold(holdId);
+        if (hold == null) {
+            ctx.note(POLICY_REASON, "nothing held any more (taken back)");
+            ctx.note(PUSHES, "0");
+            return;
+        }
+        String recipient = ctx.coordinator().recipient();
+        List<DeliveryPolicy.HeldPush> held = delivery.pushes(holdId);
+        List<PushTask> tasks = held.stream().map(DeliveryPolicy.HeldPush::task).toList();
+        Instant now = ctx.now();
+        if (now.toEpochMilli() >= hold.expiresAt()) {
+            receipts(ctx, tasks, ReceiptStatus.EXPIRED, "policy quiet hours: the push expired while held");
+            ctx.note(POLICY, "expired");
+            ctx.note(POLICY_REASON, "the pushes expired while held, at " + Instant.ofEpochMilli(hold.expiresAt()) + " (held since "
+                    + Instant.ofEpochMilli(hold.heldAt()) + ")");
+            ctx.note(PUSHES, "0");
+            delivery.drop(holdId);
+            return;
+        }
+        DeliveryPolicy.Verdict verdict = delivery.decide(recipient, hold.category(), now);
+        switch (verdict.decision()) {
+            case MUTED -> {
+                String reason = muted(recipient, hold.category());
+                receipts(ctx, tasks, ReceiptStatus.CANCELLED, "policy muted: " + reason);
+                ctx.note(POLICY, "muted");
+                ctx.note(POLICY_REASON, reason + " (since they were held)");
+                ctx.note(PUSHES, "0");
+                delivery.drop(holdId);
+            }
+            case HOLD -> {
+                long due = Math.min(verdict.quietUntil().toEpochMilli(), hold.expiresAt());
+                noteHeld(ctx, holdId, due, hold.expiresAt(), held.size(), "still in " + quiet(recipient, verdict));
+                ctx.note(PUSHES, "0");
+                delivery.holdAgain(holdId, hold.withDueAt(due));
+            }
+            case SEND, PASSED -> {
+                for (DeliveryPolicy.HeldPush push : held) {
+                    ctx.emit(new Output(Topics.PUSH_HIGH, recipient,
+                            Envelope.of(push.task().pushId(), config.source(), Instant.ofEpochMilli(push.at()), push.task())));
+                }
+                ctx.note(POLICY, "released");
+                ctx.note(POLICY_REASON, "held since " + Instant.ofEpochMilli(hold.heldAt()));
+                ctx.note(PUSHES, Integer.toString(held.size()));
+                delivery.drop(holdId);
+            }
+        }
+    }
+
+    /** The input of the {@code held} coordinator that releases hold {@code holdId}. */
+    static Map<String, String> heldInput(String holdId, DeliveryPolicy.Hold hold) {
+        Map<String, String> input = new LinkedHashMap<>();
+        input.put(EVENT_ID, hold.eventId());
+        input.put(HOLD_ID, holdId);
+        input.put(CATEGORY, hold.category());
+        input.put(ORIGIN, hold.origin());
+        if (hold.actorId() != null) {
+            input.put(ACTOR, hold.actorId());
+        }
+        return input;
+    }
+
+    /**
+     * The id of the {@code held} coordinator that releases {@code hold} at its due time: {@code held:<origin>@<due millis>}
+     * (one per due time: a hold held again is released by another), naming the coordinator that held the pushes, so
+     * {@code pushline explain} finds it with that one's journal.
+     */
+    static String heldCoordinatorId(DeliveryPolicy.Hold hold) {
+        return HELD + ":" + hold.origin() + "@" + hold.dueAt();
+    }
+
+    /** A receipt per task saying why it was not sent (keyed {@code userId|pushId}, partitioned by the user). */
+    private void receipts(StepContext ctx, List<PushTask> tasks, ReceiptStatus status, String reason) {
+        for (PushTask t : tasks) {
+            PushReceipt receipt = new PushReceipt(t.pushId(), t.sourceEventId(), t.token(), t.platform(), status, null, reason, ctx.now());
+            ctx.emit(new Output(Topics.PUSH_RECEIPTS, Keys.compound(t.userId(), t.pushId()),
+                    Envelope.of(t.pushId() + "-" + status.name().toLowerCase(Locale.ROOT), config.source(), ctx.now(), receipt)));
+        }
+    }
+
+    private static String muted(String recipient, String category) {
+        return recipient + " muted " + category + " pushes";
+    }
+
+    /** "quiet hours of u1 until 2026-03-01T15:00:00Z (2026-03-02T00:00 Asia/Tokyo)". */
+    private static String quiet(String recipient, DeliveryPolicy.Verdict verdict) {
+        return "quiet hours of " + recipient + " until " + verdict.quietUntil() + " ("
+                + verdict.quietUntil().atZone(ZoneId.of(verdict.timeZone())).toLocalDateTime() + " " + verdict.timeZone() + ")";
     }
 
     // ---- like digest
@@ -340,17 +564,19 @@ final class Flows {
         }
         String title = likes == 1 ? "New like" : "New likes";
         String source = config.source().toString();
-        int pushes = 0;
+        List<Envelope<PushTask>> tasks = new ArrayList<>();
         for (KeyValue<String, Facts.Device> device : facts.devicesOf(recipient)) {
             String token = device.key;
             String pushId = PushIds.pushId(source, digestId, token);
             PushTask task = new PushTask(pushId, digestId, recipient, token, device.value.platform(), device.value.appId(),
                     title, text, data, digestCollapseKey(digestId), (int) config.pushTtl().toSeconds(),
                     Priority.HIGH, Lane.HIGH, null, null, null, device.value.webPush());
-            ctx.emit(new Output(Topics.PUSH_HIGH, recipient, Envelope.of(pushId, config.source(), ctx.now(), task)));
-            pushes++;
+            tasks.add(Envelope.of(pushId, config.source(), ctx.now(), task));
         }
-        ctx.note(DIGEST, "sent");
+        // A digest is a like push: muted with likes, held in quiet hours (then released by a held coordinator).
+        int pushes = deliver(ctx, DeliveryPolicy.LIKE, tasks, null);
+        String policy = ctx.notes().get(POLICY);
+        ctx.note(DIGEST, "held".equals(policy) || "muted".equals(policy) ? policy : "sent");
         ctx.note(TEXT, text);
         ctx.note(PUSHES, Integer.toString(pushes));
     }
@@ -442,11 +668,33 @@ final class Flows {
     }
 
     /**
-     * Takes the actor out of the notification the like joined, if that window is still the open one; and the like out
-     * of the digest it was folded into, if that is still open.
+     * Takes the actor out of the notification the like joined, if that window is still the open one; the like out of
+     * the digest it was folded into, if that is still open; and its pushes back, if they are still held.
      */
     private void retract(StepContext ctx) {
         retractFromDigest(ctx);
+        retractFromWindow(ctx);
+        retractHeld(ctx);
+    }
+
+    /**
+     * Takes back the pushes of the like that were held for quiet hours and are still held (a {@code CANCELLED} receipt
+     * each): what is not pushed yet never is.
+     */
+    private void retractHeld(StepContext ctx) {
+        // Read as is: unlikes of likes whose pushes were not held have no such input.
+        String holdId = ctx.coordinator().input().get(HOLD_ID);
+        DeliveryPolicy.Hold hold = holdId == null ? null : delivery.hold(holdId);
+        if (hold == null) {
+            return;
+        }
+        receipts(ctx, delivery.pushes(holdId).stream().map(DeliveryPolicy.HeldPush::task).toList(), ReceiptStatus.CANCELLED,
+                "like removed by " + ctx.input(EVENT_ID) + " while its push was held for quiet hours");
+        ctx.note(HOLD, "taken-back");
+        delivery.drop(holdId);
+    }
+
+    private void retractFromWindow(StepContext ctx) {
         String windowStart = ctx.input(WINDOW_START);
         if (!undo(ctx).contains("NOTIFYING") || windowStart.isEmpty()) {
             return;

@@ -219,6 +219,13 @@ final class IntakePolicy {
         if (digestId != null) {
             input.put(Flows.DIGEST_ID, digestId);
         }
+        // The like's pushes held for quiet hours, if any, to take back: as its journal says, or, once its journal is gone
+        // (its pushes may be held for up to the push TTL), the hold its coordinator would have made.
+        String holdId = like != null ? like.notes().get(Flows.HOLD_ID)
+                : d.coordinatorId() == null ? null : DeliveryPolicy.holdId(d.coordinatorId());
+        if (holdId != null) {
+            input.put(Flows.HOLD_ID, holdId);
+        }
         return new Act(cancel, new Remember(LIKE, unlike.actorId(), unlike.postId(), new Facts.Decision(false, at, e.id(), id)),
                 new Start(id, Flows.UNLIKE, unlike.postOwnerId(), input));
     }

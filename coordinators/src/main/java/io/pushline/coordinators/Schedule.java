@@ -12,8 +12,8 @@ import java.util.List;
 /**
  * What one coordinators task must do at a time, in its schedule store (changelogged), ordered by time: keys are
  * {@code <epoch millis, 13 digits>|<id>}, the id a coordinator's (a retry, a step timeout, a finished journal's clean-up,
- * a parked coordinator's retention), an expiry's ({@link Facts#EXPIRY}) or a like digest's due time
- * ({@link Facts#DIGEST_DUE}). A one-shot {@link Wakeup} is armed for the
+ * a parked coordinator's retention), an expiry's ({@link Facts#EXPIRY}), a like digest's due time
+ * ({@link Facts#DIGEST_DUE}) or the due time of pushes held for quiet hours ({@link DeliveryPolicy#HELD_DUE}). A one-shot {@link Wakeup} is armed for the
  * earliest entry only: nothing ticks while nothing is due, and nothing is ever found by scanning the other stores.
  *
  * <p>An entry may be stale when it comes due (its coordinator moved on): whoever runs it checks, and schedules again

@@ -15,6 +15,11 @@
  * notification window, parked coordinators after {@link io.pushline.coordinators.CoordinatorConfig#parkedRetention()}
  * (dead-lettered), each by a one-shot entry in the task's schedule ({@code Schedule}), never by a periodic scan.
  *
+ * <p>Delivery policy (issue 19): the recipients' preferences (muted categories, quiet hours in their time zone) decide
+ * whether a push step pushes now, not at all, or holds its pushes until the quiet hours end ({@code DeliveryPolicy},
+ * released by a {@code held} coordinator from the schedule); categories in
+ * {@link io.pushline.coordinators.CoordinatorConfig#quietHoursPassThrough()} pass quiet hours.
+ *
  * <p>Public surface, for the app and the operators' tools: {@link io.pushline.coordinators.CoordinatorTopology} and
  * {@link io.pushline.coordinators.CoordinatorConfig} to run it, {@link io.pushline.coordinators.CoordinatorMetrics}'s
  * names, {@link io.pushline.coordinators.Admin}'s records (parked coordinators, commands) for {@code pushline

@@ -55,6 +55,22 @@ class CoordinatorConfigTest {
     }
 
     @Test
+    void noCategoryPassesQuietHoursByDefaultAndOnlyKnownCategoriesMay() {
+        CoordinatorConfig config = CoordinatorConfig.defaults();
+        assertThat(config.quietHoursPassThrough()).isEmpty();
+        assertThat(config.passesQuietHours("like")).isFalse();
+        CoordinatorConfig follows = config.withQuietHoursPassThrough(java.util.Set.of("follow", "timeline"));
+        assertThat(follows.passesQuietHours("follow")).isTrue();
+        assertThat(follows.passesQuietHours("like")).isFalse();
+        assertThat(follows.withLikeDigestWindow(Duration.ofMinutes(5)).quietHoursPassThrough()).containsExactlyInAnyOrder("follow", "timeline");
+        assertThatThrownBy(() -> config.withQuietHoursPassThrough(java.util.Set.of("likes")))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("quietHoursPassThrough: unknown category 'likes' (categories are follow, like, timeline)");
+        assertThatThrownBy(() -> config.withQuietHoursPassThrough(null))
+                .isInstanceOf(NullPointerException.class).hasMessage("quietHoursPassThrough");
+    }
+
+    @Test
     void aBanIsWrittenToEveryPartitionOfTheIntakeTopic() {
         assertThat(CoordinatorTopology.EVERY_PARTITION.partitions("t", new byte[1], new byte[1], 1)).contains(java.util.Set.of(0));
         assertThat(CoordinatorTopology.EVERY_PARTITION.partitions("t", new byte[1], new byte[1], 6))
