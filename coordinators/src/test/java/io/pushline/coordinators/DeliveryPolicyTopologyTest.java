@@ -2,8 +2,6 @@ package io.pushline.coordinators;
 
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
-import io.pushline.contracts.CloudEventCodec;
-import io.pushline.contracts.Decoded;
 import io.pushline.contracts.DeviceRegistered;
 import io.pushline.contracts.Envelope;
 import io.pushline.contracts.EventData;
@@ -21,36 +19,21 @@ import io.pushline.contracts.Topics;
 import io.pushline.contracts.UserPreferencesUpdated;
 import io.pushline.contracts.UserPreferencesUpdated.QuietWindow;
 import org.apache.kafka.common.header.internals.RecordHeaders;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
-import org.apache.kafka.common.serialization.ByteArraySerializer;
-import org.apache.kafka.common.utils.Bytes;
-import org.apache.kafka.streams.KeyValue;
-import org.apache.kafka.streams.StreamsConfig;
-import org.apache.kafka.streams.TestInputTopic;
-import org.apache.kafka.streams.TestOutputTopic;
 import org.apache.kafka.streams.TopologyTestDriver;
-import org.apache.kafka.streams.state.KeyValueBytesStoreSupplier;
 import org.apache.kafka.streams.state.KeyValueIterator;
-import org.apache.kafka.streams.state.KeyValueStore;
-import org.apache.kafka.streams.state.Stores;
 import org.apache.kafka.streams.test.TestRecord;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.lang.reflect.InvocationTargetException;
-import java.lang.reflect.Proxy;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.DayOfWeek;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.HashMap;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Properties;
 import java.util.Set;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -79,44 +62,36 @@ class DeliveryPolicyTopologyTest {
     private static final List<String> STORES = List.of(CoordinatorProcessor.JOURNAL_STORE, CoordinatorProcessor.SCHEDULE_STORE,
             Facts.STORE, Facts.DEVICES_STORE, Bans.STORE, DeliveryPolicy.PREFERENCES_STORE, DeliveryPolicy.HELD_STORE);
 
-    private final CloudEventCodec codec = new CloudEventCodec();
     private final SimpleMeterRegistry registry = new SimpleMeterRegistry();
-    /** What each store starts with when a driver opens: empty, or what the last driver's held ({@link #restart}). */
-    private final Map<String, Map<Bytes, byte[]>> restored = new HashMap<>();
 
     @TempDir
     Path stateDir;
 
-    private TopologyTestDriver driver;
-    private TestInputTopic<byte[], byte[]> events;
-    private TestInputTopic<byte[], byte[]> preferences;
-    private final Map<String, TestOutputTopic<byte[], byte[]>> outputs = new LinkedHashMap<>();
+    private CoordinatorTestDriver d;
     private Instant start = WALL;
-    private Duration elapsed = Duration.ZERO;
     private int preferencesPublished;
 
     private CoordinatorConfig config() {
         return CoordinatorConfig.defaults().withMeterRegistry(registry);
     }
 
+    /** Opens the driver (a first time at {@link #start}, or again after {@link #restart}) and registers the owner's devices. */
     private void open(CoordinatorConfig config) {
-        Properties props = new Properties();
-        props.put(StreamsConfig.APPLICATION_ID_CONFIG, "coordinators-policy-test");
-        props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, "unused:9092");
-        props.put(StreamsConfig.STATE_DIR_CONFIG, stateDir.toString());
-        props.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, StreamsConfig.EXACTLY_ONCE_V2);
-        driver = new TopologyTestDriver(CoordinatorTopology.build(config, this::store), props, now());
-        ByteArraySerializer out = new ByteArraySerializer();
-        events = driver.createInputTopic(Topics.EVENTS, out, out);
-        preferences = driver.createInputTopic(Topics.STATE_PREFERENCES, out, out);
-        TestInputTopic<byte[], byte[]> devices = driver.createInputTopic(Topics.STATE_DEVICES, out, out);
-        ByteArrayDeserializer in = new ByteArrayDeserializer();
-        outputs.clear();
-        for (String topic : OUTPUTS) {
-            outputs.put(topic, driver.createOutputTopic(topic, in, in));
+        if (d == null) {
+            d = new CoordinatorTestDriver(stateDir, "coordinators-policy-test", start, OUTPUTS, STORES);
         }
+        d.open(config);
+        registerOwnerDevices();
+    }
+
+    private void restart(CoordinatorConfig config) {
+        d.restart(config);
+        registerOwnerDevices();
+    }
+
+    private void registerOwnerDevices() {
         for (String token : OWNER_TOKENS) {
-            publish(devices, OWNER + "|" + token, Envelope.of("dev-" + token, URI.create("urn:pushline:service:devices"),
+            d.publish(Topics.STATE_DEVICES, OWNER + "|" + token, Envelope.of("dev-" + token, URI.create("urn:pushline:service:devices"),
                     start.minusSeconds(3600), new DeviceRegistered(OWNER, token, Platform.APNS, "io.pushline.app", start.minusSeconds(3600))));
         }
         drain();
@@ -124,100 +99,37 @@ class DeliveryPolicyTopologyTest {
 
     @AfterEach
     void close() {
-        if (driver != null) {
-            driver.close();
+        if (d != null) {
+            d.close();
         }
-    }
-
-    /**
-     * Closes the driver and opens a new one at the same wall clock, whose stores start with what the old one's held when
-     * it closed (all committed: the driver commits after every record and wake-up), as after a crash and a restore.
-     */
-    private void restart(CoordinatorConfig config) {
-        restored.clear();
-        for (String name : STORES) {
-            Map<Bytes, byte[]> entries = new LinkedHashMap<>();
-            KeyValueStore<String, byte[]> store = driver.getKeyValueStore(name);
-            try (KeyValueIterator<String, byte[]> it = store.all()) {
-                while (it.hasNext()) {
-                    KeyValue<String, byte[]> e = it.next();
-                    entries.put(Bytes.wrap(e.key.getBytes(StandardCharsets.UTF_8)), e.value);
-                }
-            }
-            restored.put(name, entries);
-        }
-        driver.close();
-        driver = null;
-        open(config);
-    }
-
-    /** An in-memory store that, once initialised, holds what {@link #restored} has for it (before any processor runs). */
-    private KeyValueBytesStoreSupplier store(String name) {
-        KeyValueBytesStoreSupplier inMemory = Stores.inMemoryKeyValueStore(name);
-        Map<Bytes, byte[]> entries = Map.copyOf(restored.getOrDefault(name, Map.of()));
-        return new KeyValueBytesStoreSupplier() {
-            @Override
-            public String name() {
-                return name;
-            }
-
-            @Override
-            @SuppressWarnings("unchecked")
-            public KeyValueStore<Bytes, byte[]> get() {
-                KeyValueStore<Bytes, byte[]> store = inMemory.get();
-                return (KeyValueStore<Bytes, byte[]>) Proxy.newProxyInstance(KeyValueStore.class.getClassLoader(),
-                        new Class<?>[] {KeyValueStore.class}, (proxy, method, args) -> {
-                            try {
-                                Object result = method.invoke(store, args);
-                                if (method.getName().equals("init")) {
-                                    entries.forEach(store::put);
-                                }
-                                return result;
-                            } catch (InvocationTargetException e) {
-                                throw e.getCause();
-                            }
-                        });
-            }
-
-            @Override
-            public String metricsScope() {
-                return inMemory.metricsScope();
-            }
-        };
     }
 
     // ---- inputs and clock
 
     private Instant now() {
-        return start.plus(elapsed);
-    }
-
-    private void publish(TestInputTopic<byte[], byte[]> topic, String key, Envelope<?> envelope) {
-        RecordHeaders headers = new RecordHeaders();
-        byte[] value = codec.encode(envelope, headers);
-        topic.pipeInput(new TestRecord<>(key.getBytes(StandardCharsets.UTF_8), value, headers, envelope.time()));
+        return d.now();
     }
 
     private void like(String actor, String post) {
-        publish(events, OWNER, Envelope.of(likeEvent(actor, post), LIKES, now(), new LikeCreated(actor, post, OWNER)));
+        d.publish(Topics.EVENTS, OWNER, Envelope.of(likeEvent(actor, post), LIKES, now(), new LikeCreated(actor, post, OWNER)));
     }
 
     private void unlike(String actor, String post) {
-        publish(events, OWNER, Envelope.of("evt-unlike-" + actor + "-" + post, LIKES, now(), new LikeRemoved(actor, post, OWNER)));
+        d.publish(Topics.EVENTS, OWNER, Envelope.of("evt-unlike-" + actor + "-" + post, LIKES, now(), new LikeRemoved(actor, post, OWNER)));
     }
 
     private void follow(String follower) {
-        publish(events, follower, Envelope.of(followEvent(follower), FOLLOWS, now(), new FollowCreated(follower, OWNER)));
+        d.publish(Topics.EVENTS, follower, Envelope.of(followEvent(follower), FOLLOWS, now(), new FollowCreated(follower, OWNER)));
     }
 
     private void ban(String profile) {
-        publish(events, profile, Envelope.of("evt-ban-" + profile, MODERATION, now(), new ProfileBanned(profile, "spam")));
+        d.publish(Topics.EVENTS, profile, Envelope.of("evt-ban-" + profile, MODERATION, now(), new ProfileBanned(profile, "spam")));
     }
 
     /** The owner's preferences, as the router writes them to {@code pushline.state.preferences} (key userId). */
     private void preferences(String zone, List<QuietWindow> quiet, List<String> muted) {
         preferencesPublished++;
-        publish(preferences, OWNER, Envelope.of("evt-prefs-" + preferencesPublished, PROFILES, now(),
+        d.publish(Topics.STATE_PREFERENCES, OWNER, Envelope.of("evt-prefs-" + preferencesPublished, PROFILES, now(),
                 new UserPreferencesUpdated(OWNER, zone, quiet, muted, now())));
     }
 
@@ -234,18 +146,12 @@ class DeliveryPolicyTopologyTest {
         return "evt-follow-" + follower;
     }
 
-    /** Advances the wall clock by {@code total}, one tick at a time (each may run the wake-up). */
     private void tick(Duration total) {
-        for (long done = 0; done < total.toMillis(); done += TICK.toMillis()) {
-            driver.advanceWallClockTime(TICK);
-            elapsed = elapsed.plus(TICK);
-        }
+        d.tick(total);
     }
 
-    /** Advances the wall clock by {@code total} at once: the wake-up runs once, at the end, if anything is due. */
     private void jump(Duration total) {
-        driver.advanceWallClockTime(total);
-        elapsed = elapsed.plus(total);
+        d.jump(total);
     }
 
     /** Advances the wall clock to just before {@code at}, then past it a tick at a time. */
@@ -258,13 +164,11 @@ class DeliveryPolicyTopologyTest {
     // ---- outputs and state
 
     private Map<String, List<TestRecord<byte[], byte[]>>> drain() {
-        Map<String, List<TestRecord<byte[], byte[]>>> out = new LinkedHashMap<>();
-        outputs.forEach((topic, t) -> out.put(topic, t.readRecordsToList()));
-        return out;
+        return d.drain();
     }
 
     private List<PushTask> pushes(Map<String, List<TestRecord<byte[], byte[]>>> out) {
-        return out.get(Topics.PUSH_HIGH).stream().map(r -> this.<PushTask>data(r)).toList();
+        return out.get(Topics.PUSH_HIGH).stream().map(r -> d.<PushTask>data(r)).toList();
     }
 
     private List<PushTask> pushes() {
@@ -273,27 +177,22 @@ class DeliveryPolicyTopologyTest {
 
     private List<PushReceipt> receipts(Map<String, List<TestRecord<byte[], byte[]>>> out) {
         return out.get(Topics.PUSH_RECEIPTS).stream().map(r -> {
-            PushReceipt receipt = data(r);
+            PushReceipt receipt = d.data(r);
             assertThat(new String(r.key(), StandardCharsets.UTF_8)).isEqualTo(Keys.compound(OWNER, receipt.pushId()));
             return receipt;
         }).toList();
     }
 
     private Envelope<?> envelope(TestRecord<byte[], byte[]> record) {
-        Decoded d = codec.decode(record.headers(), record.value());
-        assertThat(d).as("decoded %s", d).isInstanceOf(Decoded.Ok.class);
-        return ((Decoded.Ok) d).envelope();
+        return d.envelope(record);
     }
 
-    @SuppressWarnings("unchecked")
     private <T extends EventData> T data(TestRecord<byte[], byte[]> record) {
-        return (T) envelope(record).data();
+        return d.data(record);
     }
 
     private Coordinator journal(String id) {
-        KeyValueStore<String, byte[]> store = driver.getKeyValueStore(CoordinatorProcessor.JOURNAL_STORE);
-        byte[] bytes = store.get(id);
-        return bytes == null ? null : new JournalCodec(TestFlows.declarations()::get).decode(bytes);
+        return d.journal(id);
     }
 
     private static String likeId(String actor, String post) {
@@ -311,7 +210,7 @@ class DeliveryPolicyTopologyTest {
 
     private int heldEntries() {
         int n = 0;
-        try (KeyValueIterator<String, byte[]> it = driver.<String, byte[]>getKeyValueStore(DeliveryPolicy.HELD_STORE).all()) {
+        try (KeyValueIterator<String, byte[]> it = d.driver().<String, byte[]>getKeyValueStore(DeliveryPolicy.HELD_STORE).all()) {
             while (it.hasNext()) {
                 it.next();
                 n++;
@@ -365,8 +264,8 @@ class DeliveryPolicyTopologyTest {
         assertThat(journal(followId("x")).notes()).doesNotContainKey(Flows.POLICY).containsEntry(Flows.PUSHES, "2");
 
         // A tombstone forgets the preferences; a value that is not preferences is ignored (the last ones stand).
-        preferences.pipeInput(new TestRecord<>(OWNER.getBytes(StandardCharsets.UTF_8), (byte[]) null, new RecordHeaders(), now()));
-        preferences.pipeInput(new TestRecord<>(OWNER.getBytes(StandardCharsets.UTF_8), "{not json".getBytes(StandardCharsets.UTF_8),
+        d.input(Topics.STATE_PREFERENCES).pipeInput(new TestRecord<>(OWNER.getBytes(StandardCharsets.UTF_8), (byte[]) null, new RecordHeaders(), now()));
+        d.input(Topics.STATE_PREFERENCES).pipeInput(new TestRecord<>(OWNER.getBytes(StandardCharsets.UTF_8), "{not json".getBytes(StandardCharsets.UTF_8),
                 new RecordHeaders(), now()));
         like("b", "post-1");
         assertThat(pushes()).extracting(PushTask::pushId).containsExactlyInAnyOrderElementsOf(likePushIds("b", "post-1"));

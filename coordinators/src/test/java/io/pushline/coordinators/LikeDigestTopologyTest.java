@@ -2,8 +2,6 @@ package io.pushline.coordinators;
 
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
-import io.pushline.contracts.CloudEventCodec;
-import io.pushline.contracts.Decoded;
 import io.pushline.contracts.DeviceRegistered;
 import io.pushline.contracts.Envelope;
 import io.pushline.contracts.EventData;
@@ -17,36 +15,19 @@ import io.pushline.contracts.ProfileBanned;
 import io.pushline.contracts.PushIds;
 import io.pushline.contracts.PushTask;
 import io.pushline.contracts.Topics;
-import org.apache.kafka.common.header.internals.RecordHeaders;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
-import org.apache.kafka.common.serialization.ByteArraySerializer;
-import org.apache.kafka.common.utils.Bytes;
-import org.apache.kafka.streams.KeyValue;
-import org.apache.kafka.streams.StreamsConfig;
-import org.apache.kafka.streams.TestInputTopic;
-import org.apache.kafka.streams.TestOutputTopic;
 import org.apache.kafka.streams.TopologyTestDriver;
-import org.apache.kafka.streams.state.KeyValueBytesStoreSupplier;
-import org.apache.kafka.streams.state.KeyValueIterator;
-import org.apache.kafka.streams.state.KeyValueStore;
-import org.apache.kafka.streams.state.Stores;
 import org.apache.kafka.streams.test.TestRecord;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.lang.reflect.InvocationTargetException;
-import java.lang.reflect.Proxy;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.HashMap;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Properties;
 import java.util.stream.IntStream;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -70,40 +51,34 @@ class LikeDigestTopologyTest {
     private static final List<String> STORES = List.of(CoordinatorProcessor.JOURNAL_STORE, CoordinatorProcessor.SCHEDULE_STORE,
             Facts.STORE, Facts.DEVICES_STORE, Bans.STORE);
 
-    private final CloudEventCodec codec = new CloudEventCodec();
     private final SimpleMeterRegistry registry = new SimpleMeterRegistry();
-    /** What each store starts with when a driver opens: empty, or what the last driver's held ({@link #restart}). */
-    private final Map<String, Map<Bytes, byte[]>> restored = new HashMap<>();
 
     @TempDir
     Path stateDir;
 
-    private TopologyTestDriver driver;
-    private TestInputTopic<byte[], byte[]> events;
-    private final Map<String, TestOutputTopic<byte[], byte[]>> outputs = new LinkedHashMap<>();
-    private Duration elapsed = Duration.ZERO;
+    private CoordinatorTestDriver d;
 
     private CoordinatorConfig config() {
         return CoordinatorConfig.defaults().withMeterRegistry(registry).withLikeDigestWindow(WINDOW);
     }
 
+    /** Opens the driver (a first time, or again after {@link #restart}) and registers the owner's devices. */
     private void open(CoordinatorConfig config) {
-        Properties props = new Properties();
-        props.put(StreamsConfig.APPLICATION_ID_CONFIG, "coordinators-digest-test");
-        props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, "unused:9092");
-        props.put(StreamsConfig.STATE_DIR_CONFIG, stateDir.toString());
-        props.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, StreamsConfig.EXACTLY_ONCE_V2);
-        driver = new TopologyTestDriver(CoordinatorTopology.build(config, this::store), props, now());
-        ByteArraySerializer out = new ByteArraySerializer();
-        events = driver.createInputTopic(Topics.EVENTS, out, out);
-        TestInputTopic<byte[], byte[]> devices = driver.createInputTopic(Topics.STATE_DEVICES, out, out);
-        ByteArrayDeserializer in = new ByteArrayDeserializer();
-        outputs.clear();
-        for (String topic : OUTPUTS) {
-            outputs.put(topic, driver.createOutputTopic(topic, in, in));
+        if (d == null) {
+            d = new CoordinatorTestDriver(stateDir, "coordinators-digest-test", WALL, OUTPUTS, STORES);
         }
+        d.open(config);
+        registerOwnerDevices();
+    }
+
+    private void restart(CoordinatorConfig config) {
+        d.restart(config);
+        registerOwnerDevices();
+    }
+
+    private void registerOwnerDevices() {
         for (String token : OWNER_TOKENS) {
-            publish(devices, OWNER + "|" + token, Envelope.of("dev-" + token, URI.create("urn:pushline:service:devices"),
+            d.publish(Topics.STATE_DEVICES, OWNER + "|" + token, Envelope.of("dev-" + token, URI.create("urn:pushline:service:devices"),
                     WALL.minusSeconds(3600), new DeviceRegistered(OWNER, token, Platform.APNS, "io.pushline.app", WALL.minusSeconds(3600))));
         }
         drain();
@@ -111,133 +86,57 @@ class LikeDigestTopologyTest {
 
     @AfterEach
     void close() {
-        if (driver != null) {
-            driver.close();
+        if (d != null) {
+            d.close();
         }
-    }
-
-    /**
-     * Closes the driver and opens a new one at the same wall clock, whose stores start with what the old one's held when
-     * it closed (all committed: the driver commits after every record and wake-up), as after a crash and a restore.
-     */
-    private void restart(CoordinatorConfig config) {
-        restored.clear();
-        for (String name : STORES) {
-            Map<Bytes, byte[]> entries = new LinkedHashMap<>();
-            KeyValueStore<String, byte[]> store = driver.getKeyValueStore(name);
-            try (KeyValueIterator<String, byte[]> it = store.all()) {
-                while (it.hasNext()) {
-                    KeyValue<String, byte[]> e = it.next();
-                    entries.put(Bytes.wrap(e.key.getBytes(StandardCharsets.UTF_8)), e.value);
-                }
-            }
-            restored.put(name, entries);
-        }
-        driver.close();
-        driver = null;
-        open(config);
-    }
-
-    /** An in-memory store that, once initialised, holds what {@link #restored} has for it (before any processor runs). */
-    private KeyValueBytesStoreSupplier store(String name) {
-        KeyValueBytesStoreSupplier inMemory = Stores.inMemoryKeyValueStore(name);
-        Map<Bytes, byte[]> entries = Map.copyOf(restored.getOrDefault(name, Map.of()));
-        return new KeyValueBytesStoreSupplier() {
-            @Override
-            public String name() {
-                return name;
-            }
-
-            @Override
-            @SuppressWarnings("unchecked")
-            public KeyValueStore<Bytes, byte[]> get() {
-                KeyValueStore<Bytes, byte[]> store = inMemory.get();
-                return (KeyValueStore<Bytes, byte[]>) Proxy.newProxyInstance(KeyValueStore.class.getClassLoader(),
-                        new Class<?>[] {KeyValueStore.class}, (proxy, method, args) -> {
-                            try {
-                                Object result = method.invoke(store, args);
-                                if (method.getName().equals("init")) {
-                                    entries.forEach(store::put);
-                                }
-                                return result;
-                            } catch (InvocationTargetException e) {
-                                throw e.getCause();
-                            }
-                        });
-            }
-
-            @Override
-            public String metricsScope() {
-                return inMemory.metricsScope();
-            }
-        };
     }
 
     // ---- inputs and clock
 
     private Instant now() {
-        return WALL.plus(elapsed);
-    }
-
-    private void publish(TestInputTopic<byte[], byte[]> topic, String key, Envelope<?> envelope) {
-        RecordHeaders headers = new RecordHeaders();
-        byte[] value = codec.encode(envelope, headers);
-        topic.pipeInput(new TestRecord<>(key.getBytes(StandardCharsets.UTF_8), value, headers, envelope.time()));
+        return d.now();
     }
 
     private void like(String actor, String post) {
-        publish(events, OWNER, Envelope.of(likeEvent(actor, post), LIKES, now(), new LikeCreated(actor, post, OWNER)));
+        d.publish(Topics.EVENTS, OWNER, Envelope.of(likeEvent(actor, post), LIKES, now(), new LikeCreated(actor, post, OWNER)));
     }
 
     private void unlike(String actor, String post) {
-        publish(events, OWNER, Envelope.of("evt-unlike-" + actor + "-" + post, LIKES, now(), new LikeRemoved(actor, post, OWNER)));
+        d.publish(Topics.EVENTS, OWNER, Envelope.of("evt-unlike-" + actor + "-" + post, LIKES, now(), new LikeRemoved(actor, post, OWNER)));
     }
 
     private static String likeEvent(String actor, String post) {
         return "evt-like-" + actor + "-" + post;
     }
 
-    /** Advances the wall clock by {@code total}, one tick at a time (each may run the wake-up). */
     private void tick(Duration total) {
-        for (long done = 0; done < total.toMillis(); done += TICK.toMillis()) {
-            driver.advanceWallClockTime(TICK);
-            elapsed = elapsed.plus(TICK);
-        }
+        d.tick(total);
     }
 
-    /** Advances the wall clock by {@code total} at once: the wake-up runs once, at the end, if anything is due. */
     private void jump(Duration total) {
-        driver.advanceWallClockTime(total);
-        elapsed = elapsed.plus(total);
+        d.jump(total);
     }
 
     // ---- outputs and state
 
     private Map<String, List<TestRecord<byte[], byte[]>>> drain() {
-        Map<String, List<TestRecord<byte[], byte[]>>> out = new LinkedHashMap<>();
-        outputs.forEach((topic, t) -> out.put(topic, t.readRecordsToList()));
-        return out;
+        return d.drain();
     }
 
     private List<PushTask> pushes() {
-        return drain().get(Topics.PUSH_HIGH).stream().map(r -> this.<PushTask>data(r)).toList();
+        return drain().get(Topics.PUSH_HIGH).stream().map(r -> d.<PushTask>data(r)).toList();
     }
 
     private Envelope<?> envelope(TestRecord<byte[], byte[]> record) {
-        Decoded d = codec.decode(record.headers(), record.value());
-        assertThat(d).as("decoded %s", d).isInstanceOf(Decoded.Ok.class);
-        return ((Decoded.Ok) d).envelope();
+        return d.envelope(record);
     }
 
-    @SuppressWarnings("unchecked")
     private <T extends EventData> T data(TestRecord<byte[], byte[]> record) {
-        return (T) envelope(record).data();
+        return d.data(record);
     }
 
     private Coordinator journal(String id) {
-        KeyValueStore<String, byte[]> store = driver.getKeyValueStore(CoordinatorProcessor.JOURNAL_STORE);
-        byte[] bytes = store.get(id);
-        return bytes == null ? null : new JournalCodec(TestFlows.declarations()::get).decode(bytes);
+        return d.journal(id);
     }
 
     private Coordinator likeCoordinator(String actor, String post) {
@@ -249,7 +148,7 @@ class LikeDigestTopologyTest {
     }
 
     private Facts.Digest openDigest() {
-        return new Facts(driver.getKeyValueStore(Facts.STORE), driver.getKeyValueStore(Facts.DEVICES_STORE)).digest(OWNER);
+        return new Facts(d.driver().getKeyValueStore(Facts.STORE), d.driver().getKeyValueStore(Facts.DEVICES_STORE)).digest(OWNER);
     }
 
     private double digests(String outcome) {
@@ -300,7 +199,7 @@ class LikeDigestTopologyTest {
         assertThat(digests("folded")).isEqualTo(15.0);
 
         // Just before the window ends: still nothing.
-        jump(WINDOW.minus(elapsed).minus(TICK));
+        jump(WINDOW.minus(d.elapsed()).minus(TICK));
         assertThat(drain().get(Topics.PUSH_HIGH)).isEmpty();
         tick(TICK.multipliedBy(2));
         List<TestRecord<byte[], byte[]>> records = drain().get(Topics.PUSH_HIGH);
@@ -437,7 +336,7 @@ class LikeDigestTopologyTest {
         assertThat(openDigest().id()).isEqualTo(digestId);
         like("d", "post-1"); // folded into the restored digest
         assertThat(likeCoordinator("d", "post-1").notes()).containsEntry(Flows.DIGEST_ID, digestId);
-        jump(WINDOW.minus(elapsed).minus(TICK));
+        jump(WINDOW.minus(d.elapsed()).minus(TICK));
         assertThat(pushes()).isEmpty();
         tick(TICK.multipliedBy(2));
         List<PushTask> pushes = pushes();
@@ -469,7 +368,7 @@ class LikeDigestTopologyTest {
         open(config());
         like("a", "post-1");
         String digestId = likeCoordinator("a", "post-1").notes().get(Flows.DIGEST_ID);
-        publish(events, OWNER, Envelope.of("evt-ban-1", MODERATION, now(), new ProfileBanned(OWNER, "spam")));
+        d.publish(Topics.EVENTS, OWNER, Envelope.of("evt-ban-1", MODERATION, now(), new ProfileBanned(OWNER, "spam")));
         jump(WINDOW.plus(TICK));
         assertThat(pushes()).isEmpty();
         Coordinator sender = journal(Flows.LIKE_DIGEST + ":" + digestId);
