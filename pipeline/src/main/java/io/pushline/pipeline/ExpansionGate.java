@@ -36,7 +36,18 @@ import java.util.function.BooleanSupplier;
  * sends the broker no lag requests at all (they were two or three every 500 ms). The first page of a job after a
  * quiet spell is judged by the last reading, which found no backlog; the next reading follows within {@code every}.
  */
-final class ExpansionGate implements BooleanSupplier, java.util.function.LongConsumer, AutoCloseable {
+final class ExpansionGate implements BooleanSupplier, java.util.function.LongConsumer, java.util.function.IntUnaryOperator,
+        AutoCloseable {
+    /**
+     * What one page may take of what the gate allows: a quarter of the headroom (the bound less the backlog counted),
+     * so that the partitions' pages, run one after another on a stream thread, spread it over several rounds instead
+     * of taking it in one burst (a page of 2,000 devices on each of six partitions is 12,000 tasks produced in one
+     * transaction, which another app's post waits behind: in {@code bench tenants} B's tasks reached the bulk topic
+     * 1.33 s after its post without this, 0.39 s with it); never below {@link #MIN_PAGE} devices. An eighth kept B
+     * closer still (1.46 against 1.72 of its time alone) but cost A more of its pace (0.91 against 0.94).
+     */
+    static final int SPREAD = 4;
+    static final int MIN_PAGE = 100;
     private static final Logger log = LoggerFactory.getLogger(ExpansionGate.class);
     static final String BACKLOG = ProcessMetrics.EXPANSION_BACKLOG;
     static final String HELD = ProcessMetrics.EXPANSION_HELD;
@@ -187,7 +198,17 @@ final class ExpansionGate implements BooleanSupplier, java.util.function.LongCon
         return open && (unread || counted.get() < allowed.get());
     }
 
-    /** A page expanded {@code tasks} push tasks. */
+    /** The devices a page may emit now: its share of the headroom (see {@link #SPREAD}), or all of it ungated. */
+    @Override
+    public int applyAsInt(int pageSize) {
+        if (unread) {
+            return pageSize;
+        }
+        long share = (allowed.get() - counted.get()) / SPREAD;
+        return (int) Math.max(Math.min(MIN_PAGE, pageSize), Math.min(pageSize, share));
+    }
+
+        /** A page expanded {@code tasks} push tasks. */
     @Override
     public void accept(long tasks) {
         counted.addAndGet(tasks);

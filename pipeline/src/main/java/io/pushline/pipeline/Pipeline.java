@@ -267,7 +267,7 @@ public final class Pipeline implements AutoCloseable {
             owned.add(gate);
             streams = startStreams(PushlineTopology.build(tuning.topology().apply(TopologyConfig.defaults().withMeterRegistry(registry)
                             .withPaging(settings.expansionPageSize(), settings.expansionPageInterval())
-                            .withExpansionGate(gate, gate))),
+                            .withExpansionGate(gate, gate, gate))),
                     streamsSettings.toProperties(), "the topology", TopologyMetrics.DEAD_LETTERS, registry);
         }
         if (roles.contains(ProcessRole.COORDINATORS)) {

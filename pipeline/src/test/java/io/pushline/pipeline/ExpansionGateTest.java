@@ -132,4 +132,23 @@ class ExpansionGateTest {
         counting.check();
         assertThat(counting.getAsBoolean()).as("the next reading starts the count again").isTrue();
     }
+
+    @Test
+    void aPageTakesAQuarterOfTheHeadroomWithinItsFloorAndThePageSize() {
+        java.util.concurrent.atomic.AtomicReference<io.pushline.observability.ConsumerLag.Backlog> backlog =
+                new java.util.concurrent.atomic.AtomicReference<>(new io.pushline.observability.ConsumerLag.Backlog(1_000, 0));
+        ExpansionGate spreading = new ExpansionGate(backlog::get, ExpansionGate.Bound.fixed(50_000), new SimpleMeterRegistry(), now::get);
+        spreading.check();
+        assertThat(spreading.applyAsInt(2_000)).as("49,000 of headroom: a full page").isEqualTo(2_000);
+        spreading.accept(45_000);
+        assertThat(spreading.applyAsInt(2_000)).as("4,000 left: a quarter").isEqualTo(4_000 / ExpansionGate.SPREAD);
+        spreading.accept(3_800);
+        assertThat(spreading.applyAsInt(2_000)).as("200 left: the floor").isEqualTo(ExpansionGate.MIN_PAGE);
+        assertThat(spreading.applyAsInt(20)).as("never more than the page size").isEqualTo(20);
+        ExpansionGate unread = new ExpansionGate(() -> {
+            throw new IllegalStateException("no broker");
+        }, ExpansionGate.Bound.fixed(50_000), new SimpleMeterRegistry(), now::get);
+        unread.check();
+        assertThat(unread.applyAsInt(2_000)).as("ungated: the whole page").isEqualTo(2_000);
+    }
 }

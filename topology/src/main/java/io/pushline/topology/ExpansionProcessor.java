@@ -351,8 +351,10 @@ final class ExpansionProcessor implements Processor<byte[], byte[], byte[], byte
         // Start each page at the next app, so that rounding favours no app for long.
         List<String> hungry = new ArrayList<>(byApp.keySet());
         java.util.Collections.rotate(hungry, -(int) (pages++ % hungry.size()));
-        int devices = config.pageSize();
-        int followers = config.followersPerPage();
+        // The gate may spread what it allows over several smaller pages (see TopologyConfig#withExpansionGate).
+        int budget = Math.max(1, Math.min(config.pageSize(), config.pageBudget().applyAsInt(config.pageSize())));
+        int devices = budget;
+        int followers = (int) Math.max(budget, (long) config.followersPerPage() * budget / config.pageSize());
         while (!hungry.isEmpty() && devices > 0 && followers > 0) {
             long weights = 0;
             for (String app : hungry) {
@@ -379,7 +381,7 @@ final class ExpansionProcessor implements Processor<byte[], byte[], byte[], byte
                 break;
             }
         }
-        return config.pageSize() - devices;
+        return budget - devices;
     }
 
     /** Expands the jobs of one app, in turn, within its share; a job that finishes leaves {@code jobsOfApp}. */

@@ -32,12 +32,13 @@ import java.util.Objects;
  * @param timelineCap         at most so many timeline notifications per user in a rolling window, or null for none
  * @param quietHoursPassThrough categories whose pushes ignore quiet hours (mutes still apply); the expansion's is
  *                            {@code timeline}
+ * @param pageBudget          given {@code pageSize}, the devices a fanout page may emit now (see {@link #withExpansionGate})
  */
 public record TopologyConfig(int maxEventBytes, Duration timelinePushTtl, URI source, MeterRegistry meterRegistry,
                              int pageSize, Duration pageInterval, java.util.function.BooleanSupplier mayExpand,
                              int followersPerPage, Duration contentRetention, Duration invalidatedTokenRetention,
                              AppWeights appWeights, java.util.function.LongConsumer expanded, FrequencyCap timelineCap,
-                             java.util.Set<String> quietHoursPassThrough) {
+                             java.util.Set<String> quietHoursPassThrough, java.util.function.IntUnaryOperator pageBudget) {
     public static final int DEFAULT_MAX_EVENT_BYTES = CloudEventCodec.DEFAULT_MAX_EVENT_BYTES;
     public static final Duration DEFAULT_TIMELINE_PUSH_TTL = Duration.ofHours(6);
     public static final URI DEFAULT_SOURCE = URI.create("pushline://topology");
@@ -85,6 +86,7 @@ public record TopologyConfig(int maxEventBytes, Duration timelinePushTtl, URI so
         positive(invalidatedTokenRetention, "invalidatedTokenRetention");
         Objects.requireNonNull(appWeights, "appWeights");
         Objects.requireNonNull(expanded, "expanded");
+        Objects.requireNonNull(pageBudget, "pageBudget");
         quietHoursPassThrough = java.util.Set.copyOf(Objects.requireNonNull(quietHoursPassThrough, "quietHoursPassThrough"));
     }
 
@@ -98,12 +100,12 @@ public record TopologyConfig(int maxEventBytes, Duration timelinePushTtl, URI so
     public static TopologyConfig defaults() {
         return new TopologyConfig(DEFAULT_MAX_EVENT_BYTES, DEFAULT_TIMELINE_PUSH_TTL, DEFAULT_SOURCE, new SimpleMeterRegistry(),
                 DEFAULT_PAGE_SIZE, DEFAULT_PAGE_INTERVAL, () -> true, DEFAULT_FOLLOWERS_PER_PAGE, DEFAULT_CONTENT_RETENTION,
-                DEFAULT_INVALIDATED_TOKEN_RETENTION, AppWeights.EQUAL, n -> { }, null, java.util.Set.of());
+                DEFAULT_INVALIDATED_TOKEN_RETENTION, AppWeights.EQUAL, n -> { }, null, java.util.Set.of(), size -> size);
     }
 
     public TopologyConfig withMeterRegistry(MeterRegistry registry) {
         return new TopologyConfig(maxEventBytes, timelinePushTtl, source, registry, pageSize, pageInterval, mayExpand,
-                followersPerPage, contentRetention, invalidatedTokenRetention, appWeights, expanded, timelineCap, quietHoursPassThrough);
+                followersPerPage, contentRetention, invalidatedTokenRetention, appWeights, expanded, timelineCap, quietHoursPassThrough, pageBudget);
     }
 
     /**
@@ -113,19 +115,19 @@ public record TopologyConfig(int maxEventBytes, Duration timelinePushTtl, URI so
     public TopologyConfig withPaging(int size, Duration interval) {
         int followers = (int) Math.min(Integer.MAX_VALUE, (long) size * FOLLOWERS_PER_DEVICE);
         return new TopologyConfig(maxEventBytes, timelinePushTtl, source, meterRegistry, size, interval, mayExpand,
-                followers, contentRetention, invalidatedTokenRetention, appWeights, expanded, timelineCap, quietHoursPassThrough);
+                followers, contentRetention, invalidatedTokenRetention, appWeights, expanded, timelineCap, quietHoursPassThrough, pageBudget);
     }
 
     /** Expansion pages that scan at most {@code followers} followers (see {@link #followersPerPage()}). */
     public TopologyConfig withFollowersPerPage(int followers) {
         return new TopologyConfig(maxEventBytes, timelinePushTtl, source, meterRegistry, pageSize, pageInterval, mayExpand,
-                followers, contentRetention, invalidatedTokenRetention, appWeights, expanded, timelineCap, quietHoursPassThrough);
+                followers, contentRetention, invalidatedTokenRetention, appWeights, expanded, timelineCap, quietHoursPassThrough, pageBudget);
     }
 
     /** See {@link #contentRetention()} and {@link #invalidatedTokenRetention()}. */
     public TopologyConfig withRetention(Duration content, Duration invalidatedTokens) {
         return new TopologyConfig(maxEventBytes, timelinePushTtl, source, meterRegistry, pageSize, pageInterval, mayExpand,
-                followersPerPage, content, invalidatedTokens, appWeights, expanded, timelineCap, quietHoursPassThrough);
+                followersPerPage, content, invalidatedTokens, appWeights, expanded, timelineCap, quietHoursPassThrough, pageBudget);
     }
 
     /**
@@ -139,25 +141,35 @@ public record TopologyConfig(int maxEventBytes, Duration timelinePushTtl, URI so
 
     /** As above, and {@code expanded} is told how many push tasks each gated page emitted. */
     public TopologyConfig withExpansionGate(java.util.function.BooleanSupplier gate, java.util.function.LongConsumer expanded) {
+        return withExpansionGate(gate, expanded, pageBudget);
+    }
+
+    /**
+     * As above, and each gated page emits at most {@code budget.applyAsInt(pageSize)} devices (at least one, at most
+     * the page size): the gate spreads what it allows over several pages, so that no page is a burst that keeps the
+     * stream thread (and another app's post behind it) waiting.
+     */
+    public TopologyConfig withExpansionGate(java.util.function.BooleanSupplier gate, java.util.function.LongConsumer expanded,
+                                            java.util.function.IntUnaryOperator budget) {
         return new TopologyConfig(maxEventBytes, timelinePushTtl, source, meterRegistry, pageSize, pageInterval, gate,
-                followersPerPage, contentRetention, invalidatedTokenRetention, appWeights, expanded, timelineCap, quietHoursPassThrough);
+                followersPerPage, contentRetention, invalidatedTokenRetention, appWeights, expanded, timelineCap, quietHoursPassThrough, budget);
     }
 
     /** Apps share each expansion page by these weights (see {@link AppWeights}). */
     public TopologyConfig withAppWeights(AppWeights weights) {
         return new TopologyConfig(maxEventBytes, timelinePushTtl, source, meterRegistry, pageSize, pageInterval, mayExpand,
-                followersPerPage, contentRetention, invalidatedTokenRetention, weights, expanded, timelineCap, quietHoursPassThrough);
+                followersPerPage, contentRetention, invalidatedTokenRetention, weights, expanded, timelineCap, quietHoursPassThrough, pageBudget);
     }
 
     /** At most {@code cap} timeline notifications per user in its rolling window; null for none. */
     public TopologyConfig withTimelineCap(FrequencyCap cap) {
         return new TopologyConfig(maxEventBytes, timelinePushTtl, source, meterRegistry, pageSize, pageInterval, mayExpand,
-                followersPerPage, contentRetention, invalidatedTokenRetention, appWeights, expanded, cap, quietHoursPassThrough);
+                followersPerPage, contentRetention, invalidatedTokenRetention, appWeights, expanded, cap, quietHoursPassThrough, pageBudget);
     }
 
     /** Pushes of these categories ignore quiet hours (mutes still apply): for the expansion, {@code timeline}. */
     public TopologyConfig withQuietHoursPassThrough(java.util.Set<String> categories) {
         return new TopologyConfig(maxEventBytes, timelinePushTtl, source, meterRegistry, pageSize, pageInterval, mayExpand,
-                followersPerPage, contentRetention, invalidatedTokenRetention, appWeights, expanded, timelineCap, categories);
+                followersPerPage, contentRetention, invalidatedTokenRetention, appWeights, expanded, timelineCap, categories, pageBudget);
     }
 }
