@@ -50,6 +50,8 @@ class AppSharesDriverTest {
     private final SimpleMeterRegistry registry = new SimpleMeterRegistry();
     private final AtomicBoolean gate = new AtomicBoolean(true);
     private final java.util.concurrent.atomic.AtomicLong calls = new java.util.concurrent.atomic.AtomicLong();
+    /** What the gate lets a page take (see TopologyConfig#withExpansionGate); the whole page unless a test says less. */
+    private final java.util.concurrent.atomic.AtomicInteger budget = new java.util.concurrent.atomic.AtomicInteger(Integer.MAX_VALUE);
 
     @TempDir
     Path stateDir;
@@ -65,7 +67,7 @@ class AppSharesDriverTest {
         props.put(StreamsConfig.STATE_DIR_CONFIG, stateDir.toString());
         props.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, StreamsConfig.EXACTLY_ONCE_V2);
         driver = new TopologyTestDriver(PushlineTopology.build(TopologyConfig.defaults().withMeterRegistry(registry)
-                .withPaging(PAGE, INTERVAL).withExpansionGate(gate::get, calls::addAndGet).withAppWeights(weights)), props);
+                .withPaging(PAGE, INTERVAL).withExpansionGate(gate::get, calls::addAndGet, size -> Math.min(size, budget.get())).withAppWeights(weights)), props);
         events = driver.createInputTopic(Topics.EVENTS, new ByteArraySerializer(), new ByteArraySerializer());
         pushes = driver.createOutputTopic(Topics.PUSH_BULK, new ByteArrayDeserializer(), new ByteArrayDeserializer());
     }
@@ -167,6 +169,24 @@ class AppSharesDriverTest {
         assertThat(counts.values().stream().mapToInt(Integer::intValue).sum()).isEqualTo(PAGE);
         assertThat(counts.get("author-new")).isBetween(13, 14);
         assertThat(counts.get("author-legacy")).isBetween(6, 7);
+    }
+
+    @Test
+    void aPageTakesWhatTheGateSpreadsToItAndTheAppsShareThat() {
+        open(AppWeights.parse("big=3,small=1"));
+        audience("author-big", 400);
+        audience("author-small", 400);
+        publish(new TimelinePosted("p-big", "author-big", "t", "b", "big"));
+        publish(new TimelinePosted("p-small", "author-small", "t", "b", "small"));
+        byAuthor();
+        budget.set(8);
+        long before = calls.get();
+        driver.advanceWallClockTime(INTERVAL);
+        assertThat(byAuthor()).as("8 of the page's 20, shared 3 to 1").isEqualTo(Map.of("author-big", 6, "author-small", 2));
+        assertThat(calls.get() - before).as("the gate is told of what the page took").isEqualTo(8);
+        budget.set(0);
+        driver.advanceWallClockTime(INTERVAL);
+        assertThat(byAuthor().values().stream().mapToInt(Integer::intValue).sum()).as("never less than one device").isEqualTo(1);
     }
 
     private void audience(String author, int followers) {
