@@ -2,8 +2,13 @@ package io.pushline.coordinators;
 
 import io.pushline.contracts.CloudEventCodec;
 import io.pushline.contracts.Decoded;
+import io.pushline.contracts.DeviceRegistered;
 import io.pushline.contracts.Envelope;
 import io.pushline.contracts.EventData;
+import io.pushline.contracts.LikeCreated;
+import io.pushline.contracts.LikeRemoved;
+import io.pushline.contracts.Platform;
+import io.pushline.contracts.Topics;
 import org.apache.kafka.common.header.internals.RecordHeaders;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
@@ -21,6 +26,7 @@ import org.apache.kafka.streams.test.TestRecord;
 
 import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Proxy;
+import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -155,6 +161,25 @@ final class CoordinatorTestDriver implements AutoCloseable {
         RecordHeaders headers = new RecordHeaders();
         byte[] value = codec.encode(envelope, headers);
         input(topic).pipeInput(new TestRecord<>(key.getBytes(StandardCharsets.UTF_8), value, headers, envelope.time()));
+    }
+
+    /** {@code user}'s APNs devices, registered as the device registry writes them, {@code at}; drains what they caused. */
+    void registerDevices(String user, List<String> tokens, Instant at) {
+        for (String token : tokens) {
+            publish(Topics.STATE_DEVICES, user + "|" + token, Envelope.of("dev-" + token, URI.create("urn:pushline:service:devices"),
+                    at, new DeviceRegistered(user, token, Platform.APNS, "io.pushline.app", at)));
+        }
+        drain();
+    }
+
+    /** A like of {@code owner}'s {@code post} by {@code actor}, now, with event id {@code eventId} from {@code source}. */
+    void like(URI source, String eventId, String actor, String post, String owner) {
+        publish(Topics.EVENTS, owner, Envelope.of(eventId, source, now(), new LikeCreated(actor, post, owner)));
+    }
+
+    /** Its removal. */
+    void unlike(URI source, String eventId, String actor, String post, String owner) {
+        publish(Topics.EVENTS, owner, Envelope.of(eventId, source, now(), new LikeRemoved(actor, post, owner)));
     }
 
     /** What each output topic got since the last drain. */

@@ -2,14 +2,10 @@ package io.pushline.coordinators;
 
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
-import io.pushline.contracts.DeviceRegistered;
 import io.pushline.contracts.Envelope;
 import io.pushline.contracts.EventData;
 import io.pushline.contracts.Lane;
-import io.pushline.contracts.LikeCreated;
-import io.pushline.contracts.LikeRemoved;
 import io.pushline.contracts.NotificationUpdated;
-import io.pushline.contracts.Platform;
 import io.pushline.contracts.Priority;
 import io.pushline.contracts.ProfileBanned;
 import io.pushline.contracts.PushIds;
@@ -77,11 +73,7 @@ class LikeDigestTopologyTest {
     }
 
     private void registerOwnerDevices() {
-        for (String token : OWNER_TOKENS) {
-            d.publish(Topics.STATE_DEVICES, OWNER + "|" + token, Envelope.of("dev-" + token, URI.create("urn:pushline:service:devices"),
-                    WALL.minusSeconds(3600), new DeviceRegistered(OWNER, token, Platform.APNS, "io.pushline.app", WALL.minusSeconds(3600))));
-        }
-        drain();
+        d.registerDevices(OWNER, OWNER_TOKENS, WALL.minusSeconds(3600));
     }
 
     @AfterEach
@@ -98,11 +90,11 @@ class LikeDigestTopologyTest {
     }
 
     private void like(String actor, String post) {
-        d.publish(Topics.EVENTS, OWNER, Envelope.of(likeEvent(actor, post), LIKES, now(), new LikeCreated(actor, post, OWNER)));
+        d.like(LIKES, likeEvent(actor, post), actor, post, OWNER);
     }
 
     private void unlike(String actor, String post) {
-        d.publish(Topics.EVENTS, OWNER, Envelope.of("evt-unlike-" + actor + "-" + post, LIKES, now(), new LikeRemoved(actor, post, OWNER)));
+        d.unlike(LIKES, "evt-unlike-" + actor + "-" + post, actor, post, OWNER);
     }
 
     private static String likeEvent(String actor, String post) {
