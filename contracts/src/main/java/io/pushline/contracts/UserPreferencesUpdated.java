@@ -27,6 +27,22 @@ import java.util.Set;
 public record UserPreferencesUpdated(String userId, String timeZone, List<QuietWindow> quietHours,
                                      List<String> mutedCategories, Instant updatedAt) implements EventData {
 
+  /** Stored preferences: fields a later version adds are ignored. */
+  private static final com.fasterxml.jackson.databind.ObjectReader STORED = Json.MAPPER.readerFor(UserPreferencesUpdated.class)
+      .without(com.fasterxml.jackson.databind.DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
+
+  /**
+   * Preferences as a state store keeps them (the event's data as published, validated when it was stored), or null if
+   * they cannot be read (a later version wrote them): the caller then pushes as if the user had none.
+   */
+  public static UserPreferencesUpdated readStored(byte[] data) {
+    try {
+      return STORED.readValue(data);
+    } catch (java.io.IOException | RuntimeException e) {
+      return null;
+    }
+  }
+
   /**
    * A quiet window: it starts on each of {@code days} at {@code start}, local time, and ends at {@code end} the same
    * day, or the next day when {@code end} is not after {@code start} ({@code 22:00}–{@code 07:00} ends the next

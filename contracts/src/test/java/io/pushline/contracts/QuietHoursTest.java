@@ -123,4 +123,14 @@ class QuietHoursTest {
         .hasMessageContaining("none twice");
     assertThat(new UserPreferencesUpdated("u", "UTC", List.of(), List.of("like"), Instant.EPOCH).muted("like")).isTrue();
   }
+
+    @Test
+    void storedPreferencesAreReadIgnoringFieldsALaterVersionAddsAndUnreadableOnesAreNone() {
+        byte[] stored = ("{\"userId\":\"u1\",\"timeZone\":\"Europe/Berlin\",\"quietHours\":[],\"mutedCategories\":[\"like\"],"
+                + "\"updatedAt\":\"2026-12-06T12:00:00Z\",\"addedLater\":true}").getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        UserPreferencesUpdated prefs = UserPreferencesUpdated.readStored(stored);
+        assertThat(prefs.muted("like")).isTrue();
+        assertThat(prefs.timeZone()).isEqualTo("Europe/Berlin");
+        assertThat(UserPreferencesUpdated.readStored("{not json".getBytes(java.nio.charset.StandardCharsets.UTF_8))).isNull();
+    }
 }

@@ -3,8 +3,6 @@ package io.pushline.coordinators;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.json.JsonMapper;
-import com.fasterxml.jackson.datatype.jsr310.JavaTimeModule;
 import io.pushline.contracts.PushTask;
 import io.pushline.contracts.UserPreferencesUpdated;
 import org.apache.kafka.common.serialization.Serdes;
@@ -52,9 +50,6 @@ final class DeliveryPolicy {
     static final String FOLLOW = "follow";
 
     private static final char SEPARATOR = '|';
-    /** Preferences as published (JSON with an ISO {@code updatedAt}); fields a later version adds are ignored. */
-    private static final ObjectMapper PREFERENCES_JSON = JsonMapper.builder().addModule(new JavaTimeModule())
-            .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES).build();
     private static final ObjectMapper JSON = new ObjectMapper().configure(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, false);
 
     /** What policy does with a push now. */
@@ -146,11 +141,7 @@ final class DeliveryPolicy {
         if (bytes == null) {
             return null;
         }
-        try {
-            return PREFERENCES_JSON.readValue(bytes, UserPreferencesUpdated.class);
-        } catch (IOException | RuntimeException e) {
-            return null;   // validated when stored; unreadable only if a later version wrote it: send as if none
-        }
+        return UserPreferencesUpdated.readStored(bytes);
     }
 
     /** What to do now with a push of {@code category} to {@code userId}. */

@@ -92,12 +92,12 @@ public final class WorkerMetrics {
     public static final String APP_WAIT = "pushline.worker.app.wait";
     /** Tasks read ahead and waiting for their app's turn (see {@link WorkerConfig#readAhead()}). */
     public static final String BACKLOG = "pushline.worker.backlog";
-    static final int MAX_APP_TAGS = 200;
 
     private final MeterRegistry registry;
     private final String lane;
     private final ConcurrentMap<String, Counter> counters = new ConcurrentHashMap<>();
     private final java.util.Map<String, Timer> appWaits = new java.util.HashMap<>();   // poll thread only
+    private final io.pushline.contracts.AppTags appTags = new io.pushline.contracts.AppTags();
     /** What each gauge or function counter registered through {@link #rebind} reads now, by name and tags. */
     private final ConcurrentMap<String, AtomicReference<Supplier<Number>>> bound = new ConcurrentHashMap<>();
 
@@ -130,11 +130,8 @@ public final class WorkerMetrics {
 
     /** A task of {@code app} dispatched {@code millis} after it was written; poll thread only. */
     void appWait(String app, long millis) {
-        Timer timer = appWaits.get(app);
-        if (timer == null) {
-            String tag = appWaits.size() < MAX_APP_TAGS ? app : "other";
-            timer = appWaits.computeIfAbsent(tag, t -> Timer.builder(APP_WAIT).tag("lane", lane).tag("app", t).register(registry));
-        }
+        Timer timer = appWaits.computeIfAbsent(appTags.of(app),
+                t -> Timer.builder(APP_WAIT).tag("lane", lane).tag("app", t).register(registry));
         timer.record(Math.max(0, millis), java.util.concurrent.TimeUnit.MILLISECONDS);
     }
 

@@ -1,7 +1,5 @@
 package io.pushline.topology;
 
-import com.fasterxml.jackson.databind.DeserializationFeature;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import io.pushline.contracts.CloudEventCodec;
 import io.pushline.contracts.Decoded;
 import io.pushline.contracts.Envelope;
@@ -68,8 +66,6 @@ final class QuietHours {
     private static final int DIGITS = 19;
     private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(QuietHours.class);
 
-    private static final ObjectMapper JSON = new ObjectMapper().findAndRegisterModules()
-            .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
 
     private final CloudEventCodec codec;
     private final TopologyMetrics metrics;
@@ -363,11 +359,7 @@ final class QuietHours {
         if (bytes == null) {
             return null;
         }
-        try {
-            return JSON.readValue(bytes, UserPreferencesUpdated.class);
-        } catch (IOException | RuntimeException e) {
-            return null;   // validated when stored; unreadable only if a later version wrote it: send as if none
-        }
+        return UserPreferencesUpdated.readStored(bytes);
     }
 
     /** A {@code CANCELLED} or {@code EXPIRED} receipt for a push that policy kept from the provider, saying why. */

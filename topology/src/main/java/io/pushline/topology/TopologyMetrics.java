@@ -53,13 +53,11 @@ public final class TopologyMetrics {
     public static final String POLICY = "pushline.expansion.policy";
     /**
      * Push tasks expanded per app (tag {@code app}: the post's app, {@code default} for posts naming none): each app's
-     * pushes/s and its share of the bulk lane. The first {@link #MAX_APP_TAGS} apps seen get their own series, later
-     * ones count as {@code other}, so that the series stay bounded however many apps there are.
+     * pushes/s and its share of the bulk lane. The first {@link io.pushline.contracts.AppTags#MAX} apps seen get their own
+     * series, later ones count as {@code other}, so that the series stay bounded however many apps there are.
      */
     public static final String APP_PUSHES = "pushline.expansion.app.pushes";
     public static final String TAG_APP = "app";
-    static final int MAX_APP_TAGS = 200;
-    static final String OTHER_APPS = "other";
     /**
      * Followers expansion pages have passed, with devices or not. Pages are bounded by these as well as by devices
      * ({@link TopologyConfig#followersPerPage()}), so an audience without devices moves at this rate.
@@ -131,6 +129,7 @@ public final class TopologyMetrics {
 
     private final Map<String, Counter> policy = new java.util.HashMap<>();
     private final Map<String, Counter> appPushes = new java.util.concurrent.ConcurrentHashMap<>();
+    private final io.pushline.contracts.AppTags appTags = new io.pushline.contracts.AppTags();
 
     public TopologyMetrics(MeterRegistry registry) {
         this.registry = registry;
@@ -171,15 +170,8 @@ public final class TopologyMetrics {
         if (n <= 0) {
             return;
         }
-        Counter counter = appPushes.get(app);
-        if (counter == null) {
-            String tag = appPushes.size() < MAX_APP_TAGS ? app : OTHER_APPS;
-            counter = appPushes.computeIfAbsent(tag, t -> Counter.builder(APP_PUSHES).tag(TAG_APP, t).register(registry));
-            if (!tag.equals(app)) {
-                counter = appPushes.getOrDefault(app, counter);
-            }
-        }
-        counter.increment(n);
+        appPushes.computeIfAbsent(appTags.of(app), t -> Counter.builder(APP_PUSHES).tag(TAG_APP, t).register(registry))
+                .increment(n);
     }
 
     void routed(EventType type) { routed.get(type).increment(); }
