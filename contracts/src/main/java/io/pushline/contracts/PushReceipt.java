@@ -29,6 +29,13 @@ public record PushReceipt(String pushId, String sourceEventId, String token, Pla
     Require.nonNull(decidedAt, "PushReceipt.decidedAt");
   }
 
+  /** The receipt of {@code task}: {@code providerId} for a push the provider took, else null and the {@code reason}. */
+  public static PushReceipt of(PushTask task, ReceiptStatus status, @Nullable String providerId, @Nullable String reason,
+                               Instant decidedAt) {
+    return new PushReceipt(task.pushId(), task.sourceEventId(), task.token(), task.platform(), status, providerId, reason,
+        decidedAt);
+  }
+
   @Override
   public EventType type() {
     return EventType.PUSH_RECEIPT;

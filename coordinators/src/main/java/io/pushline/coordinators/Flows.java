@@ -473,7 +473,7 @@ final class Flows {
     /** A receipt per task saying why it was not sent (keyed {@code userId|pushId}, partitioned by the user). */
     private void receipts(StepContext ctx, List<PushTask> tasks, ReceiptStatus status, String reason) {
         for (PushTask t : tasks) {
-            PushReceipt receipt = new PushReceipt(t.pushId(), t.sourceEventId(), t.token(), t.platform(), status, null, reason, ctx.now());
+            PushReceipt receipt = PushReceipt.of(t, status, null, reason, ctx.now());
             ctx.emit(new Output(Topics.PUSH_RECEIPTS, Keys.compound(t.userId(), t.pushId()),
                     Envelope.of(t.pushId() + "-" + status.name().toLowerCase(Locale.ROOT), config.source(), ctx.now(), receipt)));
         }

@@ -202,8 +202,7 @@ final class DeliveryEffects implements AutoCloseable {
 
     private CompletableFuture<Void> receipt(PushTask task, ReceiptStatus status, String providerId, String reason) {
         Instant now = clock.instant();
-        PushReceipt receipt = new PushReceipt(task.pushId(), task.sourceEventId(), task.token(), task.platform(),
-                status, providerId, reason, now);
+        PushReceipt receipt = PushReceipt.of(task, status, providerId, reason, now);
         Envelope<PushReceipt> envelope = Envelope.of(
                 UUID.nameUUIDFromBytes(("receipt|" + task.pushId()).getBytes(StandardCharsets.UTF_8)).toString(),
                 config.source(), now, receipt);

@@ -367,8 +367,7 @@ final class QuietHours {
         if (!(codec.decode(push.headers(), push.value()) instanceof Decoded.Ok ok) || !(ok.envelope().data() instanceof PushTask task)) {
             return;
         }
-        PushReceipt receipt = new PushReceipt(task.pushId(), task.sourceEventId(), task.token(), task.platform(), status, null,
-                reason, Instant.ofEpochMilli(now));
+        PushReceipt receipt = PushReceipt.of(task, status, null, reason, Instant.ofEpochMilli(now));
         RecordHeaders headers = new RecordHeaders();
         byte[] value;
         try {
