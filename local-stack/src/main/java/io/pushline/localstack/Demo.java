@@ -176,6 +176,7 @@ public final class Demo {
                         new TimelinePosted("post-" + author, author, author + " posted", "Something new on " + author + "'s timeline", app))));
                 published++;
             }
+            // The prediction adds the timeline pushes that go at once to expected; the like pushes below join the same set.
             Policy policy = Policy.predict(postsByUser, devicesByUser, quietUsers, mutedUsers, expected);
             // Likes of the authors' posts run through the like coordinator: each pushes to the author's devices on
             // the high lane (self-likes notify nobody).
